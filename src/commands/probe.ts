@@ -1,0 +1,12 @@
+// Placeholder until its issue lands: replaced by the real command.
+import { SimloadError } from '../errors.js';
+import type { SimloadCommand } from './command.js';
+
+export const probeCommand: SimloadCommand = {
+  command: 'probe',
+  describe: '(not built yet)',
+  builder: (y) => y,
+  handler: async () => {
+    throw new SimloadError('ERR_NOT_BUILT', 'probe is not built yet');
+  },
+};

@@ -1,0 +1,49 @@
+// One sample of one server process: the contract between server, recorder, driver and report.
+// samples.ndjson holds one of these per line.
+
+import type { AllocStats } from '../alloc/stats.js';
+
+export const SAMPLE_SCHEMA_VERSION = 1;
+
+export interface ProcMemory {
+  /** From /proc/PID/smaps_rollup, bytes. */
+  rss: number;
+  lazyFree: number;
+  anonymous: number;
+  anonHugePages: number;
+  /** VmHWM from /proc/PID/status, bytes. */
+  vmHWM: number;
+}
+
+export interface RuntimeMemory {
+  /** The server's process.memoryUsage(), bytes. */
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+export interface Sample {
+  v: typeof SAMPLE_SCHEMA_VERSION;
+  variant: string;
+  /** ms since this variant's server started. */
+  t: number;
+  /** Wall clock, ms since epoch. */
+  wall: number;
+  /** Index into the scenario's phases; -1 before the first phase (baseline), phases.length after the last. */
+  phaseIndex: number;
+  /** e.g. `ramp`, `hold`, `pressure`, `baseline`, `done`. */
+  phase: string;
+  /** Players the driver targets now, and players the server has logged in. */
+  target: number;
+  online: number;
+  proc: ProcMemory;
+  /** Null when the control channel did not answer in time. */
+  alloc: AllocStats | null;
+  runtime: RuntimeMemory | null;
+  /** The cgroup memory limit in force, bytes, when a pressure phase applies one. */
+  memoryLimit?: number | null;
+  /** Server-side counters, cumulative. */
+  server?: { messages: number; errors: number; logins: number; logouts: number; jsBytesPerPlayer?: number };
+}

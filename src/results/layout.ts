@@ -1,0 +1,66 @@
+// The files of one run folder, results/<scenario>-<timestamp>/. Collection writes them; the report reads
+// only these, so it can be rendered again without a new run (0x/clinic style).
+
+export const RESULT_FILES = {
+  /** The scenario file's text as it was run. */
+  scenarioText: 'scenario.yaml',
+  /** The validated Scenario (scenario/types.ts) as JSON. */
+  scenario: 'scenario.json',
+  /** One Sample (recorder/sample.ts) per line, appended as taken. */
+  samples: 'samples.ndjson',
+  /** One RunEvent per line: phase changes, pressure, errors, interruptions. */
+  events: 'events.ndjson',
+  /** Latency histograms per variant and phase (LatencyFile). */
+  latency: 'latency.json',
+  /** Run metadata (RunMeta), rewritten at start and end. */
+  run: 'run.json',
+  /** Computed metrics (report/summary), versioned. */
+  summary: 'summary.json',
+  report: 'report.html',
+  chart: 'chart.svg',
+  /** Capacity planning results (plan/), when the folder is a plan. */
+  plan: 'plan.json',
+} as const;
+
+export interface RunMeta {
+  tool: 'simload';
+  version: string;
+  scenario: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  variants: string[];
+  parallel: boolean;
+  host: { cpus: number; memBytes: number; kernel: string; node: string };
+  error?: { code: string; message: string };
+}
+
+export type RunEvent =
+  | { type: 'phase'; variant: string; wall: number; t: number; phaseIndex: number; phase: string; target: number }
+  | { type: 'variant-start'; variant: string; wall: number; pid: number }
+  | { type: 'variant-end'; variant: string; wall: number; t: number }
+  | { type: 'pressure'; variant: string; wall: number; t: number; action: 'apply' | 'release' | 'skipped' | 'oom-kill'; limitBytes: number | null; detail: string }
+  | { type: 'error'; variant: string | null; wall: number; code: string; message: string }
+  | { type: 'interrupted'; wall: number; signal: string };
+
+/** latency.json: per variant, per phase label (`0:ramp`, `1:hold`, ...). */
+export interface LatencyFile {
+  unit: 'us';
+  variants: Record<string, Record<string, LatencySummary>>;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+  /** Messages sent and answered per second during the phase. */
+  rate: number;
+  errors: number;
+  connectFailures: number;
+  /** hdr-histogram-js base64 encoding, so percentiles can be recomputed or merged. */
+  histogram: string;
+}

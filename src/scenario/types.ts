@@ -1,0 +1,45 @@
+// A scenario after validation: units resolved to numbers (ms, bytes, fractions), defaults filled in.
+// The YAML shape users write is described by the JSON Schema in scenario/schema.ts.
+
+import type { ServerOptions, VariantOptions } from '../server/options.js';
+
+export type PhaseTarget = { count: number } | { fractionOfPeak: number };
+
+export type Phase =
+  | { kind: 'ramp'; to: PhaseTarget; durationMs: number; rate?: number }
+  | { kind: 'hold'; durationMs: number; rate?: number }
+  /** Puts the server under a memory limit (cgroup) for the duration; see plan/. */
+  | { kind: 'pressure'; limitBytes: number; durationMs: number; rate?: number };
+
+export interface LoadOptions {
+  phases: Phase[];
+  /** Game messages per online player per second (open loop); a phase's `rate` overrides it. */
+  messageRate: number;
+  /** Pause between a bot's login and its first message, ms. */
+  thinkTimeMs: number;
+  /** Bot worker threads in the piscina pool. */
+  botWorkers: number;
+}
+
+/** One threshold from `expect:`, e.g. `retention < 0.6` for variant `madv-free` (or all when variant is null). */
+export interface ExpectRule {
+  variant: string | null;
+  metric: string;
+  op: '<' | '<=' | '>' | '>=';
+  value: number;
+  /** The text as written, for messages. */
+  source: string;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Absolute path of the file it came from, when it came from a file. */
+  file: string | null;
+  server: ServerOptions;
+  variants: VariantOptions[];
+  load: LoadOptions;
+  record: { intervalMs: number };
+  expect: ExpectRule[];
+  output: { dir: string };
+}

@@ -1,0 +1,55 @@
+// Everything a server process needs, resolved (no units, no defaults left). Produced by the scenario
+// loader or by `simload serve`; sent to the server process at start.
+
+/** Sizes of objects drawn per player: weighted size classes, or a clipped log-normal. */
+export type SizeDistribution =
+  | { kind: 'classes'; classes: Array<{ size: number; weight: number }> }
+  | { kind: 'lognormal'; median: number; sigma: number; min: number; max: number };
+
+export interface StateProfile {
+  /** Objects allocated (and fully written) at login. */
+  objects: number;
+  sizes: SizeDistribution;
+}
+
+export interface ChurnOptions {
+  /** Short-lived allocations per game message, freed after the handler. */
+  tempAllocsPerMessage: number;
+  tempSizes: SizeDistribution;
+  /** Probability that a game message grows or shrinks one state object with realloc. */
+  reallocRate: number;
+  /** Largest growth or shrink of one realloc, in bytes. */
+  reallocStep: number;
+}
+
+export interface ServerOptions {
+  /** Worker threads, skynet's `thread` (default 8). */
+  threads: number;
+  agent: 'per-player' | 'pool';
+  /** Agents in `pool` mode. */
+  poolSize: number;
+  host: string;
+  /** 0 = ephemeral. */
+  port: number;
+  profile: StateProfile;
+  churn: ChurnOptions;
+  /** Delay between logout and freeing the player's state (Lua's collector), ms; 0 = at once. */
+  logoutFreeDelayMs: number;
+  /** Largest accepted WebSocket frame, bytes. */
+  maxFrameBytes: number;
+  /** Seed for the deterministic size draws. */
+  seed: number;
+}
+
+/** How the server process loads its allocator. Exactly one of `build` or `lib`. */
+export interface VariantOptions {
+  name: string;
+  /** A build from native/ (`madv-free`, `no-madv-free`, `glibc`). */
+  build?: string;
+  /** A user's own library instead of a build. */
+  lib?: string;
+  prefix?: 'je_' | 'none';
+  /** Goes to JE_MALLOC_CONF (prefixed builds) or MALLOC_CONF. */
+  mallocConf?: string;
+  env?: Record<string, string>;
+}
