@@ -1,0 +1,171 @@
+// echarts options for the report, built in Node as plain JSON (no functions), so the same option draws the
+// canvas chart in report.html and the server-side SVG in chart.svg. Sizes in MiB, times in seconds. Pure.
+
+import type { Sample } from '../recorder/sample.js';
+import type { RunEvent } from '../results/layout.js';
+import { BREAKDOWN_LABELS, BREAKDOWN_PARTS, breakdown } from './breakdown.js';
+import type { RunData } from './load.js';
+import type { Summary } from './summary.js';
+
+export type ChartOption = Record<string, unknown>;
+
+const PALETTE = ['#5470c6', '#ee6666', '#91cc75', '#fac858', '#73c0de', '#3ba272', '#fc8452', '#9a60b4'];
+const PART_COLORS: Record<string, string> = {
+  live: '#5470c6',
+  fragmentation: '#fac858',
+  dirty: '#fc8452',
+  metadata: '#9a60b4',
+  lazyFree: '#ee6666',
+  rest: '#a0a7b4',
+};
+const MiB = 1024 * 1024;
+
+const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
+const sec = (ms: number) => Math.round(ms / 100) / 10;
+
+export function samplesByVariant(run: RunData): Map<string, Sample[]> {
+  const out = new Map<string, Sample[]>();
+  for (const v of run.meta?.variants ?? []) out.set(v, []);
+  for (const s of run.samples) {
+    let list = out.get(s.variant);
+    if (!list) out.set(s.variant, (list = []));
+    list.push(s);
+  }
+  for (const [v, list] of out) {
+    if (list.length === 0) out.delete(v);
+    else list.sort((a, b) => a.t - b.t);
+  }
+  return out;
+}
+
+const baseAxis = { nameLocation: 'middle', nameGap: 28 };
+
+/** Rss, LazyFree and allocated over time for every variant, online players on a second axis. */
+export function memoryChartOption(run: RunData, title = 'Memory over time'): ChartOption {
+  const series: unknown[] = [];
+  let i = 0;
+  for (const [variant, samples] of samplesByVariant(run)) {
+    const color = PALETTE[i++ % PALETTE.length];
+    const line = (name: string, type: string, width: number, data: Array<[number, number | null]>, yAxisIndex = 0) => ({
+      name: `${variant} ${name}`,
+      type: 'line',
+      yAxisIndex,
+      showSymbol: false,
+      sampling: 'lttb',
+      lineStyle: { color, type, width },
+      itemStyle: { color },
+      data,
+    });
+    series.push(line('Rss', 'solid', 2.5, samples.map((s) => [sec(s.t), mib(s.proc.rss)])));
+    series.push(line('LazyFree', 'dashed', 1.5, samples.map((s) => [sec(s.t), mib(s.proc.lazyFree)])));
+    series.push(line('allocated', 'dotted', 1.5, samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null])));
+    series.push({ ...line('online', 'solid', 1, samples.map((s) => [sec(s.t), s.online]), 1), lineStyle: { color, width: 1, opacity: 0.45 }, step: 'end' });
+  }
+  return {
+    animation: false,
+    backgroundColor: '#ffffff',
+    title: { text: title, left: 'center', textStyle: { fontSize: 15 } },
+    tooltip: { trigger: 'axis' },
+    legend: { type: 'scroll', bottom: 0 },
+    grid: { left: 70, right: 70, top: 45, bottom: 70 },
+    xAxis: { ...baseAxis, type: 'value', name: 'seconds since server start', min: 0 },
+    yAxis: [
+      { ...baseAxis, type: 'value', name: 'MiB', nameGap: 50 },
+      { ...baseAxis, type: 'value', name: 'online players', nameGap: 50, splitLine: { show: false } },
+    ],
+    series,
+  };
+}
+
+/** Rss split into its parts (breakdown.ts) as stacked areas, for one variant, with phase boundaries. */
+export function breakdownChartOption(variant: string, samples: Sample[], events: RunEvent[]): ChartOption {
+  const parts = samples.map((s) => ({ t: sec(s.t), b: breakdown(s) }));
+  const shown = BREAKDOWN_PARTS.filter((p) => parts.some((x) => x.b[p] !== null));
+  // A sample whose allocator stats came late cannot be split: leave a gap rather than a spike of `rest`.
+  const hasStats = parts.some((x) => x.b.kind !== 'none');
+  const value = (x: (typeof parts)[number], p: (typeof shown)[number]) => (x.b[p] === null || (hasStats && x.b.kind === 'none') ? null : mib(x.b[p]!));
+  const series: unknown[] = shown.map((p) => ({
+    name: BREAKDOWN_LABELS[p],
+    type: 'line',
+    stack: 'rss',
+    showSymbol: false,
+    areaStyle: { opacity: 0.75 },
+    lineStyle: { width: 0.5, color: PART_COLORS[p] },
+    itemStyle: { color: PART_COLORS[p] },
+    data: parts.map((x) => [x.t, value(x, p)]),
+  }));
+  const marks = events
+    .filter((e): e is Extract<RunEvent, { type: 'phase' }> => e.type === 'phase' && e.variant === variant)
+    .map((e) => ({ xAxis: sec(e.t), label: { formatter: `${e.phaseIndex}:${e.phase}`, fontSize: 10 } }));
+  const pressure = events
+    .filter((e): e is Extract<RunEvent, { type: 'pressure' }> => e.type === 'pressure' && e.variant === variant)
+    .map((e) => ({ xAxis: sec(e.t), label: { formatter: `pressure ${e.action}`, fontSize: 10, position: 'insideEndTop' }, lineStyle: { color: '#c23531' } }));
+  series.push({
+    name: 'Rss',
+    type: 'line',
+    showSymbol: false,
+    lineStyle: { color: '#222', width: 1.5 },
+    itemStyle: { color: '#222' },
+    data: samples.map((s) => [sec(s.t), mib(s.proc.rss)]),
+    markLine: { symbol: 'none', silent: true, lineStyle: { color: '#888', type: 'dashed' }, data: [...marks, ...pressure] },
+  });
+  return {
+    animation: false,
+    title: { text: `${variant}: where the Rss is`, left: 'center', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { type: 'scroll', bottom: 0 },
+    grid: { left: 70, right: 30, top: 45, bottom: 70 },
+    xAxis: { ...baseAxis, type: 'value', name: 'seconds since server start', min: 0 },
+    yAxis: { ...baseAxis, type: 'value', name: 'MiB', nameGap: 50 },
+    series,
+  };
+}
+
+/** Retention, LazyFree share and dirty share at settle, variants side by side (percent). */
+export function retentionChartOption(summary: Summary): ChartOption {
+  const names = summary.variants.map((v) => v.variant);
+  const pctOf = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);
+  return {
+    animation: false,
+    title: { text: 'Kept after players left (at settle)', left: 'center', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 },
+    grid: { left: 70, right: 30, top: 45, bottom: 60 },
+    xAxis: { type: 'category', data: names },
+    yAxis: { ...baseAxis, type: 'value', name: '%', nameGap: 40 },
+    series: [
+      { name: 'retention', type: 'bar', itemStyle: { color: '#5470c6' }, label: { show: true, position: 'top' }, data: summary.variants.map((v) => pctOf(v.retention)) },
+      { name: 'LazyFree share of Rss', type: 'bar', itemStyle: { color: '#ee6666' }, data: summary.variants.map((v) => pctOf(v.lazyFreeShare)) },
+      { name: 'dirty share of Rss', type: 'bar', itemStyle: { color: '#fc8452' }, data: summary.variants.map((v) => pctOf(v.dirtyShare)) },
+    ],
+  };
+}
+
+/** Latency percentiles per variant and phase (ms, log scale). Null when no latency was recorded. */
+export function latencyChartOption(summary: Summary): ChartOption | null {
+  const cats: string[] = [];
+  const rows: Array<Record<string, number>> = [];
+  for (const v of summary.variants) {
+    for (const [label, p] of Object.entries(v.latency)) {
+      if (p.count === 0) continue;
+      cats.push(`${v.variant} ${label}`);
+      rows.push({ p50: p.p50, p90: p.p90, p99: p.p99, p999: p.p999, max: p.max });
+    }
+  }
+  if (cats.length === 0) return null;
+  const keys: Array<[string, string]> = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max']];
+  const data = keys.map(([k]) => rows.map((r) => Math.max(0.001, Math.round(r[k]! * 1000) / 1000)));
+  // Points joined per percentile on a log axis (bars on a log axis start at 1 and hide values near it).
+  const lowest = Math.min(...data.flat());
+  const axisMin = 10 ** (Math.ceil(Math.log10(lowest)) - 1);
+  return {
+    animation: false,
+    title: { text: 'Message latency per phase', left: 'center', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 },
+    grid: { left: 70, right: 30, top: 45, bottom: 90 },
+    xAxis: { type: 'category', data: cats, axisLabel: { rotate: 20, fontSize: 10 } },
+    yAxis: { ...baseAxis, type: 'log', name: 'ms', nameGap: 45, logBase: 10, min: axisMin },
+    series: keys.map(([, name], i) => ({ name, type: 'line', symbol: 'circle', symbolSize: 8, data: data[i] })),
+  };
+}

@@ -1,0 +1,13 @@
+// The report's public API in one place (run/ and plan/ import from here).
+export { loadRun, parseNdjson, type RunData } from './load.js';
+export { summarize, summarizeVariant, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, SETTLE_BAND, LAZYFREE_RECLAIMED } from './summary.js';
+export type { Summary, VariantSummary, PhaseLatency, LatencyMs } from './summary.js';
+export { breakdown, breakdownOf, breakdownSum, allocKind, BREAKDOWN_PARTS, BREAKDOWN_LABELS, type Breakdown, type AllocKind } from './breakdown.js';
+export { renderReport, renderSvg } from './render.js';
+export { formatSummaryTable } from './table.js';
+export { checkExpectations, formatExpectations, EXPECT_METRICS, type ExpectResult } from './expect.js';
+export { writeJUnit, formatJUnit } from './junit.js';
+export { compareSummaries, formatComparison, type Comparison } from './compare.js';
+export { registerReportSection, escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';
+export { diagnose } from './diagnose.js';
+export { METRICS, formatMetric } from './format.js';

@@ -1,0 +1,89 @@
+// Reads a run folder back into plain data. The report uses nothing else, so it can be rendered again later
+// (`simload report DIR`) or from a folder a crashed run left behind.
+
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { SAMPLE_SCHEMA_VERSION, type Sample } from '../recorder/sample.js';
+import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from '../results/layout.js';
+import type { Scenario } from '../scenario/types.js';
+
+export interface RunData {
+  dir: string;
+  /** run.json; null when the run died before writing it. */
+  meta: RunMeta | null;
+  scenario: Scenario | null;
+  /** All samples, in file order (per variant, `t` increases). */
+  samples: Sample[];
+  events: RunEvent[];
+  latency: LatencyFile | null;
+  /** plan.json when the folder holds a capacity plan (plan/ writes it). */
+  plan: unknown | null;
+  /** NDJSON lines that could not be read and were skipped (a crash can cut the last line). */
+  skippedLines: number;
+}
+
+export async function loadRun(dir: string): Promise<RunData> {
+  const abs = resolve(dir);
+  const st = await stat(abs).catch(() => null);
+  if (!st?.isDirectory()) throw new UsageError('ERR_NO_RUN', `${dir}: not a folder (expected a run folder such as results/ramp-20240501-120000)`);
+  const samplesText = await readOptional(join(abs, RESULT_FILES.samples));
+  if (samplesText === null) {
+    throw new UsageError('ERR_NO_RUN', `${dir}: not a simload run folder (no ${RESULT_FILES.samples})`);
+  }
+  const skipped = { n: 0 };
+  const samples = parseNdjson<Sample>(samplesText, join(dir, RESULT_FILES.samples), skipped);
+  samples.forEach((s, i) => {
+    if (typeof s !== 'object' || s === null || s.v !== SAMPLE_SCHEMA_VERSION) {
+      throw new UsageError('ERR_SAMPLE_VERSION', `${join(dir, RESULT_FILES.samples)}: sample ${i + 1} has schema version ${String((s as Partial<Sample> | null)?.v)}, this simload reads ${SAMPLE_SCHEMA_VERSION}`);
+    }
+  });
+  const eventsText = await readOptional(join(abs, RESULT_FILES.events));
+  return {
+    dir: abs,
+    meta: await readJson<RunMeta>(join(abs, RESULT_FILES.run)),
+    scenario: await readJson<Scenario>(join(abs, RESULT_FILES.scenario)),
+    samples,
+    events: eventsText === null ? [] : parseNdjson<RunEvent>(eventsText, join(dir, RESULT_FILES.events), skipped),
+    latency: await readJson<LatencyFile>(join(abs, RESULT_FILES.latency)),
+    plan: await readJson<unknown>(join(abs, RESULT_FILES.plan)),
+    skippedLines: skipped.n,
+  };
+}
+
+/**
+ * One JSON value per line. Unreadable lines are skipped and counted, not fatal: a crash cuts the last line, and a
+ * write retried after a full disk can leave a torn one; the report notes how many.
+ */
+export function parseNdjson<T>(text: string, _file: string, skipped: { n: number } = { n: 0 }): T[] {
+  const out: T[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      skipped.n++;
+    }
+  }
+  return out;
+}
+
+async function readOptional(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new UsageError('ERR_RUN_FILE', `cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  const text = await readOptional(file);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new UsageError('ERR_RUN_FILE', `${file}: not JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,66 @@
+// Renders a run folder: summary.json, report.html and chart.svg, from the folder alone.
+
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as echarts from 'echarts';
+import { SimloadError } from '../errors.js';
+import { RESULT_FILES } from '../results/layout.js';
+import { memoryChartOption, type ChartOption } from './charts.js';
+import { renderHtml } from './html.js';
+import { loadRun, type RunData } from './load.js';
+import { escapeHtml, loadOptionalSections, reportSections, type ReportSectionOutput } from './sections.js';
+import { summarize, type Summary } from './summary.js';
+
+export const CHART_SIZE = { width: 1200, height: 600 };
+
+/** Writes summary.json, report.html and chart.svg into `dir`; returns the summary and the two paths. */
+export async function renderReport(dir: string): Promise<{ summary: Summary; html: string; chart: string }> {
+  const run = await loadRun(dir);
+  const summary = summarize(run);
+  const sections = await renderSections(run, summary);
+  const htmlPath = join(run.dir, RESULT_FILES.report);
+  const chartPath = join(run.dir, RESULT_FILES.chart);
+  await writeAtomic(join(run.dir, RESULT_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
+  await writeAtomic(htmlPath, renderHtml(run, summary, sections));
+  await writeAtomic(chartPath, renderSvg(memoryChartOption(run, `simload ${summary.scenario ?? ''}: memory over time`)));
+  return { summary, html: htmlPath, chart: chartPath };
+}
+
+/** An echarts option drawn server-side as SVG text (echarts SSR, no DOM). */
+export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
+  try {
+    chart.setOption({ ...option, animation: false });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+async function renderSections(run: RunData, summary: Summary): Promise<ReportSectionOutput[]> {
+  await loadOptionalSections();
+  const out: ReportSectionOutput[] = [];
+  for (const s of reportSections()) {
+    try {
+      const r = await s.render(run, summary);
+      if (r) out.push(r);
+    } catch (err) {
+      // One broken section must not cost the whole report.
+      out.push({ title: `${s.id} (failed)`, html: `<p>${escapeHtml(`section ${s.id} failed: ${(err as Error).message}`)}</p>` });
+    }
+  }
+  if (run.plan !== null && !reportSections().some((s) => s.id === 'plan')) {
+    out.push({ title: 'Plan', html: `<pre>${escapeHtml(JSON.stringify(run.plan, null, 2))}</pre>` });
+  }
+  return out;
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } catch (err) {
+    throw new SimloadError('ERR_REPORT_WRITE', `cannot write ${file}: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}

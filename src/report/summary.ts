@@ -1,0 +1,318 @@
+// The metrics of a run, per variant: pure functions of the run folder's data. summary.json holds the result;
+// docs/report.md defines every field (the definitions below are the reference).
+
+import type { Sample } from '../recorder/sample.js';
+import type { LatencySummary, RunEvent, RunMeta } from '../results/layout.js';
+import type { Scenario } from '../scenario/types.js';
+import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
+import type { RunData } from './load.js';
+import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown } from './phases.js';
+
+export const SUMMARY_SCHEMA = 'simload.summary';
+export const SUMMARY_SCHEMA_VERSION = 1;
+
+/** Rss counts as settled while within this fraction of the settled Rss. */
+export const SETTLE_BAND = 0.05;
+/** LazyFree counts as taken back once below this fraction of its peak. */
+export const LAZYFREE_RECLAIMED = 0.1;
+
+export interface LatencyMs {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface PhaseLatency extends LatencyMs {
+  count: number;
+  mean: number;
+  /** Messages answered per second during the phase. */
+  rate: number;
+  errors: number;
+  connectFailures: number;
+}
+
+export interface VariantSummary {
+  variant: string;
+  allocKind: AllocKind;
+  samples: number;
+  /** ms from the first to the last sample. */
+  durationMs: number;
+  peakOnline: number;
+  /** Median Rss of the samples before the first phase. */
+  baselineRss: number;
+  peakRss: number;
+  peakRssAtMs: number;
+  /** Median Rss over the last tenth of the final hold. */
+  settledRss: number | null;
+  settle: { phaseIndex: number; phase: string; fromMs: number; toMs: number; samples: number } | null;
+  /** (settled - baseline) / (peak - baseline): 0 = all given back, 1 = nothing given back. */
+  retention: number | null;
+  /** Median over the settle window of LazyFree / Rss. */
+  lazyFreeShare: number | null;
+  /** Median over the settle window of jemalloc's dirty pages / Rss. */
+  dirtyShare: number | null;
+  /** Median over the settle window of Rss - LazyFree: what the kernel cannot take back without the process. */
+  unreclaimableRss: number | null;
+  /** Median over the settle window of jemalloc's resident / allocated. */
+  fragmentation: number | null;
+  /** (peak Rss - baseline Rss) / peak online players. */
+  bytesPerPlayer: number | null;
+  /** (highest allocated - baseline allocated) / peak online players: the player state itself. */
+  liveBytesPerPlayer: number | null;
+  /** When the ramp-down ended (ms since the server started), null without a ramp-down. */
+  rampDownEndMs: number | null;
+  /** From the ramp-down's end until Rss stays within SETTLE_BAND of the settled Rss to the final hold's end. */
+  timeToSettleMs: number | null;
+  lazyFree: {
+    peak: number;
+    peakAtMs: number | null;
+    /** Highest LazyFree / Rss of any sample. */
+    maxShareOfRss: number;
+    /** Highest LazyFree during the final hold, and that over the peak Rss. */
+    maxInFinalHold: number | null;
+    maxInFinalHoldShareOfPeakRss: number | null;
+    /** First sample after the peak with LazyFree below LAZYFREE_RECLAIMED x peak; null = still held at the end. */
+    reclaimedAtMs: number | null;
+    reclaimedPhase: string | null;
+  };
+  /** Median of each part over the settle window; rest = settled Rss - the others, so the parts add up. */
+  settledBreakdown: Breakdown | null;
+  /** Lowest and highest rest / Rss of any sample with allocator stats (how far the breakdown is trusted). */
+  restShare: { min: number; max: number } | null;
+  /** Samples where the allocator's stats did not come in time. */
+  samplesWithoutAlloc: number;
+  /** Per phase label (`0:ramp`, `1:hold`, ...) from latency.json, in ms. */
+  latency: Record<string, PhaseLatency>;
+  /** Highest of each percentile over the phases (what `p99 < 50ms` checks). */
+  worstLatency: LatencyMs | null;
+  messagesPerSecond: number | null;
+  /** Client errors + connect failures (latency.json) + error events of this variant; server errors without latency.json. */
+  errors: number;
+}
+
+export interface Summary {
+  schema: typeof SUMMARY_SCHEMA;
+  v: typeof SUMMARY_SCHEMA_VERSION;
+  scenario: string | null;
+  status: RunMeta['status'] | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  variants: VariantSummary[];
+  /** Things a reader should know: cut lines, missing files. */
+  notes: string[];
+}
+
+export function summarize(run: RunData): Summary {
+  const byVariant = new Map<string, Sample[]>();
+  const order = run.meta?.variants ?? [];
+  for (const v of order) byVariant.set(v, []);
+  for (const s of run.samples) {
+    let list = byVariant.get(s.variant);
+    if (!list) byVariant.set(s.variant, (list = []));
+    list.push(s);
+  }
+  const notes: string[] = [];
+  if (run.skippedLines > 0) notes.push(`${run.skippedLines} unreadable line(s) skipped in samples/events (a run stopped mid-write)`);
+  if (!run.latency) notes.push('no latency.json: latency, messages/s and client errors are unknown');
+  const variants: VariantSummary[] = [];
+  for (const [variant, samples] of byVariant) {
+    if (samples.length === 0) {
+      notes.push(`variant ${variant}: no samples`);
+      continue;
+    }
+    samples.sort((a, b) => a.t - b.t);
+    variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null));
+  }
+  return {
+    schema: SUMMARY_SCHEMA,
+    v: SUMMARY_SCHEMA_VERSION,
+    scenario: run.meta?.scenario ?? run.scenario?.name ?? null,
+    status: run.meta?.status ?? null,
+    startedAt: run.meta?.startedAt ?? null,
+    endedAt: run.meta?.endedAt ?? null,
+    variants,
+    notes,
+  };
+}
+
+export function summarizeVariant(
+  variant: string,
+  samples: Sample[],
+  events: RunEvent[],
+  scenario: Scenario | null,
+  latency: Record<string, LatencySummary> | null,
+): VariantSummary {
+  const spans = phaseSpans(samples);
+  const withAlloc = samples.filter((s) => s.alloc !== null);
+  const kind = withAlloc.length > 0 ? allocKind(withAlloc[0]!.alloc) : 'none';
+
+  const baseline = baselineSamples(samples);
+  const baselineRss = median(baseline.map((s) => s.proc.rss))!;
+  let peak = samples[0]!;
+  for (const s of samples) if (s.proc.rss > peak.proc.rss) peak = s;
+  const peakOnline = Math.max(0, ...samples.map((s) => s.online));
+
+  const hold = finalHold(spans, scenario);
+  const win = hold ? lastTenth(hold) : [];
+  const winAlloc = win.filter((s) => s.alloc !== null);
+  const settledRss = median(win.map((s) => s.proc.rss));
+  const swing = peak.proc.rss - baselineRss;
+  const retention = settledRss !== null && swing > 0 ? (settledRss - baselineRss) / swing : null;
+
+  const down = hold ? rampDown(spans, scenario, hold.phaseIndex) : null;
+  const rampDownEndMs = down ? phaseEndMs(down, spans, events, variant) : null;
+  const timeToSettleMs =
+    rampDownEndMs !== null && settledRss !== null && hold ? settleTime(samples, rampDownEndMs, hold.toMs, settledRss) : null;
+
+  const baseAlloc = median(baseline.filter((s) => s.alloc).map((s) => s.alloc!.allocated));
+  const maxAlloc = withAlloc.length ? Math.max(...withAlloc.map((s) => s.alloc!.allocated)) : null;
+
+  return {
+    variant,
+    allocKind: kind,
+    samples: samples.length,
+    durationMs: samples.at(-1)!.t - samples[0]!.t,
+    peakOnline,
+    baselineRss,
+    peakRss: peak.proc.rss,
+    peakRssAtMs: peak.t,
+    settledRss,
+    settle: hold ? { phaseIndex: hold.phaseIndex, phase: hold.phase, fromMs: win[0]!.t, toMs: win.at(-1)!.t, samples: win.length } : null,
+    retention,
+    lazyFreeShare: median(win.map((s) => share(s.proc.lazyFree, s.proc.rss))),
+    dirtyShare: kind === 'jemalloc' ? median(winAlloc.map((s) => share(s.alloc!.pdirty, s.proc.rss))) : null,
+    unreclaimableRss: median(win.map((s) => s.proc.rss - s.proc.lazyFree)),
+    fragmentation: kind === 'jemalloc' ? median(winAlloc.filter((s) => s.alloc!.allocated > 0).map((s) => s.alloc!.resident / s.alloc!.allocated)) : null,
+    bytesPerPlayer: peakOnline > 0 ? (peak.proc.rss - baselineRss) / peakOnline : null,
+    liveBytesPerPlayer: peakOnline > 0 && baseAlloc !== null && maxAlloc !== null ? (maxAlloc - baseAlloc) / peakOnline : null,
+    rampDownEndMs,
+    timeToSettleMs,
+    lazyFree: lazyFreeTimeline(samples, hold?.samples ?? [], peak.proc.rss),
+    settledBreakdown: settledBreakdown(win, settledRss),
+    restShare: restShare(withAlloc),
+    samplesWithoutAlloc: samples.length - withAlloc.length,
+    latency: latencyMs(latency),
+    worstLatency: worstLatency(latency),
+    messagesPerSecond: messagesPerSecond(latency, samples),
+    errors: errorCount(variant, latency, events, samples),
+  };
+}
+
+function share(part: number, whole: number): number {
+  return whole > 0 ? part / whole : 0;
+}
+
+/**
+ * Time from `fromMs` until Rss enters the band (|Rss - settled| <= SETTLE_BAND x settled) for good, i.e. stays
+ * in it through `toMs`. 0 when it is already in the band at the first sample after `fromMs`; null when no
+ * sample after `fromMs` stays in. Resolution: one sample interval.
+ */
+export function settleTime(samples: Sample[], fromMs: number, toMs: number, settled: number): number | null {
+  const after = samples.filter((s) => s.t >= fromMs && s.t <= toMs);
+  let first: number | null = null;
+  for (let i = after.length - 1; i >= 0; i--) {
+    if (Math.abs(after[i]!.proc.rss - settled) > SETTLE_BAND * settled) break;
+    first = i;
+  }
+  if (first === null) return null;
+  return first === 0 ? 0 : after[first]!.t - fromMs;
+}
+
+function lazyFreeTimeline(samples: Sample[], holdSamples: Sample[], peakRss: number): VariantSummary['lazyFree'] {
+  let peakIdx = -1;
+  samples.forEach((s, i) => {
+    if (s.proc.lazyFree > 0 && (peakIdx < 0 || s.proc.lazyFree > samples[peakIdx]!.proc.lazyFree)) peakIdx = i;
+  });
+  const peak = peakIdx >= 0 ? samples[peakIdx]!.proc.lazyFree : 0;
+  const back = peakIdx >= 0 ? samples.slice(peakIdx + 1).find((s) => s.proc.lazyFree < LAZYFREE_RECLAIMED * peak) : undefined;
+  const maxInHold = holdSamples.length ? Math.max(...holdSamples.map((s) => s.proc.lazyFree)) : null;
+  return {
+    peak,
+    peakAtMs: peakIdx >= 0 ? samples[peakIdx]!.t : null,
+    maxShareOfRss: Math.max(0, ...samples.map((s) => share(s.proc.lazyFree, s.proc.rss))),
+    maxInFinalHold: maxInHold,
+    maxInFinalHoldShareOfPeakRss: maxInHold !== null && peakRss > 0 ? maxInHold / peakRss : null,
+    reclaimedAtMs: back ? back.t : null,
+    reclaimedPhase: back ? `${back.phaseIndex}:${back.phase}` : null,
+  };
+}
+
+function settledBreakdown(win: Sample[], settledRss: number | null): Breakdown | null {
+  if (settledRss === null || win.length === 0) return null;
+  const parts = win.map((s) => breakdown(s));
+  const withStats = parts.filter((b) => b.kind !== 'none');
+  const kind = withStats[0]?.kind ?? 'none';
+  const med = (p: 'live' | 'fragmentation' | 'dirty' | 'metadata') =>
+    kind === 'none' || withStats[0]![p] === null ? null : median(withStats.map((b) => b[p] ?? 0));
+  const out: Breakdown = {
+    kind,
+    rss: settledRss,
+    live: med('live'),
+    fragmentation: med('fragmentation'),
+    dirty: med('dirty'),
+    metadata: med('metadata'),
+    lazyFree: median(parts.map((b) => b.lazyFree))!,
+    rest: 0,
+  };
+  out.rest = settledRss - BREAKDOWN_PARTS.filter((p) => p !== 'rest').reduce((sum, p) => sum + (out[p] ?? 0), 0);
+  return out;
+}
+
+function restShare(withAlloc: Sample[]): VariantSummary['restShare'] {
+  if (withAlloc.length === 0) return null;
+  const shares = withAlloc.map((s) => share(breakdown(s).rest, s.proc.rss));
+  return { min: Math.min(...shares), max: Math.max(...shares) };
+}
+
+const US_PER_MS = 1000;
+
+function latencyMs(l: Record<string, LatencySummary> | null): Record<string, PhaseLatency> {
+  const out: Record<string, PhaseLatency> = {};
+  for (const [label, p] of Object.entries(l ?? {})) {
+    out[label] = {
+      count: p.count,
+      p50: p.p50 / US_PER_MS,
+      p90: p.p90 / US_PER_MS,
+      p99: p.p99 / US_PER_MS,
+      p999: p.p999 / US_PER_MS,
+      max: p.max / US_PER_MS,
+      mean: p.mean / US_PER_MS,
+      rate: p.rate,
+      errors: p.errors,
+      connectFailures: p.connectFailures,
+    };
+  }
+  return out;
+}
+
+function worstLatency(l: Record<string, LatencySummary> | null): LatencyMs | null {
+  const phases = Object.values(l ?? {}).filter((p) => p.count > 0);
+  if (phases.length === 0) return null;
+  const worst = (k: keyof LatencyMs) => Math.max(...phases.map((p) => p[k])) / US_PER_MS;
+  return { p50: worst('p50'), p90: worst('p90'), p99: worst('p99'), p999: worst('p999'), max: worst('max') };
+}
+
+/** Messages answered per second over all phases: sum of counts over the sum of phase durations (count / rate). */
+function messagesPerSecond(l: Record<string, LatencySummary> | null, samples: Sample[]): number | null {
+  const phases = Object.values(l ?? {}).filter((p) => p.count > 0 && p.rate > 0);
+  if (phases.length > 0) {
+    const count = phases.reduce((a, p) => a + p.count, 0);
+    const seconds = phases.reduce((a, p) => a + p.count / p.rate, 0);
+    return count / seconds;
+  }
+  // Without latency.json: the server's own message counter over the phases.
+  const counted = samples.filter((s) => s.server && s.phaseIndex >= 0);
+  if (counted.length < 2) return null;
+  const a = counted[0]!;
+  const b = counted.at(-1)!;
+  return b.t > a.t ? ((b.server!.messages - a.server!.messages) * 1000) / (b.t - a.t) : null;
+}
+
+function errorCount(variant: string, l: Record<string, LatencySummary> | null, events: RunEvent[], samples: Sample[]): number {
+  const evErrors = events.filter((e) => e.type === 'error' && e.variant === variant).length;
+  if (l) return Object.values(l).reduce((a, p) => a + p.errors + p.connectFailures, 0) + evErrors;
+  const last = [...samples].reverse().find((s) => s.server);
+  return (last?.server?.errors ?? 0) + evErrors;
+}

@@ -1,0 +1,37 @@
+// The console's summary: one column per variant, one row per metric. Pure: a string from plain data.
+
+import { formatBytes, formatDuration } from '../units.js';
+import { METRICS, formatMetric } from './format.js';
+import type { Summary, VariantSummary } from './summary.js';
+
+export function formatSummaryTable(summary: Summary): string {
+  if (summary.variants.length === 0) return `simload: no samples${summary.scenario ? ` for ${summary.scenario}` : ''}\n`;
+  const rows: string[][] = [['', ...summary.variants.map((v) => v.variant)]];
+  for (const m of METRICS) rows.push([m.label, ...summary.variants.map((v) => formatMetric(m.get(v), m.unit))]);
+  rows.push(['LazyFree peak', ...summary.variants.map(lazyPeak)]);
+  rows.push(['LazyFree taken back', ...summary.variants.map(lazyBack)]);
+  rows.push(['settled: live/frag/dirty/meta/lazy/rest', ...summary.variants.map(settledParts)]);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+  const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
+  const head = `simload ${summary.scenario ?? ''}${summary.status && summary.status !== 'complete' ? ` (${summary.status})` : ''}`.trimEnd();
+  return [head, ...out, ...summary.notes.map((n) => `note: ${n}`)].join('\n') + '\n';
+}
+
+function lazyPeak(v: VariantSummary): string {
+  const l = v.lazyFree;
+  return l.peak > 0 && l.peakAtMs !== null ? `${formatBytes(l.peak)} at ${formatDuration(l.peakAtMs)}` : '0';
+}
+
+function lazyBack(v: VariantSummary): string {
+  const l = v.lazyFree;
+  if (l.peak === 0) return '-';
+  return l.reclaimedAtMs === null ? 'still held' : `at ${formatDuration(l.reclaimedAtMs)} (${l.reclaimedPhase})`;
+}
+
+function settledParts(v: VariantSummary): string {
+  const b = v.settledBreakdown;
+  if (!b) return '-';
+  const mib = (n: number | null) => (n === null ? '?' : (n / 2 ** 20).toFixed(0));
+  return `${mib(b.live)}/${mib(b.fragmentation)}/${mib(b.dirty)}/${mib(b.metadata)}/${mib(b.lazyFree)}/${mib(b.rest)} MiB`;
+}

@@ -1,0 +1,175 @@
+// Owns one run folder, results/<scenario>-<timestamp>/. Samples and events are appended as they come and
+// flushed at least every second (and on finish), so a crash or Ctrl-C loses at most one second of records.
+// Whole-file outputs (run.json, latency.json, ...) are written to a temporary name and renamed, so a reader
+// never sees half a file.
+
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import YAML from 'yaml';
+import { SimloadError, UsageError } from '../errors.js';
+import type { Sample } from '../recorder/sample.js';
+import type { Scenario } from '../scenario/types.js';
+import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './layout.js';
+
+/** Longest time a sample or event waits in memory before it reaches the disk. */
+export const FLUSH_INTERVAL_MS = 1000;
+
+export type RunWriterMeta = Omit<RunMeta, 'tool' | 'version' | 'startedAt' | 'endedAt' | 'status'>;
+
+export class RunWriter {
+  readonly dir: string;
+  private meta: RunMeta;
+  private readonly buffers = new Map<string, string[]>();
+  private readonly fds = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private finished = false;
+
+  private constructor(dir: string, meta: RunMeta) {
+    this.dir = dir;
+    this.meta = meta;
+  }
+
+  /** Makes `<baseDir>/<scenarioName>-<timestamp>/` (a `-2`, `-3` suffix if that exists) and writes run.json. */
+  static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta): Promise<RunWriter> {
+    const base = resolve(baseDir);
+    try {
+      await mkdir(base, { recursive: true });
+    } catch (err) {
+      throw new UsageError('ERR_RESULTS_DIR', `cannot create the results folder ${base}: ${(err as Error).message}`, { cause: err });
+    }
+    const now = new Date();
+    const stem = `${safeName(scenarioName)}-${timestamp(now)}`;
+    let dir = '';
+    for (let n = 1; ; n++) {
+      dir = join(base, n === 1 ? stem : `${stem}-${n}`);
+      try {
+        await mkdir(dir); // not recursive: fails when it exists, so two runs never share a folder
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) {
+          throw new SimloadError('ERR_RESULTS_DIR', `cannot create the run folder ${dir}: ${(err as Error).message}`, undefined, { cause: err });
+        }
+      }
+    }
+    const full: RunMeta = {
+      tool: 'simload',
+      version: toolVersion(),
+      startedAt: now.toISOString(),
+      endedAt: null,
+      status: 'running',
+      ...meta,
+    };
+    const w = new RunWriter(dir, full);
+    await w.writeJson(RESULT_FILES.run, full);
+    return w;
+  }
+
+  /** scenario.yaml (the text as run; the resolved scenario as YAML when there is no text) and scenario.json. */
+  async writeScenario(text: string | null, scenario: Scenario): Promise<void> {
+    await this.writeFileAtomic(RESULT_FILES.scenarioText, text ?? YAML.stringify(scenario));
+    await this.writeJson(RESULT_FILES.scenario, scenario);
+  }
+
+  appendSample(s: Sample): void {
+    this.append(RESULT_FILES.samples, s);
+  }
+
+  appendEvent(e: RunEvent): void {
+    this.append(RESULT_FILES.events, e);
+  }
+
+  async writeLatency(l: LatencyFile): Promise<void> {
+    await this.writeJson(RESULT_FILES.latency, l);
+  }
+
+  /** Writes `name` (inside the run folder) as pretty JSON, atomically. */
+  async writeJson(name: string, data: unknown): Promise<void> {
+    await this.writeFileAtomic(name, JSON.stringify(data, null, 2) + '\n');
+  }
+
+  /** Writes buffered samples and events to disk now (synchronously, so it also works in exit handlers). */
+  flush(): void {
+    for (const [name, lines] of this.buffers) {
+      if (lines.length === 0) continue;
+      let fd = this.fds.get(name);
+      if (fd === undefined) {
+        fd = openSync(join(this.dir, name), 'a');
+        this.fds.set(name, fd);
+      }
+      const buf = Buffer.from(lines.join(''));
+      // Cleared only once written: after a failed write (disk full) the lines are tried again next flush.
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+      lines.length = 0;
+    }
+  }
+
+  /** Flushes, closes the NDJSON files and rewrites run.json with the final status. Later calls do nothing. */
+  async finish(status: RunMeta['status'], error?: { code: string; message: string }): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.flush();
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+    this.meta = { ...this.meta, status, endedAt: new Date().toISOString(), ...(error ? { error } : {}) };
+    await this.writeJson(RESULT_FILES.run, this.meta);
+  }
+
+  /** The run metadata as last written. */
+  get runMeta(): Readonly<RunMeta> {
+    return this.meta;
+  }
+
+  private append(name: string, record: unknown): void {
+    if (this.finished) return; // a late sample after finish has nowhere consistent to go
+    let lines = this.buffers.get(name);
+    if (!lines) this.buffers.set(name, (lines = []));
+    lines.push(JSON.stringify(record) + '\n');
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        try {
+          this.flush();
+        } catch (err) {
+          process.stderr.write(`simload: cannot append to ${this.dir}: ${(err as Error).message}\n`);
+        }
+      }, FLUSH_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  private async writeFileAtomic(name: string, text: string): Promise<void> {
+    const file = join(this.dir, name);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  }
+}
+
+function safeName(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
+  return s === '' ? 'run' : s.slice(0, 80);
+}
+
+/** 20240501-123005: sorts by time, safe in every file system. Local time, which is what an operator reads. */
+function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+let cachedVersion: string | null = null;
+function toolVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  // dist/src/results/writer.js -> package.json three levels up (src/ is never run uncompiled).
+  for (const rel of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'simload' && pkg.version) return (cachedVersion = pkg.version);
+    } catch {
+      // try the next candidate
+    }
+  }
+  return (cachedVersion = '0.0.0');
+}
