@@ -1,12 +1,60 @@
-// Placeholder until its issue lands: replaced by the real command.
-import { SimloadError } from '../errors.js';
+// `simload build [NAME...] [--force] [--list]`: builds the jemalloc variants (what `npm install` does), or lists them.
+import { listBuilds } from '../alloc/variants.js';
+import { ExitCode } from '../errors.js';
+import { buildAll } from '../native/build-all.js';
+import { readBuildRecord } from '../native/jemalloc-build.js';
 import type { SimloadCommand } from './command.js';
 
 export const buildCommand: SimloadCommand = {
-  command: 'build',
-  describe: '(not built yet)',
-  builder: (y) => y,
-  handler: async () => {
-    throw new SimloadError('ERR_NOT_BUILT', 'build is not built yet');
+  command: 'build [names..]',
+  describe: 'Build the jemalloc variants (madv-free, no-madv-free) and the allocator shim; --list shows what is built',
+  builder: (y) =>
+    y
+      .positional('names', { type: 'string', array: true, describe: 'variants to build (default: all)' })
+      .option('force', { type: 'boolean', default: false, describe: 'rebuild even when up to date' })
+      .option('list', { type: 'boolean', default: false, describe: 'list the builds with their jemalloc version and configure flags' })
+      .option('json', { type: 'boolean', default: false, describe: 'with --list: print JSON' })
+      .epilogue(
+        'Source: $JEMALLOC_SRC (a jemalloc tree or release tarball) if set, else Debian\'s `jemalloc` source package via apt ' +
+          '(private apt configuration, cached in native/src-cache/). Builds go to native/build/<name>/ and are rebuilt only when the source or flags change.',
+      ),
+  handler: async (argv) => {
+    if (argv.list) {
+      const builds = listBuilds().map((b) => ({ ...b, record: b.libPath && b.name !== 'glibc' ? readBuildRecord(b.name) : null }));
+      if (argv.json) {
+        process.stdout.write(JSON.stringify(builds, null, 2) + '\n');
+      } else {
+        process.stdout.write(formatBuildList(builds));
+      }
+      return builds.every((b) => b.built) ? ExitCode.ok : ExitCode.runtime;
+    }
+    const names = (argv.names as string[] | undefined)?.filter(Boolean);
+    const res = await buildAll({
+      variants: names && names.length ? names : undefined,
+      force: Boolean(argv.force),
+      log: (s) => process.stderr.write(`${s}\n`),
+    });
+    process.stdout.write(`built: ${res.built.map((b) => b.name).join(', ') || '(none)'}; up to date: ${res.upToDate.join(', ') || '(none)'}\n`);
+    return ExitCode.ok;
   },
 };
+
+type Listed = ReturnType<typeof listBuilds>[number] & { record: ReturnType<typeof readBuildRecord> };
+
+export function formatBuildList(builds: Listed[]): string {
+  const lines: string[] = [];
+  for (const b of builds) {
+    lines.push(`${b.name.padEnd(14)}${b.built ? 'built    ' : 'NOT BUILT'}  ${b.version ?? ''}`);
+    if (b.name === 'glibc') {
+      lines.push(`${''.padEnd(16)}libc malloc/free in the process; stats from mallinfo2, purge = malloc_trim(0)`);
+      continue;
+    }
+    lines.push(`${''.padEnd(16)}configure ${b.configureFlags.join(' ')}`);
+    if (b.record?.configCache.length) lines.push(`${''.padEnd(16)}config.cache: ${b.record.configCache.join(' ')}`);
+    if (b.record?.removedDefines.length) lines.push(`${''.padEnd(16)}removed from jemalloc_internal_defs.h: ${b.record.removedDefines.join(', ')}`);
+    if (b.record) lines.push(`${''.padEnd(16)}source: ${b.record.source.path} (sha256 ${b.record.source.hash.slice(0, 12)}), built ${b.record.builtAt} in ${b.record.buildSeconds}s`);
+    if (b.libPath) lines.push(`${''.padEnd(16)}${b.libPath}`);
+    else lines.push(`${''.padEnd(16)}run \`npm install\` or \`simload build\``);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,12 +1,67 @@
-// Placeholder until its issue lands: replaced by the real command.
-import { SimloadError } from '../errors.js';
+// `simload run <scenario>`: runs a scenario file and reports where the memory went. Ctrl-C or SIGTERM stop
+// the bots and servers, keep everything recorded so far and exit 130; a second Ctrl-C kills at once.
+import { ExitCode } from '../errors.js';
+import { runScenario } from '../run/run.js';
+import { killAllChildren } from '../run/children.js';
+import { loadScenario } from '../scenario/load.js';
 import type { SimloadCommand } from './command.js';
 
 export const runCommand: SimloadCommand = {
-  command: 'run',
-  describe: '(not built yet)',
-  builder: (y) => y,
-  handler: async () => {
-    throw new SimloadError('ERR_NOT_BUILT', 'run is not built yet');
+  command: 'run <scenario>',
+  describe: 'Ramp players up and down against a server per allocator variant; record and report its memory',
+  builder: (y) =>
+    y
+      .positional('scenario', { type: 'string', describe: 'a scenario file, e.g. scenarios/ramp.yaml', demandOption: true })
+      .option('parallel', { type: 'boolean', default: false, describe: 'run the variants side by side (they then share the CPUs)' })
+      .option('variants', { type: 'string', describe: 'run only these variants, comma-separated (e.g. madv-free,no-madv-free)' })
+      .option('out', { type: 'string', describe: "base folder of the run folder (default: the scenario's output.dir, else results)" })
+      .option('junit', { type: 'string', describe: "write the scenario's expect: results as JUnit XML to this file" })
+      .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout (table and messages go to stderr)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress and no table (failed thresholds are still listed)' })
+      .example('$0 run scenarios/ramp.yaml', 'the story: 8 000 players, ramp down to a third, madv-free vs no-madv-free')
+      .example('$0 run scenarios/nightly.yaml --junit junit.xml', 'a short run with thresholds for CI; exits 1 if one fails')
+      .example('$0 run scenarios/ramp.yaml --variants madv-free --out /tmp/r', 'one variant, results under /tmp/r')
+      .example('$0 run scenarios/ramp.yaml --parallel', 'both variants at once (faster, but they compete for CPU)')
+      .example('$0 schema --out scenario.schema.json', 'the JSON Schema of scenario files, for your editor')
+      .epilogue(
+        [
+          'Writes results/<scenario>-<timestamp>/ (samples, events, latency, summary.json, report.html, chart.svg).',
+          'Scenario format: docs/scenario.md; `simload schema` gives editors completion.',
+          'Ctrl-C stops bots and servers and keeps what was recorded; a second Ctrl-C kills at once.',
+          'Exit: 0 ok, 1 a threshold failed, 2 bad scenario or flags, 3 run failed, 130 interrupted.',
+        ].join('\n'),
+      ),
+  handler: async (argv) => {
+    const { scenario, text } = await loadScenario(String(argv.scenario));
+    const ctl = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (ctl.signal.aborted) {
+        // Second signal: no more waiting.
+        process.stderr.write(`\nsimload: ${sig} again, killing the servers now\n`);
+        killAllChildren();
+        process.exit(ExitCode.interrupted);
+      }
+      ctl.abort(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const json = Boolean(argv.json);
+      const variants = typeof argv.variants === 'string' ? argv.variants.split(',').map((v) => v.trim()).filter(Boolean) : undefined;
+      const r = await runScenario(scenario, text, {
+        parallel: Boolean(argv.parallel),
+        ...(variants ? { variants } : {}),
+        ...(typeof argv.out === 'string' ? { outDir: argv.out } : {}),
+        ...(typeof argv.junit === 'string' ? { junit: argv.junit } : {}),
+        quiet: Boolean(argv.quiet),
+        signal: ctl.signal,
+        out: json ? process.stderr : process.stdout,
+      });
+      if (json) process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
+      return r.exitCode;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   },
 };

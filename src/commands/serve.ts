@@ -1,12 +1,119 @@
-// Placeholder until its issue lands: replaced by the real command.
-import { SimloadError } from '../errors.js';
+// `simload serve --variant NAME [--config FILE]`: one simulated server in the foreground, for your own bots.
+// Prints the URL, optionally a stats line every --stats interval, and stops on Ctrl-C.
+
+import { readFile } from 'node:fs/promises';
+import { ExitCode, UsageError } from '../errors.js';
+import { loadScenario } from '../scenario/load.js';
+import { defaultServerOptions } from '../server/defaults.js';
+import { launchServer, type ServerHandle } from '../server/launch.js';
+import type { ServerOptions, VariantOptions } from '../server/options.js';
+import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
+
+const BUILDS = ['madv-free', 'no-madv-free', 'glibc'];
+
+/** Server options and variants from --config: a scenario (.yaml/.yml) or a JSON object of ServerOptions overrides. */
+async function readConfig(file: string): Promise<{ server: ServerOptions; variants: VariantOptions[] }> {
+  if (/\.ya?ml$/i.test(file)) {
+    const { scenario } = await loadScenario(file);
+    return { server: scenario.server, variants: scenario.variants };
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError('ERR_CONFIG_READ', `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError('ERR_CONFIG', `${file}: not a scenario (.yaml) and not JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('ERR_CONFIG', `${file}: a JSON config must be an object of server options`);
+  const base = defaultServerOptions() as unknown as Record<string, unknown>;
+  const known = new Set(Object.keys(base).concat(['sendHighWaterBytes', 'maxInflightPerConnection']));
+  const unknown = Object.keys(data).filter((k) => !known.has(k));
+  if (unknown.length) throw new UsageError('ERR_CONFIG', `${file}: unknown server option(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  return { server: { ...base, ...(data as object) } as unknown as ServerOptions, variants: [] };
+}
+
+function pickVariant(name: string, variants: VariantOptions[], mallocConf: string | undefined): VariantOptions {
+  const found = variants.find((v) => v.name === name);
+  const v: VariantOptions | null = found ? { ...found } : BUILDS.includes(name) ? { name, build: name } : null;
+  if (!v) {
+    const names = [...new Set([...variants.map((x) => x.name), ...BUILDS])];
+    throw new UsageError('ERR_UNKNOWN_VARIANT', `--variant ${name}: not a variant of the config nor a build; choose one of ${names.join(', ')}`);
+  }
+  if (mallocConf !== undefined) v.mallocConf = mallocConf;
+  return v;
+}
+
+function statsLine(h: ServerHandle, s: Awaited<ReturnType<ServerHandle['stats']>>): string {
+  return (
+    `online ${s.online}  services ${s.services}  allocated ${formatBytes(s.alloc.allocated)}  resident ${formatBytes(s.alloc.resident)}` +
+    `  rss ${formatBytes(s.runtime.rss)}  msgs ${s.counters.messages}  errors ${s.counters.errors}  (pid ${h.pid})\n`
+  );
+}
 
 export const serveCommand: SimloadCommand = {
   command: 'serve',
-  describe: '(not built yet)',
-  builder: (y) => y,
-  handler: async () => {
-    throw new SimloadError('ERR_NOT_BUILT', 'serve is not built yet');
+  describe: 'Run one simulated server in the foreground for your own bots (prints its ws:// URL; Ctrl-C stops it)',
+  builder: (y) =>
+    y
+      .option('variant', { type: 'string', demandOption: true, describe: `a variant of --config, or a build: ${BUILDS.join(', ')}` })
+      .option('config', { type: 'string', describe: 'a scenario file (.yaml) for server options and variants, or a JSON object of server options' })
+      .option('host', { type: 'string', describe: 'loopback address to listen on (default 127.0.0.1)' })
+      .option('port', { type: 'number', describe: 'port to listen on (default: any free port)' })
+      .option('threads', { type: 'number', describe: 'worker threads (default 8)' })
+      .option('agent', { type: 'string', choices: ['per-player', 'pool'], describe: 'one agent per player, or a fixed pool' })
+      .option('malloc-conf', { type: 'string', describe: 'malloc_conf for a jemalloc variant, e.g. dirty_decay_ms:1000' })
+      .option('stats', { type: 'string', describe: 'print a stats line this often, e.g. 5s (default: never)' }),
+  handler: async (argv) => {
+    const cfg = typeof argv.config === 'string' ? await readConfig(argv.config) : { server: defaultServerOptions(), variants: [] };
+    const options: ServerOptions = { ...cfg.server };
+    if (typeof argv.host === 'string') options.host = argv.host;
+    if (argv.port !== undefined) options.port = Number(argv.port);
+    if (argv.threads !== undefined) options.threads = Number(argv.threads);
+    if (typeof argv.agent === 'string') options.agent = argv.agent as ServerOptions['agent'];
+    const variant = pickVariant(String(argv.variant), cfg.variants, typeof argv['malloc-conf'] === 'string' ? argv['malloc-conf'] : undefined);
+    let statsMs: number | null = null;
+    if (typeof argv.stats === 'string') {
+      statsMs = parseDuration(argv.stats);
+      if (statsMs === null || statsMs < 100) throw new UsageError('ERR_USAGE', `--stats ${argv.stats}: give a duration of at least 100ms, e.g. 5s`);
+    }
+
+    const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) });
+    const a = handle.alloc;
+    process.stdout.write(
+      `simload serve: ${handle.url}\n` +
+        `  variant ${variant.name}: ${a.kind}${a.version ? ` ${a.version}` : ''}${a.mallocConf ? ` malloc_conf=${a.mallocConf}` : ''}\n` +
+        `  ${options.threads} workers, agent ${options.agent}, pid ${handle.pid}; Ctrl-C stops it\n`,
+    );
+
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      void handle.stop();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    const timer =
+      statsMs === null
+        ? null
+        : setInterval(() => {
+            handle.stats().then((s) => process.stdout.write(statsLine(handle, s)), () => undefined);
+          }, statsMs);
+    const { code, signal } = await handle.exited;
+    if (timer) clearInterval(timer);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (stopping) {
+      process.stdout.write('simload serve: stopped\n');
+      return ExitCode.ok;
+    }
+    process.stderr.write(`simload serve: the server exited on its own (code ${code}, signal ${signal})\n`);
+    return ExitCode.runtime;
   },
 };

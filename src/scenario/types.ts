@@ -39,7 +39,8 @@ export interface Scenario {
   server: ServerOptions;
   variants: VariantOptions[];
   load: LoadOptions;
-  record: { intervalMs: number };
+  /** `baselineMs`: how long the server runs without players before the first phase (default max(2 s, 3 intervals)). */
+  record: { intervalMs: number; baselineMs?: number };
   expect: ExpectRule[];
   output: { dir: string };
 }

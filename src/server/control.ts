@@ -21,6 +21,10 @@ export interface ServerStats {
   counters: { messages: number; errors: number; logins: number; logouts: number; connections: number };
   /** JS heap bytes per online player the server spends on bookkeeping (should stay small). */
   jsBytesPerPlayer: number;
+  /** Players logged out whose state is not freed yet (logoutFreeDelayMs). Added later; optional. */
+  leaving?: number;
+  /** Open connections, and those not being read because of backpressure. Added later; optional. */
+  gate?: { connections: number; paused: number };
 }
 
 export interface ServiceMemory {

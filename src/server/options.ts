@@ -39,6 +39,13 @@ export interface ServerOptions {
   maxFrameBytes: number;
   /** Seed for the deterministic size draws. */
   seed: number;
+  /**
+   * Gate backpressure (optional, added later; defaults in server/defaults.ts). A connection stops being read
+   * while its unsent replies exceed `sendHighWaterBytes` or it has `maxInflightPerConnection` requests
+   * not yet answered, and is read again once both fall to half.
+   */
+  sendHighWaterBytes?: number;
+  maxInflightPerConnection?: number;
 }
 
 /** How the server process loads its allocator. Exactly one of `build` or `lib`. */

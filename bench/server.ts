@@ -1,0 +1,80 @@
+// `npm run bench:server`: round trips per second through gate -> service (on a worker, with the allocator
+// work of a game message) -> reply, beside a bare ws echo server, measured alternately in one run with the
+// same clients (a worker thread of this process; each server in its own process). Prints both and the ratio.
+// Goal: at least 0.5 of raw echo. Flags: --connections N (200) --seconds S (3) --rounds R (4) --variant NAME.
+
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { defaultServerOptions } from '../src/server/defaults.js';
+import { launchServer } from '../src/server/launch.js';
+import type { ClientsInit, ClientsResult } from './server-clients.js';
+
+function flag(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+const connections = Number(flag('connections', '200'));
+const seconds = Number(flag('seconds', '3'));
+const rounds = Number(flag('rounds', '4'));
+const variantName = flag('variant', 'madv-free');
+
+function runClients(init: ClientsInit): Promise<ClientsResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./server-clients.js', import.meta.url), { workerData: init });
+    w.once('message', (r: ClientsResult) => resolve(r));
+    w.once('error', reject);
+  });
+}
+
+async function echoRound(round: number): Promise<number> {
+  const child = fork(fileURLToPath(new URL('./server-echo.js', import.meta.url)), [], { stdio: 'inherit' });
+  try {
+    const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+    const r = await runClients({ url: `ws://127.0.0.1:${port}`, connections, warmupMs: 1000, measureMs: seconds * 1000, login: false, prefix: `e${round}` });
+    return (r.roundTrips / r.ms) * 1000;
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+async function serverRound(round: number): Promise<{ rate: number; errors: number }> {
+  const h = await launchServer({ options: { ...defaultServerOptions(), logoutFreeDelayMs: 0 }, variant: { name: variantName, build: variantName } });
+  try {
+    const r = await runClients({ url: h.url, connections, warmupMs: 1000, measureMs: seconds * 1000, login: true, prefix: `s${round}` });
+    const s = await h.stats();
+    return { rate: (r.roundTrips / r.ms) * 1000, errors: r.errors + s.counters.errors };
+  } finally {
+    await h.stop();
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9);
+const echo: number[] = [];
+const sim: number[] = [];
+let errors = 0;
+process.stdout.write(`bench:server  ${connections} connections, ${rounds} rounds of ${seconds}s each, variant ${variantName}, 1 request in flight per connection\n`);
+try {
+  for (let round = 0; round < rounds; round++) {
+    echo.push(await echoRound(round));
+    const s = await serverRound(round);
+    sim.push(s.rate);
+    errors += s.errors;
+    process.stdout.write(`  round ${round + 1}: raw echo ${fmt(echo[round]!)} rt/s   simload gate->service->reply ${fmt(sim[round]!)} rt/s   ratio ${(sim[round]! / echo[round]!).toFixed(2)}\n`);
+  }
+} catch (err) {
+  process.stderr.write(`bench:server failed: ${(err as Error).message}\n`);
+  process.exit(3);
+}
+// The CPU is shared (2 cores, other jobs): rounds alternate so drift hits both, and medians damp outliers.
+const median = (a: number[]): number => {
+  const b = [...a].sort((x, y) => x - y);
+  return b.length % 2 ? b[b.length >> 1]! : (b[b.length / 2 - 1]! + b[b.length / 2]!) / 2;
+};
+const ratio = median(sim) / median(echo);
+const ratios = sim.map((v, i) => v / echo[i]!);
+process.stdout.write(
+  `raw ws echo (median):    ${fmt(median(echo))} round trips/s\n` +
+    `simload server (median): ${fmt(median(sim))} round trips/s  (errors ${errors})\n` +
+    `ratio server/echo:       ${ratio.toFixed(2)}  (per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; goal >= 0.50: ${ratio >= 0.5 ? 'met' : 'NOT met'})\n`,
+);

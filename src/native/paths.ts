@@ -1,0 +1,32 @@
+// Where native things live, relative to the package root (works from src/ and from dist/src/).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
+    dir = dirname(dir);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+export const packageRoot = findRoot();
+export const nativeDir = join(packageRoot, 'native');
+export const buildDir = join(nativeDir, 'build');
+export const srcCacheDir = join(nativeDir, 'src-cache');
+export const shimSource = join(nativeDir, 'shim.c');
+export const shimDir = join(buildDir, 'shim');
+export const shimLib = join(shimDir, 'libsimload_shim.so');
+
+export function variantDir(name: string): string {
+  return join(buildDir, name);
+}
+/** The built library of a jemalloc variant. */
+export function variantLib(name: string): string {
+  return join(buildDir, name, 'lib', 'libjemalloc.so.2');
+}
+export function variantBuildJson(name: string): string {
+  return join(buildDir, name, 'build.json');
+}

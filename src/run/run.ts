@@ -1,0 +1,138 @@
+// `simload run`: the composition. A run folder, a recorder, each variant in its own fresh server (one after
+// another, or side by side with --parallel), then latency.json, the report, the summary table and the
+// `expect:` checks. Interrupted or failed runs keep everything recorded so far on disk.
+
+import { cpus, totalmem, release } from 'node:os';
+import type { Writable } from 'node:stream';
+import { ExitCode, SimloadError } from '../errors.js';
+import { Progress } from '../driver/progress.js';
+import { Recorder } from '../recorder/recorder.js';
+import { checkExpectations, formatExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, writeJUnit, type Summary } from '../report/index.js';
+import type { LatencyFile, RunMeta } from '../results/layout.js';
+import { RunWriter } from '../results/writer.js';
+import type { Scenario } from '../scenario/types.js';
+import { formatDuration } from '../units.js';
+import { latencySummaries } from './latency.js';
+import { preflight, selectVariants, totalDurationMs } from './preflight.js';
+import { runVariant, type VariantOutcome } from './variant.js';
+
+export interface RunOptions {
+  parallel?: boolean;
+  variants?: string[];
+  outDir?: string;
+  signal?: AbortSignal;
+  /** No progress and no table. */
+  quiet?: boolean;
+  junit?: string;
+  /** Where the table and messages go (default stdout); progress always goes to stderr. */
+  out?: Writable;
+}
+
+/** A run that could not complete: its folder holds what was recorded. Exit 3. */
+export class RunFailedError extends SimloadError {
+  constructor(
+    readonly dir: string,
+    cause: SimloadError,
+  ) {
+    super(cause.code, `${cause.message}\nresults so far: ${dir}`, ExitCode.runtime, { cause });
+    this.name = 'RunFailedError';
+  }
+}
+
+export async function runScenario(s: Scenario, text: string | null, o: RunOptions): Promise<{ dir: string; summary: Summary; exitCode: number }> {
+  const parallel = o.parallel ?? false;
+  const variants = selectVariants(s, o.variants);
+  await preflight(s, variants, parallel);
+  const out = o.out ?? process.stdout;
+  const signal = o.signal ?? new AbortController().signal;
+
+  const writer = await RunWriter.create(o.outDir ?? s.output.dir, s.name, {
+    scenario: s.name,
+    variants: variants.map((v) => v.name),
+    parallel,
+    host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+  });
+  await writer.writeScenario(text, s);
+  const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
+  const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
+  if (progress) recorder.on('sample', progress.onSample);
+  const onAbort = () => {
+    writer.appendEvent({ type: 'interrupted', wall: Date.now(), signal: String(signal.reason ?? 'abort') });
+    progress?.print(`interrupted (${String(signal.reason ?? 'abort')}): stopping bots and servers, keeping the results`);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  const each = formatDuration(totalDurationMs(s));
+  if (parallel && variants.length > 1) {
+    progress?.print(`${s.name}: ${variants.length} variants side by side for ~${each}; they share ${cpus().length} CPUs, so latency and decay timing affect each other`);
+  } else {
+    progress?.print(`${s.name}: ${variants.length} variant(s) one after another, ~${each} each; results in ${writer.dir}`);
+  }
+
+  const runId = writer.dir.split('/').pop()!.replace(/[^A-Za-z0-9-]/g, '');
+  const ctx = { scenario: s, writer, recorder, progress, signal, runId };
+  const outcomes: VariantOutcome[] = [];
+  try {
+    if (parallel) {
+      outcomes.push(...(await Promise.all(variants.map((v) => runVariant(v, ctx)))));
+    } else {
+      for (const v of variants) {
+        const r = await runVariant(v, ctx);
+        outcomes.push(r);
+        if (r.status !== 'complete') break;
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await recorder.close();
+    progress?.close();
+  }
+
+  const latency: LatencyFile = { unit: 'us', variants: {} };
+  for (const r of outcomes) latency.variants[r.variant] = latencySummaries(r.phases, r.spans);
+  await writer.writeLatency(latency);
+  const failed = outcomes.find((r) => r.status === 'failed');
+  const interrupted = signal.aborted || outcomes.some((r) => r.status === 'interrupted');
+  const status = failed ? 'failed' : interrupted ? 'interrupted' : 'complete';
+  await writer.finish(status, failed?.error ? { code: failed.error.code, message: failed.error.message } : undefined);
+
+  let summary: Summary;
+  try {
+    summary = (await renderReport(writer.dir)).summary;
+  } catch (err) {
+    const e = err instanceof SimloadError ? err : new SimloadError('ERR_REPORT', `the report failed: ${(err as Error).message}`, undefined, { cause: err });
+    if (!interrupted || failed) throw new RunFailedError(writer.dir, failed?.error ?? e);
+    // Interrupted before anything was sampled: nothing to report, still an interrupt.
+    summary = emptySummary(s.name, writer.runMeta, `no report: ${e.message}`);
+  }
+  if (!o.quiet) out.write(formatSummaryTable(summary));
+  if (failed?.error) throw new RunFailedError(writer.dir, failed.error);
+
+  let exitCode: number = ExitCode.ok;
+  if (interrupted) {
+    exitCode = ExitCode.interrupted;
+    if (!o.quiet && s.expect.length > 0) out.write('expect: not checked, the run was interrupted\n');
+  } else if (s.expect.length > 0) {
+    const results = checkExpectations(summary, s.expect);
+    if (o.junit) await writeJUnit(o.junit, results);
+    if (!o.quiet || results.some((r) => !r.pass)) out.write(formatExpectations(results));
+    if (results.some((r) => !r.pass)) exitCode = ExitCode.checkFailed;
+  } else if (o.junit) {
+    await writeJUnit(o.junit, []);
+  }
+  if (!o.quiet) out.write(`results: ${writer.dir}\nreport:  ${writer.dir}/report.html\n`);
+  return { dir: writer.dir, summary, exitCode };
+}
+
+function emptySummary(scenario: string, meta: RunMeta, note: string): Summary {
+  return {
+    schema: SUMMARY_SCHEMA,
+    v: SUMMARY_SCHEMA_VERSION,
+    scenario,
+    status: meta.status,
+    startedAt: meta.startedAt,
+    endedAt: meta.endedAt,
+    variants: [],
+    notes: [note],
+  };
+}

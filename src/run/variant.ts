@@ -1,0 +1,115 @@
+// One variant of a run: a fresh server process, a bot pool, the driver over the phases, the recorder
+// sampling the server. Whatever happens (done, Ctrl-C, a crash), it ends with one last sample, the bots
+// stopped, the server stopped, and the latency recorded so far.
+
+import { SimloadError } from '../errors.js';
+import { BotPool, type MergedPhase } from '../driver/bots/pool.js';
+import { Driver, type PhaseEvent } from '../driver/engine.js';
+import type { Progress } from '../driver/progress.js';
+import type { Recorder } from '../recorder/recorder.js';
+import type { RunWriter } from '../results/writer.js';
+import type { Scenario } from '../scenario/types.js';
+import { launchServer, type ServerHandle } from '../server/launch.js';
+import type { VariantOptions } from '../server/options.js';
+import { adopt } from './children.js';
+import type { PhaseSpans } from './latency.js';
+
+export interface VariantRunContext {
+  scenario: Scenario;
+  writer: RunWriter;
+  recorder: Recorder;
+  progress: Progress | null;
+  /** Fires on Ctrl-C / SIGTERM (or when a parallel sibling failed). */
+  signal: AbortSignal;
+  runId: string;
+}
+
+export interface VariantOutcome {
+  variant: string;
+  status: 'complete' | 'interrupted' | 'failed';
+  error: SimloadError | null;
+  phases: Record<string, MergedPhase>;
+  spans: PhaseSpans;
+}
+
+export async function runVariant(v: VariantOptions, c: VariantRunContext): Promise<VariantOutcome> {
+  const { scenario, writer, recorder } = c;
+  const ctl = new AbortController();
+  let failure: SimloadError | null = null;
+  const fail = (err: SimloadError) => {
+    failure ??= err;
+    writer.appendEvent({ type: 'error', variant: v.name, wall: Date.now(), code: err.code, message: err.message });
+    ctl.abort(err);
+  };
+  const onUserAbort = () => ctl.abort(c.signal.reason);
+  if (c.signal.aborted) return { variant: v.name, status: 'interrupted', error: null, phases: {}, spans: {} };
+  c.signal.addEventListener('abort', onUserAbort, { once: true });
+
+  const startWall = Date.now();
+  let server: ServerHandle | null = null;
+  let release: (() => void) | null = null;
+  let pool: BotPool | null = null;
+  let tracked = false;
+  let stopping = false;
+  const events: PhaseEvent[] = [];
+  let phases: Record<string, MergedPhase> = {};
+  const onGone = (g: { variant: string; message: string }) => {
+    if (g.variant === v.name && !stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${g.message})`));
+  };
+  recorder.on('gone', onGone);
+  try {
+    c.progress?.variantStarted(v.name);
+    server = await launchServer({ options: scenario.server, variant: v });
+    const srv = server;
+    release = adopt(srv);
+    writer.appendEvent({ type: 'variant-start', variant: v.name, wall: Date.now(), pid: srv.pid });
+    void srv.exited.then((e: { code: number | null; signal: string | null }) => {
+      // A terminal's Ctrl-C reaches the whole process group, the server too: then its exit is the interrupt.
+      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the run (${e.signal ? `signal ${e.signal}` : `code ${e.code}`})`));
+    });
+
+    pool = new BotPool({
+      url: srv.url,
+      workers: scenario.load.botWorkers,
+      playerPrefix: `${c.runId}-${v.name}`,
+      thinkTimeMs: scenario.load.thinkTimeMs,
+      rate: scenario.load.messageRate,
+      phase: 'baseline',
+    });
+    pool.on('error', (err: SimloadError) => fail(err));
+    const driver = new Driver({ scenario, variant: v.name, pool, serverPid: srv.pid, writer, signal: ctl.signal, startWall });
+    driver.on('phase', (e: PhaseEvent) => events.push(e));
+    if (c.progress) driver.on('phase', c.progress.onPhase);
+    recorder.track(v.name, srv, () => driver.state(), startWall);
+    tracked = true;
+    await driver.run();
+  } catch (err) {
+    if (!ctl.signal.aborted || !(err instanceof Error && err.name === 'AbortError')) {
+      fail(err instanceof SimloadError ? err : new SimloadError('ERR_VARIANT', `variant ${v.name}: ${(err as Error).message}`, undefined, { cause: err }));
+    }
+  } finally {
+    c.signal.removeEventListener('abort', onUserAbort);
+    // The last sample while the server still has its players, then the bots, then the server.
+    if (tracked) await recorder.untrack(v.name).catch(() => undefined);
+    stopping = true;
+    recorder.off('gone', onGone);
+    if (pool) phases = await pool.stop().catch(() => ({}));
+    if (server) {
+      await server.stop().catch(() => server!.kill());
+      release?.();
+      writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - startWall });
+    }
+  }
+  const status = failure ? 'failed' : ctl.signal.aborted ? 'interrupted' : 'complete';
+  return { variant: v.name, status, error: failure, phases, spans: spansOf(events, Date.now()) };
+}
+
+function spansOf(events: PhaseEvent[], end: number): PhaseSpans {
+  const out: PhaseSpans = {};
+  events.forEach((e, i) => {
+    if (e.phaseIndex < 0 || e.phase === 'done') return;
+    const next = events[i + 1];
+    out[e.label] = (next ? next.wall : end) - e.wall;
+  });
+  return out;
+}

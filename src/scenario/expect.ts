@@ -1,0 +1,49 @@
+// `expect:` rules: `retention < 0.6`, `p99 < 50ms`, `peak_rss <= 2GiB`, `lazyfree_share < 5%`. The value is
+// read in the metric's own unit (report/format.ts): fractions, bytes, milliseconds, counts.
+
+import { METRICS } from '../report/format.js';
+import { parseDuration, parseFraction, parseSize } from '../units.js';
+import type { ExpectRule } from './types.js';
+import { didYouMean } from './problems.js';
+
+export const EXPECT_METRIC_NAMES: readonly string[] = METRICS.map((m) => m.name);
+
+const RULE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*(\S.*?)\s*$/;
+
+/** A rule, or the reason it is not one. */
+export function parseExpectRule(text: string, variant: string | null): ExpectRule | { error: string } {
+  const m = RULE.exec(text);
+  if (!m) return { error: `expected \`metric op value\` such as \`retention < 0.6\`, got ${JSON.stringify(text)}` };
+  const metric = m[1]!;
+  const op = m[2] as ExpectRule['op'];
+  const raw = m[3]!;
+  const def = METRICS.find((d) => d.name === metric);
+  if (!def) return { error: `unknown metric "${metric}"${didYouMean(metric, EXPECT_METRIC_NAMES)} (known: ${EXPECT_METRIC_NAMES.join(', ')})` };
+  let value: number | null;
+  switch (def.unit) {
+    case 'fraction':
+      value = parseFraction(raw);
+      break;
+    case 'bytes':
+      value = parseSize(raw);
+      break;
+    case 'ms':
+      // A bare number is milliseconds here (the report's unit), not seconds as elsewhere.
+      value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : parseDuration(raw);
+      break;
+    default:
+      value = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : null;
+  }
+  if (value === null || !Number.isFinite(value)) {
+    const hint: Record<string, string> = {
+      fraction: 'a fraction such as 0.6 or 60%',
+      bytes: 'a size such as 512MiB',
+      ms: 'a duration such as 50ms or 30s',
+      ratio: 'a number such as 1.5',
+      count: 'a whole number',
+      rate: 'a number',
+    };
+    return { error: `${metric} needs ${hint[def.unit] ?? 'a number'}, got ${JSON.stringify(raw)}` };
+  }
+  return { variant, metric, op, value, source: text.trim() };
+}

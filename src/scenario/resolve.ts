@@ -1,0 +1,244 @@
+// From the YAML data (units as text) to a Scenario (numbers, defaults filled in), with the checks a schema
+// cannot express: impossible values, unknown builds, a ramp to a percentage before any absolute peak, bad
+// thresholds. Runs even when the structure has errors, skipping values of the wrong type (those are already
+// reported), so one pass reports everything.
+
+import type { SizeDistribution } from '../server/options.js';
+import { formatBytes, parseDuration, parseFraction, parseSize } from '../units.js';
+import { LOAD_DEFAULTS, OUTPUT_DEFAULTS, RECORD_DEFAULTS, scenarioServerDefaults } from './defaults.js';
+import { parseExpectRule } from './expect.js';
+import { didYouMean, type PathPart } from './problems.js';
+import { resolveVariants } from './variants.js';
+import type { ExpectRule, Phase, PhaseTarget, Scenario } from './types.js';
+import { shown, type RawProblem } from './validate.js';
+
+type Obj = Record<string, unknown>;
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+export const MIN_RECORD_INTERVAL_MS = 50;
+export const MIN_MAX_FRAME = 1024;
+
+export class Resolver {
+  readonly problems: RawProblem[] = [];
+
+  constructor(private readonly baseDir: string) {}
+
+  problem(path: PathPart[], message: string, atKey = false): void {
+    this.problems.push({ path, message, ...(atKey ? { atKey } : {}) });
+  }
+
+  resolve(raw: unknown, file: string | null): Scenario | null {
+    const root = obj(raw);
+    if (!root) return null;
+    const server = this.server(obj(root.server) ?? {});
+    const variants = resolveVariants(root.variants, this.baseDir, (path, message) => this.problem(path, message));
+    const load = this.load(obj(root.load) ?? {});
+    const record = this.record(obj(root.record) ?? {});
+    const expect = this.expect(root.expect, variants.map((v) => v.name));
+    const output = obj(root.output) ?? {};
+    const scenario: Scenario = {
+      name: typeof root.name === 'string' ? root.name : 'scenario',
+      description: typeof root.description === 'string' ? root.description : '',
+      file,
+      server,
+      variants,
+      load,
+      record,
+      expect,
+      output: { dir: typeof output.dir === 'string' ? output.dir : OUTPUT_DEFAULTS.dir },
+    };
+    return this.problems.length === 0 ? scenario : null;
+  }
+
+  private server(s: Obj): Scenario['server'] {
+    const o = scenarioServerDefaults();
+    if (isInt(s.threads)) o.threads = s.threads;
+    if (s.agent === 'per-player' || s.agent === 'pool') o.agent = s.agent;
+    if (isInt(s.pool_size)) {
+      o.poolSize = s.pool_size;
+      if (o.agent !== 'pool') this.problem(['server', 'pool_size'], 'only applies with `agent: pool`');
+    }
+    if (typeof s.host === 'string') {
+      if (!LOOPBACK.has(s.host)) this.problem(['server', 'host'], `simload only serves on loopback (127.0.0.1, ::1, localhost), got ${shown(s.host)}`);
+      else o.host = s.host;
+    }
+    if (isInt(s.port)) o.port = s.port;
+    const state = obj(s.state);
+    if (state) {
+      if (isInt(state.objects)) o.profile.objects = state.objects;
+      const sizes = this.sizes(state.sizes, ['server', 'state', 'sizes']);
+      if (sizes) o.profile.sizes = sizes;
+    }
+    const churn = obj(s.churn);
+    if (churn) {
+      if (isInt(churn.temp_allocs)) o.churn.tempAllocsPerMessage = churn.temp_allocs;
+      const ts = this.sizes(churn.temp_sizes, ['server', 'churn', 'temp_sizes']);
+      if (ts) o.churn.tempSizes = ts;
+      const rr = this.fraction(churn.realloc_rate, ['server', 'churn', 'realloc_rate']);
+      if (rr !== null) o.churn.reallocRate = rr;
+      const step = size(churn.realloc_step);
+      if (step !== null) o.churn.reallocStep = step;
+    }
+    const delay = duration(s.logout_free_delay);
+    if (delay !== null) o.logoutFreeDelayMs = delay;
+    const frame = size(s.max_frame);
+    if (frame !== null) {
+      if (frame < MIN_MAX_FRAME) this.problem(['server', 'max_frame'], `must be at least 1KiB (a login frame must fit), got ${formatBytes(frame)}`);
+      o.maxFrameBytes = frame;
+    }
+    if (isInt(s.seed)) o.seed = s.seed;
+    return o;
+  }
+
+  private sizes(v: unknown, path: PathPart[]): SizeDistribution | null {
+    if (Array.isArray(v)) {
+      const classes: Array<{ size: number; weight: number }> = [];
+      v.forEach((item, i) => {
+        const c = obj(item);
+        const sz = c ? size(c.size) : null;
+        if (!c || sz === null) return;
+        if (sz === 0) this.problem([...path, i, 'size'], 'must be at least 1 byte');
+        const w = typeof c.weight === 'number' ? c.weight : 1;
+        classes.push({ size: sz, weight: w });
+      });
+      return classes.length === v.length && classes.length > 0 ? { kind: 'classes', classes } : null;
+    }
+    const ln = obj(obj(v)?.lognormal);
+    if (!ln) return null;
+    const p = [...path, 'lognormal'];
+    const median = size(ln.median);
+    const sigma = typeof ln.sigma === 'number' ? ln.sigma : null;
+    if (median === null || sigma === null) return null;
+    const min = ln.min === undefined ? 1 : size(ln.min);
+    const max = ln.max === undefined ? median * 64 : size(ln.max);
+    if (min === null || max === null) return null;
+    let ok = true;
+    if (median < 1) {
+      this.problem([...p, 'median'], 'must be at least 1 byte');
+      ok = false;
+    }
+    if (min < 1) {
+      this.problem([...p, 'min'], 'must be at least 1 byte');
+      ok = false;
+    }
+    if (ok && min > median) {
+      this.problem([...p, 'min'], `must not exceed the median (${formatBytes(median)}), got ${formatBytes(min)}`);
+      ok = false;
+    }
+    if (ok && max < median) {
+      this.problem([...p, 'max'], `must be at least the median (${formatBytes(median)}), got ${formatBytes(max)}`);
+      ok = false;
+    }
+    return ok ? { kind: 'lognormal', median, sigma, min, max } : null;
+  }
+
+  private fraction(v: unknown, path: PathPart[]): number | null {
+    if (v === undefined) return null;
+    const f = typeof v === 'number' || typeof v === 'string' ? parseFraction(v) : null;
+    if (f === null) return null;
+    if (f < 0 || f > 1) {
+      this.problem(path, `must be between 0 and 100%, got ${shown(v)}`);
+      return null;
+    }
+    return f;
+  }
+
+  private load(l: Obj): Scenario['load'] {
+    const rate = typeof l.rate === 'number' && l.rate >= 0 ? l.rate : LOAD_DEFAULTS.messageRate;
+    const think = duration(l.think_time) ?? LOAD_DEFAULTS.thinkTimeMs;
+    const workers = isInt(l.bot_workers) ? l.bot_workers : LOAD_DEFAULTS.botWorkers;
+    const phases: Phase[] = [];
+    let peak = 0;
+    const list = Array.isArray(l.phases) ? l.phases : [];
+    list.forEach((item, i) => {
+      const x = obj(item);
+      if (!x) return;
+      const keys = Object.keys(x);
+      if (keys.length !== 1) return;
+      const kind = keys[0]!;
+      const p: PathPart[] = ['load', 'phases', i, kind];
+      const body = x[kind];
+      const b = obj(body);
+      const phaseRate = b && typeof b.rate === 'number' ? b.rate : undefined;
+      const rateField = phaseRate === undefined ? {} : { rate: phaseRate };
+      if (kind === 'ramp' && b) {
+        const over = duration(b.over);
+        if (over !== null && over <= 0) this.problem([...p, 'over'], 'must be longer than 0s (a ramp spreads arrivals over it)');
+        let to: PhaseTarget | null = null;
+        if (isInt(b.to)) {
+          to = { count: b.to };
+          peak = Math.max(peak, b.to);
+        } else if (typeof b.to === 'string') {
+          const f = parseFraction(b.to);
+          if (f !== null) {
+            if (f > 1) this.problem([...p, 'to'], `a percentage of the peak must be at most 100%, got ${b.to.trim()} (ramp to a count to go higher)`);
+            else if (peak === 0) this.problem([...p, 'to'], `${b.to.trim()} of the peak, but no earlier phase ramps to an absolute count above 0: ramp to a count first`);
+            to = { fractionOfPeak: f };
+          }
+        }
+        if (to && over !== null) phases.push({ kind: 'ramp', to, durationMs: over, ...rateField });
+      } else if (kind === 'hold') {
+        const d = b ? duration(b.for) : duration(body);
+        if (d !== null && d <= 0) this.problem(b ? [...p, 'for'] : p, 'must be longer than 0s');
+        if (d !== null) phases.push({ kind: 'hold', durationMs: d, ...rateField });
+      } else if (kind === 'pressure' && b) {
+        const limit = size(b.limit);
+        const d = duration(b.for);
+        if (limit !== null && limit < 16 * 2 ** 20) this.problem([...p, 'limit'], `a limit under 16MiB kills the server before it starts, got ${formatBytes(limit)}`);
+        if (d !== null && d <= 0) this.problem([...p, 'for'], 'must be longer than 0s');
+        if (limit !== null && d !== null) phases.push({ kind: 'pressure', limitBytes: limit, durationMs: d, ...rateField });
+      }
+    });
+    const percentBeforePeak = this.problems.some((x) => x.message.includes('no earlier phase ramps to an absolute count'));
+    if (list.length > 0 && phases.length === list.length && peak === 0 && !percentBeforePeak) {
+      this.problem(['load', 'phases'], 'no phase brings a player online: ramp to a count above 0');
+    }
+    return { phases, messageRate: rate, thinkTimeMs: think, botWorkers: workers };
+  }
+
+  private record(r: Obj): Scenario['record'] {
+    const interval = duration(r.interval) ?? RECORD_DEFAULTS.intervalMs;
+    if (interval < MIN_RECORD_INTERVAL_MS) this.problem(['record', 'interval'], `must be at least ${MIN_RECORD_INTERVAL_MS}ms (each sample reads /proc and asks the server), got ${interval}ms`);
+    const baseline = duration(r.baseline) ?? Math.max(2000, 3 * interval);
+    return { intervalMs: interval, baselineMs: baseline };
+  }
+
+  private expect(v: unknown, variants: string[]): ExpectRule[] {
+    if (!Array.isArray(v)) return [];
+    const out: ExpectRule[] = [];
+    const add = (text: unknown, variant: string | null, path: PathPart[]) => {
+      if (typeof text !== 'string') return;
+      const r = parseExpectRule(text, variant);
+      if ('error' in r) this.problem(path, r.error);
+      else out.push(r);
+    };
+    v.forEach((item, i) => {
+      if (typeof item === 'string') return add(item, null, ['expect', i]);
+      const x = obj(item);
+      if (!x) return;
+      for (const [variant, rules] of Object.entries(x)) {
+        if (!variants.includes(variant)) {
+          this.problem(['expect', i, variant], `no variant named "${variant}"${didYouMean(variant, variants)} (variants: ${variants.join(', ')})`, true);
+        }
+        if (Array.isArray(rules)) rules.forEach((t, j) => add(t, variant, ['expect', i, variant, j]));
+      }
+    });
+    return out;
+  }
+}
+
+function obj(v: unknown): Obj | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+function duration(v: unknown): number | null {
+  return typeof v === 'number' || typeof v === 'string' ? parseDuration(v) : null;
+}
+
+function size(v: unknown): number | null {
+  return typeof v === 'number' || typeof v === 'string' ? parseSize(v) : null;
+}

@@ -1,0 +1,267 @@
+// The JSON Schema of a scenario file as users write it (YAML, units as text). `simload schema` prints it so
+// that editors (VS Code's YAML extension, JetBrains) complete and check scenario files. The loader validates
+// against it with ajv, then runs the semantic checks a schema cannot express (scenario/check.ts).
+// `errorMessage` is a plain annotation here: the loader shows it instead of ajv's branch-by-branch noise, and
+// editors that know the keyword show it too.
+
+type Json = Record<string, unknown>;
+
+const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*)+$|^\\s*\\d+(\\.\\d+)?\\s*$';
+const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgGtT][iI]?[bB]?|[bB])?\\s*$';
+const PERCENT_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$';
+
+const definitions: Record<string, Json> = {
+  duration: {
+    description: 'A duration: `250ms`, `30s`, `2m`, `1m30s`, or a number of seconds.',
+    anyOf: [
+      { type: 'number', minimum: 0 },
+      { type: 'string', pattern: DURATION_PATTERN },
+    ],
+    errorMessage: 'expected a duration such as 30s, 2m or 250ms',
+  },
+  size: {
+    description: 'A size in bytes: `64KiB`, `1.5GiB`, `200MB`, or a number of bytes.',
+    anyOf: [
+      { type: 'number', minimum: 0 },
+      { type: 'string', pattern: SIZE_PATTERN },
+    ],
+    errorMessage: 'expected a size such as 64KiB, 1.5GiB or 4096',
+  },
+  fraction: {
+    description: 'A fraction: `5%` or `0.05`.',
+    anyOf: [
+      { type: 'number', minimum: 0, maximum: 1 },
+      { type: 'string', pattern: PERCENT_PATTERN },
+    ],
+    errorMessage: 'expected a fraction between 0 and 1, or a percentage such as 5%',
+  },
+  target: {
+    description: 'Online players: an absolute count (`8000`) or a percentage of the peak so far (`33%`).',
+    anyOf: [
+      { type: 'integer', minimum: 0 },
+      { type: 'string', pattern: PERCENT_PATTERN },
+    ],
+    errorMessage: 'expected a count or a percentage',
+  },
+  rate: {
+    description: 'Game messages per online player per second (open loop); 0 = idle players.',
+    type: 'number',
+    minimum: 0,
+    errorMessage: 'expected messages per player per second, a number >= 0',
+  },
+  sizes: {
+    description:
+      'Object sizes: a list of weighted size classes (`- {size: 64KiB, weight: 3}`) or `{lognormal: {median, sigma, min, max}}`.',
+    anyOf: [
+      {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['size'],
+          properties: {
+            size: { $ref: '#/definitions/size' },
+            weight: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Relative weight (default 1).' },
+          },
+        },
+      },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['lognormal'],
+        properties: {
+          lognormal: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['median', 'sigma'],
+            properties: {
+              median: { $ref: '#/definitions/size' },
+              sigma: { type: 'number', exclusiveMinimum: 0, description: 'Spread of ln(size).' },
+              min: { $ref: '#/definitions/size' },
+              max: { $ref: '#/definitions/size' },
+            },
+          },
+        },
+      },
+    ],
+    errorMessage: 'expected a list of {size, weight} or {lognormal: {median, sigma, min, max}}',
+  },
+};
+
+const server: Json = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'The simulated skynet-style server. Every key is optional; defaults: `simload schema` descriptions.',
+  properties: {
+    threads: { type: 'integer', minimum: 1, maximum: 256, description: "Worker threads, skynet's `thread` (default 8)." },
+    agent: {
+      enum: ['per-player', 'pool'],
+      description: '`per-player`: one agent service per connection, freed at logout (skynet watchdog); `pool`: a fixed pool.',
+    },
+    pool_size: { type: 'integer', minimum: 1, description: 'Agents in `pool` mode.' },
+    host: { type: 'string', description: 'Loopback address to listen on (127.0.0.1, ::1 or localhost).' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, description: '0 = any free port.' },
+    state: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Player state allocated (and written) at login, freed at logout.',
+      properties: {
+        objects: { type: 'integer', minimum: 1, description: 'Objects per player.' },
+        sizes: { $ref: '#/definitions/sizes' },
+      },
+    },
+    churn: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Allocator traffic per game message.',
+      properties: {
+        temp_allocs: { type: 'integer', minimum: 0, description: 'Short-lived allocations per message.' },
+        temp_sizes: { $ref: '#/definitions/sizes' },
+        realloc_rate: { $ref: '#/definitions/fraction' },
+        realloc_step: { $ref: '#/definitions/size' },
+      },
+    },
+    logout_free_delay: { $ref: '#/definitions/duration' },
+    max_frame: { $ref: '#/definitions/size' },
+    seed: { type: 'integer', minimum: 0, description: 'Seed of the deterministic size draws.' },
+  },
+};
+
+const variant: Json = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  description: 'One allocator setup; each runs in its own server process.',
+  properties: {
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+      errorMessage: 'expected a name of letters, digits, `.`, `_` or `-`',
+      description: 'Shown in reports and used in `expect:`.',
+    },
+    build: { type: 'string', description: 'A build from `simload build` (madv-free, no-madv-free, glibc).' },
+    lib: { type: 'string', description: 'Path of your own allocator library instead of a build.' },
+    prefix: { enum: ['je_', 'none'], description: "With lib: the library's symbol prefix (default none)." },
+    malloc_conf: {
+      type: 'string',
+      description: 'jemalloc options, e.g. `dirty_decay_ms:10000,muzzy_decay_ms:10000`.',
+    },
+    env: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Extra environment variables of the server process.',
+    },
+  },
+};
+
+const phase: Json = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  errorMessage: 'a phase is exactly one of `ramp:`, `hold:` or `pressure:`',
+  properties: {
+    ramp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['to', 'over'],
+      description: 'Moves the online count linearly to `to` over `over`; arrivals are spread, leavers chosen at random.',
+      properties: {
+        to: { $ref: '#/definitions/target' },
+        over: { $ref: '#/definitions/duration' },
+        rate: { $ref: '#/definitions/rate' },
+      },
+    },
+    hold: {
+      description: 'Keeps the online count: `hold: 20s` or `hold: {for: 60s, rate: 0}`.',
+      anyOf: [
+        { $ref: '#/definitions/duration' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['for'],
+          properties: { for: { $ref: '#/definitions/duration' }, rate: { $ref: '#/definitions/rate' } },
+        },
+      ],
+      errorMessage: 'expected a duration (hold: 20s) or {for: 60s, rate: 0}',
+    },
+    pressure: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['limit', 'for'],
+      description: 'Holds the online count with the server under a memory limit (cgroup; needs root).',
+      properties: {
+        limit: { $ref: '#/definitions/size' },
+        for: { $ref: '#/definitions/duration' },
+        rate: { $ref: '#/definitions/rate' },
+      },
+    },
+  },
+};
+
+const load: Json = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['phases'],
+  properties: {
+    rate: { $ref: '#/definitions/rate' },
+    think_time: { $ref: '#/definitions/duration' },
+    bot_workers: { type: 'integer', minimum: 1, maximum: 64, description: 'Worker threads hosting the bots (default 2).' },
+    phases: { type: 'array', minItems: 1, items: phase },
+  },
+};
+
+const expectRule: Json = {
+  type: 'string',
+  description: '`metric op value`, e.g. `retention < 0.6`, `p99 < 50ms`, `lazyfree_share < 5%`.',
+};
+
+export const SCENARIO_SCHEMA_ID = 'urn:simload:scenario:v1';
+
+/** The scenario JSON Schema (draft-07). A fresh object each call, so callers may change it. */
+export function scenarioSchema(): Json {
+  return JSON.parse(
+    JSON.stringify({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      $id: SCENARIO_SCHEMA_ID,
+      title: 'simload scenario',
+      description: 'Players ramp up and down against a simulated game server, once per allocator variant. See docs/scenario.md.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'variants', 'load'],
+      properties: {
+        name: { type: 'string', minLength: 1, description: 'Names the results folder.' },
+        description: { type: 'string' },
+        server,
+        variants: { type: 'array', minItems: 1, items: variant },
+        load,
+        record: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            interval: { $ref: '#/definitions/duration' },
+            baseline: { $ref: '#/definitions/duration' },
+          },
+        },
+        expect: {
+          type: 'array',
+          description: 'Thresholds checked after the run; a failure exits 1. A rule, or `variant: [rules]`.',
+          items: {
+            anyOf: [
+              expectRule,
+              { type: 'object', minProperties: 1, maxProperties: 1, additionalProperties: { type: 'array', items: expectRule } },
+            ],
+            errorMessage: 'expected a rule such as `retention < 0.6`, or `variant: [rules]`',
+          },
+        },
+        output: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { dir: { type: 'string', minLength: 1, description: 'Base folder of run folders (default results).' } },
+        },
+      },
+      definitions,
+    }),
+  ) as Json;
+}

@@ -1,0 +1,101 @@
+// The `variants:` section: names, builds or libraries, malloc_conf and env, checked against the allocator
+// catalog; every problem goes to `problem` with its data path.
+
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import type { VariantOptions } from '../server/options.js';
+import { buildNames } from './builds.js';
+import { didYouMean, type PathPart } from './problems.js';
+
+/** jemalloc options, to catch typos in malloc_conf (an unknown option is only a warning to jemalloc). */
+const JEMALLOC_OPTIONS = [
+  'abort', 'abort_conf', 'cache_oblivious', 'confirm_conf', 'metadata_thp', 'trust_madvise', 'retain', 'dss',
+  'narenas', 'oversize_threshold', 'percpu_arena', 'background_thread', 'max_background_threads',
+  'dirty_decay_ms', 'muzzy_decay_ms', 'lg_extent_max_active_fit', 'junk', 'zero', 'utrace', 'xmalloc', 'tcache',
+  'tcache_max', 'lg_tcache_max', 'thp', 'stats_print', 'stats_print_opts', 'stats_interval', 'hpa', 'prof',
+  'prof_active', 'prof_prefix', 'lg_prof_sample', 'lg_prof_interval', 'prof_gdump', 'prof_final', 'prof_leak',
+  'prof_accum', 'lg_chunk', 'decay_time', 'purge', 'lg_dirty_mult', 'san_guard_small', 'san_guard_large',
+];
+
+export function resolveVariants(v: unknown, baseDir: string, problem: (path: PathPart[], message: string) => void): VariantOptions[] {
+  if (!Array.isArray(v)) return [];
+  const out: VariantOptions[] = [];
+  const names = new Map<string, number>();
+  const builds = buildNames();
+  v.forEach((item, i) => {
+    const x = obj(item);
+    if (!x || typeof x.name !== 'string') return;
+    const p: PathPart[] = ['variants', i];
+    const first = names.get(x.name);
+    if (first !== undefined) problem([...p, 'name'], `"${x.name}" is already the name of variants[${first}]`);
+    else names.set(x.name, i);
+    const vo: VariantOptions = { name: x.name };
+    const hasBuild = typeof x.build === 'string';
+    const hasLib = typeof x.lib === 'string';
+    if (hasBuild && hasLib) problem(p, 'give either `build:` or `lib:`, not both');
+    if (!hasBuild && !hasLib && x.build === undefined && x.lib === undefined) {
+      problem(p, `needs \`build:\` (one of ${builds.join(', ')}) or \`lib:\` (a path to your allocator library)`);
+    }
+    if (hasBuild) {
+      const b = x.build as string;
+      if (!builds.includes(b)) problem([...p, 'build'], `unknown build "${b}"${didYouMean(b, builds)} (known: ${builds.join(', ')})`);
+      vo.build = b;
+    }
+    if (hasLib) {
+      const lib = x.lib as string;
+      const abs = isAbsolute(lib) ? lib : resolvePath(baseDir, lib);
+      if (!existsSync(abs)) problem([...p, 'lib'], `no such file: ${abs}`);
+      vo.lib = abs;
+    }
+    if (x.prefix === 'je_' || x.prefix === 'none') {
+      if (!hasLib) problem([...p, 'prefix'], 'only applies with `lib:` (builds know their prefix)');
+      vo.prefix = x.prefix;
+    }
+    if (typeof x.malloc_conf === 'string') {
+      checkMallocConf(x.malloc_conf, [...p, 'malloc_conf'], problem);
+      if (vo.build === 'glibc') problem([...p, 'malloc_conf'], 'the glibc build has no malloc_conf (it is a jemalloc setting)');
+      vo.mallocConf = x.malloc_conf;
+    }
+    const env = obj(x.env);
+    if (env) {
+      const e: Record<string, string> = {};
+      for (const [k, val] of Object.entries(env)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) problem([...p, 'env', k], `"${k}" is not an environment variable name`);
+        else if (k === 'MALLOC_CONF' || k === 'JE_MALLOC_CONF') problem([...p, 'env', k], 'set `malloc_conf:` instead (simload picks the variable the build reads)');
+        else if (k === 'LD_PRELOAD') problem([...p, 'env', k], 'use `lib:` to load your own allocator');
+        if (typeof val === 'string') e[k] = val;
+      }
+      vo.env = e;
+    }
+    out.push(vo);
+  });
+  return out;
+}
+
+export function checkMallocConf(conf: string, path: PathPart[], problem: (path: PathPart[], message: string) => void): void {
+  if (conf.trim() === '') return;
+  for (const pair of conf.split(',')) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*):(\S+)$/.exec(pair.trim());
+    if (!m) {
+      problem(path, `expected option:value pairs separated by commas (dirty_decay_ms:10000,muzzy_decay_ms:10000), got ${JSON.stringify(pair)}`);
+      return;
+    }
+    const [, key, value] = m as unknown as [string, string, string];
+    if (!JEMALLOC_OPTIONS.includes(key)) {
+      const hint = didYouMean(key, JEMALLOC_OPTIONS);
+      // Unknown options are only a warning to jemalloc; a near miss is almost surely a typo that would
+      // silently run another experiment.
+      if (hint) problem(path, `unknown jemalloc option "${key}"${hint}`);
+    }
+    if ((key === 'dirty_decay_ms' || key === 'muzzy_decay_ms') && !(/^-?\d+$/.test(value) && Number(value) >= -1)) {
+      problem(path, `${key} must be a whole number of ms, or -1 for never, got ${JSON.stringify(value)}`);
+    }
+    if (key === 'background_thread' && value !== 'true' && value !== 'false') {
+      problem(path, `background_thread must be true or false, got ${JSON.stringify(value)}`);
+    }
+  }
+}
+
+function obj(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}

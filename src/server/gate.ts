@@ -1,0 +1,165 @@
+// The gate: a WebSocket server on loopback that turns frames into mail for the agents and sends their
+// replies back. Bad frames get an `err` reply; frames over maxFrameBytes get close 1009 (ws does that).
+//
+// Backpressure: a connection whose unsent replies pass sendHighWaterBytes, or that has
+// maxInflightPerConnection requests unanswered, is no longer read (ws.pause) until both fall to half. A
+// client that never reads its replies therefore stalls itself (TCP pushes back on it) and costs the server
+// at most about high-water + in-flight replies; it is never dropped for being slow.
+
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { SimloadError } from '../errors.js';
+import type { Agents, Counters } from './agents.js';
+import { BACKPRESSURE_DEFAULTS } from './defaults.js';
+import { parseFrame } from './frames.js';
+import type { Conn, Player } from './model.js';
+import type { ServerOptions } from './options.js';
+import { CloseCode, type ErrorCode, type ServerMessage } from './protocol.js';
+
+class GateConn implements Conn {
+  player: Player | null = null;
+  inflight = 0;
+  paused = false;
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    private readonly gate: Gate,
+  ) {}
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(m: ServerMessage): void {
+    if (this.paused) {
+      // While paused, every send reports when it reached the socket, so the last one to drain resumes us.
+      this.ws.send(JSON.stringify(m), () => this.settled());
+    } else {
+      this.ws.send(JSON.stringify(m));
+      if (this.ws.bufferedAmount > this.gate.highWater) this.pause();
+    }
+  }
+
+  pause(): void {
+    if (this.paused || !this.open) return;
+    this.paused = true;
+    this.gate.pausedCount++;
+    this.ws.pause();
+  }
+
+  settled(): void {
+    if (!this.paused) return;
+    if (!this.open) {
+      this.paused = false;
+      this.gate.pausedCount--;
+      return;
+    }
+    if (this.inflight <= this.gate.maxInflight >> 1 && this.ws.bufferedAmount <= this.gate.highWater >> 1) {
+      this.paused = false;
+      this.gate.pausedCount--;
+      this.ws.resume();
+    }
+  }
+}
+
+export class Gate {
+  readonly highWater: number;
+  readonly maxInflight: number;
+  /** Connections not being read right now because of backpressure. */
+  pausedCount = 0;
+  private readonly conns = new Set<GateConn>();
+  private nextId = 1;
+
+  private constructor(
+    private readonly wss: WebSocketServer,
+    private readonly agents: Agents,
+    private readonly counters: Counters,
+    options: ServerOptions,
+  ) {
+    this.highWater = options.sendHighWaterBytes ?? BACKPRESSURE_DEFAULTS.sendHighWaterBytes;
+    this.maxInflight = options.maxInflightPerConnection ?? BACKPRESSURE_DEFAULTS.maxInflightPerConnection;
+    wss.on('connection', (ws) => this.accept(ws));
+  }
+
+  static listen(options: ServerOptions, agents: Agents, counters: Counters): Promise<Gate> {
+    return new Promise((resolve, reject) => {
+      const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: options.maxFrameBytes, clientTracking: false, perMessageDeflate: false });
+      const onError = (err: NodeJS.ErrnoException): void => {
+        wss.close();
+        const why = err.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use` : err.message;
+        reject(new SimloadError(err.code === 'EADDRINUSE' ? 'ERR_PORT_IN_USE' : 'ERR_LISTEN', `the gate cannot listen: ${why}`));
+      };
+      wss.once('error', onError);
+      wss.once('listening', () => {
+        wss.off('error', onError);
+        wss.on('error', (err) => process.stderr.write(`simload server: gate error: ${err.message}\n`));
+        resolve(new Gate(wss, agents, counters, options));
+      });
+    });
+  }
+
+  get port(): number {
+    const a = this.wss.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  get url(): string {
+    const a = this.wss.address();
+    const host = typeof a === 'object' && a ? a.address : '127.0.0.1';
+    return `ws://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  private accept(ws: WebSocket): void {
+    const conn = new GateConn(this.nextId++, ws, this);
+    this.conns.add(conn);
+    this.counters.connections++;
+    ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
+    // ws reports protocol violations here (oversized frame -> 1009, bad UTF-8 -> 1007) and closes the socket.
+    ws.on('error', () => this.counters.errors++);
+    ws.on('close', () => {
+      this.conns.delete(conn);
+      this.agents.disconnect(conn);
+      conn.settled();
+    });
+  }
+
+  private onFrame(conn: GateConn, data: RawData, isBinary: boolean): void {
+    const p = parseFrame(data, isBinary);
+    let err: { code: ErrorCode; message: string } | null;
+    let seq: number | null;
+    if (!p.ok) {
+      err = p;
+      seq = p.seq;
+    } else {
+      seq = p.msg.seq;
+      const m = p.msg;
+      err = m.t === 'login' ? this.agents.login(conn, m.seq, m.player) : m.t === 'msg' ? this.agents.msg(conn, m.seq) : this.agents.logout(conn, m.seq);
+    }
+    if (err) {
+      this.counters.errors++;
+      conn.send({ t: 'err', seq, code: err.code, message: err.message });
+    }
+    if (conn.inflight >= this.maxInflight) conn.pause();
+  }
+
+  /** Closes every connection (1001 going away), then the listening socket; stragglers are cut after `graceMs`. */
+  async close(graceMs = 500): Promise<void> {
+    const closing = [...this.conns].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+          c.ws.once('close', () => resolve());
+          c.ws.close(CloseCode.goingAway, 'server stopping');
+        }),
+    );
+    const timer = setTimeout(() => {
+      for (const c of this.conns) c.ws.terminate();
+    }, graceMs);
+    await Promise.all(closing);
+    clearTimeout(timer);
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

@@ -1,0 +1,146 @@
+// skynet's scheduling on worker threads: each service has a mailbox, a global run queue holds services that
+// have mail, an idle worker takes the service at the head, drains part of its mailbox by its weight, and the
+// service goes back to the tail if mail is left. A service is never on two workers at once, but lands on
+// whichever worker is free, so over time it runs everywhere.
+//
+// One difference, for throughput: an idle worker is handed several queued services in one postMessage
+// (as if it popped the global queue several times in a row); each is still a separate turn with its own
+// weight. Completion is reported per batch.
+
+import type { Mail, Service } from './model.js';
+import { Queue } from './model.js';
+import type { WorkerPool } from './pool.js';
+import { turnSize, workerWeight } from './weights.js';
+import { IN_FIELDS, Op, OUT_FIELDS, type ToWorker } from './wire.js';
+
+/** Most turns handed to one worker in one post. */
+const MAX_TURNS_PER_BATCH = 64;
+
+interface Turn {
+  service: Service;
+  mails: Mail[];
+}
+
+export interface MailResult {
+  ok: boolean;
+  set: number;
+  /** New byte total of the player's state, -1 when unchanged. */
+  bytes: number;
+  error: string | null;
+}
+
+export class Scheduler {
+  private readonly runQueue = new Queue<Service>();
+  /** Idle workers in the order they became idle: the longest idle goes first, so turns rotate. */
+  private readonly idle: number[] = [];
+  private readonly inflight: Array<Turn[] | null> = [];
+  private readonly weights: number[] = [];
+  private scheduled = false;
+  private stopped = false;
+  /** Mail in mailboxes or on a worker. */
+  pending = 0;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    /** Called for each mail once its handler ran, in mailbox order per service. */
+    private readonly onResult: (mail: Mail, r: MailResult) => void,
+    /** Called when a service finished a turn (to retire empty per-player agents). */
+    private readonly onTurnEnd: (service: Service) => void,
+  ) {
+    for (let w = 0; w < pool.size; w++) {
+      this.idle.push(w);
+      this.inflight.push(null);
+      this.weights.push(workerWeight(w));
+    }
+  }
+
+  get busyWorkers(): number {
+    return this.pool.size - this.idle.length;
+  }
+
+  post(service: Service, mail: Mail): void {
+    service.mailbox.push(mail);
+    this.pending++;
+    if (!service.running && !service.queued) {
+      service.queued = true;
+      this.runQueue.push(service);
+    }
+    if (!this.scheduled && this.idle.length > 0) {
+      this.scheduled = true;
+      // Coalesce everything the gate reads in this I/O phase into few batches.
+      setImmediate(() => {
+        this.scheduled = false;
+        this.dispatch();
+      });
+    }
+  }
+
+  private dispatch(): void {
+    while (!this.stopped && this.idle.length > 0 && this.runQueue.length > 0) {
+      const worker = this.idle.shift()!;
+      const weight = this.weights[worker]!;
+      const take = Math.min(MAX_TURNS_PER_BATCH, Math.ceil(this.runQueue.length / (this.idle.length + 1)));
+      const turns: Turn[] = [];
+      let messages = 0;
+      for (let t = 0; t < take; t++) {
+        const service = this.runQueue.shift()!;
+        service.queued = false;
+        service.running = true;
+        const n = turnSize(service.mailbox.length, weight);
+        const mails: Mail[] = new Array(n);
+        for (let k = 0; k < n; k++) mails[k] = service.mailbox.shift()!;
+        turns.push({ service, mails });
+        messages += n;
+      }
+      const batch = new Float64Array(1 + turns.length * 2 + messages * IN_FIELDS);
+      batch[0] = turns.length;
+      let i = 1;
+      for (const { service, mails } of turns) {
+        batch[i++] = service.id;
+        batch[i++] = mails.length;
+        for (const m of mails) {
+          const p = m.player;
+          // A failed login leaves nothing to touch: the rest of its mail runs as no-ops and is answered with errors.
+          const op = p.failed ? Op.noop : m.op;
+          batch[i++] = op;
+          batch[i++] = p.slot;
+          batch[i++] = p.set;
+          batch[i++] = p.ordinal;
+        }
+      }
+      this.inflight[worker] = turns;
+      this.pool.post(worker, { type: 'run', batch } satisfies ToWorker, [batch.buffer]);
+    }
+  }
+
+  /** A worker finished its batch. */
+  done(worker: number, out: Float64Array, errors: string[] | null): void {
+    const turns = this.inflight[worker];
+    this.inflight[worker] = null;
+    if (!turns) return;
+    let o = 0;
+    let e = 0;
+    for (const { service, mails } of turns) {
+      service.running = false;
+      service.markSeen(worker);
+      for (const mail of mails) {
+        const ok = out[o] === 0;
+        this.pending--;
+        this.onResult(mail, { ok, set: out[o + 1]!, bytes: out[o + 2]!, error: ok ? null : (errors?.[e++] ?? 'handler failed') });
+        o += OUT_FIELDS;
+      }
+      if (service.mailbox.length > 0 && !service.queued) {
+        service.queued = true;
+        this.runQueue.push(service);
+      }
+      this.onTurnEnd(service);
+    }
+    this.idle.push(worker);
+    this.dispatch();
+  }
+
+  /** No more dispatching; mail still queued is dropped. */
+  stop(): void {
+    this.stopped = true;
+  }
+}

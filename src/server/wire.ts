@@ -1,0 +1,51 @@
+// Messages between the server's main thread (gate + scheduler) and its worker threads. Shared by both
+// sides. A batch is a Float64Array so posting it costs one copy, not a structured clone per message.
+
+import type { ChurnOptions, StateProfile, VariantOptions } from './options.js';
+
+/** Handler operations a service runs on a worker. */
+export const Op = {
+  /** Nothing to allocate (a logout whose free comes later); keeps the reply in mailbox order. */
+  noop: 0,
+  /** Draw the player's sizes into its slot and allocate its state (allocSet). arg = login ordinal. */
+  login: 1,
+  /** A game message: temporaries (churn) and maybe one realloc of the state. */
+  msg: 2,
+  /** Free the player's state (freeSet). */
+  free: 3,
+} as const;
+export type Op = (typeof Op)[keyof typeof Op];
+
+/** Per message in a run batch: op, slot, set, arg. */
+export const IN_FIELDS = 4;
+/** Per message in a done batch: status, set, bytes. */
+export const OUT_FIELDS = 3;
+export const Status = { ok: 0, error: 1 } as const;
+
+export interface WorkerInit {
+  index: number;
+  variant: VariantOptions;
+  profile: StateProfile;
+  churn: ChurnOptions;
+  seed: number;
+  /** Int32s per slot: [rng state, size of object 0, ..., size of object n-1]. */
+  stride: number;
+}
+
+/**
+ * Main -> worker. `run` layout: [turns, then per turn: service id, messages, then per message IN_FIELDS].
+ * `chunk` hands over a new block of the shared slot table; it always arrives before any batch that uses it.
+ */
+export type ToWorker =
+  | { type: 'chunk'; index: number; sab: SharedArrayBuffer }
+  | { type: 'run'; batch: Float64Array }
+  /** Flush this worker's tcache and purge (Allocator.purge), so cached objects stop counting as allocated. */
+  | { type: 'purge'; id: number }
+  | { type: 'stop' };
+
+/** Worker -> main. `done` has OUT_FIELDS per message, in batch order; `errors` the texts of failed ones. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'init-failed'; code: string; message: string }
+  | { type: 'done'; out: Float64Array; errors: string[] | null }
+  | { type: 'purged'; id: number; error: string | null };

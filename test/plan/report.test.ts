@@ -1,0 +1,124 @@
+// The plan in the console table and in report.html (drawn in real headless Chromium), from fixed data.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { fitCapacity, type PlanPoint } from '../../src/plan/fit.js';
+import { formatPlanTable } from '../../src/plan/table.js';
+import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile } from '../../src/plan/types.js';
+import { renderReport } from '../../src/report/render.js';
+import { planChartOption } from '../../src/report/plan-section.js';
+
+const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/run-basic', import.meta.url));
+const MiB = 1024 * 1024;
+
+const pts: PlanPoint[] = [
+  { players: 1000, peakRss: 250e6, peakUnreclaimable: 240e6, settledRss: 200e6, settledUnreclaimable: 120e6 },
+  { players: 2000, peakRss: 400e6, peakUnreclaimable: 380e6, settledRss: 330e6, settledUnreclaimable: 170e6 },
+  { players: 3000, peakRss: 580e6, peakUnreclaimable: 520e6, settledRss: 460e6, settledUnreclaimable: 220e6 },
+];
+
+function fixedPlan(): PlanFile {
+  const points = pts.map((p) => ({ ...p, targetPeak: p.players, baselineRss: 60e6, settledLazyFree: p.settledRss - p.settledUnreclaimable, run: `runs/x-${p.players}`, series: `madv-free@${p.players}` }));
+  return {
+    schema: PLAN_SCHEMA,
+    v: PLAN_SCHEMA_VERSION,
+    scenario: 'unit',
+    status: 'complete',
+    budgetBytes: 1e9,
+    headroom: 0.1,
+    usableBytes: 9e8,
+    peaks: [1000, 2000, 3000],
+    startedAt: '2024-05-01T12:00:00.000Z',
+    durationMs: 125_000,
+    variants: [
+      {
+        variant: 'madv-free',
+        points,
+        fit: fitCapacity(pts, 1e9, 0.1),
+        verify: { players: 4969, limitBytes: 1e9, result: 'passed', oomKills: 0, peakRss: 880 * MiB, peakUnreclaimable: 870 * MiB, detail: 'survived', run: 'runs/v', series: 'madv-free@4969-verify' },
+        notes: [],
+      },
+      { variant: 'glibc', points: points.slice(0, 1), fit: null, verify: null, notes: ['fewer than two runs were measured: no fit'] },
+    ],
+    notes: [],
+  };
+}
+
+test('console table: measured points and the recommendation with the hand-computed numbers', () => {
+  const t = formatPlanTable(fixedPlan());
+  const lines = t.split('\n');
+  assert.equal(lines[0], 'capacity plan: unit, budget 953.7 MiB, headroom 10% -> usable 858.3 MiB (complete, 2m5s)');
+  assert.match(t, /madv-free\s+2000\s+381\.5 MiB\s+362\.4 MiB\s+314\.7 MiB\s+152\.6 MiB\s+162\.1 MiB/);
+  // 165000 B/player = 161.1 KiB; base 80e6 = 76.3 MiB; 4969 players, extrapolated; 5714 if reclaimed.
+  const rec = lines.find((l) => l.startsWith('madv-free') && l.includes('4969'))!;
+  assert.match(rec, /161\.1 KiB\s+76\.3 MiB\s+0\.997\s+4969 \(extrapolated\)\s+5714\s+858\.2 MiB\s+379\.1 MiB \/ 303\.7 MiB\s+passed at 4969/);
+  assert.match(t, /glibc\s+-\s+-\s+-\s+no fit/);
+  assert.match(t, /- glibc: fewer than two runs were measured: no fit/);
+  assert.match(t, /- madv-free verify: survived/);
+});
+
+test('chart option: measured points, fitted lines to beyond the recommendation, budget lines', () => {
+  const plan = fixedPlan();
+  const opt = planChartOption(plan, plan.variants[0]!) as { xAxis: { max: number }; series: Array<{ name: string; type: string; data: number[][] }> };
+  assert.equal(opt.xAxis.max, Math.ceil(5714 * 1.05));
+  const peak = opt.series.find((s) => s.name === 'peak Rss (measured)')!;
+  assert.deepEqual(peak.data, [[1000, 238.4], [2000, 381.5], [3000, 553.1]]);
+  const fit = opt.series.find((s) => s.name === 'peak Rss (fit)')!;
+  assert.deepEqual(fit.data[0], [0, 76.3]); // intercept 80e6 B
+  assert.deepEqual(opt.series.find((s) => s.name === 'budget')!.data[0], [0, 953.7]);
+  assert.deepEqual(opt.series.find((s) => s.name === 'recommended')!.data, [[4969, 858.2]]);
+  assert.equal(opt.series.filter((s) => s.type === 'line').length, 6); // 4 fits + budget + usable
+});
+
+test('report.html of a folder with plan.json has the plan section, drawn in headless Chromium', { timeout: 90_000 }, async () => {
+  const dir = join(await mkdtemp(join(tmpdir(), 'simload-plan-report-')), 'run');
+  await cp(FIXTURE, dir, { recursive: true });
+  await writeFile(join(dir, 'plan.json'), JSON.stringify(fixedPlan()));
+  const profile = await mkdtemp(join(tmpdir(), 'simload-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    offline: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+  });
+  try {
+    const { html } = await renderReport(dir);
+    const page = await ctx.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+    await page.waitForFunction(() => Array.isArray((globalThis as unknown as { simloadCharts?: unknown[] }).simloadCharts));
+    const plan = await page.evaluate(() => {
+      type Canvas = { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      type Dom = { id: string; querySelector(sel: string): Canvas | null };
+      const w = globalThis as unknown as { simloadCharts: Array<{ getDom(): Dom; getOption(): { series: Array<{ name: string }> } }> };
+      return w.simloadCharts
+        .filter((c) => c.getDom().id.startsWith('chart-plan-'))
+        .map((c) => {
+          const canvas = c.getDom().querySelector('canvas')!;
+          const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          let inked = 0;
+          for (let i = 0; i < px.length; i += 4) if (px[i + 3]! > 0 && (px[i]! < 240 || px[i + 1]! < 240 || px[i + 2]! < 240)) inked++;
+          return { id: c.getDom().id, inked, series: c.getOption().series.length };
+        });
+    });
+    assert.deepEqual(problems, []);
+    // glibc has one point (drawn without lines), madv-free the full set.
+    assert.deepEqual(plan.map((p) => p.id), ['chart-plan-0', 'chart-plan-1']);
+    assert.equal(plan[0]!.series, 4 * 2 + 2 + 2); // points+fits, budget lines, recommended, verify
+    for (const p of plan) assert.ok(p.inked > 3000, `${p.id}: only ${p.inked} drawn pixels`);
+    const text = await page.locator('table.plan').innerText();
+    assert.match(text, /madv-free\s+161\.1 KiB\s+76\.3 MiB\s+0\.997\s+4969 \(extrapolated\)\s+5714/);
+  } finally {
+    await ctx.close();
+    await rm(profile, { recursive: true, force: true });
+    await rm(dirname(dir), { recursive: true, force: true });
+  }
+});

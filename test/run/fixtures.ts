@@ -1,0 +1,44 @@
+// A tiny scenario for end-to-end tests: a few hundred players with small state, ~12 s per variant.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const TINY_PEAK = 300;
+
+export function tinyScenario(opts: { variants?: string; holdMs?: number } = {}): string {
+  const variants = opts.variants ?? '  - name: glibc\n    build: glibc\n';
+  return `# tiny: follows the phases with a few hundred players
+name: tiny
+server:
+  threads: 2
+  state:
+    objects: 8
+    sizes: [{ size: 1KiB, weight: 1 }]
+  logout_free_delay: 0s
+variants:
+${variants}load:
+  rate: 2
+  think_time: 200ms
+  bot_workers: 2
+  phases:
+    - ramp: { to: ${TINY_PEAK}, over: 4s }
+    - hold: 2s
+    - ramp: { to: 33%, over: 2s }
+    - hold: ${opts.holdMs ?? 2500}ms
+record:
+  interval: 250ms
+  baseline: 750ms
+`;
+}
+
+export async function tinyScenarioFile(text = tinyScenario()): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'simload-run-'));
+  const file = join(dir, 'tiny.yaml');
+  await writeFile(file, text);
+  return { dir, file };
+}
+
+/** Tolerance the issue sets: 2% of the target, or 5 players. */
+export function tolerance(target: number): number {
+  return Math.max(5, 0.02 * target);
+}
