@@ -11,6 +11,7 @@ import type { RunWriter } from '../results/writer.js';
 import type { Scenario } from '../scenario/types.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { VariantOptions } from '../server/options.js';
+import { attachServer, detachServer } from '../plan/attach.js';
 import { adopt } from './children.js';
 import type { PhaseSpans } from './latency.js';
 
@@ -67,6 +68,9 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
       // A terminal's Ctrl-C reaches the whole process group, the server too: then its exit is the interrupt.
       if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the run (${e.signal ? `signal ${e.signal}` : `code ${e.code}`})`));
     });
+    // Joins a memory cgroup now, before players arrive, when a pressure phase or plan --verify needs one:
+    // since Linux 6.12 a process's earlier memory stays charged to its old group (no-op otherwise).
+    await attachServer({ scenario, variant: v.name, pid: srv.pid, writer });
 
     pool = new BotPool({
       url: srv.url,
@@ -96,6 +100,7 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     if (pool) phases = await pool.stop().catch(() => ({}));
     if (server) {
       await server.stop().catch(() => server!.kill());
+      await detachServer(server.pid);
       release?.();
       writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - startWall });
     }

@@ -48,7 +48,9 @@ type Pending = { resolve: (r: ControlReply) => void; reject: (e: Error) => void;
 export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
   validateServerOptions(o.options);
   const env = { ...process.env, ...variantEnv(o.variant), ...(o.env ?? {}) };
-  const child: ChildProcess = fork(MAIN_PATH, [], { env, execArgv: [], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  // Own process group: a terminal's Ctrl-C goes to simload, which stops the server after the last sample.
+  // The server still exits when simload dies (IPC 'disconnect' in main.ts), so it cannot be orphaned.
+  const child: ChildProcess = fork(MAIN_PATH, [], { env, execArgv: [], detached: true, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
 
   let tail = '';
   child.stderr!.setEncoding('utf8');
