@@ -1,8 +1,8 @@
 // `simload plan <scenario> --budget 4GiB`: how many players fit in a memory budget, per allocator variant.
 // Ctrl-C or SIGTERM stop the current run, keep everything measured so far (plan.json included) and exit 130.
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { runPlan } from '../plan/plan.js';
-import { killAllChildren } from '../run/children.js';
+import { withInterrupt } from '../run/interrupt.js';
 import { loadScenario } from '../scenario/load.js';
 import { parseFraction, parseSize } from '../units.js';
 import type { SimloadCommand } from './command.js';
@@ -42,18 +42,7 @@ export const planCommand: SimloadCommand = {
     const variants = typeof argv.variants === 'string' ? argv.variants.split(',').map((v) => v.trim()).filter(Boolean) : undefined;
     const { scenario, text } = await loadScenario(String(argv.scenario));
 
-    const ctl = new AbortController();
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (ctl.signal.aborted) {
-        process.stderr.write(`\nsimload: ${sig} again, killing the servers now\n`);
-        killAllChildren();
-        process.exit(ExitCode.interrupted);
-      }
-      ctl.abort(sig);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
+    return withInterrupt(async (signal) => {
       const r = await runPlan(scenario, text, {
         budgetBytes: budget,
         headroom,
@@ -63,12 +52,9 @@ export const planCommand: SimloadCommand = {
         verify: Boolean(argv.verify),
         ...(typeof argv.out === 'string' ? { outDir: argv.out } : {}),
         quiet: Boolean(argv.quiet),
-        signal: ctl.signal,
+        signal,
       });
       return r.exitCode;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    });
   },
 };

@@ -1,8 +1,7 @@
 // `simload run <scenario>`: runs a scenario file and reports where the memory went. Ctrl-C or SIGTERM stop
 // the bots and servers, keep everything recorded so far and exit 130; a second Ctrl-C kills at once.
-import { ExitCode } from '../errors.js';
 import { runScenario } from '../run/run.js';
-import { killAllChildren } from '../run/children.js';
+import { withInterrupt } from '../run/interrupt.js';
 import { loadScenario } from '../scenario/load.js';
 import type { SimloadCommand } from './command.js';
 
@@ -33,19 +32,7 @@ export const runCommand: SimloadCommand = {
       ),
   handler: async (argv) => {
     const { scenario, text } = await loadScenario(String(argv.scenario));
-    const ctl = new AbortController();
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (ctl.signal.aborted) {
-        // Second signal: no more waiting.
-        process.stderr.write(`\nsimload: ${sig} again, killing the servers now\n`);
-        killAllChildren();
-        process.exit(ExitCode.interrupted);
-      }
-      ctl.abort(sig);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
+    return withInterrupt(async (signal) => {
       const json = Boolean(argv.json);
       const variants = typeof argv.variants === 'string' ? argv.variants.split(',').map((v) => v.trim()).filter(Boolean) : undefined;
       const r = await runScenario(scenario, text, {
@@ -54,14 +41,11 @@ export const runCommand: SimloadCommand = {
         ...(typeof argv.out === 'string' ? { outDir: argv.out } : {}),
         ...(typeof argv.junit === 'string' ? { junit: argv.junit } : {}),
         quiet: Boolean(argv.quiet),
-        signal: ctl.signal,
+        signal,
         out: json ? process.stderr : process.stdout,
       });
       if (json) process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
       return r.exitCode;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    });
   },
 };
