@@ -259,17 +259,26 @@ double sl_malloc(double size) {
   return h;
 }
 
-int sl_free(double h) {
-  if (!loaded) return SL_ERR_NOT_LOADED;
+/* Removes handle h of this kind from the table and hands back its pointer: the one place a handle dies, so a
+   second free of it (or a handle of the other kind) is SL_ERR_BAD_HANDLE, never a double free. */
+static int take_handle(double h, int kind, void **out) {
   pthread_mutex_lock(&lock);
-  int64_t idx = table_find(h, KIND_OBJECT);
+  int64_t idx = table_find(h, kind);
   if (idx < 0) {
     pthread_mutex_unlock(&lock);
     return SL_ERR_BAD_HANDLE;
   }
-  void *p = slots[idx].p;
+  *out = slots[idx].p;
   table_remove((uint32_t)idx);
   pthread_mutex_unlock(&lock);
+  return SL_OK;
+}
+
+int sl_free(double h) {
+  if (!loaded) return SL_ERR_NOT_LOADED;
+  void *p;
+  int rc = take_handle(h, KIND_OBJECT, &p);
+  if (rc != SL_OK) return rc;
   t_free(p);
   return SL_OK;
 }
@@ -334,15 +343,10 @@ nomem_meta:
 
 int sl_free_set(double h) {
   if (!loaded) return SL_ERR_NOT_LOADED;
-  pthread_mutex_lock(&lock);
-  int64_t idx = table_find(h, KIND_SET);
-  if (idx < 0) {
-    pthread_mutex_unlock(&lock);
-    return SL_ERR_BAD_HANDLE;
-  }
-  set_t *s = slots[idx].p;
-  table_remove((uint32_t)idx);
-  pthread_mutex_unlock(&lock);
+  void *taken;
+  int rc = take_handle(h, KIND_SET, &taken);
+  if (rc != SL_OK) return rc;
+  set_t *s = taken;
   for (uint32_t i = 0; i < s->n; i++) t_free(s->objs[i]);
   if (s->objs) t_free(s->objs);
   if (s->sizes) t_free(s->sizes);
