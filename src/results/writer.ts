@@ -3,7 +3,7 @@
 // Whole-file outputs (run.json, latency.json, ...) are written to a temporary name and renamed, so a reader
 // never sees half a file.
 
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
@@ -16,6 +16,13 @@ import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './l
 export const FLUSH_INTERVAL_MS = 1000;
 
 export type RunWriterMeta = Omit<RunMeta, 'tool' | 'version' | 'startedAt' | 'endedAt' | 'status'>;
+
+/** Writers not finished yet: if the process exits under them (a second Ctrl-C, an uncaught error), the
+    exit hook below still flushes them and records how the run ended, so run.json never stays `running`. */
+const open = new Set<RunWriter>();
+process.on('exit', (code) => {
+  for (const w of open) w.finishSync(code === 130 ? 'interrupted' : 'failed');
+});
 
 export class RunWriter {
   readonly dir: string;
@@ -62,6 +69,7 @@ export class RunWriter {
     };
     const w = new RunWriter(dir, full);
     await w.writeJson(RESULT_FILES.run, full);
+    open.add(w);
     return w;
   }
 
@@ -115,6 +123,24 @@ export class RunWriter {
     this.fds.clear();
     this.meta = { ...this.meta, status, endedAt: new Date().toISOString(), ...(error ? { error } : {}) };
     await this.writeJson(RESULT_FILES.run, this.meta);
+    open.delete(this);
+  }
+
+  /** finish() for exit handlers, where nothing asynchronous runs any more. */
+  finishSync(status: RunMeta['status']): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    try {
+      this.flush();
+      for (const fd of this.fds.values()) closeSync(fd);
+      this.fds.clear();
+      this.meta = { ...this.meta, status, endedAt: new Date().toISOString() };
+      writeFileSync(join(this.dir, RESULT_FILES.run), JSON.stringify(this.meta, null, 2) + '\n');
+    } catch {
+      // exiting anyway: what was flushed before stays
+    }
+    open.delete(this);
   }
 
   /** The run metadata as last written. */

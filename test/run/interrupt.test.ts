@@ -148,3 +148,34 @@ test('a server that dies mid-run: exit 3, status failed, results so far on disk'
   assert.match(meta.error?.code ?? '', /^ERR_SERVER_(EXIT|GONE)$/);
   assert.ok(readFileSync(join(folder, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean).length >= 3);
 });
+
+test('a second SIGINT kills at once: exit 130, run.json says interrupted, samples on disk, no server left', { timeout: 90_000 }, async () => {
+  const { dir, file } = await tinyScenarioFile(tinyScenario({ holdMs: 20_000 }));
+  const base = join(dir, 'results');
+  const child = spawn(process.execPath, [CLI, 'run', file, '--out', base], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let folder: string | null = null;
+  const until = Date.now() + 45_000;
+  for (;;) {
+    assert.ok(Date.now() < until, `no players online in time; stderr:\n${stderr}`);
+    folder = runDir(base);
+    const samples = folder && existsSync(join(folder, 'samples.ndjson')) ? readFileSync(join(folder, 'samples.ndjson'), 'utf8') : '';
+    if (samples.split('\n').some((l) => l.trim() && (JSON.parse(l) as { online: number }).online > 50)) break;
+    await delay(200);
+  }
+  const kids = childrenOf(child.pid!);
+  child.kill('SIGINT');
+  await delay(50);
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, `exit code; stderr:\n${stderr}`);
+  assert.match(stderr, /SIGINT again/);
+  const meta = JSON.parse(readFileSync(join(folder!, 'run.json'), 'utf8')) as RunMeta;
+  assert.equal(meta.status, 'interrupted');
+  assert.ok(meta.endedAt, 'the end time is recorded');
+  assert.ok(readFileSync(join(folder!, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean).length >= 3);
+  for (let i = 0; i < 50 && kids.some(alive); i++) await delay(100);
+  assert.deepEqual(kids.filter(alive), [], 'child processes left running');
+});
