@@ -94,8 +94,10 @@ test('Ctrl-C during a pressure phase: exit 130, results kept, no cgroup and no s
     const mine = () => readdirSync(root).filter((n) => n.startsWith(`simload-${child.pid}-`));
     assert.ok(await waitFor(() => mine().length === 1, 30_000, 100), `no group for the server appeared\n${stderr}`);
     const group = join(root, mine()[0]!);
-    const serverPid = Number((await readFile(join(group, 'cgroup.procs'), 'utf8')).trim().split('\n')[0]);
-    assert.ok(serverPid > 0);
+    // The group is made first, then the server is moved in: wait for its pid.
+    const procs = () => Number(readFileSafe(join(group, 'cgroup.procs')).split('\n')[0]);
+    assert.ok(await waitFor(() => procs() > 0, 10_000, 50), `the server never joined its group\n${stderr}`);
+    const serverPid = procs();
     // Wait until the limit is in force (the pressure phase began).
     const limitFile = join(group, cg.available && cg.version === 1 ? 'memory.limit_in_bytes' : 'memory.max');
     assert.ok(await waitFor(() => existsSync(limitFile) && Number(readFileSafe(limitFile)) < 2 ** 40, 20_000, 100), 'the limit was never applied');
