@@ -41,37 +41,42 @@ function runDir(base: string): string | null {
   return d ? join(base, d) : null;
 }
 
-test('SIGINT during a run: results stay on disk, exit 130, no process left behind', { timeout: 90_000 }, async () => {
+/** Starts `simload run` on a tiny scenario with a long hold and waits until players are online (a sample
+    with online > 50 is on disk). Returns the child, its stderr so far, its exit and the run folder. */
+async function runUntilOnline() {
   const { dir, file } = await tinyScenarioFile(tinyScenario({ holdMs: 20_000 }));
   const base = join(dir, 'results');
   const child = spawn(process.execPath, [CLI, 'run', file, '--out', base], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += String(d)));
+  const out = { stderr: '' };
+  child.stderr.on('data', (d) => (out.stderr += String(d)));
   child.stdout.resume();
   const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-
-  // Wait until players are online (a sample with online > 0 is on disk).
-  let folder: string | null = null;
   const until = Date.now() + 45_000;
   for (;;) {
-    assert.ok(Date.now() < until, `no players online in time; stderr:\n${stderr}`);
-    folder = runDir(base);
+    assert.ok(Date.now() < until, `no players online in time; stderr:\n${out.stderr}`);
+    const folder = runDir(base);
     const samples = folder && existsSync(join(folder, 'samples.ndjson')) ? readFileSync(join(folder, 'samples.ndjson'), 'utf8') : '';
-    if (samples.split('\n').some((l) => l.trim() && (JSON.parse(l) as { online: number }).online > 50)) break;
+    if (folder && samples.split('\n').some((l) => l.trim() && (JSON.parse(l) as { online: number }).online > 50)) {
+      return { child, out, exited, folder };
+    }
     await delay(200);
   }
+}
+
+test('SIGINT during a run: results stay on disk, exit 130, no process left behind', { timeout: 90_000 }, async () => {
+  const { child, out, exited, folder } = await runUntilOnline();
   const kids = childrenOf(child.pid!);
   assert.ok(kids.length >= 1, 'the server runs as a child process of simload');
 
   child.kill('SIGINT');
   const { code } = await exited;
-  assert.equal(code, 130, `exit code; stderr:\n${stderr}`);
+  assert.equal(code, 130, `exit code; stderr:\n${out.stderr}`);
 
-  const meta = JSON.parse(readFileSync(join(folder!, 'run.json'), 'utf8')) as RunMeta;
+  const meta = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8')) as RunMeta;
   assert.equal(meta.status, 'interrupted');
-  const samples = readFileSync(join(folder!, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean);
+  const samples = readFileSync(join(folder, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean);
   assert.ok(samples.length >= 3, 'samples recorded before the interrupt are on disk');
-  const events = readFileSync(join(folder!, 'events.ndjson'), 'utf8')
+  const events = readFileSync(join(folder, 'events.ndjson'), 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as RunEvent);
@@ -79,8 +84,8 @@ test('SIGINT during a run: results stay on disk, exit 130, no process left behin
   const serverPids = events.filter((e): e is Extract<RunEvent, { type: 'variant-start' }> => e.type === 'variant-start').map((e) => e.pid);
   assert.equal(serverPids.length, 1);
   assert.ok(kids.includes(serverPids[0]!), 'the recorded server pid was a child of simload');
-  assert.ok(existsSync(join(folder!, 'latency.json')), 'latency so far is written');
-  assert.ok(existsSync(join(folder!, 'summary.json')), 'the report of what was recorded is rendered');
+  assert.ok(existsSync(join(folder, 'latency.json')), 'latency so far is written');
+  assert.ok(existsSync(join(folder, 'summary.json')), 'the report of what was recorded is rendered');
 
   // No orphans: every child simload had is gone.
   for (let i = 0; i < 50 && kids.some(alive); i++) await delay(100);
@@ -150,32 +155,17 @@ test('a server that dies mid-run: exit 3, status failed, results so far on disk'
 });
 
 test('a second SIGINT kills at once: exit 130, run.json says interrupted, samples on disk, no server left', { timeout: 90_000 }, async () => {
-  const { dir, file } = await tinyScenarioFile(tinyScenario({ holdMs: 20_000 }));
-  const base = join(dir, 'results');
-  const child = spawn(process.execPath, [CLI, 'run', file, '--out', base], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  child.stdout.resume();
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let folder: string | null = null;
-  const until = Date.now() + 45_000;
-  for (;;) {
-    assert.ok(Date.now() < until, `no players online in time; stderr:\n${stderr}`);
-    folder = runDir(base);
-    const samples = folder && existsSync(join(folder, 'samples.ndjson')) ? readFileSync(join(folder, 'samples.ndjson'), 'utf8') : '';
-    if (samples.split('\n').some((l) => l.trim() && (JSON.parse(l) as { online: number }).online > 50)) break;
-    await delay(200);
-  }
+  const { child, out, exited, folder } = await runUntilOnline();
   const kids = childrenOf(child.pid!);
   child.kill('SIGINT');
   await delay(50);
   child.kill('SIGINT');
-  assert.equal(await exited, 130, `exit code; stderr:\n${stderr}`);
-  assert.match(stderr, /SIGINT again/);
-  const meta = JSON.parse(readFileSync(join(folder!, 'run.json'), 'utf8')) as RunMeta;
+  assert.equal((await exited).code, 130, `exit code; stderr:\n${out.stderr}`);
+  assert.match(out.stderr, /SIGINT again/);
+  const meta = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8')) as RunMeta;
   assert.equal(meta.status, 'interrupted');
   assert.ok(meta.endedAt, 'the end time is recorded');
-  assert.ok(readFileSync(join(folder!, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean).length >= 3);
+  assert.ok(readFileSync(join(folder, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean).length >= 3);
   for (let i = 0; i < 50 && kids.some(alive); i++) await delay(100);
   assert.deepEqual(kids.filter(alive), [], 'child processes left running');
 });

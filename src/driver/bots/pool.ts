@@ -24,18 +24,8 @@ export interface BotPoolOptions {
   connectTimeoutMs?: number;
 }
 
-export interface BotTotals {
-  /** Players the pool means to have (connecting or online). */
-  count: number;
-  online: number;
-  connecting: number;
-  leaving: number;
-  connectFailures: number;
-  errors: number;
-  dropped: number;
-  sent: number;
-  answered: number;
-}
+/** A host's status summed over every host; `count` is the players the pool means to have (connecting or online). */
+export type BotTotals = Omit<BotStatus, 'type' | 'worker' | 'ack' | 'lastError'>;
 
 /** One phase, merged over every host. */
 export interface MergedPhase {
