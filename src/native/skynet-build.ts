@@ -135,9 +135,12 @@ function skynetKey(o: { skynetSrc: string; jemallocSrc: string; recipe: string }
   return keyOf(o.recipe, hashSource(resolve(o.skynetSrc)), hashSource(resolve(o.jemallocSrc)));
 }
 
+/** The record, with its paths taken from where it lies now (a build folder may be copied or moved). */
 function readRecord(dir: string): SkynetBuild | null {
   try {
-    return JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as SkynetBuild;
+    const rec = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as SkynetBuild;
+    const root = join(dir, 'skynet');
+    return { ...rec, dir, root, binary: join(root, 'skynet') };
   } catch {
     return null;
   }
