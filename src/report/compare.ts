@@ -77,6 +77,8 @@ export function deltaOf(m: MetricDef, base: number | null, cand: number | null, 
   if (base === null && cand === null) return { ...out, delta: null, relative: null, verdict: 'n/a' };
   if (cand === null) return { ...out, delta: null, relative: null, verdict: m.worse === 'neither' ? 'n/a' : 'missing' };
   if (base === null) return { ...out, delta: null, relative: null, verdict: 'new' };
+  // `never` (dirty_decay_time) on both sides is no change.
+  if (base === Infinity && cand === Infinity) return { ...out, delta: 0, relative: 0, verdict: 'same' };
   const delta = cand - base;
   const relative = base !== 0 ? delta / Math.abs(base) : null;
   const floor = FLOOR_BY_METRIC[m.name] ?? NOISE_FLOOR[m.unit];
