@@ -6,15 +6,22 @@ import { MUZZY_NOTEWORTHY, type DecaySummary } from './decay.js';
 import type { Breakdown } from './breakdown.js';
 
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+/** active / allocated from which the diagnosis calls it fragmentation rather than live data. */
+export const FRAGMENTED = 1.5;
 
 /** Null when the run has no per-arena stats (older runs, glibc): the caller keeps its generic sentence. */
 export function decayEvidence(d: DecaySummary | null | undefined, b: Breakdown | null, rampDownEndMs: number | null): string | null {
   if (!d || !b || b.kind !== 'jemalloc') return null;
-  const parts = (['lazyFree', 'dirty', 'fragmentation', 'live', 'rest'] as const)
+  // What jemalloc holds; `rest` is mostly the runtime's baseline, which retention already leaves out.
+  const parts = (['lazyFree', 'dirty', 'fragmentation', 'live'] as const)
     .map((p) => ({ p, bytes: b[p] ?? 0 }))
     .filter((x) => x.bytes > 0)
     .sort((x, y) => y.bytes - x.bytes);
-  const top = parts[0]?.p;
+  let top = parts[0]?.p;
+  const live = b.live ?? 0;
+  const activeRatio = live > 0 ? (live + (b.fragmentation ?? 0)) / live : null;
+  // Live bytes on pages mostly empty: fragmentation is the story even when it is not the single largest part.
+  if (top === 'live' && activeRatio !== null && activeRatio >= FRAGMENTED) top = 'fragmentation';
   const sinceDown = rampDownEndMs !== null ? d.endMs - rampDownEndMs : null;
   const starved = d.purgesSinceRampDown === 0 && sinceDown !== null;
   switch (top) {
@@ -26,21 +33,19 @@ export function decayEvidence(d: DecaySummary | null | undefined, b: Breakdown |
       const quiet = idle.length ? idle : held;
       const gap = Math.min(...quiet.map((a) => d.endMs - (a.lastMuzzyPurgeMs ?? 0)));
       const list = `arena${quiet.length > 1 ? 's' : ''} ${quiet.map((a) => a.arena).join(', ')}`;
-      if (idle.length) return `${lazy}, muzzy decay has not run in ${list} for ${secs(gap)}${starved ? ' (no purge in any arena since the ramp-down)' : ''}`;
+      const never = quiet.every((a) => a.lastMuzzyPurgeMs === null);
+      const tail = starved ? ' (no purge in any arena since the ramp-down)' : '';
+      if (idle.length && never) return `${lazy}, muzzy decay has never run in ${list} (${secs(d.endMs)} since the server started)${tail}`;
+      if (idle.length) return `${lazy}, muzzy decay has not run in ${list} for ${secs(gap)}${tail}`;
       return `${lazy}, muzzy decay is running (last muzzy purge in ${list} ${secs(gap)} before the end) but has not caught up`;
     }
     case 'dirty':
       if (starved) return `decay starved: no purge in any arena since the ramp-down (${secs(sinceDown!)}), ${formatBytes(b.dirty ?? 0)} dirty`;
       return `decay behind: ${formatBytes(b.dirty ?? 0)} dirty, ${d.purgesSinceRampDown ?? 0} purge sweeps since the ramp-down, longest gap without a purge in the final hold ${d.maxPurgeGapMs !== null ? secs(d.maxPurgeGapMs) : '-'}`;
-    case 'fragmentation': {
-      const live = b.live ?? 0;
-      const ratio = live > 0 ? (live + (b.fragmentation ?? 0)) / live : null;
-      return `fragmentation: active is ${ratio !== null ? ratio.toFixed(1) : '?'}x allocated (${formatBytes(b.fragmentation ?? 0)} in partly used pages)`;
-    }
+    case 'fragmentation':
+      return `fragmentation: active is ${activeRatio !== null ? activeRatio.toFixed(1) : '?'}x allocated (${formatBytes(b.fragmentation ?? 0)} in partly used pages)`;
     case 'live':
-      return `live data: ${formatBytes(b.live ?? 0)} still allocated`;
-    case 'rest':
-      return `memory outside jemalloc: ${formatBytes(b.rest)} (the Node runtime and everything else)`;
+      return `live data: ${formatBytes(live)} still allocated (active is ${activeRatio !== null ? activeRatio.toFixed(2) : '?'}x allocated)`;
     default:
       return null;
   }
