@@ -16,7 +16,7 @@ export const NOISE_FLOOR: Record<MetricUnit, number> = {
   rate: 1,
 };
 /** Time to settle is measured in sample intervals: under a second is noise. */
-const FLOOR_BY_METRIC: Record<string, number> = { time_to_settle: 1000 };
+const FLOOR_BY_METRIC: Record<string, number> = { time_to_settle: 1000, dirty_decay_time: 1000, max_purge_gap: 1000 };
 
 export type Verdict = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
 
