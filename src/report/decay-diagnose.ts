@@ -12,18 +12,27 @@ export const FRAGMENTED = 1.5;
 /** Null when the run has no per-arena stats (older runs, glibc): the caller keeps its generic sentence. */
 export function decayEvidence(d: DecaySummary | null | undefined, b: Breakdown | null, rampDownEndMs: number | null): string | null {
   if (!d || !b || b.kind !== 'jemalloc') return null;
-  // What jemalloc holds; `rest` is mostly the runtime's baseline, which retention already leaves out.
-  const parts = (['lazyFree', 'dirty', 'fragmentation', 'live'] as const)
+  // Live data is the answer when it outweighs everything jemalloc keeps beyond it; otherwise the largest of
+  // those (LazyFree, dirty, fragmentation) is, and a second one at least half its size is named too.
+  // `rest`, mostly the runtime's baseline, is left out.
+  const live = b.live ?? 0;
+  const activeRatio = live > 0 ? (live + (b.fragmentation ?? 0)) / live : null;
+  const overhead = (['lazyFree', 'dirty', 'fragmentation'] as const)
     .map((p) => ({ p, bytes: b[p] ?? 0 }))
     .filter((x) => x.bytes > 0)
     .sort((x, y) => y.bytes - x.bytes);
-  let top = parts[0]?.p;
-  const live = b.live ?? 0;
-  const activeRatio = live > 0 ? (live + (b.fragmentation ?? 0)) / live : null;
-  // Live bytes on pages mostly empty: fragmentation is the story even when it is not the single largest part.
-  if (top === 'live' && activeRatio !== null && activeRatio >= FRAGMENTED) top = 'fragmentation';
+  const overheadSum = overhead.reduce((n, x) => n + x.bytes, 0);
+  const fragmented = activeRatio !== null && activeRatio >= FRAGMENTED;
+  const order: Part[] = live >= overheadSum ? [fragmented ? 'fragmentation' : 'live'] : overhead.filter((x, i) => i === 0 || x.bytes >= overhead[0]!.bytes / 2).map((x) => x.p);
   const sinceDown = rampDownEndMs !== null ? d.endMs - rampDownEndMs : null;
   const starved = d.purgesSinceRampDown === 0 && sinceDown !== null;
+  const said = order.map((p) => evidence(p, d, b, rampDownEndMs, sinceDown, starved, live, activeRatio)).filter((x): x is string => x !== null);
+  return said.length ? said.join('; also ') : null;
+}
+
+type Part = 'lazyFree' | 'dirty' | 'fragmentation' | 'live';
+
+function evidence(top: Part, d: DecaySummary, b: Breakdown, rampDownEndMs: number | null, sinceDown: number | null, starved: boolean, live: number, activeRatio: number | null): string | null {
   switch (top) {
     case 'lazyFree': {
       const held = d.arenas.filter((a) => a.pmuzzy >= MUZZY_NOTEWORTHY);
@@ -46,7 +55,5 @@ export function decayEvidence(d: DecaySummary | null | undefined, b: Breakdown |
       return `fragmentation: active is ${activeRatio !== null ? activeRatio.toFixed(1) : '?'}x allocated (${formatBytes(b.fragmentation ?? 0)} in partly used pages)`;
     case 'live':
       return `live data: ${formatBytes(live)} still allocated (active is ${activeRatio !== null ? activeRatio.toFixed(2) : '?'}x allocated)`;
-    default:
-      return null;
   }
 }

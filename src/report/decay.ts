@@ -1,7 +1,8 @@
 // Is decay running? Per-arena dirty and muzzy pages and purge counters from the samples (jemalloc builds
 // since issue 10; older samples have none and every field here is null). Pure.
 //   dirty_decay_time  from the ramp-down's end until jemalloc's dirty pages (all arenas) fall below
-//                     DIRTY_DECAYED x their peak; `never` when they had not by the last sample.
+//                     DIRTY_DECAYED x their peak and stay below to the last sample; `never` when the last
+//                     sample is not below.
 //   max_purge_gap     the longest stretch of the final hold with no purge in any arena (dirty or muzzy
 //                     npurge unchanged between samples); a hold without any purge gives its whole length.
 // Purges are seen at sample granularity: a counter that rose between two samples means at least one purge
@@ -22,7 +23,7 @@ export interface DecaySummary {
   /** Highest dirty bytes (all arenas) of any sample, and when. */
   dirtyPeak: number;
   dirtyPeakAtMs: number;
-  /** ms from the ramp-down's end until dirty < DIRTY_DECAYED x peak; null with `dirtyDecayNever` or no ramp-down. */
+  /** ms from the ramp-down's end until dirty < DIRTY_DECAYED x peak for good; null with `dirtyDecayNever` or no ramp-down. */
   dirtyDecayTimeMs: number | null;
   /** Dirty pages were still at or above DIRTY_DECAYED x peak at the last sample after the ramp-down. */
   dirtyDecayNever: boolean;
@@ -81,9 +82,15 @@ export function decaySummary(samples: Sample[], rampDownEndMs: number | null, ho
   let dirtyDecayTimeMs: number | null = null;
   let dirtyDecayNever = false;
   if (rampDownEndMs !== null) {
+    // The first sample from which dirty stays below the line: a purge followed by more frees (players whose
+    // state is freed late) dips and comes back, which is not decayed.
     const after = withArenas.filter((s) => s.t >= rampDownEndMs);
-    const below = after.find((s) => s.alloc!.pdirty < DIRTY_DECAYED * dirtyPeak);
-    if (below) dirtyDecayTimeMs = below.t - rampDownEndMs;
+    let from: Sample | null = null;
+    for (const s of after) {
+      if (s.alloc!.pdirty >= DIRTY_DECAYED * dirtyPeak) from = null;
+      else from ??= s;
+    }
+    if (from) dirtyDecayTimeMs = from.t - rampDownEndMs;
     else dirtyDecayNever = after.length > 0;
   }
 

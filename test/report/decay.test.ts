@@ -60,6 +60,18 @@ test('dirty decay time, purge gaps and purge events from per-arena counters', ()
   assert.equal(formatMetric(Infinity, 'ms'), 'never');
   assert.equal(n.maxPurgeGapMs, 10000);
   assert.equal(n.purgesSinceRampDown, 0);
+
+  // A dip below 10% that comes back (late frees after a purge) is not decayed: the time counts from when it stays below.
+  const dip = [
+    sample(0, [arena(0, 40 * MiB, 0)]),
+    sample(2000, [arena(0, 3 * MiB, 1)]),
+    sample(3000, [arena(0, 30 * MiB, 1)]),
+    sample(5000, [arena(0, 3 * MiB, 2)]),
+    sample(6000, [arena(0, 2 * MiB, 2)]),
+  ];
+  assert.equal(decaySummary(dip, 1000, null)!.dirtyDecayTimeMs, 4000);
+  const back = [...dip, sample(7000, [arena(0, 10 * MiB, 2)])];
+  assert.equal(decaySummary(back, 1000, null)!.dirtyDecayNever, true);
 });
 
 test('an old run folder (samples without per-arena stats) summarises and renders without a decay panel', async () => {
