@@ -516,3 +516,103 @@ int sl_live(double *out) {
   pthread_mutex_unlock(&lock);
   return SL_OK;
 }
+
+/* ---- decay per arena (issue 10) ---- */
+
+/*
+ * Threads that loaded the allocator, with the arena jemalloc bound each to (`thread.arena`). Registered once per
+ * thread by sl_thread_register; jemalloc keeps a thread on its arena (no percpu_arena here), so once is enough.
+ */
+#define SL_MAX_THREADS 256
+static struct {
+  pid_t tid;
+  unsigned arena;
+} reg_threads[SL_MAX_THREADS];
+static int reg_count = 0;
+
+/* Binds the calling thread to its arena now (reading thread.arena chooses one) and records it. Returns the arena or an error. */
+int sl_thread_register(void) {
+  if (!loaded) return SL_ERR_NOT_LOADED;
+  if (!t_mallctl) return SL_OK;
+  unsigned a = 0;
+  size_t len = sizeof a;
+  if (t_mallctl("thread.arena", &a, &len, NULL, 0) != 0) {
+    set_error("mallctl(\"%s\") failed%s", "thread.arena", "");
+    return SL_ERR_MALLCTL;
+  }
+  pid_t tid = gettid();
+  pthread_mutex_lock(&lock);
+  int i = 0;
+  while (i < reg_count && reg_threads[i].tid != tid) i++;
+  if (i < SL_MAX_THREADS) {
+    reg_threads[i].tid = tid;
+    reg_threads[i].arena = a;
+    if (i == reg_count) reg_count++;
+  }
+  pthread_mutex_unlock(&lock);
+  return (int)a;
+}
+
+static int ctl_u64(const char *name, double *out) {
+  uint64_t v = 0;
+  size_t len = sizeof v;
+  if (t_mallctl(name, &v, &len, NULL, 0) != 0) return SL_ERR_MALLCTL;
+  *out = (double)v;
+  return SL_OK;
+}
+
+#define SL_ARENA_FIELDS 9
+/*
+ * Per initialised arena, SL_ARENA_FIELDS doubles: index, pdirty bytes, pmuzzy bytes, dirty_npurge,
+ * dirty_nmadvise, dirty_purged (pages), muzzy_npurge, muzzy_nmadvise, muzzy_purged (pages). The names are the
+ * same in jemalloc 5.0.x and 5.3.0. Call after sl_stats (which refreshes the epoch). threads: per registered
+ * thread (tid, arena), at most max_threads; *nthreads gets the count. Returns the number of arenas written.
+ */
+int sl_arena_stats(double *out, int max_arenas, double *threads, int max_threads, int *nthreads) {
+  if (!loaded) return SL_ERR_NOT_LOADED;
+  *nthreads = 0;
+  if (!t_mallctl) return 0;
+  unsigned narenas = 0;
+  size_t len = sizeof narenas;
+  if (t_mallctl("arenas.narenas", &narenas, &len, NULL, 0) != 0) {
+    set_error("mallctl(\"%s\") failed%s", "arenas.narenas", "");
+    return SL_ERR_MALLCTL;
+  }
+  double page;
+  int rc = ctl_size("arenas.page", &page);
+  if (rc) return rc;
+  int n = 0;
+  char name[96];
+  for (unsigned i = 0; i < narenas && n < max_arenas; i++) {
+    bool init = false;
+    len = sizeof init;
+    snprintf(name, sizeof name, "arena.%u.initialized", i);
+    if (t_mallctl(name, &init, &len, NULL, 0) != 0 || !init) continue;
+    double *o = out + (size_t)n * SL_ARENA_FIELDS;
+    o[0] = (double)i;
+    static const char *sizes[2] = {"pdirty", "pmuzzy"};
+    static const char *counts[6] = {"dirty_npurge", "dirty_nmadvise", "dirty_purged", "muzzy_npurge", "muzzy_nmadvise", "muzzy_purged"};
+    for (int k = 0; k < 2; k++) {
+      snprintf(name, sizeof name, "stats.arenas.%u.%s", i, sizes[k]);
+      if ((rc = ctl_size(name, &o[1 + k]))) return rc;
+      o[1 + k] *= page;
+    }
+    for (int k = 0; k < 6; k++) {
+      snprintf(name, sizeof name, "stats.arenas.%u.%s", i, counts[k]);
+      if (ctl_u64(name, &o[3 + k])) {
+        set_error("mallctl(\"%s\") failed%s", name, " (a build without --enable-stats?)");
+        return SL_ERR_MALLCTL;
+      }
+    }
+    n++;
+  }
+  pthread_mutex_lock(&lock);
+  int t = reg_count < max_threads ? reg_count : max_threads;
+  for (int k = 0; k < t; k++) {
+    threads[2 * k] = (double)reg_threads[k].tid;
+    threads[2 * k + 1] = (double)reg_threads[k].arena;
+  }
+  pthread_mutex_unlock(&lock);
+  *nthreads = t;
+  return n;
+}

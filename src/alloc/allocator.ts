@@ -4,8 +4,12 @@ import { isMainThread } from 'node:worker_threads';
 import { SimloadError, UsageError } from '../errors.js';
 import type { VariantOptions } from '../server/options.js';
 import { expectedOpts, parseMallocConf } from './conf.js';
-import { loadShim, SL, type ShimFns } from './shim.js';
-import type { AllocInfo, AllocOptions, AllocStats } from './stats.js';
+import { ARENA_FIELDS, loadShim, SL, type ShimFns } from './shim.js';
+import type { AllocInfo, AllocOptions, AllocStats, ArenaDecay, ThreadArena } from './stats.js';
+
+/** More arenas than any conf here makes (narenas defaults to 4 x CPUs); more are left out of samples. */
+const MAX_ARENAS = 256;
+const MAX_THREADS = 256;
 import { resolveVariant } from './variants.js';
 
 export type ObjectHandle = number;
@@ -15,6 +19,9 @@ export class Allocator {
   readonly info: AllocInfo;
   readonly #s: ShimFns;
   readonly #out = new Float64Array(8);
+  readonly #arenas = new Float64Array(MAX_ARENAS * ARENA_FIELDS);
+  readonly #threads = new Float64Array(MAX_THREADS * 2);
+  readonly #nthreads = new Int32Array(1);
 
   private constructor(s: ShimFns, info: AllocInfo) {
     this.#s = s;
@@ -53,6 +60,11 @@ export class Allocator {
         : { dirtyDecayMs: optsOut[0]!, muzzyDecayMs: optsOut[1]!, backgroundThread: optsOut[2] === 1, narenas: optsOut[3]! };
     if (conf) verifyConf(v.name, r.confEnvVar!, conf, opts);
     const version = r.kind === 'glibc' ? r.version : ver.toString('utf8', 0, Math.max(0, ver.indexOf(0))) || r.version;
+    // Binds this thread to its arena now and records it, so samples can say which arena each worker uses.
+    if (r.kind === 'jemalloc') {
+      const a = s.threadRegister();
+      if (a < 0) throw new SimloadError('ERR_MALLCTL', `variant "${v.name}": thread.arena: ${s.lastError()}`);
+    }
     return new Allocator(s, { variant: v.name, kind: r.kind, libPath: r.libPath, prefix: r.prefix, version, mallocConf: conf, opts });
   }
 
@@ -96,11 +108,29 @@ export class Allocator {
     this.#code(this.#s.churn(u, u.length), 'churn', u.length);
   }
 
-  /** Epoch refreshed first. */
+  /** Epoch refreshed first. jemalloc: with its version, per-arena decay and the threads' arenas. */
   stats(): AllocStats {
     const o = this.#out;
     check(this.#s.stats(o), this.#s, 'stats');
-    return { allocated: o[0]!, active: o[1]!, metadata: o[2]!, resident: o[3]!, mapped: o[4]!, retained: o[5]!, pdirty: o[6]!, pmuzzy: o[7]! };
+    const base: AllocStats = { allocated: o[0]!, active: o[1]!, metadata: o[2]!, resident: o[3]!, mapped: o[4]!, retained: o[5]!, pdirty: o[6]!, pmuzzy: o[7]! };
+    if (this.info.kind !== 'jemalloc') return base;
+    const n = this.#s.arenaStats(this.#arenas, MAX_ARENAS, this.#threads, MAX_THREADS, this.#nthreads);
+    if (n < 0) check(n, this.#s, 'arena stats');
+    const arenas: ArenaDecay[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = this.#arenas.subarray(i * ARENA_FIELDS, (i + 1) * ARENA_FIELDS);
+      arenas.push({
+        arena: a[0]!, pdirty: a[1]!, pmuzzy: a[2]!,
+        dirtyNpurge: a[3]!, dirtyNmadvise: a[4]!, dirtyPurged: a[5]!,
+        muzzyNpurge: a[6]!, muzzyNmadvise: a[7]!, muzzyPurged: a[8]!,
+      });
+    }
+    const threads: ThreadArena[] = [];
+    for (let i = 0; i < this.#nthreads[0]!; i++) {
+      const tid = this.#threads[2 * i]!;
+      threads.push({ tid, arena: this.#threads[2 * i + 1]!, main: tid === process.pid });
+    }
+    return { ...base, ...(this.info.version ? { version: this.info.version } : {}), arenas, threads };
   }
 
   /** arena.4096.purge (glibc: malloc_trim(0)). Flushes the calling thread's tcache first. */

@@ -22,7 +22,12 @@ export interface ShimFns {
   purge(): number;
   decay(): number;
   live(out: Float64Array): number;
+  threadRegister(): number;
+  arenaStats(out: Float64Array, maxArenas: number, threads: Float64Array, maxThreads: number, nthreads: Int32Array): number;
 }
+
+/** Doubles per arena in sl_arena_stats. */
+export const ARENA_FIELDS = 9;
 
 /** Return codes of the shim (native/shim.c). */
 export const SL = { ok: 0, badHandle: -1, nomem: -2, range: -3, notLoaded: -4, mallctl: -5, otherLib: -6, load: -7, arg: -8 } as const;
@@ -50,6 +55,8 @@ export function loadShim(): ShimFns {
     purge: lib.func('int sl_purge(void)'),
     decay: lib.func('int sl_decay(void)'),
     live: lib.func('int sl_live(double *out)'),
+    threadRegister: lib.func('int sl_thread_register(void)'),
+    arenaStats: lib.func('int sl_arena_stats(double *out, int max_arenas, double *threads, int max_threads, _Out_ int *nthreads)'),
   } as ShimFns;
   return fns;
 }

@@ -12,6 +12,49 @@ export interface AllocStats {
   pdirty: number;
   /** Muzzy pages over all arenas (`stats.arenas.4096.pmuzzy` x page size): freed with MADV_FREE. */
   pmuzzy: number;
+  /**
+   * jemalloc's `version` (e.g. 5.0.1-0-g896ed3a8...), so a reader knows what `resident` means: 5.0.x counts
+   * muzzy pages in it, 5.3.0 does not. Absent in samples written before issue 10 (read as 5.3.0) and for glibc.
+   */
+  version?: string;
+  /** Per initialised arena: decay state and purge counters. Absent before issue 10 and for glibc. */
+  arenas?: ArenaDecay[];
+  /** Threads that loaded the allocator and the arena each is bound to (`thread.arena`); main = the process's main thread. */
+  threads?: ThreadArena[];
+}
+
+/** One arena's decay: `stats.arenas.<i>.*`. Counters are cumulative since the process started. */
+export interface ArenaDecay {
+  arena: number;
+  /** Bytes (pages x page size). */
+  pdirty: number;
+  pmuzzy: number;
+  /** Purge sweeps, madvise calls and pages purged, dirty -> muzzy (MADV_FREE) or dirty/muzzy -> clean. */
+  dirtyNpurge: number;
+  dirtyNmadvise: number;
+  dirtyPurged: number;
+  muzzyNpurge: number;
+  muzzyNmadvise: number;
+  muzzyPurged: number;
+}
+
+export interface ThreadArena {
+  tid: number;
+  arena: number;
+  main: boolean;
+}
+
+/** True when this jemalloc's `stats.resident` includes muzzy pages (5.0.x and older; 5.1 stopped). */
+export function residentIncludesMuzzy(version: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)\./.exec(version ?? '');
+  if (!m) return false;
+  const major = Number(m[1]);
+  return major < 5 || (major === 5 && Number(m[2]) === 0);
+}
+
+/** stats.resident without muzzy pages, on every version (what 5.3.0 reports). */
+export function residentWithoutMuzzy(a: AllocStats): number {
+  return residentIncludesMuzzy(a.version) ? Math.max(0, a.resident - a.pmuzzy) : a.resident;
 }
 
 export interface AllocOptions {

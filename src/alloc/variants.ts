@@ -3,7 +3,8 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { readBuildRecord } from '../native/jemalloc-build.js';
+import { findSourceBuild, readBuildRecord } from '../native/jemalloc-build.js';
+import { hashSource } from '../native/source.js';
 import { variantLib } from '../native/paths.js';
 import { RECIPES } from '../native/recipes.js';
 import type { VariantOptions } from '../server/options.js';
@@ -29,8 +30,24 @@ export function resolveVariant(v: VariantOptions): ResolvedVariant {
     if (v.mallocConf) throw new UsageError('ERR_MALLOC_CONF', `${where}: glibc has no malloc_conf (it applies to jemalloc only)`);
     return { name: v.name, kind: 'glibc', libPath: null, prefix: '', confEnvVar: null, version: glibcVersion() };
   }
+  if (v.jemalloc !== undefined && v.build === undefined) throw new UsageError('ERR_VARIANT', `${where}: jemalloc (a source) goes with build (madv-free or no-madv-free), not with lib`);
   if (v.build !== undefined) {
-    if (!RECIPES.some((r) => r.name === v.build)) throw new UsageError('ERR_UNKNOWN_BUILD', `${where}: unknown build "${v.build}"; builds: ${buildNames().join(', ')}`);
+    const recipe = RECIPES.find((r) => r.name === v.build);
+    if (!recipe) throw new UsageError('ERR_UNKNOWN_BUILD', `${where}: unknown build "${v.build}"; builds: ${buildNames().join(', ')}`);
+    if (v.jemalloc !== undefined) {
+      const src = resolve(v.jemalloc);
+      let hash: string;
+      try {
+        hash = sourceHash(src);
+      } catch (err) {
+        throw new UsageError('ERR_JEMALLOC_SOURCE', `${where}: ${(err as Error).message}`);
+      }
+      const rec = findSourceBuild(recipe, hash);
+      if (!rec) {
+        throw new UsageError('ERR_NOT_BUILT', `${where}: build "${v.build}" of jemalloc source ${src} is not built; run \`simload build --source ${src}\``);
+      }
+      return { name: v.name, kind: 'jemalloc', libPath: variantLib(rec.name), prefix: 'je_', confEnvVar: 'JE_MALLOC_CONF', version: rec.fullVersion };
+    }
     const lib = variantLib(v.build);
     const rec = readBuildRecord(v.build);
     if (!rec || !existsSync(lib)) {
@@ -88,6 +105,17 @@ export function detectPrefix(lib: string): 'je_' | '' {
   } finally {
     closeSync(fd);
   }
+}
+
+// Each worker thread resolves its variant again; hashing a source tree each time would cost tens of ms.
+const hashes = new Map<string, { mtimeMs: number; size: number; hash: string }>();
+function sourceHash(path: string): string {
+  const st = existsSync(path) ? statSync(path) : null;
+  const hit = hashes.get(path);
+  if (st && hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.hash;
+  const hash = hashSource(path);
+  if (st) hashes.set(path, { mtimeMs: st.mtimeMs, size: st.size, hash });
+  return hash;
 }
 
 let glibc: string | null | undefined;

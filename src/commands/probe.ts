@@ -1,4 +1,5 @@
 // `simload probe`: does this allocator purge lazily (MADV_FREE) or eagerly? Measured in a child process.
+import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatProbe } from '../probe/format.js';
 import { runProbe } from '../probe/probe.js';
@@ -12,6 +13,7 @@ export const probeCommand: SimloadCommand = {
   builder: (y) =>
     y
       .option('variant', { type: 'string', describe: 'a build: madv-free, no-madv-free, glibc' })
+      .option('jemalloc', { type: 'string', describe: 'with --variant madv-free|no-madv-free: the build of this jemalloc source (tree or tarball; `simload build --source PATH`)' })
       .option('lib', { type: 'string', describe: "a jemalloc shared library of your own (e.g. Debian's /usr/lib/x86_64-linux-gnu/libjemalloc.so.2)" })
       .option('prefix', { type: 'string', choices: ['je_', 'none'], describe: 'symbol prefix of --lib (default: detected)' })
       .option('malloc-conf', { type: 'string', describe: 'jemalloc conf for the child (default: dirty_decay_ms:100,muzzy_decay_ms:-1)' })
@@ -20,6 +22,7 @@ export const probeCommand: SimloadCommand = {
       .option('expect', { type: 'string', choices: ['lazy', 'eager', 'retained'], describe: 'exit 1 unless the verdict is this' })
       .option('json', { type: 'boolean', default: false, describe: 'print the measurement as JSON' })
       .example('simload probe --variant madv-free', '')
+      .example('simload probe --variant no-madv-free --jemalloc ~/skynet/3rd/jemalloc', '')
       .example('simload probe --lib /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 --prefix none', ''),
   handler: async (argv) => {
     const variant = variantFromFlags(argv);
@@ -43,7 +46,9 @@ function variantFromFlags(argv: Record<string, unknown>): VariantOptions {
   if (build && lib) throw new UsageError('ERR_USAGE', 'give --variant or --lib, not both');
   if (!build && !lib) throw new UsageError('ERR_USAGE', 'give --variant NAME (madv-free, no-madv-free, glibc) or --lib PATH');
   if (argv.prefix !== undefined && !lib) throw new UsageError('ERR_USAGE', '--prefix applies to --lib only');
+  if (typeof argv.jemalloc === 'string' && (!build || build === 'glibc')) throw new UsageError('ERR_USAGE', '--jemalloc goes with --variant madv-free or --variant no-madv-free');
   const v: VariantOptions = build ? { name: build, build } : { name: lib!, lib: lib! };
+  if (typeof argv.jemalloc === 'string') v.jemalloc = resolve(argv.jemalloc);
   if (argv.prefix !== undefined) v.prefix = argv.prefix as 'je_' | 'none';
   if (typeof argv['malloc-conf'] === 'string') v.mallocConf = argv['malloc-conf'];
   return v;

@@ -2,17 +2,19 @@
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { buildLock } from './build-lock.js';
-import { buildVariant, isUpToDate, readBuildRecord, type BuildRecord } from './jemalloc-build.js';
+import { buildName, buildVariant, isUpToDate, readBuildRecord, type BuildRecord } from './jemalloc-build.js';
 import { buildDir } from './paths.js';
 import { RECIPES } from './recipes.js';
 import { buildShim } from './shim-build.js';
-import { resolveSource } from './source.js';
+import { resolveSource, sourceFromPath } from './source.js';
 
 export interface BuildAllOptions {
   /** Variant names; default all. */
   variants?: string[];
   /** Rebuild even when up to date. */
   force?: boolean;
+  /** A jemalloc source (tree or tarball) other than the default: builds go to native/build/<recipe>-<version>-<key8>/. */
+  source?: string;
   log?: (s: string) => void;
 }
 
@@ -32,15 +34,17 @@ export async function buildAll(o: BuildAllOptions = {}): Promise<BuildAllResult>
   const release = await buildLock(join(buildDir, '.lock'), log);
   try {
     await buildShim(log);
-    const source = await resolveSource({ fetch: true, log });
+    const source = o.source !== undefined ? await sourceFromPath(o.source) : await resolveSource({ fetch: true, log });
     const out: BuildAllResult = { built: [], upToDate: [] };
     for (const r of recipes) {
-      if (!o.force && isUpToDate(r, source)) {
-        out.upToDate.push(r.name);
+      const name = buildName(r, source, o.source === undefined);
+      if (!o.force && isUpToDate(r, source, name)) {
+        out.upToDate.push(name);
         continue;
       }
-      log(`${r.name}: building from ${source.origin === 'debian' ? "Debian's jemalloc source" : 'JEMALLOC_SRC'} ${source.path} (jemalloc ${source.version})`);
-      out.built.push(await buildVariant(r, source, log));
+      const from = { debian: "Debian's jemalloc source", JEMALLOC_SRC: 'JEMALLOC_SRC', path: 'source' }[source.origin];
+      log(`${name}: building from ${from} ${source.path} (jemalloc ${source.version})`);
+      out.built.push(await buildVariant(r, source, log, name));
     }
     for (const n of out.upToDate) log(`${n}: up to date (jemalloc ${readBuildRecord(n)?.fullVersion ?? '?'})`);
     return out;

@@ -9,7 +9,7 @@ import { run } from './exec.js';
 import { srcCacheDir } from './paths.js';
 
 export interface JemallocSource {
-  origin: 'JEMALLOC_SRC' | 'debian';
+  origin: 'JEMALLOC_SRC' | 'debian' | 'path';
   kind: 'tarball' | 'tree';
   path: string;
   /** sha256 of the tarball, or of the tree's source files. */
@@ -55,8 +55,20 @@ function cachedTarball(): string | null {
   return files.length ? join(srcCacheDir, files[files.length - 1]!) : null;
 }
 
+/** A source a variant or `simload build --source` names (a tree or a release tarball). */
+export function sourceFromPath(path: string): Promise<JemallocSource> {
+  return fromPath(resolve(path), 'path');
+}
+
+/** sha256 of a tarball, or of a tree's source files (as JemallocSource.hash), synchronously; throws like fromPath. */
+export function hashSource(path: string): string {
+  if (!existsSync(path)) throw new SimloadError('ERR_JEMALLOC_SOURCE', `jemalloc source ${path} does not exist`);
+  if (statSync(path).isDirectory()) return hashTree(path);
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
 async function fromPath(path: string, origin: JemallocSource['origin']): Promise<JemallocSource> {
-  if (!existsSync(path)) throw new SimloadError('ERR_JEMALLOC_SOURCE', `JEMALLOC_SRC=${path} does not exist`);
+  if (!existsSync(path)) throw new SimloadError('ERR_JEMALLOC_SOURCE', `${origin === 'JEMALLOC_SRC' ? 'JEMALLOC_SRC=' : 'jemalloc source '}${path} does not exist`);
   if (statSync(path).isDirectory()) {
     if (!existsSync(join(path, 'configure.ac')) || !existsSync(join(path, 'src', 'jemalloc.c'))) {
       throw new SimloadError('ERR_JEMALLOC_SOURCE', `${path} is not a jemalloc source tree (no configure.ac or src/jemalloc.c)`);

@@ -16,7 +16,7 @@ export const NOISE_FLOOR: Record<MetricUnit, number> = {
   rate: 1,
 };
 /** Time to settle is measured in sample intervals: under a second is noise. */
-const FLOOR_BY_METRIC: Record<string, number> = { time_to_settle: 1000 };
+const FLOOR_BY_METRIC: Record<string, number> = { time_to_settle: 1000, dirty_decay_time: 1000, max_purge_gap: 1000 };
 
 export type Verdict = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
 
@@ -77,6 +77,8 @@ export function deltaOf(m: MetricDef, base: number | null, cand: number | null, 
   if (base === null && cand === null) return { ...out, delta: null, relative: null, verdict: 'n/a' };
   if (cand === null) return { ...out, delta: null, relative: null, verdict: m.worse === 'neither' ? 'n/a' : 'missing' };
   if (base === null) return { ...out, delta: null, relative: null, verdict: 'new' };
+  // `never` (dirty_decay_time) on both sides is no change.
+  if (base === Infinity && cand === Infinity) return { ...out, delta: 0, relative: 0, verdict: 'same' };
   const delta = cand - base;
   const relative = base !== 0 ? delta / Math.abs(base) : null;
   const floor = FLOOR_BY_METRIC[m.name] ?? NOISE_FLOOR[m.unit];

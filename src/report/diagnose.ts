@@ -2,6 +2,7 @@
 // is it live data, fragmentation, decay not yet run, or MADV_FREE? Pure.
 
 import { formatBytes, formatDuration } from '../units.js';
+import { decayEvidence } from './decay-diagnose.js';
 import type { VariantSummary } from './summary.js';
 
 const REASONS = {
@@ -25,6 +26,9 @@ export function diagnose(v: VariantSummary): string {
       : '';
   const b = v.settledBreakdown;
   if (v.retention < 0.25 || !b) return `${kept}${settle}: memory came back${back}.`;
+  // With per-arena stats: which applies, with the evidence (decay-diagnose.ts).
+  const evidence = decayEvidence(v.decay, b, v.rampDownEndMs);
+  if (evidence) return `${kept}${settle}: ${evidence}${back}.`;
   const parts = (['lazyFree', 'dirty', 'fragmentation', 'live', 'rest'] as const)
     .map((p) => ({ p, bytes: b[p] ?? 0 }))
     .filter((x) => x.bytes > 0)

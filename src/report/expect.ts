@@ -34,7 +34,8 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
     }
     for (const v of targets) {
       const actual = def.get(v);
-      const measured = actual !== null && Number.isFinite(actual);
+      // Infinity is a measurement (dirty_decay_time: never), NaN is not.
+      const measured = actual !== null && !Number.isNaN(actual);
       out.push({ rule, variant: v.variant, actual: measured ? actual : null, pass: measured && compare(actual, rule.op, rule.value), ...(measured ? {} : { reason: 'not measured in this run' }) });
     }
   }
@@ -68,6 +69,7 @@ export function describeActual(r: ExpectResult): string {
   const def = metricDef(r.rule.metric)!;
   const shown = formatMetric(r.actual, def.unit);
   // Show the raw number too, in the rule's own unit, so `retention < 0.6` reads against 0.63.
+  if (r.actual === Infinity) return shown;
   const raw = def.unit === 'fraction' || def.unit === 'ratio' ? r.actual.toFixed(3) : def.unit === 'ms' ? `${r.actual.toFixed(2)} ms` : String(Math.round(r.actual));
   return shown === raw ? shown : `${shown} = ${raw}`;
 }

@@ -1,6 +1,7 @@
 // How each metric is shown: one list shared by the console table, the HTML report and compare. Pure.
 
 import { formatBytes, formatDuration } from '../units.js';
+import { dirtyDecayMetric } from './decay.js';
 import type { VariantSummary } from './summary.js';
 
 export type MetricUnit = 'bytes' | 'fraction' | 'ratio' | 'ms' | 'count' | 'rate';
@@ -27,6 +28,8 @@ export const METRICS: MetricDef[] = [
   { name: 'fragmentation', label: 'fragmentation', unit: 'ratio', worse: 'higher', get: (v) => v.fragmentation },
   { name: 'bytes_per_player', label: 'bytes/player (peak)', unit: 'bytes', worse: 'higher', get: (v) => v.bytesPerPlayer },
   { name: 'time_to_settle', label: 'time to settle', unit: 'ms', worse: 'higher', get: (v) => v.timeToSettleMs },
+  { name: 'dirty_decay_time', label: 'dirty decay time', unit: 'ms', worse: 'higher', get: (v) => dirtyDecayMetric(v.decay) },
+  { name: 'max_purge_gap', label: 'max purge gap (final hold)', unit: 'ms', worse: 'higher', get: (v) => v.decay?.maxPurgeGapMs ?? null },
   { name: 'p50', label: 'latency p50', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.p50 ?? null },
   { name: 'p90', label: 'latency p90', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.p90 ?? null },
   { name: 'p99', label: 'latency p99', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.p99 ?? null },
@@ -41,6 +44,7 @@ export function metricDef(name: string): MetricDef | undefined {
 }
 
 export function formatMetric(value: number | null, unit: MetricUnit): string {
+  if (value === Infinity && unit === 'ms') return 'never';
   if (value === null || !Number.isFinite(value)) return '-';
   switch (unit) {
     case 'bytes':

@@ -1,10 +1,12 @@
 // The metrics of a run, per variant: pure functions of the run folder's data. summary.json holds the result;
 // docs/report.md defines every field (the definitions below are the reference).
 
+import { residentWithoutMuzzy } from '../alloc/stats.js';
 import type { Sample } from '../recorder/sample.js';
 import type { LatencySummary, RunEvent, RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
+import { decaySummary, type DecaySummary } from './decay.js';
 import type { RunData } from './load.js';
 import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown } from './phases.js';
 
@@ -90,6 +92,8 @@ export interface VariantSummary {
   messagesPerSecond: number | null;
   /** Client errors + connect failures (latency.json) + error events of this variant; server errors without latency.json. */
   errors: number;
+  /** Per-arena decay (decay.ts); null/absent for runs without per-arena stats. */
+  decay?: DecaySummary | null;
 }
 
 export interface Summary {
@@ -184,7 +188,7 @@ export function summarizeVariant(
     lazyFreeShare: median(win.map((s) => share(s.proc.lazyFree, s.proc.rss))),
     dirtyShare: kind === 'jemalloc' ? median(winAlloc.map((s) => share(s.alloc!.pdirty, s.proc.rss))) : null,
     unreclaimableRss: median(win.map((s) => s.proc.rss - s.proc.lazyFree)),
-    fragmentation: kind === 'jemalloc' ? median(winAlloc.filter((s) => s.alloc!.allocated > 0).map((s) => s.alloc!.resident / s.alloc!.allocated)) : null,
+    fragmentation: kind === 'jemalloc' ? median(winAlloc.filter((s) => s.alloc!.allocated > 0).map((s) => residentWithoutMuzzy(s.alloc!) / s.alloc!.allocated)) : null,
     bytesPerPlayer: peakOnline > 0 ? (peak.proc.rss - baselineRss) / peakOnline : null,
     liveBytesPerPlayer: peakOnline > 0 && baseAlloc !== null && maxAlloc !== null ? (maxAlloc - baseAlloc) / peakOnline : null,
     rampDownEndMs,
@@ -197,6 +201,7 @@ export function summarizeVariant(
     worstLatency: worstLatency(latency),
     messagesPerSecond: messagesPerSecond(latency, samples),
     errors: errorCount(variant, latency, events, samples),
+    decay: decaySummary(samples, rampDownEndMs, hold),
   };
 }
 

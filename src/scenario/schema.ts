@@ -141,6 +141,12 @@ const variant: Json = {
       description: 'Shown in reports and used in `expect:`.',
     },
     build: { type: 'string', description: 'A build from `simload build` (madv-free, no-madv-free, glibc).' },
+    jemalloc: {
+      type: 'string',
+      description:
+        'With build: the jemalloc source to build from (a tree such as skynet\'s 3rd/jemalloc, or a release tarball), relative to this file; ' +
+        '`${NAME}` takes the path from the environment variable NAME (relative to the working directory). Default: Debian\'s 5.3.0.',
+    },
     lib: { type: 'string', description: 'Path of your own allocator library instead of a build.' },
     prefix: { enum: ['je_', 'none'], description: "With lib: the library's symbol prefix (default none)." },
     malloc_conf: {

@@ -41,6 +41,11 @@ export function resolveVariants(v: unknown, baseDir: string, problem: (path: Pat
       if (!builds.includes(b)) problem([...p, 'build'], `unknown build "${b}"${didYouMean(b, builds)} (known: ${builds.join(', ')})`);
       vo.build = b;
     }
+    if (typeof x.jemalloc === 'string') {
+      if (!hasBuild || x.build === 'glibc') problem([...p, 'jemalloc'], 'a jemalloc source goes with `build: madv-free` or `build: no-madv-free`');
+      const src = jemallocSource(x.jemalloc, baseDir, (m) => problem([...p, 'jemalloc'], m));
+      if (src !== null) vo.jemalloc = src;
+    }
     if (hasLib) {
       const lib = x.lib as string;
       const abs = isAbsolute(lib) ? lib : resolvePath(baseDir, lib);
@@ -70,6 +75,34 @@ export function resolveVariants(v: unknown, baseDir: string, problem: (path: Pat
     out.push(vo);
   });
   return out;
+}
+
+/**
+ * A variant's jemalloc source: a path relative to the scenario file, or `${NAME}` (an environment variable holding
+ * a path, relative to the working directory: the file names where to look, the user's shell says what is there).
+ * Null after a problem.
+ */
+export function jemallocSource(value: string, baseDir: string, problem: (message: string) => void, env: NodeJS.ProcessEnv = process.env): string | null {
+  const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(value);
+  let abs: string;
+  if (m) {
+    const got = env[m[1]!];
+    if (got === undefined || got === '') {
+      problem(`\${${m[1]}} is not set: export ${m[1]}=PATH to a jemalloc source tree (e.g. your skynet checkout's 3rd/jemalloc) or a jemalloc release tarball`);
+      return null;
+    }
+    abs = resolvePath(got + m[2]!);
+  } else if (value.includes('${')) {
+    problem(`expected a path, or \`\${NAME}\` at its start to read it from an environment variable, got ${JSON.stringify(value)}`);
+    return null;
+  } else {
+    abs = isAbsolute(value) ? value : resolvePath(baseDir, value);
+  }
+  if (!existsSync(abs)) {
+    problem(`no such jemalloc source: ${abs}${m ? ` (from \${${m[1]}})` : ''}`);
+    return null;
+  }
+  return abs;
 }
 
 export function checkMallocConf(conf: string, path: PathPart[], problem: (path: PathPart[], message: string) => void): void {

@@ -53,6 +53,11 @@ export interface VariantOptions {
   name: string;
   /** A build from native/ (`madv-free`, `no-madv-free`, `glibc`). */
   build?: string;
+  /**
+   * With `build`: the jemalloc source (tree or release tarball, absolute path) the build was made from, built
+   * by `simload build --source PATH` into native/build/<build>-<version>-<key8>/. Absent: the default source.
+   */
+  jemalloc?: string;
   /** A user's own library instead of a build. */
   lib?: string;
   prefix?: 'je_' | 'none';

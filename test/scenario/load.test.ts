@@ -172,6 +172,8 @@ test('the exported JSON Schema compiles and accepts every shipped scenario', asy
   const dir = join(process.cwd(), 'scenarios');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml'));
   assert.ok(files.length >= 5, `expected the shipped scenarios in ${dir}`);
+  // seed.yaml takes its 5.0.1 source from the environment; tests and CI use the vendored tarball.
+  process.env['SIMLOAD_JEMALLOC_5_0_1'] ??= join(process.cwd(), '..', 'shared', 'vendor', 'jemalloc-5.0.1.tar.bz2');
   for (const f of files) {
     const { scenario, text } = await loadScenario(join(dir, f));
     assert.ok(validate(YAML.parse(text)), `${f}: ${JSON.stringify(validate.errors)}`);
@@ -179,6 +181,26 @@ test('the exported JSON Schema compiles and accepts every shipped scenario', asy
   }
   // And rejects what the loader rejects structurally.
   assert.equal(validate({ name: 'x', variants: [{ name: 'a', build: 'glibc' }], load: { phases: [{ hodl: '5s' }] } }), false);
+});
+
+test('jemalloc: a source path relative to the scenario file, or ${NAME} from the environment', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'simload-scn-'));
+  await writeFile(join(dir, 'je.tar.bz2'), '');
+  await writeFile(join(dir, 's.yaml'), VALID.replace('build: madv-free', 'build: madv-free\n    jemalloc: ./je.tar.bz2'));
+  assert.equal((await loadScenario(join(dir, 's.yaml'))).scenario.variants[0]!.jemalloc, join(dir, 'je.tar.bz2'));
+  await writeFile(join(dir, 'e.yaml'), VALID.replace('build: madv-free', 'build: madv-free\n    jemalloc: ${SIMLOAD_TEST_JE_UNSET}'));
+  delete process.env['SIMLOAD_TEST_JE_UNSET'];
+  await assert.rejects(loadScenario(join(dir, 'e.yaml')), (e: unknown) => {
+    assert.match((e as Error).message, /e\.yaml:\d+:\d+ variants\[0\]\.jemalloc: \$\{SIMLOAD_TEST_JE_UNSET\} is not set: export SIMLOAD_TEST_JE_UNSET=PATH/);
+    return true;
+  });
+  process.env['SIMLOAD_TEST_JE_SET'] = join(dir, 'je.tar.bz2');
+  await writeFile(join(dir, 'f.yaml'), VALID.replace('build: madv-free', 'build: madv-free\n    jemalloc: ${SIMLOAD_TEST_JE_SET}'));
+  assert.equal((await loadScenario(join(dir, 'f.yaml'))).scenario.variants[0]!.jemalloc, join(dir, 'je.tar.bz2'));
+  await writeFile(join(dir, 'g.yaml'), VALID.replace('build: madv-free', 'build: glibc\n    jemalloc: ./je.tar.bz2'));
+  await assert.rejects(loadScenario(join(dir, 'g.yaml')), /variants\[0\]\.jemalloc: a jemalloc source goes with `build: madv-free` or `build: no-madv-free`/);
+  await writeFile(join(dir, 'h.yaml'), VALID.replace('build: madv-free', 'build: madv-free\n    jemalloc: ./missing.tar.bz2'));
+  await assert.rejects(loadScenario(join(dir, 'h.yaml')), /no such jemalloc source: .*missing\.tar\.bz2/);
 });
 
 test('relative lib: paths start at the scenario file', async () => {

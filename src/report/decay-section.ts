@@ -1,0 +1,101 @@
+// The report's decay panel: per variant, dirty and muzzy pages of each arena over time and the purges seen
+// between samples, plus which arena each thread is bound to. Registers itself as a report section; a run
+// without per-arena stats (older runs, glibc) gets no panel. Chart options are plain JSON.
+
+import type { Sample } from '../recorder/sample.js';
+import { formatBytes, formatDuration } from '../units.js';
+import { samplesByVariant, type ChartOption } from './charts.js';
+import { purgeEvents } from './decay.js';
+import type { RunData } from './load.js';
+import { escapeHtml as esc, registerReportSection, type ReportSectionOutput } from './sections.js';
+import type { Summary } from './summary.js';
+
+const PALETTE = ['#5470c6', '#ee6666', '#91cc75', '#fac858', '#73c0de', '#3ba272', '#fc8452', '#9a60b4'];
+const mib = (b: number) => Math.round((b / (1024 * 1024)) * 10) / 10;
+const sec = (ms: number) => Math.round(ms / 100) / 10;
+
+/** Dirty (solid) and muzzy (dashed) MiB per arena; purge sweeps per sample as bars on the right axis. */
+export function decayChartOption(variant: string, samples: Sample[]): ChartOption | null {
+  const withArenas = samples.filter((s) => s.alloc?.arenas);
+  if (withArenas.length === 0) return null;
+  const arenas = [...new Set(withArenas.flatMap((s) => s.alloc!.arenas!.map((a) => a.arena)))].sort((a, b) => a - b);
+  const series: unknown[] = [];
+  arenas.forEach((arena, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    for (const kind of ['pdirty', 'pmuzzy'] as const) {
+      const data = withArenas.map((s) => {
+        const a = s.alloc!.arenas!.find((x) => x.arena === arena);
+        return [sec(s.t), a ? mib(a[kind]) : null];
+      });
+      if (data.every((d) => !d[1])) continue;
+      series.push({
+        name: `arena ${arena} ${kind === 'pdirty' ? 'dirty' : 'muzzy'}`,
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { color, width: 1.2, type: kind === 'pdirty' ? 'solid' : 'dashed' },
+        itemStyle: { color },
+        data,
+      });
+    }
+  });
+  const events = purgeEvents(withArenas);
+  const byT = new Map<number, { dirty: number; muzzy: number }>();
+  for (const e of events) {
+    const x = byT.get(e.t) ?? { dirty: 0, muzzy: 0 };
+    x.dirty += e.dirty;
+    x.muzzy += e.muzzy;
+    byT.set(e.t, x);
+  }
+  for (const kind of ['dirty', 'muzzy'] as const) {
+    series.push({
+      name: `${kind} purge sweeps`,
+      type: 'bar',
+      yAxisIndex: 1,
+      barMaxWidth: 4,
+      itemStyle: { color: kind === 'dirty' ? '#333' : '#c23531', opacity: 0.6 },
+      data: [...byT].filter(([, x]) => x[kind] > 0).map(([t, x]) => [sec(t), x[kind]]),
+    });
+  }
+  return {
+    animation: false,
+    title: { text: `${variant}: dirty and muzzy pages per arena, purges`, left: 'center', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { type: 'scroll', bottom: 0 },
+    grid: { left: 70, right: 70, top: 45, bottom: 70 },
+    xAxis: { type: 'value', name: 'seconds since server start', nameLocation: 'middle', nameGap: 28, min: 0 },
+    yAxis: [
+      { type: 'value', name: 'MiB', nameGap: 50 },
+      { type: 'value', name: 'purge sweeps', splitLine: { show: false }, minInterval: 1 },
+    ],
+    series,
+  };
+}
+
+export function renderDecaySection(run: RunData, summary: Summary): ReportSectionOutput | null {
+  const charts: NonNullable<ReportSectionOutput['charts']> = [];
+  const html: string[] = [];
+  let n = 0;
+  for (const [variant, samples] of samplesByVariant(run)) {
+    const option = decayChartOption(variant, samples);
+    const d = summary.variants.find((v) => v.variant === variant)?.decay;
+    if (!option || !d) continue;
+    const decayTime = d.dirtyDecayNever ? 'never' : d.dirtyDecayTimeMs !== null ? formatDuration(d.dirtyDecayTimeMs) : '-';
+    html.push(
+      `<h3>${esc(variant)}</h3><p>dirty peak ${esc(formatBytes(d.dirtyPeak))}; dirty decay time ${esc(decayTime)}; ` +
+        `longest gap without a purge in the final hold ${esc(d.maxPurgeGapMs !== null ? formatDuration(d.maxPurgeGapMs) : '-')}; ` +
+        `purge sweeps since the ramp-down ${esc(String(d.purgesSinceRampDown ?? '-'))}.</p>`,
+    );
+    const threads = d.threads.map((t) => `${t.main ? 'main' : `tid ${t.tid}`} &rarr; arena ${t.arena}`).join(', ');
+    if (threads) html.push(`<p>threads (thread.arena): ${threads}</p>`);
+    const rows = d.arenas
+      .map((a) => `<tr><td>${a.arena}</td><td>${esc(formatBytes(a.pdirty))}</td><td>${esc(formatBytes(a.pmuzzy))}</td><td>${a.lastDirtyPurgeMs !== null ? esc(formatDuration(a.lastDirtyPurgeMs)) : 'never'}</td><td>${a.lastMuzzyPurgeMs !== null ? esc(formatDuration(a.lastMuzzyPurgeMs)) : 'never'}</td></tr>`)
+      .join('');
+    html.push(`<table><tr><th>arena</th><th>dirty (end)</th><th>muzzy (end)</th><th>last dirty purge</th><th>last muzzy purge</th></tr>${rows}</table>`);
+    charts.push({ id: `chart-decay-${n++}`, option, height: 380 });
+  }
+  if (charts.length === 0) return null;
+  // The charts follow the text, in the same variant order.
+  return { title: 'Decay per arena', html: html.join('\n'), charts };
+}
+
+registerReportSection({ id: 'decay', render: renderDecaySection });

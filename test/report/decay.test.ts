@@ -1,0 +1,86 @@
+// The decay metrics on hand-made samples (exact numbers), and an old run folder (no per-arena stats) still
+// summarises and renders, without a decay panel.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import type { ArenaDecay } from '../../src/alloc/stats.js';
+import type { Sample } from '../../src/recorder/sample.js';
+import { decaySummary, dirtyDecayMetric, purgeEvents } from '../../src/report/decay.js';
+import { formatMetric } from '../../src/report/format.js';
+import type { PhaseSpan } from '../../src/report/phases.js';
+import { renderReport } from '../../src/report/render.js';
+import { fixtureCopy, MiB } from './helpers.js';
+
+function arena(i: number, pdirty: number, dirtyNpurge: number, muzzyNpurge = 0, pmuzzy = 0): ArenaDecay {
+  return { arena: i, pdirty, pmuzzy, dirtyNpurge, dirtyNmadvise: dirtyNpurge, dirtyPurged: 0, muzzyNpurge, muzzyNmadvise: muzzyNpurge, muzzyPurged: 0 };
+}
+function sample(t: number, arenas: ArenaDecay[]): Sample {
+  const pdirty = arenas.reduce((n, a) => n + a.pdirty, 0);
+  return {
+    v: 1, variant: 'x', t, wall: t, phaseIndex: 0, phase: 'hold', target: 0, online: 0,
+    proc: { rss: 100 * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
+    alloc: { allocated: 1, active: 1, metadata: 0, resident: 1, mapped: 1, retained: 0, pdirty, pmuzzy: 0, version: '5.0.1-0-gx', arenas, threads: [] },
+    runtime: null,
+  };
+}
+const span = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({ phaseIndex: 3, phase: 'hold', fromMs, toMs, samples });
+
+test('dirty decay time, purge gaps and purge events from per-arena counters', () => {
+  // Peak 50 MiB dirty at t=1 s; ramp-down ends at 2 s; below 5 MiB (10% of peak) from t=6 s.
+  const s = [
+    sample(0, [arena(0, 10 * MiB, 0), arena(1, 0, 0)]),
+    sample(1000, [arena(0, 30 * MiB, 1), arena(1, 20 * MiB, 0)]),
+    sample(2000, [arena(0, 30 * MiB, 1), arena(1, 20 * MiB, 0)]),
+    sample(4000, [arena(0, 10 * MiB, 3), arena(1, 10 * MiB, 0)]),
+    sample(6000, [arena(0, 2 * MiB, 4), arena(1, 2 * MiB, 0, 2)]),
+    sample(12000, [arena(0, 2 * MiB, 4), arena(1, 2 * MiB, 0, 2)]),
+  ];
+  assert.deepEqual(purgeEvents(s), [
+    { t: 1000, arena: 0, dirty: 1, muzzy: 0 },
+    { t: 4000, arena: 0, dirty: 2, muzzy: 0 },
+    { t: 6000, arena: 0, dirty: 1, muzzy: 0 },
+    { t: 6000, arena: 1, dirty: 0, muzzy: 2 },
+  ]);
+  const d = decaySummary(s, 2000, span(s.slice(2), 2000, 12000))!;
+  assert.equal(d.dirtyPeak, 50 * MiB);
+  assert.equal(d.dirtyPeakAtMs, 1000);
+  assert.equal(d.dirtyDecayTimeMs, 4000);
+  assert.equal(d.dirtyDecayNever, false);
+  // Purges at 4 s and 6 s in a hold from 2 s to 12 s: the longest gap is 6 s..12 s.
+  assert.equal(d.maxPurgeGapMs, 6000);
+  assert.equal(d.purgesSinceRampDown, 5);
+  assert.deepEqual(d.arenas.map((a) => [a.arena, a.lastDirtyPurgeMs, a.lastMuzzyPurgeMs]), [[0, 6000, null], [1, null, 6000]]);
+
+  // Never below 10%: never, not 0; the whole hold without a purge is the gap.
+  const stuck = [sample(0, [arena(0, 40 * MiB, 2)]), sample(5000, [arena(0, 40 * MiB, 2)]), sample(15000, [arena(0, 39 * MiB, 2)])];
+  const n = decaySummary(stuck, 5000, span(stuck.slice(1), 5000, 15000))!;
+  assert.equal(n.dirtyDecayNever, true);
+  assert.equal(n.dirtyDecayTimeMs, null);
+  assert.equal(dirtyDecayMetric(n), Infinity);
+  assert.equal(formatMetric(Infinity, 'ms'), 'never');
+  assert.equal(n.maxPurgeGapMs, 10000);
+  assert.equal(n.purgesSinceRampDown, 0);
+
+  // A dip below 10% that comes back (late frees after a purge) is not decayed: the time counts from when it stays below.
+  const dip = [
+    sample(0, [arena(0, 40 * MiB, 0)]),
+    sample(2000, [arena(0, 3 * MiB, 1)]),
+    sample(3000, [arena(0, 30 * MiB, 1)]),
+    sample(5000, [arena(0, 3 * MiB, 2)]),
+    sample(6000, [arena(0, 2 * MiB, 2)]),
+  ];
+  assert.equal(decaySummary(dip, 1000, null)!.dirtyDecayTimeMs, 4000);
+  const back = [...dip, sample(7000, [arena(0, 10 * MiB, 2)])];
+  assert.equal(decaySummary(back, 1000, null)!.dirtyDecayNever, true);
+});
+
+test('an old run folder (samples without per-arena stats) summarises and renders without a decay panel', async () => {
+  const dir = await fixtureCopy();
+  const { html, summary } = await renderReport(dir);
+  for (const v of summary.variants) {
+    assert.equal(v.decay, null);
+    assert.equal(dirtyDecayMetric(v.decay), null);
+  }
+  const page = await readFile(html, 'utf8');
+  assert.doesNotMatch(page, /Decay per arena/);
+});

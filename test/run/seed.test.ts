@@ -1,0 +1,77 @@
+// scenarios/seed.yaml, shortened (400 players, about 25 s per variant): jemalloc 5.0.1 from ../shared/vendor
+// (through ${SIMLOAD_JEMALLOC_5_0_1}, as the file's header documents) and 5.3.0, each with and without
+// MADV_FREE, 8 worker threads. The load is delivered, every sample knows its jemalloc version, carries
+// per-arena decay and the threads' arenas, and the breakdown adds up on both versions at every sample.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { packageRoot } from '../../src/native/paths.js';
+import type { Sample } from '../../src/recorder/sample.js';
+import { breakdownCheck, worstGapShare } from '../../src/report/breakdown-check.js';
+import { runScenario } from '../../src/run/run.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { parseDuration } from '../../src/units.js';
+import { requireBuilds } from '../alloc/builds.js';
+import { require501, VENDOR_501 } from '../native/vendor.js';
+import { tolerance } from './fixtures.js';
+
+requireBuilds('madv-free', 'no-madv-free');
+require501();
+
+const PEAK = 400;
+
+test('seed.yaml, short: four variants on two jemalloc versions, breakdown adds up at every sample', { timeout: 300_000 }, async () => {
+  // The documented mechanism, with the relative path CI uses when run from the project root.
+  process.env['SIMLOAD_JEMALLOC_5_0_1'] = process.cwd() === packageRoot ? relative(packageRoot, VENDOR_501) : VENDOR_501;
+  const { scenario, text } = await loadScenario(join(packageRoot, 'scenarios', 'seed.yaml'));
+  assert.equal(scenario.server.threads, 8);
+  assert.deepEqual(scenario.variants.map((v) => [v.name, v.build, v.jemalloc ?? null]), [
+    ['je501-madv-free', 'madv-free', VENDOR_501],
+    ['je501-no-madv-free', 'no-madv-free', VENDOR_501],
+    ['je530-madv-free', 'madv-free', null],
+    ['je530-no-madv-free', 'no-madv-free', null],
+  ]);
+  for (const v of scenario.variants) assert.equal(v.mallocConf, 'dirty_decay_ms:10000,muzzy_decay_ms:10000');
+  // Shorter and smaller, same shape: ramp, hold, two thirds leave, hold.
+  const ms = (s: string) => parseDuration(s)!;
+  const [up, hold, down, last] = scenario.load.phases as unknown as Array<Record<string, unknown>>;
+  Object.assign(up!, { to: { count: PEAK }, durationMs: ms('8s') });
+  Object.assign(hold!, { durationMs: ms('5s') });
+  Object.assign(down!, { durationMs: ms('3s') });
+  Object.assign(last!, { durationMs: ms('10s') });
+  const dir = await mkdtemp(join(tmpdir(), 'simload-seed-'));
+  const r = await runScenario(scenario, text, { outDir: dir, quiet: true });
+  assert.equal(r.exitCode, 0, 'complete, and seed.yaml\'s thresholds (no LazyFree without MADV_FREE) pass');
+
+  const samples = (await readFile(join(r.dir, 'samples.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Sample);
+  for (const v of r.summary.variants) {
+    assert.ok(Math.abs(v.peakOnline - PEAK) <= tolerance(PEAK), `${v.variant}: peak online ${v.peakOnline}, asked ${PEAK}`);
+    const peakHold = samples.filter((s) => s.variant === v.variant && s.phaseIndex === 1);
+    assert.ok(peakHold.length > 0 && Math.abs(peakHold.at(-1)!.online - PEAK) <= tolerance(PEAK), `${v.variant}: online during the peak hold ${peakHold.map((s) => s.online).join(',')}`);
+    const own = samples.filter((s) => s.variant === v.variant && s.alloc);
+    assert.ok(own.length >= 20, `${v.variant}: ${own.length} samples with allocator stats`);
+    const version = v.variant.startsWith('je501') ? /^5\.0\.1-/ : /^5\.3\.0-/;
+    for (const s of own) {
+      assert.match(s.alloc!.version ?? '', version, `${v.variant} t=${s.t}`);
+      assert.ok((s.alloc!.arenas ?? []).length >= 8, `${v.variant} t=${s.t}: ${s.alloc!.arenas?.length} arenas`);
+    }
+    const threads = own.at(-1)!.alloc!.threads ?? [];
+    assert.equal(threads.filter((t) => !t.main).length, 8, `${v.variant}: 8 worker threads registered (${JSON.stringify(threads)})`);
+    assert.equal(threads.filter((t) => t.main).length, 1);
+    // Each worker is on an arena that the samples report.
+    const arenas = new Set(own.at(-1)!.alloc!.arenas!.map((a) => a.arena));
+    for (const t of threads) assert.ok(arenas.has(t.arena), `thread ${t.tid} on arena ${t.arena}, not sampled`);
+
+    const rows = breakdownCheck(samples.filter((s) => s.variant === v.variant));
+    const worst = worstGapShare(rows);
+    assert.ok(worst <= 0.05, `${v.variant}: the breakdown's jemalloc parts and jemalloc's resident differ by ${(worst * 100).toFixed(2)}% of Rss at some sample`);
+    for (const row of rows) assert.ok(row.rest > 0, `${v.variant} t=${row.t}: rest ${row.rest} < 0 (parts counted twice)`);
+    assert.equal(rows[0]!.residentIncludesMuzzy, v.variant.startsWith('je501'));
+    assert.ok(v.decay, `${v.variant}: decay summary`);
+  }
+  for (const name of ['je501-no-madv-free', 'je530-no-madv-free']) {
+    assert.equal(Math.max(...samples.filter((s) => s.variant === name).map((s) => s.proc.lazyFree)), 0, `${name}: no LazyFree ever`);
+  }
+});
