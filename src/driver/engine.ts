@@ -64,6 +64,7 @@ export class Driver extends EventEmitter {
       phaseIndex: this.phaseIndex,
       phase: this.phaseName,
       target: this.target,
+      bots: this.o.pool.totals().online,
       ...(this.memoryLimit !== undefined ? { memoryLimit: this.memoryLimit } : {}),
     };
   }

@@ -34,6 +34,15 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
     }
     for (const v of targets) {
       const actual = def.get(v);
+      // A run that did not deliver its load measured something else: no threshold passes on it.
+      if (v.validity && !v.validity.valid) {
+        out.push({ rule, variant: v.variant, actual: Number.isFinite(actual) ? actual : null, pass: false, reason: `invalid run: ${v.validity.reasons[0]}` });
+        continue;
+      }
+      if (actual === Infinity && def.name === 'time_to_settle') {
+        out.push({ rule, variant: v.variant, actual: null, pass: rule.op === '>' || rule.op === '>=', reason: 'never settled' });
+        continue;
+      }
       const measured = actual !== null && Number.isFinite(actual);
       out.push({ rule, variant: v.variant, actual: measured ? actual : null, pass: measured && compare(actual, rule.op, rule.value), ...(measured ? {} : { reason: 'not measured in this run' }) });
     }
@@ -64,6 +73,10 @@ export function formatExpectations(results: ExpectResult[]): string {
 }
 
 export function describeActual(r: ExpectResult): string {
+  if (r.reason?.startsWith('invalid run')) {
+    const { reason, ...measured } = r;
+    return r.actual === null ? reason : `${reason}; measured ${describeActual(measured)}`;
+  }
   if (r.actual === null) return r.reason ?? 'not measured';
   const def = metricDef(r.rule.metric)!;
   const shown = formatMetric(r.actual, def.unit);

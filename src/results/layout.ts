@@ -33,6 +33,8 @@ export interface RunMeta {
   parallel: boolean;
   host: { cpus: number; memBytes: number; kernel: string; node: string };
   error?: { code: string; message: string };
+  /** Set once the report is computed: did every variant deliver its load (report/validity.ts)? */
+  validity?: { valid: boolean; reasons: string[] };
 }
 
 export type RunEvent =

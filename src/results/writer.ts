@@ -126,6 +126,12 @@ export class RunWriter {
     open.delete(this);
   }
 
+  /** Records in run.json whether the run delivered its load (after finish, once the report is computed). */
+  async recordValidity(validity: { valid: boolean; reasons: string[] }): Promise<void> {
+    this.meta = { ...this.meta, validity };
+    await this.writeJson(RESULT_FILES.run, this.meta);
+  }
+
   /** finish() for exit handlers, where nothing asynchronous runs any more. */
   finishSync(status: RunMeta['status']): void {
     if (this.finished) return;

@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 import { ExitCode, SimloadError } from '../errors.js';
 import { Progress } from '../driver/progress.js';
 import { Recorder } from '../recorder/recorder.js';
+import { invalidLines } from '../report/table.js';
 import { checkExpectations, formatExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, writeJUnit, type Summary } from '../report/index.js';
 import type { LatencyFile, RunMeta } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
@@ -105,7 +106,10 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
     // Interrupted before anything was sampled: nothing to report, still an interrupt.
     summary = emptySummary(s.name, writer.runMeta, `no report: ${e.message}`);
   }
+  const valid = summary.valid !== false;
+  if (!interrupted && !failed) await writer.recordValidity({ valid, reasons: summary.invalid ?? [] });
   if (!o.quiet) out.write(formatSummaryTable(summary));
+  else if (!valid && !interrupted && !failed) out.write(invalidLines(summary).join('\n') + '\n');
   if (failed?.error) throw new RunFailedError(writer.dir, failed.error);
 
   let exitCode: number = ExitCode.ok;
@@ -120,6 +124,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   } else if (o.junit) {
     await writeJUnit(o.junit, []);
   }
+  // Not a measurement of the load asked for: never 0, whatever the thresholds said.
+  if (!interrupted && !valid) exitCode = ExitCode.invalid;
   if (!o.quiet) out.write(`results: ${writer.dir}\nreport:  ${writer.dir}/report.html\n`);
   return { dir: writer.dir, summary, exitCode };
 }
