@@ -15,6 +15,9 @@ import { attachServer, detachServer } from '../plan/attach.js';
 import { adopt } from './children.js';
 import type { PhaseSpans } from './latency.js';
 
+/** Bot errors shown on the console and kept in events.ndjson, per variant. */
+export const BOT_ERRORS_SHOWN = 3;
+
 export interface VariantRunContext {
   scenario: Scenario;
   writer: RunWriter;
@@ -81,6 +84,14 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
       phase: 'baseline',
     });
     pool.on('error', (err: SimloadError) => fail(err));
+    // The first few bot errors reach the console and the events; the counts come with the variant's end.
+    let shown = 0;
+    pool.on('bot-error', (message: string) => {
+      if (shown >= BOT_ERRORS_SHOWN) return;
+      shown++;
+      writer.appendEvent({ type: 'bot-error', variant: v.name, wall: Date.now(), message });
+      c.progress?.print(`${v.name}: bot error: ${message}${shown === BOT_ERRORS_SHOWN ? ' (further bot errors are only counted)' : ''}`);
+    });
     const driver = new Driver({ scenario, variant: v.name, pool, serverPid: srv.pid, writer, signal: ctl.signal, startWall });
     driver.on('phase', (e: PhaseEvent) => events.push(e));
     if (c.progress) driver.on('phase', c.progress.onPhase);
@@ -97,7 +108,11 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     if (tracked) await recorder.untrack(v.name).catch(() => undefined);
     stopping = true;
     recorder.off('gone', onGone);
-    if (pool) phases = await pool.stop().catch(() => ({}));
+    if (pool) {
+      const t = pool.totals();
+      phases = await pool.stop().catch(() => ({}));
+      if (t.errors + t.connectFailures > 0) c.progress?.print(`${v.name}: bots saw ${t.errors} error(s) and ${t.connectFailures} connect failure(s) in ${t.sent} message(s) sent`);
+    }
     if (server) {
       await server.stop().catch(() => server!.kill());
       await detachServer(server.pid);
