@@ -9,7 +9,10 @@ import type { Scenario } from '../scenario/types.js';
 
 /** The documented tolerances. */
 export const VALIDITY = {
-  /** A sample is short when the server holds more than this fraction below the target ... */
+  /**
+   * A sample is short when the server holds more than this fraction below the target (the lower of the
+   * target now and at the sample before: one sample interval of lag is allowed, logins take a round trip) ...
+   */
   shortBy: 0.05,
   /** ... and more than this many players below it (a login round trip at small counts is not a shortfall). */
   slackPlayers: 2,
@@ -65,6 +68,10 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
   const reasons: string[] = [];
   const nPhases = scenario?.load.phases.length ?? Infinity;
   const inRun = samples.filter((s) => s.phaseIndex >= 0 && s.phaseIndex < nPhases && s.phase !== 'done');
+  // The target each sample is held to: the lower of its own and the previous sample's (one interval of lag).
+  const due = new Map<Sample, number>();
+  samples.forEach((s, i) => due.set(s, i > 0 ? Math.min(s.target, samples[i - 1]!.target) : s.target));
+  const dueOf = (s: Sample) => due.get(s) ?? s.target;
 
   const byPhase = new Map<number, Sample[]>();
   for (const s of inRun) {
@@ -76,7 +83,7 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
   for (const [phaseIndex, list] of [...byPhase].sort((a, b) => a[0] - b[0])) {
     const known = list.filter((s) => delivered(s) !== null);
     const loaded = known.filter((s) => s.target > 0);
-    const short = loaded.filter((s) => isShort(s.target, delivered(s)!));
+    const short = loaded.filter((s) => isShort(dueOf(s), delivered(s)!));
     const botShares = list.filter((s) => s.target > 0 && typeof s.bots === 'number').map((s) => s.bots! / s.target);
     const p: PhaseLoad = {
       phaseIndex,

@@ -37,7 +37,7 @@ test('plain mode (CI): a line per phase change and at most one per variant per p
   p.onSample(sample(2000, 20)); // within the period: not printed
   p.close();
   const lines = s.text().trimEnd().split('\n');
-  assert.deepEqual(lines, ['madv-free: ramp (1/4) for 30s, target 0 -> 8000 players', 'madv-free: 1.0s ramp online 10/10 Rss 512.0 MiB LazyFree 64.0 MiB']);
+  assert.deepEqual(lines, ['madv-free: ramp (1/4) for 30s, target 0 -> 8000 players', 'madv-free: 1.0s ramp online 10/10 Rss 512.0 MiB LazyFree 64.0 MiB [no stats]']);
   assert.ok(!s.text().includes('\x1b'));
 });
 
