@@ -3,6 +3,7 @@
 // thresholds. Runs even when the structure has errors, skipping values of the wrong type (those are already
 // reported), so one pass reports everything.
 
+import { isAbsolute, normalize, sep } from 'node:path';
 import type { SizeDistribution } from '../server/options.js';
 import { formatBytes, parseDuration, parseFraction, parseSize } from '../units.js';
 import { LOAD_DEFAULTS, OUTPUT_DEFAULTS, RECORD_DEFAULTS, scenarioServerDefaults } from './defaults.js';
@@ -43,6 +44,11 @@ export class Resolver {
     const record = this.record(obj(root.record) ?? {});
     const expect = this.expect(root.expect, variants.map((v) => v.name));
     const output = obj(root.output) ?? {};
+    // A scenario someone else wrote must not write into /etc or $HOME: results stay under the working folder.
+    // Writing elsewhere is the user's explicit choice on the command line (--out).
+    if (typeof output.dir === 'string' && (isAbsolute(output.dir) || normalize(output.dir).split(sep).includes('..'))) {
+      this.problem(['output', 'dir'], `must be a folder inside the working folder (relative, no ..), got ${shown(output.dir)}; to write elsewhere pass --out`);
+    }
     if (typeof root.description === 'string' && Buffer.byteLength(root.description) > MAX_DESCRIPTION_BYTES) {
       this.problem(['description'], `must be at most ${formatBytes(MAX_DESCRIPTION_BYTES)} (it is copied into every run folder), got ${formatBytes(Buffer.byteLength(root.description))}`);
     }
