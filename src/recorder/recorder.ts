@@ -112,7 +112,7 @@ export class Recorder extends EventEmitter {
     try {
       this.writer.flush();
     } catch (err) {
-      process.stderr.write(`simload: cannot append samples to ${this.writer.dir}: ${(err as Error).message}\n`);
+      process.stderr.write(`simload: ${(err as Error).message}\n`);
     }
   }
 

@@ -8,6 +8,8 @@ import { ExitCode, SimloadError } from '../errors.js';
 import { Progress } from '../driver/progress.js';
 import { Recorder } from '../recorder/recorder.js';
 import { invalidLines } from '../report/table.js';
+import { loadRun } from '../report/load.js';
+import { summarize } from '../report/summary.js';
 import { checkExpectations, formatExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, writeJUnit, type Summary } from '../report/index.js';
 import type { LatencyFile, RunMeta } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
@@ -45,7 +47,13 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const variants = selectVariants(s, o.variants);
   await preflight(s, variants, parallel);
   const out = o.out ?? process.stdout;
-  const signal = o.signal ?? new AbortController().signal;
+  const userSignal = o.signal ?? new AbortController().signal;
+  // Stops the variants on Ctrl-C, and when the results folder stops taking writes (nothing more could be kept).
+  const stop = new AbortController();
+  const signal = stop.signal;
+  const onUser = () => stop.abort(userSignal.reason);
+  if (userSignal.aborted) onUser();
+  else userSignal.addEventListener('abort', onUser, { once: true });
 
   const writer = await RunWriter.create(o.outDir ?? s.output.dir, s.name, {
     scenario: s.name,
@@ -53,11 +61,16 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
     parallel,
     host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
   });
+  writer.onWriteError((err) => {
+    progress?.print(`${err.message}: stopping the run, keeping what was written`);
+    stop.abort(err);
+  });
   await writer.writeScenario(text, s);
   const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
   const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
   if (progress) recorder.on('sample', progress.onSample);
   const onAbort = () => {
+    if (writer.writeError) return;
     writer.appendEvent({ type: 'interrupted', wall: Date.now(), signal: String(signal.reason ?? 'abort') });
     progress?.print(`interrupted (${String(signal.reason ?? 'abort')}): stopping bots and servers, keeping the results`);
   };
@@ -85,17 +98,24 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
+    userSignal.removeEventListener('abort', onUser);
     await recorder.close();
     progress?.close();
   }
 
   const latency: LatencyFile = { unit: 'us', variants: {} };
   for (const r of outcomes) latency.variants[r.variant] = latencySummaries(r.phases, r.spans);
-  await writer.writeLatency(latency);
-  const failed = outcomes.find((r) => r.status === 'failed');
-  const interrupted = signal.aborted || outcomes.some((r) => r.status === 'interrupted');
+  await writer.writeLatency(latency).catch(() => undefined);
+  const failed = outcomes.find((r) => r.status === 'failed') ?? (writer.writeError ? { error: writer.writeError } : undefined);
+  const interrupted = userSignal.aborted || (!writer.writeError && outcomes.some((r) => r.status === 'interrupted'));
   const status = failed ? 'failed' : interrupted ? 'interrupted' : 'complete';
-  await writer.finish(status, failed?.error ? { code: failed.error.code, message: failed.error.message } : undefined);
+  await writer.finish(status, failed?.error ? { code: failed.error.code, message: failed.error.message } : undefined).catch(() => undefined);
+  if (writer.writeError) {
+    // The folder takes no more files: show what was recorded, from memory, and end with the reason.
+    const kept = await loadRun(writer.dir).then(summarize).catch(() => null);
+    if (kept && !o.quiet) out.write(formatSummaryTable(kept));
+    throw new RunFailedError(writer.dir, writer.writeError);
+  }
 
   let summary: Summary;
   try {
