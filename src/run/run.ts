@@ -71,10 +71,10 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   if (progress) recorder.on('sample', progress.onSample);
   const onAbort = () => {
     if (writer.writeError) return;
-    writer.appendEvent({ type: 'interrupted', wall: Date.now(), signal: String(signal.reason ?? 'abort') });
-    progress?.print(`interrupted (${String(signal.reason ?? 'abort')}): stopping bots and servers, keeping the results`);
+    writer.appendEvent({ type: 'interrupted', wall: Date.now(), signal: String(userSignal.reason ?? 'abort') });
+    progress?.print(`interrupted (${String(userSignal.reason ?? 'abort')}): stopping bots and servers, keeping the results`);
   };
-  signal.addEventListener('abort', onAbort, { once: true });
+  userSignal.addEventListener('abort', onAbort, { once: true });
 
   const each = formatDuration(totalDurationMs(s));
   if (parallel && variants.length > 1) {
@@ -84,7 +84,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   }
 
   const runId = writer.dir.split('/').pop()!.replace(/[^A-Za-z0-9-]/g, '');
-  const ctx = { scenario: s, writer, recorder, progress, signal, runId };
+  // With --parallel, one variant's failure stops its siblings: their numbers would be cut short anyway.
+  const ctx = { scenario: s, writer, recorder, progress, signal, runId, ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}) };
   const outcomes: VariantOutcome[] = [];
   try {
     if (parallel) {
@@ -97,7 +98,7 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
       }
     }
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    userSignal.removeEventListener('abort', onAbort);
     userSignal.removeEventListener('abort', onUser);
     await recorder.close();
     progress?.close();

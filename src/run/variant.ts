@@ -26,6 +26,8 @@ export interface VariantRunContext {
   /** Fires on Ctrl-C / SIGTERM (or when a parallel sibling failed). */
   signal: AbortSignal;
   runId: string;
+  /** Hears the variant's first failure at once (--parallel stops the siblings). */
+  onFail?: (err: SimloadError) => void;
 }
 
 export interface VariantOutcome {
@@ -41,8 +43,11 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
   const ctl = new AbortController();
   let failure: SimloadError | null = null;
   const fail = (err: SimloadError) => {
-    failure ??= err;
     writer.appendEvent({ type: 'error', variant: v.name, wall: Date.now(), code: err.code, message: err.message });
+    if (failure) return;
+    failure = err;
+    c.progress?.print(err.message);
+    c.onFail?.(err);
     ctl.abort(err);
   };
   const onUserAbort = () => ctl.abort(c.signal.reason);
@@ -58,7 +63,12 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
   const events: PhaseEvent[] = [];
   let phases: Record<string, MergedPhase> = {};
   const onGone = (g: { variant: string; message: string }) => {
-    if (g.variant === v.name && !stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${g.message})`));
+    if (g.variant !== v.name || stopping || c.signal.aborted) return;
+    // The exit handler above gives the fuller reason when the process exited; this is the fallback.
+    const srv = server;
+    void (srv ? srv.crashReason() : Promise.resolve(g.message)).then((why) => {
+      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${why})`));
+    });
   };
   recorder.on('gone', onGone);
   try {
@@ -67,9 +77,12 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     const srv = server;
     release = adopt(srv);
     writer.appendEvent({ type: 'variant-start', variant: v.name, wall: Date.now(), pid: srv.pid });
-    void srv.exited.then((e: { code: number | null; signal: string | null }) => {
+    void srv.exited.then(async () => {
       // A terminal's Ctrl-C reaches the whole process group, the server too: then its exit is the interrupt.
-      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the run (${e.signal ? `signal ${e.signal}` : `code ${e.code}`})`));
+      if (stopping || c.signal.aborted) return;
+      // Signal, the last fatal message and stderr lines: the reason reaches the console, events and run.json.
+      const why = await srv.crashReason();
+      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the run (${why})`));
     });
     // Joins a memory cgroup now, before players arrive, when a pressure phase or plan --verify needs one:
     // since Linux 6.12 a process's earlier memory stays charged to its old group (no-op otherwise).
