@@ -11,6 +11,7 @@ import { parseExpectRule } from './expect.js';
 import { didYouMean, type PathPart } from './problems.js';
 import { resolveVariants } from './variants.js';
 import { MAX_THREADS } from '../server/validate.js';
+import { BOT_ORIGIN } from '../server/defaults.js';
 import type { ExpectRule, Phase, PhaseTarget, Scenario } from './types.js';
 import { shown, type RawProblem } from './validate.js';
 
@@ -104,6 +105,7 @@ export class Resolver {
       o.maxFrameBytes = frame;
     }
     if (isInt(s.seed)) o.seed = s.seed;
+    if (Array.isArray(s.origins) && s.origins.every((x) => typeof x === 'string')) o.allowedOrigins = [BOT_ORIGIN, ...(s.origins as string[])];
     return o;
   }
 

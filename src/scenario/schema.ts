@@ -126,6 +126,12 @@ const server: Json = {
     },
     logout_free_delay: { $ref: '#/definitions/duration' },
     max_frame: { $ref: '#/definitions/size' },
+    origins: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[a-z][a-z0-9+.-]*://[^/\\s]+$' },
+      description: 'WebSocket Origins the gate accepts besides none (default: only http://127.0.0.1, which the bots send).',
+      errorMessage: 'expected a list of origins such as http://127.0.0.1 or https://game.example:8443',
+    },
     seed: { type: 'integer', minimum: 0, description: 'Seed of the deterministic size draws.' },
   },
 };
