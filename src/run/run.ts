@@ -9,6 +9,7 @@ import { Progress } from '../driver/progress.js';
 import { Recorder } from '../recorder/recorder.js';
 import { invalidLines } from '../report/table.js';
 import { loadRun } from '../report/load.js';
+import { sweepStaleCgroups } from '../plan/cgroup.js';
 import { summarize } from '../report/summary.js';
 import { checkExpectations, formatExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, writeJUnit, type Summary } from '../report/index.js';
 import type { LatencyFile, RunMeta } from '../results/layout.js';
@@ -46,6 +47,9 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const parallel = o.parallel ?? false;
   const variants = selectVariants(s, o.variants);
   await preflight(s, variants, parallel);
+  // A simload killed with SIGKILL leaves its memory cgroups: swept at every run's start, not only by the next
+  // pressure run (cheap: a readdir of the cgroup root; nothing when cgroups are unavailable).
+  sweepStaleCgroups();
   const out = o.out ?? process.stdout;
   const userSignal = o.signal ?? new AbortController().signal;
   // Stops the variants on Ctrl-C, and when the results folder stops taking writes (nothing more could be kept).

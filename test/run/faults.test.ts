@@ -4,12 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode } from '../../src/errors.js';
 import type { RunMeta } from '../../src/results/layout.js';
+import { detectMemoryCgroup } from '../../src/plan/cgroup.js';
+import { runScenario } from '../../src/run/run.js';
+import { loadScenario } from '../../src/scenario/load.js';
 import { tinyScenario, tinyScenarioFile } from './fixtures.js';
+
+const cg = detectMemoryCgroup();
+const cgroupSkip = cg.available ? false : `memory cgroups unavailable here: ${cg.reason}`;
+const cgroupRoot = cg.available ? cg.root : '';
 
 const CLI = join(process.cwd(), 'bin', 'simload.js');
 const root = process.getuid?.() === 0;
@@ -55,4 +62,17 @@ test('a results folder made unwritable mid-run: exit 3, a clear message, run.jso
   assert.ok(samples.length >= 20, `${samples.length} samples kept`);
   // What was recorded is still summarized on the console.
   assert.match(stdout, /peak Rss/);
+});
+
+test('a killed simload\'s memory cgroup is swept when the next run starts, even one without pressure', { skip: cgroupSkip }, async () => {
+  const dead = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => dead.once('exit', r));
+  const stale = join(cgroupRoot, `simload-${dead.pid}-left-by-kill-9`);
+  mkdirSync(stale);
+  const { dir, file } = await tinyScenarioFile(tinyScenario({ holdMs: 500 }));
+  const { scenario, text } = await loadScenario(file);
+  scenario.load.phases = scenario.load.phases.slice(0, 2);
+  assert.ok(!scenario.load.phases.some((p) => p.kind === 'pressure'));
+  await runScenario(scenario, text, { outDir: join(dir, 'results'), quiet: true });
+  assert.equal(existsSync(stale), false, `${stale} is still there`);
 });
