@@ -121,32 +121,44 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
 }
 
 /**
- * Logins that arrive after the target started to fall: the server's most players came later than the ramp
- * down's start, by more than the slack. Memory then peaks late and the settle time measures the late logins.
+ * Logins that arrive after the target started to fall: from a sample whose target is below the previous one
+ * until the target rises again, the server's count climbs above what it held just before the fall, by more
+ * than the slack. Memory then peaks late and the settle time measures the late logins. A later ramp up (a
+ * second peak) starts afresh, so it is not mistaken for late logins.
  */
 function lateLogins(inRun: Sample[]): { reason: string; atMs: number } | null {
-  let maxTarget = 0;
-  let fallAt = -1;
+  let base: number | null = null;
+  let fallAt: Sample | null = null;
+  let lastKnown: number | null = null;
+  let peakTarget = 0;
   for (let i = 0; i < inRun.length; i++) {
-    const t = inRun[i]!.target;
-    if (t > maxTarget) maxTarget = t;
-    else if (maxTarget > 0 && t < maxTarget && fallAt < 0) fallAt = i;
-  }
-  if (fallAt < 0) return null;
-  const before = inRun.slice(0, fallAt).map(delivered).filter((n): n is number => n !== null);
-  const atFall = before.length ? Math.max(...before) : 0;
-  let best: Sample | null = null;
-  for (const s of inRun.slice(fallAt)) {
+    const s = inRun[i]!;
+    const prev = i > 0 ? inRun[i - 1]! : null;
+    peakTarget = Math.max(peakTarget, s.target);
+    if (prev && s.target > prev.target) {
+      base = null;
+      fallAt = null;
+    } else if (prev && s.target < prev.target && base === null) {
+      base = lastKnown ?? 0;
+      fallAt = s;
+    }
     const d = delivered(s);
-    if (d !== null && (best === null || d > delivered(best)!)) best = s;
+    if (d === null) continue;
+    if (base !== null && fallAt && d - base > VALIDITY.slackPlayers && d - base > VALIDITY.shortBy * peakTarget) {
+      // Report the highest count of this falling stretch.
+      let best = s;
+      for (let k = i + 1; k < inRun.length && inRun[k]!.target <= inRun[k - 1]!.target; k++) {
+        const dk = delivered(inRun[k]!);
+        if (dk !== null && dk > delivered(best)!) best = inRun[k]!;
+      }
+      return {
+        atMs: best.t,
+        reason: `late logins: the server reached ${delivered(best)} players at ${secs(best.t)}, after the target had started to fall at ${secs(fallAt.t)} (it held ${base} then; target peak ${peakTarget})`,
+      };
+    }
+    lastKnown = d;
   }
-  if (!best) return null;
-  const more = delivered(best)! - atFall;
-  if (more <= VALIDITY.slackPlayers || more <= VALIDITY.shortBy * maxTarget) return null;
-  return {
-    atMs: best.t,
-    reason: `late logins: the server reached ${delivered(best)} players at ${secs(best.t)}, after the target had started to fall at ${secs(inRun[fallAt]!.t)} (it held ${atFall} then; target peak ${maxTarget})`,
-  };
+  return null;
 }
 
 function messageFailures(samples: Sample[], latency: Record<string, LatencySummary> | null, events: RunEvent[], variant: string): { attempts: number; failures: number } {
