@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -143,6 +144,25 @@ static void *sym(void *h, const char *prefix, const char *name) {
  * the caller can turn it into an error; what was captured is still written to the real stderr.
  */
 static int cap_saved = -1, cap_read = -1;
+static struct sigaction cap_old_abrt;
+
+/*
+ * `abort_conf:true` makes jemalloc abort() right after printing its reason into the capture pipe: pass what was
+ * captured on to the real stderr first, so the reason is not lost with the process. Async-signal-safe calls only.
+ */
+static void capture_on_abort(int sig) {
+  if (cap_saved >= 0 && cap_read >= 0) {
+    char buf[4096];
+    fcntl(cap_read, F_SETFL, O_NONBLOCK);
+    ssize_t n = read(cap_read, buf, sizeof buf);
+    if (n > 0) {
+      ssize_t w = write(cap_saved, buf, (size_t)n);
+      (void)w;
+    }
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
 
 static void capture_begin(void) {
   int fds[2];
@@ -158,10 +178,16 @@ static void capture_begin(void) {
   dup2(fds[1], 2);
   close(fds[1]);
   cap_read = fds[0];
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = capture_on_abort;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGABRT, &sa, &cap_old_abrt);
 }
 
 static void capture_end(void) {
   if (cap_saved < 0) return;
+  sigaction(SIGABRT, &cap_old_abrt, NULL);
   fflush(stderr);
   dup2(cap_saved, 2);
   close(cap_saved);

@@ -9,6 +9,11 @@ export const ExitCode = {
   usage: 2,
   /** The run could not complete: a build, a server or the machine failed. */
   runtime: 3,
+  /**
+   * The run ended but did not deliver the load it asked for (report/validity.ts): its numbers measure something
+   * else, so no threshold passed. Also `report` and `compare` on such a run.
+   */
+  invalid: 4,
   /** Interrupted by SIGINT or SIGTERM; results recorded so far are on disk. */
   interrupted: 130,
 } as const;

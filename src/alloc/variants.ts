@@ -9,6 +9,7 @@ import { variantLib } from '../native/paths.js';
 import { RECIPES } from '../native/recipes.js';
 import type { VariantOptions } from '../server/options.js';
 import { parseMallocConf } from './conf.js';
+import { variantEnvProblem } from './env.js';
 
 export interface ResolvedVariant {
   name: string;
@@ -85,6 +86,11 @@ export function variantEnv(v: VariantOptions): Record<string, string> {
   // process ("cannot allocate memory in static TLS block"); preloading gives it static TLS from the start.
   // An unprefixed one then also serves the whole process, as it would in the real server.
   if (v.lib !== undefined && r.libPath) env['LD_PRELOAD'] = r.libPath;
+  // Scenarios are checked when loaded; this guards every other way in (serve, plan, tests).
+  for (const k of Object.keys(v.env ?? {})) {
+    const why = variantEnvProblem(k);
+    if (why) throw new UsageError('ERR_VARIANT_ENV', `variant ${v.name}: env ${why}`);
+  }
   return { ...env, ...(v.env ?? {}) };
 }
 

@@ -15,6 +15,9 @@ export const buildCommand: SimloadCommand = {
       .option('list', { type: 'boolean', default: false, describe: 'list the builds with their jemalloc version and configure flags' })
       .option('json', { type: 'boolean', default: false, describe: 'with --list: print JSON' })
       .option('source', { type: 'string', describe: 'a jemalloc source tree or release tarball (e.g. your skynet\'s 3rd/jemalloc) to build the variants from, as a scenario\'s `jemalloc:` names it' })
+      .example('$0 build', 'build what is missing or out of date (what npm install does)')
+      .example('$0 build madv-free --force', 'rebuild one variant')
+      .example('$0 build --list', 'what is built, with jemalloc version and configure flags')
       .epilogue(
         'Source: $JEMALLOC_SRC (a jemalloc tree or release tarball) if set, else Debian\'s `jemalloc` source package via apt ' +
           '(private apt configuration, cached in native/src-cache/). Builds go to native/build/<name>/ and are rebuilt only when the source or flags change. ' +

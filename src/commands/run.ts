@@ -1,5 +1,6 @@
 // `simload run <scenario>`: runs a scenario file and reports where the memory went. Ctrl-C or SIGTERM stop
 // the bots and servers, keep everything recorded so far and exit 130; a second Ctrl-C kills at once.
+import { UsageError } from '../errors.js';
 import { runScenario } from '../run/run.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { loadScenario } from '../scenario/load.js';
@@ -27,10 +28,15 @@ export const runCommand: SimloadCommand = {
           'Writes results/<scenario>-<timestamp>/ (samples, events, latency, summary.json, report.html, chart.svg).',
           'Scenario format: docs/scenario.md; `simload schema` gives editors completion.',
           'Ctrl-C stops bots and servers and keeps what was recorded; a second Ctrl-C kills at once.',
-          'Exit: 0 ok, 1 a threshold failed, 2 bad scenario or flags, 3 run failed, 130 interrupted.',
+          'Exit: 0 ok, 1 a threshold failed, 2 bad scenario or flags, 3 run failed, 4 INVALID run (the load asked for was not delivered), 130 interrupted.',
         ].join('\n'),
       ),
   handler: async (argv) => {
+    // `--out` with no value and `--variants ''` are mistakes, not "the current folder" and "every variant".
+    if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
+    if (typeof argv.variants === 'string' && argv.variants.split(',').every((v) => v.trim() === '')) {
+      throw new UsageError('ERR_UNKNOWN_VARIANT', '--variants needs at least one variant name, e.g. --variants madv-free');
+    }
     const { scenario, text } = await loadScenario(String(argv.scenario));
     return withInterrupt(async (signal) => {
       const json = Boolean(argv.json);

@@ -68,7 +68,10 @@ export const serveCommand: SimloadCommand = {
       .option('threads', { type: 'number', describe: 'worker threads (default 8)' })
       .option('agent', { type: 'string', choices: ['per-player', 'pool'], describe: 'one agent per player, or a fixed pool' })
       .option('malloc-conf', { type: 'string', describe: 'malloc_conf for a jemalloc variant, e.g. dirty_decay_ms:1000' })
-      .option('stats', { type: 'string', describe: 'print a stats line this often, e.g. 5s (default: never)' }),
+      .option('stats', { type: 'string', describe: 'print a stats line this often, e.g. 5s (default: never)' })
+      .example('$0 serve --variant madv-free --stats 5s', 'a madv-free server on a free port, a stats line every 5 s')
+      .example('$0 serve --config scenarios/ramp.yaml --variant no-madv-free --port 9000', "the scenario's server options, on port 9000")
+      .epilogue('The gate accepts WebSocket clients that send no Origin or Origin http://127.0.0.1 (a scenario adds more with server.origins).'),
   handler: async (argv) => {
     const cfg = typeof argv.config === 'string' ? await readConfig(argv.config) : { server: defaultServerOptions(), variants: [] };
     const options: ServerOptions = { ...cfg.server };

@@ -24,6 +24,8 @@ export interface PhaseEvent {
   /** `0:ramp`: the label latency is kept under. */
   label: string;
   target: number;
+  /** The target the phase ends at (a ramp's goal), when known. */
+  toTarget?: number;
   /** ms since the variant's server started. */
   t: number;
   wall: number;
@@ -64,6 +66,7 @@ export class Driver extends EventEmitter {
       phaseIndex: this.phaseIndex,
       phase: this.phaseName,
       target: this.target,
+      bots: this.o.pool.totals().online,
       ...(this.memoryLimit !== undefined ? { memoryLimit: this.memoryLimit } : {}),
     };
   }
@@ -93,7 +96,7 @@ export class Driver extends EventEmitter {
       this.memoryLimit = p.kind === 'pressure' ? p.limitBytes : undefined;
       this.o.pool.setRate(phaseRate(p, scenario));
       this.o.pool.setPhase(phaseLabel(i, p.kind));
-      this.enter(i, p.kind, shape.target(p, 0, ctx), durationMs);
+      this.enter(i, p.kind, shape.target(p, 0, ctx), durationMs, Math.max(0, Math.round(shape.target(p, durationMs, ctx))));
       let entered = false;
       try {
         if (shape.enter) await shape.enter(p, ctx);
@@ -126,7 +129,7 @@ export class Driver extends EventEmitter {
     this.emit('tick', { variant: this.o.variant, target: this.target, totals: this.o.pool.totals() });
   }
 
-  private enter(index: number, name: string, target: number, durationMs: number): void {
+  private enter(index: number, name: string, target: number, durationMs: number, toTarget?: number): void {
     this.phaseIndex = index;
     this.phaseName = name;
     this.target = target;
@@ -140,6 +143,7 @@ export class Driver extends EventEmitter {
       t: wall - this.o.startWall,
       wall,
       durationMs,
+      ...(toTarget !== undefined ? { toTarget } : {}),
     };
     this.o.writer.appendEvent({ type: 'phase', variant: e.variant, wall, t: e.t, phaseIndex: index, phase: name, target });
     this.emit('phase', e);

@@ -46,7 +46,9 @@ export class Progress {
     v.phaseIndex = e.phaseIndex;
     const which = e.phaseIndex >= 0 && e.phaseIndex < this.o.phaseCount ? ` (${e.phaseIndex + 1}/${this.o.phaseCount})` : '';
     const span = e.durationMs > 0 ? ` for ${formatDuration(e.durationMs)}` : '';
-    this.print(`${e.variant}: ${e.phase}${which}${span}, target ${e.target} players`);
+    // A ramp starts at its start count: say where it goes, not "target 0 players".
+    const goal = e.toTarget !== undefined && e.toTarget !== e.target ? `target ${e.target} -> ${e.toTarget} players` : `target ${e.target} players`;
+    this.print(`${e.variant}: ${e.phase}${which}${span}, ${goal}`);
   };
 
   onSample = (s: Sample): void => {
@@ -105,5 +107,9 @@ export class Progress {
 function describe(v: VariantLine): string {
   const s = v.sample;
   if (!s) return v.phase;
-  return `${formatDuration(s.t)} ${s.phase} online ${s.online}/${s.target} Rss ${formatBytes(s.proc.rss)} LazyFree ${formatBytes(s.proc.lazyFree)}`;
+  // The server's loaded players (state in the heap) against the target; the bots' count when it differs.
+  const held = typeof s.loaded === 'number' ? s.loaded : s.online;
+  const bots = typeof s.bots === 'number' && s.bots !== held ? ` (bots ${s.bots})` : '';
+  const stale = s.alloc === null ? ' [no stats]' : '';
+  return `${formatDuration(s.t)} ${s.phase} online ${held}/${s.target}${bots} Rss ${formatBytes(s.proc.rss)} LazyFree ${formatBytes(s.proc.lazyFree)}${stale}`;
 }

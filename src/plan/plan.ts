@@ -121,6 +121,11 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
     for (const v of variants) {
       const vs = r.summary?.variants.find((x) => x.variant === v) ?? null;
       if (!vs || r.error || r.exitCode === ExitCode.interrupted) continue;
+      // A run that did not deliver its load says nothing about what that load costs: not a point of the fit.
+      if (vs.validity && !vs.validity.valid) {
+        perVariant.get(v)!.notes.push(`peak ${peak}: the run is INVALID, not used for the fit (${vs.validity.reasons[0]})`);
+        continue;
+      }
       const point = pointOf(run, vs, peak, relative(writer.dir, r.dir));
       perVariant.get(v)!.points.push(point);
       copySeries(run, v, point.series, writer, latency);

@@ -17,6 +17,8 @@ export interface PhaseState {
   phaseIndex: number;
   phase: string;
   target: number;
+  /** Players the bots hold logged in. */
+  bots?: number;
   memoryLimit?: number | null;
 }
 
@@ -110,7 +112,7 @@ export class Recorder extends EventEmitter {
     try {
       this.writer.flush();
     } catch (err) {
-      process.stderr.write(`simload: cannot append samples to ${this.writer.dir}: ${(err as Error).message}\n`);
+      process.stderr.write(`simload: ${(err as Error).message}\n`);
     }
   }
 
@@ -157,6 +159,8 @@ export class Recorder extends EventEmitter {
       target: state.target,
       // Without an answer, the last known count: the control channel is late, not the players gone.
       online: tr.lastOnline,
+      loaded: stats ? (stats.loaded ?? null) : null,
+      ...(state.bots !== undefined ? { bots: state.bots } : {}),
       proc,
       alloc: stats ? stats.alloc : null,
       runtime: stats ? stats.runtime : null,

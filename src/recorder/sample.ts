@@ -38,6 +38,13 @@ export interface Sample {
   /** Players the driver targets now, and players the server has logged in. */
   target: number;
   online: number;
+  /**
+   * Online players whose login the server has run (their state is in the heap): the load it really carries.
+   * `online` also counts logins still queued. Absent in runs recorded before this field; null without stats.
+   */
+  loaded?: number | null;
+  /** Players the bots hold logged in (login answered), when the driver knows. */
+  bots?: number;
   proc: ProcMemory;
   /** Null when the control channel did not answer in time. */
   alloc: AllocStats | null;

@@ -3,7 +3,7 @@
 // worse; fewer messages/s is worse). A change counts only when it passes both the relative tolerance and a
 // small absolute noise floor, so 0.1% -> 0.2% LazyFree is not a 100% regression. Pure.
 
-import { METRICS, formatMetric, type MetricDef, type MetricUnit } from './format.js';
+import { METRICS, formatMetric, metricDef, type MetricDef, type MetricUnit } from './format.js';
 import type { Summary } from './summary.js';
 
 /** Changes smaller than this (absolute, in the metric's unit) are noise, whatever their relative size. */
@@ -41,6 +41,8 @@ export interface VariantComparison {
 
 export interface Comparison {
   tolerance: number;
+  /** Which side did not deliver its load (then the comparison cannot pass). */
+  invalid: Array<'baseline' | 'candidate'>;
   variants: VariantComparison[];
   /** Human-readable reasons the candidate is worse; empty = no regression. */
   regressions: string[];
@@ -50,6 +52,10 @@ export function compareSummaries(baseline: Summary, candidate: Summary, toleranc
   const names = [...new Set([...baseline.variants.map((v) => v.variant), ...candidate.variants.map((v) => v.variant)])];
   const variants: VariantComparison[] = [];
   const regressions: string[] = [];
+  // An invalid run measured some other load: comparing against it or with it proves nothing.
+  for (const [side, sum] of [['baseline', baseline], ['candidate', candidate]] as const) {
+    if (sum.valid === false) regressions.push(`the ${side} is an INVALID run: ${(sum.invalid ?? []).join('; ')}`);
+  }
   for (const name of names) {
     const b = baseline.variants.find((v) => v.variant === name);
     const c = candidate.variants.find((v) => v.variant === name);
@@ -64,12 +70,13 @@ export function compareSummaries(baseline: Summary, candidate: Summary, toleranc
     }
     const metrics = METRICS.map((m) => deltaOf(m, m.get(b), m.get(c), tolerance));
     for (const d of metrics) {
-      if (d.verdict === 'worse') regressions.push(`${name}: ${d.label} ${fmt(d.baseline, d.unit)} -> ${fmt(d.candidate, d.unit)} (${pct(d.relative)}, tolerance ${(tolerance * 100).toFixed(0)}%)`);
-      if (d.verdict === 'missing') regressions.push(`${name}: ${d.label} was ${fmt(d.baseline, d.unit)}, not measured in the candidate`);
+      if (d.verdict === 'worse') regressions.push(`${name}: ${d.label} ${fmt(d.baseline, d)} -> ${fmt(d.candidate, d)}${d.relative === null ? '' : ` (${pct(d.relative)}, tolerance ${(tolerance * 100).toFixed(0)}%)`}`);
+      if (d.verdict === 'missing') regressions.push(`${name}: ${d.label} was ${fmt(d.baseline, d)}, not measured in the candidate`);
     }
     variants.push({ variant: name, presence: 'both', metrics });
   }
-  return { tolerance, variants, regressions };
+  const invalid = ([['baseline', baseline], ['candidate', candidate]] as const).filter(([, x]) => x.valid === false).map(([side]) => side);
+  return { tolerance, invalid, variants, regressions };
 }
 
 export function deltaOf(m: MetricDef, base: number | null, cand: number | null, tolerance: number): MetricDelta {
@@ -77,8 +84,11 @@ export function deltaOf(m: MetricDef, base: number | null, cand: number | null, 
   if (base === null && cand === null) return { ...out, delta: null, relative: null, verdict: 'n/a' };
   if (cand === null) return { ...out, delta: null, relative: null, verdict: m.worse === 'neither' ? 'n/a' : 'missing' };
   if (base === null) return { ...out, delta: null, relative: null, verdict: 'new' };
-  // `never` (dirty_decay_time) on both sides is no change.
-  if (base === Infinity && cand === Infinity) return { ...out, delta: 0, relative: 0, verdict: 'same' };
+  // Never settled (Infinity) is worse than any time; both never settled is the same.
+  if (base === Infinity || cand === Infinity) {
+    const verdict: Verdict = base === cand ? 'same' : cand === Infinity ? 'worse' : 'better';
+    return { ...out, delta: null, relative: null, verdict };
+  }
   const delta = cand - base;
   const relative = base !== 0 ? delta / Math.abs(base) : null;
   const floor = FLOOR_BY_METRIC[m.name] ?? NOISE_FLOOR[m.unit];
@@ -98,7 +108,7 @@ export function formatComparison(c: Comparison, labels: { baseline: string; cand
       out.push(`${v.variant}: only in the ${v.presence === 'baseline-only' ? 'baseline' : 'candidate'}`);
       continue;
     }
-    const rows = [['metric', 'baseline', 'candidate', 'delta', '', ''], ...v.metrics.map((d) => [d.label, fmt(d.baseline, d.unit), fmt(d.candidate, d.unit), fmtDelta(d), pct(d.relative), mark(d)])];
+    const rows = [['metric', 'baseline', 'candidate', 'delta', '', ''], ...v.metrics.map((d) => [d.label, fmt(d.baseline, d), fmt(d.candidate, d), fmtDelta(d), pct(d.relative), mark(d)])];
     const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     out.push(`${v.variant}:`);
     for (const r of rows) out.push('  ' + r.map((cell, i) => (i === 0 ? cell.padEnd(w[i]!) : cell.padStart(w[i]!))).join('  ').trimEnd());
@@ -108,8 +118,8 @@ export function formatComparison(c: Comparison, labels: { baseline: string; cand
   return out.join('\n') + '\n';
 }
 
-function fmt(v: number | null, unit: MetricUnit): string {
-  return formatMetric(v, unit);
+function fmt(v: number | null, d: MetricDelta): string {
+  return formatMetric(v, d.unit, metricDef(d.metric)?.never);
 }
 
 function fmtDelta(d: MetricDelta): string {

@@ -34,8 +34,17 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
     }
     for (const v of targets) {
       const actual = def.get(v);
-      // Infinity is a measurement (dirty_decay_time: never), NaN is not.
-      const measured = actual !== null && !Number.isNaN(actual);
+      // A run that did not deliver its load measured something else: no threshold passes on it.
+      if (v.validity && !v.validity.valid) {
+        out.push({ rule, variant: v.variant, actual: Number.isFinite(actual) ? actual : null, pass: false, reason: `invalid run: ${v.validity.reasons[0]}` });
+        continue;
+      }
+      // "Never" (Infinity: never settled, dirty pages never decayed) is a measurement: it passes only `>` rules.
+      if (actual === Infinity) {
+        out.push({ rule, variant: v.variant, actual: null, pass: rule.op === '>' || rule.op === '>=', reason: def.never ?? 'never' });
+        continue;
+      }
+      const measured = actual !== null && Number.isFinite(actual);
       out.push({ rule, variant: v.variant, actual: measured ? actual : null, pass: measured && compare(actual, rule.op, rule.value), ...(measured ? {} : { reason: 'not measured in this run' }) });
     }
   }
@@ -65,9 +74,13 @@ export function formatExpectations(results: ExpectResult[]): string {
 }
 
 export function describeActual(r: ExpectResult): string {
+  if (r.reason?.startsWith('invalid run')) {
+    const { reason, ...measured } = r;
+    return r.actual === null ? reason : `${reason}; measured ${describeActual(measured)}`;
+  }
   if (r.actual === null) return r.reason ?? 'not measured';
   const def = metricDef(r.rule.metric)!;
-  const shown = formatMetric(r.actual, def.unit);
+  const shown = formatMetric(r.actual, def.unit, def.never);
   // Show the raw number too, in the rule's own unit, so `retention < 0.6` reads against 0.63.
   if (r.actual === Infinity) return shown;
   const raw = def.unit === 'fraction' || def.unit === 'ratio' ? r.actual.toFixed(3) : def.unit === 'ms' ? `${r.actual.toFixed(2)} ms` : String(Math.round(r.actual));

@@ -15,6 +15,8 @@ export interface MetricDef {
   unit: MetricUnit;
   worse: Worse;
   get: (v: VariantSummary) => number | null;
+  /** How Infinity reads for this metric (default `never`). */
+  never?: string;
 }
 
 export const METRICS: MetricDef[] = [
@@ -25,9 +27,9 @@ export const METRICS: MetricDef[] = [
   { name: 'lazyfree_share', label: 'LazyFree share', unit: 'fraction', worse: 'higher', get: (v) => v.lazyFreeShare },
   { name: 'dirty_share', label: 'dirty share', unit: 'fraction', worse: 'higher', get: (v) => v.dirtyShare },
   { name: 'unreclaimable_rss', label: 'unreclaimable Rss', unit: 'bytes', worse: 'higher', get: (v) => v.unreclaimableRss },
-  { name: 'fragmentation', label: 'fragmentation', unit: 'ratio', worse: 'higher', get: (v) => v.fragmentation },
+  { name: 'resident_per_allocated', label: 'resident/allocated', unit: 'ratio', worse: 'higher', get: (v) => v.residentPerAllocated },
   { name: 'bytes_per_player', label: 'bytes/player (peak)', unit: 'bytes', worse: 'higher', get: (v) => v.bytesPerPlayer },
-  { name: 'time_to_settle', label: 'time to settle', unit: 'ms', worse: 'higher', get: (v) => v.timeToSettleMs },
+  { name: 'time_to_settle', label: 'time to settle', unit: 'ms', worse: 'higher', never: 'never settled', get: (v) => (v.settleState === 'never' ? Infinity : v.timeToSettleMs) },
   { name: 'dirty_decay_time', label: 'dirty decay time', unit: 'ms', worse: 'higher', get: (v) => dirtyDecayMetric(v.decay) },
   { name: 'max_purge_gap', label: 'max purge gap (final hold)', unit: 'ms', worse: 'higher', get: (v) => v.decay?.maxPurgeGapMs ?? null },
   { name: 'p50', label: 'latency p50', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.p50 ?? null },
@@ -39,12 +41,16 @@ export const METRICS: MetricDef[] = [
   { name: 'errors', label: 'errors', unit: 'count', worse: 'higher', get: (v) => v.errors },
 ];
 
+/** Names of summary v1, still accepted in `expect:` rules (old run folders keep rendering). */
+export const METRIC_ALIASES: Record<string, string> = { fragmentation: 'resident_per_allocated' };
+
 export function metricDef(name: string): MetricDef | undefined {
-  return METRICS.find((m) => m.name === name);
+  const real = METRIC_ALIASES[name] ?? name;
+  return METRICS.find((m) => m.name === real);
 }
 
-export function formatMetric(value: number | null, unit: MetricUnit): string {
-  if (value === Infinity && unit === 'ms') return 'never';
+export function formatMetric(value: number | null, unit: MetricUnit, never = 'never'): string {
+  if (value === Infinity && unit === 'ms') return never;
   if (value === null || !Number.isFinite(value)) return '-';
   switch (unit) {
     case 'bytes':

@@ -9,6 +9,8 @@ import { METRICS, formatMetric } from './format.js';
 import type { RunData } from './load.js';
 import { escapeHtml as esc, type ReportSectionOutput } from './sections.js';
 import type { Summary } from './summary.js';
+import { invalidLines } from './table.js';
+import { VALIDITY } from './validity.js';
 import { formatBytes, formatDuration } from '../units.js';
 
 let echartsSource: string | null = null;
@@ -41,12 +43,16 @@ export function renderHtml(run: RunData, summary: Summary, sections: ReportSecti
   const body: string[] = [];
   const title = `simload: ${summary.scenario ?? 'run'}`;
   body.push(`<h1>${esc(title)}</h1>`);
+  // A run that did not deliver its load says so before anything else.
+  const invalid = invalidLines(summary);
+  if (invalid.length) body.push(`<div class="invalid"><p><strong>${esc(invalid[0]!)}</strong></p><ul>${invalid.slice(1).map((l) => `<li>${esc(l.trim())}</li>`).join('')}</ul></div>`);
   body.push(`<p class="meta">${esc(metaLine(run, summary))}</p>`);
   if (summary.notes.length) body.push(`<ul class="notes">${summary.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   body.push('<h2>What happened</h2>');
   body.push(`<ul class="diagnosis">${summary.variants.map((v) => `<li>${esc(diagnose(v))}</li>`).join('')}</ul>`);
   body.push(chart('chart-memory', memoryChartOption(run), 480));
   body.push('<h2>Metrics</h2>', summaryTableHtml(summary));
+  body.push('<h2>Load delivered</h2>', loadTableHtml(summary));
   body.push(chart('chart-retention', retentionChartOption(summary), 340));
   body.push('<h2>Where the Rss is</h2>');
   body.push(
@@ -70,7 +76,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24
 h1{font-size:22px}h2{font-size:17px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .meta{color:#666}.chart{width:100%;margin:12px 0}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
-td:first-child,th:first-child{text-align:left}.notes{color:#a60}pre{background:#f6f6f6;padding:8px;overflow:auto}
+td:first-child,th:first-child{text-align:left}.notes{color:#a60}.invalid{border:2px solid #c00;background:#fee;padding:4px 12px;margin:8px 0}pre{background:#f6f6f6;padding:8px;overflow:auto}
 </style>
 <script>${echartsBundle()}</script>
 </head><body>
@@ -115,7 +121,7 @@ function metaLine(run: RunData, summary: Summary): string {
 
 function summaryTableHtml(summary: Summary): string {
   const head = `<tr><th></th>${summary.variants.map((v) => `<th>${esc(v.variant)}</th>`).join('')}</tr>`;
-  const rows = METRICS.map((m) => `<tr><td title="${esc(m.name)}">${esc(m.label)}</td>${summary.variants.map((v) => `<td>${esc(formatMetric(m.get(v), m.unit))}</td>`).join('')}</tr>`);
+  const rows = METRICS.map((m) => `<tr><td title="${esc(m.name)}">${esc(m.label)}</td>${summary.variants.map((v) => `<td>${esc(formatMetric(m.get(v), m.unit, m.never))}</td>`).join('')}</tr>`);
   const lazy = summary.variants.map((v) => {
     const l = v.lazyFree;
     if (l.peak === 0 || l.peakAtMs === null) return '<td>none</td>';
@@ -136,4 +142,25 @@ function eventsHtml(run: RunData): string {
     return `<tr><td>${esc(when)}</td><td>${esc(variant)}</td><td>${esc(e.type)}</td><td style="text-align:left">${esc(what)}</td></tr>`;
   });
   return `<table>${rows.join('')}</table>`;
+}
+
+/** Per variant and phase: target, the server's loaded players, the bots' count, short samples (validity.ts). */
+function loadTableHtml(summary: Summary): string {
+  const rows: string[] = [];
+  for (const v of summary.variants) {
+    if (!v.validity) continue;
+    for (const p of v.validity.phases) {
+      const share = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(0)}%`);
+      rows.push(
+        `<tr><td>${esc(v.variant)}</td><td>${p.phaseIndex}:${esc(p.phase)}</td><td>${p.maxTarget}</td><td>${share(p.minServerShare)}</td><td>${share(p.minBotShare)}</td><td>${p.short} of ${p.withStats}</td><td>${p.samples - p.withStats}</td></tr>`,
+      );
+    }
+  }
+  if (rows.length === 0) return '<p>No load data (a run recorded before load validity was checked).</p>';
+  return (
+    `<p>A sample is short when the server holds more than ${VALIDITY.shortBy * 100}% (and ${VALIDITY.slackPlayers} players) below the target; a phase with more than ${VALIDITY.shortSamples * 100}% short samples, errors above ${VALIDITY.errors * 100}% of message attempts, or more than ${VALIDITY.missingStats * 100}% of samples without allocator stats make the run INVALID.</p>` +
+    '<table><tr><th>variant</th><th>phase</th><th>max target</th><th>lowest server / target</th><th>lowest bots / target</th><th>short samples</th><th>samples without stats</th></tr>' +
+    rows.join('') +
+    '</table>'
+  );
 }

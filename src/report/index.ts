@@ -1,6 +1,6 @@
 // The report's public API in one place (run/ and plan/ import from here).
 export { loadRun, parseNdjson, type RunData } from './load.js';
-export { summarize, summarizeVariant, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, SETTLE_BAND, LAZYFREE_RECLAIMED } from './summary.js';
+export { summarize, summarizeVariant, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, SETTLE_FALL, SETTLE_MIN_FALL, LAZYFREE_RECLAIMED } from './summary.js';
 export type { Summary, VariantSummary, PhaseLatency, LatencyMs } from './summary.js';
 export { breakdown, breakdownOf, breakdownSum, allocKind, BREAKDOWN_PARTS, BREAKDOWN_LABELS, type Breakdown, type AllocKind } from './breakdown.js';
 export { renderReport, renderSvg } from './render.js';

@@ -38,12 +38,16 @@ export async function loadRun(dir: string): Promise<RunData> {
       throw new UsageError('ERR_SAMPLE_VERSION', `${join(dir, RESULT_FILES.samples)}: sample ${i + 1} has schema version ${String((s as Partial<Sample> | null)?.v)}, this simload reads ${SAMPLE_SCHEMA_VERSION}`);
     }
   });
+  // A sample missing what every metric reads (a hand edit, a torn write that still parsed) is skipped and
+  // counted like an unreadable line, instead of crashing the report with a TypeError.
+  const whole = samples.filter(isWholeSample);
+  skipped.n += samples.length - whole.length;
   const eventsText = await readOptional(join(abs, RESULT_FILES.events));
   return {
     dir: abs,
     meta: await readJson<RunMeta>(join(abs, RESULT_FILES.run)),
     scenario: await readJson<Scenario>(join(abs, RESULT_FILES.scenario)),
-    samples,
+    samples: whole,
     events: eventsText === null ? [] : parseNdjson<RunEvent>(eventsText, join(dir, RESULT_FILES.events), skipped),
     latency: await readJson<LatencyFile>(join(abs, RESULT_FILES.latency)),
     plan: await readJson<unknown>(join(abs, RESULT_FILES.plan)),
@@ -86,4 +90,20 @@ async function readJson<T>(file: string): Promise<T | null> {
   } catch (err) {
     throw new UsageError('ERR_RUN_FILE', `${file}: not JSON: ${(err as Error).message}`);
   }
+}
+
+function isWholeSample(s: Sample): boolean {
+  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+  const p = s.proc as Partial<Sample['proc']> | undefined;
+  const a = s.alloc as Partial<NonNullable<Sample['alloc']>> | null | undefined;
+  return (
+    typeof s.variant === 'string' &&
+    num(s.t) &&
+    num(s.phaseIndex) &&
+    typeof s.phase === 'string' &&
+    num(s.target) &&
+    num(s.online) &&
+    typeof p === 'object' && p !== null && num(p.rss) && num(p.lazyFree) &&
+    (a === null || (typeof a === 'object' && num(a.allocated) && num(a.resident) && num(a.active)))
+  );
 }

@@ -41,6 +41,15 @@ export function baselineSamples(samples: Sample[]): Sample[] {
   return samples.slice(0, 1);
 }
 
+/**
+ * The baseline after warm-up: the last third of the baseline samples (at least one). The runtime and the
+ * workers still grow in the first second or two (JIT, heaps, thread stacks); a median over the whole baseline
+ * sits below the Rss the first player meets and biases retention upward.
+ */
+export function warmBaseline(baseline: Sample[]): Sample[] {
+  return baseline.slice(Math.floor((baseline.length * 2) / 3));
+}
+
 /** The last `hold` phase; without one, the last phase that ran. Phases after the scenario (`done`) never count. */
 export function finalHold(spans: PhaseSpan[], scenario: Scenario | null): PhaseSpan | null {
   const nPhases = scenario?.load.phases.length ?? Infinity;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { RESULT_FILES } from '../results/layout.js';
 import { loadRun } from './load.js';
-import { SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, summarize, type Summary } from './summary.js';
+import { SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, summarize, type Summary, type VariantSummary } from './summary.js';
 
 export async function readSummary(path: string): Promise<Summary> {
   const st = await stat(path).catch(() => null);
@@ -29,7 +29,22 @@ async function readSummaryFile(file: string): Promise<Summary> {
   }
   const s = data as Partial<Summary>;
   if (s?.schema !== SUMMARY_SCHEMA) throw new UsageError('ERR_SUMMARY', `${file}: not a simload summary (schema is ${JSON.stringify(s?.schema)}, expected "${SUMMARY_SCHEMA}")`);
-  if (s.v !== SUMMARY_SCHEMA_VERSION) throw new UsageError('ERR_SUMMARY', `${file}: summary version ${String(s.v)}, this simload reads version ${SUMMARY_SCHEMA_VERSION}`);
+  const v = s.v as unknown;
+  if (v !== SUMMARY_SCHEMA_VERSION && v !== 1) throw new UsageError('ERR_SUMMARY', `${file}: summary version ${String(s.v)}, this simload reads versions 1 and ${SUMMARY_SCHEMA_VERSION}`);
   if (!Array.isArray(s.variants)) throw new UsageError('ERR_SUMMARY', `${file}: summary has no variants list`);
-  return s as Summary;
+  return v === 1 ? fromV1(s as Summary) : (s as Summary);
+}
+
+/** Version 1 called resident/allocated `fragmentation` and had no settle state or validity (unknown: not checked). */
+function fromV1(s: Summary): Summary {
+  const variants = s.variants.map((v) => {
+    const old = v as VariantSummary & { fragmentation?: number | null };
+    const { fragmentation, ...rest } = old;
+    return {
+      ...rest,
+      residentPerAllocated: old.residentPerAllocated ?? fragmentation ?? null,
+      settleState: old.settleState ?? (old.timeToSettleMs === null ? 'unknown' : 'settled'),
+    } as VariantSummary;
+  });
+  return { ...s, v: SUMMARY_SCHEMA_VERSION, variants, notes: [...(s.notes ?? []), 'read from a version 1 summary: load validity was not checked'] };
 }

@@ -8,13 +8,18 @@ import type { Scenario } from '../scenario/types.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
 import { decaySummary, type DecaySummary } from './decay.js';
 import type { RunData } from './load.js';
-import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown } from './phases.js';
+import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
+import { checkValidity, type Validity } from './validity.js';
 
 export const SUMMARY_SCHEMA = 'simload.summary';
-export const SUMMARY_SCHEMA_VERSION = 1;
+/** 2: `fragmentation` became `residentPerAllocated`, `validity` and `settleState` were added (v1 files are read too). */
+export const SUMMARY_SCHEMA_VERSION = 2;
 
-/** Rss counts as settled while within this fraction of the settled Rss. */
-export const SETTLE_BAND = 0.05;
+/** Rss has settled once it has made this share of its fall from the peak to the settled Rss. */
+export const SETTLE_FALL = 0.9;
+/** A fall of at most this share of the swing (peak - baseline: retention >= 0.9), or under 1 MiB, is no fall: "never settled". */
+export const SETTLE_MIN_FALL = 0.1;
+const MIN_FALL_BYTES = 1024 * 1024;
 /** LazyFree counts as taken back once below this fraction of its peak. */
 export const LAZYFREE_RECLAIMED = 0.1;
 
@@ -42,7 +47,7 @@ export interface VariantSummary {
   /** ms from the first to the last sample. */
   durationMs: number;
   peakOnline: number;
-  /** Median Rss of the samples before the first phase. */
+  /** Median Rss of the last third of the samples before the first phase (after the runtime's warm-up). */
   baselineRss: number;
   peakRss: number;
   peakRssAtMs: number;
@@ -57,16 +62,27 @@ export interface VariantSummary {
   dirtyShare: number | null;
   /** Median over the settle window of Rss - LazyFree: what the kernel cannot take back without the process. */
   unreclaimableRss: number | null;
-  /** Median over the settle window of jemalloc's resident / allocated. */
-  fragmentation: number | null;
+  /**
+   * Median over the settle window of jemalloc's resident / allocated: all overhead per live byte (fragmentation,
+   * dirty pages, metadata). Called `fragmentation` before summary v2; the breakdown's `fragmentation` part is
+   * active - allocated only.
+   */
+  residentPerAllocated: number | null;
   /** (peak Rss - baseline Rss) / peak online players. */
   bytesPerPlayer: number | null;
   /** (highest allocated - baseline allocated) / peak online players: the player state itself. */
   liveBytesPerPlayer: number | null;
   /** When the ramp-down ended (ms since the server started), null without a ramp-down. */
   rampDownEndMs: number | null;
-  /** From the ramp-down's end until Rss stays within SETTLE_BAND of the settled Rss to the final hold's end. */
+  /**
+   * From the ramp-down's end until Rss has made SETTLE_FALL of its fall from the peak to the settled Rss (0 when
+   * it had by the ramp-down's end). Null when not measured or never settled: see settleState.
+   */
   timeToSettleMs: number | null;
+  /** `never`: Rss did not fall (by less than SETTLE_MIN_FALL of the swing); `unknown`: no ramp-down or final hold. */
+  settleState: 'settled' | 'never' | 'unknown';
+  /** Did the run deliver its load (report/validity.ts)? An invalid variant passes no threshold. */
+  validity: Validity;
   lazyFree: {
     peak: number;
     peakAtMs: number | null;
@@ -106,6 +122,9 @@ export interface Summary {
   variants: VariantSummary[];
   /** Things a reader should know: cut lines, missing files. */
   notes: string[];
+  /** False when any variant did not deliver its load; `invalid` says why, per variant. Absent in v1 files. */
+  valid?: boolean;
+  invalid?: string[];
 }
 
 export function summarize(run: RunData): Summary {
@@ -129,6 +148,8 @@ export function summarize(run: RunData): Summary {
     samples.sort((a, b) => a.t - b.t);
     variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null));
   }
+  const invalid = variants.flatMap((v) => v.validity.reasons.map((r) => `${v.variant}: ${r}`));
+  for (const v of order) if (!variants.some((x) => x.variant === v) && run.meta?.status === 'complete') invalid.push(`${v}: no samples`);
   return {
     schema: SUMMARY_SCHEMA,
     v: SUMMARY_SCHEMA_VERSION,
@@ -138,6 +159,8 @@ export function summarize(run: RunData): Summary {
     endedAt: run.meta?.endedAt ?? null,
     variants,
     notes,
+    valid: invalid.length === 0,
+    invalid,
   };
 }
 
@@ -153,7 +176,7 @@ export function summarizeVariant(
   const kind = withAlloc.length > 0 ? allocKind(withAlloc[0]!.alloc) : 'none';
 
   const baseline = baselineSamples(samples);
-  const baselineRss = median(baseline.map((s) => s.proc.rss))!;
+  const baselineRss = median(warmBaseline(baseline).map((s) => s.proc.rss))!;
   let peak = samples[0]!;
   for (const s of samples) if (s.proc.rss > peak.proc.rss) peak = s;
   const peakOnline = Math.max(0, ...samples.map((s) => s.online));
@@ -167,8 +190,8 @@ export function summarizeVariant(
 
   const down = hold ? rampDown(spans, scenario, hold.phaseIndex) : null;
   const rampDownEndMs = down ? phaseEndMs(down, spans, events, variant) : null;
-  const timeToSettleMs =
-    rampDownEndMs !== null && settledRss !== null && hold ? settleTime(samples, rampDownEndMs, hold.toMs, settledRss) : null;
+  const settle =
+    rampDownEndMs !== null && settledRss !== null && hold ? settleTime(samples, peak.proc.rss, rampDownEndMs, hold.toMs, settledRss, baselineRss) : null;
 
   const baseAlloc = median(baseline.filter((s) => s.alloc).map((s) => s.alloc!.allocated));
   const maxAlloc = withAlloc.length ? Math.max(...withAlloc.map((s) => s.alloc!.allocated)) : null;
@@ -188,11 +211,12 @@ export function summarizeVariant(
     lazyFreeShare: median(win.map((s) => share(s.proc.lazyFree, s.proc.rss))),
     dirtyShare: kind === 'jemalloc' ? median(winAlloc.map((s) => share(s.alloc!.pdirty, s.proc.rss))) : null,
     unreclaimableRss: median(win.map((s) => s.proc.rss - s.proc.lazyFree)),
-    fragmentation: kind === 'jemalloc' ? median(winAlloc.filter((s) => s.alloc!.allocated > 0).map((s) => residentWithoutMuzzy(s.alloc!) / s.alloc!.allocated)) : null,
+    residentPerAllocated: kind === 'jemalloc' ? median(winAlloc.filter((s) => s.alloc!.allocated > 0).map((s) => residentWithoutMuzzy(s.alloc!) / s.alloc!.allocated)) : null,
     bytesPerPlayer: peakOnline > 0 ? (peak.proc.rss - baselineRss) / peakOnline : null,
     liveBytesPerPlayer: peakOnline > 0 && baseAlloc !== null && maxAlloc !== null ? (maxAlloc - baseAlloc) / peakOnline : null,
     rampDownEndMs,
-    timeToSettleMs,
+    timeToSettleMs: settle?.ms ?? null,
+    settleState: settle ? (settle.ms === null ? 'never' : 'settled') : 'unknown',
     lazyFree: lazyFreeTimeline(samples, hold?.samples ?? [], peak.proc.rss),
     settledBreakdown: settledBreakdown(win, settledRss),
     restShare: restShare(withAlloc),
@@ -202,6 +226,7 @@ export function summarizeVariant(
     messagesPerSecond: messagesPerSecond(latency, samples),
     errors: errorCount(variant, latency, events, samples),
     decay: decaySummary(samples, rampDownEndMs, hold),
+    validity: checkValidity(samples, latency, events, variant, scenario),
   };
 }
 
@@ -210,19 +235,20 @@ function share(part: number, whole: number): number {
 }
 
 /**
- * Time from `fromMs` until Rss enters the band (|Rss - settled| <= SETTLE_BAND x settled) for good, i.e. stays
- * in it through `toMs`. 0 when it is already in the band at the first sample after `fromMs`; null when no
- * sample after `fromMs` stays in. Resolution: one sample interval.
+ * Time from `endMs` (the ramp-down's end) until Rss has made SETTLE_FALL of its fall from `peak` (the variant's
+ * peak Rss) to `settled`: the first sample at or after `endMs` with Rss <= peak - SETTLE_FALL x (peak - settled);
+ * 0 when the last sample before `endMs` already was. `ms: null` = never settled: the fall is at most
+ * SETTLE_MIN_FALL of the swing (peak - baseline) or under 1 MiB, or the level is not reached by `toMs`.
+ * Resolution: one sample interval.
  */
-export function settleTime(samples: Sample[], fromMs: number, toMs: number, settled: number): number | null {
-  const after = samples.filter((s) => s.t >= fromMs && s.t <= toMs);
-  let first: number | null = null;
-  for (let i = after.length - 1; i >= 0; i--) {
-    if (Math.abs(after[i]!.proc.rss - settled) > SETTLE_BAND * settled) break;
-    first = i;
-  }
-  if (first === null) return null;
-  return first === 0 ? 0 : after[first]!.t - fromMs;
+export function settleTime(samples: Sample[], peak: number, endMs: number, toMs: number, settled: number, baseline: number): { ms: number | null } {
+  const fall = peak - settled;
+  if (fall < MIN_FALL_BYTES || fall <= SETTLE_MIN_FALL * (peak - baseline)) return { ms: null };
+  const level = peak - SETTLE_FALL * fall;
+  const lastBefore = [...samples].reverse().find((s) => s.t < endMs);
+  if (lastBefore && lastBefore.proc.rss <= level) return { ms: 0 };
+  const hit = samples.find((s) => s.t >= endMs && s.t <= toMs && s.proc.rss <= level);
+  return { ms: hit ? hit.t - endMs : null };
 }
 
 function lazyFreeTimeline(samples: Sample[], holdSamples: Sample[], peakRss: number): VariantSummary['lazyFree'] {

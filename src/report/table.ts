@@ -5,9 +5,9 @@ import { METRICS, formatMetric } from './format.js';
 import type { Summary, VariantSummary } from './summary.js';
 
 export function formatSummaryTable(summary: Summary): string {
-  if (summary.variants.length === 0) return `simload: no samples${summary.scenario ? ` for ${summary.scenario}` : ''}\n`;
+  if (summary.variants.length === 0) return [...invalidLines(summary), `simload: no samples${summary.scenario ? ` for ${summary.scenario}` : ''}`].join('\n') + '\n';
   const rows: string[][] = [['', ...summary.variants.map((v) => v.variant)]];
-  for (const m of METRICS) rows.push([m.label, ...summary.variants.map((v) => formatMetric(m.get(v), m.unit))]);
+  for (const m of METRICS) rows.push([m.label, ...summary.variants.map((v) => formatMetric(m.get(v), m.unit, m.never))]);
   rows.push(['LazyFree peak', ...summary.variants.map(lazyPeak)]);
   rows.push(['LazyFree taken back', ...summary.variants.map(lazyBack)]);
   rows.push(['settled: live/frag/dirty/meta/lazy/rest', ...summary.variants.map(settledParts)]);
@@ -15,7 +15,14 @@ export function formatSummaryTable(summary: Summary): string {
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
   const head = `simload ${summary.scenario ?? ''}${summary.status && summary.status !== 'complete' ? ` (${summary.status})` : ''}`.trimEnd();
-  return [head, ...out, ...summary.notes.map((n) => `note: ${n}`)].join('\n') + '\n';
+  return [...invalidLines(summary), head, ...out, ...summary.notes.map((n) => `note: ${n}`)].join('\n') + '\n';
+}
+
+/** First thing a reader sees when the run did not deliver its load. Pure. */
+export function invalidLines(summary: Summary): string[] {
+  if (summary.valid !== false) return [];
+  const reasons = summary.invalid ?? [];
+  return [`INVALID RUN: the load asked for was not delivered, so these numbers do not measure it (${reasons.length} reason(s))`, ...reasons.map((r) => `  ${r}`)];
 }
 
 function lazyPeak(v: VariantSummary): string {

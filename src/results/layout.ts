@@ -33,6 +33,8 @@ export interface RunMeta {
   parallel: boolean;
   host: { cpus: number; memBytes: number; kernel: string; node: string };
   error?: { code: string; message: string };
+  /** Set once the report is computed: did every variant deliver its load (report/validity.ts)? */
+  validity?: { valid: boolean; reasons: string[] };
 }
 
 export type RunEvent =
@@ -41,7 +43,9 @@ export type RunEvent =
   | { type: 'variant-end'; variant: string; wall: number; t: number }
   | { type: 'pressure'; variant: string; wall: number; t: number; action: 'apply' | 'release' | 'skipped' | 'oom-kill'; limitBytes: number | null; detail: string }
   | { type: 'error'; variant: string | null; wall: number; code: string; message: string }
-  | { type: 'interrupted'; wall: number; signal: string };
+  | { type: 'interrupted'; wall: number; signal: string }
+  /** What the bots saw go wrong (not counted again as errors: latency.json counts them). First few only. */
+  | { type: 'bot-error'; variant: string; wall: number; message: string };
 
 /** latency.json: per variant, per phase label (`0:ramp`, `1:hold`, ...). */
 export interface LatencyFile {

@@ -31,6 +31,9 @@ export class RunWriter {
   private readonly fds = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
+  /** The first failure to write into the folder (unwritable, full): the run stops, run.json says `failed`. */
+  private failure: SimloadError | null = null;
+  private readonly failureListeners: Array<(err: SimloadError) => void> = [];
 
   private constructor(dir: string, meta: RunMeta) {
     this.dir = dir;
@@ -96,8 +99,38 @@ export class RunWriter {
     await this.writeFileAtomic(name, JSON.stringify(data, null, 2) + '\n');
   }
 
+  /** The first write that failed, if any. */
+  get writeError(): SimloadError | null {
+    return this.failure;
+  }
+
+  /** Called once, at the first write that fails. */
+  onWriteError(f: (err: SimloadError) => void): void {
+    this.failureListeners.push(f);
+  }
+
+  private failed(err: unknown, what: string): SimloadError {
+    const e = new SimloadError('ERR_RESULTS_WRITE', `cannot write ${what} in ${this.dir}: ${(err as Error).message}`, undefined, { cause: err });
+    if (!this.failure) {
+      this.failure = e;
+      for (const f of this.failureListeners) f(e);
+    }
+    return e;
+  }
+
   /** Writes buffered samples and events to disk now (synchronously, so it also works in exit handlers). */
   flush(): void {
+    try {
+      this.flushOrThrow();
+    } catch (err) {
+      const first = !this.failure;
+      const e = this.failed(err, 'samples and events');
+      if (first) throw e;
+      // Reported once; the lines stay buffered and are tried again at the next flush.
+    }
+  }
+
+  private flushOrThrow(): void {
     for (const [name, lines] of this.buffers) {
       if (lines.length === 0) continue;
       let fd = this.fds.get(name);
@@ -121,9 +154,34 @@ export class RunWriter {
     this.flush();
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
-    this.meta = { ...this.meta, status, endedAt: new Date().toISOString(), ...(error ? { error } : {}) };
-    await this.writeJson(RESULT_FILES.run, this.meta);
+    const why = error ?? (this.failure ? { code: this.failure.code, message: this.failure.message } : undefined);
+    this.meta = { ...this.meta, status: this.failure && status === 'complete' ? 'failed' : status, endedAt: new Date().toISOString(), ...(why ? { error: why } : {}) };
+    await this.writeRunJson();
     open.delete(this);
+  }
+
+  /**
+   * run.json atomically; in a folder that no longer takes new files (read-only, immutable) the existing
+   * run.json is rewritten in place, so it still says how the run ended.
+   */
+  private async writeRunJson(): Promise<void> {
+    const text = JSON.stringify(this.meta, null, 2) + '\n';
+    try {
+      await this.writeFileAtomic(RESULT_FILES.run, text);
+    } catch (err) {
+      try {
+        writeFileSync(join(this.dir, RESULT_FILES.run), text);
+      } catch {
+        // nothing more to try: the error below says where
+      }
+      throw err;
+    }
+  }
+
+  /** Records in run.json whether the run delivered its load (after finish, once the report is computed). */
+  async recordValidity(validity: { valid: boolean; reasons: string[] }): Promise<void> {
+    this.meta = { ...this.meta, validity };
+    await this.writeRunJson();
   }
 
   /** finish() for exit handlers, where nothing asynchronous runs any more. */
@@ -132,7 +190,7 @@ export class RunWriter {
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     try {
-      this.flush();
+      this.flushOrThrow();
       for (const fd of this.fds.values()) closeSync(fd);
       this.fds.clear();
       this.meta = { ...this.meta, status, endedAt: new Date().toISOString() };
@@ -159,7 +217,7 @@ export class RunWriter {
         try {
           this.flush();
         } catch (err) {
-          process.stderr.write(`simload: cannot append to ${this.dir}: ${(err as Error).message}\n`);
+          process.stderr.write(`simload: ${(err as Error).message}\n`);
         }
       }, FLUSH_INTERVAL_MS);
       this.timer.unref();
@@ -169,8 +227,12 @@ export class RunWriter {
   private async writeFileAtomic(name: string, text: string): Promise<void> {
     const file = join(this.dir, name);
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, text);
-    await rename(tmp, file);
+    try {
+      await writeFile(tmp, text);
+      await rename(tmp, file);
+    } catch (err) {
+      throw this.failed(err, name);
+    }
   }
 }
 

@@ -7,6 +7,10 @@ import type { Writable } from 'node:stream';
 import { ExitCode, SimloadError } from '../errors.js';
 import { Progress } from '../driver/progress.js';
 import { Recorder } from '../recorder/recorder.js';
+import { invalidLines } from '../report/table.js';
+import { loadRun } from '../report/load.js';
+import { sweepStaleCgroups } from '../plan/cgroup.js';
+import { summarize } from '../report/summary.js';
 import { checkExpectations, formatExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, writeJUnit, type Summary } from '../report/index.js';
 import type { LatencyFile, RunMeta } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
@@ -43,8 +47,17 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const parallel = o.parallel ?? false;
   const variants = selectVariants(s, o.variants);
   await preflight(s, variants, parallel);
+  // A simload killed with SIGKILL leaves its memory cgroups: swept at every run's start, not only by the next
+  // pressure run (cheap: a readdir of the cgroup root; nothing when cgroups are unavailable).
+  sweepStaleCgroups();
   const out = o.out ?? process.stdout;
-  const signal = o.signal ?? new AbortController().signal;
+  const userSignal = o.signal ?? new AbortController().signal;
+  // Stops the variants on Ctrl-C, and when the results folder stops taking writes (nothing more could be kept).
+  const stop = new AbortController();
+  const signal = stop.signal;
+  const onUser = () => stop.abort(userSignal.reason);
+  if (userSignal.aborted) onUser();
+  else userSignal.addEventListener('abort', onUser, { once: true });
 
   const writer = await RunWriter.create(o.outDir ?? s.output.dir, s.name, {
     scenario: s.name,
@@ -52,15 +65,20 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
     parallel,
     host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
   });
+  writer.onWriteError((err) => {
+    progress?.print(`${err.message}: stopping the run, keeping what was written`);
+    stop.abort(err);
+  });
   await writer.writeScenario(text, s);
   const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
   const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
   if (progress) recorder.on('sample', progress.onSample);
   const onAbort = () => {
-    writer.appendEvent({ type: 'interrupted', wall: Date.now(), signal: String(signal.reason ?? 'abort') });
-    progress?.print(`interrupted (${String(signal.reason ?? 'abort')}): stopping bots and servers, keeping the results`);
+    if (writer.writeError) return;
+    writer.appendEvent({ type: 'interrupted', wall: Date.now(), signal: String(userSignal.reason ?? 'abort') });
+    progress?.print(`interrupted (${String(userSignal.reason ?? 'abort')}): stopping bots and servers, keeping the results`);
   };
-  signal.addEventListener('abort', onAbort, { once: true });
+  userSignal.addEventListener('abort', onAbort, { once: true });
 
   const each = formatDuration(totalDurationMs(s));
   if (parallel && variants.length > 1) {
@@ -70,7 +88,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   }
 
   const runId = writer.dir.split('/').pop()!.replace(/[^A-Za-z0-9-]/g, '');
-  const ctx = { scenario: s, writer, recorder, progress, signal, runId };
+  // With --parallel, one variant's failure stops its siblings: their numbers would be cut short anyway.
+  const ctx = { scenario: s, writer, recorder, progress, signal, runId, ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}) };
   const outcomes: VariantOutcome[] = [];
   try {
     if (parallel) {
@@ -83,18 +102,25 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
       }
     }
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    userSignal.removeEventListener('abort', onAbort);
+    userSignal.removeEventListener('abort', onUser);
     await recorder.close();
     progress?.close();
   }
 
   const latency: LatencyFile = { unit: 'us', variants: {} };
   for (const r of outcomes) latency.variants[r.variant] = latencySummaries(r.phases, r.spans);
-  await writer.writeLatency(latency);
-  const failed = outcomes.find((r) => r.status === 'failed');
-  const interrupted = signal.aborted || outcomes.some((r) => r.status === 'interrupted');
+  await writer.writeLatency(latency).catch(() => undefined);
+  const failed = outcomes.find((r) => r.status === 'failed') ?? (writer.writeError ? { error: writer.writeError } : undefined);
+  const interrupted = userSignal.aborted || (!writer.writeError && outcomes.some((r) => r.status === 'interrupted'));
   const status = failed ? 'failed' : interrupted ? 'interrupted' : 'complete';
-  await writer.finish(status, failed?.error ? { code: failed.error.code, message: failed.error.message } : undefined);
+  await writer.finish(status, failed?.error ? { code: failed.error.code, message: failed.error.message } : undefined).catch(() => undefined);
+  if (writer.writeError) {
+    // The folder takes no more files: show what was recorded, from memory, and end with the reason.
+    const kept = await loadRun(writer.dir).then(summarize).catch(() => null);
+    if (kept && !o.quiet) out.write(formatSummaryTable(kept));
+    throw new RunFailedError(writer.dir, writer.writeError);
+  }
 
   let summary: Summary;
   try {
@@ -105,7 +131,10 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
     // Interrupted before anything was sampled: nothing to report, still an interrupt.
     summary = emptySummary(s.name, writer.runMeta, `no report: ${e.message}`);
   }
+  const valid = summary.valid !== false;
+  if (!interrupted && !failed) await writer.recordValidity({ valid, reasons: summary.invalid ?? [] });
   if (!o.quiet) out.write(formatSummaryTable(summary));
+  else if (!valid && !interrupted && !failed) out.write(invalidLines(summary).join('\n') + '\n');
   if (failed?.error) throw new RunFailedError(writer.dir, failed.error);
 
   let exitCode: number = ExitCode.ok;
@@ -120,6 +149,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   } else if (o.junit) {
     await writeJUnit(o.junit, []);
   }
+  // Not a measurement of the load asked for: never 0, whatever the thresholds said.
+  if (!interrupted && !valid) exitCode = ExitCode.invalid;
   if (!o.quiet) out.write(`results: ${writer.dir}\nreport:  ${writer.dir}/report.html\n`);
   return { dir: writer.dir, summary, exitCode };
 }

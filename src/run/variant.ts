@@ -15,6 +15,9 @@ import { attachServer, detachServer } from '../plan/attach.js';
 import { adopt } from './children.js';
 import type { PhaseSpans } from './latency.js';
 
+/** Bot errors shown on the console and kept in events.ndjson, per variant. */
+export const BOT_ERRORS_SHOWN = 3;
+
 export interface VariantRunContext {
   scenario: Scenario;
   writer: RunWriter;
@@ -23,6 +26,8 @@ export interface VariantRunContext {
   /** Fires on Ctrl-C / SIGTERM (or when a parallel sibling failed). */
   signal: AbortSignal;
   runId: string;
+  /** Hears the variant's first failure at once (--parallel stops the siblings). */
+  onFail?: (err: SimloadError) => void;
 }
 
 export interface VariantOutcome {
@@ -38,8 +43,11 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
   const ctl = new AbortController();
   let failure: SimloadError | null = null;
   const fail = (err: SimloadError) => {
-    failure ??= err;
     writer.appendEvent({ type: 'error', variant: v.name, wall: Date.now(), code: err.code, message: err.message });
+    if (failure) return;
+    failure = err;
+    c.progress?.print(err.message);
+    c.onFail?.(err);
     ctl.abort(err);
   };
   const onUserAbort = () => ctl.abort(c.signal.reason);
@@ -55,7 +63,12 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
   const events: PhaseEvent[] = [];
   let phases: Record<string, MergedPhase> = {};
   const onGone = (g: { variant: string; message: string }) => {
-    if (g.variant === v.name && !stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${g.message})`));
+    if (g.variant !== v.name || stopping || c.signal.aborted) return;
+    // The exit handler above gives the fuller reason when the process exited; this is the fallback.
+    const srv = server;
+    void (srv ? srv.crashReason() : Promise.resolve(g.message)).then((why) => {
+      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${why})`));
+    });
   };
   recorder.on('gone', onGone);
   try {
@@ -64,9 +77,12 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     const srv = server;
     release = adopt(srv);
     writer.appendEvent({ type: 'variant-start', variant: v.name, wall: Date.now(), pid: srv.pid });
-    void srv.exited.then((e: { code: number | null; signal: string | null }) => {
+    void srv.exited.then(async () => {
       // A terminal's Ctrl-C reaches the whole process group, the server too: then its exit is the interrupt.
-      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the run (${e.signal ? `signal ${e.signal}` : `code ${e.code}`})`));
+      if (stopping || c.signal.aborted) return;
+      // Signal, the last fatal message and stderr lines: the reason reaches the console, events and run.json.
+      const why = await srv.crashReason();
+      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the run (${why})`));
     });
     // Joins a memory cgroup now, before players arrive, when a pressure phase or plan --verify needs one:
     // since Linux 6.12 a process's earlier memory stays charged to its old group (no-op otherwise).
@@ -81,6 +97,14 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
       phase: 'baseline',
     });
     pool.on('error', (err: SimloadError) => fail(err));
+    // The first few bot errors reach the console and the events; the counts come with the variant's end.
+    let shown = 0;
+    pool.on('bot-error', (message: string) => {
+      if (shown >= BOT_ERRORS_SHOWN) return;
+      shown++;
+      writer.appendEvent({ type: 'bot-error', variant: v.name, wall: Date.now(), message });
+      c.progress?.print(`${v.name}: bot error: ${message}${shown === BOT_ERRORS_SHOWN ? ' (further bot errors are only counted)' : ''}`);
+    });
     const driver = new Driver({ scenario, variant: v.name, pool, serverPid: srv.pid, writer, signal: ctl.signal, startWall });
     driver.on('phase', (e: PhaseEvent) => events.push(e));
     if (c.progress) driver.on('phase', c.progress.onPhase);
@@ -97,7 +121,11 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     if (tracked) await recorder.untrack(v.name).catch(() => undefined);
     stopping = true;
     recorder.off('gone', onGone);
-    if (pool) phases = await pool.stop().catch(() => ({}));
+    if (pool) {
+      const t = pool.totals();
+      phases = await pool.stop().catch(() => ({}));
+      if (t.errors + t.connectFailures > 0) c.progress?.print(`${v.name}: bots saw ${t.errors} error(s) and ${t.connectFailures} connect failure(s) in ${t.sent} message(s) sent`);
+    }
     if (server) {
       await server.stop().catch(() => server!.kill());
       await detachServer(server.pid);

@@ -1,7 +1,7 @@
 // `expect:` rules: `retention < 0.6`, `p99 < 50ms`, `peak_rss <= 2GiB`, `lazyfree_share < 5%`. The value is
 // read in the metric's own unit (report/format.ts): fractions, bytes, milliseconds, counts.
 
-import { METRICS } from '../report/format.js';
+import { METRICS, metricDef } from '../report/format.js';
 import { parseDuration, parseFraction, parseSize } from '../units.js';
 import type { ExpectRule } from './types.js';
 import { didYouMean } from './problems.js';
@@ -17,7 +17,7 @@ export function parseExpectRule(text: string, variant: string | null): ExpectRul
   const metric = m[1]!;
   const op = m[2] as ExpectRule['op'];
   const raw = m[3]!;
-  const def = METRICS.find((d) => d.name === metric);
+  const def = metricDef(metric);
   if (!def) return { error: `unknown metric "${metric}"${didYouMean(metric, EXPECT_METRIC_NAMES)} (known: ${EXPECT_METRIC_NAMES.join(', ')})` };
   let value: number | null;
   switch (def.unit) {

@@ -3,12 +3,15 @@
 // thresholds. Runs even when the structure has errors, skipping values of the wrong type (those are already
 // reported), so one pass reports everything.
 
+import { isAbsolute, normalize, sep } from 'node:path';
 import type { SizeDistribution } from '../server/options.js';
 import { formatBytes, parseDuration, parseFraction, parseSize } from '../units.js';
 import { LOAD_DEFAULTS, OUTPUT_DEFAULTS, RECORD_DEFAULTS, scenarioServerDefaults } from './defaults.js';
 import { parseExpectRule } from './expect.js';
 import { didYouMean, type PathPart } from './problems.js';
 import { resolveVariants } from './variants.js';
+import { MAX_THREADS } from '../server/validate.js';
+import { BOT_ORIGIN } from '../server/defaults.js';
 import type { ExpectRule, Phase, PhaseTarget, Scenario } from './types.js';
 import { shown, type RawProblem } from './validate.js';
 
@@ -17,6 +20,12 @@ type Obj = Record<string, unknown>;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export const MIN_RECORD_INTERVAL_MS = 50;
 export const MIN_MAX_FRAME = 1024;
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); a longer delay silently fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Messages per player per second: one every millisecond is far beyond any game, and the bots' timers. */
+export const MAX_RATE = 1000;
+/** A description is copied into every run folder (scenario.yaml and scenario.json): keep it a description. */
+export const MAX_DESCRIPTION_BYTES = 64 * 1024;
 
 export class Resolver {
   readonly problems: RawProblem[] = [];
@@ -36,6 +45,14 @@ export class Resolver {
     const record = this.record(obj(root.record) ?? {});
     const expect = this.expect(root.expect, variants.map((v) => v.name));
     const output = obj(root.output) ?? {};
+    // A scenario someone else wrote must not write into /etc or $HOME: results stay under the working folder.
+    // Writing elsewhere is the user's explicit choice on the command line (--out).
+    if (typeof output.dir === 'string' && (isAbsolute(output.dir) || normalize(output.dir).split(sep).includes('..'))) {
+      this.problem(['output', 'dir'], `must be a folder inside the working folder (relative, no ..), got ${shown(output.dir)}; to write elsewhere pass --out`);
+    }
+    if (typeof root.description === 'string' && Buffer.byteLength(root.description) > MAX_DESCRIPTION_BYTES) {
+      this.problem(['description'], `must be at most ${formatBytes(MAX_DESCRIPTION_BYTES)} (it is copied into every run folder), got ${formatBytes(Buffer.byteLength(root.description))}`);
+    }
     const scenario: Scenario = {
       name: typeof root.name === 'string' ? root.name : 'scenario',
       description: typeof root.description === 'string' ? root.description : '',
@@ -52,7 +69,8 @@ export class Resolver {
 
   private server(s: Obj): Scenario['server'] {
     const o = scenarioServerDefaults();
-    if (isInt(s.threads)) o.threads = s.threads;
+    // The schema's maximum is MAX_THREADS (what server/validate.ts accepts): checked there with file:line:col.
+    if (isInt(s.threads)) o.threads = Math.min(s.threads, MAX_THREADS);
     if (s.agent === 'per-player' || s.agent === 'pool') o.agent = s.agent;
     if (isInt(s.pool_size)) {
       o.poolSize = s.pool_size;
@@ -79,7 +97,7 @@ export class Resolver {
       const step = size(churn.realloc_step);
       if (step !== null) o.churn.reallocStep = step;
     }
-    const delay = duration(s.logout_free_delay);
+    const delay = this.timer(s.logout_free_delay, ['server', 'logout_free_delay']);
     if (delay !== null) o.logoutFreeDelayMs = delay;
     const frame = size(s.max_frame);
     if (frame !== null) {
@@ -87,6 +105,7 @@ export class Resolver {
       o.maxFrameBytes = frame;
     }
     if (isInt(s.seed)) o.seed = s.seed;
+    if (Array.isArray(s.origins) && s.origins.every((x) => typeof x === 'string')) o.allowedOrigins = [BOT_ORIGIN, ...(s.origins as string[])];
     return o;
   }
 
@@ -145,7 +164,8 @@ export class Resolver {
 
   private load(l: Obj): Scenario['load'] {
     const rate = typeof l.rate === 'number' && l.rate >= 0 ? l.rate : LOAD_DEFAULTS.messageRate;
-    const think = duration(l.think_time) ?? LOAD_DEFAULTS.thinkTimeMs;
+    this.rate(l.rate, ['load', 'rate']);
+    const think = this.timer(l.think_time, ['load', 'think_time']) ?? LOAD_DEFAULTS.thinkTimeMs;
     const workers = isInt(l.bot_workers) ? l.bot_workers : LOAD_DEFAULTS.botWorkers;
     const phases: Phase[] = [];
     let peak = 0;
@@ -160,9 +180,10 @@ export class Resolver {
       const body = x[kind];
       const b = obj(body);
       const phaseRate = b && typeof b.rate === 'number' ? b.rate : undefined;
+      if (b) this.rate(b.rate, [...p, 'rate']);
       const rateField = phaseRate === undefined ? {} : { rate: phaseRate };
       if (kind === 'ramp' && b) {
-        const over = duration(b.over);
+        const over = this.timer(b.over, [...p, 'over']);
         if (over !== null && over <= 0) this.problem([...p, 'over'], 'must be longer than 0s (a ramp spreads arrivals over it)');
         let to: PhaseTarget | null = null;
         if (isInt(b.to)) {
@@ -178,12 +199,12 @@ export class Resolver {
         }
         if (to && over !== null) phases.push({ kind: 'ramp', to, durationMs: over, ...rateField });
       } else if (kind === 'hold') {
-        const d = b ? duration(b.for) : duration(body);
+        const d = b ? this.timer(b.for, [...p, 'for']) : this.timer(body, p);
         if (d !== null && d <= 0) this.problem(b ? [...p, 'for'] : p, 'must be longer than 0s');
         if (d !== null) phases.push({ kind: 'hold', durationMs: d, ...rateField });
       } else if (kind === 'pressure' && b) {
         const limit = size(b.limit);
-        const d = duration(b.for);
+        const d = this.timer(b.for, [...p, 'for']);
         if (limit !== null && limit < 16 * 2 ** 20) this.problem([...p, 'limit'], `a limit under 16MiB kills the server before it starts, got ${formatBytes(limit)}`);
         if (d !== null && d <= 0) this.problem([...p, 'for'], 'must be longer than 0s');
         if (limit !== null && d !== null) phases.push({ kind: 'pressure', limitBytes: limit, durationMs: d, ...rateField });
@@ -197,10 +218,26 @@ export class Resolver {
   }
 
   private record(r: Obj): Scenario['record'] {
-    const interval = duration(r.interval) ?? RECORD_DEFAULTS.intervalMs;
+    const interval = this.timer(r.interval, ['record', 'interval']) ?? RECORD_DEFAULTS.intervalMs;
     if (interval < MIN_RECORD_INTERVAL_MS) this.problem(['record', 'interval'], `must be at least ${MIN_RECORD_INTERVAL_MS}ms (each sample reads /proc and asks the server), got ${interval}ms`);
-    const baseline = duration(r.baseline) ?? Math.max(2000, 3 * interval);
+    const baseline = this.timer(r.baseline, ['record', 'baseline']) ?? Math.max(2000, 3 * interval);
     return { intervalMs: interval, baselineMs: baseline };
+  }
+
+  /** A duration that becomes a Node timer: at most MAX_TIMER_MS. */
+  private timer(v: unknown, path: PathPart[]): number | null {
+    const d = duration(v);
+    if (d !== null && d > MAX_TIMER_MS) {
+      this.problem(path, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node can set), got ${d} ms`);
+      return null;
+    }
+    return d;
+  }
+
+  private rate(v: unknown, path: PathPart[]): void {
+    if (typeof v === 'number' && !(Number.isFinite(v) && v <= MAX_RATE)) {
+      this.problem(path, `must be at most ${MAX_RATE} messages per player per second, got ${v}`);
+    }
   }
 
   private expect(v: unknown, variants: string[]): ExpectRule[] {

@@ -4,6 +4,8 @@
 // `errorMessage` is a plain annotation here: the loader shows it instead of ajv's branch-by-branch noise, and
 // editors that know the keyword show it too.
 
+import { MAX_THREADS } from '../server/validate.js';
+
 type Json = Record<string, unknown>;
 
 const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*)+$|^\\s*\\d+(\\.\\d+)?\\s*$';
@@ -94,7 +96,7 @@ const server: Json = {
   additionalProperties: false,
   description: 'The simulated skynet-style server. Every key is optional; defaults: `simload schema` descriptions.',
   properties: {
-    threads: { type: 'integer', minimum: 1, maximum: 256, description: "Worker threads, skynet's `thread` (default 8)." },
+    threads: { type: 'integer', minimum: 1, maximum: MAX_THREADS, description: "Worker threads, skynet's `thread` (default 8)." },
     agent: {
       enum: ['per-player', 'pool'],
       description: '`per-player`: one agent service per connection, freed at logout (skynet watchdog); `pool`: a fixed pool.',
@@ -124,6 +126,12 @@ const server: Json = {
     },
     logout_free_delay: { $ref: '#/definitions/duration' },
     max_frame: { $ref: '#/definitions/size' },
+    origins: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[a-z][a-z0-9+.-]*://[^/\\s]+$' },
+      description: 'WebSocket Origins the gate accepts besides none (default: only http://127.0.0.1, which the bots send).',
+      errorMessage: 'expected a list of origins such as http://127.0.0.1 or https://game.example:8443',
+    },
     seed: { type: 'integer', minimum: 0, description: 'Seed of the deterministic size draws.' },
   },
 };

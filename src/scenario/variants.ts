@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { VariantOptions } from '../server/options.js';
+import { variantEnvProblem } from '../alloc/env.js';
 import { buildNames } from './builds.js';
 import { didYouMean, type PathPart } from './problems.js';
 
@@ -65,10 +66,10 @@ export function resolveVariants(v: unknown, baseDir: string, problem: (path: Pat
     if (env) {
       const e: Record<string, string> = {};
       for (const [k, val] of Object.entries(env)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) problem([...p, 'env', k], `"${k}" is not an environment variable name`);
-        else if (k === 'MALLOC_CONF' || k === 'JE_MALLOC_CONF') problem([...p, 'env', k], 'set `malloc_conf:` instead (simload picks the variable the build reads)');
-        else if (k === 'LD_PRELOAD') problem([...p, 'env', k], 'use `lib:` to load your own allocator');
-        if (typeof val === 'string') e[k] = val;
+        const why = /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? variantEnvProblem(k) : `"${k}" is not an environment variable name`;
+        if (why) problem([...p, 'env', k], why);
+        else if (typeof val === 'string' && val.length > MAX_MALLOC_CONF) problem([...p, 'env', k], `must be at most ${MAX_MALLOC_CONF} characters, got ${val.length}`);
+        else if (typeof val === 'string') e[k] = val;
       }
       vo.env = e;
     }
@@ -105,7 +106,14 @@ export function jemallocSource(value: string, baseDir: string, problem: (message
   return abs;
 }
 
+/** Longer malloc_conf text is no configuration but a mistake; the kernel refuses env strings over 128 KiB (E2BIG). */
+export const MAX_MALLOC_CONF = 4096;
+
 export function checkMallocConf(conf: string, path: PathPart[], problem: (path: PathPart[], message: string) => void): void {
+  if (conf.length > MAX_MALLOC_CONF) {
+    problem(path, `must be at most ${MAX_MALLOC_CONF} characters, got ${conf.length}`);
+    return;
+  }
   if (conf.trim() === '') return;
   for (const pair of conf.split(',')) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*):(\S+)$/.exec(pair.trim());

@@ -39,6 +39,8 @@ export class Agents {
   private collectTimer: NodeJS.Timeout | null = null;
   /** Players logged out whose state is not freed yet. */
   leaving = 0;
+  /** Online players whose login has run: their state is in the heap (the load the server really carries). */
+  loaded = 0;
 
   constructor(
     private readonly options: ServerOptions,
@@ -101,6 +103,8 @@ export class Agents {
   private leave(player: Player, conn: Conn | null, seq: number): void {
     if (player.conn) player.conn.player = null;
     player.conn = null;
+    if (player.loaded) this.loaded--;
+    player.loaded = false;
     player.state = PlayerState.leaving;
     this.online.delete(player.name);
     this.leaving++;
@@ -126,6 +130,10 @@ export class Agents {
           p.bytes = r.bytes;
           service.bytes += r.bytes;
           this.counters.logins++;
+          if (p.state === PlayerState.online) {
+            p.loaded = true;
+            this.loaded++;
+          }
         } else p.failed = true;
         break;
       case 'msg':

@@ -15,6 +15,8 @@ export interface ServerStats {
   alloc: AllocStats;
   runtime: RuntimeMemory;
   online: number;
+  /** Online players whose login has run, so their state is in the heap (online counts queued logins too). */
+  loaded?: number;
   services: number;
   /** Longest mailbox right now. */
   mailboxMax: number;

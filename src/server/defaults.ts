@@ -4,6 +4,10 @@
 
 import type { ServerOptions } from './options.js';
 
+/** The Origin simload's bots send, and the only one the gate accepts unless `server.origins` says more. */
+export const BOT_ORIGIN = 'http://127.0.0.1';
+export const ORIGIN_DEFAULTS: readonly string[] = [BOT_ORIGIN];
+
 export function defaultServerOptions(): ServerOptions {
   return {
     threads: 8,

@@ -9,7 +9,7 @@
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { SimloadError } from '../errors.js';
 import type { Agents, Counters } from './agents.js';
-import { BACKPRESSURE_DEFAULTS } from './defaults.js';
+import { BACKPRESSURE_DEFAULTS, ORIGIN_DEFAULTS } from './defaults.js';
 import { parseFrame } from './frames.js';
 import type { Conn, Player } from './model.js';
 import type { ServerOptions } from './options.js';
@@ -82,7 +82,11 @@ export class Gate {
 
   static listen(options: ServerOptions, agents: Agents, counters: Counters): Promise<Gate> {
     return new Promise((resolve, reject) => {
-      const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: options.maxFrameBytes, clientTracking: false, perMessageDeflate: false });
+      const origins = options.allowedOrigins ?? ORIGIN_DEFAULTS;
+      // Cross-site WebSocket hijacking: a page in a local browser must not reach the gate (403 before upgrade).
+      const verifyClient = (info: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void): void =>
+        !info.origin || origins.includes(info.origin) ? done(true) : done(false, 403, 'Origin not allowed');
+      const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: options.maxFrameBytes, clientTracking: false, perMessageDeflate: false, verifyClient });
       const onError = (err: NodeJS.ErrnoException): void => {
         wss.close();
         const why = err.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use` : err.message;

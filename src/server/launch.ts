@@ -41,6 +41,13 @@ export interface ServerHandle {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** The last few KiB the server wrote to stderr (added; not in API.md). */
   stderrTail(): string;
+  /** The last `fatal` message the server sent after it started (a worker died), if any. */
+  fatal(): { code: string; message: string } | null;
+  /**
+   * Why the process ended, once it has (after its stderr is read to the end): signal or code, the last fatal
+   * message, the last stderr lines. Null while it runs.
+   */
+  crashReason(): Promise<string>;
 }
 
 type Pending = { resolve: (r: ControlReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -63,6 +70,9 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let gone: { code: number | null; signal: string | null } | null = null;
+  // 'close' comes after the exit and after stderr has been read to its end: the reason is complete then.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let lastFatal: { code: string; message: string } | null = null;
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       gone = { code, signal };
@@ -120,9 +130,18 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
         clearTimeout(killer);
       })()),
     stderrTail: () => tail,
+    fatal: () => lastFatal,
+    crashReason: async () => {
+      const e = await exited;
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+      const how = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
+      const fatal = lastFatal ? `; ${lastFatal.code}: ${lastFatal.message}` : '';
+      return withTail(`${how}${fatal}`);
+    },
   };
 
   child.on('message', (m: ServerEvent | ControlReply) => {
+    if ('type' in m && m.type === 'fatal') lastFatal = { code: m.code, message: m.message };
     if ('id' in m && typeof m.id === 'number') {
       const p = pending.get(m.id);
       if (!p) return;
@@ -140,7 +159,7 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
       clearTimeout(timer);
       child.kill('SIGKILL');
       // Wait for the exit so the caller never sees a half-dead process, then report with stderr.
-      void exited.then(() => reject(new SimloadError(code, withTail(message))));
+      void exited.then(() => closed).then(() => reject(new SimloadError(code, withTail(message))));
     };
     const timer = setTimeout(() => fail('ERR_SERVER_START', `the server did not start within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
     child.on('message', (m: ServerEvent | ControlReply) => {

@@ -32,6 +32,8 @@ export class Player {
   state: PlayerState = PlayerState.online;
   /** Login failed: there is no state to touch. */
   failed = false;
+  /** Online with its login run (counted in Agents.loaded). */
+  loaded = false;
   constructor(
     readonly name: string,
     readonly service: Service,

@@ -46,6 +46,12 @@ export interface ServerOptions {
    */
   sendHighWaterBytes?: number;
   maxInflightPerConnection?: number;
+  /**
+   * WebSocket Origins the gate accepts (optional; default ORIGIN_DEFAULTS in server/defaults.ts). A browser
+   * always sends an Origin, so a web page from elsewhere cannot drive the server; clients that send none
+   * (command-line tools, tests) are accepted.
+   */
+  allowedOrigins?: string[];
 }
 
 /** How the server process loads its allocator. Exactly one of `build` or `lib`. */

@@ -71,6 +71,7 @@ export class SimServer {
       alloc: this.alloc.stats(),
       runtime: { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
       online: this.agents.onlineCount,
+      loaded: this.agents.loaded,
       services: this.agents.services.size,
       mailboxMax,
       counters: { ...this.counters },

@@ -1,6 +1,7 @@
 // report.html in real headless Chromium, offline: no console errors, no network, and every chart drawn.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +17,7 @@ test('report.html opens in headless Chromium with no errors and draws every char
   const dir = await fixtureCopy();
   const { html, summary } = await renderReport(dir);
   assert.equal(summary.variants.length, 3);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the README's set-up line installs it (apt-get install chromium)`);
   const profile = await mkdtemp(join(tmpdir(), 'simload-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, offline: true, viewport: { width: 1280, height: 900 } });
   try {

@@ -84,7 +84,10 @@ test('a failed threshold exits 1 and names it; --junit writes the failure', { ti
   });
   const junit = join(dir, 'junit.xml');
   const r = await runScenario(scenario, text, { outDir: join(dir, 'results'), quiet: true, junit, out });
-  assert.equal(r.exitCode, 1);
+  // On a machine too busy for the bots to follow the ramp the run is INVALID (exit 4, validity.test.ts):
+  // the threshold must fail either way, never pass.
+  if (r.exitCode === 4) assert.equal(r.summary.valid, false, 'exit 4 only for an invalid run');
+  else assert.equal(r.exitCode, 1);
   assert.match(chunks.join(''), /FAIL {2}glibc: peak_rss < 1KiB/);
   assert.match(await readFile(junit, 'utf8'), /<failure message="peak_rss &lt; 1KiB failed for glibc/);
 });

@@ -211,3 +211,24 @@ test('relative lib: paths start at the scenario file', async () => {
   assert.equal(scenario.variants[0]!.lib, join(dir, 'libmine.so'));
   assert.equal(scenario.variants[0]!.prefix, 'je_');
 });
+
+test('nothing in a scenario runs code: env NODE_OPTIONS and friends are refused at their line', () => {
+  const text = VALID.replace('    malloc_conf: dirty_decay_ms:10000,muzzy_decay_ms:10000', '    env: { NODE_OPTIONS: "--require /tmp/evil.cjs", LD_LIBRARY_PATH: /tmp, MALLOC_ARENA_MAX: "2" }');
+  const got = problems(text);
+  assert.equal(got.length, 2, got.join('\n'));
+  assert.match(got[0]!, /^5:26 variants\[0\]\.env\.NODE_OPTIONS: NODE_OPTIONS is not allowed: .*--require/);
+  assert.match(got[1]!, /^5:\d+ variants\[0\]\.env\.LD_LIBRARY_PATH: LD_LIBRARY_PATH is not allowed/);
+  // An allowed tunable passes through.
+  const ok = parseScenario(VALID.replace('    malloc_conf: dirty_decay_ms:10000,muzzy_decay_ms:10000', '    env: { MALLOC_ARENA_MAX: "2" }'), 'ramp.yaml');
+  assert.deepEqual(ok.variants[0]!.env, { MALLOC_ARENA_MAX: '2' });
+});
+
+test('numbers Node or the OS cannot take are refused in validation, with file:line:col', () => {
+  assert.deepEqual(problems(VALID + 'record:\n  interval: 600h\n'), [
+    '13:13 record.interval: must be at most 2147483647 ms (about 24.8 days, the longest timer Node can set), got 2160000000 ms',
+  ]);
+  assert.match(problems(VALID + 'server:\n  threads: 65\n')[0]!, /^13:12 server\.threads: must be <= 64, got 65/);
+  assert.match(problems(VALID.replace('load:\n', 'load:\n  rate: 1e308\n'))[0]!, /^7:9 load\.rate: must be at most 1000 messages per player per second, got 1e\+308/);
+  assert.match(problems(withLine(5, `    malloc_conf: "${'dirty_decay_ms:1,'.repeat(13000)}x:1"`))[0]!, /^5:18 variants\[0\]\.malloc_conf: must be at most 4096 characters, got 221003/);
+  assert.match(problems(`description: "${'x'.repeat(70 * 1024)}"\n` + VALID)[0]!, /^1:14 description: must be at most 64\.0 KiB/);
+});

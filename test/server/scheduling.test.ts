@@ -8,12 +8,18 @@ import { Client, inBatches, startServer } from './client.js';
 
 test('worker weights and turn sizes follow skynet_start.c / skynet_server.c', () => {
   assert.deepEqual([0, 3, 4, 7, 8, 15, 16, 23, 24, 31, 32, 40].map(workerWeight), [-1, -1, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0]);
-  // weight -1: one message; 0: all; 1: the first plus half the rest; 2: a quarter; 3: an eighth.
+  // skynet_server.c 309-319: n = (length - 1) >> weight counted from the first message (i = 0), at least 1.
+  // weight -1: one message; 0: all but one; 1: half of the rest; 2: a quarter; 3: an eighth.
   assert.equal(turnSize(100, -1), 1);
-  assert.equal(turnSize(100, 0), 100);
-  assert.equal(turnSize(100, 1), 1 + 49);
-  assert.equal(turnSize(100, 2), 1 + 24);
-  assert.equal(turnSize(100, 3), 1 + 12);
+  assert.equal(turnSize(100, 0), 99);
+  assert.equal(turnSize(100, 1), 49);
+  assert.equal(turnSize(100, 2), 24);
+  assert.equal(turnSize(100, 3), 12);
+  assert.equal(turnSize(2, 0), 1);
+  assert.equal(turnSize(3, 0), 2);
+  assert.equal(turnSize(9, 3), 1);
+  assert.equal(turnSize(10, 3), 1);
+  assert.equal(turnSize(17, 3), 2);
   assert.equal(turnSize(1, 3), 1);
   assert.equal(turnSize(0, 0), 0);
 });

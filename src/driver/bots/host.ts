@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { CloseCode, type ClientMessage, type ServerMessage } from '../../server/protocol.js';
+import { BOT_ORIGIN } from '../../server/defaults.js';
 import type { BotCommand, BotHostInit, BotHostResult, BotReport, BotStatus, PhaseCounters } from './messages.js';
 
 /** Latencies above this (µs) are clamped: a minute is already a failure. */
@@ -115,7 +116,7 @@ class BotHost {
 
   private connect(): void {
     const id = this.nextId++;
-    const ws = new WebSocket(this.init.url, { perMessageDeflate: false, handshakeTimeout: this.init.connectTimeoutMs });
+    const ws = new WebSocket(this.init.url, { perMessageDeflate: false, handshakeTimeout: this.init.connectTimeoutMs, origin: BOT_ORIGIN });
     const bot: Bot = { id, ws, state: 'connecting', seq: 0, pending: new Map(), activeAt: 0, slot: -1, timer: null };
     this.bots.add(bot);
     const phaseAtConnect = this.phase;

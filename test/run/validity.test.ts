@@ -1,0 +1,169 @@
+// A run that did not deliver its load is INVALID and never passes: a server frozen after the baseline, a
+// server that cannot accept connections, logins that arrive after the ramp-down started. Real servers, real
+// sockets, real signals; `simload run` as a user starts it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ExitCode } from '../../src/errors.js';
+import type { Summary } from '../../src/report/summary.js';
+import type { RunEvent, RunMeta } from '../../src/results/layout.js';
+import { tinyScenario, tinyScenarioFile } from './fixtures.js';
+
+const CLI = join(process.cwd(), 'bin', 'simload.js');
+
+/** Thresholds a delivered tiny run passes easily: the run's invalidity alone must fail them. */
+const LENIENT_EXPECT = 'expect:\n  - peak_rss < 100GiB\n  - retention < 10\n';
+
+function runDir(base: string, prefix: string): string | null {
+  if (!existsSync(base)) return null;
+  const d = readdirSync(base).find((n) => n.startsWith(`${prefix}-`));
+  return d ? join(base, d) : null;
+}
+
+function events(folder: string): RunEvent[] {
+  const f = join(folder, 'events.ndjson');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as RunEvent];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/**
+ * Runs the CLI on `text`; once the first phase has started (its event is on disk), calls `atRamp` with the
+ * server's pid. Resolves with the exit code, stdout and the run folder.
+ */
+async function runCli(text: string, prefix: string, atRamp?: (pid: number) => void): Promise<{ code: number | null; stdout: string; stderr: string; folder: string }> {
+  const { dir, file } = await tinyScenarioFile(text);
+  const base = join(dir, 'results');
+  const child = spawn(process.execPath, [CLI, 'run', file, '--out', base], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += String(d)));
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  if (atRamp) {
+    const until = Date.now() + 45_000;
+    for (;;) {
+      assert.ok(Date.now() < until, `the ramp did not start; stderr:\n${stderr}`);
+      const folder = runDir(base, prefix);
+      const ev = folder ? events(folder) : [];
+      const start = ev.find((e): e is Extract<RunEvent, { type: 'variant-start' }> => e.type === 'variant-start');
+      if (start && ev.some((e) => e.type === 'phase' && e.phaseIndex === 0)) {
+        atRamp(start.pid);
+        break;
+      }
+      await delay(20);
+    }
+  }
+  const code = await exited;
+  const folder = runDir(base, prefix);
+  assert.ok(folder, `no run folder; stderr:\n${stderr}`);
+  return { code, stdout, stderr, folder };
+}
+
+function assertInvalid(r: { code: number | null; stdout: string; folder: string }, reason: RegExp): Summary {
+  assert.equal(r.code, ExitCode.invalid, `exit ${r.code}, expected ${ExitCode.invalid} (invalid run); stdout:\n${r.stdout}`);
+  const meta = JSON.parse(readFileSync(join(r.folder, 'run.json'), 'utf8')) as RunMeta;
+  assert.equal(meta.status, 'complete', 'the run itself completed');
+  assert.equal(meta.validity?.valid, false, 'run.json says the run is invalid');
+  assert.match(meta.validity!.reasons.join('\n'), reason);
+  const summary = JSON.parse(readFileSync(join(r.folder, 'summary.json'), 'utf8')) as Summary;
+  assert.equal(summary.valid, false);
+  assert.match(summary.invalid!.join('\n'), reason);
+  // Shown first, and the thresholds cannot pass.
+  assert.match(r.stdout, /^INVALID RUN/);
+  assert.match(r.stdout, /expect: 2 of 2 threshold\(s\) failed/);
+  assert.match(r.stdout, /FAIL {2}glibc: peak_rss < 100GiB {2}\(actual invalid run: /);
+  const html = readFileSync(join(r.folder, 'report.html'), 'utf8');
+  assert.ok(html.indexOf('INVALID RUN') >= 0 && html.indexOf('INVALID RUN') < html.indexOf('<h2>What happened'), 'report.html shows it before the charts');
+  return summary;
+}
+
+test('a server frozen with SIGSTOP after the baseline: an invalid run, exit 4, expect fails', { timeout: 120_000 }, async () => {
+  const text = tinyScenario({ holdMs: 2000 }).replace('record:', `${LENIENT_EXPECT}record:`);
+  let frozen = 0;
+  const r = await runCli(text, 'tiny', (pid) => {
+    process.kill(pid, 'SIGSTOP');
+    frozen = pid;
+  });
+  assert.ok(frozen > 0);
+  const summary = assertInvalid(r, /samples without allocator stats/);
+  const v = summary.variants[0]!;
+  assert.ok(v.validity.samplesWithoutStats > 0.5 * v.samples, `${v.validity.samplesWithoutStats} of ${v.samples} samples without stats`);
+  // `simload report` on the folder says so too, with the same exit code.
+  const rep = spawnSyncCli(['report', r.folder]);
+  assert.equal(rep.code, ExitCode.invalid);
+  assert.match(rep.stdout, /^INVALID RUN/);
+  // And compare refuses to call it a pass.
+  const cmp = spawnSyncCli(['compare', r.folder, r.folder]);
+  assert.equal(cmp.code, ExitCode.invalid);
+  assert.match(cmp.stdout, /the candidate is an INVALID run/);
+});
+
+test('a server that cannot accept connections (open-file limit cut after the baseline): invalid, exit 4', { timeout: 120_000 }, async () => {
+  const text = tinyScenario({ holdMs: 2000 }).replace('record:', `${LENIENT_EXPECT}record:`);
+  const r = await runCli(text, 'tiny', (pid) => {
+    // Room for about 10 more sockets: the server's gate then cannot accept the other ~290 players.
+    const open = readdirSync(`/proc/${pid}/fd`).length;
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${open + 10}:${open + 10}`]);
+  });
+  const summary = assertInvalid(r, /connect failures in \d+ message attempts/);
+  const v = summary.variants[0]!;
+  assert.ok(v.validity.failures > 100, `${v.validity.failures} failures`);
+  // The server never held the peak: no sample with stats got within 95% of 300 players.
+  const held = v.validity.phases.filter((p) => p.phaseIndex <= 1 && p.minServerShare !== null).map((p) => p.minServerShare!);
+  assert.ok(held.length > 0 && Math.min(...held) < 0.6, `lowest server share in the ramp and hold: ${held.join(', ')}`);
+  assert.match(r.stderr, /bot error: connect failed/, 'the first bot errors are shown');
+});
+
+test('a fast ramp on a slow server (1 worker): late logins are flagged, the run is invalid', { timeout: 120_000 }, async () => {
+  // ~20 ms of allocation per login on one worker: 100 logins take ~2 s, the ramp asks for them in 100 ms.
+  const text = `name: late
+server:
+  threads: 1
+  state:
+    objects: 20000
+    sizes: [{ size: 32, weight: 1 }]
+  logout_free_delay: 0s
+variants:
+  - name: glibc
+    build: glibc
+load:
+  rate: 1
+  think_time: 200ms
+  bot_workers: 1
+  phases:
+    - ramp: { to: 100, over: 100ms }
+    - hold: 300ms
+    - ramp: { to: 33%, over: 300ms }
+    - hold: 3s
+${LENIENT_EXPECT}record:
+  interval: 100ms
+  baseline: 600ms
+`;
+  const r = await runCli(text, 'late');
+  const summary = assertInvalid(r, /late logins: the server reached \d+ players at .* after the target had started to fall/);
+  const v = summary.variants[0]!;
+  assert.ok(v.validity.lateLoginsAtMs !== null && v.rampDownEndMs !== null);
+  assert.ok(v.validity.lateLoginsAtMs > v.rampDownEndMs!, `loaded peaked at ${v.validity.lateLoginsAtMs} ms, ramp-down ended at ${v.rampDownEndMs} ms`);
+});
+
+function spawnSyncCli(args: string[]): { code: number | null; stdout: string } {
+  try {
+    const stdout = execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: 0, stdout };
+  } catch (err) {
+    const e = err as { status: number | null; stdout: string };
+    return { code: e.status, stdout: e.stdout };
+  }
+}
