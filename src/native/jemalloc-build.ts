@@ -72,7 +72,8 @@ export function listBuildRecords(): BuildRecord[] {
   for (const d of readdirSync(buildDir).sort()) {
     if (d === 'shim' || d.startsWith('.')) continue;
     const rec = readBuildRecord(d);
-    if (rec) out.push(rec);
+    // Other builds live here too (skynet peers, Lua): only jemalloc variants have configure flags.
+    if (rec && Array.isArray(rec.configureFlags)) out.push(rec);
   }
   const keyed = (r: BuildRecord) => Number(!!r.recipe && r.name !== r.recipe);
   return out.sort((a, b) => keyed(a) - keyed(b));
