@@ -84,9 +84,10 @@ function CMD.error(player_id, message)
   if counters.errors <= 5 then skynet.error(string.format("simload: player %s: %s", tostring(player_id), message)) end
 end
 
-local function fail(message)
-  print("SIMLOAD-ERROR " .. message:gsub("\n", " | "))
-  event_error("ERR_SKYNET_DRIVER", message)
+-- Stops skynet with `SIMLOAD-ERROR CODE message` on stdout, which the runner turns into its error.
+local function fail(code, message)
+  print("SIMLOAD-ERROR " .. code .. " " .. message:gsub("\n", " | "))
+  event_error(code, message)
   io.stdout:flush()
   skynet.abort()
 end
@@ -168,7 +169,7 @@ end
 local function run()
   -- A bad script fails here, before the baseline: load it and log a probe player (id 0) in and out.
   local probe, err = start_agent(0)
-  if not probe then return fail(string.format("the agent script %s failed before the ramp: %s", plan.script, err)) end
+  if not probe then return fail("ERR_AGENT_SCRIPT", string.format("the agent script %s failed before the ramp: %s", plan.script, err)) end
   skynet.send(probe, "lua", "logout")
 
   skynet.fork(sampler)
@@ -187,7 +188,7 @@ local function run()
       steer(state.target)
       send_messages(p.rate, (now - last) / 100)
       last = now
-      if first_error then return fail(first_error) end
+      if first_error then return fail("ERR_AGENT_SCRIPT", first_error) end
       if elapsed >= p.duration_ms then break end
       skynet.sleep(TICK_CS)
     end
@@ -208,6 +209,6 @@ skynet.start(function()
   skynet.dispatch("lua", function(_, _, cmd, ...) CMD[cmd](...) end)
   skynet.fork(function()
     local ok, err = xpcall(run, debug.traceback)
-    if not ok then fail("driver failed: " .. tostring(err)) end
+    if not ok then fail("ERR_SKYNET_DRIVER", "driver failed: " .. tostring(err)) end
   end)
 end)
