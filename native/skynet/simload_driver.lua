@@ -10,7 +10,7 @@ require "skynet.manager" -- skynet.abort
 local plan = assert(loadfile(assert(skynet.getenv("simload_plan"), "no simload_plan in the config")))()
 
 local TICK_CS = 1 -- driver tick, centiseconds
-local MAX_PENDING_LOGINS = 64
+local MAX_PENDING_LOGINS = 512 -- logins in flight; each waits on the launcher and the new service
 
 local online = {} -- agent handles, in no particular order
 local online_ids = {} -- player id per slot of `online`

@@ -112,6 +112,8 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
       row('dirty at settle', 'bytes', sim.v.settledBreakdown?.dirty ?? null, sky.v.settledBreakdown?.dirty ?? null),
       row('active - allocated at settle', 'bytes', sim.v.settledBreakdown?.fragmentation ?? null, sky.v.settledBreakdown?.fragmentation ?? null, 0.25),
       row('time to settle', 'ms', sim.v.timeToSettleMs, sky.v.timeToSettleMs),
+      row('messages/s (whole run)', 'count', sim.v.messagesPerSecond, sky.v.messagesPerSecond),
+      row('errors', 'count', sim.v.errors, sky.v.errors),
     ],
     lazyFree: { simload: lazyWords(backSim), skynet: lazyWords(backSky) },
     notes,

@@ -109,3 +109,24 @@ for (const [script, pattern] of [
     });
   });
 }
+
+test('fidelity table: a run compared with itself gives ratio 1 and meets every target', { skip, timeout: 60_000 }, async () => {
+  const { compareFidelity } = await import('../../src/fidelity/compare.js');
+  const { formatFidelity } = await import('../../src/fidelity/format.js');
+  const { loadRun } = await import('../../src/report/load.js');
+  const run = await loadRun(short.r.dir);
+  const tables = compareFidelity(run, run);
+  assert.deepEqual(tables.map((t) => t.variant), ['madv-free', 'no-madv-free']);
+  for (const t of tables) {
+    const jem = t.rows.find((r) => r.metric === 'peak jemalloc-side Rss')!;
+    // skynet's outside-jemalloc part is its baseline Rss - resident: a few MiB, so jemalloc-side is most of the peak.
+    assert.ok(jem.skynet! > 30 * MiB && jem.skynet! < t.rows.find((r) => r.metric === 'peak Rss')!.skynet!, `${t.variant}: jemalloc-side peak ${jem.skynet}`);
+    for (const r of t.rows) {
+      if (r.ratio !== null) assert.equal(r.ratio, 1, `${t.variant} ${r.metric}`);
+      if (r.target) assert.equal(r.pass, true, `${t.variant} ${r.metric}`);
+    }
+  }
+  assert.equal(tables[0]!.lazyFree.skynet, 'held to the end');
+  assert.equal(tables[1]!.lazyFree.skynet, 'none');
+  assert.match(formatFidelity(tables, 'x'), /settled jemalloc-side Rss .* ok \(within 15%\)/);
+});
