@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SimloadError, UsageError } from '../errors.js';
+import { ExitCode, SimloadError, UsageError } from '../errors.js';
 import { nativeDir } from '../native/paths.js';
 import { PEER_RECIPES, requirePeerSources } from '../native/peers.js';
 import { buildSkynet } from '../native/skynet-build.js';
@@ -98,7 +98,11 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
     e.message += `\nresults so far: ${writer.dir}`;
     throw e;
   }
-  await writer.finish(o.signal?.aborted ? 'interrupted' : 'complete');
+  if (o.signal?.aborted) {
+    await writer.finish('interrupted');
+    throw new SimloadError('ERR_INTERRUPTED', `interrupted; results so far: ${writer.dir}`, ExitCode.interrupted);
+  }
+  await writer.finish('complete');
   const { summary } = await renderReport(writer.dir);
   return { dir: writer.dir, summary, skipped };
 }
