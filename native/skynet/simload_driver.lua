@@ -7,7 +7,7 @@ local skynet = require "skynet"
 local memory = require "skynet.memory"
 require "skynet.manager" -- skynet.abort
 
-local plan = assert(loadfile(assert(skynet.getenv("simload_plan"), "no simload_plan in the config")))()
+local plan, samples_f, events_f, page -- set by init(), inside the error handler, so a failure stops skynet
 
 local TICK_CS = 1 -- driver tick, centiseconds
 local MAX_PENDING_LOGINS = 512 -- logins in flight; each waits on the launcher and the new service
@@ -25,8 +25,6 @@ local start_cs = skynet.now()
 local function t_ms() return (skynet.now() - start_cs) * 10 end
 local function wall_ms() return math.floor(skynet.time() * 1000) end
 
-local samples_f = assert(io.open(plan.samples, "a"))
-local events_f = assert(io.open(plan.events, "a"))
 
 local function json_str(s)
   return '"' .. tostring(s):gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
@@ -59,7 +57,13 @@ local function kb(text, field)
   return v and tonumber(v) * 1024 or 0
 end
 
-local page = memory.mallctl("arenas.page")
+local function init()
+  plan = assert(loadfile(assert(skynet.getenv("simload_plan"), "no simload_plan in the config")))()
+  samples_f = assert(io.open(plan.samples, "a"))
+  events_f = assert(io.open(plan.events, "a"))
+  page = memory.mallctl("arenas.page")
+  math.randomseed(plan.seed)
+end
 
 local function sample()
   local rollup = read_file("/proc/self/smaps_rollup")
@@ -87,7 +91,7 @@ end
 -- Stops skynet with `SIMLOAD-ERROR CODE message` on stdout, which the runner turns into its error.
 local function fail(code, message)
   print("SIMLOAD-ERROR " .. code .. " " .. message:gsub("\n", " | "))
-  event_error(code, message)
+  if events_f then event_error(code, message) end
   io.stdout:flush()
   skynet.abort()
 end
@@ -167,6 +171,7 @@ local function enter(index, name, target)
 end
 
 local function run()
+  init()
   -- A bad script fails here, before the baseline: load it and log a probe player (id 0) in and out.
   local probe, err = start_agent(0)
   if not probe then return fail("ERR_AGENT_SCRIPT", string.format("the agent script %s failed before the ramp: %s", plan.script, err)) end
@@ -205,7 +210,6 @@ local function run()
 end
 
 skynet.start(function()
-  math.randomseed(plan.seed)
   skynet.dispatch("lua", function(_, _, cmd, ...) CMD[cmd](...) end)
   skynet.fork(function()
     local ok, err = xpcall(run, debug.traceback)

@@ -110,7 +110,7 @@ for (const [script, pattern] of [
   });
 }
 
-test('fidelity table: a run compared with itself gives ratio 1 and meets every target', { skip, timeout: 60_000 }, async () => {
+test('fidelity table: a skynet run compared with itself gives ratio 1 and meets the targets', { skip, timeout: 60_000 }, async () => {
   const { compareFidelity } = await import('../../src/fidelity/compare.js');
   const { formatFidelity } = await import('../../src/fidelity/format.js');
   const { loadRun } = await import('../../src/report/load.js');
@@ -119,14 +119,18 @@ test('fidelity table: a run compared with itself gives ratio 1 and meets every t
   assert.deepEqual(tables.map((t) => t.variant), ['madv-free', 'no-madv-free']);
   for (const t of tables) {
     const jem = t.rows.find((r) => r.metric === 'peak jemalloc-side Rss')!;
-    // skynet's outside-jemalloc part is its baseline Rss - resident: a few MiB, so jemalloc-side is most of the peak.
-    assert.ok(jem.skynet! > 30 * MiB && jem.skynet! < t.rows.find((r) => r.metric === 'peak Rss')!.skynet!, `${t.variant}: jemalloc-side peak ${jem.skynet}`);
+    // skynet's outside-jemalloc part is its baseline Rss - resident, about zero: nearly all its Rss is jemalloc's.
+    const peakRss = t.rows.find((r) => r.metric === 'peak Rss')!.skynet!;
+    assert.ok(jem.skynet! > 30 * MiB && Math.abs(jem.skynet! - peakRss) < 0.05 * peakRss, `${t.variant}: jemalloc-side peak ${jem.skynet}, peak Rss ${peakRss}`);
     for (const r of t.rows) {
+      // The "simload" side takes outside-jemalloc from the breakdown's rest, the skynet side from its baseline,
+      // so only the jemalloc-side rows may differ when one skynet folder is on both sides.
+      if (r.metric.includes('jemalloc-side')) continue;
       if (r.ratio !== null) assert.equal(r.ratio, 1, `${t.variant} ${r.metric}`);
       if (r.target) assert.equal(r.pass, true, `${t.variant} ${r.metric}`);
     }
   }
   assert.equal(tables[0]!.lazyFree.skynet, 'held to the end');
   assert.equal(tables[1]!.lazyFree.skynet, 'none');
-  assert.match(formatFidelity(tables, 'x'), /settled jemalloc-side Rss .* ok \(within 15%\)/);
+  assert.match(formatFidelity(tables, 'x'), /active - allocated at settle .* 1\.00  ok \(within 25%\)/);
 });
