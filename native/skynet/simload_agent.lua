@@ -1,0 +1,105 @@
+-- One player's agent service in a real skynet, for simload's fidelity comparison (docs/fidelity.md). Like a
+-- watchdog's agent: its own Lua VM (snlua allocates it through je_realloc on whichever worker runs it), built up
+-- by the agent script at login, touched per message, and freed whole by skynet.exit() at logout.
+-- Started by simload_driver.lua as `skynet.newservice("simload_agent", SCRIPT_PATH, PLAYER_ID, DRIVER)`.
+-- The agent script's contract is simload's (docs/fidelity.md): globals login(player_id), message(n) and,
+-- optionally, logout(player_id), run in a sandbox.
+local skynet = require "skynet"
+
+local script_path, player_arg, driver_arg = ...
+local player_id = math.tointeger(tonumber(player_arg))
+local driver = tonumber(driver_arg)
+
+-- A handler may run at most this many VM instructions; then it is stopped with an error (counted by the driver).
+local INSTRUCTION_LIMIT = 50000000
+
+-- What a script may use: the pure parts of the standard library, os.time and os.clock. No io, os.*, package,
+-- debug, load/loadstring/loadfile/dofile, require, collectgarbage.
+local function sandbox()
+  local env = {}
+  for _, k in ipairs { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
+    "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION", "print" } do
+    env[k] = _G[k]
+  end
+  for _, lib in ipairs { "string", "table", "math", "utf8", "coroutine" } do
+    local copy = {}
+    for k, v in pairs(_G[lib]) do copy[k] = v end
+    env[lib] = copy
+  end
+  env.os = { time = os.time, clock = os.clock }
+  env._G = env
+  return env
+end
+
+local env
+local load_error
+do
+  local f, err = io.open(script_path, "rb")
+  if not f then
+    load_error = "cannot open agent script " .. tostring(script_path) .. ": " .. tostring(err)
+  else
+    local src = f:read("a")
+    f:close()
+    env = sandbox()
+    local chunk, cerr = load(src, "@" .. script_path, "t", env)
+    if not chunk then
+      load_error = cerr
+    else
+      local ok, rerr = pcall(chunk)
+      if not ok then
+        load_error = tostring(rerr)
+      elseif type(env.login) ~= "function" or type(env.message) ~= "function" then
+        load_error = script_path .. ": the agent script must define global functions login(player_id) and message(n)"
+      end
+    end
+  end
+end
+
+local function too_long()
+  error("handler stopped after " .. INSTRUCTION_LIMIT .. " instructions (runaway loop?)", 2)
+end
+
+-- Runs one of the script's handlers under the instruction limit; returns ok, err.
+local function call(fn, arg)
+  debug.sethook(too_long, "", INSTRUCTION_LIMIT)
+  local ok, err = pcall(fn, arg)
+  debug.sethook()
+  return ok, err
+end
+
+local received = 0
+
+local CMD = {}
+
+-- Answered (skynet.call): true, or false and the error, so a bad script fails before the ramp.
+function CMD.login()
+  if load_error then return false, load_error end
+  local ok, err = call(env.login, player_id)
+  if not ok then return false, tostring(err) end
+  return true
+end
+
+function CMD.message()
+  received = received + 1
+  local ok, err = call(env.message, received)
+  if not ok then skynet.send(driver, "lua", "error", player_id, tostring(err)) end
+end
+
+function CMD.logout()
+  if env and type(env.logout) == "function" then
+    local ok, err = call(env.logout, player_id)
+    if not ok then skynet.send(driver, "lua", "error", player_id, tostring(err)) end
+  end
+  skynet.exit() -- frees this service's whole Lua VM
+end
+
+skynet.start(function()
+  skynet.dispatch("lua", function(session, _, cmd, ...)
+    local f = CMD[cmd]
+    if session ~= 0 then
+      skynet.retpack(f(...))
+    else
+      f(...)
+    end
+  end)
+end)

@@ -1,0 +1,218 @@
+-- simload's driver inside a real skynet (docs/fidelity.md): plays a simload scenario's phases against one agent
+-- service per player (simload_agent.lua) and samples this process's memory into a simload run folder.
+-- Reads the plan (a Lua file written by src/fidelity/plan.ts) named by the config's `simload_plan`.
+-- Open loop: each online player gets `rate` messages per second, sent round robin so they are spread evenly.
+-- Players who leave are picked at random, as simload's bots are; their agent runs logout() and exits.
+local skynet = require "skynet"
+local memory = require "skynet.memory"
+require "skynet.manager" -- skynet.abort
+
+local plan, samples_f, events_f, page -- set by init(), inside the error handler, so a failure stops skynet
+
+local TICK_CS = 1 -- driver tick, centiseconds
+local MAX_PENDING_LOGINS = 512 -- logins in flight; each waits on the launcher and the new service
+
+local online = {} -- agent handles, in no particular order
+local online_ids = {} -- player id per slot of `online`
+local pending = 0 -- logins started, not answered yet
+local next_id = 1
+local rr = 0 -- round-robin cursor over `online`
+local counters = { messages = 0, errors = 0, logins = 0, logouts = 0, login_errors = 0 }
+local state = { phase_index = -1, phase = "baseline", target = 0 }
+local first_error
+
+local start_cs = skynet.now()
+local function t_ms() return (skynet.now() - start_cs) * 10 end
+local function wall_ms() return math.floor(skynet.time() * 1000) end
+
+
+local function json_str(s)
+  return '"' .. tostring(s):gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
+end
+
+local function append(f, line)
+  f:write(line, "\n")
+  f:flush()
+end
+
+local function event_phase()
+  append(events_f, string.format('{"type":"phase","variant":%s,"wall":%d,"t":%d,"phaseIndex":%d,"phase":%s,"target":%d}',
+    json_str(plan.variant), wall_ms(), t_ms(), state.phase_index, json_str(state.phase), state.target))
+end
+
+local function event_error(code, message)
+  append(events_f, string.format('{"type":"error","variant":%s,"wall":%d,"code":%s,"message":%s}',
+    json_str(plan.variant), wall_ms(), json_str(code), json_str(message)))
+end
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function kb(text, field)
+  local v = text:match(field .. ":%s+(%d+) kB")
+  return v and tonumber(v) * 1024 or 0
+end
+
+local function init()
+  plan = assert(loadfile(assert(skynet.getenv("simload_plan"), "no simload_plan in the config")))()
+  samples_f = assert(io.open(plan.samples, "a"))
+  events_f = assert(io.open(plan.events, "a"))
+  page = memory.mallctl("arenas.page")
+  math.randomseed(plan.seed)
+end
+
+local function sample()
+  local rollup = read_file("/proc/self/smaps_rollup")
+  local status = read_file("/proc/self/status")
+  local je = memory.jestat() -- writes `epoch` first, so every figure below is fresh
+  local alloc = string.format('{"allocated":%d,"active":%d,"metadata":%d,"resident":%d,"mapped":%d,"retained":%d,"pdirty":%d,"pmuzzy":%d}',
+    je["stats.allocated"], je["stats.active"], memory.mallctl("stats.metadata"), je["stats.resident"],
+    je["stats.mapped"], je["stats.retained"], memory.mallctl("stats.arenas.4096.pdirty") * page,
+    memory.mallctl("stats.arenas.4096.pmuzzy") * page)
+  append(samples_f, string.format(
+    '{"v":1,"variant":%s,"t":%d,"wall":%d,"phaseIndex":%d,"phase":%s,"target":%d,"online":%d,' ..
+    '"proc":{"rss":%d,"lazyFree":%d,"anonymous":%d,"anonHugePages":%d,"vmHWM":%d},"alloc":%s,"runtime":null,' ..
+    '"server":{"messages":%d,"errors":%d,"logins":%d,"logouts":%d}}',
+    json_str(plan.variant), t_ms(), wall_ms(), state.phase_index, json_str(state.phase), state.target, #online,
+    kb(rollup, "Rss"), kb(rollup, "LazyFree"), kb(rollup, "Anonymous"), kb(rollup, "AnonHugePages"), kb(status, "VmHWM"),
+    alloc, counters.messages, counters.errors, counters.logins, counters.logouts))
+end
+
+local CMD = {}
+function CMD.error(player_id, message)
+  counters.errors = counters.errors + 1
+  if counters.errors <= 5 then skynet.error(string.format("simload: player %s: %s", tostring(player_id), message)) end
+end
+
+-- Stops skynet with `SIMLOAD-ERROR CODE message` on stdout, which the runner turns into its error.
+local function fail(code, message)
+  print("SIMLOAD-ERROR " .. code .. " " .. message:gsub("\n", " | "))
+  if events_f then event_error(code, message) end
+  io.stdout:flush()
+  skynet.abort()
+end
+
+-- Starts one agent and logs its player in; returns the handle, or nil and the error.
+local function start_agent(id)
+  local agent = skynet.newservice("simload_agent", plan.script, id, skynet.self())
+  local ok, err = skynet.call(agent, "lua", "login")
+  if not ok then
+    skynet.kill(agent)
+    return nil, err
+  end
+  return agent
+end
+
+local function login(id)
+  local agent, err = start_agent(id)
+  pending = pending - 1
+  if not agent then
+    counters.login_errors = counters.login_errors + 1
+    first_error = first_error or string.format("login(%d) failed: %s", id, err)
+    return
+  end
+  counters.logins = counters.logins + 1
+  online[#online + 1] = agent
+  online_ids[#online_ids + 1] = id
+end
+
+local function logout_one()
+  local i = math.random(#online)
+  local agent = online[i]
+  online[i] = online[#online]
+  online[#online] = nil
+  online_ids[i] = online_ids[#online_ids]
+  online_ids[#online_ids] = nil
+  counters.logouts = counters.logouts + 1
+  skynet.send(agent, "lua", "logout")
+end
+
+-- Brings the online count (with logins in flight) toward the target.
+local function steer(target)
+  while #online + pending < target and pending < MAX_PENDING_LOGINS do
+    local id = next_id
+    next_id = next_id + 1
+    pending = pending + 1
+    skynet.fork(login, id)
+  end
+  while #online > target do logout_one() end
+end
+
+local carry = 0
+local function send_messages(rate, dt_s)
+  local n = #online
+  if n == 0 then return end
+  carry = carry + rate * n * dt_s
+  while carry >= 1 do
+    carry = carry - 1
+    rr = rr % n + 1
+    skynet.send(online[rr], "lua", "message")
+    counters.messages = counters.messages + 1
+  end
+end
+
+local function sampler()
+  local interval_cs = math.max(1, plan.interval_ms // 10)
+  local next_cs = skynet.now()
+  while not state.finished do
+    sample()
+    next_cs = next_cs + interval_cs
+    skynet.sleep(math.max(0, next_cs - skynet.now()))
+  end
+end
+
+local function enter(index, name, target)
+  state.phase_index, state.phase, state.target = index, name, target
+  event_phase()
+end
+
+local function run()
+  init()
+  -- A bad script fails here, before the baseline: load it and log a probe player (id 0) in and out.
+  local probe, err = start_agent(0)
+  if not probe then return fail("ERR_AGENT_SCRIPT", string.format("the agent script %s failed before the ramp: %s", plan.script, err)) end
+  skynet.send(probe, "lua", "logout")
+
+  skynet.fork(sampler)
+  enter(-1, "baseline", 0)
+  skynet.sleep(plan.baseline_ms // 10)
+
+  for i, p in ipairs(plan.phases) do
+    enter(i - 1, p.kind, p.from)
+    local begin = skynet.now()
+    local last = begin
+    while true do
+      local now = skynet.now()
+      local elapsed = (now - begin) * 10
+      local f = p.duration_ms <= 0 and 1 or math.min(1, elapsed / p.duration_ms)
+      state.target = math.floor(p.from + (p.to - p.from) * f + 0.5)
+      steer(state.target)
+      send_messages(p.rate, (now - last) / 100)
+      last = now
+      if first_error then return fail("ERR_AGENT_SCRIPT", first_error) end
+      if elapsed >= p.duration_ms then break end
+      skynet.sleep(TICK_CS)
+    end
+  end
+  enter(#plan.phases, "done", state.target)
+  sample()
+  state.finished = true
+  print(string.format("SIMLOAD-DONE messages=%d errors=%d logins=%d logouts=%d",
+    counters.messages, counters.errors, counters.logins, counters.logouts))
+  io.stdout:flush()
+  samples_f:close()
+  events_f:close()
+  skynet.abort()
+end
+
+skynet.start(function()
+  skynet.dispatch("lua", function(_, _, cmd, ...) CMD[cmd](...) end)
+  skynet.fork(function()
+    local ok, err = xpcall(run, debug.traceback)
+    if not ok then fail("ERR_SKYNET_DRIVER", "driver failed: " .. tostring(err)) end
+  end)
+end)

@@ -1,0 +1,135 @@
+// simload against real skynet, per variant: the metrics of both run folders side by side (from the report's own
+// summary), the jemalloc-side Rss of each, each ratio simload/skynet, and issue 9's acceptance targets. Pure.
+//
+// jemalloc-side Rss = Rss minus what lies outside the allocator:
+//   simload: the breakdown's `rest` at each sample (Node, V8, code, stacks: report/breakdown.ts);
+//   skynet:  a constant, its Rss minus jemalloc `stats.resident` before any player (the median over the baseline
+//            samples): the binary, thread stacks and libc, which do not grow with players because every service,
+//            Lua VM and message of skynet is allocated through jemalloc.
+import type { Sample } from '../recorder/sample.js';
+import { breakdown } from '../report/breakdown.js';
+import type { RunData } from '../report/load.js';
+import { baselineSamples, median } from '../report/phases.js';
+import { summarize, type VariantSummary } from '../report/summary.js';
+
+export type Unit = 'bytes' | 'ms' | 'fraction' | 'count';
+
+export interface FidelityRow {
+  metric: string;
+  unit: Unit;
+  simload: number | null;
+  skynet: number | null;
+  /** simload / skynet. */
+  ratio: number | null;
+  /** Issue 9's target for this row, when it has one, and whether it holds (null: not measurable). */
+  target?: string;
+  pass?: boolean | null;
+}
+
+export interface FidelityTable {
+  variant: string;
+  rows: FidelityRow[];
+  /** LazyFree after the ramp-down, shown as words: `taken back after 12s`, `held to the end`, `none`. */
+  lazyFree: { simload: string; skynet: string };
+  notes: string[];
+}
+
+interface Side {
+  v: VariantSummary;
+  samples: Sample[];
+  outside: (s: Sample) => number;
+}
+
+export function compareFidelity(simRun: RunData, skyRun: RunData): FidelityTable[] {
+  const sim = summarize(simRun);
+  const sky = summarize(skyRun);
+  const out: FidelityTable[] = [];
+  for (const kv of sky.variants) {
+    const sv = sim.variants.find((v) => v.variant === kv.variant);
+    if (!sv) continue;
+    const simSamples = simRun.samples.filter((s) => s.variant === kv.variant && s.alloc).sort((a, b) => a.t - b.t);
+    const skySamples = skyRun.samples.filter((s) => s.variant === kv.variant && s.alloc).sort((a, b) => a.t - b.t);
+    const skyOutside = median(baselineSamples(skySamples).map((s) => s.proc.rss - s.alloc!.resident)) ?? 0;
+    out.push(compareVariant(
+      { v: sv, samples: simSamples, outside: (s) => breakdown(s).rest },
+      { v: kv, samples: skySamples, outside: () => skyOutside },
+    ));
+  }
+  return out;
+}
+
+/** LazyFree taken back: ms from the ramp-down's end; null = held to the end; NaN = there was none. */
+export function lazyFreeBackMs(v: VariantSummary): number | null {
+  if (v.lazyFree.peak === 0) return NaN;
+  if (v.lazyFree.reclaimedAtMs === null) return null;
+  return Math.max(0, v.lazyFree.reclaimedAtMs - (v.rampDownEndMs ?? v.lazyFree.peakAtMs ?? 0));
+}
+
+function jemSide(side: Side): { peak: number | null; settled: number | null } {
+  const values = side.samples.map((s) => ({ t: s.t, jem: s.proc.rss - side.outside(s) }));
+  const win = side.v.settle;
+  return {
+    peak: values.length ? Math.max(...values.map((x) => x.jem)) : null,
+    settled: win ? median(values.filter((x) => x.t >= win.fromMs && x.t <= win.toMs).map((x) => x.jem)) : null,
+  };
+}
+
+const ratioOf = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b !== 0 ? a / b : null);
+const within = (r: number | null, tol: number): boolean | null => (r === null ? null : Math.abs(r - 1) <= tol);
+
+function compareVariant(sim: Side, sky: Side): FidelityTable {
+  const row = (metric: string, unit: Unit, a: number | null, b: number | null, tol?: number): FidelityRow => {
+    const ratio = ratioOf(a, b);
+    return tol === undefined ? { metric, unit, simload: a, skynet: b, ratio } : { metric, unit, simload: a, skynet: b, ratio, target: `within ${tol * 100}%`, pass: within(ratio, tol) };
+  };
+  const js = jemSide(sim);
+  const jk = jemSide(sky);
+  const backSim = lazyFreeBackMs(sim.v);
+  const backSky = lazyFreeBackMs(sky.v);
+  const lazyRow: FidelityRow = {
+    metric: 'LazyFree taken back after the ramp-down',
+    unit: 'ms',
+    simload: backSim !== null && !Number.isNaN(backSim) ? backSim : null,
+    skynet: backSky !== null && !Number.isNaN(backSky) ? backSky : null,
+    ratio: null,
+    target: 'within 50% of skynet, or held in both',
+    pass: lazyPass(backSim, backSky),
+  };
+  lazyRow.ratio = ratioOf(lazyRow.simload, lazyRow.skynet);
+  const notes: string[] = [];
+  if (sim.v.peakOnline !== sky.v.peakOnline) notes.push(`peak online differs: simload ${sim.v.peakOnline}, skynet ${sky.v.peakOnline}`);
+  return {
+    variant: sim.v.variant,
+    rows: [
+      row('peak online', 'count', sim.v.peakOnline, sky.v.peakOnline),
+      row('peak Rss', 'bytes', sim.v.peakRss, sky.v.peakRss),
+      row('settled Rss', 'bytes', sim.v.settledRss, sky.v.settledRss),
+      row('retention', 'fraction', sim.v.retention, sky.v.retention),
+      row('peak jemalloc-side Rss', 'bytes', js.peak, jk.peak, 0.1),
+      row('settled jemalloc-side Rss', 'bytes', js.settled, jk.settled, 0.15),
+      row('LazyFree peak', 'bytes', sim.v.lazyFree.peak, sky.v.lazyFree.peak),
+      lazyRow,
+      row('dirty at settle', 'bytes', sim.v.settledBreakdown?.dirty ?? null, sky.v.settledBreakdown?.dirty ?? null),
+      row('active - allocated at settle', 'bytes', sim.v.settledBreakdown?.fragmentation ?? null, sky.v.settledBreakdown?.fragmentation ?? null, 0.25),
+      row('time to settle', 'ms', sim.v.timeToSettleMs, sky.v.timeToSettleMs),
+      row('messages/s (whole run)', 'count', sim.v.messagesPerSecond, sky.v.messagesPerSecond),
+      row('errors', 'count', sim.v.errors, sky.v.errors),
+    ],
+    lazyFree: { simload: lazyWords(backSim), skynet: lazyWords(backSky) },
+    notes,
+  };
+}
+
+function lazyPass(sim: number | null, sky: number | null): boolean | null {
+  const none = (x: number | null) => x !== null && Number.isNaN(x);
+  if (none(sky)) return none(sim);
+  if (sky === null) return sim === null;
+  if (sim === null || none(sim)) return false;
+  return Math.abs(sim - sky) <= 0.5 * sky;
+}
+
+function lazyWords(ms: number | null): string {
+  if (ms === null) return 'held to the end';
+  if (Number.isNaN(ms)) return 'none';
+  return `after ${(ms / 1000).toFixed(1)}s`;
+}

@@ -1,0 +1,143 @@
+// Runs a simload scenario on a real skynet (the peer simload simulates): for each variant whose build is a
+// skynet recipe (madv-free, no-madv-free), the cached skynet build of that recipe runs simload_driver.lua with
+// the variant's malloc_conf in JE_MALLOC_CONF and `thread` = server.threads, appending samples and events to
+// one run folder in simload's format, so `simload report` renders it unchanged.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ExitCode, SimloadError, UsageError } from '../errors.js';
+import { nativeDir } from '../native/paths.js';
+import { PEER_RECIPES, requirePeerSources } from '../native/peers.js';
+import { buildSkynet } from '../native/skynet-build.js';
+import { writeSkynetConfig } from '../native/skynet-config.js';
+import { renderReport, type Summary } from '../report/index.js';
+import { RESULT_FILES } from '../results/layout.js';
+import { RunWriter } from '../results/writer.js';
+import { adopt } from '../run/children.js';
+import { totalDurationMs } from '../run/preflight.js';
+import type { Scenario } from '../scenario/types.js';
+import { parseNdjson } from '../report/load.js';
+import type { Sample } from '../recorder/sample.js';
+import { undelivered } from './delivered.js';
+import { planLua, skynetPlan } from './plan.js';
+
+/** The driver's Lua services (simload_driver.lua, simload_agent.lua). */
+export const DRIVER_DIR = join(nativeDir, 'skynet');
+/** Time a skynet run may take beyond the scenario's own length (service start-up, the last sample). */
+const GRACE_MS = 60_000;
+
+export interface SkynetRunOptions {
+  /** The agent script, absolute (fidelity/script.ts). */
+  script: string;
+  /** Base folder of the run folder (default: the scenario's output.dir). */
+  outDir?: string;
+  /** Only these variants (names); default every variant with a skynet recipe. */
+  variants?: string[];
+  signal?: AbortSignal;
+  log?: (s: string) => void;
+}
+
+export interface SkynetRunResult {
+  dir: string;
+  summary: Summary;
+  /** Variants left out, with why. */
+  skipped: string[];
+}
+
+export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOptions): Promise<SkynetRunResult> {
+  const log = o.log ?? (() => undefined);
+  const script = resolve(o.script);
+  const skipped: string[] = [];
+  const variants = s.variants.filter((v) => {
+    if (o.variants && !o.variants.includes(v.name)) return false;
+    const ok = v.build !== undefined && (PEER_RECIPES as readonly string[]).includes(v.build);
+    if (!ok) skipped.push(`${v.name}: skynet links its own jemalloc; only builds ${PEER_RECIPES.join(' and ')} have a skynet peer`);
+    return ok;
+  });
+  if (variants.length === 0) throw new UsageError('ERR_FIDELITY_VARIANT', `${s.file ?? s.name}: no variant with build ${PEER_RECIPES.join(' or ')} to run on skynet`);
+  const sources = requirePeerSources();
+  // Validates the phases before anything starts.
+  skynetPlan(s, { variant: '', samples: '', events: '', script });
+
+  const writer = await RunWriter.create(o.outDir ?? s.output.dir, `${s.name}-skynet`, {
+    scenario: s.name,
+    variants: variants.map((v) => v.name),
+    parallel: false,
+    host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+  });
+  await writer.writeScenario(text, s);
+  try {
+    for (const v of variants) {
+      if (o.signal?.aborted) break;
+      const build = await buildSkynet({ skynetSrc: sources.skynet, jemallocSrc: sources.jemalloc, recipe: v.build!, log });
+      log(`skynet ${v.name}: ${s.server.threads} threads, JE_MALLOC_CONF=${v.mallocConf ?? ''}, ~${Math.round(totalDurationMs(s) / 1000)}s`);
+      const tmp = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
+      try {
+        const plan = join(tmp, 'plan.lua');
+        writeFileSync(plan, planLua(skynetPlan(s, { variant: v.name, samples: join(writer.dir, RESULT_FILES.samples), events: join(writer.dir, RESULT_FILES.events), script })));
+        const config = writeSkynetConfig(join(tmp, 'config'), { root: build.root, start: 'simload_driver', serviceDirs: [DRIVER_DIR], thread: s.server.threads, env: { simload_plan: plan } });
+        writer.appendEvent({ type: 'variant-start', variant: v.name, wall: Date.now(), pid: 0 });
+        writer.flush(); // the driver appends to the same files next
+        const logFile = join(writer.dir, `skynet-${v.name}.log`);
+        const started = Date.now();
+        await runDriver(build.binary, config, build.root, { ...process.env, JE_MALLOC_CONF: v.mallocConf ?? '' }, logFile, totalDurationMs(s) + GRACE_MS, o.signal);
+        writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - started });
+        writer.flush();
+        if (o.signal?.aborted) break;
+        const samples = parseNdjson<Sample>(readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'), RESULT_FILES.samples).filter((x) => x.variant === v.name);
+        const missed = undelivered(s, samples);
+        if (missed) throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `skynet ${v.name} did not deliver the load: ${missed}`);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+  } catch (err) {
+    const e = err instanceof SimloadError ? err : new SimloadError('ERR_SKYNET_RUN', (err as Error).message, undefined, { cause: err });
+    await writer.finish('failed', { code: e.code, message: e.message });
+    e.message += `\nresults so far: ${writer.dir}`;
+    throw e;
+  }
+  if (o.signal?.aborted) {
+    await writer.finish('interrupted');
+    throw new SimloadError('ERR_INTERRUPTED', `interrupted; results so far: ${writer.dir}`, ExitCode.interrupted);
+  }
+  await writer.finish('complete');
+  const { summary } = await renderReport(writer.dir);
+  return { dir: writer.dir, summary, skipped };
+}
+
+/** Runs skynet until the driver stops it; its output goes to `logFile`. Throws the driver's SIMLOAD-ERROR. */
+async function runDriver(binary: string, config: string, cwd: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const fd = openSync(logFile, 'w');
+  const child = spawn(binary, [config], { cwd, env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const release = adopt({ pid: child.pid ?? 0, kill: () => child.kill('SIGKILL') });
+  let why: string | null = null;
+  const stop = (reason: string) => {
+    why = reason;
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  };
+  const timer = setTimeout(() => stop(`skynet did not finish within ${Math.round(timeoutMs / 1000)}s`), timeoutMs);
+  const onAbort = () => stop('interrupted');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const exit = await new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, sig) => resolve({ code, sig }));
+  }).finally(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    release();
+  });
+  if (why === 'interrupted') return;
+  const out = readFileSync(logFile, 'utf8');
+  const err = /^SIMLOAD-ERROR (\S+) (.*)$/m.exec(out);
+  if (err) {
+    if (err[1] === 'ERR_AGENT_SCRIPT') throw new UsageError(err[1], err[2]!);
+    throw new SimloadError(err[1]!, err[2]!);
+  }
+  if (!/^SIMLOAD-DONE /m.test(out)) {
+    throw new SimloadError('ERR_SKYNET_RUN', `${why ?? `skynet stopped (exit ${exit.code}, signal ${exit.sig})`} before the driver finished; see ${logFile}`);
+  }
+}

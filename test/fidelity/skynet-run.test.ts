@@ -1,0 +1,136 @@
+// The skynet side of the fidelity comparison, on the cached real skynet builds (npm run build:peers): the driver
+// follows the plan, lands samples with jemalloc stats in a run folder `simload report` renders, the two recipes
+// differ in LazyFree, and agent scripts (a user's own, bad ones) behave as the contract says.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { before, test } from 'node:test';
+import { runSkynet, type SkynetRunResult } from '../../src/fidelity/skynet-run.js';
+import { packageRoot } from '../../src/native/paths.js';
+import { peerSources } from '../../src/native/peers.js';
+import type { Sample } from '../../src/recorder/sample.js';
+import { parseNdjson } from '../../src/report/load.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import type { Scenario } from '../../src/scenario/types.js';
+
+const fixtures = resolve(packageRoot, 'test', 'fidelity', 'fixtures');
+const skip = peerSources() ? false : 'no skynet/jemalloc source (../shared/vendor or SKYNET_SRC)';
+const out = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
+const MiB = 2 ** 20;
+
+async function run(scenarioFile: string, script: string): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario }> {
+  const { scenario, text } = await loadScenario(join(fixtures, scenarioFile));
+  const r = await runSkynet(scenario, text, { script: join(fixtures, script), outDir: out });
+  const samples = parseNdjson<Sample>(readFileSync(join(r.dir, 'samples.ndjson'), 'utf8'), 'samples.ndjson');
+  return { r, samples, scenario };
+}
+
+let short: { r: SkynetRunResult; samples: Sample[]; scenario: Scenario };
+before(async () => {
+  if (!skip) short = await run('short.yaml', 'bag.lua');
+});
+
+test('skynet driver: the online count follows the plan and every sample has jemalloc stats', { skip, timeout: 180_000 }, () => {
+  const { samples, scenario } = short;
+  for (const variant of ['madv-free', 'no-madv-free']) {
+    const mine = samples.filter((s) => s.variant === variant);
+    assert.ok(mine.length >= 25, `${variant}: ${mine.length} samples for a 17 s run at 500 ms`);
+    for (const s of mine) {
+      assert.ok(s.alloc && s.alloc.allocated > 0 && s.alloc.active >= s.alloc.allocated && s.alloc.resident > 0, `${variant} t=${s.t}: alloc ${JSON.stringify(s.alloc)}`);
+      assert.ok(s.proc.rss > 0 && s.proc.vmHWM >= s.proc.rss, `${variant} t=${s.t}: proc ${JSON.stringify(s.proc)}`);
+    }
+    // After each ramp (in the holds) the online count is the target within 2%.
+    for (const s of mine.filter((x) => scenario.load.phases[x.phaseIndex]?.kind === 'hold')) {
+      assert.ok(Math.abs(s.online - s.target) <= 0.02 * s.target, `${variant} t=${s.t} ${s.phase}: online ${s.online}, target ${s.target}`);
+    }
+    assert.deepEqual([...new Set(mine.filter((s) => s.phase === 'hold').map((s) => s.target))], [200, 66]);
+    const last = mine.at(-1)!;
+    assert.equal(last.server!.logins, 200);
+    assert.equal(last.server!.logouts, 134);
+    assert.equal(last.server!.errors, 0);
+    // 0.25 msg/player/s over the plan: 125 (ramp) + 150 (hold) + ~33 (ramp-down) + 99 (hold) = ~407.
+    assert.ok(Math.abs(last.server!.messages - 407) < 0.15 * 407, `${variant}: ${last.server!.messages} messages sent, ~407 planned`);
+    // The agents hold real state: bag.lua builds ~150 KB per player, plus the agent's Lua VM.
+    const base = mine.find((s) => s.phaseIndex === -1)!.alloc!.allocated;
+    const peak = Math.max(...mine.map((s) => s.alloc!.allocated));
+    const perPlayer = (peak - base) / 200;
+    assert.ok(perPlayer > 120_000 && perPlayer < 400_000, `${variant}: ${Math.round(perPlayer)} bytes of jemalloc per player`);
+  }
+});
+
+test('skynet driver: MADV_FREE keeps freed pages as LazyFree with muzzy_decay_ms:-1; the build without it never does', { skip, timeout: 180_000 }, () => {
+  const lazy = (v: string) => Math.max(...short.samples.filter((s) => s.variant === v).map((s) => s.proc.lazyFree));
+  assert.ok(lazy('madv-free') > 2 * MiB, `madv-free: LazyFree peaked at ${lazy('madv-free')} bytes after 134 players left`);
+  assert.equal(lazy('no-madv-free'), 0);
+});
+
+test('skynet driver: `simload report` renders the run folder unchanged', { skip, timeout: 60_000 }, () => {
+  const r = spawnSync(process.execPath, [join(packageRoot, 'bin', 'simload.js'), 'report', short.r.dir, '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { status: string; variants: { variant: string; peakOnline: number; allocKind: string; settledRss: number | null }[] };
+  assert.equal(summary.status, 'complete');
+  assert.deepEqual(summary.variants.map((v) => [v.variant, v.peakOnline, v.allocKind]), [['madv-free', 200, 'jemalloc'], ['no-madv-free', 200, 'jemalloc']]);
+  assert.ok(summary.variants.every((v) => v.settledRss !== null && v.settledRss > 0));
+  assert.ok(existsSync(join(short.r.dir, 'report.html')) && existsSync(join(short.r.dir, 'chart.svg')));
+});
+
+test("skynet driver: a user's own script runs unchanged", { skip, timeout: 60_000 }, async () => {
+  const { samples } = await run('tiny.yaml', 'user-agent.lua');
+  const last = samples.at(-1)!;
+  assert.equal(last.phase, 'done');
+  assert.deepEqual([last.server!.logins, last.server!.logouts, last.server!.errors], [20, 10, 0]);
+  assert.ok(last.server!.messages > 60, `${last.server!.messages} messages`);
+});
+
+test('skynet driver: a handler that errors or runs away is counted and the others go on', { skip, timeout: 60_000 }, async () => {
+  const { r, samples } = await run('tiny.yaml', 'handler-error.lua');
+  const last = samples.at(-1)!;
+  const m = last.server!.messages;
+  // Every fifth message of each player fails, and player 1's third message is stopped by the instruction limit.
+  assert.equal(last.server!.logins, 20);
+  assert.ok(last.server!.errors >= 1 + Math.floor(m / 5) - 20 && last.server!.errors <= 1 + Math.ceil(m / 5) + 20, `${last.server!.errors} errors of ${m} messages`);
+  assert.equal(last.phase, 'done');
+  // Round robin: player 1's third message comes before anyone's fifth, so the runaway is the first error logged.
+  assert.match(readFileSync(join(r.dir, 'skynet-madv-free.log'), 'utf8'), /player 1: .*handler-error\.lua:\d+: handler stopped after 50000000 instructions/);
+});
+
+for (const [script, pattern] of [
+  ['bad-syntax.lua', /bad-syntax\.lua:2: unexpected symbol near '='/],
+  ['uses-io.lua', /uses-io\.lua:2: attempt to index a nil value \(global 'io'\)/],
+] as const) {
+  test(`skynet driver: ${script} is a clear error before the ramp, with the script's file:line`, { skip, timeout: 60_000 }, async () => {
+    await assert.rejects(run('tiny.yaml', script), (e: Error & { code?: string; exitCode?: number }) => {
+      assert.equal(e.code, 'ERR_AGENT_SCRIPT');
+      assert.equal(e.exitCode, 2);
+      assert.match(e.message, pattern);
+      return true;
+    });
+  });
+}
+
+test('fidelity table: a skynet run compared with itself gives ratio 1 and meets the targets', { skip, timeout: 60_000 }, async () => {
+  const { compareFidelity } = await import('../../src/fidelity/compare.js');
+  const { formatFidelity } = await import('../../src/fidelity/format.js');
+  const { loadRun } = await import('../../src/report/load.js');
+  const run = await loadRun(short.r.dir);
+  const tables = compareFidelity(run, run);
+  assert.deepEqual(tables.map((t) => t.variant), ['madv-free', 'no-madv-free']);
+  for (const t of tables) {
+    const jem = t.rows.find((r) => r.metric === 'peak jemalloc-side Rss')!;
+    // skynet's outside-jemalloc part is its baseline Rss - resident, about zero: nearly all its Rss is jemalloc's.
+    const peakRss = t.rows.find((r) => r.metric === 'peak Rss')!.skynet!;
+    assert.ok(jem.skynet! > 30 * MiB && Math.abs(jem.skynet! - peakRss) < 0.05 * peakRss, `${t.variant}: jemalloc-side peak ${jem.skynet}, peak Rss ${peakRss}`);
+    for (const r of t.rows) {
+      // The "simload" side takes outside-jemalloc from the breakdown's rest, the skynet side from its baseline,
+      // so only the jemalloc-side rows may differ when one skynet folder is on both sides.
+      if (r.metric.includes('jemalloc-side')) continue;
+      if (r.ratio !== null) assert.equal(r.ratio, 1, `${t.variant} ${r.metric}`);
+      if (r.target) assert.equal(r.pass, true, `${t.variant} ${r.metric}`);
+    }
+  }
+  assert.equal(tables[0]!.lazyFree.skynet, 'held to the end');
+  assert.equal(tables[1]!.lazyFree.skynet, 'none');
+  assert.match(formatFidelity(tables, 'x'), /active - allocated at settle .* 1\.00  ok \(within 25%\)/);
+});
