@@ -1,4 +1,4 @@
-// Builds what is missing or stale: the shim and every jemalloc variant. Serialised by a lock directory so
+// Builds what is missing or stale: the shim, the Lua agent library and every jemalloc variant. Serialised by a lock directory so
 // `npm install` and `simload build` never build into the same folder at once.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { SimloadError, UsageError } from '../errors.js';
 import { buildVariant, isUpToDate, readBuildRecord, type BuildRecord } from './jemalloc-build.js';
 import { buildDir } from './paths.js';
 import { RECIPES } from './recipes.js';
+import { buildAgent } from './agent-build.js';
 import { buildShim } from './shim-build.js';
 import { resolveSource } from './source.js';
 
@@ -34,6 +35,7 @@ export async function buildAll(o: BuildAllOptions = {}): Promise<BuildAllResult>
   const release = await lock(log);
   try {
     await buildShim(log);
+    await buildAgent(log);
     const source = await resolveSource({ fetch: true, log });
     const out: BuildAllResult = { built: [], upToDate: [] };
     for (const r of recipes) {

@@ -5,6 +5,8 @@ import { Allocator } from '../alloc/allocator.js';
 import { SimloadError } from '../errors.js';
 import type { ServerStats, ServiceMemory } from './control.js';
 import { Agents, type Counters } from './agents.js';
+import { attachLua } from './lua-vm.js';
+import { checkScript } from './script-check.js';
 import { Gate } from './gate.js';
 import type { ServerOptions, VariantOptions } from './options.js';
 import { WorkerPool } from './pool.js';
@@ -31,18 +33,30 @@ export class SimServer {
    */
   static async start(options: ServerOptions, variant: VariantOptions, onFatal: (code: string, message: string) => void): Promise<SimServer> {
     validateServerOptions(options);
+    const lua = options.agentModel === 'lua' && options.script;
+    // A bad script is an error before the gate listens, with the script's file:line.
+    if (lua) checkScript(options.script!, options.agent);
     const alloc = Allocator.load(variant);
+    // The gate copies each game frame into the variant's heap (agent.c packets) on this thread.
+    const packets = lua ? attachLua() : null;
     const stride = 1 + options.profile.objects;
     let server: SimServer | null = null;
     const pool = await WorkerPool.start(
       options.threads,
-      { variant, profile: options.profile, churn: options.churn, seed: options.seed, stride },
+      {
+        variant,
+        profile: options.profile,
+        churn: options.churn,
+        seed: options.seed,
+        stride,
+        ...(options.agentModel === 'lua' && options.script ? { script: options.script, perPlayer: options.agent === 'per-player' } : {}),
+      },
       (worker, out, errors) => server?.agents.scheduler.done(worker, out, errors),
       (worker, err) => onFatal('ERR_WORKER_DIED', `worker ${worker} died: ${err.message}`),
     );
     server = new SimServer(options, alloc, pool);
     server.slots = new SlotTable(stride, (index, sab) => pool.broadcast({ type: 'chunk', index, sab }));
-    server.agents = new Agents(options, server.slots, server.counters, pool);
+    server.agents = new Agents(options, server.slots, server.counters, pool, packets);
     try {
       server.gate = await Gate.listen(options, server.agents, server.counters);
     } catch (err) {
