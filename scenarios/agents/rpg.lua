@@ -3,8 +3,10 @@
 -- (move or use an item, advance a quest, read or receive mail, a friend's status), leaving a little garbage
 -- for Lua's collector. About 150 KiB of tables and strings per player, plus the VM itself.
 -- Contract: login(player_id), message(n), logout(player_id). Plain Lua 5.4, no libraries beyond the sandbox.
+-- In a pool agent one VM holds several players: simload passes the player as message's second argument.
 
-local player
+local players = {}
+local current -- the player of a per-player agent (message(n) without a player_id)
 local ATTRS = { "str", "agi", "int", "vit", "crit", "haste", "armor", "resist" }
 local RARITY = { "common", "uncommon", "rare", "epic", "legendary" }
 
@@ -47,7 +49,7 @@ local function new_quest(id)
 end
 
 function login(player_id)
-  player = {
+  local player = {
     id = player_id,
     name = "player_" .. player_id,
     level = math.random(1, 80),
@@ -65,9 +67,12 @@ function login(player_id)
     player.friends["player_" .. math.random(1, 100000)] = { level = math.random(1, 80), online = math.random() < 0.5, note = "" }
   end
   for _, a in ipairs(ATTRS) do player.stats[a] = 0 end
+  players[player_id] = player
+  current = player
 end
 
-function message(n)
+function message(n, player_id)
+  local player = player_id and players[player_id] or current
   local r = math.random()
   if r < 0.35 then
     -- move or use an item: a temporary list, a recomputed stat table
@@ -109,5 +114,6 @@ function message(n)
 end
 
 function logout(player_id)
-  player = nil
+  if players[player_id] == current then current = nil end
+  players[player_id] = nil
 end
