@@ -148,3 +148,37 @@ test('runaway loop, error, 1 GiB allocation in handlers: each answered with a co
     await h.stop();
   }
 });
+
+test('pool agents keep their VMs; logout(player_id) drops a player so Lua collects it', async () => {
+  const s = script(RPG);
+  const h = await launchServer({ options: luaOptions(s, { agent: 'pool', poolSize: 3 }), variant: VARIANTS['madv-free']! });
+  try {
+    const wave = async (prefix: string, n: number): Promise<number> => {
+      const clients = await inBatches(n, 20, async (i) => {
+        const c = await Client.open(h.url);
+        assert.equal((await c.login(`${prefix}-${i}`))?.t, 'ok');
+        for (let k = 0; k < 3; k++) assert.equal((await c.msg())?.t, 'ok');
+        return c;
+      });
+      const held = (await h.services()).reduce((a, x) => a + x.bytes, 0);
+      await inBatches(n, 20, async (i) => {
+        assert.equal((await clients[i]!.logout())?.t, 'ok');
+        await clients[i]!.close();
+      });
+      return held;
+    };
+    const first = await wave('a', 30);
+    const services = await h.services();
+    assert.equal(services.length, 3, 'pool agents outlive their players');
+    assert.ok(services.every((x) => x.players === 0 && x.bytes > 0), 'each pool VM is still alive after its players left');
+    // The second wave allocates past the VMs' collection thresholds; what the first wave left is garbage
+    // only if logout dropped it. Kept, it would add up to first + second.
+    const second = await wave('b', 60);
+    assert.ok(second < 0.85 * (first + 2 * first), `VMs hold ${second} B after a 60-player wave that followed a 30-player wave of ${first} B: the first wave was not collected`);
+    const st = await h.stats();
+    assert.equal(st.counters.errors, 0);
+    assert.equal(st.counters.logins, 90);
+  } finally {
+    await h.stop();
+  }
+});
