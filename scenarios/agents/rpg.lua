@@ -63,8 +63,11 @@ function login(player_id)
   for i = 1, 120 do player.bag[i] = new_item(i) end
   for i = 1, 30 do player.quests[i] = new_quest(i) end
   for i = 1, 20 do player.mail[i] = new_mail(i) end
+  player.friend_names = {}
   for i = 1, 80 do
-    player.friends["player_" .. math.random(1, 100000)] = { level = math.random(1, 80), online = math.random() < 0.5, note = "" }
+    local name = "player_" .. math.random(1, 100000)
+    if not player.friends[name] then player.friend_names[#player.friend_names + 1] = name end
+    player.friends[name] = { level = math.random(1, 80), online = math.random() < 0.5, note = "" }
   end
   for _, a in ipairs(ATTRS) do player.stats[a] = 0 end
   players[player_id] = player
@@ -75,18 +78,20 @@ function message(n, player_id)
   local player = player_id and players[player_id] or current
   local r = math.random()
   if r < 0.35 then
-    -- move or use an item: a temporary list, a recomputed stat table
+    -- move or use an item; the stats it gives change (a small diff table, garbage after the call)
     local bag = player.bag
     local i, j = math.random(#bag), math.random(#bag)
     bag[i], bag[j] = bag[j], bag[i]
     local used = bag[i]
     used.count = used.count - 1
-    if used.count <= 0 then bag[i] = new_item(1000 + n) end
-    local stats = {}
-    for _, item in ipairs(bag) do
-      for k, v in pairs(item.attrs) do stats[k] = (stats[k] or 0) + v end
+    local diff = {}
+    if used.count <= 0 then
+      for k, v in pairs(used.attrs) do diff[k] = -v end
+      used = new_item(1000 + n)
+      bag[i] = used
     end
-    player.stats = stats
+    for k, v in pairs(used.attrs) do diff[k] = (diff[k] or 0) + v end
+    for k, v in pairs(diff) do player.stats[k] = (player.stats[k] or 0) + v end
   elseif r < 0.65 then
     -- quest progress, with a log line
     local q = player.quests[math.random(#player.quests)]
@@ -96,20 +101,18 @@ function message(n, player_id)
     if #q.log > 8 then table.remove(q.log, 1) end
     if p.done == p.goal then q.state = "done" end
   elseif r < 0.85 then
-    -- mail: a new one arrives, the oldest read one goes
+    -- mail: a new one arrives, the oldest goes, one is read
     local mail = player.mail
     mail[#mail + 1] = new_mail(n)
     if #mail > 20 then table.remove(mail, 1) end
     mail[math.random(#mail)].read = true
   else
-    -- a friend's status, and the sorted list a client asks for
-    local names = {}
-    for name, f in pairs(player.friends) do
-      if math.random() < 0.1 then f.online = not f.online end
-      names[#names + 1] = name
-    end
-    table.sort(names)
-    player.gold = player.gold + #names
+    -- a friend comes online or goes offline: the notice a client would get
+    local name = player.friend_names[math.random(#player.friend_names)]
+    local f = player.friends[name]
+    f.online = not f.online
+    player.last_notice = { who = name, online = f.online, text = name .. (f.online and " is online" or " left") }
+    player.gold = player.gold + 1
   end
 end
 
