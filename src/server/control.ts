@@ -25,6 +25,8 @@ export interface ServerStats {
   leaving?: number;
   /** Open connections, and those not being read because of backpressure. Added later; optional. */
   gate?: { connections: number; paused: number };
+  /** Lua agents: VMs alive in the process (native/agent.c). Added with issue 9; absent for synthetic agents. */
+  luaVms?: number;
 }
 
 export interface ServiceMemory {

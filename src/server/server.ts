@@ -5,7 +5,7 @@ import { Allocator } from '../alloc/allocator.js';
 import { SimloadError } from '../errors.js';
 import type { ServerStats, ServiceMemory } from './control.js';
 import { Agents, type Counters } from './agents.js';
-import { attachLua } from './lua-vm.js';
+import { attachLua, type LuaFns } from './lua-vm.js';
 import { checkScript } from './script-check.js';
 import { Gate } from './gate.js';
 import type { ServerOptions, VariantOptions } from './options.js';
@@ -25,6 +25,7 @@ export class SimServer {
     readonly options: ServerOptions,
     readonly alloc: Allocator,
     private readonly pool: WorkerPool,
+    private readonly lua: LuaFns | null,
   ) {}
 
   /**
@@ -54,7 +55,7 @@ export class SimServer {
       (worker, out, errors) => server?.agents.scheduler.done(worker, out, errors),
       (worker, err) => onFatal('ERR_WORKER_DIED', `worker ${worker} died: ${err.message}`),
     );
-    server = new SimServer(options, alloc, pool);
+    server = new SimServer(options, alloc, pool, packets);
     server.slots = new SlotTable(stride, (index, sab) => pool.broadcast({ type: 'chunk', index, sab }));
     server.agents = new Agents(options, server.slots, server.counters, pool, packets);
     try {
@@ -93,6 +94,7 @@ export class SimServer {
       jsBytesPerPlayer: holders === 0 ? 0 : Math.max(0, mem.heapUsed - this.baseHeap + this.slots.bytes) / holders,
       leaving: this.agents.leaving,
       gate: { connections: this.gate.connections, paused: this.gate.pausedCount },
+      ...(this.lua ? { luaVms: this.lua.live() } : {}),
     };
   }
 

@@ -46,7 +46,8 @@ test(`madv-free: ${N} Lua agents cost what their VMs hold; closing the VMs retur
     });
     const peak = await h.purge();
     assert.equal(peak.online, N);
-    assert.equal(peak.services, N, 'one agent service (one VM) per player');
+    assert.equal(peak.services, N, 'one agent service per player');
+    assert.equal(peak.luaVms, N, 'one Lua VM per agent service');
     assert.equal(peak.counters.messages, 3 * N);
     assert.equal(peak.counters.errors, 0);
     const perPlayer = (peak.alloc.allocated - base) / N;
@@ -63,6 +64,7 @@ test(`madv-free: ${N} Lua agents cost what their VMs hold; closing the VMs retur
     });
     await waitFor('agents to exit', async () => (await h.stats()).services === 0);
     const end = await h.purge();
+    assert.equal(end.luaVms, 0, 'every VM was closed when its player left');
     const added = peak.alloc.allocated - base;
     assert.ok(Math.abs(end.alloc.allocated - base) < 0.02 * added, `after lua_close of every VM allocated is ${end.alloc.allocated - base} B from baseline (login added ${added} B)`);
   } finally {
@@ -171,6 +173,7 @@ test('pool agents keep their VMs; logout(player_id) drops a player so Lua collec
     const services = await h.services();
     assert.equal(services.length, 3, 'pool agents outlive their players');
     assert.ok(services.every((x) => x.players === 0 && x.bytes > 0), 'each pool VM is still alive after its players left');
+    assert.equal((await h.stats()).luaVms, 3);
     // The second wave allocates past the VMs' collection thresholds; what the first wave left is garbage
     // only if logout dropped it. Kept, it would add up to first + second.
     const second = await wave('b', 60);
