@@ -1,9 +1,8 @@
-// Builds what is missing or stale: the shim, the Lua agent library and every jemalloc variant. Serialised by a lock directory so
-// `npm install` and `simload build` never build into the same folder at once.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Builds what is missing or stale: the shim, the Lua agent library and every jemalloc variant, one builder at
+// a time (build-lock.ts).
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { SimloadError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { buildLock } from './build-lock.js';
 import { buildVariant, isUpToDate, readBuildRecord, type BuildRecord } from './jemalloc-build.js';
 import { buildDir } from './paths.js';
 import { RECIPES } from './recipes.js';
@@ -32,7 +31,7 @@ export async function buildAll(o: BuildAllOptions = {}): Promise<BuildAllResult>
     if (!r) throw new UsageError('ERR_UNKNOWN_BUILD', `unknown build "${n}"; builds: ${RECIPES.map((x) => x.name).join(', ')} (glibc needs no build)`);
     return r;
   });
-  const release = await lock(log);
+  const release = await buildLock(join(buildDir, '.lock'), log);
   try {
     await buildShim(log);
     await buildAgent(log);
@@ -50,43 +49,5 @@ export async function buildAll(o: BuildAllOptions = {}): Promise<BuildAllResult>
     return out;
   } finally {
     release();
-  }
-}
-
-async function lock(log: (s: string) => void): Promise<() => void> {
-  mkdirSync(buildDir, { recursive: true });
-  const dir = join(buildDir, '.lock');
-  let waited = false;
-  for (let i = 0; i < 1800; i++) {
-    try {
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'pid'), String(process.pid));
-      return () => rmSync(dir, { recursive: true, force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let pid = 0;
-      try {
-        pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
-      } catch {
-        // being created right now
-      }
-      if (pid > 0 && !alive(pid)) {
-        rmSync(dir, { recursive: true, force: true });
-        continue;
-      }
-      if (!waited) log(`waiting for another build (pid ${pid || '?'}) to finish`);
-      waited = true;
-      await sleep(500);
-    }
-  }
-  throw new SimloadError('ERR_BUILD_LOCKED', `${dir} is held by another build for 15 minutes; remove it if no build is running`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
