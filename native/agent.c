@@ -387,6 +387,9 @@ typedef struct {
   uint32_t len;
 } packet_t;
 
+/* Packets made and not yet freed, and made in all: lets tests see that every packet was freed. */
+static uint64_t packets_live = 0, packets_made = 0;
+
 /* A copy of the frame in a block from the target allocator; its address as a double (exact below 2^53). */
 EXPORT double sla_packet_new(const uint8_t *data, uint32_t len) {
   if (!t_realloc) return SLA_ERR_NOT_LOADED;
@@ -395,6 +398,8 @@ EXPORT double sla_packet_new(const uint8_t *data, uint32_t len) {
   p->magic = PACKET_MAGIC;
   p->len = len;
   if (len) memcpy(p + 1, data, len);
+  __atomic_add_fetch(&packets_live, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&packets_made, 1, __ATOMIC_RELAXED);
   return (double)(uintptr_t)p;
 }
 
@@ -406,6 +411,14 @@ EXPORT int sla_packet_free(double addr) {
   if (p->magic != PACKET_MAGIC) return SLA_ERR_BAD_HANDLE;
   p->magic = PACKET_DEAD;
   t_free(p);
+  __atomic_sub_fetch(&packets_live, 1, __ATOMIC_RELAXED);
+  return 0;
+}
+
+/* out[0]: packets not yet freed, out[1]: packets made. */
+EXPORT int sla_packets(double *out) {
+  out[0] = (double)__atomic_load_n(&packets_live, __ATOMIC_RELAXED);
+  out[1] = (double)__atomic_load_n(&packets_made, __ATOMIC_RELAXED);
   return 0;
 }
 

@@ -21,6 +21,7 @@ export interface LuaFns {
   live(): number;
   packetNew(data: Buffer | Uint8Array, len: number): number;
   packetFree(addr: number): number;
+  packets(out: Float64Array): number;
   check(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, out: Float64Array): number;
 }
 
@@ -41,6 +42,7 @@ export function loadLua(): LuaFns {
     live: lib.func('double sla_live(void)'),
     packetNew: lib.func('double sla_packet_new(const uint8_t *data, uint32_t len)'),
     packetFree: lib.func('int sla_packet_free(double addr)'),
+    packets: lib.func('int sla_packets(double *out)'),
     check: lib.func('int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double *out)'),
   } as LuaFns;
   return fns;

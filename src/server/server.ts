@@ -94,8 +94,14 @@ export class SimServer {
       jsBytesPerPlayer: holders === 0 ? 0 : Math.max(0, mem.heapUsed - this.baseHeap + this.slots.bytes) / holders,
       leaving: this.agents.leaving,
       gate: { connections: this.gate.connections, paused: this.gate.pausedCount },
-      ...(this.lua ? { luaVms: this.lua.live() } : {}),
+      ...(this.lua ? { luaVms: this.lua.live(), luaPackets: this.packetCounts(this.lua) } : {}),
     };
+  }
+
+  private packetCounts(lua: LuaFns): { live: number; made: number } {
+    const o = new Float64Array(2);
+    lua.packets(o);
+    return { live: o[0]!, made: o[1]! };
   }
 
   services(): ServiceMemory[] {

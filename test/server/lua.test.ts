@@ -65,6 +65,8 @@ test(`madv-free: ${N} Lua agents cost what their VMs hold; closing the VMs retur
     await waitFor('agents to exit', async () => (await h.stats()).services === 0);
     const end = await h.purge();
     assert.equal(end.luaVms, 0, 'every VM was closed when its player left');
+    // Every game message was copied into the variant's heap by the gate and freed by a worker.
+    assert.deepEqual(end.luaPackets, { live: 0, made: 3 * N });
     const added = peak.alloc.allocated - base;
     assert.ok(Math.abs(end.alloc.allocated - base) < 0.02 * added, `after lua_close of every VM allocated is ${end.alloc.allocated - base} B from baseline (login added ${added} B)`);
   } finally {
@@ -144,6 +146,8 @@ test('runaway loop, error, 1 GiB allocation in handlers: each answered with a co
     const st = await h.stats();
     assert.equal(st.counters.errors, 3);
     assert.equal(st.counters.messages, 5, 'three good messages from one player, two from the other');
+    // Failed handlers free their packets too: every one of the 8 messages' copies is gone.
+    assert.deepEqual(st.luaPackets, { live: 0, made: 8 });
     await bad.close();
     await good.close();
   } finally {
