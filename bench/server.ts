@@ -1,13 +1,20 @@
 // `npm run bench:server`: round trips per second through gate -> service (on a worker, with the allocator
 // work of a game message) -> reply, beside a bare ws echo server, measured alternately in one run with the
 // same clients (a worker thread of this process; each server in its own process). Prints both and the ratio.
-// Goal: at least 0.5 of raw echo. Flags: --connections N (200) --seconds S (3) --rounds R (4) --variant NAME.
+// Goal: at least 0.5 of raw echo. Flags: --connections N (200) --seconds S (3) --rounds R (4) --variant NAME
+// --model lua|synthetic (lua: each player's agent is a Lua VM running scenarios/agents/rpg.lua, as the shipped
+// scenarios do; every message is copied into the variant's heap and runs message(n); synthetic: profile + churn).
 
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { defaultServerOptions } from '../src/server/defaults.js';
 import { launchServer } from '../src/server/launch.js';
+import { packageRoot } from '../src/native/paths.js';
+import type { ServerOptions } from '../src/server/options.js';
+import { SCRIPT_DEFAULTS } from '../src/scenario/script.js';
 import type { ClientsInit, ClientsResult } from './server-clients.js';
 
 function flag(name: string, dflt: string): string {
@@ -18,6 +25,18 @@ const connections = Number(flag('connections', '200'));
 const seconds = Number(flag('seconds', '3'));
 const rounds = Number(flag('rounds', '4'));
 const variantName = flag('variant', 'madv-free');
+const model = flag('model', 'lua');
+if (model !== 'lua' && model !== 'synthetic') {
+  process.stderr.write(`bench:server: --model must be lua or synthetic, got ${model}\n`);
+  process.exit(2);
+}
+
+function benchOptions(): ServerOptions {
+  const o: ServerOptions = { ...defaultServerOptions(), logoutFreeDelayMs: 0 };
+  if (model === 'synthetic') return o;
+  const path = join(packageRoot, 'scenarios', 'agents', 'rpg.lua');
+  return { ...o, agentModel: 'lua', script: { path, source: readFileSync(path, 'utf8'), ...SCRIPT_DEFAULTS } };
+}
 
 function runClients(init: ClientsInit): Promise<ClientsResult> {
   return new Promise((resolve, reject) => {
@@ -39,7 +58,7 @@ async function echoRound(round: number): Promise<number> {
 }
 
 async function serverRound(round: number): Promise<{ rate: number; errors: number }> {
-  const h = await launchServer({ options: { ...defaultServerOptions(), logoutFreeDelayMs: 0 }, variant: { name: variantName, build: variantName } });
+  const h = await launchServer({ options: benchOptions(), variant: { name: variantName, build: variantName } });
   try {
     const r = await runClients({ url: h.url, connections, warmupMs: 1000, measureMs: seconds * 1000, login: true, prefix: `s${round}` });
     const s = await h.stats();
@@ -53,7 +72,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStar
 const echo: number[] = [];
 const sim: number[] = [];
 let errors = 0;
-process.stdout.write(`bench:server  ${connections} connections, ${rounds} rounds of ${seconds}s each, variant ${variantName}, 1 request in flight per connection\n`);
+process.stdout.write(`bench:server  ${connections} connections, ${rounds} rounds of ${seconds}s each, variant ${variantName}, ${model === 'lua' ? 'Lua agents (rpg.lua)' : 'synthetic agents'}, 1 request in flight per connection\n`);
 try {
   for (let round = 0; round < rounds; round++) {
     echo.push(await echoRound(round));

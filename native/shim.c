@@ -267,6 +267,9 @@ int sl_init(const char *lib, const char *prefix, int need_mallctl) {
   return SL_OK;
 }
 
+/* For native/agent.c: the target's realloc (0) and free (1), which Lua VMs allocate through as snlua does. */
+void *sl_target_fn(int which) { return !loaded ? NULL : which == 0 ? (void *)t_realloc : (void *)t_free; }
+
 /* What jemalloc printed while parsing its conf at load ("" if nothing). */
 const char *sl_conf_messages(void) { return conf_messages; }
 const char *sl_last_error(void) { return last_error; }

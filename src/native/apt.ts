@@ -1,4 +1,4 @@
-// Debian's `jemalloc` source package through apt, with a private temporary apt configuration: deb-src entries
+// Debian source packages (`jemalloc`, `lua5.4`) through apt, with a private temporary apt configuration: deb-src entries
 // derived from the machine's configured Debian sources, our own lists/cache dirs. The system's apt
 // configuration is only read, never written.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -78,12 +78,12 @@ export function debSrcLines(entries: AptEntry[]): string {
 }
 
 /**
- * Downloads the jemalloc source package into a temp dir and copies its .orig tarball into `cacheDir`.
- * Returns the cached tarball's path.
+ * Downloads a source package (default `jemalloc`) into a temp dir and copies its .orig tarball into
+ * `cacheDir`. Returns the cached tarball's path. Failures carry `code`.
  */
-export async function fetchDebianSource(cacheDir: string, log: (s: string) => void): Promise<string> {
+export async function fetchDebianSource(cacheDir: string, log: (s: string) => void, pkg = 'jemalloc', code = 'ERR_JEMALLOC_SOURCE'): Promise<string> {
   const entries = systemAptEntries();
-  if (entries.length === 0) throw new SimloadError('ERR_JEMALLOC_SOURCE', 'no Debian apt sources configured in /etc/apt');
+  if (entries.length === 0) throw new SimloadError(code, 'no Debian apt sources configured in /etc/apt');
   const tmp = mkdtempSync(join(tmpdir(), 'simload-apt-'));
   try {
     for (const d of ['lists/partial', 'cache/archives/partial', 'parts', 'prefs', 'dl']) mkdirSync(join(tmp, d), { recursive: true });
@@ -99,20 +99,16 @@ export async function fetchDebianSource(cacheDir: string, log: (s: string) => vo
       'Debug::NoLocking=1',
     ].flatMap((o) => ['-o', o]);
     const aptLog = join(tmp, 'apt.log');
-    log('fetching Debian source package `jemalloc` with a private apt configuration');
+    log(`fetching Debian source package \`${pkg}\` with a private apt configuration`);
     try {
-      await run('apt-get', [...opts, '-q', 'update'], { log: aptLog, code: 'ERR_JEMALLOC_SOURCE' });
+      await run('apt-get', [...opts, '-q', 'update'], { log: aptLog, code });
     } catch (err) {
       // Some configured sources may be unreachable; apt-get source below decides.
       log(`apt-get update reported problems (continuing): ${(err as Error).message.split('\n')[0]}`);
     }
-    await run('apt-get', [...opts, '-q', 'source', '--download-only', 'jemalloc'], {
-      cwd: join(tmp, 'dl'),
-      log: aptLog,
-      code: 'ERR_JEMALLOC_SOURCE',
-    });
-    const orig = readdirSync(join(tmp, 'dl')).find((f) => /^jemalloc_.*\.orig\.tar\.(bz2|gz|xz)$/.test(f));
-    if (!orig) throw new SimloadError('ERR_JEMALLOC_SOURCE', `apt-get source jemalloc gave no .orig tarball (${readdirSync(join(tmp, 'dl')).join(', ')})`);
+    await run('apt-get', [...opts, '-q', 'source', '--download-only', pkg], { cwd: join(tmp, 'dl'), log: aptLog, code });
+    const orig = readdirSync(join(tmp, 'dl')).find((f) => f.startsWith(`${pkg}_`) && /\.orig\.tar\.(bz2|gz|xz)$/.test(f));
+    if (!orig) throw new SimloadError(code, `apt-get source ${pkg} gave no .orig tarball (${readdirSync(join(tmp, 'dl')).join(', ')})`);
     mkdirSync(cacheDir, { recursive: true });
     const dest = join(cacheDir, orig);
     copyFileSync(join(tmp, 'dl', orig), dest);

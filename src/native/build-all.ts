@@ -1,10 +1,12 @@
-// Builds what is missing or stale: the shim and every jemalloc variant, one builder at a time (build-lock.ts).
+// Builds what is missing or stale: the shim, the Lua agent library and every jemalloc variant, one builder at
+// a time (build-lock.ts).
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { buildLock } from './build-lock.js';
 import { buildName, buildVariant, isUpToDate, readBuildRecord, type BuildRecord } from './jemalloc-build.js';
 import { buildDir } from './paths.js';
 import { RECIPES } from './recipes.js';
+import { buildAgent } from './agent-build.js';
 import { buildShim } from './shim-build.js';
 import { resolveSource, sourceFromPath } from './source.js';
 
@@ -34,6 +36,7 @@ export async function buildAll(o: BuildAllOptions = {}): Promise<BuildAllResult>
   const release = await buildLock(join(buildDir, '.lock'), log);
   try {
     await buildShim(log);
+    await buildAgent(log);
     const source = o.source !== undefined ? await sourceFromPath(o.source) : await resolveSource({ fetch: true, log });
     const out: BuildAllResult = { built: [], upToDate: [] };
     for (const r of recipes) {

@@ -19,6 +19,10 @@ export const srcCacheDir = join(nativeDir, 'src-cache');
 export const shimSource = join(nativeDir, 'shim.c');
 export const shimDir = join(buildDir, 'shim');
 export const shimLib = join(shimDir, 'libsimload_shim.so');
+export const agentSource = join(nativeDir, 'agent.c');
+export const agentDir = join(buildDir, 'agent');
+/** Lua 5.4 (Debian's source) and native/agent.c: the agent services' VMs. */
+export const agentLib = join(agentDir, 'libsimload_agent.so');
 
 export function variantDir(name: string): string {
   return join(buildDir, name);

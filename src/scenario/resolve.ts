@@ -9,6 +9,7 @@ import { formatBytes, parseDuration, parseFraction, parseSize } from '../units.j
 import { LOAD_DEFAULTS, OUTPUT_DEFAULTS, RECORD_DEFAULTS, scenarioServerDefaults } from './defaults.js';
 import { parseExpectRule } from './expect.js';
 import { didYouMean, type PathPart } from './problems.js';
+import { resolveScript } from './script.js';
 import { resolveVariants } from './variants.js';
 import { MAX_THREADS } from '../server/validate.js';
 import { BOT_ORIGIN } from '../server/defaults.js';
@@ -106,6 +107,15 @@ export class Resolver {
     }
     if (isInt(s.seed)) o.seed = s.seed;
     if (Array.isArray(s.origins) && s.origins.every((x) => typeof x === 'string')) o.allowedOrigins = [BOT_ORIGIN, ...(s.origins as string[])];
+    const script = resolveScript(s, this.baseDir, o.agent, (path, message) => this.problem(path, message));
+    if (script) {
+      o.agentModel = 'lua';
+      o.script = script;
+    }
+    if (typeof s.script === 'string') {
+      // The Lua model has no size draws: a script builds the state.
+      for (const k of ['state', 'churn'] as const) if (s[k] !== undefined) this.problem(['server', k], 'only applies to the synthetic model (no `script:`); a Lua script builds and changes the state itself', true);
+    }
     return o;
   }
 

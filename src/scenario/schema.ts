@@ -132,7 +132,22 @@ const server: Json = {
       description: 'WebSocket Origins the gate accepts besides none (default: only http://127.0.0.1, which the bots send).',
       errorMessage: 'expected a list of origins such as http://127.0.0.1 or https://game.example:8443',
     },
-    seed: { type: 'integer', minimum: 0, description: 'Seed of the deterministic size draws.' },
+    seed: { type: 'integer', minimum: 0, description: 'Seed of the deterministic size draws (and of each Lua VM\'s math.random).' },
+    script: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'A Lua 5.4 agent script (relative to this file), e.g. `agents/rpg.lua`: each agent service runs it in its own sandboxed Lua VM over the variant\'s allocator. Defines login(player_id) and message(n), optionally logout(player_id); see docs/agents.md. Without it, the synthetic `state`/`churn` model is used.',
+    },
+    script_limits: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Limits of each Lua call and VM.',
+      properties: {
+        instructions: { type: 'integer', minimum: 1000, description: 'Lua instructions one call may run before it is stopped (default 10000000).' },
+        memory: { $ref: '#/definitions/size' },
+      },
+    },
   },
 };
 

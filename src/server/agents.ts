@@ -2,6 +2,7 @@
 // for the bookkeeping. `per-player` makes an agent service at login that exits once the player's state is
 // freed (skynet's watchdog/agent); `pool` hashes players onto a fixed set of agents.
 
+import type { LuaFns } from './lua-vm.js';
 import type { ServerOptions } from './options.js';
 import { Mail, Player, PlayerState, Queue, Service, type Conn, type MailTag } from './model.js';
 import type { WorkerPool } from './pool.js';
@@ -47,6 +48,8 @@ export class Agents {
     private readonly slots: SlotTable,
     private readonly counters: Counters,
     pool: WorkerPool,
+    /** Lua agents: copies game frames into the variant's heap; null for the synthetic model. */
+    private readonly packets: LuaFns | null = null,
   ) {
     this.scheduler = new Scheduler(
       pool,
@@ -81,11 +84,19 @@ export class Agents {
     return null;
   }
 
-  msg(conn: Conn, seq: number): { code: ErrorCode; message: string } | null {
+  /** `frame`: the message as received; with Lua agents it is copied into the variant's heap here (skynet's socket thread). */
+  msg(conn: Conn, seq: number, frame?: Buffer): { code: ErrorCode; message: string } | null {
     const player = conn.player;
     if (!player) return { code: 'NOT_LOGGED_IN', message: 'log in first: send {"t":"login","seq":N,"player":"name"}' };
     if (this.scheduler.pending >= MAX_PENDING) return { code: 'SERVER_BUSY', message: `${this.scheduler.pending} messages are queued; try again later` };
-    this.send(conn, 'msg', Op.msg, player, seq);
+    let packet = 0;
+    if (this.packets && frame) {
+      packet = this.packets.packetNew(frame, frame.length);
+      if (packet < 0) return { code: 'SERVER_BUSY', message: `cannot copy the message into the server's heap (error ${packet})` };
+    }
+    player.msgs++;
+    conn.inflight++;
+    this.scheduler.post(player.service, new Mail('msg', Op.msg, player, conn, seq, packet, player.msgs));
     return null;
   }
 
@@ -125,7 +136,13 @@ export class Agents {
     let error: string | null = r.ok ? null : r.error;
     switch (mail.tag) {
       case 'login':
-        if (r.ok) {
+        if (this.packets) {
+          // Lua: the handle is the service's VM (a pool VM survives a failed login); bytes are the whole VM's.
+          if (r.set > 0) service.vm = r.set;
+          if (r.bytes >= 0) service.bytes = r.bytes;
+          if (r.ok) this.counters.logins++;
+          else p.failed = true;
+        } else if (r.ok) {
           p.set = r.set;
           p.bytes = r.bytes;
           service.bytes += r.bytes;
@@ -138,7 +155,10 @@ export class Agents {
         break;
       case 'msg':
         if (p.failed) error = 'the login of this player failed; it holds no state';
-        else if (r.ok) {
+        else if (this.packets) {
+          if (r.bytes >= 0) service.bytes = r.bytes;
+          if (r.ok) this.counters.messages++;
+        } else if (r.ok) {
           if (r.bytes >= 0) {
             service.bytes += r.bytes - p.bytes;
             p.bytes = r.bytes;
@@ -172,7 +192,11 @@ export class Agents {
       this.counters.errors++;
       process.stderr.write(`simload server: freeing ${p.name} failed: ${r.error}\n`);
     }
-    p.service.bytes -= p.bytes;
+    if (this.packets) {
+      // Lua: a per-player agent's VM is closed (set -1); a pool VM reports its bytes after logout().
+      if (r.set === -1) p.service.vm = 0;
+      if (r.bytes >= 0) p.service.bytes = r.bytes;
+    } else p.service.bytes -= p.bytes;
     p.bytes = 0;
     p.state = PlayerState.gone;
     p.service.players--;

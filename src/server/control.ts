@@ -27,6 +27,10 @@ export interface ServerStats {
   leaving?: number;
   /** Open connections, and those not being read because of backpressure. Added later; optional. */
   gate?: { connections: number; paused: number };
+  /** Lua agents: VMs alive in the process (native/agent.c). Added with issue 9; absent for synthetic agents. */
+  luaVms?: number;
+  /** Lua agents: game packets copied into the variant's heap and not freed yet, and made in all. */
+  luaPackets?: { live: number; made: number };
 }
 
 export interface ServiceMemory {

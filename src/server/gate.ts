@@ -15,6 +15,11 @@ import type { Conn, Player } from './model.js';
 import type { ServerOptions } from './options.js';
 import { CloseCode, type ErrorCode, type ServerMessage } from './protocol.js';
 
+function frameBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
 class GateConn implements Conn {
   player: Player | null = null;
   inflight = 0;
@@ -140,7 +145,7 @@ export class Gate {
     } else {
       seq = p.msg.seq;
       const m = p.msg;
-      err = m.t === 'login' ? this.agents.login(conn, m.seq, m.player) : m.t === 'msg' ? this.agents.msg(conn, m.seq) : this.agents.logout(conn, m.seq);
+      err = m.t === 'login' ? this.agents.login(conn, m.seq, m.player) : m.t === 'msg' ? this.agents.msg(conn, m.seq, frameBuffer(data)) : this.agents.logout(conn, m.seq);
     }
     if (err) {
       this.counters.errors++;

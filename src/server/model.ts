@@ -29,6 +29,8 @@ export type PlayerState = (typeof PlayerState)[keyof typeof PlayerState];
 export class Player {
   set = 0;
   bytes = 0;
+  /** Game messages sent so far (Lua: message(n)'s n). */
+  msgs = 0;
   state: PlayerState = PlayerState.online;
   /** Login failed: there is no state to touch. */
   failed = false;
@@ -53,6 +55,10 @@ export class Mail {
     /** Who gets the reply; null for mail nobody waits for (disconnect, delayed free). */
     readonly conn: Conn | null,
     readonly seq: number,
+    /** Lua: the frame's copy in the variant's heap (agent.c packet), freed by the worker that runs the mail. */
+    readonly packet = 0,
+    /** Lua: message(n)'s n. */
+    readonly n = 0,
   ) {}
 }
 
@@ -85,8 +91,10 @@ export class Service {
   readonly mailbox = new Queue<Mail>();
   running = false;
   queued = false;
-  /** Bytes of player state this service holds, like skynet's `mem`. */
+  /** Bytes of player state this service holds, like skynet's `mem` (Lua: the VM's bytes). */
   bytes = 0;
+  /** Lua: the service's VM handle once its first login ran, else 0. */
+  vm = 0;
   /** Players whose state this service holds (online or waiting to be freed). */
   players = 0;
   /** Workers that have run this service: bit i of lo for i < 32, of hi for 32..63. */

@@ -22,6 +22,17 @@ export interface ChurnOptions {
   reallocStep: number;
 }
 
+/** A Lua agent script (docs/agents.md): each agent service runs it in its own Lua VM. */
+export interface AgentScript {
+  /** The script's name in error messages (path relative to the working directory when inside it). */
+  path: string;
+  source: string;
+  /** Instruction budget of one call (login, message, logout, the main chunk); past it the call is stopped. */
+  maxInstructions: number;
+  /** Memory limit of one VM, bytes; growth past it is refused (a Lua "not enough memory" error). */
+  maxMemoryBytes: number;
+}
+
 export interface ServerOptions {
   /** Worker threads, skynet's `thread` (default 8). */
   threads: number;
@@ -52,6 +63,12 @@ export interface ServerOptions {
    * (command-line tools, tests) are accepted.
    */
   allowedOrigins?: string[];
+  /**
+   * How agents hold player state (optional, added with issue 9): `synthetic` draws `profile` and `churn`;
+   * `lua` runs `script` in one Lua VM per agent service, over the variant's allocator. Default synthetic.
+   */
+  agentModel?: 'synthetic' | 'lua';
+  script?: AgentScript;
 }
 
 /** How the server process loads its allocator. Exactly one of `build` or `lib`. */

@@ -104,8 +104,10 @@ export class Scheduler {
           const op = p.failed ? Op.noop : m.op;
           batch[i++] = op;
           batch[i++] = p.slot;
-          batch[i++] = p.set;
+          batch[i++] = service.vm > 0 ? service.vm : p.set;
           batch[i++] = p.ordinal;
+          batch[i++] = m.n;
+          batch[i++] = m.packet;
         }
       }
       this.inflight[worker] = turns;

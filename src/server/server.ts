@@ -5,6 +5,8 @@ import { Allocator } from '../alloc/allocator.js';
 import { SimloadError } from '../errors.js';
 import type { ServerStats, ServiceMemory } from './control.js';
 import { Agents, type Counters } from './agents.js';
+import { attachLua, type LuaFns } from './lua-vm.js';
+import { checkScript } from './script-check.js';
 import { Gate } from './gate.js';
 import type { ServerOptions, VariantOptions } from './options.js';
 import { WorkerPool } from './pool.js';
@@ -23,6 +25,7 @@ export class SimServer {
     readonly options: ServerOptions,
     readonly alloc: Allocator,
     private readonly pool: WorkerPool,
+    private readonly lua: LuaFns | null,
   ) {}
 
   /**
@@ -31,18 +34,30 @@ export class SimServer {
    */
   static async start(options: ServerOptions, variant: VariantOptions, onFatal: (code: string, message: string) => void): Promise<SimServer> {
     validateServerOptions(options);
+    const lua = options.agentModel === 'lua' && options.script;
+    // A bad script is an error before the gate listens, with the script's file:line.
+    if (lua) checkScript(options.script!, options.agent);
     const alloc = Allocator.load(variant);
+    // The gate copies each game frame into the variant's heap (agent.c packets) on this thread.
+    const packets = lua ? attachLua() : null;
     const stride = 1 + options.profile.objects;
     let server: SimServer | null = null;
     const pool = await WorkerPool.start(
       options.threads,
-      { variant, profile: options.profile, churn: options.churn, seed: options.seed, stride },
+      {
+        variant,
+        profile: options.profile,
+        churn: options.churn,
+        seed: options.seed,
+        stride,
+        ...(options.agentModel === 'lua' && options.script ? { script: options.script, perPlayer: options.agent === 'per-player' } : {}),
+      },
       (worker, out, errors) => server?.agents.scheduler.done(worker, out, errors),
       (worker, err) => onFatal('ERR_WORKER_DIED', `worker ${worker} died: ${err.message}`),
     );
-    server = new SimServer(options, alloc, pool);
+    server = new SimServer(options, alloc, pool, packets);
     server.slots = new SlotTable(stride, (index, sab) => pool.broadcast({ type: 'chunk', index, sab }));
-    server.agents = new Agents(options, server.slots, server.counters, pool);
+    server.agents = new Agents(options, server.slots, server.counters, pool, packets);
     try {
       server.gate = await Gate.listen(options, server.agents, server.counters);
     } catch (err) {
@@ -80,7 +95,14 @@ export class SimServer {
       jsBytesPerPlayer: holders === 0 ? 0 : Math.max(0, mem.heapUsed - this.baseHeap + this.slots.bytes) / holders,
       leaving: this.agents.leaving,
       gate: { connections: this.gate.connections, paused: this.gate.pausedCount },
+      ...(this.lua ? { luaVms: this.lua.live(), luaPackets: this.packetCounts(this.lua) } : {}),
     };
+  }
+
+  private packetCounts(lua: LuaFns): { live: number; made: number } {
+    const o = new Float64Array(2);
+    lua.packets(o);
+    return { live: o[0]!, made: o[1]! };
   }
 
   services(): ServiceMemory[] {

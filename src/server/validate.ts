@@ -61,6 +61,15 @@ export function serverOptionsProblems(o: ServerOptions): string[] {
   if (!isInt(o.seed, -(2 ** 31), 2 ** 32 - 1)) p.push(`seed: must be a 32-bit integer, got ${JSON.stringify(o.seed)}`);
   if (o.sendHighWaterBytes !== undefined && !isInt(o.sendHighWaterBytes, 1024)) p.push(`sendHighWaterBytes: must be an integer >= 1024, got ${JSON.stringify(o.sendHighWaterBytes)}`);
   if (o.maxInflightPerConnection !== undefined && !isInt(o.maxInflightPerConnection, 1)) p.push(`maxInflightPerConnection: must be an integer >= 1, got ${JSON.stringify(o.maxInflightPerConnection)}`);
+  if (o.agentModel !== undefined && o.agentModel !== 'synthetic' && o.agentModel !== 'lua') p.push(`agentModel: must be 'synthetic' or 'lua', got ${JSON.stringify(o.agentModel)}`);
+  if (o.agentModel === 'lua') {
+    const s = o.script;
+    if (!s || typeof s.source !== 'string' || typeof s.path !== 'string') p.push('script: agentModel lua needs a script ({path, source, maxInstructions, maxMemoryBytes})');
+    else {
+      if (!isInt(s.maxInstructions, 1000)) p.push(`script.maxInstructions: must be an integer >= 1000, got ${JSON.stringify(s.maxInstructions)}`);
+      if (!isInt(s.maxMemoryBytes, 64 * 1024)) p.push(`script.maxMemoryBytes: must be an integer >= 64KiB, got ${JSON.stringify(s.maxMemoryBytes)}`);
+    }
+  }
   return p;
 }
 

@@ -1,7 +1,7 @@
 // Messages between the server's main thread (gate + scheduler) and its worker threads. Shared by both
 // sides. A batch is a Float64Array so posting it costs one copy, not a structured clone per message.
 
-import type { ChurnOptions, StateProfile, VariantOptions } from './options.js';
+import type { AgentScript, ChurnOptions, StateProfile, VariantOptions } from './options.js';
 
 /** Handler operations a service runs on a worker. */
 export const Op = {
@@ -11,13 +11,17 @@ export const Op = {
   login: 1,
   /** A game message: temporaries (churn) and maybe one realloc of the state. */
   msg: 2,
-  /** Free the player's state (freeSet). */
+  /** Free the player's state (freeSet; Lua: lua_close of a per-player VM, logout(player_id) in a pool VM). */
   free: 3,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
-/** Per message in a run batch: op, slot, set, arg. */
-export const IN_FIELDS = 4;
+/**
+ * Per message in a run batch: op, slot, set (Lua: the service's VM, 0 before its first login), arg (the
+ * player's login ordinal), n (Lua: the player's message count), packet (Lua: address of the frame's copy in
+ * the variant's heap, freed by the worker; 0 = none).
+ */
+export const IN_FIELDS = 6;
 /** Per message in a done batch: status, set, bytes. */
 export const OUT_FIELDS = 3;
 export const Status = { ok: 0, error: 1 } as const;
@@ -30,6 +34,9 @@ export interface WorkerInit {
   seed: number;
   /** Int32s per slot: [rng state, size of object 0, ..., size of object n-1]. */
   stride: number;
+  /** Lua agents (ServerOptions.agentModel 'lua'): the script; per-player agents close their VM at exit. */
+  script?: AgentScript;
+  perPlayer?: boolean;
 }
 
 /**

@@ -4,6 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Allocator } from '../alloc/allocator.js';
+import { LuaHandlers } from './lua-handlers.js';
 import { playerSeed, Rng, SizeSampler } from './profile.js';
 import { SlotView } from './slots.js';
 import { IN_FIELDS, Op, OUT_FIELDS, Status, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
@@ -13,8 +14,10 @@ const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
 
 let alloc: Allocator;
+let lua: LuaHandlers | null = null;
 try {
   alloc = Allocator.load(init.variant);
+  if (init.script) lua = new LuaHandlers(init.script, init.seed, init.perPlayer ?? true);
 } catch (err) {
   const e = err as { code?: string; message?: string };
   post({ type: 'init-failed', code: e.code ?? 'ERR_ALLOC_LOAD', message: e.message ?? String(err) });
@@ -85,8 +88,14 @@ function run(batch: Float64Array): void {
   let o = 0;
   for (let t = 0; t < turns; t++) {
     const n = batch[i + 1]!;
+    lua?.beginTurn(batch[i]!);
     i += 2;
     for (let k = 0; k < n; k++, i += IN_FIELDS, o += OUT_FIELDS) {
+      if (lua) {
+        const err = lua.handle(batch[i]!, batch[i + 2]!, batch[i + 3]!, batch[i + 4]!, batch[i + 5]!, out, o);
+        if (err !== null) (errors ??= []).push(err);
+        continue;
+      }
       try {
         out[o] = Status.ok;
         handle(batch[i]!, batch[i + 1]!, batch[i + 2]!, batch[i + 3]!, out, o);

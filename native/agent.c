@@ -1,0 +1,455 @@
+/*
+ * simload agent services: Lua 5.4 VMs whose every object lives in the variant's heap, as skynet's snlua does
+ * (lua_newstate with an allocator over je_realloc/je_free, service_snlua.c + malloc_hook.c).
+ *
+ * The allocator is the one native/shim.c resolved for this process (sl_target_fn), so a VM allocates through
+ * jemalloc, glibc or a user's library on whichever worker thread runs its service. VM handles are doubles
+ * (gen * 2^32 + index, like the shim's) valid in every thread; the scheduler guarantees one thread per VM at a
+ * time, the table itself is guarded by a mutex.
+ *
+ * Scripts run sandboxed: base (without load, loadfile, dofile, print; collectgarbage("count") only),
+ * string (without dump), table, math, utf8, coroutine, and os.time/os.clock. Every call has an instruction
+ * budget (count hook) and every VM a memory limit (the allocator refuses growth past it).
+ *
+ * Game packets: sla_packet_new copies a frame into a block from the target allocator on the thread that
+ * receives it (the gate); the worker that handles it frees it (sla_packet_free), as skynet's socket thread
+ * and workers do.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+#include "lualib.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define SLA_ERR_BAD_HANDLE -1
+#define SLA_ERR_NOMEM -2
+#define SLA_ERR_NOT_LOADED -4
+#define SLA_ERR_LOAD -7
+#define SLA_ERR_ARG -8
+#define SLA_ERR_SCRIPT -9
+
+#define TWO32 4294967296.0
+#define GEN_MAX ((1u << 20) - 1)
+#define HOOK_EVERY 1000
+#define PACKET_MAGIC 0x534c504bu /* "SLPK" */
+#define PACKET_DEAD 0xdeadbeefu
+
+typedef void *(*realloc_fn)(void *, size_t);
+typedef void (*free_fn)(void *);
+
+static realloc_fn t_realloc = NULL;
+static free_fn t_free = NULL;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static __thread char last_error[2048];
+
+typedef struct vm {
+  lua_State *L;
+  realloc_fn re;
+  free_fn fr;
+  size_t bytes;
+  size_t max_bytes;
+  long long budget;      /* instructions left in the current call */
+  long long max_instructions;
+  int mem_refused;       /* the allocator refused growth during the current call */
+  const char *what;      /* the call running, for messages */
+  char chunk[512];       /* the script's name as errors show it */
+} vm_t;
+
+/* ---- the allocator: skynet's lalloc (per-VM accounting + limit) over skynet_lalloc ---- */
+
+static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  vm_t *v = ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    v->fr(ptr);
+    v->bytes -= old;
+    return NULL;
+  }
+  if (nsize > old && v->max_bytes && v->bytes - old + nsize > v->max_bytes) {
+    v->mem_refused = 1;
+    return NULL;
+  }
+  void *np = v->re(ptr, nsize);
+  if (np) v->bytes = v->bytes - old + nsize;
+  return np;
+}
+
+/* ---- handle table (bookkeeping from libc, not the simulated heap) ---- */
+
+typedef struct {
+  vm_t *v;
+  uint32_t gen;
+  uint32_t next_free;
+} slot_t;
+
+static slot_t *slots = NULL;
+static uint32_t nslots = 0, cap = 0, free_head = UINT32_MAX;
+static uint64_t live_vms = 0;
+
+static double table_insert(vm_t *v) {
+  uint32_t idx;
+  pthread_mutex_lock(&lock);
+  if (free_head != UINT32_MAX) {
+    idx = free_head;
+    free_head = slots[idx].next_free;
+  } else {
+    if (nslots == cap) {
+      uint32_t ncap = cap ? cap * 2 : 1024;
+      slot_t *ns = realloc(slots, (size_t)ncap * sizeof(slot_t));
+      if (!ns) {
+        pthread_mutex_unlock(&lock);
+        return SLA_ERR_NOMEM;
+      }
+      slots = ns;
+      cap = ncap;
+    }
+    idx = nslots++;
+    slots[idx].gen = 1;
+  }
+  slots[idx].v = v;
+  live_vms++;
+  double h = (double)slots[idx].gen * TWO32 + (double)idx;
+  pthread_mutex_unlock(&lock);
+  return h;
+}
+
+/* The VM of a live handle, or NULL. `take` removes it from the table (the one place a handle dies). */
+static vm_t *table_get(double h, int take) {
+  if (!(h >= 0) || h >= TWO32 * (double)(GEN_MAX + 1)) return NULL;
+  uint64_t u = (uint64_t)h;
+  if ((double)u != h) return NULL;
+  uint32_t idx = (uint32_t)(u & 0xffffffffu), gen = (uint32_t)(u >> 32);
+  pthread_mutex_lock(&lock);
+  vm_t *v = NULL;
+  if (idx < nslots && slots[idx].v && slots[idx].gen == gen) {
+    v = slots[idx].v;
+    if (take) {
+      slots[idx].v = NULL;
+      slots[idx].gen = slots[idx].gen >= GEN_MAX ? 1 : slots[idx].gen + 1;
+      slots[idx].next_free = free_head;
+      free_head = idx;
+      live_vms--;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return v;
+}
+
+/* ---- set-up ---- */
+
+/*
+ * Takes the target allocator from the shim already loaded in this process (sl_init done). shim_path: the
+ * shim's .so, opened with RTLD_NOLOAD so this never loads a second copy. Idempotent.
+ */
+EXPORT int sla_init(const char *shim_path) {
+  if (t_realloc) return 0;
+  void *h = dlopen(shim_path, RTLD_NOW | RTLD_NOLOAD);
+  if (!h) {
+    snprintf(last_error, sizeof last_error, "the allocator shim %s is not loaded in this process: %s", shim_path, dlerror());
+    return SLA_ERR_NOT_LOADED;
+  }
+  void *(*target)(int) = (void *(*)(int))dlsym(h, "sl_target_fn");
+  realloc_fn r = target ? (realloc_fn)target(0) : NULL;
+  free_fn f = target ? (free_fn)target(1) : NULL;
+  dlclose(h); /* the shim stays loaded: koffi holds it */
+  if (!r || !f) {
+    snprintf(last_error, sizeof last_error, "the allocator shim has no target allocator yet (sl_target_fn %s)", target ? "returned NULL" : "missing");
+    return SLA_ERR_NOT_LOADED;
+  }
+  pthread_mutex_lock(&lock);
+  t_realloc = r;
+  t_free = f;
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+EXPORT const char *sla_last_error(void) { return last_error; }
+
+static void hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  vm_t *v;
+  lua_getallocf(L, (void **)&v);
+  v->budget -= HOOK_EVERY;
+  if (v->budget > 0) return;
+  lua_Debug d;
+  if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
+    lua_pushfstring(L, "%s:%d: %s ran more than %I instructions (stopped)", d.short_src, d.currentline, v->what, (lua_Integer)v->max_instructions);
+  else
+    lua_pushfstring(L, "%s: %s ran more than %I instructions (stopped)", v->chunk, v->what, (lua_Integer)v->max_instructions);
+  lua_error(L);
+}
+
+/* collectgarbage limited to "count": a script must not force collections (the collector is Lua's own). */
+static int limited_collectgarbage(lua_State *L) {
+  const char *opt = luaL_optstring(L, 1, "collect");
+  if (strcmp(opt, "count") != 0) return luaL_error(L, "collectgarbage(\"%s\") is not allowed in an agent script (only \"count\")", opt);
+  int k = lua_gc(L, LUA_GCCOUNT, 0), b = lua_gc(L, LUA_GCCOUNTB, 0);
+  lua_pushnumber(L, (lua_Number)k + ((lua_Number)b / 1024));
+  return 1;
+}
+
+static void drop(lua_State *L, const char *table, const char *field) {
+  if (table) {
+    lua_getglobal(L, table);
+    lua_pushnil(L);
+    lua_setfield(L, -2, field);
+    lua_pop(L, 1);
+  } else {
+    lua_pushnil(L);
+    lua_setglobal(L, field);
+  }
+}
+
+static int open_sandbox(lua_State *L) {
+  double seed = lua_tonumber(L, 1);
+  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base}, {LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
+                                  {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL}};
+  for (const luaL_Reg *l = libs; l->func; l++) {
+    luaL_requiref(L, l->name, l->func, 1);
+    lua_pop(L, 1);
+  }
+  static const char *gone[] = {"dofile", "loadfile", "load", "print", "require", NULL};
+  for (const char **g = gone; *g; g++) drop(L, NULL, *g);
+  drop(L, "string", "dump");
+  lua_pushcfunction(L, limited_collectgarbage);
+  lua_setglobal(L, "collectgarbage");
+  /* os: only time and clock, taken from a private copy of the os library */
+  luaopen_os(L);
+  lua_newtable(L);
+  lua_getfield(L, -2, "time");
+  lua_setfield(L, -2, "time");
+  lua_getfield(L, -2, "clock");
+  lua_setfield(L, -2, "clock");
+  lua_setglobal(L, "os");
+  lua_pop(L, 1);
+  /* package.loaded keeps references to the full libraries; nothing else may reach them */
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  /* deterministic per VM, so two variants fed the same logins build the same state */
+  lua_getglobal(L, "math");
+  lua_getfield(L, -1, "randomseed");
+  lua_pushinteger(L, (lua_Integer)seed);
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Runs the function on top of the stack with nargs args under the budget; 0 or an error in last_error. */
+static int run_call(vm_t *v, int nargs, const char *what) {
+  lua_State *L = v->L;
+  v->budget = v->max_instructions;
+  v->mem_refused = 0;
+  v->what = what;
+  int rc = lua_pcall(L, nargs, 0, 0);
+  if (rc == LUA_OK) return 0;
+  const char *msg = lua_tostring(L, -1);
+  if (rc == LUA_ERRMEM || v->mem_refused) {
+    snprintf(last_error, sizeof last_error, "%s: %s ran out of memory: the VM's limit is %zu bytes (%s)", v->chunk, what, v->max_bytes, msg ? msg : "not enough memory");
+  } else {
+    snprintf(last_error, sizeof last_error, "%s", msg ? msg : "error object is not a string");
+  }
+  lua_pop(L, 1);
+  return SLA_ERR_SCRIPT;
+}
+
+static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes,
+                       double seed) {
+  vm_t *v = calloc(1, sizeof *v);
+  if (!v) {
+    snprintf(last_error, sizeof last_error, "out of memory");
+    return NULL;
+  }
+  v->re = re;
+  v->fr = fr;
+  v->max_bytes = max_bytes > 0 ? (size_t)max_bytes : 0;
+  v->max_instructions = max_instructions > 0 ? (long long)max_instructions : (long long)1e12;
+  snprintf(v->chunk, sizeof v->chunk, "%s", chunk);
+  v->L = lua_newstate(lalloc, v);
+  if (!v->L) {
+    snprintf(last_error, sizeof last_error, "%s: lua_newstate failed (out of memory)", chunk);
+    free(v);
+    return NULL;
+  }
+  lua_State *L = v->L;
+  /* skynet's snlua runs its VMs in generational mode (service_snlua.c: lua_gc(L, LUA_GCGEN, 0, 0)) */
+  lua_gc(L, LUA_GCGEN, 0, 0);
+  lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+  lua_pushcfunction(L, open_sandbox);
+  lua_pushnumber(L, seed);
+  if (run_call(v, 1, "setting up the sandbox") != 0) goto fail;
+  char name[520];
+  snprintf(name, sizeof name, "@%s", chunk);
+  int rc = luaL_loadbufferx(L, src, len, name, "t");
+  if (rc != LUA_OK) {
+    snprintf(last_error, sizeof last_error, "%s", lua_tostring(L, -1));
+    goto fail;
+  }
+  if (run_call(v, 0, "the script's main chunk") != 0) goto fail;
+  static const char *need[] = {"login", "message", NULL};
+  for (const char **n = need; *n; n++) {
+    if (lua_getglobal(L, *n) != LUA_TFUNCTION) {
+      snprintf(last_error, sizeof last_error, "%s: the script defines no %s function (a script defines login(player_id) and message(n), optionally logout(player_id))",
+               chunk, *n);
+      lua_pop(L, 1);
+      goto fail;
+    }
+    lua_pop(L, 1);
+  }
+  return v;
+fail:
+  lua_close(L);
+  free(v);
+  return NULL;
+}
+
+static void vm_destroy(vm_t *v) {
+  lua_close(v->L);
+  free(v);
+}
+
+/* Calls fn (1 login(a), 2 message(a, b), 3 logout(a)); 0 when done, 1 when logout is not defined. */
+static int vm_call(vm_t *v, int fn, double a, double b) {
+  lua_State *L = v->L;
+  const char *name = fn == 1 ? "login" : fn == 2 ? "message" : "logout";
+  if (lua_getglobal(L, name) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    if (fn == 3) return 1;
+    snprintf(last_error, sizeof last_error, "%s: %s is no longer a function", v->chunk, name);
+    return SLA_ERR_SCRIPT;
+  }
+  lua_pushinteger(L, (lua_Integer)a);
+  if (fn == 2) lua_pushinteger(L, (lua_Integer)b);
+  char what[64];
+  if (fn == 2) snprintf(what, sizeof what, "message(%.0f)", a);
+  else snprintf(what, sizeof what, "%s(%.0f)", name, a);
+  return run_call(v, fn == 2 ? 2 : 1, what);
+}
+
+/* ---- the API used by the workers ---- */
+
+/* A VM over the target allocator with the script loaded and run; its handle, or < 0 (sla_last_error). */
+EXPORT double sla_vm_new(const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double seed) {
+  if (!t_realloc) {
+    snprintf(last_error, sizeof last_error, "sla_init has not run in this process");
+    return SLA_ERR_NOT_LOADED;
+  }
+  vm_t *v = vm_create(t_realloc, t_free, src, len, chunk, max_instructions, max_bytes, seed);
+  if (!v) return SLA_ERR_SCRIPT;
+  double h = table_insert(v);
+  if (h < 0) vm_destroy(v);
+  return h;
+}
+
+/* fn: 1 login(a), 2 message(a, b), 3 logout(a). Returns the VM's bytes after the call, or < 0 (sla_last_error). */
+EXPORT double sla_call(double h, int fn, double a, double b) {
+  vm_t *v = table_get(h, 0);
+  if (!v) {
+    snprintf(last_error, sizeof last_error, "no live Lua VM with handle %.0f", h);
+    return SLA_ERR_BAD_HANDLE;
+  }
+  int rc = vm_call(v, fn, a, b);
+  return rc < 0 ? rc : (double)v->bytes;
+}
+
+EXPORT double sla_vm_bytes(double h) {
+  vm_t *v = table_get(h, 0);
+  return v ? (double)v->bytes : SLA_ERR_BAD_HANDLE;
+}
+
+/* lua_close: everything the VM allocated goes back to the target allocator at once (a skynet agent's exit). */
+EXPORT int sla_vm_close(double h) {
+  vm_t *v = table_get(h, 1);
+  if (!v) return SLA_ERR_BAD_HANDLE;
+  vm_destroy(v);
+  return 0;
+}
+
+EXPORT double sla_live(void) {
+  pthread_mutex_lock(&lock);
+  double n = (double)live_vms;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+/* ---- packets ---- */
+
+typedef struct {
+  uint32_t magic;
+  uint32_t len;
+} packet_t;
+
+/* Packets made and not yet freed, and made in all: lets tests see that every packet was freed. */
+static uint64_t packets_live = 0, packets_made = 0;
+
+/* A copy of the frame in a block from the target allocator; its address as a double (exact below 2^53). */
+EXPORT double sla_packet_new(const uint8_t *data, uint32_t len) {
+  if (!t_realloc) return SLA_ERR_NOT_LOADED;
+  packet_t *p = t_realloc(NULL, sizeof(packet_t) + len);
+  if (!p) return SLA_ERR_NOMEM;
+  p->magic = PACKET_MAGIC;
+  p->len = len;
+  if (len) memcpy(p + 1, data, len);
+  __atomic_add_fetch(&packets_live, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&packets_made, 1, __ATOMIC_RELAXED);
+  return (double)(uintptr_t)p;
+}
+
+/* Frees a packet made by sla_packet_new; a packet freed twice is SLA_ERR_BAD_HANDLE (its magic is gone). */
+EXPORT int sla_packet_free(double addr) {
+  if (!t_free) return SLA_ERR_NOT_LOADED;
+  if (!(addr > 0) || addr >= 9007199254740992.0) return SLA_ERR_ARG;
+  packet_t *p = (packet_t *)(uintptr_t)addr;
+  if (p->magic != PACKET_MAGIC) return SLA_ERR_BAD_HANDLE;
+  p->magic = PACKET_DEAD;
+  t_free(p);
+  __atomic_sub_fetch(&packets_live, 1, __ATOMIC_RELAXED);
+  return 0;
+}
+
+/* out[0]: packets not yet freed, out[1]: packets made. */
+EXPORT int sla_packets(double *out) {
+  out[0] = (double)__atomic_load_n(&packets_live, __ATOMIC_RELAXED);
+  out[1] = (double)__atomic_load_n(&packets_made, __ATOMIC_RELAXED);
+  return 0;
+}
+
+/* ---- the check before a run (no target allocator needed: libc's) ---- */
+
+static void *libc_realloc(void *p, size_t n) { return realloc(p, n); }
+static void libc_free(void *p) { free(p); }
+
+/*
+ * Loads the script in a fresh VM over libc's allocator and runs login(1), message(1, 1), message(2, 1) and
+ * logout(1) when defined, then closes it. out[0]: VM bytes after login, out[1]: after logout (or -1 when the
+ * script has no logout), out[2]: bytes of an empty sandbox VM. 0 when all ran, else < 0 with the script's
+ * file:line in sla_last_error.
+ */
+EXPORT int sla_check(const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double *out) {
+  static const char empty[] = "function login() end function message() end";
+  vm_t *e = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", 0, 0, 1);
+  if (!e) return SLA_ERR_SCRIPT;
+  out[2] = (double)e->bytes;
+  vm_destroy(e);
+  vm_t *v = vm_create(libc_realloc, libc_free, src, len, chunk, max_instructions, max_bytes, 1);
+  if (!v) return SLA_ERR_SCRIPT;
+  int rc = vm_call(v, 1, 1, 0);
+  if (rc == 0) out[0] = (double)v->bytes;
+  if (rc == 0) rc = vm_call(v, 2, 1, 1);
+  if (rc == 0) rc = vm_call(v, 2, 2, 1);
+  if (rc == 0) {
+    rc = vm_call(v, 3, 1, 0);
+    out[1] = rc == 1 ? -1 : (double)v->bytes;
+    if (rc == 1) rc = 0;
+  }
+  vm_destroy(v);
+  return rc;
+}
