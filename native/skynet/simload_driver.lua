@@ -83,9 +83,16 @@ local function sample()
 end
 
 local CMD = {}
+-- The first few errors are logged, and the first few runaway handlers on their own count: a runaway blocks a
+-- worker thread for its whole instruction budget, so it may finish after many ordinary errors.
+local runaways = 0
 function CMD.error(player_id, message)
   counters.errors = counters.errors + 1
-  if counters.errors <= 5 then skynet.error(string.format("simload: player %s: %s", tostring(player_id), message)) end
+  local runaway = message:find("handler stopped after", 1, true) ~= nil
+  if runaway then runaways = runaways + 1 end
+  if counters.errors <= 5 or (runaway and runaways <= 5) then
+    skynet.error(string.format("simload: player %s: %s", tostring(player_id), message))
+  end
 end
 
 -- Stops skynet with `SIMLOAD-ERROR CODE message` on stdout, which the runner turns into its error.

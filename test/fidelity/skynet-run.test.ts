@@ -92,7 +92,7 @@ test('skynet driver: a handler that errors or runs away is counted and the other
   assert.equal(last.server!.logins, 20);
   assert.ok(last.server!.errors >= 1 + Math.floor(m / 5) - 20 && last.server!.errors <= 1 + Math.ceil(m / 5) + 20, `${last.server!.errors} errors of ${m} messages`);
   assert.equal(last.phase, 'done');
-  // Round robin: player 1's third message comes before anyone's fifth, so the runaway is the first error logged.
+  // The runaway is logged even when ordinary errors came first (it holds a worker for its whole budget).
   assert.match(readFileSync(join(r.dir, 'skynet-madv-free.log'), 'utf8'), /player 1: .*handler-error\.lua:\d+: handler stopped after 50000000 instructions/);
 });
 
