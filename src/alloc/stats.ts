@@ -12,6 +12,11 @@ export interface AllocStats {
   pdirty: number;
   /** Muzzy pages over all arenas (`stats.arenas.4096.pmuzzy` x page size): freed with MADV_FREE. */
   pmuzzy: number;
+  /**
+   * `skynet-jmem`: read from a skynet console's `jmem`, which gives allocated, active, resident, mapped and
+   * retained only; metadata, pdirty and pmuzzy are then 0 because they are unknown (report/breakdown.ts).
+   */
+  source?: 'skynet-jmem';
 }
 
 export interface AllocOptions {

@@ -15,6 +15,7 @@ const PART_COLORS: Record<string, string> = {
   fragmentation: '#fac858',
   dirty: '#fc8452',
   metadata: '#9a60b4',
+  residentNotActive: '#d48265',
   lazyFree: '#ee6666',
   rest: '#a0a7b4',
 };
