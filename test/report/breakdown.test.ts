@@ -41,7 +41,7 @@ test('glibc (allocated only) and no stats at all', () => {
 });
 
 test("a skynet console's jmem: resident not active excludes LazyFree (5.0.x resident counts muzzy pages)", () => {
-  const j = breakdownOf(300 * MiB, 60 * MiB, je({ allocated: 100 * MiB, active: 150 * MiB, resident: 250 * MiB, source: 'skynet-jmem' }));
+  const j = breakdownOf(300 * MiB, 60 * MiB, { ...je({ allocated: 100 * MiB, active: 150 * MiB, resident: 250 * MiB }), source: 'skynet-jmem' as const });
   assert.deepEqual(j, { kind: 'jmem', rss: 300 * MiB, live: 100 * MiB, fragmentation: 50 * MiB, dirty: null, metadata: null, residentNotActive: 40 * MiB, lazyFree: 60 * MiB, rest: 50 * MiB });
   assert.equal(breakdownSum(j), 300 * MiB);
 });

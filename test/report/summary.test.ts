@@ -57,6 +57,7 @@ test('madv-free: Rss kept as LazyFree, taken back under pressure', async () => {
     fragmentation: 25 * MiB,
     dirty: 14 * MiB,
     metadata: 11 * MiB,
+    residentNotActive: null,
     lazyFree: 140 * MiB,
     rest: 40 * MiB,
   });
