@@ -56,6 +56,8 @@ export interface SkynetSample {
   /** Sum of every Lua service's memory (`mem`), bytes; null when `mem` did not answer. */
   luaTotal: number | null;
   luaServices: number;
+  /** Services that did not answer `mem` in time (busy); luaTotal is then null, top lists those that did. */
+  luaUnanswered?: number;
   /** The largest services by Lua memory, at most 10. */
   top: Array<{ address: string; name: string; bytes: number }>;
   /** Mallctls read through `inject` (`--skynet-inject`), as jemalloc returns them. */

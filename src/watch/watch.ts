@@ -197,11 +197,14 @@ export class Watcher extends EventEmitter {
       if (!jm) throw new Error(`jmem gave no jemalloc stats: ${j.lines.slice(0, 3).join(' | ')}`);
       sample.consoleMs = Math.round(j.ms * 1000) / 1000;
       alloc = { ...jm, metadata: 0, pdirty: 0, pmuzzy: 0, source: 'skynet-jmem' };
-      const m = await c.command('mem', timeoutMs);
-      if (m.ok) {
+      // `mem` asks every Lua service; a busy one answers late. The console's own timeout (centiseconds) is
+      // set under ours, so it lists the late ones as TIMEOUT instead of the whole answer being lost.
+      const m = await c.command(`mem ${Math.max(1, Math.floor((timeoutMs * 0.7) / 10))}`, timeoutMs).catch(() => null);
+      if (m?.ok) {
         const mem = parseMem(m.lines);
-        sample.luaTotal = mem.total;
+        sample.luaTotal = mem.unanswered === 0 ? mem.total : null;
         sample.luaServices = mem.services.length;
+        sample.luaUnanswered = mem.unanswered;
         sample.top = mem.services.slice(0, TOP_SERVICES);
       }
       if (this.injectFile) {
