@@ -72,7 +72,11 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   const onAbort = () => void w.stop('interrupted', String(o.signal.reason ?? 'SIGINT'));
   if (o.signal.aborted) onAbort();
   else o.signal.addEventListener('abort', onAbort, { once: true });
-  const onChildExit = () => void w.stop('failed', 'exited', { code: 'ERR_PROC_EXITED', message: `the command's process ${target.pid} exited` });
+  const onChildExit = (code: number | null, sig: NodeJS.Signals | null) => {
+    const message = `the command's process ${target.pid} exited (${sig ? `signal ${sig}` : `code ${code}`})`;
+    process.stderr.write(`simload watch: ${message}; the folder keeps what was recorded\n`);
+    void w.stop('failed', 'exited', { code: 'ERR_PROC_EXITED', message });
+  };
   target.child?.once('exit', onChildExit);
 
   let end: WatchEnd;
