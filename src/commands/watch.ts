@@ -29,6 +29,7 @@ export const watchCommand: SimloadCommand = {
       .option('name', { type: 'string', describe: "name of the folder and of the variant (default: the process's name)" })
       .option('skynet-console', { type: 'string', describe: "a skynet debug console to read jmem and mem from, HOST:PORT (read-only)" })
       .option('skynet-inject', { type: 'boolean', default: false, describe: "also run a read-only Lua snippet in the server through the console's inject, for pdirty/pmuzzy/decay (runs code in the server)" })
+      .option('skynet-mem', { type: 'string', default: '10s', describe: "least time between two `mem` reads (per-service Lua memory; it asks every service), or `off`" })
       .option('online-cmd', { type: 'string', describe: 'a shell command printing the online player count, run each sample' })
       .option('expect', { type: 'string', array: true, describe: 'a threshold as in a scenario\'s expect:, e.g. "retention < 0.5" (repeatable)' })
       .check((a) => {
@@ -66,6 +67,7 @@ export const watchCommand: SimloadCommand = {
         durationMs,
         console: consoleAddr,
         inject: Boolean(argv['skynet-inject']),
+        memIntervalMs: argv['skynet-mem'] === 'off' ? null : argv['skynet-mem'] === '0' ? 0 : duration('skynet-mem', argv['skynet-mem'], 0),
         onlineCmd: typeof argv['online-cmd'] === 'string' ? argv['online-cmd'] : null,
         expect,
         out: process.stdout,

@@ -19,6 +19,8 @@ export function skynetChartOption(variant: string, samples: WithSkynet[]): Chart
     name,
     type: 'line',
     showSymbol: false,
+    // `mem` is read less often than the rest (--skynet-mem): join its readings.
+    connectNulls: true,
     lineStyle: { color, type, width: 2 },
     itemStyle: { color },
     data,

@@ -23,6 +23,7 @@ export interface RunWatchOptions {
   durationMs: number | null;
   console: ConsoleAddress | null;
   inject: boolean;
+  memIntervalMs: number | null;
   onlineCmd: string | null;
   expect: ExpectRule[];
   /** Where marks come from (default process.stdin); null reads none. */
@@ -41,6 +42,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     intervalMs: o.intervalMs,
     console: o.console,
     inject: o.inject,
+    memIntervalMs: o.memIntervalMs,
     onlineCmd: o.onlineCmd,
     expect: o.expect,
     description: o.cmd !== null ? `simload watch --cmd ${o.cmd}` : `simload watch --pid ${target.pid} (${target.comm})`,

@@ -26,6 +26,8 @@ export interface WatchOptions {
   intervalMs: number;
   console: ConsoleAddress | null;
   inject: boolean;
+  /** Least time between two `mem` commands (it asks every Lua service: the costly one); 0 = every sample, null = never. */
+  memIntervalMs: number | null;
   onlineCmd: string | null;
   expect: ExpectRule[];
   /** What is watched, for the report (`pid 123 (skynet)`, the --cmd text). */
@@ -50,6 +52,7 @@ export class Watcher extends EventEmitter {
   private stopping = false;
   private consoleUp: boolean | null = null;
   private lastOnline = 0;
+  private lastMem = -Infinity;
   private count = 0;
   private endResolve!: (e: WatchEnd) => void;
   /** Resolves when the watch has ended and the folder is complete. */
@@ -199,7 +202,9 @@ export class Watcher extends EventEmitter {
       alloc = { ...jm, metadata: 0, pdirty: 0, pmuzzy: 0, source: 'skynet-jmem' };
       // `mem` asks every Lua service; a busy one answers late. The console's own timeout (centiseconds) is
       // set under ours, so it lists the late ones as TIMEOUT instead of the whole answer being lost.
-      const m = await c.command(`mem ${Math.max(1, Math.floor((timeoutMs * 0.7) / 10))}`, timeoutMs).catch(() => null);
+      const memDue = this.o.memIntervalMs !== null && Date.now() - this.lastMem >= this.o.memIntervalMs;
+      if (memDue) this.lastMem = Date.now();
+      const m = memDue ? await c.command(`mem ${Math.max(1, Math.floor((timeoutMs * 0.7) / 10))}`, timeoutMs).catch(() => null) : null;
       if (m?.ok) {
         const mem = parseMem(m.lines);
         sample.luaTotal = mem.unanswered === 0 ? mem.total : null;

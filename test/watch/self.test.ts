@@ -79,7 +79,7 @@ test("watching simload's own server by pid gives the run recorder's Rss and Lazy
   const out = sink();
   const code = await runWatch({
     pid, cmd: null, name: 'watched', outDir: join(dir, 'watch'), intervalMs: 250, durationMs: null,
-    console: null, inject: false, onlineCmd: null, expect: [], marks: null, out, signal: new AbortController().signal,
+    console: null, inject: false, memIntervalMs: 0, onlineCmd: null, expect: [], marks: null, out, signal: new AbortController().signal,
   });
   const r = await running;
   assert.equal(r.exitCode, 0);

@@ -34,7 +34,7 @@ test('watch a real skynet through its console: jmem, mem, Rss and LazyFree in th
   try {
     const watching = runWatch({
       pid: sk.pid, cmd: null, name: 'skynet', outDir: await mkdtemp(join(tmpdir(), 'simload-watch-')), intervalMs: 250, durationMs: null,
-      console: { host: '127.0.0.1', port: sk.port }, inject: false, onlineCmd: null, expect: [], marks, out, signal: ctl.signal,
+      console: { host: '127.0.0.1', port: sk.port }, inject: false, memIntervalMs: 0, onlineCmd: null, expect: [], marks, out, signal: ctl.signal,
     });
     await sk.printed('SIMLOAD built');
     marks.mark('peak');
@@ -106,7 +106,7 @@ test('--skynet-inject reads decay settings and dirty/muzzy pages; a console that
   try {
     const watching = runWatch({
       pid: sk.pid, cmd: null, name: 'injected', outDir: await mkdtemp(join(tmpdir(), 'simload-watch-')), intervalMs: 250, durationMs: null,
-      console: { host: '127.0.0.1', port: sk.port }, inject: true, onlineCmd: null, expect: [], marks: null, out, signal: ctl.signal,
+      console: { host: '127.0.0.1', port: sk.port }, inject: true, memIntervalMs: 0, onlineCmd: null, expect: [], marks: null, out, signal: ctl.signal,
     });
     await sk.printed('SIMLOAD built');
     await new Promise((r) => setTimeout(r, 1500));
