@@ -2,7 +2,8 @@
 // the test service (test/watch/skynet/watched.lua) and --services Lua services holding state, then runs each
 // console command --reps times back to back and reports, per command: the round trip (median, p95) and the
 // server's CPU time per command (from /proc/PID/schedstat, with the idle rate measured just before subtracted).
-// Also the watcher-side cost of reading /proc/PID/smaps_rollup. Flags: --services N (200) --reps R (200).
+// Also the watcher-side cost of reading /proc/PID/smaps_rollup. Flags: --services N (200) --reps R (200)
+// --gap-ms G (50, the pause between two commands).
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { readProcMemory } from '../src/recorder/proc.js';
@@ -16,6 +17,7 @@ function flag(name: string, dflt: string): string {
 }
 const services = Number(flag('services', '200'));
 const reps = Number(flag('reps', '200'));
+const gapMs = Number(flag('gap-ms', '50'));
 
 /** ns the process has run on a CPU, summed over its threads (the process's own schedstat is its main thread). */
 const cpuNs = (pid: number) =>
@@ -51,6 +53,9 @@ async function main(): Promise<void> {
         const a = await c.command(cmd, 5000);
         if (!a.ok) throw new Error(`${label}: ${a.lines.join(' | ')}`);
         rtt.push(a.ms);
+        // A pause between commands, as between a watch's samples: back to back, Nagle on skynet's side and
+        // delayed ACKs on ours add ~40 ms to every round trip, which a watch never sees.
+        await sleep(gapMs);
       }
       const wall = performance.now() - t0;
       const cpu = (cpuNs(sk.pid) - cpu0 - idleNsPerMs * wall) / reps / 1e6;
