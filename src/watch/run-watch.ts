@@ -9,6 +9,7 @@ import { checkExpectations, formatExpectations } from '../report/expect.js';
 import { renderReport } from '../report/render.js';
 import { formatSummaryTable } from '../report/table.js';
 import type { ExpectRule } from '../scenario/types.js';
+import { adopt } from '../run/children.js';
 import { formatDuration } from '../units.js';
 import type { ConsoleAddress } from './console.js';
 import { checkPid, startCommand, type WatchTarget } from './target.js';
@@ -34,6 +35,10 @@ export interface RunWatchOptions {
 
 export async function runWatch(o: RunWatchOptions): Promise<number> {
   const target: WatchTarget = o.cmd !== null ? await startCommand(o.cmd) : await checkPid(o.pid!);
+  // A command simload started dies with simload, whatever ends it (a second Ctrl-C, an uncaught error).
+  const child = target.child;
+  const release = child ? adopt({ pid: target.pid, kill: () => child.kill('SIGKILL') }) : () => undefined;
+  child?.once('exit', () => release());
   const name = o.name ?? (target.comm.replace(/[^A-Za-z0-9._-]+/g, '-') || 'watch');
   const w = new Watcher({
     pid: target.pid,
