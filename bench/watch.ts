@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readProcMemory } from '../src/recorder/proc.js';
 import { SkynetConsole } from '../src/watch/console.js';
-import { injectCommand, writeInjectFile } from '../src/watch/inject.js';
+import { injectCommand, removeInjectFile, writeInjectFile } from '../src/watch/inject.js';
 import { skynetSources, startWatchedSkynet } from '../test/watch/helpers.js';
 
 function flag(name: string, dflt: string): string {
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     await sleep(1000);
     const c = new SkynetConsole({ host: '127.0.0.1', port: sk.port });
     await c.command('jmem', 5000); // connect once, as a watch does
-    const inject = injectCommand(writeInjectFile());
+    const injectFile = writeInjectFile();
+    const inject = injectCommand(injectFile);
     const idleWindow = 3000;
     const idle0 = cpuNs(sk.pid);
     await sleep(idleWindow);
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
     }
     console.log(`${'/proc read'.padEnd(18)} median ${pct(proc, 0.5).toFixed(2)} ms, p95 ${pct(proc, 0.95).toFixed(2)} ms (in simload, not the server)`);
     c.close();
+    removeInjectFile(injectFile);
   } finally {
     await sk.stop();
   }

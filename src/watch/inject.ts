@@ -3,11 +3,11 @@
 // code execution in the watched server; it is opt-in, read-only (it calls only skynet.memory.jestat, which
 // refreshes jemalloc's `epoch`, and skynet.memory.mallctl, which reads) and runs in skynet's `.launcher`
 // service. The console's `inject` reads the Lua from a file on the server's machine: simload writes it once,
-// mode 0644, in a fresh temporary folder.
+// mode 0644, in a fresh temporary folder, and removes it when the watch ends.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The mallctls read; values are integers (pages for pdirty/pmuzzy, bytes for stats.*, ms for decay). */
 export const INJECT_MALLCTLS = [
@@ -37,9 +37,14 @@ export function injectSource(): string {
 /** Writes the Lua file for `inject`; returns its path. */
 export function writeInjectFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'simload-inject-'));
+  chmodSync(dir, 0o755); // the server may run as another user than simload
   const file = join(dir, 'mallctl.lua');
   writeFileSync(file, injectSource(), { mode: 0o644 });
   return file;
+}
+
+export function removeInjectFile(file: string): void {
+  rmSync(dirname(file), { recursive: true, force: true });
 }
 
 export function injectCommand(file: string): string {

@@ -12,7 +12,7 @@ import { RunWriter } from '../results/writer.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { parseJmem, parseMallctlLines, parseMem } from './console-parse.js';
 import { SkynetConsole, type ConsoleAddress } from './console.js';
-import { injectCommand, writeInjectFile } from './inject.js';
+import { injectCommand, removeInjectFile, writeInjectFile } from './inject.js';
 import { parseMark } from './marks.js';
 import { readOnline } from './online.js';
 import { watchScenario, type MarkedPhase } from './scenario.js';
@@ -116,6 +116,7 @@ export class Watcher extends EventEmitter {
     this.writer.appendEvent({ type: 'variant-end', variant: this.o.name, wall, t: wall - this.startWall });
     await this.writeScenario();
     this.console?.close();
+    if (this.injectFile) removeInjectFile(this.injectFile);
     await this.writer.finish(status, error);
     const end: WatchEnd = { status, reason, samples: this.count, dir: this.writer.dir };
     this.endResolve(end);
@@ -136,7 +137,7 @@ export class Watcher extends EventEmitter {
   }
 
   private schedule(): void {
-    if (this.stopped) return;
+    if (this.stopping) return;
     // Fixed cadence; ticks missed while a slow sample ran are skipped, as the recorder does.
     const now = Date.now();
     this.nextDue += this.o.intervalMs;
