@@ -92,6 +92,7 @@ test('watch a real skynet through its console: jmem, mem, Rss and LazyFree in th
     const mem = byId.get('chart-memory')!.series;
     assert.ok(mem.some((s) => s.name === 'skynet LazyFree' && s.points === samples.length));
     assert.ok(mem.some((s) => s.name === 'skynet allocated' && s.points === samples.length));
+    assert.ok(!mem.some((s) => s.name === 'skynet online'), 'no online count given: memory is plotted without it');
     const parts = byId.get('chart-breakdown-0')!.series.map((s) => s.name);
     assert.deepEqual(parts, ['live (allocated)', 'fragmentation (active - allocated)', 'resident not active (dirty + metadata)', 'LazyFree (MADV_FREE)', 'rest (runtime, outside jemalloc)', 'Rss']);
     assert.ok(byId.get('chart-skynet-0')!.series.some((s) => s.name === 'Lua total (mem)' && s.points === samples.length));
