@@ -21,6 +21,11 @@ export interface AllocStats {
   arenas?: ArenaDecay[];
   /** Threads that loaded the allocator and the arena each is bound to (`thread.arena`); main = the process's main thread. */
   threads?: ThreadArena[];
+  /**
+   * `skynet-jmem`: read from a skynet console's `jmem`, which gives allocated, active, resident, mapped and
+   * retained only; metadata, pdirty and pmuzzy are then 0 because they are unknown (report/breakdown.ts).
+   */
+  source?: 'skynet-jmem';
 }
 
 /** One arena's decay: `stats.arenas.<i>.*`. Counters are cumulative since the process started. */

@@ -6,6 +6,7 @@ import { planCommand } from './plan.js';
 import { probeCommand } from './probe.js';
 import { buildCommand } from './build.js';
 import { serveCommand } from './serve.js';
+import { watchCommand } from './watch.js';
 import { schemaCommand } from './schema.js';
 import type { SimloadCommand } from './command.js';
 
@@ -17,5 +18,6 @@ export const commands: SimloadCommand[] = [
   probeCommand,
   buildCommand,
   serveCommand,
+  watchCommand,
   schemaCommand,
 ];

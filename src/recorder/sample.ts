@@ -53,4 +53,20 @@ export interface Sample {
   memoryLimit?: number | null;
   /** Server-side counters, cumulative. */
   server?: { messages: number; errors: number; logins: number; logouts: number; jsBytesPerPlayer?: number };
+  /** From a real skynet's debug console (`simload watch --skynet-console`); absent otherwise. */
+  skynet?: SkynetSample;
+}
+
+export interface SkynetSample {
+  /** Round trip of the console's `jmem`, ms; null when it did not answer. */
+  consoleMs: number | null;
+  /** Sum of every Lua service's memory (`mem`), bytes; null when `mem` did not answer. */
+  luaTotal: number | null;
+  luaServices: number;
+  /** Services that did not answer `mem` in time (busy); luaTotal is then null, top lists those that did. */
+  luaUnanswered?: number;
+  /** The largest services by Lua memory, at most 10. */
+  top: Array<{ address: string; name: string; bytes: number }>;
+  /** Mallctls read through `inject` (`--skynet-inject`), as jemalloc returns them. */
+  mallctl?: Record<string, number>;
 }

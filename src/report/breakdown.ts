@@ -4,6 +4,11 @@
 //                  empty slabs, size-class rounding)
 //   dirty          pdirty: freed pages jemalloc keeps, not yet purged (decay has not run)
 //   metadata       stats.metadata: jemalloc's own bookkeeping
+//   residentNotActive  only for a skynet console's `jmem` (kind `jmem`, which has no pdirty nor metadata):
+//                  stats.resident - stats.active - LazyFree, i.e. dirty pages and metadata together. On
+//                  jemalloc 5.0.x (skynet's until 2018) resident counts muzzy pages, which are the LazyFree
+//                  ones, so LazyFree is taken out to count it once; on >= 5.1 resident does not count them and
+//                  this part is understated by up to LazyFree (that goes to `rest`).
 //   lazyFree       /proc LazyFree: pages freed with MADV_FREE that the kernel has not taken back yet
 //                  (jemalloc's muzzy pages; stats.resident does not count them)
 //   rest           Rss minus all of the above: the Node runtime, V8's heap, code, stacks, everything outside
@@ -20,9 +25,9 @@ import type { Sample } from '../recorder/sample.js';
  * What the allocator's stats tell: `jemalloc` (all of the above), `allocated-only` (glibc: mallinfo2 gives the
  * bytes held, not pages), `none` (no stats: the control channel did not answer).
  */
-export type AllocKind = 'jemalloc' | 'allocated-only' | 'none';
+export type AllocKind = 'jemalloc' | 'jmem' | 'allocated-only' | 'none';
 
-export const BREAKDOWN_PARTS = ['live', 'fragmentation', 'dirty', 'metadata', 'lazyFree', 'rest'] as const;
+export const BREAKDOWN_PARTS = ['live', 'fragmentation', 'dirty', 'metadata', 'residentNotActive', 'lazyFree', 'rest'] as const;
 export type BreakdownPart = (typeof BREAKDOWN_PARTS)[number];
 
 export const BREAKDOWN_LABELS: Record<BreakdownPart, string> = {
@@ -30,6 +35,7 @@ export const BREAKDOWN_LABELS: Record<BreakdownPart, string> = {
   fragmentation: 'fragmentation (active - allocated)',
   dirty: 'dirty (not purged yet)',
   metadata: 'allocator metadata',
+  residentNotActive: 'resident not active (dirty + metadata)',
   lazyFree: 'LazyFree (MADV_FREE)',
   rest: 'rest (runtime, outside jemalloc)',
 };
@@ -42,12 +48,14 @@ export interface Breakdown {
   fragmentation: number | null;
   dirty: number | null;
   metadata: number | null;
+  residentNotActive: number | null;
   lazyFree: number;
   rest: number;
 }
 
 export function allocKind(a: AllocStats | null): AllocKind {
   if (!a) return 'none';
+  if (a.source === 'skynet-jmem') return 'jmem';
   // glibc's bridge fills allocated (mallinfo2) and leaves jemalloc's page counters at zero.
   return a.active > 0 && a.resident > 0 ? 'jemalloc' : 'allocated-only';
 }
@@ -60,15 +68,20 @@ export function breakdown(s: Pick<Sample, 'proc' | 'alloc'>): Breakdown {
 export function breakdownOf(rss: number, lazyFree: number, a: AllocStats | null): Breakdown {
   const kind = allocKind(a);
   if (kind === 'none' || !a) {
-    return { kind, rss, live: null, fragmentation: null, dirty: null, metadata: null, lazyFree, rest: rss - lazyFree };
+    return { kind, rss, live: null, fragmentation: null, dirty: null, metadata: null, residentNotActive: null, lazyFree, rest: rss - lazyFree };
   }
   if (kind === 'allocated-only') {
-    return { kind, rss, live: a.allocated, fragmentation: null, dirty: null, metadata: null, lazyFree, rest: rss - lazyFree - a.allocated };
+    return { kind, rss, live: a.allocated, fragmentation: null, dirty: null, metadata: null, residentNotActive: null, lazyFree, rest: rss - lazyFree - a.allocated };
   }
   // active >= allocated in jemalloc; a reading taken mid-update can invert them by a few bytes.
   const fragmentation = Math.max(0, a.active - a.allocated);
+  if (kind === 'jmem') {
+    const rna = Math.max(0, a.resident - a.active - lazyFree);
+    const rest = rss - a.allocated - fragmentation - rna - lazyFree;
+    return { kind, rss, live: a.allocated, fragmentation, dirty: null, metadata: null, residentNotActive: rna, lazyFree, rest };
+  }
   const rest = rss - a.allocated - fragmentation - a.pdirty - a.metadata - lazyFree;
-  return { kind, rss, live: a.allocated, fragmentation, dirty: a.pdirty, metadata: a.metadata, lazyFree, rest };
+  return { kind, rss, live: a.allocated, fragmentation, dirty: a.pdirty, metadata: a.metadata, residentNotActive: null, lazyFree, rest };
 }
 
 /** Sum of the parts (nulls count as zero). Equals `rss` by construction; tests check it. */

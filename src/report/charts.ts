@@ -15,6 +15,7 @@ const PART_COLORS: Record<string, string> = {
   fragmentation: '#fac858',
   dirty: '#fc8452',
   metadata: '#9a60b4',
+  residentNotActive: '#d48265',
   lazyFree: '#ee6666',
   rest: '#a0a7b4',
 };
@@ -59,7 +60,10 @@ export function memoryChartOption(run: RunData, title = 'Memory over time'): Cha
     series.push(line('Rss', 'solid', 2.5, samples.map((s) => [sec(s.t), mib(s.proc.rss)])));
     series.push(line('LazyFree', 'dashed', 1.5, samples.map((s) => [sec(s.t), mib(s.proc.lazyFree)])));
     series.push(line('allocated', 'dotted', 1.5, samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null])));
-    series.push({ ...line('online', 'solid', 1, samples.map((s) => [sec(s.t), s.online]), 1), lineStyle: { color, width: 1, opacity: 0.45 }, step: 'end' });
+    // A watched server without an online count (simload watch, no --online-cmd) has only zeros: no line.
+    if (samples.some((s) => s.online > 0)) {
+      series.push({ ...line('online', 'solid', 1, samples.map((s) => [sec(s.t), s.online]), 1), lineStyle: { color, width: 1, opacity: 0.45 }, step: 'end' });
+    }
   }
   return {
     animation: false,

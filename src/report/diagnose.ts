@@ -10,6 +10,7 @@ const REASONS = {
   dirty: 'dirty pages jemalloc has not purged yet: decay has not run (it advances only when the arena is used, unless background_thread is on)',
   fragmentation: 'fragmentation: jemalloc pages that hold some live objects among freed ones',
   live: 'live data: the program still holds these bytes (players still online, or a leak)',
+  residentNotActive: 'pages jemalloc keeps resident but not active (dirty pages not purged yet, and metadata)',
   rest: 'memory outside jemalloc (the Node runtime and everything else)',
 } as const;
 
@@ -29,7 +30,7 @@ export function diagnose(v: VariantSummary): string {
   // With per-arena stats: which applies, with the evidence (decay-diagnose.ts).
   const evidence = decayEvidence(v.decay, b, v.rampDownEndMs);
   if (evidence) return `${kept}${settle}: ${evidence}${back}.`;
-  const parts = (['lazyFree', 'dirty', 'fragmentation', 'live', 'rest'] as const)
+  const parts = (['lazyFree', 'dirty', 'residentNotActive', 'fragmentation', 'live', 'rest'] as const)
     .map((p) => ({ p, bytes: b[p] ?? 0 }))
     .filter((x) => x.bytes > 0)
     .sort((x, y) => y.bytes - x.bytes);

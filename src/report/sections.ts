@@ -34,7 +34,7 @@ export function reportSections(): ReportSection[] {
 }
 
 /** Optional section modules, next to this file, loaded when present (report/plan-section.ts from plan/). */
-const OPTIONAL_MODULES = ['./plan-section.js', './decay-section.js'];
+const OPTIONAL_MODULES = ['./plan-section.js', './decay-section.js', './skynet-section.js'];
 
 export async function loadOptionalSections(): Promise<void> {
   for (const rel of OPTIONAL_MODULES) {

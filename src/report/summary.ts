@@ -211,7 +211,7 @@ export function summarizeVariant(
     lazyFreeShare: median(win.map((s) => share(s.proc.lazyFree, s.proc.rss))),
     dirtyShare: kind === 'jemalloc' ? median(winAlloc.map((s) => share(s.alloc!.pdirty, s.proc.rss))) : null,
     unreclaimableRss: median(win.map((s) => s.proc.rss - s.proc.lazyFree)),
-    residentPerAllocated: kind === 'jemalloc' ? median(winAlloc.filter((s) => s.alloc!.allocated > 0).map((s) => residentWithoutMuzzy(s.alloc!) / s.alloc!.allocated)) : null,
+    residentPerAllocated: kind === 'jemalloc' || kind === 'jmem' ? median(winAlloc.filter((s) => s.alloc!.allocated > 0).map((s) => residentWithoutMuzzy(s.alloc!) / s.alloc!.allocated)) : null,
     bytesPerPlayer: peakOnline > 0 ? (peak.proc.rss - baselineRss) / peakOnline : null,
     liveBytesPerPlayer: peakOnline > 0 && baseAlloc !== null && maxAlloc !== null ? (maxAlloc - baseAlloc) / peakOnline : null,
     rampDownEndMs,
@@ -275,7 +275,7 @@ function settledBreakdown(win: Sample[], settledRss: number | null): Breakdown |
   const parts = win.map((s) => breakdown(s));
   const withStats = parts.filter((b) => b.kind !== 'none');
   const kind = withStats[0]?.kind ?? 'none';
-  const med = (p: 'live' | 'fragmentation' | 'dirty' | 'metadata') =>
+  const med = (p: 'live' | 'fragmentation' | 'dirty' | 'metadata' | 'residentNotActive') =>
     kind === 'none' || withStats[0]![p] === null ? null : median(withStats.map((b) => b[p] ?? 0));
   const out: Breakdown = {
     kind,
@@ -284,6 +284,7 @@ function settledBreakdown(win: Sample[], settledRss: number | null): Breakdown |
     fragmentation: med('fragmentation'),
     dirty: med('dirty'),
     metadata: med('metadata'),
+    residentNotActive: med('residentNotActive'),
     lazyFree: median(parts.map((b) => b.lazyFree))!,
     rest: 0,
   };

@@ -21,7 +21,7 @@ test('parts add up to Rss exactly at every fixture sample, whatever the allocato
 
 test('jemalloc parts: live, active - allocated, pdirty, metadata, LazyFree, remainder', () => {
   const b = breakdownOf(280 * MiB, 140 * MiB, je({ allocated: 50 * MiB, active: 75 * MiB, metadata: 11 * MiB, resident: 100 * MiB, pdirty: 14 * MiB, pmuzzy: 140 * MiB }));
-  assert.deepEqual(b, { kind: 'jemalloc', rss: 280 * MiB, live: 50 * MiB, fragmentation: 25 * MiB, dirty: 14 * MiB, metadata: 11 * MiB, lazyFree: 140 * MiB, rest: 40 * MiB });
+  assert.deepEqual(b, { kind: 'jemalloc', rss: 280 * MiB, live: 50 * MiB, fragmentation: 25 * MiB, dirty: 14 * MiB, metadata: 11 * MiB, residentNotActive: null, lazyFree: 140 * MiB, rest: 40 * MiB });
 });
 
 test('rest goes negative when jemalloc counts more than is resident, and the sum still holds', () => {
@@ -33,9 +33,15 @@ test('rest goes negative when jemalloc counts more than is resident, and the sum
 
 test('glibc (allocated only) and no stats at all', () => {
   const g = breakdownOf(100 * MiB, 0, je({ allocated: 30 * MiB }));
-  assert.deepEqual(g, { kind: 'allocated-only', rss: 100 * MiB, live: 30 * MiB, fragmentation: null, dirty: null, metadata: null, lazyFree: 0, rest: 70 * MiB });
+  assert.deepEqual(g, { kind: 'allocated-only', rss: 100 * MiB, live: 30 * MiB, fragmentation: null, dirty: null, metadata: null, residentNotActive: null, lazyFree: 0, rest: 70 * MiB });
   const n = breakdownOf(100 * MiB, 10 * MiB, null);
   assert.equal(n.kind, 'none');
   assert.equal(n.rest, 90 * MiB);
   assert.equal(breakdownSum(n), 100 * MiB);
+});
+
+test("a skynet console's jmem: resident not active excludes LazyFree (5.0.x resident counts muzzy pages)", () => {
+  const j = breakdownOf(300 * MiB, 60 * MiB, { ...je({ allocated: 100 * MiB, active: 150 * MiB, resident: 250 * MiB }), source: 'skynet-jmem' as const });
+  assert.deepEqual(j, { kind: 'jmem', rss: 300 * MiB, live: 100 * MiB, fragmentation: 50 * MiB, dirty: null, metadata: null, residentNotActive: 40 * MiB, lazyFree: 60 * MiB, rest: 50 * MiB });
+  assert.equal(breakdownSum(j), 300 * MiB);
 });

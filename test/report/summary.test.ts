@@ -59,6 +59,7 @@ test('madv-free: Rss kept as LazyFree, taken back under pressure', async () => {
     fragmentation: 25 * MiB,
     dirty: 14 * MiB,
     metadata: 11 * MiB,
+    residentNotActive: null,
     lazyFree: 140 * MiB,
     rest: 40 * MiB,
   });
@@ -99,7 +100,7 @@ test('glibc: only allocated is known; no latency falls back to server counters',
   assert.equal(v.worstLatency, null);
   // Server message counter: 100 at 3 s, 3600 at 50 s.
   near(v.messagesPerSecond, (3500 * 1000) / 47_000, 'messages/s from counters');
-  assert.deepEqual(v.settledBreakdown, { kind: 'allocated-only', rss: 200 * MiB, live: 50 * MiB, fragmentation: null, dirty: null, metadata: null, lazyFree: 0, rest: 150 * MiB });
+  assert.deepEqual(v.settledBreakdown, { kind: 'allocated-only', rss: 200 * MiB, live: 50 * MiB, fragmentation: null, dirty: null, metadata: null, residentNotActive: null, lazyFree: 0, rest: 150 * MiB });
 });
 
 test('settleTime: 90% of the fall from the peak; "never" when Rss did not fall, never 0', () => {

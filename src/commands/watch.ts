@@ -1,0 +1,78 @@
+// `simload watch --pid PID | --cmd "..."`: records a real running process (a production skynet, say) into a
+// run folder of the same format as a run's, so report, compare and expect: work on it. docs/watch.md.
+import { ExitCode, UsageError } from '../errors.js';
+import { withInterrupt } from '../run/interrupt.js';
+import { parseExpectRule } from '../scenario/expect.js';
+import type { ExpectRule } from '../scenario/types.js';
+import { parseDuration } from '../units.js';
+import { parseConsoleAddress } from '../watch/console.js';
+import { runWatch } from '../watch/run-watch.js';
+import type { SimloadCommand } from './command.js';
+
+function duration(flag: string, v: unknown, minMs: number): number | null {
+  if (v === undefined) return null;
+  const ms = parseDuration(String(v));
+  if (ms === null || ms < minMs) throw new UsageError('ERR_USAGE', `--${flag} ${String(v)}: give a duration of at least ${minMs}ms, e.g. 1s, 10m`);
+  return ms;
+}
+
+export const watchCommand: SimloadCommand = {
+  command: 'watch',
+  describe: 'Record a running process (e.g. your skynet server) into a run folder: Rss, LazyFree, jemalloc stats, report',
+  builder: (y) =>
+    y
+      .option('pid', { type: 'number', describe: 'the process to watch' })
+      .option('cmd', { type: 'string', describe: 'start this command (run as `exec CMD` by /bin/sh) and watch it' })
+      .option('interval', { type: 'string', default: '1s', describe: 'time between samples (at least 100ms)' })
+      .option('duration', { type: 'string', describe: 'stop after this long (default: until Ctrl-C or the process exits)' })
+      .option('out', { type: 'string', default: 'results', describe: 'base folder of the run folder' })
+      .option('name', { type: 'string', describe: "name of the folder and of the variant (default: the process's name)" })
+      .option('skynet-console', { type: 'string', describe: "a skynet debug console to read jmem and mem from, HOST:PORT (read-only)" })
+      .option('skynet-inject', { type: 'boolean', default: false, describe: "also run a read-only Lua snippet in the server through the console's inject, for pdirty/pmuzzy/decay (runs code in the server)" })
+      .option('skynet-mem', { type: 'string', default: '10s', describe: "least time between two `mem` reads (per-service Lua memory; it asks every service), or `off`" })
+      .option('online-cmd', { type: 'string', describe: 'a shell command printing the online player count, run each sample' })
+      .option('expect', { type: 'string', array: true, describe: 'a threshold as in a scenario\'s expect:, e.g. "retention < 0.5" (repeatable)' })
+      .check((a) => {
+        if ((a.pid === undefined) === (a.cmd === undefined)) throw new UsageError('ERR_USAGE', 'give exactly one of --pid PID and --cmd "COMMAND"');
+        if (a['skynet-inject'] && a['skynet-console'] === undefined) throw new UsageError('ERR_USAGE', '--skynet-inject needs --skynet-console HOST:PORT');
+        return true;
+      })
+      .example('$0 watch --pid 12345 --skynet-console 127.0.0.1:8000', 'a running skynet: /proc and its jemalloc stats every second')
+      .example('$0 watch --cmd "./skynet config" --duration 10m', 'start a server and watch it for ten minutes')
+      .epilogue(
+        [
+          'Type a word + Enter while it runs to mark a phase: up, peak, down, quiet (or any word); docs/watch.md.',
+          'Exit: 0 ok, 1 an --expect threshold failed, 2 bad flags or pid, 3 the process exited, 130 interrupted.',
+        ].join('\n'),
+      ),
+  handler: async (argv) => {
+    const intervalMs = duration('interval', argv.interval, 100)!;
+    const durationMs = duration('duration', argv.duration, 100);
+    const expect: ExpectRule[] = [];
+    for (const text of (argv.expect as string[] | undefined) ?? []) {
+      const r = parseExpectRule(text, null);
+      if ('error' in r) throw new UsageError('ERR_USAGE', `--expect ${JSON.stringify(text)}: ${r.error}`);
+      expect.push(r);
+    }
+    const pid = argv.pid === undefined ? null : Number(argv.pid);
+    if (pid !== null && (!Number.isInteger(pid) || pid <= 0)) throw new UsageError('ERR_NO_PROC', `--pid ${String(argv.pid)}: not a process id`);
+    const consoleAddr = typeof argv['skynet-console'] === 'string' ? parseConsoleAddress(argv['skynet-console']) : null;
+    return withInterrupt((signal) =>
+      runWatch({
+        pid,
+        cmd: typeof argv.cmd === 'string' ? argv.cmd : null,
+        name: typeof argv.name === 'string' ? argv.name : null,
+        outDir: String(argv.out),
+        intervalMs,
+        durationMs,
+        console: consoleAddr,
+        inject: Boolean(argv['skynet-inject']),
+        memIntervalMs: argv['skynet-mem'] === 'off' ? null : argv['skynet-mem'] === '0' ? 0 : duration('skynet-mem', argv['skynet-mem'], 0),
+        onlineCmd: typeof argv['online-cmd'] === 'string' ? argv['online-cmd'] : null,
+        expect,
+        out: process.stdout,
+        signal,
+      }),
+    ).then((code) => code ?? ExitCode.ok);
+  },
+};

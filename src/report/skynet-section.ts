@@ -1,0 +1,92 @@
+// The skynet section of report.html, for folders `simload watch --skynet-console` wrote: Lua memory per
+// service (`mem`: the largest services at the Lua peak and at the end, the total over time beside jemalloc's
+// allocated and active), what the console cost per sample, and the decay settings read with --skynet-inject.
+
+import type { Sample, SkynetSample } from '../recorder/sample.js';
+import { formatBytes } from '../units.js';
+import { samplesByVariant, type ChartOption } from './charts.js';
+import { median } from './phases.js';
+import { escapeHtml as esc, registerReportSection, type ReportSectionOutput } from './sections.js';
+
+const MiB = 1024 * 1024;
+const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
+const sec = (ms: number) => Math.round(ms / 100) / 10;
+
+type WithSkynet = Sample & { skynet: SkynetSample };
+
+export function skynetChartOption(variant: string, samples: WithSkynet[]): ChartOption {
+  const line = (name: string, color: string, data: Array<[number, number | null]>, type = 'solid') => ({
+    name,
+    type: 'line',
+    showSymbol: false,
+    // `mem` is read less often than the rest (--skynet-mem): join its readings.
+    connectNulls: true,
+    lineStyle: { color, type, width: 2 },
+    itemStyle: { color },
+    data,
+  });
+  return {
+    animation: false,
+    title: { text: `${variant}: Lua memory (mem) and jemalloc (jmem)`, left: 'center', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 },
+    grid: { left: 70, right: 30, top: 45, bottom: 70 },
+    xAxis: { type: 'value', name: 'seconds since the watch began', nameLocation: 'middle', nameGap: 28, min: 0 },
+    yAxis: { type: 'value', name: 'MiB', nameLocation: 'middle', nameGap: 50 },
+    series: [
+      line('Lua total (mem)', '#3ba272', samples.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)])),
+      line('allocated (jmem)', '#5470c6', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null]), 'dotted'),
+      line('active (jmem)', '#fac858', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.active) : null]), 'dashed'),
+      line('Rss', '#222', samples.map((s) => [sec(s.t), mib(s.proc.rss)])),
+    ],
+  };
+}
+
+function topTable(title: string, s: WithSkynet): string {
+  const rows = s.skynet.top.map((x) => `<tr><td>${esc(x.address)}</td><td>${esc(x.name)}</td><td>${esc(formatBytes(x.bytes))}</td></tr>`).join('');
+  return (
+    `<h3>${esc(title)} (${esc(formatBytes(s.skynet.luaTotal ?? 0))} in ${s.skynet.luaServices} services, at ${sec(s.t)} s)</h3>` +
+    `<table class="skynet-top"><tr><th>service</th><th>launched as</th><th>Lua memory</th></tr>${rows}</table>`
+  );
+}
+
+function render(run: Parameters<Parameters<typeof registerReportSection>[0]['render']>[0]): ReportSectionOutput | null {
+  const html: string[] = [];
+  const charts: NonNullable<ReportSectionOutput['charts']> = [];
+  let n = 0;
+  for (const [variant, all] of samplesByVariant(run)) {
+    const samples = all.filter((s): s is WithSkynet => s.skynet !== undefined);
+    if (samples.length === 0) continue;
+    const withMem = samples.filter((s) => s.skynet.luaTotal !== null);
+    const rtt = samples.map((s) => s.skynet.consoleMs).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const lost = samples.length - rtt.length;
+    html.push(`<h3>${esc(variant)}</h3><p>`);
+    html.push(
+      rtt.length
+        ? `Console round trip of <code>jmem</code>: median ${median(rtt)!.toFixed(1)} ms, max ${rtt.at(-1)!.toFixed(1)} ms over ${rtt.length} samples` +
+            `${lost ? `; ${lost} sample(s) without an answer (see events)` : ''}.`
+        : 'The console never answered: no jemalloc or Lua figures (see events).',
+    );
+    const mc = samples.find((s) => s.skynet.mallctl)?.skynet.mallctl;
+    if (mc) {
+      const keys = ['opt.dirty_decay_ms', 'opt.muzzy_decay_ms', 'arenas.dirty_decay_ms', 'arenas.muzzy_decay_ms', 'opt.narenas'].filter((k) => k in mc);
+      html.push(` Read through <code>inject</code>: ${keys.map((k) => `${esc(k)} = ${mc[k]}`).join(', ')}.`);
+    } else if (samples.some((s) => s.alloc?.source === 'skynet-jmem')) {
+      html.push(
+        ' Without <code>--skynet-inject</code> jemalloc tells allocated, active, resident, mapped and retained only: the breakdown shows live,' +
+          ' fragmentation (active - allocated), resident not active (dirty pages and metadata together), LazyFree and the rest outside jemalloc.',
+      );
+    }
+    html.push('</p>');
+    if (withMem.length) {
+      let peak = withMem[0]!;
+      for (const s of withMem) if (s.skynet.luaTotal! > peak.skynet.luaTotal!) peak = s;
+      html.push(topTable('Largest Lua services at the Lua peak', peak));
+      if (withMem.at(-1) !== peak) html.push(topTable('Largest Lua services at the end', withMem.at(-1)!));
+    }
+    charts.push({ id: `chart-skynet-${n++}`, option: skynetChartOption(variant, samples), height: 360 });
+  }
+  return charts.length ? { title: 'skynet (debug console)', html: html.join(''), charts } : null;
+}
+
+registerReportSection({ id: 'skynet', render });

@@ -1,0 +1,120 @@
+// One `simload watch` from start to report: resolves the target (pid or command), runs the Watcher until the
+// signal, --duration or the process's exit, reads phase marks from stdin, then renders the report from the
+// folder. Returns the exit code. The engine is watch.ts; this file only wires it to the terminal.
+
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import { ExitCode } from '../errors.js';
+import { checkExpectations, formatExpectations } from '../report/expect.js';
+import { renderReport } from '../report/render.js';
+import { formatSummaryTable } from '../report/table.js';
+import type { ExpectRule } from '../scenario/types.js';
+import { adopt } from '../run/children.js';
+import { formatDuration } from '../units.js';
+import type { ConsoleAddress } from './console.js';
+import { checkPid, startCommand, type WatchTarget } from './target.js';
+import { Watcher, type WatchEnd } from './watch.js';
+
+export interface RunWatchOptions {
+  pid: number | null;
+  cmd: string | null;
+  name: string | null;
+  outDir: string;
+  intervalMs: number;
+  durationMs: number | null;
+  console: ConsoleAddress | null;
+  inject: boolean;
+  memIntervalMs: number | null;
+  onlineCmd: string | null;
+  expect: ExpectRule[];
+  /** Where marks come from (default process.stdin); null reads none. */
+  marks?: NodeJS.ReadableStream | null;
+  out: Writable;
+  signal: AbortSignal;
+}
+
+export async function runWatch(o: RunWatchOptions): Promise<number> {
+  const target: WatchTarget = o.cmd !== null ? await startCommand(o.cmd) : await checkPid(o.pid!);
+  // A command simload started dies with simload, whatever ends it (a second Ctrl-C, an uncaught error).
+  const child = target.child;
+  const release = child ? adopt({ pid: target.pid, kill: () => child.kill('SIGKILL') }) : () => undefined;
+  child?.once('exit', () => release());
+  const name = o.name ?? (target.comm.replace(/[^A-Za-z0-9._-]+/g, '-') || 'watch');
+  const w = new Watcher({
+    pid: target.pid,
+    name,
+    outDir: o.outDir,
+    intervalMs: o.intervalMs,
+    console: o.console,
+    inject: o.inject,
+    memIntervalMs: o.memIntervalMs,
+    onlineCmd: o.onlineCmd,
+    expect: o.expect,
+    description: o.cmd !== null ? `simload watch --cmd ${o.cmd}` : `simload watch --pid ${target.pid} (${target.comm})`,
+  });
+  const say = (line: string) => o.out.write(`${line}\n`);
+  w.on('notice', (m: string) => process.stderr.write(`simload watch: ${m}\n`));
+  w.on('gone', (m: string) => process.stderr.write(`simload watch: ${m}; the folder keeps what was recorded\n`));
+  w.on('mark', (m: { word: string; fromMs: number }) => say(`mark ${m.word} at ${formatDuration(m.fromMs)}`));
+  let dir: string;
+  try {
+    dir = await w.start();
+  } catch (err) {
+    target.child?.kill('SIGTERM');
+    throw err;
+  }
+  say(
+    `simload watch: pid ${target.pid} (${target.comm}) every ${formatDuration(o.intervalMs)}` +
+      `${o.durationMs !== null ? ` for ${formatDuration(o.durationMs)}` : ''} into ${dir}\n` +
+      `  marks: type a word + Enter (up, peak, down, quiet, or any word) to start a phase; Ctrl-C stops`,
+  );
+
+  const input = o.marks === undefined ? process.stdin : o.marks;
+  const rl = input ? createInterface({ input, terminal: false }) : null;
+  rl?.on('line', (line) => {
+    if (line.trim() !== '' && !w.mark(line)) process.stderr.write(`simload watch: not a mark: ${JSON.stringify(line.trim())} (one word: up, peak, down, quiet, ...)\n`);
+  });
+
+  const timer = o.durationMs !== null ? setTimeout(() => void w.stop('complete', 'duration'), o.durationMs) : null;
+  const onAbort = () => void w.stop('interrupted', String(o.signal.reason ?? 'SIGINT'));
+  if (o.signal.aborted) onAbort();
+  else o.signal.addEventListener('abort', onAbort, { once: true });
+  const onChildExit = (code: number | null, sig: NodeJS.Signals | null) => {
+    const message = `the command's process ${target.pid} exited (${sig ? `signal ${sig}` : `code ${code}`})`;
+    process.stderr.write(`simload watch: ${message}; the folder keeps what was recorded\n`);
+    void w.stop('failed', 'exited', { code: 'ERR_PROC_EXITED', message });
+  };
+  target.child?.once('exit', onChildExit);
+
+  let end: WatchEnd;
+  try {
+    end = await w.ended;
+  } finally {
+    if (timer) clearTimeout(timer);
+    o.signal.removeEventListener('abort', onAbort);
+    rl?.close();
+    if (input === process.stdin) process.stdin.pause();
+    target.child?.off('exit', onChildExit);
+    if (target.child && target.child.exitCode === null && target.child.signalCode === null) await stopChild(target);
+  }
+
+  const { summary, html } = await renderReport(end.dir);
+  o.out.write(formatSummaryTable(summary));
+  say(`report: ${html}`);
+  say(`simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`);
+  const results = checkExpectations(summary, o.expect);
+  if (results.length) o.out.write(formatExpectations(results));
+  if (end.status === 'interrupted') return ExitCode.interrupted;
+  if (end.status === 'failed') return ExitCode.runtime;
+  return results.some((r) => !r.pass) ? ExitCode.checkFailed : ExitCode.ok;
+}
+
+/** SIGTERM the command simload started, SIGKILL after 5 s. */
+async function stopChild(t: WatchTarget): Promise<void> {
+  const child = t.child!;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}

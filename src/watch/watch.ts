@@ -1,0 +1,243 @@
+// The watch engine: samples one running process every interval (/proc, and a skynet console when given) into
+// a run folder of the same format as a run's, until stop() or the process exits. Emits 'sample' (Sample),
+// 'mark' (MarkedPhase), 'notice' (string: console lost/back) and 'gone' (string).
+
+import { EventEmitter } from 'node:events';
+import { cpus, release, totalmem } from 'node:os';
+import type { AllocStats } from '../alloc/stats.js';
+import { readProcMemory } from '../recorder/proc.js';
+import { SAMPLE_SCHEMA_VERSION, type Sample, type SkynetSample } from '../recorder/sample.js';
+import { RESULT_FILES } from '../results/layout.js';
+import { RunWriter } from '../results/writer.js';
+import type { ExpectRule } from '../scenario/types.js';
+import { parseJmem, parseMallctlLines, parseMem } from './console-parse.js';
+import { SkynetConsole, type ConsoleAddress } from './console.js';
+import { injectCommand, removeInjectFile, writeInjectFile } from './inject.js';
+import { parseMark } from './marks.js';
+import { readOnline } from './online.js';
+import { watchScenario, type MarkedPhase } from './scenario.js';
+
+export interface WatchOptions {
+  pid: number;
+  /** The variant name in the folder, and the folder's stem. */
+  name: string;
+  /** Folder the run folder is made in. */
+  outDir: string;
+  intervalMs: number;
+  console: ConsoleAddress | null;
+  inject: boolean;
+  /** Least time between two `mem` commands (it asks every Lua service: the costly one); 0 = every sample, null = never. */
+  memIntervalMs: number | null;
+  onlineCmd: string | null;
+  expect: ExpectRule[];
+  /** What is watched, for the report (`pid 123 (skynet)`, the --cmd text). */
+  description: string;
+}
+
+export type WatchEnd = { status: 'complete' | 'interrupted' | 'failed'; reason: string; samples: number; dir: string };
+
+const TOP_SERVICES = 10;
+
+export class Watcher extends EventEmitter {
+  readonly o: WatchOptions;
+  private writer!: RunWriter;
+  private console: SkynetConsole | null = null;
+  private injectFile: string | null = null;
+  private startWall = 0;
+  private marks: MarkedPhase[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private nextDue = 0;
+  private stopped = false;
+  private stopping = false;
+  private consoleUp: boolean | null = null;
+  private lastOnline = 0;
+  private lastMem = -Infinity;
+  private count = 0;
+  private endResolve!: (e: WatchEnd) => void;
+  /** Resolves when the watch has ended and the folder is complete. */
+  readonly ended: Promise<WatchEnd>;
+
+  constructor(o: WatchOptions) {
+    super();
+    this.o = o;
+    this.ended = new Promise((r) => (this.endResolve = r));
+  }
+
+  get dir(): string {
+    return this.writer.dir;
+  }
+
+  async start(): Promise<string> {
+    this.writer = await RunWriter.create(this.o.outDir, this.o.name, {
+      scenario: this.o.name,
+      variants: [this.o.name],
+      parallel: false,
+      host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+    });
+    this.startWall = Date.now();
+    if (this.o.console) this.console = new SkynetConsole(this.o.console);
+    if (this.o.inject) this.injectFile = writeInjectFile();
+    await this.writeScenario();
+    this.writer.appendEvent({ type: 'variant-start', variant: this.o.name, wall: this.startWall, pid: this.o.pid });
+    this.nextDue = this.startWall;
+    await this.enqueue();
+    this.schedule();
+    return this.writer.dir;
+  }
+
+  /** A line from the operator: starts a phase when it is a mark word; returns the mark or null. */
+  mark(line: string): MarkedPhase | null {
+    const m = parseMark(line);
+    if (!m || this.stopping) return null;
+    const wall = Date.now();
+    const marked: MarkedPhase = { ...m, fromMs: wall - this.startWall };
+    this.marks.push(marked);
+    const phaseIndex = this.marks.length - 1;
+    this.writer.appendEvent({ type: 'phase', variant: this.o.name, wall, t: marked.fromMs, phaseIndex, phase: m.word, target: m.target });
+    void this.writeScenario();
+    void this.enqueue(); // a sample at the mark, so the phase starts sharp
+    this.emit('mark', marked);
+    return marked;
+  }
+
+  /** Ends the watch after one last sample; `status` says how (`interrupted` for Ctrl-C). */
+  async stop(status: WatchEnd['status'], reason: string, error?: { code: string; message: string }): Promise<WatchEnd> {
+    if (this.stopping) return this.ended;
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (status !== 'failed') await this.enqueue(true);
+    this.stopped = true;
+    await this.chain;
+    const wall = Date.now();
+    if (status === 'interrupted') this.writer.appendEvent({ type: 'interrupted', wall, signal: reason });
+    if (error) this.writer.appendEvent({ type: 'error', variant: this.o.name, wall, code: error.code, message: error.message });
+    this.writer.appendEvent({ type: 'variant-end', variant: this.o.name, wall, t: wall - this.startWall });
+    await this.writeScenario();
+    this.console?.close();
+    if (this.injectFile) removeInjectFile(this.injectFile);
+    await this.writer.finish(status, error);
+    const end: WatchEnd = { status, reason, samples: this.count, dir: this.writer.dir };
+    this.endResolve(end);
+    return end;
+  }
+
+  private writeScenario(): Promise<void> {
+    const s = watchScenario({
+      name: this.o.name,
+      description: this.o.description,
+      intervalMs: this.o.intervalMs,
+      outDir: this.o.outDir,
+      marks: this.marks,
+      nowMs: Date.now() - this.startWall,
+      expect: this.o.expect,
+    });
+    return this.writer.writeJson(RESULT_FILES.scenario, s).catch(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    // Fixed cadence; ticks missed while a slow sample ran are skipped, as the recorder does.
+    const now = Date.now();
+    this.nextDue += this.o.intervalMs;
+    if (this.nextDue < now) this.nextDue += Math.ceil((now - this.nextDue) / this.o.intervalMs) * this.o.intervalMs;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.enqueue().then(() => this.schedule());
+    }, this.nextDue - now);
+  }
+
+  private enqueue(final = false): Promise<unknown> {
+    this.chain = this.chain.then(() => (this.stopped && !final ? null : this.take()));
+    return this.chain;
+  }
+
+  private async take(): Promise<void> {
+    const wall = Date.now();
+    const timeout = Math.min(this.o.intervalMs, 2000);
+    const [proc, skynet, online] = await Promise.all([
+      readProcMemory(this.o.pid).catch((err: unknown) => err as Error),
+      this.console ? this.readConsole(timeout) : Promise.resolve(null),
+      this.o.onlineCmd ? readOnline(this.o.onlineCmd, timeout) : Promise.resolve(null),
+    ]);
+    if (proc instanceof Error) {
+      if (!this.stopping) {
+        const message = `process ${this.o.pid} is gone after ${((wall - this.startWall) / 1000).toFixed(1)} s: ${proc.message}`;
+        this.emit('gone', message);
+        void this.stop('failed', 'exited', { code: 'ERR_PROC_EXITED', message });
+      }
+      return;
+    }
+    if (online !== null) this.lastOnline = online;
+    const last = this.marks.at(-1);
+    const sample: Sample = {
+      v: SAMPLE_SCHEMA_VERSION,
+      variant: this.o.name,
+      t: wall - this.startWall,
+      wall,
+      phaseIndex: this.marks.length - 1,
+      phase: last ? last.word : 'baseline',
+      target: last ? last.target : 1,
+      online: this.lastOnline,
+      proc,
+      alloc: skynet?.alloc ?? null,
+      runtime: null,
+      ...(skynet ? { skynet: skynet.sample } : {}),
+    };
+    this.count++;
+    this.writer.appendSample(sample);
+    this.emit('sample', sample);
+  }
+
+  /** jmem (and mem, and the injected mallctls) in one go; a console that stops answering is noted once. */
+  private async readConsole(timeoutMs: number): Promise<{ alloc: AllocStats | null; sample: SkynetSample }> {
+    const c = this.console!;
+    const sample: SkynetSample = { consoleMs: null, luaTotal: null, luaServices: 0, top: [] };
+    let alloc: AllocStats | null = null;
+    try {
+      const j = await c.command('jmem', timeoutMs);
+      const jm = j.ok ? parseJmem(j.lines) : null;
+      if (!jm) throw new Error(`jmem gave no jemalloc stats: ${j.lines.slice(0, 3).join(' | ')}`);
+      sample.consoleMs = Math.round(j.ms * 1000) / 1000;
+      alloc = { ...jm, metadata: 0, pdirty: 0, pmuzzy: 0, source: 'skynet-jmem' };
+      // `mem` asks every Lua service; a busy one answers late. The console's own timeout (centiseconds) is
+      // set under ours, so it lists the late ones as TIMEOUT instead of the whole answer being lost.
+      const memDue = this.o.memIntervalMs !== null && Date.now() - this.lastMem >= this.o.memIntervalMs;
+      if (memDue) this.lastMem = Date.now();
+      const m = memDue ? await c.command(`mem ${Math.max(1, Math.floor((timeoutMs * 0.7) / 10))}`, timeoutMs).catch(() => null) : null;
+      if (m?.ok) {
+        const mem = parseMem(m.lines);
+        sample.luaTotal = mem.unanswered === 0 ? mem.total : null;
+        sample.luaServices = mem.services.length;
+        sample.luaUnanswered = mem.unanswered;
+        sample.top = mem.services.slice(0, TOP_SERVICES);
+      }
+      if (this.injectFile) {
+        const r = await c.command(injectCommand(this.injectFile), timeoutMs);
+        const mc = r.ok ? parseMallctlLines(r.lines) : {};
+        if (Object.keys(mc).length > 0) {
+          sample.mallctl = mc;
+          const page = mc['arenas.page'] ?? 4096;
+          const pd = mc['stats.arenas.4096.pdirty'];
+          const pm = mc['stats.arenas.4096.pmuzzy'];
+          const md = mc['stats.metadata'];
+          // With these three the full jemalloc breakdown applies (report/breakdown.ts), as for simload's server.
+          if (pd !== undefined && pm !== undefined && md !== undefined) alloc = { ...jm, metadata: md, pdirty: pd * page, pmuzzy: pm * page };
+        } else if (this.consoleUp !== false) {
+          this.emit('notice', `skynet console: inject gave no mallctls: ${r.lines.slice(0, 3).join(' | ')}`);
+        }
+      }
+      if (this.consoleUp === false) this.emit('notice', `skynet console ${c.address.host}:${c.address.port} answers again`);
+      this.consoleUp = true;
+    } catch (err) {
+      if (this.consoleUp !== false && !this.stopped) {
+        const message = `${(err as Error).message}; /proc sampling goes on, console retried every sample`;
+        this.writer.appendEvent({ type: 'error', variant: this.o.name, wall: Date.now(), code: 'ERR_CONSOLE_LOST', message });
+        this.emit('notice', message);
+      }
+      this.consoleUp = false;
+    }
+    return { alloc, sample };
+  }
+}
