@@ -41,7 +41,7 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
       }
       // "Never" (Infinity: never settled, dirty pages never decayed) is a measurement: it passes only `>` rules.
       if (actual === Infinity) {
-        out.push({ rule, variant: v.variant, actual: null, pass: rule.op === '>' || rule.op === '>=', reason: def.never ?? 'never' });
+        out.push({ rule, variant: v.variant, actual: Infinity, pass: rule.op === '>' || rule.op === '>=', reason: def.never ?? 'never' });
         continue;
       }
       const measured = actual !== null && Number.isFinite(actual);
