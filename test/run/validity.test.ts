@@ -120,9 +120,9 @@ test('a server that cannot accept connections (open-file limit cut after the bas
   const summary = assertInvalid(r, /connect failures in \d+ message attempts/);
   const v = summary.variants[0]!;
   assert.ok(v.validity.failures > 100, `${v.validity.failures} failures`);
-  // The server never held the peak: no sample with stats got within 95% of 300 players.
-  const held = v.validity.phases.filter((p) => p.phaseIndex <= 1 && p.minServerShare !== null).map((p) => p.minServerShare!);
-  assert.ok(held.length > 0 && Math.min(...held) < 0.6, `lowest server share in the ramp and hold: ${held.join(', ')}`);
+  // The server never held the peak: it logged in far fewer than the 300 players asked (on a busy machine the
+  // ramp's samples may all lack stats, so this reads the server's own count rather than per-phase shares).
+  assert.ok(v.peakOnline < 0.6 * 300, `the server had ${v.peakOnline} players online at most`);
   assert.match(r.stderr, /bot error: connect failed/, 'the first bot errors are shown');
 });
 
@@ -155,7 +155,8 @@ ${LENIENT_EXPECT}record:
   const summary = assertInvalid(r, /late logins: the server reached \d+ players at .* after the target had started to fall/);
   const v = summary.variants[0]!;
   assert.ok(v.validity.lateLoginsAtMs !== null && v.rampDownEndMs !== null);
-  assert.ok(v.validity.lateLoginsAtMs > v.rampDownEndMs!, `loaded peaked at ${v.validity.lateLoginsAtMs} ms, ramp-down ended at ${v.rampDownEndMs} ms`);
+  // Late means after the target started to fall: the 300 ms ramp-down began 300 ms before it ended.
+  assert.ok(v.validity.lateLoginsAtMs > v.rampDownEndMs! - 300, `loaded peaked at ${v.validity.lateLoginsAtMs} ms, ramp-down (300 ms) ended at ${v.rampDownEndMs} ms`);
 });
 
 function spawnSyncCli(args: string[]): { code: number | null; stdout: string } {
