@@ -79,7 +79,8 @@ test('watch a real skynet through its console: jmem, mem, Rss and LazyFree in th
   assert.equal(v.settle?.phase, 'quiet');
   assert.ok(v.retention !== null && v.retention > 0.5, `LazyFree keeps Rss up: retention ${v.retention}`);
   assert.ok(v.settledBreakdown!.lazyFree > 40 * MB && v.settledBreakdown!.residentNotActive !== null);
-  assert.ok(v.timeToSettleMs !== null, 'a ramp-down was found between the marks');
+  // Settled or "never settled" (LazyFree held): either way a ramp-down was found between the marks.
+  assert.notEqual(v.settleState, 'unknown', 'a ramp-down was found between the marks');
 
   await withReportInChromium(join(dir, 'report.html'), async ({ problems, requests, charts, page }) => {
     assert.deepEqual(problems, []);
