@@ -119,9 +119,10 @@ test('fidelity table: a skynet run compared with itself gives ratio 1 and meets 
   assert.deepEqual(tables.map((t) => t.variant), ['madv-free', 'no-madv-free']);
   for (const t of tables) {
     const jem = t.rows.find((r) => r.metric === 'peak jemalloc-side Rss')!;
-    // skynet's outside-jemalloc part is its baseline Rss - resident, about zero: nearly all its Rss is jemalloc's.
+    // skynet's outside-jemalloc part is its baseline Rss - resident, about zero: nearly all its Rss is jemalloc's
+    // (measured -1.6 to -3.5 MiB: jemalloc's resident counts a few pages the process has not touched yet).
     const peakRss = t.rows.find((r) => r.metric === 'peak Rss')!.skynet!;
-    assert.ok(jem.skynet! > 30 * MiB && Math.abs(jem.skynet! - peakRss) < 0.05 * peakRss, `${t.variant}: jemalloc-side peak ${jem.skynet}, peak Rss ${peakRss}`);
+    assert.ok(jem.skynet! > 30 * MiB && Math.abs(jem.skynet! - peakRss) < Math.max(0.05 * peakRss, 8 * MiB), `${t.variant}: jemalloc-side peak ${jem.skynet}, peak Rss ${peakRss}`);
     for (const r of t.rows) {
       // The "simload" side takes outside-jemalloc from the breakdown's rest, the skynet side from its baseline,
       // so only the jemalloc-side rows may differ when one skynet folder is on both sides.
