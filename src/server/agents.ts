@@ -130,6 +130,13 @@ export class Agents {
     this.scheduler.post(player.service, new Mail(tag, op, player, conn, seq));
   }
 
+  /** A login whose handler ran while the player is still online: its state is in the heap (load validity). */
+  private markLoaded(p: Player): void {
+    if (p.state !== PlayerState.online) return;
+    p.loaded = true;
+    this.loaded++;
+  }
+
   private onResult(mail: Mail, r: MailResult): void {
     const p = mail.player;
     const service = p.service;
@@ -140,17 +147,16 @@ export class Agents {
           // Lua: the handle is the service's VM (a pool VM survives a failed login); bytes are the whole VM's.
           if (r.set > 0) service.vm = r.set;
           if (r.bytes >= 0) service.bytes = r.bytes;
-          if (r.ok) this.counters.logins++;
-          else p.failed = true;
+          if (r.ok) {
+            this.counters.logins++;
+            this.markLoaded(p);
+          } else p.failed = true;
         } else if (r.ok) {
           p.set = r.set;
           p.bytes = r.bytes;
           service.bytes += r.bytes;
           this.counters.logins++;
-          if (p.state === PlayerState.online) {
-            p.loaded = true;
-            this.loaded++;
-          }
+          this.markLoaded(p);
         } else p.failed = true;
         break;
       case 'msg':

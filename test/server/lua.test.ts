@@ -48,6 +48,7 @@ test(`madv-free: ${N} Lua agents cost what their VMs hold; closing the VMs retur
     assert.equal(peak.online, N);
     assert.equal(peak.services, N, 'one agent service per player');
     assert.equal(peak.luaVms, N, 'one Lua VM per agent service');
+    assert.equal(peak.loaded, N, 'every login ran: the state of all players is in the heap (load validity reads this)');
     assert.equal(peak.counters.messages, 3 * N);
     assert.equal(peak.counters.errors, 0);
     const perPlayer = (peak.alloc.allocated - base) / N;
@@ -65,6 +66,7 @@ test(`madv-free: ${N} Lua agents cost what their VMs hold; closing the VMs retur
     await waitFor('agents to exit', async () => (await h.stats()).services === 0);
     const end = await h.purge();
     assert.equal(end.luaVms, 0, 'every VM was closed when its player left');
+    assert.equal(end.loaded, 0);
     // Every game message was copied into the variant's heap by the gate and freed by a worker.
     assert.deepEqual(end.luaPackets, { live: 0, made: 3 * N });
     const added = peak.alloc.allocated - base;
