@@ -12,13 +12,12 @@ import type { RunMeta } from '../../src/results/layout.js';
 import { detectMemoryCgroup } from '../../src/plan/cgroup.js';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
-import { tinyScenario, tinyScenarioFile } from './fixtures.js';
+import { spawnRun, tinyScenario, tinyScenarioFile } from './fixtures.js';
 
 const cg = detectMemoryCgroup();
 const cgroupSkip = cg.available ? false : `memory cgroups unavailable here: ${cg.reason}`;
 const cgroupRoot = cg.available ? cg.root : '';
 
-const CLI = join(process.cwd(), 'bin', 'simload.js');
 const root = process.getuid?.() === 0;
 
 function lock(dir: string, on: boolean): void {
@@ -29,16 +28,11 @@ function lock(dir: string, on: boolean): void {
 test('a results folder made unwritable mid-run: exit 3, a clear message, run.json failed, samples kept', { timeout: 90_000 }, async () => {
   const { dir, file } = await tinyScenarioFile(tinyScenario({ holdMs: 1000 }));
   const base = join(dir, 'results');
-  const child = spawn(process.execPath, [CLI, 'run', file, '--out', base], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += String(d)));
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const run = spawnRun(file, base);
   let folder: string | null = null;
   const until = Date.now() + 45_000;
   while (!folder) {
-    assert.ok(Date.now() < until, `no phase started; stderr:\n${stderr}`);
+    assert.ok(Date.now() < until, `no phase started; stderr:\n${run.stderr()}`);
     const d = existsSync(base) ? readdirSync(base).find((n) => n.startsWith('tiny-')) : undefined;
     const ev = d ? join(base, d, 'events.ndjson') : '';
     if (d && existsSync(ev) && readFileSync(ev, 'utf8').includes('"phaseIndex":0')) folder = join(base, d);
@@ -47,10 +41,12 @@ test('a results folder made unwritable mid-run: exit 3, a clear message, run.jso
   lock(folder, true);
   let code: number | null;
   try {
-    code = await exited;
+    code = await run.exited;
   } finally {
     lock(folder, false);
   }
+  const stdout = run.stdout();
+  const stderr = run.stderr();
   assert.equal(code, ExitCode.runtime, `exit ${code}; stderr:\n${stderr}`);
   assert.match(stderr, /cannot write \S+ in .*tiny-/);
   assert.doesNotMatch(stderr, /\n\s+at .*\.js:\d+/, 'no stack trace');

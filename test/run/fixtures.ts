@@ -1,4 +1,5 @@
 // A tiny scenario for end-to-end tests: a few hundred players with small state, ~12 s per variant.
+import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,4 +42,21 @@ export async function tinyScenarioFile(text = tinyScenario()): Promise<{ dir: st
 /** Tolerance the issue sets: 2% of the target, or 5 players. */
 export function tolerance(target: number): number {
   return Math.max(5, 0.02 * target);
+}
+
+export interface SpawnedRun {
+  /** Output so far (read them after `exited` for the whole). */
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/** `simload run FILE --out BASE` as a child process, its output collected. */
+export function spawnRun(file: string, base: string): SpawnedRun {
+  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'run', file, '--out', base], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  child.stderr.on('data', (d) => (err += String(d)));
+  return { stdout: () => out, stderr: () => err, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
 }

@@ -3,14 +3,14 @@
 // sockets, real signals; `simload run` as a user starts it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode } from '../../src/errors.js';
 import type { Summary } from '../../src/report/summary.js';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
-import { tinyScenario, tinyScenarioFile } from './fixtures.js';
+import { spawnRun, tinyScenario, tinyScenarioFile } from './fixtures.js';
 
 const CLI = join(process.cwd(), 'bin', 'simload.js');
 
@@ -45,16 +45,11 @@ function events(folder: string): RunEvent[] {
 async function runCli(text: string, prefix: string, atRamp?: (pid: number) => void): Promise<{ code: number | null; stdout: string; stderr: string; folder: string }> {
   const { dir, file } = await tinyScenarioFile(text);
   const base = join(dir, 'results');
-  const child = spawn(process.execPath, [CLI, 'run', file, '--out', base], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += String(d)));
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const run = spawnRun(file, base);
   if (atRamp) {
     const until = Date.now() + 45_000;
     for (;;) {
-      assert.ok(Date.now() < until, `the ramp did not start; stderr:\n${stderr}`);
+      assert.ok(Date.now() < until, `the ramp did not start; stderr:\n${run.stderr()}`);
       const folder = runDir(base, prefix);
       const ev = folder ? events(folder) : [];
       const start = ev.find((e): e is Extract<RunEvent, { type: 'variant-start' }> => e.type === 'variant-start');
@@ -65,10 +60,10 @@ async function runCli(text: string, prefix: string, atRamp?: (pid: number) => vo
       await delay(20);
     }
   }
-  const code = await exited;
+  const code = await run.exited;
   const folder = runDir(base, prefix);
-  assert.ok(folder, `no run folder; stderr:\n${stderr}`);
-  return { code, stdout, stderr, folder };
+  assert.ok(folder, `no run folder; stderr:\n${run.stderr()}`);
+  return { code, stdout: run.stdout(), stderr: run.stderr(), folder };
 }
 
 function assertInvalid(r: { code: number | null; stdout: string; folder: string }, reason: RegExp): Summary {
