@@ -1,0 +1,79 @@
+// The layering of src/, checked by `npm run check:deps` (dependency-cruiser) in .ci/run. The README's
+// "How it is built" section is drawn from these rules; change both together.
+//
+// Bottom to top:
+//   leaves    errors.ts, units.ts, alloc/stats.ts (the allocator's stats format): import nothing of src/
+//   native/   builds jemalloc variants, skynet, the shim: imports only leaves
+//   alloc/    the allocator bridge: imports native/ (to find a build) and leaves, nothing else. native/ does
+//             not import alloc/ (read from the code: building needs no loaded allocator), so the two never loop.
+//   results/  the run folder's formats and its writer
+//   ...       scenario, server, recorder, driver, report (report reads only results/ and leaves)
+//   run/, plan/, probe/, watch/, fidelity/
+//   commands/ the CLI's commands: imported by cli.ts alone
+//
+// Type-only imports count: a type is as much a dependency of the layering as a function.
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-folder-cycles',
+      comment: 'Folders of src/ depend on each other one way: no chain of imports leads from a folder back to itself.',
+      // 'warn' while issue 13 breaks the cycles it found (dependency-cruiser's baseline does not hold folder
+      // violations); 'error' once they are gone.
+      severity: 'warn',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'leaves-import-nothing',
+      comment: 'errors.ts, units.ts and alloc/stats.ts are leaves: anything may import them, they import nothing of src/.',
+      severity: 'error',
+      from: { path: '^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$' },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'native-imports-only-leaves',
+      comment: 'native/ (builds) imports nothing of the rest of src/ but the leaves.',
+      severity: 'error',
+      from: { path: '^src/native/' },
+      to: { path: '^src/', pathNot: '^src/native/|^src/(errors|units)\\.ts$' },
+    },
+    {
+      name: 'alloc-imports-only-native-and-leaves',
+      comment: 'The allocator bridge knows nothing of the rest: it may find its builds in native/, nothing more.',
+      severity: 'error',
+      from: { path: '^src/alloc/' },
+      to: { path: '^src/', pathNot: '^src/(alloc|native)/|^src/(errors|units)\\.ts$' },
+    },
+    {
+      name: 'report-reads-only-results',
+      comment:
+        'The report is rendered from the run folder alone: it imports results/ (the formats), the leaves, and the ' +
+        "validated Scenario's type (scenario.json holds it; type-only, see report-scenario-type-only).",
+      severity: 'error',
+      from: { path: '^src/report/' },
+      to: { path: '^src/', pathNot: '^src/(report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
+    },
+    {
+      name: 'report-scenario-type-only',
+      comment: 'The report may name the Scenario type (scenario.json), never run scenario code.',
+      severity: 'error',
+      from: { path: '^src/report/' },
+      to: { path: '^src/scenario/types\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'nothing-imports-commands',
+      comment: 'commands/ is the top: only cli.ts (and commands/ itself) import it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/commands/|^src/cli\\.ts$' },
+      to: { path: '^src/commands/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};
