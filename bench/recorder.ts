@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { Allocator } from '../src/alloc/allocator.js';
 import { loadShim } from '../src/alloc/shim.js';
 import { variantEnv } from '../src/alloc/variants.js';
-import { readProcMemory } from '../src/recorder/proc.js';
+import { readProcMemory } from '../src/proc/memory.js';
 import { defaultServerOptions } from '../src/server/defaults.js';
 import { launchServer } from '../src/server/launch.js';
 import type { VariantOptions } from '../src/server/options.js';

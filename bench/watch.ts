@@ -6,7 +6,7 @@
 // --gap-ms G (50, the pause between two commands).
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { readProcMemory } from '../src/recorder/proc.js';
+import { readProcMemory } from '../src/proc/memory.js';
 import { SkynetConsole } from '../src/watch/console.js';
 import { injectCommand, removeInjectFile, writeInjectFile } from '../src/watch/inject.js';
 import { skynetSources, startWatchedSkynet } from '../test/watch/helpers.js';

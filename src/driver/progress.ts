@@ -2,7 +2,7 @@
 // (driver 'phase' events, recorder 'sample' events). On a terminal one line is rewritten in place; in CI
 // logs (not a TTY) it prints a plain line per variant every few seconds, plus one per phase change.
 
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import { formatBytes, formatDuration } from '../units.js';
 import type { PhaseEvent } from './engine.js';
 

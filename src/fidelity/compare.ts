@@ -6,7 +6,7 @@
 //   skynet:  a constant, its Rss minus jemalloc `stats.resident` before any player (the median over the baseline
 //            samples): the binary, thread stacks and libc, which do not grow with players because every service,
 //            Lua VM and message of skynet is allocated through jemalloc.
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import { breakdown } from '../report/breakdown.js';
 import type { RunData } from '../report/load.js';
 import { baselineSamples, median } from '../report/phases.js';

@@ -1,7 +1,7 @@
 // Did the skynet driver deliver the load the plan asked for? A run whose online count missed its target is not
 // a measurement (HELPERS.md), so the runner fails it. Checked on the samples of each hold (after each ramp),
 // as simload's own acceptance does: within ONLINE_TOLERANCE of the target. Pure.
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/types.js';
 
 export const ONLINE_TOLERANCE = 0.02;

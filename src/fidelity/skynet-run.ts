@@ -18,7 +18,7 @@ import { adopt } from '../run/children.js';
 import { totalDurationMs } from '../run/preflight.js';
 import type { Scenario } from '../scenario/types.js';
 import { parseNdjson } from '../report/load.js';
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import { undelivered } from './delivered.js';
 import { planLua, skynetPlan } from './plan.js';
 

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
-import { readProcMemory } from '../recorder/proc.js';
+import { readProcMemory } from '../proc/memory.js';
 import { formatBytes } from '../units.js';
 import {
   adoptPhaseGroup,

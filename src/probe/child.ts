@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Allocator } from '../alloc/allocator.js';
 import { SimloadError } from '../errors.js';
-import { readProcMemory } from '../recorder/proc.js';
+import { readProcMemory } from '../proc/memory.js';
 import type { ChildReply, MemoryPoint, ProbeParams } from './messages.js';
 
 // Small size classes (slab-allocated by jemalloc): the kind of objects a Lua state is made of.

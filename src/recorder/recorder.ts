@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { ServerStats } from '../server/control.js';
 import type { RunWriter } from '../results/writer.js';
-import { readProcMemory } from './proc.js';
-import { SAMPLE_SCHEMA_VERSION, type Sample } from './sample.js';
+import { readProcMemory } from '../proc/memory.js';
+import { SAMPLE_SCHEMA_VERSION, type Sample } from '../results/sample.js';
 
 export interface SampleSource {
   pid: number;

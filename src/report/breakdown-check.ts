@@ -4,7 +4,7 @@
 // what the breakdown cannot place; `rest` (Rss minus all parts) must not go negative either. Pure.
 
 import { residentIncludesMuzzy, residentWithoutMuzzy } from '../alloc/stats.js';
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import { allocKind, breakdown } from './breakdown.js';
 
 export interface BreakdownCheck {

@@ -19,7 +19,7 @@
 // breakdown is not trustworthy at that sample, and the report shows it rather than hiding it.
 
 import type { AllocStats } from '../alloc/stats.js';
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 
 /**
  * What the allocator's stats tell: `jemalloc` (all of the above), `allocated-only` (glibc: mallinfo2 gives the

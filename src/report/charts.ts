@@ -1,7 +1,7 @@
 // echarts options for the report, built in Node as plain JSON (no functions), so the same option draws the
 // canvas chart in report.html and the server-side SVG in chart.svg. Sizes in MiB, times in seconds. Pure.
 
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import type { RunEvent } from '../results/layout.js';
 import { BREAKDOWN_LABELS, BREAKDOWN_PARTS, breakdown } from './breakdown.js';
 import type { RunData } from './load.js';

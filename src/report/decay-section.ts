@@ -2,7 +2,7 @@
 // between samples, plus which arena each thread is bound to. Registers itself as a report section; a run
 // without per-arena stats (older runs, glibc) gets no panel. Chart options are plain JSON.
 
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { samplesByVariant, type ChartOption } from './charts.js';
 import { purgeEvents } from './decay.js';

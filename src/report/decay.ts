@@ -9,7 +9,7 @@
 // in between, dated at the later sample.
 
 import type { ArenaDecay } from '../alloc/stats.js';
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import type { PhaseSpan } from './phases.js';
 
 /** Dirty pages count as decayed once below this fraction of their peak. */

@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { SAMPLE_SCHEMA_VERSION, type Sample } from '../recorder/sample.js';
+import { SAMPLE_SCHEMA_VERSION, type Sample } from '../results/sample.js';
 import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 

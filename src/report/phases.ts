@@ -1,7 +1,7 @@
 // Finds, in one variant's samples, the moments the metrics are measured at: the baseline (before players),
 // the final hold (where memory should have settled) and the end of the ramp-down. Pure.
 
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import type { RunEvent } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 

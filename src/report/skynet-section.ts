@@ -2,7 +2,7 @@
 // service (`mem`: the largest services at the Lua peak and at the end, the total over time beside jemalloc's
 // allocated and active), what the console cost per sample, and the decay settings read with --skynet-inject.
 
-import type { Sample, SkynetSample } from '../recorder/sample.js';
+import type { Sample, SkynetSample } from '../results/sample.js';
 import { formatBytes } from '../units.js';
 import { samplesByVariant, type ChartOption } from './charts.js';
 import { median } from './phases.js';

@@ -2,7 +2,7 @@
 // docs/report.md defines every field (the definitions below are the reference).
 
 import { residentWithoutMuzzy } from '../alloc/stats.js';
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import type { LatencySummary, RunEvent, RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';

@@ -3,7 +3,7 @@
 // heap). A run that fell short beyond the tolerances below is INVALID: its numbers describe some other load,
 // so no threshold may pass on it (docs/report.md, "Load validity"). Pure.
 
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from '../results/sample.js';
 import type { LatencySummary, RunEvent } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 

@@ -6,7 +6,7 @@ export const RESULT_FILES = {
   scenarioText: 'scenario.yaml',
   /** The validated Scenario (scenario/types.ts) as JSON. */
   scenario: 'scenario.json',
-  /** One Sample (recorder/sample.ts) per line, appended as taken. */
+  /** One Sample (results/sample.ts) per line, appended as taken. */
   samples: 'samples.ndjson',
   /** One RunEvent per line: phase changes, pressure, errors, interruptions. */
   events: 'events.ndjson',

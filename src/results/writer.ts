@@ -8,7 +8,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { SimloadError, UsageError } from '../errors.js';
-import type { Sample } from '../recorder/sample.js';
+import type { Sample } from './sample.js';
 import type { Scenario } from '../scenario/types.js';
 import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './layout.js';
 

@@ -2,7 +2,7 @@
 // which no other host or local user can reach. Requests carry an id; the server answers each exactly once.
 
 import type { AllocInfo, AllocStats } from '../alloc/stats.js';
-import type { RuntimeMemory } from '../recorder/sample.js';
+import type { RuntimeMemory } from '../results/sample.js';
 import type { ServerOptions, VariantOptions } from './options.js';
 
 export type ControlRequest =

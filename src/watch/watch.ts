@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { cpus, release, totalmem } from 'node:os';
 import type { AllocStats } from '../alloc/stats.js';
-import { readProcMemory } from '../recorder/proc.js';
-import { SAMPLE_SCHEMA_VERSION, type Sample, type SkynetSample } from '../recorder/sample.js';
+import { readProcMemory } from '../proc/memory.js';
+import { SAMPLE_SCHEMA_VERSION, type Sample, type SkynetSample } from '../results/sample.js';
 import { RESULT_FILES } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
 import type { ExpectRule } from '../scenario/types.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { Progress } from '../../src/driver/progress.js';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 
 function sink(): { out: Writable & { isTTY?: boolean; columns?: number }; text: () => string } {
   let buf = '';

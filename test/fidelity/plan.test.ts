@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { undelivered } from '../../src/fidelity/delivered.js';
 import { planLua, skynetPlan } from '../../src/fidelity/plan.js';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
 const yaml = (phases: string) => `name: p

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { attachServer, detachServer, memoryLimitFor } from '../../src/plan/attach.js';
 import { detectMemoryCgroup } from '../../src/plan/cgroup.js';
 import { applyPressure, releasePressure } from '../../src/plan/pressure.js';
-import { readProcMemory } from '../../src/recorder/proc.js';
+import { readProcMemory } from '../../src/proc/memory.js';
 import type { VariantOptions } from '../../src/server/options.js';
 import { eventSink, memoryCgroupOf } from './helpers.js';
 

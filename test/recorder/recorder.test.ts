@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Recorder, type SampleSource } from '../../src/recorder/recorder.js';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 import { RunWriter } from '../../src/results/writer.js';
 import { loadRun } from '../../src/report/load.js';
 import { renderReport } from '../../src/report/render.js';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile, stat, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 import { FIXTURE_DIR, MiB, fixtureCopy } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { ArenaDecay } from '../../src/alloc/stats.js';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 import { decaySummary, dirtyDecayMetric, purgeEvents } from '../../src/report/decay.js';
 import { formatMetric } from '../../src/report/format.js';
 import type { PhaseSpan } from '../../src/report/phases.js';

@@ -2,7 +2,7 @@
 // peak is not "late logins", old samples without `loaded` fall back to `online`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 import type { LatencySummary } from '../../src/results/layout.js';
 import { checkValidity } from '../../src/report/validity.js';
 

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RunWriter } from '../../src/results/writer.js';
 import type { RunMeta } from '../../src/results/layout.js';
 import { loadRun } from '../../src/report/load.js';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 
 const meta = { scenario: 'unit', variants: ['a'], parallel: false, host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version } };
 const sample = (i: number): Sample => ({

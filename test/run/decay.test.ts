@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 import { breakdownCheck, worstGapShare } from '../../src/report/breakdown-check.js';
 import { diagnose } from '../../src/report/diagnose.js';
 import { checkExpectations } from '../../src/report/expect.js';

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 import type { LatencyFile, RunEvent, RunMeta } from '../../src/results/layout.js';
 import { TINY_PEAK, tinyScenarioFile, tolerance } from './fixtures.js';
 

@@ -7,7 +7,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Sample } from '../../src/recorder/sample.js';
+import type { Sample } from '../../src/results/sample.js';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import type { Summary } from '../../src/report/summary.js';
 import { runWatch } from '../../src/watch/run-watch.js';

@@ -1,9 +1,19 @@
 // The kernel's view of a process's memory: /proc/PID/smaps_rollup (Rss, LazyFree = pages freed with
 // MADV_FREE that the kernel has not taken back yet) and VmHWM from /proc/PID/status. Values in bytes.
+// The one /proc reader: recorder, probe, watch and the pressure shape all read through here.
 
 import { readFile } from 'node:fs/promises';
 import { SimloadError } from '../errors.js';
-import type { ProcMemory } from './sample.js';
+
+export interface ProcMemory {
+  /** From /proc/PID/smaps_rollup, bytes. */
+  rss: number;
+  lazyFree: number;
+  anonymous: number;
+  anonHugePages: number;
+  /** VmHWM from /proc/PID/status, bytes. */
+  vmHWM: number;
+}
 
 const ROLLUP_FIELDS = { Rss: 'rss', LazyFree: 'lazyFree', Anonymous: 'anonymous', AnonHugePages: 'anonHugePages' } as const;
 

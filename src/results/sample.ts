@@ -1,19 +1,10 @@
-// One sample of one server process: the contract between server, recorder, driver and report.
-// samples.ndjson holds one of these per line.
+// One sample of one server process: the run folder's samples.ndjson holds one per line. Written by the
+// recorder (and watch), read by the report: the contract between them, so it lives with the other formats.
 
 import type { AllocStats } from '../alloc/stats.js';
+import type { ProcMemory } from '../proc/memory.js';
 
 export const SAMPLE_SCHEMA_VERSION = 1;
-
-export interface ProcMemory {
-  /** From /proc/PID/smaps_rollup, bytes. */
-  rss: number;
-  lazyFree: number;
-  anonymous: number;
-  anonHugePages: number;
-  /** VmHWM from /proc/PID/status, bytes. */
-  vmHWM: number;
-}
 
 export interface RuntimeMemory {
   /** The server's process.memoryUsage(), bytes. */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { parseSmaps, readProcMemory } from '../../src/recorder/proc.js';
+import { parseSmaps, readProcMemory } from '../../src/proc/memory.js';
 
 const MiB = 1024 * 1024;
 
