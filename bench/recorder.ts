@@ -16,7 +16,7 @@ import { variantEnv } from '../src/alloc/variants.js';
 import { readProcMemory } from '../src/proc/memory.js';
 import { defaultServerOptions } from '../src/server/defaults.js';
 import { launchServer } from '../src/server/launch.js';
-import type { VariantOptions } from '../src/server/options.js';
+import type { VariantOptions } from '../src/alloc/options.js';
 import type { ClientsInit, ClientsResult } from './server-clients.js';
 
 function flag(name: string, dflt: string): string {

@@ -2,7 +2,7 @@
 // All threads share one heap; handles are plain numbers valid in every thread of the process.
 import { isMainThread } from 'node:worker_threads';
 import { SimloadError, UsageError } from '../errors.js';
-import type { VariantOptions } from '../server/options.js';
+import type { VariantOptions } from './options.js';
 import { expectedOpts, parseMallocConf } from './conf.js';
 import { ARENA_FIELDS, loadShim, SL, type ShimFns } from './shim.js';
 import type { AllocInfo, AllocOptions, AllocStats, ArenaDecay, ThreadArena } from './stats.js';

@@ -7,7 +7,7 @@ import { findSourceBuild, readBuildRecord } from '../native/jemalloc-build.js';
 import { hashSource } from '../native/source.js';
 import { variantLib } from '../native/paths.js';
 import { RECIPES } from '../native/recipes.js';
-import type { VariantOptions } from '../server/options.js';
+import type { VariantOptions } from './options.js';
 import { parseMallocConf } from './conf.js';
 import { variantEnvProblem } from './env.js';
 

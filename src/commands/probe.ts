@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatProbe } from '../probe/format.js';
 import { runProbe } from '../probe/probe.js';
-import type { VariantOptions } from '../server/options.js';
+import type { VariantOptions } from '../alloc/options.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { SimloadCommand } from './command.js';
 

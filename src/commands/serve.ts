@@ -6,7 +6,8 @@ import { ExitCode, UsageError } from '../errors.js';
 import { loadScenario } from '../scenario/load.js';
 import { defaultServerOptions } from '../server/defaults.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
-import type { ServerOptions, VariantOptions } from '../server/options.js';
+import type { ServerOptions } from '../server/options.js';
+import type { VariantOptions } from '../alloc/options.js';
 import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
 

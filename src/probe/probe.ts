@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveVariant, variantEnv } from '../alloc/variants.js';
 import { ExitCode, SimloadError, UsageError } from '../errors.js';
-import type { VariantOptions } from '../server/options.js';
+import type { VariantOptions } from '../alloc/options.js';
 import type { ChildReply, ProbeMeasurement, ProbeParams } from './messages.js';
 import { judge, type Verdict } from './verdict.js';
 

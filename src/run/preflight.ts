@@ -6,7 +6,7 @@ import { resolveVariant } from '../alloc/variants.js';
 import { UsageError } from '../errors.js';
 import { hasShape } from '../driver/shape.js';
 import { shapeUnavailableReason } from '../driver/shapes/index.js';
-import type { VariantOptions } from '../server/options.js';
+import type { VariantOptions } from '../alloc/options.js';
 import type { Scenario } from '../scenario/types.js';
 
 /** The variants to run, in scenario order; `names` (from --variants) must all exist. */

@@ -1,7 +1,8 @@
 // A scenario after validation: units resolved to numbers (ms, bytes, fractions), defaults filled in.
 // The YAML shape users write is described by the JSON Schema in scenario/schema.ts.
 
-import type { ServerOptions, VariantOptions } from '../server/options.js';
+import type { ServerOptions } from '../server/options.js';
+import type { VariantOptions } from '../alloc/options.js';
 
 export type PhaseTarget = { count: number } | { fractionOfPeak: number };
 

@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import type { VariantOptions } from '../server/options.js';
+import type { VariantOptions } from '../alloc/options.js';
 import { variantEnvProblem } from '../alloc/env.js';
 import { buildNames } from './builds.js';
 import { didYouMean, type PathPart } from './problems.js';

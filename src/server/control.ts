@@ -3,7 +3,8 @@
 
 import type { AllocInfo, AllocStats } from '../alloc/stats.js';
 import type { RuntimeMemory } from '../results/sample.js';
-import type { ServerOptions, VariantOptions } from './options.js';
+import type { ServerOptions } from './options.js';
+import type { VariantOptions } from '../alloc/options.js';
 
 export type ControlRequest =
   | { id: number; op: 'stats' }

@@ -8,7 +8,8 @@ import { variantEnv } from '../alloc/variants.js';
 import type { AllocInfo } from '../alloc/stats.js';
 import { SimloadError } from '../errors.js';
 import type { ControlReply, ControlRequest, ServerEvent, ServerStart, ServerStats, ServiceMemory } from './control.js';
-import type { ServerOptions, VariantOptions } from './options.js';
+import type { ServerOptions } from './options.js';
+import type { VariantOptions } from '../alloc/options.js';
 import { validateServerOptions } from './validate.js';
 
 export { defaultServerOptions } from './defaults.js';

@@ -70,21 +70,3 @@ export interface ServerOptions {
   agentModel?: 'synthetic' | 'lua';
   script?: AgentScript;
 }
-
-/** How the server process loads its allocator. Exactly one of `build` or `lib`. */
-export interface VariantOptions {
-  name: string;
-  /** A build from native/ (`madv-free`, `no-madv-free`, `glibc`). */
-  build?: string;
-  /**
-   * With `build`: the jemalloc source (tree or release tarball, absolute path) the build was made from, built
-   * by `simload build --source PATH` into native/build/<build>-<version>-<key8>/. Absent: the default source.
-   */
-  jemalloc?: string;
-  /** A user's own library instead of a build. */
-  lib?: string;
-  prefix?: 'je_' | 'none';
-  /** Goes to JE_MALLOC_CONF (prefixed builds) or MALLOC_CONF. */
-  mallocConf?: string;
-  env?: Record<string, string>;
-}

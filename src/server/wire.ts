@@ -1,7 +1,8 @@
 // Messages between the server's main thread (gate + scheduler) and its worker threads. Shared by both
 // sides. A batch is a Float64Array so posting it costs one copy, not a structured clone per message.
 
-import type { AgentScript, ChurnOptions, StateProfile, VariantOptions } from './options.js';
+import type { AgentScript, ChurnOptions, StateProfile } from './options.js';
+import type { VariantOptions } from '../alloc/options.js';
 
 /** Handler operations a service runs on a worker. */
 export const Op = {

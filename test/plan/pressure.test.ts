@@ -10,7 +10,7 @@ import { attachServer, detachServer, memoryLimitFor } from '../../src/plan/attac
 import { detectMemoryCgroup } from '../../src/plan/cgroup.js';
 import { applyPressure, releasePressure } from '../../src/plan/pressure.js';
 import { readProcMemory } from '../../src/proc/memory.js';
-import type { VariantOptions } from '../../src/server/options.js';
+import type { VariantOptions } from '../../src/alloc/options.js';
 import { eventSink, memoryCgroupOf } from './helpers.js';
 
 const MiB = 1024 * 1024;

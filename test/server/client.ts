@@ -3,7 +3,8 @@
 import WebSocket from 'ws';
 import { defaultServerOptions } from '../../src/server/defaults.js';
 import { launchServer, type ServerHandle } from '../../src/server/launch.js';
-import type { ServerOptions, VariantOptions } from '../../src/server/options.js';
+import type { ServerOptions } from '../../src/server/options.js';
+import type { VariantOptions } from '../../src/alloc/options.js';
 import type { ServerMessage } from '../../src/server/protocol.js';
 
 export class Client {
