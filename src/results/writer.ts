@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { SimloadError, UsageError } from '../errors.js';
 import type { Sample } from './sample.js';
-import type { Scenario } from '../scenario/types.js';
 import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './layout.js';
 
 /** Longest time a sample or event waits in memory before it reaches the disk. */
@@ -76,8 +75,11 @@ export class RunWriter {
     return w;
   }
 
-  /** scenario.yaml (the text as run; the resolved scenario as YAML when there is no text) and scenario.json. */
-  async writeScenario(text: string | null, scenario: Scenario): Promise<void> {
+  /**
+   * scenario.yaml (the text as run; the resolved scenario as YAML when there is no text) and scenario.json.
+   * `scenario` is the validated Scenario (scenario/types.ts) as plain data: results/ sits below scenario/.
+   */
+  async writeScenario(text: string | null, scenario: object): Promise<void> {
     await this.writeFileAtomic(RESULT_FILES.scenarioText, text ?? YAML.stringify(scenario));
     await this.writeJson(RESULT_FILES.scenario, scenario);
   }
