@@ -9,7 +9,7 @@ import { Progress } from '../driver/progress.js';
 import { Recorder } from '../recorder/recorder.js';
 import { invalidLines } from '../report/table.js';
 import { loadRun } from '../report/load.js';
-import { sweepStaleCgroups } from '../plan/cgroup.js';
+import { sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { summarize } from '../report/summary.js';
 import { checkExpectations, formatExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, writeJUnit, type Summary } from '../report/index.js';
 import type { LatencyFile, RunMeta } from '../results/layout.js';

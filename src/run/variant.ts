@@ -11,7 +11,7 @@ import type { RunWriter } from '../results/writer.js';
 import type { Scenario } from '../scenario/types.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { VariantOptions } from '../alloc/options.js';
-import { attachServer, detachServer } from '../plan/attach.js';
+import { attachServer, detachServer } from '../cgroup/server-cgroup.js';
 import { adopt } from './children.js';
 import type { PhaseSpans } from './latency.js';
 

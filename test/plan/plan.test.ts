@@ -8,10 +8,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { detectMemoryCgroup, pidAlive } from '../../src/plan/cgroup.js';
+import { detectMemoryCgroup, pidAlive } from '../../src/cgroup/memory-cgroup.js';
 import { predict } from '../../src/plan/fit.js';
 import type { PlanFile } from '../../src/plan/types.js';
-import { waitFor } from './helpers.js';
+import { waitFor } from '../cgroup/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 const TINY = fileURLToPath(new URL('../../../test/plan/fixtures/tiny.yaml', import.meta.url));

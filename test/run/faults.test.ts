@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode } from '../../src/errors.js';
 import type { RunMeta } from '../../src/results/layout.js';
-import { detectMemoryCgroup } from '../../src/plan/cgroup.js';
+import { detectMemoryCgroup } from '../../src/cgroup/memory-cgroup.js';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { spawnRun, tinyScenario, tinyScenarioFile } from './fixtures.js';

@@ -1,6 +1,6 @@
 // `pressure: {limit: 1.5GiB, for: 20s}`: keeps the online count and holds the server under a memory limit
 // (its cgroup, see plan/). The kernel reclaims LazyFree pages first, then may OOM-kill; events say which.
-import { applyPressure, releasePressure } from '../../plan/pressure.js';
+import { applyPressure, releasePressure } from '../../cgroup/pressure.js';
 import type { Phase } from '../../scenario/types.js';
 import { registerShape, type LoadShape } from '../shape.js';
 

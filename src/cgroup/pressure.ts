@@ -19,8 +19,8 @@ import {
   serverCgroup,
   type EventSink,
   type ServerCgroup,
-} from './attach.js';
-import { detectMemoryCgroup, MemoryCgroup, pidAlive } from './cgroup.js';
+} from './server-cgroup.js';
+import { detectMemoryCgroup, MemoryCgroup, pidAlive } from './memory-cgroup.js';
 
 export interface PressureContext {
   variant: string;

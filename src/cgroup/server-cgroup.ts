@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { RunEvent } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatBytes } from '../units.js';
-import { detectMemoryCgroup, MemoryCgroup, pidAlive, sweepStaleCgroups, type DetectOptions } from './cgroup.js';
+import { detectMemoryCgroup, MemoryCgroup, pidAlive, sweepStaleCgroups, type DetectOptions } from './memory-cgroup.js';
 
 /** The part of RunWriter this needs. */
 export interface EventSink {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CGROUP_ROOT_ENV, detectMemoryCgroup, MemoryCgroup, sweepStaleCgroups } from '../../src/plan/cgroup.js';
-import { attachServer, detachServer, memoryLimitFor, serverCgroup, setRunMemoryLimit } from '../../src/plan/attach.js';
-import { applyPressure, releasePressure } from '../../src/plan/pressure.js';
+import { CGROUP_ROOT_ENV, detectMemoryCgroup, MemoryCgroup, sweepStaleCgroups } from '../../src/cgroup/memory-cgroup.js';
+import { attachServer, detachServer, memoryLimitFor, serverCgroup, setRunMemoryLimit } from '../../src/cgroup/server-cgroup.js';
+import { applyPressure, releasePressure } from '../../src/cgroup/pressure.js';
 import { SimloadError } from '../../src/errors.js';
 import { eventSink, memoryCgroupOf, spawnHog, waitFor } from './helpers.js';
 
@@ -199,7 +199,7 @@ test('stale groups of dead simload processes are swept, live ones kept', { skip 
 });
 
 test('Ctrl-C (SIGINT) of a simload process removes its groups before it ends', { skip }, async () => {
-  const attach = new URL('../../src/plan/attach.js', import.meta.url).href;
+  const attach = new URL('../../src/cgroup/server-cgroup.js', import.meta.url).href;
   const script = `
     import { spawn } from 'node:child_process';
     import { attachServer } from ${JSON.stringify(attach)};
