@@ -7,37 +7,24 @@ import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
 import { readProcMemory } from '../proc/memory.js';
 import { formatBytes } from '../units.js';
-import {
-  adoptPhaseGroup,
-  cgroupDetectOptions,
-  checkOom,
-  detachServer,
-  event,
-  groupLimit,
-  newEntry,
-  outsideNote,
-  serverCgroup,
-  type EventSink,
-  type ServerCgroup,
-} from './server-cgroup.js';
+import { event, groupLimit, newEntry, outsideNote, type EventSink, type ServerCgroup, type ServerCgroups } from './server-cgroup.js';
 import { detectMemoryCgroup, MemoryCgroup, pidAlive } from './memory-cgroup.js';
 
 export interface PressureContext {
   variant: string;
   serverPid: number;
   writer: EventSink;
+  /** The run's server cgroups (the server is looked up there, a group made late is registered there). */
+  cgroups: ServerCgroups;
 }
 
 /** Steps above the reclaimable floor tried when cgroup v1 refuses a limit (EBUSY). */
 const BUSY_STEPS = [4, 16, 64, 256].map((m) => m * 1024 * 1024);
 
-/** Servers whose pressure limit is in force. */
-const active = new WeakSet<ServerCgroup>();
-
 /** Applies `limitBytes` (process memory) to the server. Never throws for an unusable cgroup: it reports `skipped`. */
 export async function applyPressure(limitBytes: number, ctx: PressureContext): Promise<ServerCgroup | null> {
   const pid = ctx.serverPid;
-  let entry = serverCgroup(pid);
+  let entry = ctx.cgroups.get(pid);
   if (!pidAlive(pid)) {
     newEntryEvent(ctx, 'skipped', limitBytes, `the server process ${pid} is gone`);
     return null;
@@ -76,7 +63,7 @@ export async function applyPressure(limitBytes: number, ctx: PressureContext): P
     refused = `; the kernel could reclaim the group only down to ${formatBytes(floor)}, so the limit is ${formatBytes(applied + entry.chargedOutside)} instead of ${formatBytes(limitBytes)}`;
   }
   entry.limit = applied + entry.chargedOutside;
-  active.add(entry);
+  entry.pressureActive = true;
   const at = before ? ` on Rss ${formatBytes(before.rss)} with LazyFree ${formatBytes(before.lazyFree)}` : '';
   event(entry, 'apply', entry.limit, `memory limit ${formatBytes(entry.limit)}${at} (cgroup v${entry.group.version} ${entry.group.path})${refused}${outsideNote(entry)}`);
   return entry;
@@ -84,10 +71,10 @@ export async function applyPressure(limitBytes: number, ctx: PressureContext): P
 
 /** Ends a pressure phase: the run's own limit (or none) comes back; a group the phase made itself goes. */
 export async function releasePressure(ctx: PressureContext): Promise<void> {
-  const entry = serverCgroup(ctx.serverPid);
-  if (!entry || !entry.group || !active.has(entry)) return; // skipped, or already released
-  active.delete(entry);
-  checkOom(entry);
+  const entry = ctx.cgroups.get(ctx.serverPid);
+  if (!entry || !entry.group || !entry.pressureActive) return; // skipped, or already released
+  entry.pressureActive = false;
+  ctx.cgroups.checkOom(entry);
   const alive = pidAlive(ctx.serverPid);
   try {
     if (!entry.group.isRemoved) await entry.group.setLimit(entry.runLimit === null ? null : groupLimit(entry, entry.runLimit));
@@ -98,7 +85,7 @@ export async function releasePressure(ctx: PressureContext): Promise<void> {
   const state = after ? `Rss ${formatBytes(after.rss)}, LazyFree ${formatBytes(after.lazyFree)} at release` : 'the server process is gone';
   const restored = entry.runLimit === null ? 'limit removed' : `run limit ${formatBytes(entry.runLimit)} restored`;
   event(entry, 'release', entry.runLimit, `${restored}; ${state}; OOM kills in the group: ${entry.oomKillsReported}`);
-  if (entry.ownedByPhase) await detachServer(ctx.serverPid);
+  if (entry.ownedByPhase) await ctx.cgroups.detach(ctx.serverPid);
 }
 
 /**
@@ -108,14 +95,14 @@ export async function releasePressure(ctx: PressureContext): Promise<void> {
  */
 async function lateAttach(limitBytes: number, ctx: PressureContext): Promise<ServerCgroup | null> {
   const entry = newEntry(ctx.serverPid, ctx.variant, ctx.writer);
-  const d = detectMemoryCgroup(cgroupDetectOptions());
+  const d = detectMemoryCgroup(ctx.cgroups.detect);
   if (!d.available) {
     event(entry, 'skipped', limitBytes, `memory pressure phase skipped: ${d.reason}`);
     return null;
   }
   let group: MemoryCgroup | null = null;
   try {
-    group = await MemoryCgroup.create(ctx.variant, cgroupDetectOptions());
+    group = await MemoryCgroup.create(ctx.variant, ctx.cgroups.detect);
     if (group.version === 2) throw new Error('cgroup v2 never moves memory already charged');
     try {
       writeFileSync(join(group.path, 'memory.move_charge_at_immigrate'), '1');
@@ -135,7 +122,7 @@ async function lateAttach(limitBytes: number, ctx: PressureContext): Promise<Ser
   }
   entry.group = group;
   entry.ownedByPhase = true;
-  adoptPhaseGroup(entry);
+  ctx.cgroups.adoptPhaseGroup(entry);
   return entry;
 }
 

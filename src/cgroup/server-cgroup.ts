@@ -1,15 +1,14 @@
-// A server process's memory cgroup for the length of its life. The run engine calls attachServer right after
+// A server process's memory cgroup for the length of its life. The run engine calls attach() right after
 // a server starts: pages are charged to the group that is current when they are first touched, and since
 // Linux 6.12 charges no longer move with a process, so a group joined later could not reclaim the players'
-// memory. Pressure phases then only change the group's limit; plan --verify sets a limit for the whole run.
-// The group goes when the server exits (a watcher notices a crash or an OOM kill), on detachServer, and on exit
-// of simload itself (cgroup.ts).
+// memory. Pressure phases then only change the group's limit; plan --verify sets a limit for the whole run
+// (ServerCgroups' runLimit, passed in the run's options). The group goes when the server exits (a watcher
+// notices a crash or an OOM kill), on detach, and on exit of simload itself (memory-cgroup.ts).
 
-import { readFileSync } from 'node:fs';
 import type { RunEvent } from '../results/layout.js';
-import type { Scenario } from '../scenario/types.js';
 import { formatBytes } from '../units.js';
-import { detectMemoryCgroup, MemoryCgroup, pidAlive, sweepStaleCgroups, type DetectOptions } from './memory-cgroup.js';
+import { readStartWall, readVmRss } from '../proc/process.js';
+import { detectMemoryCgroup, MemoryCgroup, pidAlive, type DetectOptions } from './memory-cgroup.js';
 
 /** The part of RunWriter this needs. */
 export interface EventSink {
@@ -38,112 +37,150 @@ export interface ServerCgroup {
   oomKillsReported: number;
   /** Made by a pressure phase (not at launch): removed when the phase ends. */
   ownedByPhase: boolean;
+  /** A pressure phase's limit is in force (cgroup/pressure.ts). */
+  pressureActive: boolean;
   timer: NodeJS.Timeout | null;
 }
-
-const servers = new Map<number, ServerCgroup>();
-const oomByVariant = new Map<string, number>();
-let runLimit: number | null = null;
-let detectOptions: DetectOptions = {};
-let swept = false;
 
 /** Poll interval of the watcher that notices a server's death (crash or OOM kill). */
 export const WATCH_INTERVAL_MS = 250;
 
-/** plan --verify: every server attached from now on runs under this hard limit (bytes of process memory). */
-export function setRunMemoryLimit(bytes: number | null): void {
-  runLimit = bytes;
-}
-
-/** Where groups are made (tests point this at another root). */
-export function setCgroupDetectOptions(o: DetectOptions): void {
-  detectOptions = o;
-}
-
-export function cgroupDetectOptions(): DetectOptions {
-  return detectOptions;
-}
-
-export function needsCgroup(scenario: Pick<Scenario, 'load'> | null): boolean {
-  return runLimit !== null || (scenario?.load.phases.some((p) => p.kind === 'pressure') ?? false);
+export interface ServerCgroupsOptions {
+  /** plan --verify: every server attached runs under this hard limit (bytes of process memory); null: none. */
+  runLimit?: number | null;
+  /** Where groups are made (tests point this at another root); default: detected (cgroup/memory-cgroup.ts). */
+  detect?: DetectOptions;
 }
 
 export interface AttachOptions {
-  scenario: Pick<Scenario, 'load'> | null;
   variant: string;
   pid: number;
   writer: EventSink;
-  /** Attach even when the scenario has no pressure phase and no run limit is set. */
+  /** Attach even without a run limit: the scenario has a pressure phase (or a test wants a group). */
   force?: boolean;
 }
 
 /**
- * Puts a freshly started server into its own memory cgroup when the scenario needs one. Never throws: where
- * cgroups cannot be used the reason is kept, and pressure phases report it as `skipped`.
+ * The memory cgroups of one run's servers (or one plan's runs): made per run and handed down in its options
+ * (RunOptions -> VariantRunContext -> the driver's phases), so no run state lives in module globals.
  */
-export async function attachServer(o: AttachOptions): Promise<ServerCgroup | null> {
-  if (!o.force && !needsCgroup(o.scenario)) return null;
-  const existing = servers.get(o.pid);
-  if (existing) return existing;
-  if (!swept) {
-    swept = true;
-    sweepStaleCgroups(detectOptions);
+export class ServerCgroups {
+  readonly runLimit: number | null;
+  readonly detect: DetectOptions;
+  private readonly servers = new Map<number, ServerCgroup>();
+  private readonly oomByVariant = new Map<string, number>();
+
+  constructor(o: ServerCgroupsOptions = {}) {
+    this.runLimit = o.runLimit ?? null;
+    this.detect = o.detect ?? {};
   }
-  const entry = newEntry(o.pid, o.variant, o.writer);
-  entry.runLimit = runLimit;
-  const d = detectMemoryCgroup(detectOptions);
-  if (!d.available) {
-    entry.unavailable = d.reason;
-    servers.set(o.pid, entry);
-    if (runLimit !== null) event(entry, 'skipped', runLimit, `no hard memory limit for this run: ${d.reason}`);
-    return entry;
-  }
-  try {
-    entry.chargedOutside = rssOf(o.pid);
-    entry.group = await MemoryCgroup.create(o.variant, detectOptions);
-    await entry.group.addPid(o.pid);
-  } catch (err) {
-    await entry.group?.remove().catch(() => undefined);
-    entry.group = null;
-    entry.unavailable = (err as Error).message;
-    servers.set(o.pid, entry);
-    if (runLimit !== null) event(entry, 'skipped', runLimit, `no hard memory limit for this run: ${entry.unavailable}`);
-    return entry;
-  }
-  servers.set(o.pid, entry);
-  startWatch(entry);
-  if (runLimit !== null) {
+
+  /**
+   * Puts a freshly started server into its own memory cgroup when the run needs one (a run limit, or `force`).
+   * Never throws: where cgroups cannot be used the reason is kept, and pressure phases report it as `skipped`.
+   */
+  async attach(o: AttachOptions): Promise<ServerCgroup | null> {
+    const runLimit = this.runLimit;
+    if (!o.force && runLimit === null) return null;
+    const existing = this.servers.get(o.pid);
+    if (existing) return existing;
+    const entry = newEntry(o.pid, o.variant, o.writer);
+    entry.runLimit = runLimit;
+    const d = detectMemoryCgroup(this.detect);
+    if (!d.available) {
+      entry.unavailable = d.reason;
+      this.servers.set(o.pid, entry);
+      if (runLimit !== null) event(entry, 'skipped', runLimit, `no hard memory limit for this run: ${d.reason}`);
+      return entry;
+    }
     try {
-      await entry.group.setLimit(groupLimit(entry, runLimit));
-      entry.limit = runLimit;
-      event(entry, 'apply', runLimit, `hard limit for the whole run in ${entry.group.path}` + outsideNote(entry));
+      entry.chargedOutside = readVmRss(o.pid) ?? 0;
+      entry.group = await MemoryCgroup.create(o.variant, this.detect);
+      await entry.group.addPid(o.pid);
     } catch (err) {
-      entry.runLimit = null;
-      event(entry, 'skipped', runLimit, `no hard memory limit for this run: ${(err as Error).message}`);
+      await entry.group?.remove().catch(() => undefined);
+      entry.group = null;
+      entry.unavailable = (err as Error).message;
+      this.servers.set(o.pid, entry);
+      if (runLimit !== null) event(entry, 'skipped', runLimit, `no hard memory limit for this run: ${entry.unavailable}`);
+      return entry;
+    }
+    this.servers.set(o.pid, entry);
+    this.startWatch(entry);
+    if (runLimit !== null) {
+      try {
+        await entry.group.setLimit(groupLimit(entry, runLimit));
+        entry.limit = runLimit;
+        event(entry, 'apply', runLimit, `hard limit for the whole run in ${entry.group.path}` + outsideNote(entry));
+      } catch (err) {
+        entry.runLimit = null;
+        event(entry, 'skipped', runLimit, `no hard memory limit for this run: ${(err as Error).message}`);
+      }
+    }
+    return entry;
+  }
+
+  get(pid: number): ServerCgroup | undefined {
+    return this.servers.get(pid);
+  }
+
+  /** The memory limit in force for a server (for samples: PhaseState.memoryLimit), bytes, or null. */
+  memoryLimitFor(pid: number): number | null {
+    return this.servers.get(pid)?.limit ?? null;
+  }
+
+  /** OOM kills seen in servers of this variant under this registry. */
+  oomKillsFor(variant: string): number {
+    return this.oomByVariant.get(variant) ?? 0;
+  }
+
+  /** Ends the server's group: tasks back to the parent, group removed. Idempotent; never throws. */
+  async detach(pid: number): Promise<void> {
+    const entry = this.servers.get(pid);
+    if (!entry) return;
+    await this.finish(entry);
+  }
+
+  /** Registers a group a pressure phase made itself (when the run engine did not attach the server at start). */
+  adoptPhaseGroup(entry: ServerCgroup): void {
+    this.servers.set(entry.pid, entry);
+    this.startWatch(entry);
+  }
+
+  /** Reports OOM kills the kernel made in the group since the last check. */
+  checkOom(entry: ServerCgroup): number {
+    if (!entry.group || entry.group.isRemoved) return 0;
+    const u = entry.group.readUsage();
+    const fresh = u.oomKills - entry.oomKillsReported;
+    if (fresh > 0) {
+      entry.oomKillsReported = u.oomKills;
+      this.oomByVariant.set(entry.variant, (this.oomByVariant.get(entry.variant) ?? 0) + fresh);
+      event(entry, 'oom-kill', entry.limit, `the kernel's OOM killer killed ${fresh} process(es) in the server's cgroup (charged ${formatBytes(u.usage)}, group limit ${u.limit === null ? 'none' : formatBytes(u.limit)})`);
+    }
+    return fresh;
+  }
+
+  private startWatch(entry: ServerCgroup): void {
+    entry.timer = setInterval(() => {
+      this.checkOom(entry);
+      const gone = !pidAlive(entry.pid) || (entry.group !== null && !entry.group.pids().includes(entry.pid));
+      if (gone) void this.finish(entry);
+    }, WATCH_INTERVAL_MS);
+    entry.timer.unref();
+  }
+
+  private async finish(entry: ServerCgroup): Promise<void> {
+    if (entry.timer) clearInterval(entry.timer);
+    entry.timer = null;
+    this.servers.delete(entry.pid);
+    if (!entry.group) return;
+    try {
+      this.checkOom(entry);
+      await entry.group.remove();
+    } catch (err) {
+      process.stderr.write(`simload: ${(err as Error).message}\n`);
     }
   }
-  return entry;
-}
-
-export function serverCgroup(pid: number): ServerCgroup | undefined {
-  return servers.get(pid);
-}
-
-/** The memory limit in force for a server (for samples: PhaseState.memoryLimit), bytes, or null. */
-export function memoryLimitFor(pid: number): number | null {
-  return servers.get(pid)?.limit ?? null;
-}
-
-/** OOM kills seen in servers of this variant since simload started. */
-export function oomKillsFor(variant: string): number {
-  return oomByVariant.get(variant) ?? 0;
-}
-
-/** Ends the server's group: tasks back to the parent, group removed. Idempotent; never throws. */
-export async function detachServer(pid: number): Promise<void> {
-  const entry = servers.get(pid);
-  if (!entry) return;
-  await finish(entry);
 }
 
 /** The limit to write into the group for a requested process-memory limit. */
@@ -163,47 +200,6 @@ export function event(entry: ServerCgroup, action: 'apply' | 'release' | 'skippe
   entry.writer.appendEvent({ type: 'pressure', variant: entry.variant, wall, t: wall - entry.startWall, action, limitBytes, detail });
 }
 
-/** Reports OOM kills the kernel made in the group since the last check. */
-export function checkOom(entry: ServerCgroup): number {
-  if (!entry.group || entry.group.isRemoved) return 0;
-  const u = entry.group.readUsage();
-  const fresh = u.oomKills - entry.oomKillsReported;
-  if (fresh > 0) {
-    entry.oomKillsReported = u.oomKills;
-    oomByVariant.set(entry.variant, (oomByVariant.get(entry.variant) ?? 0) + fresh);
-    event(entry, 'oom-kill', entry.limit, `the kernel's OOM killer killed ${fresh} process(es) in the server's cgroup (charged ${formatBytes(u.usage)}, group limit ${u.limit === null ? 'none' : formatBytes(u.limit)})`);
-  }
-  return fresh;
-}
-
-function startWatch(entry: ServerCgroup): void {
-  entry.timer = setInterval(() => {
-    checkOom(entry);
-    const gone = !pidAlive(entry.pid) || (entry.group !== null && !entry.group.pids().includes(entry.pid));
-    if (gone) void finish(entry);
-  }, WATCH_INTERVAL_MS);
-  entry.timer.unref();
-}
-
-async function finish(entry: ServerCgroup): Promise<void> {
-  if (entry.timer) clearInterval(entry.timer);
-  entry.timer = null;
-  servers.delete(entry.pid);
-  if (!entry.group) return;
-  try {
-    checkOom(entry);
-    await entry.group.remove();
-  } catch (err) {
-    process.stderr.write(`simload: ${(err as Error).message}\n`);
-  }
-}
-
-/** Registers a group a pressure phase made itself (when the run engine did not attach the server at start). */
-export function adoptPhaseGroup(entry: ServerCgroup): void {
-  servers.set(entry.pid, entry);
-  startWatch(entry);
-}
-
 export function newEntry(pid: number, variant: string, writer: EventSink): ServerCgroup {
   return {
     pid,
@@ -214,39 +210,10 @@ export function newEntry(pid: number, variant: string, writer: EventSink): Serve
     limit: null,
     runLimit: null,
     chargedOutside: 0,
-    startWall: processStartWall(pid) ?? Date.now(),
+    startWall: readStartWall(pid) ?? Date.now(),
     oomKillsReported: 0,
     ownedByPhase: false,
+    pressureActive: false,
     timer: null,
   };
-}
-
-function rssOf(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSyncSafe(`/proc/${pid}/status`));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function readFileSyncSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** Start of a process as wall-clock ms, from /proc/PID/stat starttime and /proc/uptime (btime is whole seconds). */
-export function processStartWall(pid: number): number | null {
-  const stat = readFileSyncSafe(`/proc/${pid}/stat`);
-  const now = Date.now();
-  const uptime = Number(readFileSyncSafe('/proc/uptime').split(' ')[0]);
-  if (!stat || !Number.isFinite(uptime) || uptime <= 0) return null;
-  // Fields after the command name (which may hold spaces) start at ") ": starttime is field 22 overall.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(rest[19]);
-  if (!Number.isFinite(ticks)) return null;
-  return Math.round(now - uptime * 1000 + (ticks * 1000) / 100); // USER_HZ is 100 on Linux x86-64
 }

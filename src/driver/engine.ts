@@ -5,6 +5,7 @@
 //   'tick'  { variant, target, totals }
 
 import { EventEmitter } from 'node:events';
+import type { ServerCgroups } from '../cgroup/server-cgroup.js';
 import type { RunWriter } from '../results/writer.js';
 import type { PhaseState } from '../recorder/recorder.js';
 import type { Phase, Scenario } from '../scenario/types.js';
@@ -38,6 +39,8 @@ export interface DriverOptions {
   pool: BotPool;
   serverPid: number;
   writer: RunWriter;
+  /** The run's server cgroups (pressure phases change the server's limit there). */
+  cgroups: ServerCgroups;
   signal: AbortSignal;
   /** When the server started (ms since epoch): event times count from it. */
   startWall: number;
@@ -87,6 +90,7 @@ export class Driver extends EventEmitter {
         variant: this.o.variant,
         serverPid: this.o.serverPid,
         writer: this.o.writer,
+        cgroups: this.o.cgroups,
         peak,
         startCount: this.target,
         signal,

@@ -2,6 +2,7 @@
 // file under driver/shapes/. A shape says how long its phase lasts and how many players should be online at
 // each moment; it may also change the server's conditions while it runs (enter/exit), as pressure does.
 
+import type { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { SimloadError } from '../errors.js';
 import type { RunWriter } from '../results/writer.js';
 import type { Phase } from '../scenario/types.js';
@@ -10,6 +11,8 @@ export interface PhaseContext {
   variant: string;
   serverPid: number;
   writer: RunWriter;
+  /** The run's server cgroups: where a phase that changes the server's memory limit finds its group. */
+  cgroups: ServerCgroups;
   /** Highest absolute online target before this phase (what `33%` is a percentage of). */
   peak: number;
   /** Online target when the phase started. */

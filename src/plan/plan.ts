@@ -14,7 +14,7 @@ import { RunFailedError, runScenario } from '../run/run.js';
 import { preflight, selectVariants } from '../run/preflight.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatBytes } from '../units.js';
-import { oomKillsFor, setRunMemoryLimit } from '../cgroup/server-cgroup.js';
+import { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { detectMemoryCgroup, sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { fitCapacity } from './fit.js';
 import { scaleScenario, scenarioPeak, sweepPeaks } from './scale.js';
@@ -148,15 +148,13 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
 
   let verifyFailed = false;
   if (o.verify && status === 'complete') {
-    setRunMemoryLimit(o.budgetBytes);
-    try {
-      for (const pv of perVariant.values()) {
-        if (signal.aborted) break;
-        pv.verify = await verifyVariant(s, pv, o.budgetBytes, runsDir, writer, latency, signal, say, o.quiet);
-        if (pv.verify.result !== 'passed') verifyFailed = true;
-      }
-    } finally {
-      setRunMemoryLimit(null);
+    // Every verify server runs under the budget as a hard limit, from its start: the limit travels in the
+    // run's options; the same registry counts the OOM kills.
+    const cgroups = new ServerCgroups({ runLimit: o.budgetBytes });
+    for (const pv of perVariant.values()) {
+      if (signal.aborted) break;
+      pv.verify = await verifyVariant(s, pv, o.budgetBytes, runsDir, writer, latency, signal, say, o.quiet, cgroups);
+      if (pv.verify.result !== 'passed') verifyFailed = true;
     }
     if (signal.aborted) status = 'interrupted';
   }
@@ -185,9 +183,9 @@ interface OneRun {
   error: SimloadError | null;
 }
 
-async function runOnce(s: Scenario, variants: string[], outDir: string, signal: AbortSignal, quiet?: boolean): Promise<OneRun> {
+async function runOnce(s: Scenario, variants: string[], outDir: string, signal: AbortSignal, quiet?: boolean, cgroups?: ServerCgroups): Promise<OneRun> {
   try {
-    const r = await runScenario(s, null, { variants, outDir, signal, quiet: quiet ?? false, out: process.stderr });
+    const r = await runScenario(s, null, { variants, outDir, signal, quiet: quiet ?? false, out: process.stderr, ...(cgroups ? { cgroups } : {}) });
     return { dir: r.dir, summary: r.summary, exitCode: r.exitCode, error: null };
   } catch (err) {
     if (err instanceof UsageError) {
@@ -247,7 +245,8 @@ async function verifyVariant(
   latency: LatencyFile,
   signal: AbortSignal,
   say: (l: string) => void,
-  quiet?: boolean,
+  quiet: boolean | undefined,
+  cgroups: ServerCgroups,
 ): Promise<PlanVerify> {
   const players = pv.fit?.recommended ?? null;
   const base = { limitBytes: budget, oomKills: 0, peakRss: null, peakUnreclaimable: null, run: null, series: null };
@@ -255,9 +254,9 @@ async function verifyVariant(
     return { ...base, players: players ?? 0, result: 'skipped', detail: 'no recommendation to verify' };
   }
   say(`verify ${pv.variant}: ${players} players under a hard limit of ${formatBytes(budget)}`);
-  const before = oomKillsFor(pv.variant);
-  const r = await runOnce(scaleScenario(s, players, { shortenHolds: true, dropPressure: true }), [pv.variant], runsDir, signal, quiet);
-  const oomKills = oomKillsFor(pv.variant) - before;
+  const before = cgroups.oomKillsFor(pv.variant);
+  const r = await runOnce(scaleScenario(s, players, { shortenHolds: true, dropPressure: true }), [pv.variant], runsDir, signal, quiet, cgroups);
+  const oomKills = cgroups.oomKillsFor(pv.variant) - before;
   const series = seriesName(pv.variant, players, '-verify');
   let peakRss: number | null = null;
   let peakUnreclaimable: number | null = null;
@@ -282,7 +281,7 @@ async function verifyVariant(
   if (r.exitCode === ExitCode.interrupted) return { ...common, result: 'skipped', detail: 'interrupted' };
   if (r.exitCode === ExitCode.usage) return { ...common, result: 'skipped', detail: `the verify run could not start: ${r.error?.message ?? 'refused'}` };
   if (!applied) {
-    return { ...common, result: 'skipped', detail: `the server did not run under the limit: ${skippedWhy ?? 'the run engine did not put the server into a memory cgroup (plan/attach.ts attachServer was not called)'}` };
+    return { ...common, result: 'skipped', detail: `the server did not run under the limit: ${skippedWhy ?? 'the run engine did not put the server into a memory cgroup (cgroup/server-cgroup.ts ServerCgroups.attach was not called)'}` };
   }
   if (oomKills > 0) return { ...common, result: 'failed', detail: `the kernel OOM-killed the server ${oomKills} time(s) under ${formatBytes(budget)}` };
   if (r.error) return { ...common, result: 'failed', detail: `the run failed: ${r.error.message}` };

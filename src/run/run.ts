@@ -10,6 +10,7 @@ import { Recorder } from '../recorder/recorder.js';
 import { invalidLines } from '../report/table.js';
 import { loadRun } from '../report/load.js';
 import { sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
+import { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { summarize } from '../report/summary.js';
 import { checkExpectations, formatExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, writeJUnit, type Summary } from '../report/index.js';
 import type { LatencyFile, RunMeta } from '../results/layout.js';
@@ -30,6 +31,11 @@ export interface RunOptions {
   junit?: string;
   /** Where the table and messages go (default stdout); progress always goes to stderr. */
   out?: Writable;
+  /**
+   * The servers' memory cgroups. Its runLimit holds every server to a hard limit for the whole run (plan
+   * --verify, which keeps it to count OOM kills). Default: a fresh one without a limit.
+   */
+  cgroups?: ServerCgroups;
 }
 
 /** A run that could not complete: its folder holds what was recorded. Exit 3. */
@@ -89,7 +95,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
 
   const runId = writer.dir.split('/').pop()!.replace(/[^A-Za-z0-9-]/g, '');
   // With --parallel, one variant's failure stops its siblings: their numbers would be cut short anyway.
-  const ctx = { scenario: s, writer, recorder, progress, signal, runId, ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}) };
+  const cgroups = o.cgroups ?? new ServerCgroups();
+  const ctx = { scenario: s, writer, recorder, progress, signal, runId, cgroups, ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}) };
   const outcomes: VariantOutcome[] = [];
   try {
     if (parallel) {

@@ -11,7 +11,7 @@ import type { RunWriter } from '../results/writer.js';
 import type { Scenario } from '../scenario/types.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { VariantOptions } from '../alloc/options.js';
-import { attachServer, detachServer } from '../cgroup/server-cgroup.js';
+import type { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { adopt } from './children.js';
 import type { PhaseSpans } from './latency.js';
 
@@ -26,6 +26,8 @@ export interface VariantRunContext {
   /** Fires on Ctrl-C / SIGTERM (or when a parallel sibling failed). */
   signal: AbortSignal;
   runId: string;
+  /** The servers' memory cgroups, with the run's hard memory limit if any (plan --verify): from RunOptions. */
+  cgroups: ServerCgroups;
   /** Hears the variant's first failure at once (--parallel stops the siblings). */
   onFail?: (err: SimloadError) => void;
 }
@@ -86,7 +88,8 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     });
     // Joins a memory cgroup now, before players arrive, when a pressure phase or plan --verify needs one:
     // since Linux 6.12 a process's earlier memory stays charged to its old group (no-op otherwise).
-    await attachServer({ scenario, variant: v.name, pid: srv.pid, writer });
+    const pressure = scenario.load.phases.some((p) => p.kind === 'pressure');
+    await c.cgroups.attach({ variant: v.name, pid: srv.pid, writer, force: pressure });
 
     pool = new BotPool({
       url: srv.url,
@@ -105,7 +108,7 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
       writer.appendEvent({ type: 'bot-error', variant: v.name, wall: Date.now(), message });
       c.progress?.print(`${v.name}: bot error: ${message}${shown === BOT_ERRORS_SHOWN ? ' (further bot errors are only counted)' : ''}`);
     });
-    const driver = new Driver({ scenario, variant: v.name, pool, serverPid: srv.pid, writer, signal: ctl.signal, startWall });
+    const driver = new Driver({ scenario, variant: v.name, pool, serverPid: srv.pid, writer, cgroups: c.cgroups, signal: ctl.signal, startWall });
     driver.on('phase', (e: PhaseEvent) => events.push(e));
     if (c.progress) driver.on('phase', c.progress.onPhase);
     recorder.track(v.name, srv, () => driver.state(), startWall);
@@ -128,7 +131,7 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     }
     if (server) {
       await server.stop().catch(() => server!.kill());
-      await detachServer(server.pid);
+      await c.cgroups.detach(server.pid);
       release?.();
       writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - startWall });
     }

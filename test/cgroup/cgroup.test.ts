@@ -6,12 +6,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CGROUP_ROOT_ENV, detectMemoryCgroup, MemoryCgroup, sweepStaleCgroups } from '../../src/cgroup/memory-cgroup.js';
-import { attachServer, detachServer, memoryLimitFor, serverCgroup, setRunMemoryLimit } from '../../src/cgroup/server-cgroup.js';
+import { ServerCgroups } from '../../src/cgroup/server-cgroup.js';
 import { applyPressure, releasePressure } from '../../src/cgroup/pressure.js';
 import { SimloadError } from '../../src/errors.js';
 import { eventSink, memoryCgroupOf, spawnHog, waitFor } from './helpers.js';
 
 const MiB = 1024 * 1024;
+/** The registry a run would make; tests with a run limit make their own. */
+const cg = new ServerCgroups();
 const d = detectMemoryCgroup();
 const skip = d.available ? false : `memory cgroups unavailable here: ${d.reason}`;
 const root = d.available ? d.root : '';
@@ -48,7 +50,7 @@ test('a missing cgroup root is reported plainly, and a pressure phase is skipped
       return true;
     });
     const sink = eventSink();
-    const entry = await applyPressure(100 * MiB, { variant: 'v', serverPid: process.pid, writer: sink });
+    const entry = await applyPressure(100 * MiB, { variant: 'v', serverPid: process.pid, writer: sink, cgroups: cg });
     assert.equal(entry, null);
     assert.equal(sink.events.length, 1);
     const e = sink.events[0]!;
@@ -113,7 +115,7 @@ test('a server attached at start: pressure limit, OOM kill reported, group gone 
   const hog = await spawnHog();
   const sink = eventSink();
   try {
-    const entry = await attachServer({ scenario: null, variant: 'oom', pid: hog.pid, writer: sink, force: true });
+    const entry = await cg.attach({ variant: 'oom', pid: hog.pid, writer: sink, force: true });
     assert.ok(entry?.group, entry?.unavailable ?? 'no group');
     const group = entry!.group!;
     assert.ok(memoryCgroupOf(hog.pid)!.endsWith(`/${group.name}`));
@@ -122,11 +124,11 @@ test('a server attached at start: pressure limit, OOM kill reported, group gone 
     const charged = group.readUsage().usage;
 
     // A limit below live memory: v1 refuses, and the phase holds the server at what reclaim reached.
-    const applied = await applyPressure(rss - 60 * MiB, { variant: 'oom', serverPid: hog.pid, writer: sink });
+    const applied = await applyPressure(rss - 60 * MiB, { variant: 'oom', serverPid: hog.pid, writer: sink, cgroups: cg });
     assert.equal(applied, entry);
     const apply = sink.events.find((e) => e.type === 'pressure' && e.action === 'apply');
     assert.ok(apply && apply.type === 'pressure', JSON.stringify(sink.events));
-    const limit = memoryLimitFor(hog.pid)!;
+    const limit = cg.memoryLimitFor(hog.pid)!;
     assert.equal(apply.limitBytes, limit);
     if (group.version === 1) {
       assert.match(apply.detail, /the kernel could reclaim the group only down to/);
@@ -143,11 +145,11 @@ test('a server attached at start: pressure limit, OOM kill reported, group gone 
     assert.ok(await waitFor(() => !existsSync(group.path), 5000), 'group removed after the server died');
     const oom = sink.events.filter((e) => e.type === 'pressure' && e.action === 'oom-kill');
     assert.equal(oom.length, 1, JSON.stringify(sink.events));
-    assert.equal(serverCgroup(hog.pid), undefined);
-    await releasePressure({ variant: 'oom', serverPid: hog.pid, writer: sink }); // after the death: harmless
+    assert.equal(cg.get(hog.pid), undefined);
+    await releasePressure({ variant: 'oom', serverPid: hog.pid, writer: sink, cgroups: cg }); // after the death: harmless
   } finally {
     hog.kill();
-    await detachServer(hog.pid);
+    await cg.detach(hog.pid);
   }
   assert.deepEqual(ours(), []);
 });
@@ -157,8 +159,8 @@ test('a server SIGKILLed mid-run leaves no group; detach at the normal end retur
   const b = await spawnHog();
   const sink = eventSink();
   try {
-    const ea = await attachServer({ scenario: null, variant: 'a', pid: a.pid, writer: sink, force: true });
-    const eb = await attachServer({ scenario: null, variant: 'b', pid: b.pid, writer: sink, force: true });
+    const ea = await cg.attach({ variant: 'a', pid: a.pid, writer: sink, force: true });
+    const eb = await cg.attach({ variant: 'b', pid: b.pid, writer: sink, force: true });
     const pa = ea!.group!.path;
     const pb = eb!.group!.path;
     assert.ok(existsSync(pa) && existsSync(pb));
@@ -166,7 +168,7 @@ test('a server SIGKILLed mid-run leaves no group; detach at the normal end retur
     await a.exited;
     assert.ok(await waitFor(() => !existsSync(pa), 3000), 'crashed server: group removed by the watcher');
     assert.ok(existsSync(pb), 'the other server keeps its group');
-    await detachServer(b.pid);
+    await cg.detach(b.pid);
     assert.equal(existsSync(pb), false);
     assert.equal(memoryCgroupOf(b.pid), memoryCgroupOf(process.pid));
     assert.deepEqual(sink.events.filter((e) => e.type === 'pressure' && e.action === 'oom-kill'), []);
@@ -202,9 +204,9 @@ test('Ctrl-C (SIGINT) of a simload process removes its groups before it ends', {
   const attach = new URL('../../src/cgroup/server-cgroup.js', import.meta.url).href;
   const script = `
     import { spawn } from 'node:child_process';
-    import { attachServer } from ${JSON.stringify(attach)};
+    import { ServerCgroups } from ${JSON.stringify(attach)};
     const server = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    const e = await attachServer({ scenario: null, variant: 'sigint', pid: server.pid, writer: { appendEvent() {} }, force: true });
+    const e = await new ServerCgroups().attach({ variant: 'sigint', pid: server.pid, writer: { appendEvent() {} }, force: true });
     process.on('exit', () => server.kill('SIGKILL'));
     process.stdout.write(JSON.stringify({ path: e.group.path, server: server.pid }) + '\\n');
     setInterval(() => {}, 1000);
@@ -234,28 +236,27 @@ test('Ctrl-C (SIGINT) of a simload process removes its groups before it ends', {
 test('a run limit (plan --verify) holds from the start; a pressure phase lowers it and its end restores it', { skip }, async () => {
   const hog = await spawnHog();
   const sink = eventSink();
-  setRunMemoryLimit(900 * MiB);
+  const cg = new ServerCgroups({ runLimit: 900 * MiB });
   try {
-    const entry = (await attachServer({ scenario: { load: { phases: [] } } as never, variant: 'run', pid: hog.pid, writer: sink }))!;
+    const entry = (await cg.attach({ variant: 'run', pid: hog.pid, writer: sink }))!;
     assert.ok(entry.group, 'a run limit alone makes the server get a group');
     const outside = entry.chargedOutside;
     assert.ok(outside > 10 * MiB && outside < 300 * MiB, `charged outside: ${outside}`);
-    assert.equal(memoryLimitFor(hog.pid), 900 * MiB);
+    assert.equal(cg.memoryLimitFor(hog.pid), 900 * MiB);
     assert.equal(entry.group.readUsage().limit, Math.floor((900 * MiB - outside) / 4096) * 4096);
     await hog.alloc(50);
-    await applyPressure(600 * MiB, { variant: 'run', serverPid: hog.pid, writer: sink });
-    assert.equal(memoryLimitFor(hog.pid), 600 * MiB);
+    await applyPressure(600 * MiB, { variant: 'run', serverPid: hog.pid, writer: sink, cgroups: cg });
+    assert.equal(cg.memoryLimitFor(hog.pid), 600 * MiB);
     assert.equal(entry.group.readUsage().limit, Math.floor((600 * MiB - outside) / 4096) * 4096);
-    await releasePressure({ variant: 'run', serverPid: hog.pid, writer: sink });
-    assert.equal(memoryLimitFor(hog.pid), 900 * MiB);
+    await releasePressure({ variant: 'run', serverPid: hog.pid, writer: sink, cgroups: cg });
+    assert.equal(cg.memoryLimitFor(hog.pid), 900 * MiB);
     assert.equal(entry.group.readUsage().limit, Math.floor((900 * MiB - outside) / 4096) * 4096);
     const kinds = sink.events.map((e) => (e.type === 'pressure' ? `${e.action} ${e.limitBytes! / MiB}` : e.type));
     assert.deepEqual(kinds, ['apply 900', 'apply 600', 'release 900']);
     assert.match((sink.events[2] as { detail: string }).detail, /^run limit 900\.0 MiB restored; Rss \d+\.\d MiB, LazyFree 0 B at release; OOM kills in the group: 0$/);
   } finally {
-    setRunMemoryLimit(null);
     hog.kill();
-    await detachServer(hog.pid);
+    await cg.detach(hog.pid);
   }
   assert.deepEqual(ours(), []);
 });
@@ -265,19 +266,18 @@ test('without cgroups a run limit is reported as skipped, not pretended', async 
   const sink = eventSink();
   const before = process.env[CGROUP_ROOT_ENV];
   process.env[CGROUP_ROOT_ENV] = '/nonexistent/root';
-  setRunMemoryLimit(900 * MiB);
+  const cg = new ServerCgroups({ runLimit: 900 * MiB });
   try {
-    const entry = (await attachServer({ scenario: null, variant: 'none', pid: hog.pid, writer: sink }))!;
+    const entry = (await cg.attach({ variant: 'none', pid: hog.pid, writer: sink }))!;
     assert.equal(entry.group, null);
-    assert.equal(memoryLimitFor(hog.pid), null);
+    assert.equal(cg.memoryLimitFor(hog.pid), null);
     assert.deepEqual(sink.events.map((e) => (e.type === 'pressure' ? [e.action, e.detail] : [])), [
       ['skipped', `no hard memory limit for this run: ${CGROUP_ROOT_ENV}=/nonexistent/root: no such cgroup folder`],
     ]);
   } finally {
-    setRunMemoryLimit(null);
     if (before === undefined) delete process.env[CGROUP_ROOT_ENV];
     else process.env[CGROUP_ROOT_ENV] = before;
     hog.kill();
-    await detachServer(hog.pid);
+    await cg.detach(hog.pid);
   }
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { attachServer, detachServer, memoryLimitFor } from '../../src/cgroup/server-cgroup.js';
+import { ServerCgroups } from '../../src/cgroup/server-cgroup.js';
 import { detectMemoryCgroup } from '../../src/cgroup/memory-cgroup.js';
 import { applyPressure, releasePressure } from '../../src/cgroup/pressure.js';
 import { readProcMemory } from '../../src/proc/memory.js';
@@ -14,6 +14,8 @@ import type { VariantOptions } from '../../src/alloc/options.js';
 import { eventSink, memoryCgroupOf } from './helpers.js';
 
 const MiB = 1024 * 1024;
+/** The registry a run would make; tests with a run limit make their own. */
+const cg = new ServerCgroups();
 const allocatorUrl = new URL('../../src/alloc/allocator.js', import.meta.url);
 const variantsUrl = new URL('../../src/alloc/variants.js', import.meta.url);
 const variant: VariantOptions = { name: 'madv-free', build: 'madv-free', mallocConf: 'dirty_decay_ms:1,muzzy_decay_ms:-1' };
@@ -63,7 +65,7 @@ test('a limit below Rss makes the kernel take back at least half of the LazyFree
   const sink = eventSink();
   try {
     assert.equal((await lines.next()).value, 'ready');
-    const entry = await attachServer({ scenario: null, variant: 'madv-free', pid: child.pid!, writer: sink, force: true });
+    const entry = await cg.attach({ variant: 'madv-free', pid: child.pid!, writer: sink, force: true });
     assert.ok(entry?.group, entry?.unavailable ?? 'no group');
     const groupPath = entry.group.path;
     child.stdin!.write('go\n');
@@ -75,10 +77,10 @@ test('a limit below Rss makes the kernel take back at least half of the LazyFree
     // Below Rss: leaves room for what is live plus 40% of the LazyFree, so the kernel must reclaim at least 60%.
     const limit = needed + Math.round(before.lazyFree * 0.4);
     assert.ok(limit < before.rss);
-    await applyPressure(limit, { variant: 'madv-free', serverPid: child.pid!, writer: sink });
+    await applyPressure(limit, { variant: 'madv-free', serverPid: child.pid!, writer: sink, cgroups: cg });
     const apply = sink.events.find((e) => e.type === 'pressure' && e.action === 'apply');
     assert.ok(apply, JSON.stringify(sink.events));
-    assert.equal(memoryLimitFor(child.pid!), limit);
+    assert.equal(cg.memoryLimitFor(child.pid!), limit);
 
     // Within a short phase (5 s) LazyFree falls by at least half.
     let after = await readProcMemory(child.pid!);
@@ -92,14 +94,14 @@ test('a limit below Rss makes the kernel take back at least half of the LazyFree
     assert.equal(child.exitCode, null, 'not killed');
     assert.equal(child.signalCode, null);
 
-    await releasePressure({ variant: 'madv-free', serverPid: child.pid!, writer: sink });
-    assert.equal(memoryLimitFor(child.pid!), null);
+    await releasePressure({ variant: 'madv-free', serverPid: child.pid!, writer: sink, cgroups: cg });
+    assert.equal(cg.memoryLimitFor(child.pid!), null);
     assert.deepEqual(sink.events.map((e) => (e.type === 'pressure' ? e.action : e.type)), ['apply', 'release']);
-    await detachServer(child.pid!);
+    await cg.detach(child.pid!);
     assert.equal(existsSync(groupPath), false, 'group removed');
     assert.equal(memoryCgroupOf(child.pid!), memoryCgroupOf(process.pid));
   } finally {
     child.kill('SIGKILL');
-    await detachServer(child.pid!);
+    await cg.detach(child.pid!);
   }
 });

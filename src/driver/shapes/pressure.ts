@@ -1,5 +1,5 @@
 // `pressure: {limit: 1.5GiB, for: 20s}`: keeps the online count and holds the server under a memory limit
-// (its cgroup, see plan/). The kernel reclaims LazyFree pages first, then may OOM-kill; events say which.
+// (its cgroup, see cgroup/). The kernel reclaims LazyFree pages first, then may OOM-kill; events say which.
 import { applyPressure, releasePressure } from '../../cgroup/pressure.js';
 import type { Phase } from '../../scenario/types.js';
 import { registerShape, type LoadShape } from '../shape.js';
