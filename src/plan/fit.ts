@@ -1,28 +1,7 @@
 // Straight lines through measured points (least squares) and what they say about a memory budget. Pure.
+// The shapes it produces (PlanPoint, Line, CapacityFit) are plan.json's: results/plan.ts.
 
-/** One run of the sweep, reduced to what the fit needs. Bytes. */
-export interface PlanPoint {
-  /** Peak online players of the run. */
-  players: number;
-  /** Highest Rss of any sample. */
-  peakRss: number;
-  /** Highest Rss - LazyFree of any sample: what the process needed at its worst if the kernel takes LazyFree back. */
-  peakUnreclaimable: number;
-  /** Median Rss over the last tenth of the final hold (after the ramp-down). */
-  settledRss: number;
-  /** Median Rss - LazyFree over the same window. */
-  settledUnreclaimable: number;
-}
-
-export interface Line {
-  /** Bytes per player. */
-  slope: number;
-  /** Bytes at zero players (the runtime and the allocator's fixed cost). */
-  intercept: number;
-  /** Coefficient of determination; 1 when every point is on the line (also for two points). */
-  r2: number;
-  n: number;
-}
+import { predict, type CapacityFit, type Line, type PlanPoint } from '../results/plan.js';
 
 /** Ordinary least squares of y on x. Needs two distinct x values. */
 export function fitLine(xs: readonly number[], ys: readonly number[]): Line {
@@ -49,39 +28,10 @@ export function fitLine(xs: readonly number[], ys: readonly number[]): Line {
   return { slope, intercept, r2: syy === 0 ? 1 : 1 - sse / syy, n };
 }
 
-export function predict(line: Line, players: number): number {
-  return line.intercept + line.slope * players;
-}
-
 /** Largest whole player count whose predicted bytes stay within `bytes`; null when memory does not grow with players. */
 export function playersWithin(line: Line, bytes: number): number | null {
   if (!(line.slope > 0)) return null;
   return Math.max(0, Math.floor((bytes - line.intercept) / line.slope + 1e-9));
-}
-
-export interface CapacityFit {
-  /** Budget after headroom: budget x (1 - headroom). */
-  usableBytes: number;
-  lines: { peakRss: Line; peakUnreclaimable: Line; settledRss: Line; settledUnreclaimable: Line };
-  /** Slope of the peak Rss line. */
-  bytesPerPlayer: number;
-  /** Intercept of the peak Rss line. */
-  baseBytes: number;
-  /** Largest count whose predicted peak Rss fits the usable budget: safe even if the kernel reclaims nothing. */
-  recommended: number | null;
-  /** Largest count whose predicted peak Rss - LazyFree fits: what fits when a hard limit makes the kernel reclaim. */
-  fitsIfReclaimed: number | null;
-  /** Predictions at `recommended` (null when there is no recommendation). */
-  atRecommended: {
-    peakRss: number;
-    /** After the ramp-down: settled Rss, of which LazyFree (reclaimable) and the rest (truly needed). */
-    settledRss: number;
-    settledReclaimable: number;
-    settledNeeded: number;
-  } | null;
-  /** The recommendation lies beyond 1.5x the largest measured count: a straight-line extrapolation. */
-  extrapolated: boolean;
-  largestMeasured: number;
 }
 
 /**

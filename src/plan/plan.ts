@@ -19,7 +19,7 @@ import { detectMemoryCgroup, sweepStaleCgroups } from '../cgroup/memory-cgroup.j
 import { fitCapacity } from './fit.js';
 import { scaleScenario, scenarioPeak, sweepPeaks } from './scale.js';
 import { formatPlanTable } from './table.js';
-import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile, type PlanMeasuredPoint, type PlanVariant, type PlanVerify } from './types.js';
+import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile, type PlanMeasuredPoint, type PlanVariant, type PlanVerify } from '../results/plan.js';
 
 export interface PlanOptions {
   budgetBytes: number;

@@ -1,7 +1,7 @@
 // The plan in the console: measured points, then the recommendation per variant. Pure.
 
 import { formatBytes, formatDuration } from '../units.js';
-import type { PlanFile } from './types.js';
+import type { PlanFile } from '../results/plan.js';
 
 export function formatPlanTable(plan: PlanFile): string {
   const lines: string[] = [];

@@ -2,8 +2,7 @@
 // recommendation per variant, and per variant a chart of the measured points with their fitted lines and the
 // budget. Options are plain JSON in MiB, like the report's other charts.
 
-import { predict, type Line } from '../plan/fit.js';
-import { PLAN_SCHEMA, type PlanFile, type PlanVariant } from '../plan/types.js';
+import { PLAN_SCHEMA, predict, type Line, type PlanFile, type PlanVariant } from '../results/plan.js';
 import { formatBytes } from '../units.js';
 import type { ChartOption } from './charts.js';
 import { escapeHtml as esc, registerReportSection, type ReportSectionOutput } from './sections.js';

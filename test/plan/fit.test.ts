@@ -1,7 +1,8 @@
 // The capacity fit on fixed points; every expected value below was computed by hand (shown in comments).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitCapacity, fitLine, playersWithin, predict, type PlanPoint } from '../../src/plan/fit.js';
+import { fitCapacity, fitLine, playersWithin } from '../../src/plan/fit.js';
+import { predict, type PlanPoint } from '../../src/results/plan.js';
 
 const close = (actual: number, expected: number, tol = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectMemoryCgroup, pidAlive } from '../../src/cgroup/memory-cgroup.js';
-import { predict } from '../../src/plan/fit.js';
-import type { PlanFile } from '../../src/plan/types.js';
+import { predict, type PlanFile } from '../../src/results/plan.js';
 import { waitFor } from '../cgroup/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));

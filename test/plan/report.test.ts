@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { fitCapacity, type PlanPoint } from '../../src/plan/fit.js';
+import { fitCapacity } from '../../src/plan/fit.js';
 import { formatPlanTable } from '../../src/plan/table.js';
-import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile } from '../../src/plan/types.js';
+import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile, type PlanPoint } from '../../src/results/plan.js';
 import { renderReport } from '../../src/report/render.js';
 import { planChartOption } from '../../src/report/plan-section.js';
 
