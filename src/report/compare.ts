@@ -3,7 +3,8 @@
 // worse; fewer messages/s is worse). A change counts only when it passes both the relative tolerance and a
 // small absolute noise floor, so 0.1% -> 0.2% LazyFree is not a 100% regression. Pure.
 
-import { METRICS, formatMetric, metricDef, type MetricDef, type MetricUnit } from './format.js';
+import type { MetricUnit } from '../results/metrics.js';
+import { METRICS, formatMetric, metricDef, type MetricDef } from './format.js';
 import type { Summary } from './summary.js';
 
 /** Changes smaller than this (absolute, in the metric's unit) are noise, whatever their relative size. */

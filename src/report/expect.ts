@@ -4,11 +4,9 @@
 
 import { UsageError } from '../errors.js';
 import type { ExpectRule } from '../scenario/types.js';
-import { METRICS, formatMetric, metricDef } from './format.js';
+import { METRIC_NAMES } from '../results/metrics.js';
+import { formatMetric, metricDef } from './format.js';
 import type { Summary } from './summary.js';
-
-/** Metric names an `expect:` rule may use. */
-export const EXPECT_METRICS: readonly string[] = METRICS.map((m) => m.name);
 
 export interface ExpectResult {
   rule: ExpectRule;
@@ -24,7 +22,7 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
   for (const rule of rules) {
     const def = metricDef(rule.metric);
     if (!def) {
-      throw new UsageError('ERR_EXPECT_METRIC', `expect: unknown metric "${rule.metric}" in "${rule.source}" (known: ${EXPECT_METRICS.join(', ')})`);
+      throw new UsageError('ERR_EXPECT_METRIC', `expect: unknown metric "${rule.metric}" in "${rule.source}" (known: ${METRIC_NAMES.join(', ')})`);
     }
     const targets = rule.variant === null ? summary.variants : summary.variants.filter((v) => v.variant === rule.variant);
     if (targets.length === 0) {

@@ -1,52 +1,43 @@
-// How each metric is shown: one list shared by the console table, the HTML report and compare. Pure.
+// How each metric is read and shown: the catalogue (results/metrics.ts) with its getters, shared by the console
+// table, the HTML report, compare and `expect:` checks. Pure.
 
 import { formatBytes, formatDuration } from '../units.js';
 import { dirtyDecayMetric } from './decay.js';
+import { METRIC_CATALOGUE, metricInfo, type MetricInfo, type MetricName, type MetricUnit } from '../results/metrics.js';
 import type { VariantSummary } from './summary.js';
 
-export type MetricUnit = 'bytes' | 'fraction' | 'ratio' | 'ms' | 'count' | 'rate';
-/** Which way is worse, for compare: `higher` means a higher value is a regression. */
-export type Worse = 'higher' | 'lower' | 'neither';
-
-export interface MetricDef {
-  /** Name in `expect:` rules and compare output. */
-  name: string;
-  label: string;
-  unit: MetricUnit;
-  worse: Worse;
+export interface MetricDef extends MetricInfo {
   get: (v: VariantSummary) => number | null;
-  /** How Infinity reads for this metric (default `never`). */
-  never?: string;
 }
 
-export const METRICS: MetricDef[] = [
-  { name: 'baseline_rss', label: 'baseline Rss', unit: 'bytes', worse: 'higher', get: (v) => v.baselineRss },
-  { name: 'peak_rss', label: 'peak Rss', unit: 'bytes', worse: 'higher', get: (v) => v.peakRss },
-  { name: 'settled_rss', label: 'settled Rss', unit: 'bytes', worse: 'higher', get: (v) => v.settledRss },
-  { name: 'retention', label: 'retention', unit: 'fraction', worse: 'higher', get: (v) => v.retention },
-  { name: 'lazyfree_share', label: 'LazyFree share', unit: 'fraction', worse: 'higher', get: (v) => v.lazyFreeShare },
-  { name: 'dirty_share', label: 'dirty share', unit: 'fraction', worse: 'higher', get: (v) => v.dirtyShare },
-  { name: 'unreclaimable_rss', label: 'unreclaimable Rss', unit: 'bytes', worse: 'higher', get: (v) => v.unreclaimableRss },
-  { name: 'resident_per_allocated', label: 'resident/allocated', unit: 'ratio', worse: 'higher', get: (v) => v.residentPerAllocated },
-  { name: 'bytes_per_player', label: 'bytes/player (peak)', unit: 'bytes', worse: 'higher', get: (v) => v.bytesPerPlayer },
-  { name: 'time_to_settle', label: 'time to settle', unit: 'ms', worse: 'higher', never: 'never settled', get: (v) => (v.settleState === 'never' ? Infinity : v.timeToSettleMs) },
-  { name: 'dirty_decay_time', label: 'dirty decay time', unit: 'ms', worse: 'higher', get: (v) => dirtyDecayMetric(v.decay) },
-  { name: 'max_purge_gap', label: 'max purge gap (final hold)', unit: 'ms', worse: 'higher', get: (v) => v.decay?.maxPurgeGapMs ?? null },
-  { name: 'p50', label: 'latency p50', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.p50 ?? null },
-  { name: 'p90', label: 'latency p90', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.p90 ?? null },
-  { name: 'p99', label: 'latency p99', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.p99 ?? null },
-  { name: 'p999', label: 'latency p99.9', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.p999 ?? null },
-  { name: 'max_latency', label: 'latency max', unit: 'ms', worse: 'higher', get: (v) => v.worstLatency?.max ?? null },
-  { name: 'messages_per_second', label: 'messages/s', unit: 'rate', worse: 'lower', get: (v) => v.messagesPerSecond },
-  { name: 'errors', label: 'errors', unit: 'count', worse: 'higher', get: (v) => v.errors },
-];
+/** How each metric of the catalogue (results/metrics.ts) is read from a variant's summary. */
+const GETTERS: Record<MetricName, (v: VariantSummary) => number | null> = {
+  baseline_rss: (v) => v.baselineRss,
+  peak_rss: (v) => v.peakRss,
+  settled_rss: (v) => v.settledRss,
+  retention: (v) => v.retention,
+  lazyfree_share: (v) => v.lazyFreeShare,
+  dirty_share: (v) => v.dirtyShare,
+  unreclaimable_rss: (v) => v.unreclaimableRss,
+  resident_per_allocated: (v) => v.residentPerAllocated,
+  bytes_per_player: (v) => v.bytesPerPlayer,
+  time_to_settle: (v) => (v.settleState === 'never' ? Infinity : v.timeToSettleMs),
+  dirty_decay_time: (v) => dirtyDecayMetric(v.decay),
+  max_purge_gap: (v) => v.decay?.maxPurgeGapMs ?? null,
+  p50: (v) => v.worstLatency?.p50 ?? null,
+  p90: (v) => v.worstLatency?.p90 ?? null,
+  p99: (v) => v.worstLatency?.p99 ?? null,
+  p999: (v) => v.worstLatency?.p999 ?? null,
+  max_latency: (v) => v.worstLatency?.max ?? null,
+  messages_per_second: (v) => v.messagesPerSecond,
+  errors: (v) => v.errors,
+};
 
-/** Names of summary v1, still accepted in `expect:` rules (old run folders keep rendering). */
-export const METRIC_ALIASES: Record<string, string> = { fragmentation: 'resident_per_allocated' };
+export const METRICS: MetricDef[] = METRIC_CATALOGUE.map((m) => ({ ...m, get: GETTERS[m.name] }));
 
 export function metricDef(name: string): MetricDef | undefined {
-  const real = METRIC_ALIASES[name] ?? name;
-  return METRICS.find((m) => m.name === real);
+  const info = metricInfo(name);
+  return info && METRICS.find((m) => m.name === info.name);
 }
 
 export function formatMetric(value: number | null, unit: MetricUnit, never = 'never'): string {

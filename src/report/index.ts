@@ -5,7 +5,7 @@ export type { Summary, VariantSummary, PhaseLatency, LatencyMs } from './summary
 export { breakdown, breakdownOf, breakdownSum, allocKind, BREAKDOWN_PARTS, BREAKDOWN_LABELS, type Breakdown, type AllocKind } from './breakdown.js';
 export { renderReport, renderSvg } from './render.js';
 export { formatSummaryTable } from './table.js';
-export { checkExpectations, formatExpectations, EXPECT_METRICS, type ExpectResult } from './expect.js';
+export { checkExpectations, formatExpectations, type ExpectResult } from './expect.js';
 export { writeJUnit, formatJUnit } from './junit.js';
 export { compareSummaries, formatComparison, type Comparison } from './compare.js';
 export { registerReportSection, escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';

@@ -1,12 +1,10 @@
 // `expect:` rules: `retention < 0.6`, `p99 < 50ms`, `peak_rss <= 2GiB`, `lazyfree_share < 5%`. The value is
-// read in the metric's own unit (report/format.ts): fractions, bytes, milliseconds, counts.
+// read in the metric's own unit (the catalogue, results/metrics.ts): fractions, bytes, milliseconds, counts.
 
-import { METRICS, metricDef } from '../report/format.js';
+import { METRIC_NAMES, metricInfo } from '../results/metrics.js';
 import { parseDuration, parseFraction, parseSize } from '../units.js';
 import type { ExpectRule } from './types.js';
 import { didYouMean } from './problems.js';
-
-export const EXPECT_METRIC_NAMES: readonly string[] = METRICS.map((m) => m.name);
 
 const RULE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*(\S.*?)\s*$/;
 
@@ -17,8 +15,8 @@ export function parseExpectRule(text: string, variant: string | null): ExpectRul
   const metric = m[1]!;
   const op = m[2] as ExpectRule['op'];
   const raw = m[3]!;
-  const def = metricDef(metric);
-  if (!def) return { error: `unknown metric "${metric}"${didYouMean(metric, EXPECT_METRIC_NAMES)} (known: ${EXPECT_METRIC_NAMES.join(', ')})` };
+  const def = metricInfo(metric);
+  if (!def) return { error: `unknown metric "${metric}"${didYouMean(metric, METRIC_NAMES)} (known: ${METRIC_NAMES.join(', ')})` };
   let value: number | null;
   switch (def.unit) {
     case 'fraction':
