@@ -97,7 +97,7 @@ export class Driver extends EventEmitter {
         setMemoryLimit: (bytes) => (this.memoryLimit = bytes),
       };
       const durationMs = shape.durationMs(p);
-      this.memoryLimit = p.kind === 'pressure' ? p.limitBytes : undefined;
+      this.memoryLimit = shape.memoryLimit?.(p);
       this.o.pool.setRate(phaseRate(p, scenario));
       this.o.pool.setPhase(phaseLabel(i, p.kind));
       this.enter(i, p.kind, shape.target(p, 0, ctx), durationMs, Math.max(0, Math.round(shape.target(p, durationMs, ctx))));
@@ -118,10 +118,9 @@ export class Driver extends EventEmitter {
       } finally {
         // Undo what the phase changed, also when interrupted.
         if (entered && shape.exit) await shape.exit(p, ctx);
-        if (p.kind === 'pressure') this.memoryLimit = undefined;
+        if (shape.memoryLimit) this.memoryLimit = undefined;
       }
-      if (p.kind === 'ramp' && 'count' in p.to) peak = Math.max(peak, p.to.count);
-      peak = Math.max(peak, this.target);
+      peak = Math.max(peak, shape.peak?.(p) ?? 0, this.target);
     }
     this.enter(phases.length, 'done', this.target, 0);
     return 'complete';

@@ -30,6 +30,10 @@ export interface LoadShape<P extends Phase = Phase> {
   durationMs(p: P): number;
   /** Online target at ms t into the phase. */
   target(p: P, tMs: number, ctx: PhaseContext): number;
+  /** The absolute player count the phase asks for (what later `33%` ramps refer to); none when absent or null. */
+  peak?(p: P): number | null;
+  /** The memory limit the phase puts in force (bytes), stamped on samples unless enter() says otherwise. */
+  memoryLimit?(p: P): number | null;
   enter?(p: P, ctx: PhaseContext): Promise<void>;
   exit?(p: P, ctx: PhaseContext): Promise<void>;
 }

@@ -17,7 +17,8 @@ import { formatBytes } from '../units.js';
 import { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { detectMemoryCgroup, sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { fitCapacity } from './fit.js';
-import { scaleScenario, scenarioPeak, sweepPeaks } from './scale.js';
+import { scaleScenario, sweepPeaks } from './scale.js';
+import { peakPlayers } from '../scenario/peak.js';
 import { formatPlanTable } from './table.js';
 import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile, type PlanMeasuredPoint, type PlanVariant, type PlanVerify } from '../results/plan.js';
 
@@ -53,7 +54,7 @@ export function validatePlanOptions(s: Scenario, o: PlanOptions): void {
   if (o.maxPlayers !== undefined && (!Number.isInteger(o.maxPlayers) || o.maxPlayers < o.points)) {
     throw new UsageError('ERR_PLAN_MAX_PLAYERS', `--max-players: expected a whole number of at least --points (${o.points}), got ${o.maxPlayers}`);
   }
-  if (scenarioPeak(s) <= 0) {
+  if (peakPlayers(s) <= 0) {
     throw new UsageError('ERR_PLAN_SCENARIO', `${s.file ?? s.name}: load.phases has no ramp to an absolute player count, so there is no peak to scale`);
   }
   if (o.verify) {
@@ -70,7 +71,7 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
   const say = (line: string) => {
     if (!o.quiet) process.stderr.write(`plan: ${line}\n`);
   };
-  const peaks = sweepPeaks(o.maxPlayers ?? scenarioPeak(s), o.points);
+  const peaks = sweepPeaks(o.maxPlayers ?? peakPlayers(s), o.points);
   const sweepOpts = { shortenHolds: true, dropPressure: true };
   // The largest run's checks (builds, open files) before a plan folder exists.
   await preflight(scaleScenario(s, peaks.at(-1)!, sweepOpts), selectVariants(s, o.variants), false);

@@ -2,6 +2,7 @@
 // holds shortened so a sweep of several runs fits in minutes. Pure.
 
 import type { Phase, Scenario } from '../scenario/types.js';
+import { peakPlayers } from '../scenario/peak.js';
 
 /** Holds before the last one: long enough for several samples at the peak. */
 export const PLAN_HOLD_MS = 10_000;
@@ -11,12 +12,6 @@ export const PLAN_FINAL_HOLD_MS = 45_000;
 export const PLAN_MIN_RAMP_MS = 3_000;
 
 /** Highest absolute online target of the scenario (the peak `33%` refers to). */
-export function scenarioPeak(s: Pick<Scenario, 'load'>): number {
-  let peak = 0;
-  for (const p of s.load.phases) if (p.kind === 'ramp' && 'count' in p.to) peak = Math.max(peak, p.to.count);
-  return peak;
-}
-
 /** Evenly spaced peaks up to `max`: max*1/n, max*2/n, ..., max. */
 export function sweepPeaks(max: number, points: number): number[] {
   const out: number[] = [];
@@ -33,7 +28,7 @@ export interface ScaleOptions {
 
 /** The scenario with its peak at `peak` players. Ramp durations scale with the counts, so arrivals per second stay. */
 export function scaleScenario(s: Scenario, peak: number, o: ScaleOptions): Scenario {
-  const base = scenarioPeak(s);
+  const base = peakPlayers(s);
   if (base <= 0) throw new RangeError(`${s.name}: no ramp to an absolute player count, nothing to scale`);
   const factor = peak / base;
   const kept = s.load.phases.filter((p) => !(o.dropPressure && p.kind === 'pressure'));

@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { resolveVariant } from '../alloc/variants.js';
 import { UsageError } from '../errors.js';
 import { hasShape } from '../driver/shape.js';
-import { shapeUnavailableReason } from '../driver/shapes/index.js';
+import '../driver/shapes/index.js';
 import type { VariantOptions } from '../alloc/options.js';
 import type { Scenario } from '../scenario/types.js';
+import { peakPlayers } from '../scenario/peak.js';
 
 /** The variants to run, in scenario order; `names` (from --variants) must all exist. */
 export function selectVariants(s: Scenario, names: string[] | undefined): VariantOptions[] {
@@ -21,12 +22,6 @@ export function selectVariants(s: Scenario, names: string[] | undefined): Varian
 }
 
 /** Highest absolute online target of the scenario. */
-export function peakPlayers(s: Scenario): number {
-  let peak = 0;
-  for (const p of s.load.phases) if (p.kind === 'ramp' && 'count' in p.to) peak = Math.max(peak, p.to.count);
-  return peak;
-}
-
 export function totalDurationMs(s: Scenario): number {
   return (s.record.baselineMs ?? 0) + s.load.phases.reduce((a, p) => a + p.durationMs, 0);
 }
@@ -45,7 +40,7 @@ export function openFileLimit(): number | null {
 export async function preflight(s: Scenario, variants: VariantOptions[], parallel: boolean): Promise<void> {
   const problems: string[] = [];
   for (const kind of new Set(s.load.phases.map((p) => p.kind))) {
-    if (!hasShape(kind)) problems.push(shapeUnavailableReason(kind) ?? `no load shape for phase "${kind}"`);
+    if (!hasShape(kind)) problems.push(`no load shape for phase "${kind}"`);
   }
   // Each bot is one socket in this process (the server has its own limit, per process).
   const sockets = peakPlayers(s) * (parallel ? variants.length : 1);

@@ -1,7 +1,8 @@
 // The sweep's scenarios: peaks evenly spaced, counts scaled, arrival rate kept, holds shortened.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scaleScenario, scenarioPeak, sweepPeaks } from '../../src/plan/scale.js';
+import { scaleScenario, sweepPeaks } from '../../src/plan/scale.js';
+import { peakPlayers } from '../../src/scenario/peak.js';
 import type { Scenario } from '../../src/scenario/types.js';
 
 const scenario = {
@@ -22,7 +23,7 @@ const scenario = {
 } as unknown as Scenario;
 
 test('peaks evenly spaced up to the largest', () => {
-  assert.equal(scenarioPeak(scenario), 8000);
+  assert.equal(peakPlayers(scenario), 8000);
   assert.deepEqual(sweepPeaks(8000, 3), [2667, 5333, 8000]);
   assert.deepEqual(sweepPeaks(8000, 2), [4000, 8000]);
   assert.deepEqual(sweepPeaks(2, 4), [1, 2]); // duplicates collapse

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.js';
-import { openFileLimit, peakPlayers, preflight, selectVariants, totalDurationMs } from '../../src/run/preflight.js';
+import { openFileLimit, preflight, selectVariants, totalDurationMs } from '../../src/run/preflight.js';
+import { peakPlayers } from '../../src/scenario/peak.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { tinyScenario } from './fixtures.js';
 

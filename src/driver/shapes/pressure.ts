@@ -9,6 +9,7 @@ type Pressure = Extract<Phase, { kind: 'pressure' }>;
 export const pressureShape: LoadShape<Pressure> = {
   kind: 'pressure',
   durationMs: (p) => p.durationMs,
+  memoryLimit: (p) => p.limitBytes,
   target: (_p, _t, ctx) => ctx.startCount,
   async enter(p, ctx) {
     const entry = await applyPressure(p.limitBytes, ctx);
