@@ -7,7 +7,7 @@ import { formatBytes, formatDuration } from '../units.js';
 import { samplesByVariant, type ChartOption } from './charts.js';
 import { purgeEvents } from './decay.js';
 import type { RunData } from './load.js';
-import { escapeHtml as esc, registerReportSection, type ReportSectionOutput } from './sections.js';
+import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
 import type { Summary } from './summary.js';
 
 const PALETTE = ['#5470c6', '#ee6666', '#91cc75', '#fac858', '#73c0de', '#3ba272', '#fc8452', '#9a60b4'];
@@ -98,4 +98,4 @@ export function renderDecaySection(run: RunData, summary: Summary): ReportSectio
   return { title: 'Decay per arena', html: html.join('\n'), charts };
 }
 
-registerReportSection({ id: 'decay', render: renderDecaySection });
+export const decaySection: ReportSection = { id: 'decay', render: renderDecaySection };

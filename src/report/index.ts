@@ -8,6 +8,5 @@ export { formatSummaryTable } from './table.js';
 export { checkExpectations, formatExpectations, type ExpectResult } from './expect.js';
 export { writeJUnit, formatJUnit } from './junit.js';
 export { compareSummaries, formatComparison, type Comparison } from './compare.js';
-export { registerReportSection, escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';
 export { diagnose } from './diagnose.js';
 export { METRICS, formatMetric } from './format.js';

@@ -5,7 +5,7 @@
 import { PLAN_SCHEMA, predict, type Line, type PlanFile, type PlanVariant } from '../results/plan.js';
 import { formatBytes } from '../units.js';
 import type { ChartOption } from './charts.js';
-import { escapeHtml as esc, registerReportSection, type ReportSectionOutput } from './sections.js';
+import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
 
 const MiB = 1024 * 1024;
 const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
@@ -150,4 +150,4 @@ export function renderPlanSection(planJson: unknown): ReportSectionOutput | null
   };
 }
 
-registerReportSection({ id: 'plan', render: (run) => renderPlanSection(run.plan) });
+export const planSection: ReportSection = { id: 'plan', render: (run) => renderPlanSection(run.plan) };

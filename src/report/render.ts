@@ -8,7 +8,10 @@ import { RESULT_FILES } from '../results/layout.js';
 import { memoryChartOption, type ChartOption } from './charts.js';
 import { renderHtml } from './html.js';
 import { loadRun, type RunData } from './load.js';
-import { escapeHtml, loadOptionalSections, reportSections, type ReportSectionOutput } from './sections.js';
+import { decaySection } from './decay-section.js';
+import { planSection } from './plan-section.js';
+import { escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';
+import { skynetSection } from './skynet-section.js';
 import { summarize, type Summary } from './summary.js';
 
 export const CHART_SIZE = { width: 1200, height: 600 };
@@ -37,10 +40,12 @@ export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
   }
 }
 
+/** The report's sections after the summary, in this order. */
+const SECTIONS: readonly ReportSection[] = [planSection, decaySection, skynetSection];
+
 async function renderSections(run: RunData, summary: Summary): Promise<ReportSectionOutput[]> {
-  await loadOptionalSections();
   const out: ReportSectionOutput[] = [];
-  for (const s of reportSections()) {
+  for (const s of SECTIONS) {
     try {
       const r = await s.render(run, summary);
       if (r) out.push(r);
@@ -48,9 +53,6 @@ async function renderSections(run: RunData, summary: Summary): Promise<ReportSec
       // One broken section must not cost the whole report.
       out.push({ title: `${s.id} (failed)`, html: `<p>${escapeHtml(`section ${s.id} failed: ${(err as Error).message}`)}</p>` });
     }
-  }
-  if (run.plan !== null && !reportSections().some((s) => s.id === 'plan')) {
-    out.push({ title: 'Plan', html: `<pre>${escapeHtml(JSON.stringify(run.plan, null, 2))}</pre>` });
   }
   return out;
 }

@@ -1,9 +1,6 @@
-// Extension point: other areas add sections to report.html without editing the report (plan/ adds its
-// capacity plan from plan.json). A section module registers itself when imported; renderReport imports the
-// known optional modules below if they were built.
+// A section of report.html drawn from the run folder alone (the plan from plan.json, decay per arena, a
+// skynet's console); render.ts lists them. Each returns null when the run has nothing for it.
 
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ChartOption } from './charts.js';
 import type { RunData } from './load.js';
 import type { Summary } from './summary.js';
@@ -21,26 +18,6 @@ export interface ReportSection {
   id: string;
   /** Null when the run has nothing for this section. */
   render(run: RunData, summary: Summary): ReportSectionOutput | null | Promise<ReportSectionOutput | null>;
-}
-
-const registry = new Map<string, ReportSection>();
-
-export function registerReportSection(s: ReportSection): void {
-  registry.set(s.id, s);
-}
-
-export function reportSections(): ReportSection[] {
-  return [...registry.values()];
-}
-
-/** Optional section modules, next to this file, loaded when present (report/plan-section.ts from plan/). */
-const OPTIONAL_MODULES = ['./plan-section.js', './decay-section.js', './skynet-section.js'];
-
-export async function loadOptionalSections(): Promise<void> {
-  for (const rel of OPTIONAL_MODULES) {
-    const url = new URL(rel, import.meta.url);
-    if (existsSync(fileURLToPath(url))) await import(url.href);
-  }
 }
 
 export function escapeHtml(s: string): string {

@@ -6,7 +6,8 @@ import type { Sample, SkynetSample } from '../results/sample.js';
 import { formatBytes } from '../units.js';
 import { samplesByVariant, type ChartOption } from './charts.js';
 import { median } from './phases.js';
-import { escapeHtml as esc, registerReportSection, type ReportSectionOutput } from './sections.js';
+import type { RunData } from './load.js';
+import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
 
 const MiB = 1024 * 1024;
 const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
@@ -50,7 +51,7 @@ function topTable(title: string, s: WithSkynet): string {
   );
 }
 
-function render(run: Parameters<Parameters<typeof registerReportSection>[0]['render']>[0]): ReportSectionOutput | null {
+function render(run: RunData): ReportSectionOutput | null {
   const html: string[] = [];
   const charts: NonNullable<ReportSectionOutput['charts']> = [];
   let n = 0;
@@ -89,4 +90,4 @@ function render(run: Parameters<Parameters<typeof registerReportSection>[0]['ren
   return charts.length ? { title: 'skynet (debug console)', html: html.join(''), charts } : null;
 }
 
-registerReportSection({ id: 'skynet', render });
+export const skynetSection: ReportSection = { id: 'skynet', render };
