@@ -6,6 +6,7 @@ import { withInterrupt } from '../run/interrupt.js';
 import { loadScenario } from '../scenario/load.js';
 import { parseFraction, parseSize } from '../units.js';
 import type { SimloadCommand } from './command.js';
+import { parseVariantsFlag } from './variants-flag.js';
 
 export const planCommand: SimloadCommand = {
   command: 'plan <scenario>',
@@ -40,8 +41,7 @@ export const planCommand: SimloadCommand = {
     const points = Number(argv.points);
     const maxPlayers = argv['max-players'] === undefined ? undefined : Number(argv['max-players']);
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/plans');
-    const variants = typeof argv.variants === 'string' ? argv.variants.split(',').map((v) => v.trim()).filter(Boolean) : undefined;
-    if (variants && variants.length === 0) throw new UsageError('ERR_UNKNOWN_VARIANT', '--variants needs at least one variant name, e.g. --variants madv-free');
+    const variants = parseVariantsFlag(argv.variants);
     const { scenario, text } = await loadScenario(String(argv.scenario));
 
     return withInterrupt(async (signal) => {

@@ -5,6 +5,7 @@ import { runScenario } from '../run/run.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { loadScenario } from '../scenario/load.js';
 import type { SimloadCommand } from './command.js';
+import { parseVariantsFlag } from './variants-flag.js';
 
 export const runCommand: SimloadCommand = {
   command: 'run <scenario>',
@@ -34,13 +35,10 @@ export const runCommand: SimloadCommand = {
   handler: async (argv) => {
     // `--out` with no value and `--variants ''` are mistakes, not "the current folder" and "every variant".
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
-    if (typeof argv.variants === 'string' && argv.variants.split(',').every((v) => v.trim() === '')) {
-      throw new UsageError('ERR_UNKNOWN_VARIANT', '--variants needs at least one variant name, e.g. --variants madv-free');
-    }
+    const variants = parseVariantsFlag(argv.variants);
     const { scenario, text } = await loadScenario(String(argv.scenario));
     return withInterrupt(async (signal) => {
       const json = Boolean(argv.json);
-      const variants = typeof argv.variants === 'string' ? argv.variants.split(',').map((v) => v.trim()).filter(Boolean) : undefined;
       const r = await runScenario(scenario, text, {
         parallel: Boolean(argv.parallel),
         ...(variants ? { variants } : {}),

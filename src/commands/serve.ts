@@ -8,10 +8,9 @@ import { defaultServerOptions } from '../server/defaults.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { ServerOptions } from '../server/options.js';
 import type { VariantOptions } from '../alloc/options.js';
+import { buildNames } from '../alloc/variants.js';
 import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
-
-const BUILDS = ['madv-free', 'no-madv-free', 'glibc'];
 
 /** Server options and variants from --config: a scenario (.yaml/.yml) or a JSON object of ServerOptions overrides. */
 async function readConfig(file: string): Promise<{ server: ServerOptions; variants: VariantOptions[] }> {
@@ -41,9 +40,9 @@ async function readConfig(file: string): Promise<{ server: ServerOptions; varian
 
 function pickVariant(name: string, variants: VariantOptions[], mallocConf: string | undefined): VariantOptions {
   const found = variants.find((v) => v.name === name);
-  const v: VariantOptions | null = found ? { ...found } : BUILDS.includes(name) ? { name, build: name } : null;
+  const v: VariantOptions | null = found ? { ...found } : buildNames().includes(name) ? { name, build: name } : null;
   if (!v) {
-    const names = [...new Set([...variants.map((x) => x.name), ...BUILDS])];
+    const names = [...new Set([...variants.map((x) => x.name), ...buildNames()])];
     throw new UsageError('ERR_UNKNOWN_VARIANT', `--variant ${name}: not a variant of the config nor a build; choose one of ${names.join(', ')}`);
   }
   if (mallocConf !== undefined) v.mallocConf = mallocConf;
@@ -62,7 +61,7 @@ export const serveCommand: SimloadCommand = {
   describe: 'Run one simulated server in the foreground for your own bots (prints its ws:// URL; Ctrl-C stops it)',
   builder: (y) =>
     y
-      .option('variant', { type: 'string', demandOption: true, describe: `a variant of --config, or a build: ${BUILDS.join(', ')}` })
+      .option('variant', { type: 'string', demandOption: true, describe: `a variant of --config, or a build: ${buildNames().join(', ')}` })
       .option('config', { type: 'string', describe: 'a scenario file (.yaml) for server options and variants, or a JSON object of server options' })
       .option('host', { type: 'string', describe: 'loopback address to listen on (default 127.0.0.1)' })
       .option('port', { type: 'number', describe: 'port to listen on (default: any free port)' })
