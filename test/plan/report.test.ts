@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
 import { fitCapacity } from '../../src/plan/fit.js';
 import { formatPlanTable } from '../../src/plan/table.js';
 import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile, type PlanPoint } from '../../src/results/plan.js';
 import { renderReport } from '../../src/report/render.js';
 import { planChartOption } from '../../src/report/plan-section.js';
+import { withReportInChromium } from '../report/chromium.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/run-basic', import.meta.url));
 const MiB = 1024 * 1024;
@@ -78,47 +78,19 @@ test('report.html of a folder with plan.json has the plan section, drawn in head
   const dir = join(await mkdtemp(join(tmpdir(), 'simload-plan-report-')), 'run');
   await cp(FIXTURE, dir, { recursive: true });
   await writeFile(join(dir, 'plan.json'), JSON.stringify(fixedPlan()));
-  const profile = await mkdtemp(join(tmpdir(), 'simload-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    offline: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
-  });
   try {
     const { html } = await renderReport(dir);
-    const page = await ctx.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+    await withReportInChromium(html, async ({ page, problems, charts }) => {
+      const plan = charts.filter((c) => c.id.startsWith('chart-plan-'));
+      assert.deepEqual(problems, []);
+      // glibc has one point (drawn without lines), madv-free the full set.
+      assert.deepEqual(plan.map((p) => p.id), ['chart-plan-0', 'chart-plan-1']);
+      assert.equal(plan[0]!.series.length, 4 * 2 + 2 + 2); // points+fits, budget lines, recommended, verify
+      for (const p of plan) assert.ok(p.inked > 3000, `${p.id}: only ${p.inked} drawn pixels`);
+      const text = await page.locator('table.plan').innerText();
+      assert.match(text, /madv-free\s+161\.1 KiB\s+76\.3 MiB\s+0\.997\s+4969 \(extrapolated\)\s+5714/);
     });
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
-    await page.waitForFunction(() => Array.isArray((globalThis as unknown as { simloadCharts?: unknown[] }).simloadCharts));
-    const plan = await page.evaluate(() => {
-      type Canvas = { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-      type Dom = { id: string; querySelector(sel: string): Canvas | null };
-      const w = globalThis as unknown as { simloadCharts: Array<{ getDom(): Dom; getOption(): { series: Array<{ name: string }> } }> };
-      return w.simloadCharts
-        .filter((c) => c.getDom().id.startsWith('chart-plan-'))
-        .map((c) => {
-          const canvas = c.getDom().querySelector('canvas')!;
-          const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-          let inked = 0;
-          for (let i = 0; i < px.length; i += 4) if (px[i + 3]! > 0 && (px[i]! < 240 || px[i + 1]! < 240 || px[i + 2]! < 240)) inked++;
-          return { id: c.getDom().id, inked, series: c.getOption().series.length };
-        });
-    });
-    assert.deepEqual(problems, []);
-    // glibc has one point (drawn without lines), madv-free the full set.
-    assert.deepEqual(plan.map((p) => p.id), ['chart-plan-0', 'chart-plan-1']);
-    assert.equal(plan[0]!.series, 4 * 2 + 2 + 2); // points+fits, budget lines, recommended, verify
-    for (const p of plan) assert.ok(p.inked > 3000, `${p.id}: only ${p.inked} drawn pixels`);
-    const text = await page.locator('table.plan').innerText();
-    assert.match(text, /madv-free\s+161\.1 KiB\s+76\.3 MiB\s+0\.997\s+4969 \(extrapolated\)\s+5714/);
   } finally {
-    await ctx.close();
-    await rm(profile, { recursive: true, force: true });
     await rm(dirname(dir), { recursive: true, force: true });
   }
 });
