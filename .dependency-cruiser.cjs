@@ -4,11 +4,13 @@
 // Bottom to top:
 //   leaves    errors.ts, units.ts, alloc/stats.ts (the allocator's stats format): import nothing of src/
 //   native/   builds jemalloc variants, skynet, the shim: imports only leaves
+//   proc/     the one /proc reader: imports only leaves
 //   alloc/    the allocator bridge: imports native/ (to find a build) and leaves, nothing else. native/ does
 //             not import alloc/ (read from the code: building needs no loaded allocator), so the two never loop.
-//   results/  the run folder's formats and its writer
-//   ...       scenario, server, recorder, driver, report (report reads only results/ and leaves)
-//   run/, plan/, probe/, watch/, fidelity/
+//   results/  the run folder's formats (samples, events, summary metrics, plan.json) and its writer
+//   cgroup/   memory cgroups of servers: imports proc/, results/ (the events it writes) and leaves
+//   ...       server, scenario, recorder, driver, report (report reads only results/ and leaves)
+//   run/, probe/, then plan/, watch/, fidelity/ (which drive run/)
 //   commands/ the CLI's commands: imported by cli.ts alone
 //
 // Type-only imports count: a type is as much a dependency of the layering as a function.
@@ -37,6 +39,27 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/native/' },
       to: { path: '^src/', pathNot: '^src/native/|^src/(errors|units)\\.ts$' },
+    },
+    {
+      name: 'proc-imports-only-leaves',
+      comment: 'proc/ (the /proc reader) sits at the bottom, below recorder, probe, watch and cgroup.',
+      severity: 'error',
+      from: { path: '^src/proc/' },
+      to: { path: '^src/', pathNot: '^src/proc/|^src/(errors|units)\\.ts$' },
+    },
+    {
+      name: 'results-imports-only-formats',
+      comment: 'results/ defines the run folder: it may name the allocator stats and /proc formats, nothing above.',
+      severity: 'error',
+      from: { path: '^src/results/' },
+      to: { path: '^src/', pathNot: '^src/(results|proc)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$' },
+    },
+    {
+      name: 'cgroup-at-the-bottom',
+      comment: 'cgroup/ is used by run, the pressure shape and plan, and uses none of them: only proc/, results/ and leaves.',
+      severity: 'error',
+      from: { path: '^src/cgroup/' },
+      to: { path: '^src/', pathNot: '^src/(cgroup|proc|results)/|^src/(errors|units)\\.ts$' },
     },
     {
       name: 'alloc-imports-only-native-and-leaves',
