@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { variantEnv } from '../alloc/variants.js';
 import type { AllocInfo } from '../alloc/stats.js';
 import { SimloadError } from '../errors.js';
-import type { ControlReply, ControlRequest, ServerEvent, ServerStart, ServerStats, ServiceMemory } from './control.js';
+import type { ControlReply, ServerEvent, ServerStart, ServerStats, ServiceMemory } from './control.js';
+import { ControlClient, type ServerState } from './control-client.js';
 import type { ServerOptions } from './options.js';
 import type { VariantOptions } from '../alloc/options.js';
 import { validateServerOptions } from './validate.js';
@@ -49,9 +50,9 @@ export interface ServerHandle {
    * message, the last stderr lines. Null while it runs.
    */
   crashReason(): Promise<string>;
+  /** starting, ready, stopping or gone (control-client.ts). */
+  state(): ServerState;
 }
-
-type Pending = { resolve: (r: ControlReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
   validateServerOptions(o.options);
@@ -68,92 +69,50 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
   });
   const withTail = (message: string): string => (tail.trim() ? `${message}\nserver stderr:\n${tail.trimEnd()}` : message);
 
-  const pending = new Map<number, Pending>();
-  let nextId = 1;
-  let gone: { code: number | null; signal: string | null } | null = null;
+  const control = new ControlClient(child, withTail);
   // 'close' comes after the exit and after stderr has been read to its end: the reason is complete then.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  let lastFatal: { code: string; message: string } | null = null;
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     child.once('exit', (code, signal) => {
-      gone = { code, signal };
-      for (const p of pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(new SimloadError('ERR_SERVER_GONE', withTail(`the server process ${child.pid} exited (code ${code}, signal ${signal})`)));
-      }
-      pending.clear();
-      resolve(gone);
+      control.gone(code, signal);
+      resolve({ code, signal });
     });
   });
-
-  function request(op: ControlRequest['op'], timeoutMs: number): Promise<ControlReply> {
-    if (gone) return Promise.reject(new SimloadError('ERR_SERVER_GONE', `the server process ${child.pid} has exited`));
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new SimloadError('ERR_CONTROL_TIMEOUT', `the server did not answer '${op}' within ${timeoutMs} ms`));
-      }, timeoutMs);
-      pending.set(id, { resolve, reject, timer });
-      try {
-        child.send({ id, op } as ControlRequest);
-      } catch (err) {
-        clearTimeout(timer);
-        pending.delete(id);
-        reject(new SimloadError('ERR_SERVER_GONE', `cannot reach the server: ${(err as Error).message}`));
-      }
-    });
-  }
-
-  async function ask<T>(op: ControlRequest['op'], timeoutMs: number, pick: (r: ControlReply & { ok: true }) => T): Promise<T> {
-    const r = await request(op, timeoutMs);
-    if (!r.ok) throw new SimloadError(r.code, `server ${op}: ${r.message}`);
-    return pick(r);
-  }
 
   let stopping: Promise<void> | null = null;
   const handleBase = {
     pid: child.pid!,
     exited,
-    stats: (timeoutMs = 5000) => ask('stats', timeoutMs, (r) => (r as { stats: ServerStats }).stats),
-    services: () => ask('services', 10_000, (r) => (r as { services: ServiceMemory[] }).services),
-    purge: () => ask('purge', 30_000, (r) => (r as { stats: ServerStats }).stats),
+    stats: (timeoutMs = 5000) => control.ask('stats', timeoutMs, (r) => (r as { stats: ServerStats }).stats),
+    services: () => control.ask('services', 10_000, (r) => (r as { services: ServiceMemory[] }).services),
+    purge: () => control.ask('purge', 30_000, (r) => (r as { stats: ServerStats }).stats),
     kill: () => {
-      if (!gone) child.kill('SIGKILL');
+      if (control.state !== 'gone') child.kill('SIGKILL');
     },
     stop: (timeoutMs = 5000) =>
       (stopping ??= (async () => {
-        if (gone) return;
+        if (control.state === 'gone') return;
+        control.stopping();
         const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-        if (child.connected) request('stop', timeoutMs).catch(() => child.kill('SIGTERM'));
+        if (child.connected) control.request('stop', timeoutMs).catch(() => child.kill('SIGTERM'));
         else child.kill('SIGTERM');
         await exited;
         clearTimeout(killer);
       })()),
     stderrTail: () => tail,
-    fatal: () => lastFatal,
+    fatal: () => control.fatal,
     crashReason: async () => {
       const e = await exited;
       await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
       const how = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
-      const fatal = lastFatal ? `; ${lastFatal.code}: ${lastFatal.message}` : '';
+      const fatal = control.fatal ? `; ${control.fatal.code}: ${control.fatal.message}` : '';
       return withTail(`${how}${fatal}`);
     },
+    state: () => control.state,
   };
 
-  child.on('message', (m: ServerEvent | ControlReply) => {
-    if ('type' in m && m.type === 'fatal') lastFatal = { code: m.code, message: m.message };
-    if ('id' in m && typeof m.id === 'number') {
-      const p = pending.get(m.id);
-      if (!p) return;
-      pending.delete(m.id);
-      clearTimeout(p.timer);
-      p.resolve(m);
-    }
-  });
-
   return new Promise<ServerHandle>((resolve, reject) => {
-    let settled = false;
+    let settled = false; // the start promise is decided (ready, or failed and being killed)
     const fail = (code: string, message: string): void => {
       if (settled) return;
       settled = true;
@@ -167,6 +126,7 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
       if (settled || !('type' in m)) return;
       if (m.type === 'ready') {
         settled = true;
+        control.ready();
         clearTimeout(timer);
         resolve({ ...handleBase, url: m.url, port: m.port, alloc: m.alloc });
       } else if (m.type === 'fatal') fail(m.code, `server for variant ${o.variant.name} failed to start: ${m.message}`);

@@ -41,11 +41,16 @@ test('SIGTERM: clients get 1001, the process exits 0, the port is free', async (
   await h.stop(); // idempotent after exit
 });
 
-test('stop() over the control channel is graceful and idempotent', async () => {
+test('stop() over the control channel is graceful and idempotent; the handle says its state', async () => {
   const h = await startServer();
-  await Promise.all([h.stop(), h.stop()]);
+  assert.equal(h.state(), 'ready');
+  const stops = Promise.all([h.stop(), h.stop()]);
+  assert.equal(h.state(), 'stopping');
+  await stops;
   assert.deepEqual(await h.exited, { code: 0, signal: null });
+  assert.equal(h.state(), 'gone');
   assert.equal(alive(h.pid), false);
+  await assert.rejects(h.stats(), { code: 'ERR_SERVER_GONE' });
 });
 
 test('the server exits when its parent dies', async () => {
