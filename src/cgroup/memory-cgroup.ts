@@ -113,7 +113,11 @@ function isReadOnlyMount(dir: string, mountsFile?: string): boolean {
 /** The limit v1 reports when there is none (PAGE_COUNTER_MAX pages, rounded): anything this large is "none". */
 const V1_UNLIMITED = 2 ** 60;
 
-/** Groups this process made and has not removed yet: removed synchronously on exit and on signals. */
+/**
+ * Groups this process made and has not removed yet: removed synchronously on exit and on signals. Process-wide
+ * on purpose (whatever run made them, none may outlive simload); with handlersInstalled, the only module
+ * state of cgroup/.
+ */
 const live = new Set<MemoryCgroup>();
 let handlersInstalled = false;
 
@@ -251,11 +255,6 @@ export class MemoryCgroup {
       process.stderr.write(`simload: could not remove the memory cgroup ${this.path}: ${(err as Error).message}\n`);
     }
   }
-}
-
-/** Groups this process still holds (for tests and diagnostics). */
-export function liveCgroups(): readonly MemoryCgroup[] {
-  return [...live];
 }
 
 function removeGroupSync(path: string, parent: string): void {

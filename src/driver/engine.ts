@@ -2,7 +2,6 @@
 // asking the bot pool for the online count the phase's shape wants every tick. It emits events; the run
 // writes them down and the progress display shows them.
 //   'phase' PhaseEvent   a phase (or the baseline, or the end) starts
-//   'tick'  { variant, target, totals }
 
 import { EventEmitter } from 'node:events';
 import type { ServerCgroups } from '../cgroup/server-cgroup.js';
@@ -129,7 +128,6 @@ export class Driver extends EventEmitter {
   private setTarget(n: number): void {
     this.target = Math.max(0, Math.round(n));
     this.o.pool.setTarget(this.target);
-    this.emit('tick', { variant: this.o.variant, target: this.target, totals: this.o.pool.totals() });
   }
 
   private enter(index: number, name: string, target: number, durationMs: number, toTarget?: number): void {

@@ -3,7 +3,7 @@
 // Nothing in a scenario executes code: YAML tags beyond the plain data types are rejected.
 
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { UsageError } from '../errors.js';
 import { Locator } from './locate.js';
@@ -112,11 +112,6 @@ function sortProblems(ps: ScenarioProblem[]): ScenarioProblem[] {
 
 function firstLine(s: string): string {
   return s.split('\n')[0]!.trim();
-}
-
-/** `ramp` from `scenarios/ramp.yaml`: a name for scenarios that do not say. */
-export function scenarioStem(file: string): string {
-  return basename(file).replace(/\.ya?ml$/i, '');
 }
 
 export type { PathPart };
