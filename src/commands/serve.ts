@@ -7,6 +7,8 @@ import { loadScenario } from '../scenario/load.js';
 import { defaultServerOptions } from '../server/defaults.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { ServerOptions, VariantOptions } from '../server/options.js';
+import { playersGone, recordServe } from '../serve/record.js';
+import type { Scenario } from '../scenario/types.js';
 import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
 
@@ -69,11 +71,25 @@ export const serveCommand: SimloadCommand = {
       .option('agent', { type: 'string', choices: ['per-player', 'pool'], describe: 'one agent per player, or a fixed pool' })
       .option('malloc-conf', { type: 'string', describe: 'malloc_conf for a jemalloc variant, e.g. dirty_decay_ms:1000' })
       .option('stats', { type: 'string', describe: 'print a stats line this often, e.g. 5s (default: never)' })
+      .option('record', { type: 'boolean', default: false, describe: "record a run folder following --config's phases from the first login, then report (docs/distributed.md)" })
+      .option('out', { type: 'string', describe: "with --record: base folder of the run folder (default: the scenario's output.dir)" })
       .example('$0 serve --variant madv-free --stats 5s', 'a madv-free server on a free port, a stats line every 5 s')
       .example('$0 serve --config scenarios/ramp.yaml --variant no-madv-free --port 9000', "the scenario's server options, on port 9000")
+      .example('$0 serve --config scenarios/ramp.yaml --variant madv-free --record --host 0.0.0.0', 'record a run driven by a Locust swarm on other hosts')
       .epilogue('The gate accepts WebSocket clients that send no Origin or Origin http://127.0.0.1 (a scenario adds more with server.origins).'),
   handler: async (argv) => {
-    const cfg = typeof argv.config === 'string' ? await readConfig(argv.config) : { server: defaultServerOptions(), variants: [] };
+    const record = Boolean(argv.record);
+    if (record && (typeof argv.config !== 'string' || !/\.ya?ml$/i.test(argv.config))) {
+      throw new UsageError('ERR_USAGE', '--record needs --config SCENARIO.yaml: the scenario says the phases and targets the run is judged by');
+    }
+    if (!record && argv.out !== undefined) throw new UsageError('ERR_USAGE', '--out is for --record (where the run folder goes)');
+    if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
+    const loaded = record ? await loadScenario(String(argv.config)) : null;
+    const cfg = loaded
+      ? { server: loaded.scenario.server, variants: loaded.scenario.variants }
+      : typeof argv.config === 'string'
+        ? await readConfig(argv.config)
+        : { server: defaultServerOptions(), variants: [] };
     const options: ServerOptions = { ...cfg.server };
     if (typeof argv.host === 'string') options.host = argv.host;
     if (argv.port !== undefined) options.port = Number(argv.port);
@@ -93,6 +109,8 @@ export const serveCommand: SimloadCommand = {
         `  variant ${variant.name}: ${a.kind}${a.version ? ` ${a.version}` : ''}${a.mallocConf ? ` malloc_conf=${a.mallocConf}` : ''}\n` +
         `  ${options.threads} workers, agent ${options.agent}, pid ${handle.pid}; Ctrl-C stops it\n`,
     );
+
+    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? argv.out : loaded.scenario.output.dir);
 
     let stopping = false;
     const stop = (): void => {
@@ -120,3 +138,30 @@ export const serveCommand: SimloadCommand = {
     return ExitCode.runtime;
   },
 };
+
+/** How long a recorded serve waits, after the recording, for the swarm's players to leave. */
+const LEAVE_WAIT_MS = 30_000;
+
+/** --record: the recording (serve/record.ts), then the server serves until its players have left. */
+async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario; text: string }, variant: VariantOptions, outDir: string): Promise<number> {
+  const ctl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (ctl.signal.aborted) handle.kill();
+    ctl.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, outDir, signal: ctl.signal, out: process.stdout });
+    if (r.status === 'complete') {
+      const left = await playersGone(handle, LEAVE_WAIT_MS, ctl.signal);
+      if (left > 0) process.stderr.write(`simload serve: ${left} player(s) still online ${LEAVE_WAIT_MS / 1000} s after the recording; stopping the server\n`);
+    }
+    process.stdout.write(`simload serve: stopped; results ${r.dir}\n`);
+    return r.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await handle.stop().catch(() => handle.kill());
+  }
+}

@@ -74,7 +74,7 @@ export class Driver extends EventEmitter {
   /** Baseline, then every phase. Resolves 'aborted' as soon as the signal fires (after undoing the phase). */
   async run(): Promise<'complete' | 'aborted'> {
     const { scenario, signal } = this.o;
-    const baselineMs = scenario.record.baselineMs ?? Math.max(2000, 3 * scenario.record.intervalMs);
+    const baselineMs = baselineMsOf(scenario);
     this.enter(-1, 'baseline', 0, baselineMs);
     if (!(await sleep(baselineMs, signal))) return 'aborted';
 
@@ -116,8 +116,7 @@ export class Driver extends EventEmitter {
         if (entered && shape.exit) await shape.exit(p, ctx);
         if (p.kind === 'pressure') this.memoryLimit = undefined;
       }
-      if (p.kind === 'ramp' && 'count' in p.to) peak = Math.max(peak, p.to.count);
-      peak = Math.max(peak, this.target);
+      peak = peakAfter(p, peak, this.target);
     }
     this.enter(phases.length, 'done', this.target, 0);
     return 'complete';
@@ -148,6 +147,17 @@ export class Driver extends EventEmitter {
     this.o.writer.appendEvent({ type: 'phase', variant: e.variant, wall, t: e.t, phaseIndex: index, phase: name, target });
     this.emit('phase', e);
   }
+}
+
+/** How long the server runs without players before the first phase. */
+export function baselineMsOf(s: Scenario): number {
+  return s.record.baselineMs ?? Math.max(2000, 3 * s.record.intervalMs);
+}
+
+/** The peak (what `33%` is a percentage of) after phase `p` ended at `target` players. */
+export function peakAfter(p: Phase, peak: number, target: number): number {
+  const asked = p.kind === 'ramp' && 'count' in p.to ? p.to.count : 0;
+  return Math.max(peak, asked, target);
 }
 
 export function phaseRate(p: Phase, s: Scenario): number {
