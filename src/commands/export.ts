@@ -22,8 +22,7 @@ export const exportCommand: SimloadCommand = {
       .option('output', { alias: 'o', type: 'string', describe: 'write to this file (default: standard output)' })
       .option('players-per-connection', {
         type: 'number',
-        default: 1,
-        describe: `1: one connection per player (the plain protocol); 2..${MAX_PLAYERS_PER_CONNECTION}: players multiplexed on shared connections (?mux=1)`,
+        describe: `1: one connection per player (the plain protocol); 2..${MAX_PLAYERS_PER_CONNECTION}: players multiplexed on shared connections (?mux=1) (default: the scenario's load.players_per_connection, else 1)`,
       })
       .example('$0 export locust scenarios/ramp.yaml -o ramp_locust.py', 'a locustfile following ramp.yaml')
       .example('$0 export locust scenarios/ramp.yaml -o ramp_locust.py --players-per-connection 1000', 'the same, 1 000 players per connection')
@@ -35,16 +34,15 @@ export const exportCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
-    const n = Number(argv['players-per-connection']);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_PLAYERS_PER_CONNECTION) {
-      throw new UsageError(
-        'ERR_USAGE',
-        `--players-per-connection ${String(argv['players-per-connection'])}: give a whole number from 1 (a connection per player) to ${MAX_PLAYERS_PER_CONNECTION} (the gate's default maxChannelsPerConnection)`,
-      );
-    }
+    const given = argv['players-per-connection'];
+    if (given !== undefined) checkPlayersPerConnection(Number(given), `--players-per-connection ${String(given)}`);
     if (argv.output === '') throw new UsageError('ERR_OUT', '-o needs a file name, e.g. -o locustfile.py');
     const file = String(argv.scenario);
     const { scenario, text } = await loadScenario(file);
+    // The scenario's own choice (load.players_per_connection, the multiplexed gate) unless the flag overrides it.
+    const fromScenario = (scenario.load as { playersPerConnection?: number }).playersPerConnection;
+    const n = given !== undefined ? Number(given) : (fromScenario ?? 1);
+    checkPlayersPerConnection(n, `${file}: load.players_per_connection ${n}`);
     const source = { file, text };
     const py = locustfile(scenario, { playersPerConnection: n, source });
     const tl = timeline(scenario, source);
@@ -66,3 +64,12 @@ export const exportCommand: SimloadCommand = {
     return ExitCode.ok;
   },
 };
+
+function checkPlayersPerConnection(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PLAYERS_PER_CONNECTION) {
+    throw new UsageError(
+      'ERR_USAGE',
+      `${what}: give a whole number from 1 (a connection per player) to ${MAX_PLAYERS_PER_CONNECTION} (the gate's default maxChannelsPerConnection)`,
+    );
+  }
+}

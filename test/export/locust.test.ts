@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/recorder/sample.js';
-import { locustMissing, startSwarm, within } from './swarm.js';
+import { gateMultiplexes, locustMissing, serverConnections, startSwarm, within } from './swarm.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 const RATE = 0.25;
@@ -41,6 +41,9 @@ record:
 `;
 
 const missing = locustMissing();
+// The multiplexed gate is issue 14's other half: its test runs where this simload's gate has channels.
+const muxMissing = missing ?? ((await gateMultiplexes()) ? null : "this simload's gate has no multiplexed connections (?mux=1)");
+const MUX_N = 25;
 
 /** Locust's --csv stats: request and failure counts per request name. */
 function locustCounts(csv: string): Map<string, { requests: number; failures: number }> {
@@ -55,16 +58,31 @@ function locustCounts(csv: string): Map<string, { requests: number; failures: nu
   return out;
 }
 
-test('a Locust master and two workers drive an exported scenario; the recorded run follows its shape', { skip: missing ?? false, timeout: 180_000 }, async () => {
+test('a Locust master and two workers drive an exported scenario, a connection per player; the recorded run follows its shape', { skip: missing ?? false, timeout: 180_000 }, async () => {
+  const conns = await driveSwarm(1);
+  assert.ok(conns >= PEAK && conns <= PEAK + 2, `${conns} connections at most for ${PEAK} players`);
+});
+
+test(`the same with ${MUX_N} players per multiplexed connection`, { skip: muxMissing ?? false, timeout: 180_000 }, async () => {
+  const conns = await driveSwarm(MUX_N);
+  // 30 players per worker: two connections each.
+  assert.ok(conns >= Math.ceil(PEAK / MUX_N) && conns <= 4, `${conns} connections at most for ${PEAK} players, ${MUX_N} per connection`);
+});
+
+/** Runs the swarm and checks the run folder; returns the most connections the server held at once. */
+async function driveSwarm(perConnection: number): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'simload-locust-'));
   const scenario = join(dir, 'scenario.yaml');
   await writeFile(scenario, SCENARIO);
-  const exported = spawnSync(process.execPath, [BIN, 'export', 'locust', scenario, '-o', join(dir, 'swarm.py')], { encoding: 'utf8' });
+  const exported = spawnSync(process.execPath, [BIN, 'export', 'locust', scenario, '-o', join(dir, 'swarm.py'), '--players-per-connection', String(perConnection)], { encoding: 'utf8' });
   assert.equal(exported.status, 0, exported.stderr);
   assert.match(exported.stderr, /4 phases, up to 60 players over 35s/);
 
   const out = join(dir, 'results');
   const swarm = await startSwarm({ scenario, locustfile: 'swarm.py', variant: 'glibc', outDir: out, cwd: dir, workers: 2, masterArgs: ['--csv', 'stats'] });
+  const port = Number(new URL(swarm.url).port);
+  let conns = 0;
+  const poll = setInterval(() => (conns = Math.max(conns, serverConnections(port))), 250);
   try {
     const serveCode = await within(swarm.serve, 120_000);
     const masterCode = await within(swarm.master, 30_000);
@@ -72,6 +90,7 @@ test('a Locust master and two workers drive an exported scenario; the recorded r
     assert.equal(serveCode, 0, `serve: ${swarm.serve.out()}\n${swarm.serve.err()}`);
     assert.equal(masterCode, 0, swarm.master.err().slice(-3000));
   } finally {
+    clearInterval(poll);
     await swarm.stop();
   }
 
@@ -120,4 +139,5 @@ test('a Locust master and two workers drive an exported scenario; the recorded r
   assert.equal(report.status, 0, report.stderr);
   assert.ok(existsSync(join(run, 'report.html')));
   assert.match(report.stdout, /baseline Rss/);
-});
+  return conns;
+}

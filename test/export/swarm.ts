@@ -3,7 +3,7 @@
 // another one without Locust). Every process started here is killed by stop(), whatever happened.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -125,4 +125,63 @@ export function within(p: Proc, ms: number): Promise<number | null> {
       resolve(code);
     });
   });
+}
+
+/** Server-side established TCP connections on `port` right now (/proc/net/tcp and tcp6). */
+export function serverConnections(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length > 3 && c[1]!.endsWith(hex) && c[3] === '01') n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * Does this simload's gate take multiplexed connections (?mux=1, docs/server.md)? Asked of a throwaway
+ * `simload serve`: a msg on channel 0 before any login must be refused on channel 0; a gate without channels
+ * answers without `ch`.
+ */
+export async function gateMultiplexes(): Promise<boolean> {
+  const { default: WebSocket } = await import('ws');
+  const serve = start('probe', process.execPath, [BIN, 'serve', '--variant', 'glibc', '--threads', '1'], process.cwd());
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      serve.child.stdout!.on('data', () => {
+        const m = /simload serve: (ws:\/\/\S+)/.exec(serve.out());
+        if (m) resolve(m[1]!);
+      });
+      void serve.exited.then((code) => reject(new Error(`serve exited ${code}: ${serve.err()}`)));
+    });
+    const ws = new WebSocket(`${url}/?mux=1`);
+    try {
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no reply')), 5000);
+        ws.once('message', (d) => {
+          clearTimeout(timer);
+          resolve(JSON.parse(String(d)) as Record<string, unknown>);
+        });
+        ws.send(JSON.stringify({ t: 'msg', seq: 1, ch: 0 }));
+      });
+      return reply.ch === 0;
+    } finally {
+      ws.close();
+    }
+  } finally {
+    serve.child.kill('SIGKILL');
+    await serve.exited;
+  }
 }
