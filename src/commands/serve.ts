@@ -65,7 +65,7 @@ export const serveCommand: SimloadCommand = {
     y
       .option('variant', { type: 'string', demandOption: true, describe: `a variant of --config, or a build: ${BUILDS.join(', ')}` })
       .option('config', { type: 'string', describe: 'a scenario file (.yaml) for server options and variants, or a JSON object of server options' })
-      .option('host', { type: 'string', describe: 'loopback address to listen on (default 127.0.0.1)' })
+      .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; 0.0.0.0 only for bots on other hosts, docs/distributed.md)' })
       .option('port', { type: 'number', describe: 'port to listen on (default: any free port)' })
       .option('threads', { type: 'number', describe: 'worker threads (default 8)' })
       .option('agent', { type: 'string', choices: ['per-player', 'pool'], describe: 'one agent per player, or a fixed pool' })
@@ -91,7 +91,11 @@ export const serveCommand: SimloadCommand = {
         ? await readConfig(argv.config)
         : { server: defaultServerOptions(), variants: [] };
     const options: ServerOptions = { ...cfg.server };
-    if (typeof argv.host === 'string') options.host = argv.host;
+    if (typeof argv.host === 'string') {
+      options.host = argv.host;
+      // Asked for on the command line, so allowed beyond loopback (a scenario cannot do that).
+      options.exposed = !['127.0.0.1', '::1', 'localhost'].includes(argv.host);
+    }
     if (argv.port !== undefined) options.port = Number(argv.port);
     if (argv.threads !== undefined) options.threads = Number(argv.threads);
     if (typeof argv.agent === 'string') options.agent = argv.agent as ServerOptions['agent'];
@@ -103,6 +107,9 @@ export const serveCommand: SimloadCommand = {
     }
 
     const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) });
+    if (options.exposed) {
+      process.stderr.write(`simload serve: listening on ${options.host}: the gate is reachable from other hosts; anyone who reaches port ${handle.port} can log players in (open it to your bot hosts only)\n`);
+    }
     const a = handle.alloc;
     process.stdout.write(
       `simload serve: ${handle.url}\n` +
