@@ -145,7 +145,11 @@ _CLOCK = {"phase0": None}  # this process's first login: its phase clock, for th
 
 
 class GateError(Exception):
-    """An err reply from the gate, or a connection that failed."""
+    """A connection that failed or closed."""
+
+
+class ReplyError(GateError):
+    """An err reply from the gate: the connection itself is fine."""
 
 
 def _mux_url(url):
@@ -162,9 +166,9 @@ def _connect(url):
 
 def _check(reply, op):
     if reply.get("t") == "err":
-        raise GateError("%s: %s" % (reply.get("code"), reply.get("message")))
+        raise ReplyError("%s: %s" % (reply.get("code"), reply.get("message")))
     if reply.get("t") != "ok" or reply.get("op") != op:
-        raise GateError("unexpected reply to %s: %s" % (op, json.dumps(reply)[:200]))
+        raise ReplyError("unexpected reply to %s: %s" % (op, json.dumps(reply)[:200]))
 
 
 class PlainSession:
@@ -357,12 +361,20 @@ class SimloadPlayer(User):
         try:
             reply, size = self.session.request(frame, timeout)
             _check(reply, frame["t"])
-        except gevent.Timeout as e:
+        except gevent.Timeout:
             exc = GateError("no reply in %.0f s" % timeout)
         except Exception as e:
             exc = e
         self.environment.events.request.fire(request_type="WS", name=name, response_time=(time.perf_counter() - start) * 1000.0,
                                              response_length=size, exception=exc, context={})
+        if exc is not None and not isinstance(exc, ReplyError) and name == "msg":
+            # The connection is gone (or a reply never came): log in again on a new one a second later,
+            # as simload's bots replace a dropped player.
+            session, self.session = self.session, None
+            self.logged_in = False
+            self.login_sent = False
+            session.release(False)
+            self.next_at = time.monotonic() + 1.0
         return exc is None
 
     def _schedule(self, after):
