@@ -134,6 +134,10 @@ def _on_init(environment, **_kwargs):
     if host and not host.startswith(("ws://", "wss://")):
         raise SystemExit("simload locustfile: --host %s: give the gate's WebSocket URL, ws://HOST:PORT (simload serve prints it)" % host)
     if environment.runner is not None and not isinstance(environment.runner, locust.runners.WorkerRunner):
+        headless = bool(getattr(environment.parsed_options, "headless", False))
+        if not host and headless:
+            # Workers get the host from the master; a headless master or single process needs it now.
+            raise SystemExit("simload locustfile: no --host: give the gate's WebSocket URL, --host ws://HOST:PORT (simload serve prints it)")
         environment.runner.register_message(FIRST_LOGIN_MESSAGE, _on_first_login)
 
 
