@@ -8,6 +8,7 @@ import { buildCommand } from './build.js';
 import { serveCommand } from './serve.js';
 import { watchCommand } from './watch.js';
 import { schemaCommand } from './schema.js';
+import { exportCommand } from './export.js';
 import type { SimloadCommand } from './command.js';
 
 export const commands: SimloadCommand[] = [
@@ -19,5 +20,6 @@ export const commands: SimloadCommand[] = [
   buildCommand,
   serveCommand,
   watchCommand,
+  exportCommand,
   schemaCommand,
 ];

@@ -9,6 +9,8 @@ import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { ServerOptions } from '../server/options.js';
 import type { VariantOptions } from '../alloc/options.js';
 import { buildNames } from '../alloc/variants.js';
+import { playersGone, recordServe } from '../serve/record.js';
+import type { Scenario } from '../scenario/types.js';
 import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
 
@@ -63,19 +65,37 @@ export const serveCommand: SimloadCommand = {
     y
       .option('variant', { type: 'string', demandOption: true, describe: `a variant of --config, or a build: ${buildNames().join(', ')}` })
       .option('config', { type: 'string', describe: 'a scenario file (.yaml) for server options and variants, or a JSON object of server options' })
-      .option('host', { type: 'string', describe: 'loopback address to listen on (default 127.0.0.1)' })
+      .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; 0.0.0.0 only for bots on other hosts, docs/distributed.md)' })
       .option('port', { type: 'number', describe: 'port to listen on (default: any free port)' })
       .option('threads', { type: 'number', describe: 'worker threads (default 8)' })
       .option('agent', { type: 'string', choices: ['per-player', 'pool'], describe: 'one agent per player, or a fixed pool' })
       .option('malloc-conf', { type: 'string', describe: 'malloc_conf for a jemalloc variant, e.g. dirty_decay_ms:1000' })
       .option('stats', { type: 'string', describe: 'print a stats line this often, e.g. 5s (default: never)' })
+      .option('record', { type: 'boolean', default: false, describe: "record a run folder following --config's phases from the first login, then report (docs/distributed.md)" })
+      .option('out', { type: 'string', describe: "with --record: base folder of the run folder (default: the scenario's output.dir)" })
       .example('$0 serve --variant madv-free --stats 5s', 'a madv-free server on a free port, a stats line every 5 s')
       .example('$0 serve --config scenarios/ramp.yaml --variant no-madv-free --port 9000', "the scenario's server options, on port 9000")
+      .example('$0 serve --config scenarios/ramp.yaml --variant madv-free --record --host 0.0.0.0', 'record a run driven by a Locust swarm on other hosts')
       .epilogue('The gate accepts WebSocket clients that send no Origin or Origin http://127.0.0.1 (a scenario adds more with server.origins).'),
   handler: async (argv) => {
-    const cfg = typeof argv.config === 'string' ? await readConfig(argv.config) : { server: defaultServerOptions(), variants: [] };
+    const record = Boolean(argv.record);
+    if (record && (typeof argv.config !== 'string' || !/\.ya?ml$/i.test(argv.config))) {
+      throw new UsageError('ERR_USAGE', '--record needs --config SCENARIO.yaml: the scenario says the phases and targets the run is judged by');
+    }
+    if (!record && argv.out !== undefined) throw new UsageError('ERR_USAGE', '--out is for --record (where the run folder goes)');
+    if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
+    const loaded = record ? await loadScenario(String(argv.config)) : null;
+    const cfg = loaded
+      ? { server: loaded.scenario.server, variants: loaded.scenario.variants }
+      : typeof argv.config === 'string'
+        ? await readConfig(argv.config)
+        : { server: defaultServerOptions(), variants: [] };
     const options: ServerOptions = { ...cfg.server };
-    if (typeof argv.host === 'string') options.host = argv.host;
+    if (typeof argv.host === 'string') {
+      options.host = argv.host;
+      // Asked for on the command line, so allowed beyond loopback (a scenario cannot do that).
+      options.exposed = !['127.0.0.1', '::1', 'localhost'].includes(argv.host);
+    }
     if (argv.port !== undefined) options.port = Number(argv.port);
     if (argv.threads !== undefined) options.threads = Number(argv.threads);
     if (typeof argv.agent === 'string') options.agent = argv.agent as ServerOptions['agent'];
@@ -87,12 +107,17 @@ export const serveCommand: SimloadCommand = {
     }
 
     const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) });
+    if (options.exposed) {
+      process.stderr.write(`simload serve: listening on ${options.host}: the gate is reachable from other hosts; anyone who reaches port ${handle.port} can log players in (open it to your bot hosts only)\n`);
+    }
     const a = handle.alloc;
     process.stdout.write(
       `simload serve: ${handle.url}\n` +
         `  variant ${variant.name}: ${a.kind}${a.version ? ` ${a.version}` : ''}${a.mallocConf ? ` malloc_conf=${a.mallocConf}` : ''}\n` +
         `  ${options.threads} workers, agent ${options.agent}, pid ${handle.pid}; Ctrl-C stops it\n`,
     );
+
+    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? argv.out : loaded.scenario.output.dir);
 
     let stopping = false;
     const stop = (): void => {
@@ -120,3 +145,30 @@ export const serveCommand: SimloadCommand = {
     return ExitCode.runtime;
   },
 };
+
+/** How long a recorded serve waits, after the recording, for the swarm's players to leave. */
+const LEAVE_WAIT_MS = 30_000;
+
+/** --record: the recording (serve/record.ts), then the server serves until its players have left. */
+async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario; text: string }, variant: VariantOptions, outDir: string): Promise<number> {
+  const ctl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (ctl.signal.aborted) handle.kill();
+    ctl.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, outDir, signal: ctl.signal, out: process.stdout });
+    if (r.status === 'complete') {
+      const left = await playersGone(handle, LEAVE_WAIT_MS, ctl.signal);
+      if (left > 0) process.stderr.write(`simload serve: ${left} player(s) still online ${LEAVE_WAIT_MS / 1000} s after the recording; stopping the server\n`);
+    }
+    process.stdout.write(`simload serve: stopped; results ${r.dir}\n`);
+    return r.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await handle.stop().catch(() => handle.kill());
+  }
+}

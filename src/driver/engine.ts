@@ -76,7 +76,7 @@ export class Driver extends EventEmitter {
   /** Baseline, then every phase. Resolves 'aborted' as soon as the signal fires (after undoing the phase). */
   async run(): Promise<'complete' | 'aborted'> {
     const { scenario, signal } = this.o;
-    const baselineMs = scenario.record.baselineMs ?? Math.max(2000, 3 * scenario.record.intervalMs);
+    const baselineMs = baselineMsOf(scenario);
     this.enter(-1, 'baseline', 0, baselineMs);
     if (!(await sleep(baselineMs, signal))) return 'aborted';
 
@@ -119,7 +119,7 @@ export class Driver extends EventEmitter {
         if (entered && shape.exit) await shape.exit(p, ctx);
         if (shape.memoryLimit) this.memoryLimit = undefined;
       }
-      peak = Math.max(peak, shape.peak?.(p) ?? 0, this.target);
+      peak = peakAfter(p, peak, this.target);
     }
     this.enter(phases.length, 'done', this.target, 0);
     return 'complete';
@@ -149,6 +149,17 @@ export class Driver extends EventEmitter {
     this.o.writer.appendEvent({ type: 'phase', variant: e.variant, wall, t: e.t, phaseIndex: index, phase: name, target });
     this.emit('phase', e);
   }
+}
+
+/** How long the server runs without players before the first phase. */
+export function baselineMsOf(s: Scenario): number {
+  return s.record.baselineMs ?? Math.max(2000, 3 * s.record.intervalMs);
+}
+
+/** The peak (what `33%` is a percentage of) after phase `p` ended at `target` players. */
+/** The peak after phase `p` ended at `target`: what the phase's shape says it asks for, or what was reached. */
+export function peakAfter(p: Phase, peak: number, target: number): number {
+  return Math.max(peak, shapeFor(p.kind).peak?.(p) ?? 0, target);
 }
 
 export function phaseRate(p: Phase, s: Scenario): number {

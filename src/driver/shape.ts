@@ -7,16 +7,20 @@ import { SimloadError } from '../errors.js';
 import type { RunWriter } from '../results/writer.js';
 import type { Phase } from '../scenario/types.js';
 
-export interface PhaseContext {
+/** What a shape's target() may read: the online counts a phase's targets are relative to. */
+export interface TargetContext {
+  /** Highest absolute online target before this phase (what `33%` is a percentage of). */
+  peak: number;
+  /** Online target when the phase started. */
+  startCount: number;
+}
+
+export interface PhaseContext extends TargetContext {
   variant: string;
   serverPid: number;
   writer: RunWriter;
   /** The run's server cgroups: where a phase that changes the server's memory limit finds its group. */
   cgroups: ServerCgroups;
-  /** Highest absolute online target before this phase (what `33%` is a percentage of). */
-  peak: number;
-  /** Online target when the phase started. */
-  startCount: number;
   signal: AbortSignal;
   /**
    * Optional: the memory limit actually in force (bytes; null = none), for the samples. During a pressure
@@ -29,7 +33,7 @@ export interface LoadShape<P extends Phase = Phase> {
   kind: P['kind'];
   durationMs(p: P): number;
   /** Online target at ms t into the phase. */
-  target(p: P, tMs: number, ctx: PhaseContext): number;
+  target(p: P, tMs: number, ctx: TargetContext): number;
   /** The absolute player count the phase asks for (what later `33%` ramps refer to); none when absent or null. */
   peak?(p: P): number | null;
   /** The memory limit the phase puts in force (bytes), stamped on samples unless enter() says otherwise. */

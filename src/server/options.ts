@@ -40,6 +40,11 @@ export interface ServerOptions {
   /** Agents in `pool` mode. */
   poolSize: number;
   host: string;
+  /**
+   * Set only by `simload serve --host ADDR`: the operator asked to listen beyond loopback (bots on other
+   * hosts, docs/distributed.md). Scenario files and JSON configs cannot set it.
+   */
+  exposed?: boolean;
   /** 0 = ephemeral. */
   port: number;
   profile: StateProfile;

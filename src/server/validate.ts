@@ -44,7 +44,11 @@ export function serverOptionsProblems(o: ServerOptions): string[] {
   if (!isInt(o.threads, 1, MAX_THREADS)) p.push(`threads: must be an integer from 1 to ${MAX_THREADS}, got ${JSON.stringify(o.threads)}`);
   if (o.agent !== 'per-player' && o.agent !== 'pool') p.push(`agent: must be 'per-player' or 'pool', got ${JSON.stringify(o.agent)}`);
   if (o.agent === 'pool' && !isInt(o.poolSize, 1, 1_000_000)) p.push(`poolSize: must be an integer >= 1 with agent 'pool', got ${JSON.stringify(o.poolSize)}`);
-  if (typeof o.host !== 'string' || !LOOPBACK.has(o.host)) p.push(`host: simload only serves on loopback (127.0.0.1, ::1, localhost), got ${JSON.stringify(o.host)}`);
+  if (o.exposed === true) {
+    if (typeof o.host !== 'string' || !/^[A-Za-z0-9.:_-]{1,253}$/.test(o.host)) p.push(`host: not an address or host name: ${JSON.stringify(o.host)}`);
+  } else if (typeof o.host !== 'string' || !LOOPBACK.has(o.host)) {
+    p.push(`host: simload only serves on loopback (127.0.0.1, ::1, localhost), got ${JSON.stringify(o.host)}`);
+  }
   if (!isInt(o.port, 0, 65535)) p.push(`port: must be an integer from 0 to 65535 (0 = any free port), got ${JSON.stringify(o.port)}`);
   if (!o.profile || !isInt(o.profile.objects, 1, 100_000)) p.push(`profile.objects: must be an integer from 1 to 100000, got ${JSON.stringify(o.profile?.objects)}`);
   p.push(...distributionProblems(o.profile?.sizes, 'profile.sizes'));

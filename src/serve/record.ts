@@ -1,0 +1,179 @@
+// `simload serve --record`: the server runs for bots simload does not drive (a Locust swarm, docs/distributed.md)
+// and is recorded into a run folder of the same format as `simload run`'s, so report, `expect:` and compare
+// work on it and the run is judged like any run (load validity against the scenario's targets).
+//
+// The clocks: sample times `t` count from the server's start, as in a run. Until the first login the server is
+// in its baseline; the scenario's phases start at the first login (seen within LOGIN_POLL_MS) and each sample
+// carries the target the driver's shapes give for that moment (export/schedule.ts). The recording ends when
+// the phases end (a last sample, a `done` phase, then the report); the server keeps serving until its players
+// have left, so a swarm that outlives the phases by a few seconds does not see the server vanish.
+
+import { cpus, release, totalmem } from 'node:os';
+import type { Writable } from 'node:stream';
+import { ExitCode, SimloadError } from '../errors.js';
+import { timeline, phaseAt } from '../export/schedule.js';
+import { Recorder, type PhaseState } from '../recorder/recorder.js';
+import { checkExpectations, formatExpectations, formatSummaryTable, renderReport } from '../report/index.js';
+import { invalidLines } from '../report/table.js';
+import { RunWriter } from '../results/writer.js';
+import type { Scenario } from '../scenario/types.js';
+import type { ServerHandle } from '../server/launch.js';
+import type { VariantOptions } from '../alloc/options.js';
+import { formatDuration } from '../units.js';
+
+/** How often the server is asked whether the first player has logged in, ms. */
+export const LOGIN_POLL_MS = 50;
+
+export interface RecordServeOptions {
+  scenario: Scenario;
+  /** The scenario file's text, kept in the folder as scenario.yaml. */
+  text: string | null;
+  variant: VariantOptions;
+  server: ServerHandle;
+  outDir: string;
+  /** Ctrl-C / SIGTERM: the recording stops, keeps what it has, exits 130. */
+  signal: AbortSignal;
+  out: Writable;
+}
+
+export interface RecordServeResult {
+  dir: string;
+  exitCode: number;
+  status: 'complete' | 'interrupted' | 'failed';
+}
+
+export async function recordServe(o: RecordServeOptions): Promise<RecordServeResult> {
+  const { scenario: s, variant: v, server } = o;
+  const tl = timeline(s, s.file && o.text !== null ? { file: s.file, text: o.text } : null);
+  const writer = await RunWriter.create(o.outDir, s.name, {
+    scenario: s.name,
+    variants: [v.name],
+    parallel: false,
+    host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+  });
+  await writer.writeScenario(o.text, s);
+  const say = (line: string) => o.out.write(`${line}\n`);
+  const startWall = Date.now();
+  let t0: number | null = null;
+  const state = (): PhaseState => {
+    const p = t0 === null ? phaseAt(s, tl, -1) : phaseAt(s, tl, Date.now() - t0);
+    return { phaseIndex: p.phaseIndex, phase: p.phase, target: p.target };
+  };
+  const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
+  writer.appendEvent({ type: 'variant-start', variant: v.name, wall: startWall, pid: server.pid });
+  writer.appendEvent({ type: 'phase', variant: v.name, wall: startWall, t: 0, phaseIndex: -1, phase: 'baseline', target: 0 });
+  recorder.track(v.name, server, state, startWall);
+  say(`simload serve: recording into ${writer.dir}; the phases start at the first login (${tl.segments.length} phases, ${formatDuration(tl.endMs)})`);
+
+  let failure: SimloadError | null = null;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(o.signal.reason);
+  if (o.signal.aborted) onAbort();
+  else o.signal.addEventListener('abort', onAbort, { once: true });
+  void server.exited.then(async () => {
+    if (stop.signal.aborted) return;
+    failure = new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the recording (${await server.crashReason()})`);
+    stop.abort(failure);
+  });
+  recorder.on('gone', (g: { message: string }) => {
+    if (stop.signal.aborted) return;
+    failure = new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${g.message})`);
+    stop.abort(failure);
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    t0 = await firstLogin(server, stop.signal);
+    if (t0 !== null) {
+      say(`simload serve: first login at ${formatDuration(t0 - startWall)}: phase 0 starts`);
+      const phaseEvent = (index: number, phase: string, target: number) => {
+        const wall = Date.now();
+        writer.appendEvent({ type: 'phase', variant: v.name, wall, t: wall - startWall, phaseIndex: index, phase, target });
+      };
+      for (const seg of tl.segments) timers.push(setTimeout(() => phaseEvent(seg.index, seg.kind, seg.from), Math.max(0, t0 + seg.startMs - Date.now())));
+      await sleepUntil(t0 + tl.endMs, stop.signal);
+      if (!stop.signal.aborted) phaseEvent(tl.segments.length, 'done', tl.segments.at(-1)?.to ?? 0);
+    }
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    o.signal.removeEventListener('abort', onAbort);
+    await recorder.untrack(v.name).catch(() => undefined);
+    await recorder.close();
+  }
+  const interrupted = failure === null && stop.signal.aborted;
+  const status = failure ? 'failed' : interrupted ? 'interrupted' : 'complete';
+  const wall = Date.now();
+  if (interrupted) writer.appendEvent({ type: 'interrupted', wall, signal: String(o.signal.reason ?? 'SIGINT') });
+  const err = failure as SimloadError | null;
+  if (err) writer.appendEvent({ type: 'error', variant: v.name, wall, code: err.code, message: err.message });
+  writer.appendEvent({ type: 'variant-end', variant: v.name, wall, t: wall - startWall });
+  await writer.finish(status, err ? { code: err.code, message: err.message } : undefined);
+  if (t0 === null) {
+    say(`simload serve: no player logged in; the folder holds the baseline only: ${writer.dir}`);
+    return { dir: writer.dir, exitCode: err ? ExitCode.runtime : ExitCode.interrupted, status };
+  }
+
+  const { summary, html } = await renderReport(writer.dir);
+  const valid = summary.valid !== false;
+  if (status === 'complete') await writer.recordValidity({ valid, reasons: summary.invalid ?? [] });
+  o.out.write(formatSummaryTable(summary));
+  say(`report: ${html}`);
+  let exitCode: number = ExitCode.ok;
+  if (err) exitCode = ExitCode.runtime;
+  else if (interrupted) exitCode = ExitCode.interrupted;
+  else {
+    if (s.expect.length > 0) {
+      const results = checkExpectations(summary, s.expect);
+      o.out.write(formatExpectations(results));
+      if (results.some((r) => !r.pass)) exitCode = ExitCode.checkFailed;
+    }
+    // Not a measurement of the load asked for: never 0, whatever the thresholds said.
+    if (!valid) {
+      o.out.write(invalidLines(summary).join('\n') + '\n');
+      exitCode = ExitCode.invalid;
+    }
+  }
+  return { dir: writer.dir, exitCode, status };
+}
+
+/** Wall time of the first login the server counts; null when stopped first. */
+async function firstLogin(server: ServerHandle, signal: AbortSignal): Promise<number | null> {
+  let before = Date.now();
+  while (!signal.aborted) {
+    const asked = Date.now();
+    const stats = await server.stats(1000).catch(() => null);
+    // The login came between the previous question and this answer: the midpoint is the best guess.
+    if (stats && (stats.counters.logins > 0 || stats.online > 0)) return Math.round((before + Date.now()) / 2);
+    before = asked;
+    if (!(await sleepUntil(Date.now() + LOGIN_POLL_MS, signal))) return null;
+  }
+  return null;
+}
+
+/** Resolves true at `wall`, false at once if the signal fires. */
+function sleepUntil(wall: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(ok);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(true), Math.max(0, wall - Date.now()));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Once the recording has ended: waits until no player is online (the swarm stopped), at most `maxMs`. */
+export async function playersGone(server: ServerHandle, maxMs: number, signal: AbortSignal): Promise<number> {
+  const until = Date.now() + maxMs;
+  let online = -1;
+  while (Date.now() < until && !signal.aborted) {
+    const stats = await server.stats(1000).catch(() => null);
+    if (stats) online = stats.online;
+    if (online === 0) return 0;
+    if (!(await sleepUntil(Date.now() + 200, signal))) break;
+  }
+  return online;
+}
