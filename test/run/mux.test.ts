@@ -1,0 +1,56 @@
+// A run with multiplexed bots (load.players_per_connection > 1) delivers its shape as a plain run does: the
+// server's online count follows the phases, messages are answered at the rate, and the bots used a handful
+// of connections instead of one per player.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runScenario } from '../../src/run/run.js';
+import { botSockets } from '../../src/run/preflight.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import type { Sample } from '../../src/recorder/sample.js';
+import type { LatencyFile } from '../../src/results/layout.js';
+import { TINY_PEAK, tinyScenario, tinyScenarioFile, tolerance } from './fixtures.js';
+
+test('players_per_connection 40: the online counts follow the phases over 8 multiplexed connections', { timeout: 120_000 }, async () => {
+  const { dir, file } = await tinyScenarioFile(tinyScenario().replace('  bot_workers: 2\n', '  bot_workers: 2\n  players_per_connection: 40\n'));
+  const { scenario, text } = await loadScenario(file);
+  assert.equal(scenario.load.playersPerConnection, 40);
+  // 300 players over 2 workers, 40 per connection: 2 x ceil(150 / 40) = 8 sockets instead of 300.
+  assert.equal(botSockets(scenario), 8);
+  scenario.expect = [{ variant: null, metric: 'errors', op: '<', value: 1, source: 'errors < 1' }];
+  // The bots live in this process: its open sockets show how many connections they made.
+  const sockets = (): number => readdirSync('/proc/self/fd').filter((f) => { try { return readlinkSync(`/proc/self/fd/${f}`).startsWith('socket:'); } catch { return false; } }).length;
+  const before = sockets();
+  let most = before;
+  const watch = setInterval(() => (most = Math.max(most, sockets())), 100);
+  const r = await runScenario(scenario, text, { outDir: join(dir, 'results'), quiet: true }).finally(() => clearInterval(watch));
+  assert.equal(r.exitCode, 0, 'complete, no errors');
+  // 8 bot sockets plus the recorder's and IPC's few; one per player would be 300 more.
+  assert.ok(most - before >= 8 && most - before < 40, `the run opened ${most - before} sockets at most`);
+  const samples = (await readFile(join(r.dir, 'samples.ndjson'), 'utf8'))
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Sample);
+  const inPhases = samples.filter((s) => s.phaseIndex >= 0 && s.phaseIndex < scenario.load.phases.length);
+  assert.ok(inPhases.length >= 25, `only ${inPhases.length} samples during the phases`);
+  const off = inPhases.filter((s) => Math.abs(s.online - s.target) > tolerance(s.target));
+  assert.deepEqual(off.map((s) => `${s.phase}#${s.phaseIndex} t=${s.t} online ${s.online} target ${s.target}`), []);
+  for (const s of inPhases.filter((x) => x.phaseIndex === 1)) assert.ok(Math.abs(s.online - TINY_PEAK) <= tolerance(TINY_PEAK), `hold at ${s.online}`);
+  const last = inPhases.filter((s) => s.phaseIndex === 3);
+  assert.ok(last.length >= 4);
+  for (const s of last) assert.ok(Math.abs(s.online - 99) <= 5, `final hold at ${s.online}, expected 99`);
+  const latency = JSON.parse(await readFile(join(r.dir, 'latency.json'), 'utf8')) as LatencyFile;
+  const hold = latency.variants.glibc!['1:hold']!;
+  // 2 msgs/s x 300 players x 2 s = 1 200 expected, as in the plain run's test.
+  assert.ok(hold.count > 700 && hold.count < 1700, `hold answered ${hold.count} messages`);
+  assert.equal(hold.errors, 0);
+  assert.equal(hold.connectFailures, 0);
+  // The server saw multiplexed connections: 300 logins over far fewer accepted sockets.
+  const v = r.summary.variants[0]!;
+  assert.ok(Math.abs(v.peakOnline - TINY_PEAK) <= tolerance(TINY_PEAK));
+  const events = await readFile(join(r.dir, 'events.ndjson'), 'utf8');
+  assert.ok(!/connect failed/.test(events), 'no connect failures in the events');
+});
