@@ -8,8 +8,9 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runScenario } from '../../src/run/run.js';
-import { botSockets } from '../../src/run/preflight.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import { botSockets, openFileLimit, preflight } from '../../src/run/preflight.js';
+import { loadScenario, parseScenario } from '../../src/scenario/load.js';
+import { UsageError } from '../../src/errors.js';
 import type { Sample } from '../../src/recorder/sample.js';
 import type { LatencyFile } from '../../src/results/layout.js';
 import { TINY_PEAK, tinyScenario, tinyScenarioFile, tolerance } from './fixtures.js';
@@ -53,4 +54,16 @@ test('players_per_connection 40: the online counts follow the phases over 8 mult
   assert.ok(Math.abs(v.peakOnline - TINY_PEAK) <= tolerance(TINY_PEAK));
   const events = await readFile(join(r.dir, 'events.ndjson'), 'utf8');
   assert.ok(!/connect failed/.test(events), 'no connect failures in the events');
+});
+
+test('preflight counts multiplexed bot sockets: a peak past the open-file limit passes with players_per_connection', async () => {
+  const limit = openFileLimit();
+  assert.ok(limit !== null && Number.isFinite(limit), 'reads a finite limit from /proc/self/limits');
+  const peak = limit + 5000;
+  const plain = parseScenario(tinyScenario().replace(`to: ${TINY_PEAK}`, `to: ${peak}`), 'tiny.yaml');
+  await assert.rejects(preflight(plain, plain.variants, false), (e: unknown) => e instanceof UsageError && /needs \d+ open files in simload, but the limit is \d+ \(raise it with `ulimit -n`, or multiplex players with load.players_per_connection/.test(e.message));
+  const mux = parseScenario(tinyScenario().replace(`to: ${TINY_PEAK}`, `to: ${peak}`).replace('  bot_workers: 2\n', '  bot_workers: 2\n  players_per_connection: 1000\n'), 'tiny.yaml');
+  // 2 workers x ceil(ceil(peak / 2) / 1000) connections.
+  assert.equal(botSockets(mux), 2 * Math.ceil(Math.ceil(peak / 2) / 1000));
+  await preflight(mux, mux.variants, false);
 });
