@@ -12,9 +12,11 @@
 // simload's threads other than the main one (piscina's bot workers; /proc/self/task/*/stat) per 1 000 online
 // players per second; a first step run with one socket per player gives the plain figure side by side.
 //
-// Flags: --steps 10000,20000,... (default 10k..60k by 10k) --hold 20s --ramp-rate 250 (players/s)
+// Flags: --steps 5000,10000,... (default 5k..30k by 5k, then 40k) --hold 20s --ramp-rate 100 (players/s)
 //        --variant madv-free --per-connection 1000 --plain 4000 (0 = skip the plain comparison)
-// Stops early (as an interrupted run) when MemAvailable falls under 2 GiB, to leave the machine usable.
+// Stops early (as an interrupted run) when MemAvailable falls under 2 GiB, to leave the machine usable, or when
+// the server falls behind for 20 s in a row (loaded count under 80% of the target, or under 70% of the messages
+// due over 10 s): nothing later would hold.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
@@ -30,9 +32,9 @@ function flag(name: string, dflt: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
 }
 
-const STEPS = flag('steps', '10000,20000,30000,40000,50000,60000').split(',').map(Number);
+const STEPS = flag('steps', '5000,10000,15000,20000,25000,30000,40000').split(',').map(Number);
 const HOLD_S = Number(flag('hold', '20').replace(/s$/, ''));
-const RAMP_RATE = Number(flag('ramp-rate', '250'));
+const RAMP_RATE = Number(flag('ramp-rate', '100'));
 const VARIANT = flag('variant', 'madv-free');
 const PER_CONN = Number(flag('per-connection', '1000'));
 const PLAIN = Number(flag('plain', '4000'));
@@ -120,12 +122,31 @@ interface Tick {
   available: number;
 }
 
-async function measuredRun(text: string, label: string): Promise<{ dir: string; ticks: Tick[]; stoppedForMemory: boolean }> {
+/** Samples with server counters of the last `ms` of the run under `out` (its only folder). */
+function recentSamples(out: string, ms: number): Sample[] {
+  try {
+    const run = readdirSync(out)[0];
+    if (!run) return [];
+    const xs = readFileSync(join(out, run, 'samples.ndjson'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-Math.ceil(ms / 1000) - 2)
+      .map((l) => JSON.parse(l) as Sample)
+      .filter((x) => x.server);
+    const end = xs.at(-1)?.wall ?? 0;
+    return xs.filter((x) => x.wall >= end - ms);
+  } catch {
+    return [];
+  }
+}
+
+async function measuredRun(text: string, label: string): Promise<{ dir: string; ticks: Tick[]; stoppedForMemory: boolean; stoppedBehind: string | null }> {
   const s = parseScenario(text, `${label}.yaml`);
   const out = await mkdtemp(join(tmpdir(), 'simload-capacity-'));
   const stop = new AbortController();
   const ticks: Tick[] = [];
   let stoppedForMemory = false;
+  let stoppedBehind: string | null = null;
   const serverCpu = (): number => {
     let t = 0;
     for (const pid of childPids()) {
@@ -137,8 +158,26 @@ async function measuredRun(text: string, label: string): Promise<{ dir: string; 
     }
     return t;
   };
+  let behindSince: number | null = null;
   const timer = setInterval(() => {
     const available = memAvailable();
+    const recent = recentSamples(out, 10_000);
+    const last = recent.at(-1);
+    const first = recent[0];
+    let why: string | null = null;
+    if (last && last.target > 1000 && (last.loaded ?? last.online) < 0.8 * last.target) why = `the server held ${last.loaded ?? last.online} of ${last.target} players`;
+    else if (last && first && last.wall - first.wall >= 5000 && last.server && first.server && (first.loaded ?? 0) > 1000) {
+      const expected = (RATE * (first.loaded ?? first.online) * (last.wall - first.wall)) / 1000;
+      const got = last.server.messages - first.server.messages;
+      if (got < 0.7 * expected) why = `the server handled ${Math.round(got)} of ${Math.round(expected)} messages due`;
+    }
+    if (why) behindSince ??= Date.now();
+    else behindSince = null;
+    if (behindSince !== null && Date.now() - behindSince > 20_000 && !stop.signal.aborted) {
+      stoppedBehind = `${why} (over 10 s), for 20 s in a row`;
+      process.stderr.write(`capacity: ${stoppedBehind}: stopping the run\n`);
+      stop.abort();
+    }
     ticks.push({ wall: Date.now(), bots: botThreadsCpu(), main: mainThreadCpu(), server: serverCpu(), available });
     if (available < MIN_AVAILABLE && !stop.signal.aborted) {
       stoppedForMemory = true;
@@ -148,12 +187,12 @@ async function measuredRun(text: string, label: string): Promise<{ dir: string; 
   }, 1000);
   try {
     const r = await runScenario(s, text, { outDir: out, quiet: true, signal: stop.signal, out: process.stderr });
-    return { dir: r.dir, ticks, stoppedForMemory };
+    return { dir: r.dir, ticks, stoppedForMemory, stoppedBehind };
   } catch (err) {
     const dir = (err as { dir?: string }).dir;
     if (!dir) throw err;
     process.stderr.write(`capacity: the run failed (${(err as Error).message.split('\n')[0]}); judging what was recorded\n`);
-    return { dir, ticks, stoppedForMemory };
+    return { dir, ticks, stoppedForMemory, stoppedBehind };
   } finally {
     clearInterval(timer);
   }
@@ -301,5 +340,6 @@ const held = steps.filter((r) => r.pass).map((r) => r.target);
 const best = held.length ? Math.max(...held) : 0;
 const firstFail = steps.find((r) => !r.pass);
 process.stdout.write(`\nmost players held: ${best}${firstFail ? `; at ${firstFail.target}: ${firstFail.why.join('; ')}` : ' (every step held)'}\n`);
+if (run.stoppedBehind) process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
 if (run.stoppedForMemory) process.stdout.write(`stopped early: MemAvailable fell under ${MIN_AVAILABLE / 2 ** 30} GiB\n`);
 process.stdout.write(`bench took ${((Date.now() - started) / 60000).toFixed(1)} min\n`);
