@@ -238,3 +238,41 @@ test('per-channel order holds across a logout and a new login, and behind errors
     c.ws.close();
   });
 });
+
+test('a mux connection that does not read its replies is paused as a whole; other connections are served', async () => {
+  await withServer({ sendHighWaterBytes: 16 * 1024 }, async (h) => {
+    const slow = await MuxClient.open(h.url);
+    const sock = (slow.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    sock.pause();
+    // 60 000 frames over 100 channels, each earning a ~130-byte err reply: more than loopback buffers hold.
+    const total = 60_000;
+    const type = 'x'.repeat(40);
+    for (let i = 0; i < total; i++) slow.send({ t: type, seq: i, ch: i % 100 });
+    const other = await MuxClient.open(h.url);
+    other.send({ t: 'login', seq: 1, ch: 0, player: 'other' });
+    assert.equal((await other.replies(0, 1))[0]!.t, 'ok');
+    let s = await h.stats();
+    for (let k = 0; k < 50 && (s.gate?.paused ?? 0) === 0; k++) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await h.stats();
+    }
+    assert.equal(s.gate?.paused, 1, 'the slow mux connection is paused');
+    const taken = s.counters.errors;
+    other.send({ t: 'msg', seq: 2, ch: 0 });
+    assert.deepEqual((await other.replies(0, 2))[1], { t: 'ok', seq: 2, op: 'msg', ch: 0 }, 'others are served');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await h.stats()).counters.errors, taken, 'nothing more is read from the paused connection');
+    assert.ok(taken < total, `the server took all ${total} frames from a client that reads nothing`);
+    // Once it reads again, every reply arrives, in order per channel.
+    sock.resume();
+    await waitFor('every reply', async () => slow.all.length >= total, 60_000);
+    for (let ch = 0; ch < 100; ch++) {
+      const seqs = slow.byChannel.get(ch)!.map((r) => r.seq);
+      assert.equal(seqs.length, total / 100);
+      assert.ok(seqs.every((q, k) => q === ch + 100 * k), `channel ${ch} out of order`);
+    }
+    assert.equal((await h.stats()).gate?.paused, 0);
+    slow.ws.close();
+    other.ws.close();
+  });
+});
