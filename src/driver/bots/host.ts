@@ -93,6 +93,8 @@ class BotHost {
     this.phase = this.phaseStats(init.phase);
     this.done = new Promise((r) => (this.resolveStop = r));
     init.port.on('message', (c: BotCommand) => this.command(c));
+    // A gateway's link is up before its players arrive: the first ramp's logins do not wait for a handshake.
+    if (init.playersPerConnection > 1) this.openLink();
     this.sendTimer = setInterval(() => this.sendTick(), SEND_TICK_MS);
     this.statusTimer = setInterval(() => this.postStatus(), init.statusIntervalMs);
   }
