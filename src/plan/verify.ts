@@ -63,5 +63,8 @@ export async function verifyVariant(
   }
   if (oomKills > 0) return { ...common, result: 'failed', detail: `the kernel OOM-killed the server ${oomKills} time(s) under ${formatBytes(budget)}` };
   if (r.error) return { ...common, result: 'failed', detail: `the run failed: ${r.error.message}` };
+  // A run that did not deliver its load did not show that the count fits: never a pass.
+  const validity = r.summary?.variants.find((x) => x.variant === pv.variant)?.validity;
+  if (validity && !validity.valid) return { ...common, result: 'failed', detail: `the run did not deliver its load (INVALID): ${validity.reasons[0]}` };
   return { ...common, result: 'passed', detail: `survived the whole run under ${formatBytes(budget)} (peak Rss ${peakRss === null ? '?' : formatBytes(peakRss)})` };
 }

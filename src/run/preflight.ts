@@ -21,7 +21,16 @@ export function selectVariants(s: Scenario, names: string[] | undefined): Varian
   return s.variants.filter((v) => names.includes(v.name));
 }
 
-/** Highest absolute online target of the scenario. */
+/** Bot connections at the peak: one per player, or with multiplexing up to N players per connection per bot worker. */
+export function botSockets(s: Scenario): number {
+  const peak = peakPlayers(s);
+  const perConn = s.load.playersPerConnection ?? 1;
+  if (perConn <= 1) return peak;
+  const workers = Math.max(1, s.load.botWorkers);
+  // The pool spreads players evenly over workers; a worker's links fill before it opens another.
+  return workers * Math.ceil(Math.ceil(peak / workers) / perConn);
+}
+
 export function totalDurationMs(s: Scenario): number {
   return (s.record.baselineMs ?? 0) + s.load.phases.reduce((a, p) => a + p.durationMs, 0);
 }
@@ -42,11 +51,16 @@ export async function preflight(s: Scenario, variants: VariantOptions[], paralle
   for (const kind of new Set(s.load.phases.map((p) => p.kind))) {
     if (!hasShape(kind)) problems.push(`no load shape for phase "${kind}"`);
   }
-  // Each bot is one socket in this process (the server has its own limit, per process).
-  const sockets = peakPlayers(s) * (parallel ? variants.length : 1);
+  // Each bot connection is one socket in this process (and one in the server, which has the same limit).
+  const sockets = botSockets(s) * (parallel ? variants.length : 1);
   const limit = openFileLimit();
   if (limit !== null && sockets + 256 > limit) {
-    problems.push(`the peak of ${sockets} players needs ${sockets + 256} open files in simload, but the limit is ${limit} (raise it with \`ulimit -n\`)`);
+    const players = peakPlayers(s) * (parallel ? variants.length : 1);
+    const perConn = s.load.playersPerConnection ?? 1;
+    problems.push(
+      `the peak of ${players} players needs ${sockets + 256} open files in simload, but the limit is ${limit} ` +
+        (perConn > 1 ? '(raise it with `ulimit -n`, or raise load.players_per_connection)' : '(raise it with `ulimit -n`, or multiplex players with load.players_per_connection, e.g. 1000)'),
+    );
   }
   // The allocator catalog is the authority on builds: a build not built yet fails here, not mid-run.
   for (const v of variants) {

@@ -98,6 +98,7 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
       thinkTimeMs: scenario.load.thinkTimeMs,
       rate: scenario.load.messageRate,
       phase: 'baseline',
+      playersPerConnection: scenario.load.playersPerConnection ?? 1,
     });
     pool.on('error', (err: SimloadError) => fail(err));
     // The first few bot errors reach the console and the events; the counts come with the variant's end.

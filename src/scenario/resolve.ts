@@ -12,7 +12,7 @@ import { didYouMean, type PathPart } from './problems.js';
 import { resolveScript } from './script.js';
 import { resolveVariants } from './variants.js';
 import { MAX_THREADS } from '../server/validate.js';
-import { BOT_ORIGIN } from '../server/defaults.js';
+import { BOT_ORIGIN, MUX_DEFAULTS } from '../server/defaults.js';
 import type { ExpectRule, Phase, PhaseTarget, Scenario } from './types.js';
 import { shown, type RawProblem } from './validate.js';
 
@@ -177,6 +177,14 @@ export class Resolver {
     this.rate(l.rate, ['load', 'rate']);
     const think = this.timer(l.think_time, ['load', 'think_time']) ?? LOAD_DEFAULTS.thinkTimeMs;
     const workers = isInt(l.bot_workers) ? l.bot_workers : LOAD_DEFAULTS.botWorkers;
+    let perConn: number = LOAD_DEFAULTS.playersPerConnection;
+    if (isInt(l.players_per_connection) && l.players_per_connection >= 1) {
+      perConn = l.players_per_connection;
+      // The server refuses logins past its channel limit (TOO_MANY_CHANNELS): say so here, not mid-run.
+      if (perConn > MUX_DEFAULTS.maxChannelsPerConnection) {
+        this.problem(['load', 'players_per_connection'], `must be at most ${MUX_DEFAULTS.maxChannelsPerConnection} (the server's maxChannelsPerConnection), got ${perConn}`);
+      }
+    }
     const phases: Phase[] = [];
     let peak = 0;
     const list = Array.isArray(l.phases) ? l.phases : [];
@@ -224,7 +232,7 @@ export class Resolver {
     if (list.length > 0 && phases.length === list.length && peak === 0 && !percentBeforePeak) {
       this.problem(['load', 'phases'], 'no phase brings a player online: ramp to a count above 0');
     }
-    return { phases, messageRate: rate, thinkTimeMs: think, botWorkers: workers };
+    return { phases, messageRate: rate, thinkTimeMs: think, botWorkers: workers, playersPerConnection: perConn };
   }
 
   private record(r: Obj): Scenario['record'] {

@@ -237,6 +237,13 @@ const load: Json = {
     rate: { $ref: '#/definitions/rate' },
     think_time: { $ref: '#/definitions/duration' },
     bot_workers: { type: 'integer', minimum: 1, maximum: 64, description: 'Worker threads hosting the bots (default 2).' },
+    players_per_connection: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'Players per bot connection (default 1: one WebSocket each). N > 1: multiplexed connections (`?mux=1`) of up to N players each, one channel per player, as a gateway tier in front of a game server; at most the server\'s maxChannelsPerConnection (4096).',
+      errorMessage: 'expected a whole number of players per connection, 1 or more',
+    },
     phases: { type: 'array', minItems: 1, items: phase },
   },
 };

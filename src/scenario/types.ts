@@ -20,6 +20,11 @@ export interface LoadOptions {
   thinkTimeMs: number;
   /** Bot worker threads in the piscina pool. */
   botWorkers: number;
+  /**
+   * Players per bot connection: 1 = one WebSocket each; N > 1 = multiplexed connections (`?mux=1`) of up to
+   * N players, so one server holds more players than the open-file limit allows sockets. Default 1.
+   */
+  playersPerConnection?: number;
 }
 
 /** One threshold from `expect:`, e.g. `retention < 0.6` for variant `madv-free` (or all when variant is null). */

@@ -26,8 +26,8 @@ export interface ServerStats {
   jsBytesPerPlayer: number;
   /** Players logged out whose state is not freed yet (logoutFreeDelayMs). Added later; optional. */
   leaving?: number;
-  /** Open connections, and those not being read because of backpressure. Added later; optional. */
-  gate?: { connections: number; paused: number };
+  /** Open connections, those not being read because of backpressure; multiplexed ones and players logged in on them. */
+  gate?: { connections: number; paused: number; muxConnections?: number; channels?: number };
   /** Lua agents: VMs alive in the process (native/agent.c). Added with issue 9; absent for synthetic agents. */
   luaVms?: number;
   /** Lua agents: game packets copied into the variant's heap and not freed yet, and made in all. */

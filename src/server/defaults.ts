@@ -45,3 +45,8 @@ export function defaultServerOptions(): ServerOptions {
 
 /** Gate backpressure bounds used when ServerOptions leaves them out. */
 export const BACKPRESSURE_DEFAULTS = { sendHighWaterBytes: 1024 * 1024, maxInflightPerConnection: 256 } as const;
+
+/** Multiplexed connections: logged-in channels per connection when ServerOptions leaves it out. */
+export const MUX_DEFAULTS = { maxChannelsPerConnection: 4096 } as const;
+/** Largest maxChannelsPerConnection accepted (a channel costs the gate about 100 bytes of JS heap). */
+export const MAX_CHANNELS_PER_CONNECTION = 1_000_000;

@@ -5,25 +5,39 @@
 // maxInflightPerConnection requests unanswered, is no longer read (ws.pause) until both fall to half. A
 // client that never reads its replies therefore stalls itself (TCP pushes back on it) and costs the server
 // at most about high-water + in-flight replies; it is never dropped for being slow.
+//
+// Multiplexed connections (`?mux=1`, mux.ts) carry many players, one per channel; the same bounds apply to
+// the connection as a whole, with the in-flight bound raised to max(maxInflightPerConnection,
+// maxChannelsPerConnection) so each player may have about one request in flight. A paused mux connection
+// stalls all its players together, as a gateway link does.
 
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { SimloadError } from '../errors.js';
 import type { Agents, Counters } from './agents.js';
-import { BACKPRESSURE_DEFAULTS, ORIGIN_DEFAULTS } from './defaults.js';
+import { BACKPRESSURE_DEFAULTS, MUX_DEFAULTS, ORIGIN_DEFAULTS } from './defaults.js';
 import { parseFrame } from './frames.js';
 import type { Conn, Player } from './model.js';
+import { Mux } from './mux.js';
 import type { ServerOptions } from './options.js';
-import { CloseCode, type ErrorCode, type ServerMessage } from './protocol.js';
+import { CloseCode, MUX_QUERY, type ErrorCode, type ServerMessage } from './protocol.js';
 
 function frameBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
+/** `/?mux=1` (any path, as ws accepts any): a multiplexed connection. */
+function isMuxUrl(url: string | undefined): boolean {
+  const q = url?.indexOf('?') ?? -1;
+  return q >= 0 && new URLSearchParams(url!.slice(q + 1)).get('mux') === MUX_QUERY.split('=')[1];
+}
+
 class GateConn implements Conn {
   player: Player | null = null;
   inflight = 0;
   paused = false;
+  /** Set on a multiplexed connection: its channels are the Conns the agents see. */
+  mux: Mux | null = null;
   constructor(
     readonly id: number,
     readonly ws: WebSocket,
@@ -35,13 +49,22 @@ class GateConn implements Conn {
   }
 
   send(m: ServerMessage): void {
+    this.sendText(JSON.stringify(m));
+  }
+
+  sendText(text: string): void {
     if (this.paused) {
       // While paused, every send reports when it reached the socket, so the last one to drain resumes us.
-      this.ws.send(JSON.stringify(m), () => this.settled());
+      this.ws.send(text, () => this.settled());
     } else {
-      this.ws.send(JSON.stringify(m));
+      this.ws.send(text);
       if (this.ws.bufferedAmount > this.gate.highWater) this.pause();
     }
+  }
+
+  /** Requests in flight (held mux frames included) past which this connection is not read. */
+  get inflightLimit(): number {
+    return this.mux ? this.gate.maxInflightMux : this.gate.maxInflight;
   }
 
   pause(): void {
@@ -58,7 +81,7 @@ class GateConn implements Conn {
       this.gate.pausedCount--;
       return;
     }
-    if (this.inflight <= this.gate.maxInflight >> 1 && this.ws.bufferedAmount <= this.gate.highWater >> 1) {
+    if (this.inflight <= this.inflightLimit >> 1 && this.ws.bufferedAmount <= this.gate.highWater >> 1) {
       this.paused = false;
       this.gate.pausedCount--;
       this.ws.resume();
@@ -69,8 +92,14 @@ class GateConn implements Conn {
 export class Gate {
   readonly highWater: number;
   readonly maxInflight: number;
+  /** A mux connection carries many players: max(maxInflightPerConnection, maxChannelsPerConnection). */
+  readonly maxInflightMux: number;
+  readonly maxChannels: number;
   /** Connections not being read right now because of backpressure. */
   pausedCount = 0;
+  /** Open multiplexed connections, and players logged in on them. */
+  muxConnections = 0;
+  channels = 0;
   private readonly conns = new Set<GateConn>();
   private nextId = 1;
 
@@ -82,7 +111,9 @@ export class Gate {
   ) {
     this.highWater = options.sendHighWaterBytes ?? BACKPRESSURE_DEFAULTS.sendHighWaterBytes;
     this.maxInflight = options.maxInflightPerConnection ?? BACKPRESSURE_DEFAULTS.maxInflightPerConnection;
-    wss.on('connection', (ws) => this.accept(ws));
+    this.maxChannels = options.maxChannelsPerConnection ?? MUX_DEFAULTS.maxChannelsPerConnection;
+    this.maxInflightMux = Math.max(this.maxInflight, this.maxChannels);
+    wss.on('connection', (ws, req) => this.accept(ws, isMuxUrl(req.url)));
   }
 
   static listen(options: ServerOptions, agents: Agents, counters: Counters): Promise<Gate> {
@@ -121,8 +152,12 @@ export class Gate {
     return this.conns.size;
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, mux: boolean): void {
     const conn = new GateConn(this.nextId++, ws, this);
+    if (mux) {
+      conn.mux = new Mux(conn, this.agents, this.counters, this.maxChannels, (d) => (this.channels += d));
+      this.muxConnections++;
+    }
     this.conns.add(conn);
     this.counters.connections++;
     ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
@@ -130,28 +165,37 @@ export class Gate {
     ws.on('error', () => this.counters.errors++);
     ws.on('close', () => {
       this.conns.delete(conn);
-      this.agents.disconnect(conn);
+      if (conn.mux) {
+        conn.mux.close();
+        this.muxConnections--;
+      } else this.agents.disconnect(conn);
       conn.settled();
     });
   }
 
   private onFrame(conn: GateConn, data: RawData, isBinary: boolean): void {
     const p = parseFrame(data, isBinary);
-    let err: { code: ErrorCode; message: string } | null;
-    let seq: number | null;
-    if (!p.ok) {
-      err = p;
-      seq = p.seq;
-    } else {
-      seq = p.msg.seq;
-      const m = p.msg;
-      err = m.t === 'login' ? this.agents.login(conn, m.seq, m.player) : m.t === 'msg' ? this.agents.msg(conn, m.seq, frameBuffer(data)) : this.agents.logout(conn, m.seq);
+    if (conn.mux) conn.mux.frame(p, frameBuffer(data));
+    else {
+      let err: { code: ErrorCode; message: string } | null;
+      let seq: number | null;
+      if (!p.ok) {
+        err = p;
+        seq = p.seq;
+      } else if (p.ch !== undefined) {
+        err = { code: 'BAD_CHANNEL', message: '"ch" is only for multiplexed connections (open the gate\'s URL with ?mux=1)' };
+        seq = p.msg.seq;
+      } else {
+        seq = p.msg.seq;
+        const m = p.msg;
+        err = m.t === 'login' ? this.agents.login(conn, m.seq, m.player) : m.t === 'msg' ? this.agents.msg(conn, m.seq, frameBuffer(data)) : this.agents.logout(conn, m.seq);
+      }
+      if (err) {
+        this.counters.errors++;
+        conn.send({ t: 'err', seq, code: err.code, message: err.message });
+      }
     }
-    if (err) {
-      this.counters.errors++;
-      conn.send({ t: 'err', seq, code: err.code, message: err.message });
-    }
-    if (conn.inflight >= this.maxInflight) conn.pause();
+    if (conn.inflight >= conn.inflightLimit) conn.pause();
   }
 
   /** Closes every connection (1001 going away), then the listening socket; stragglers are cut after `graceMs`. */

@@ -63,6 +63,11 @@ export interface ServerOptions {
   sendHighWaterBytes?: number;
   maxInflightPerConnection?: number;
   /**
+   * Multiplexed connections (`?mux=1`, docs/server.md): logged-in channels one connection may hold (optional;
+   * default MUX_DEFAULTS in server/defaults.ts). A login past it gets TOO_MANY_CHANNELS.
+   */
+  maxChannelsPerConnection?: number;
+  /**
    * WebSocket Origins the gate accepts (optional; default ORIGIN_DEFAULTS in server/defaults.ts). A browser
    * always sends an Origin, so a web page from elsewhere cannot drive the server; clients that send none
    * (command-line tools, tests) are accepted.

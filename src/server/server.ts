@@ -95,7 +95,7 @@ export class SimServer {
       // the shared slot table, per player holding state.
       jsBytesPerPlayer: holders === 0 ? 0 : Math.max(0, mem.heapUsed - this.baseHeap + this.slots.bytes) / holders,
       leaving: this.agents.leaving,
-      gate: { connections: this.gate.connections, paused: this.gate.pausedCount },
+      gate: { connections: this.gate.connections, paused: this.gate.pausedCount, muxConnections: this.gate.muxConnections, channels: this.gate.channels },
       ...(this.lua ? { luaVms: this.lua.live(), luaPackets: this.packetCounts(this.lua) } : {}),
     };
   }

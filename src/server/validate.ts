@@ -1,6 +1,7 @@
 // ServerOptions checked up front, with exact messages, before a server process starts anything.
 
 import { UsageError } from '../errors.js';
+import { MAX_CHANNELS_PER_CONNECTION } from './defaults.js';
 import type { ServerOptions, SizeDistribution } from './options.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -65,6 +66,9 @@ export function serverOptionsProblems(o: ServerOptions): string[] {
   if (!isInt(o.seed, -(2 ** 31), 2 ** 32 - 1)) p.push(`seed: must be a 32-bit integer, got ${JSON.stringify(o.seed)}`);
   if (o.sendHighWaterBytes !== undefined && !isInt(o.sendHighWaterBytes, 1024)) p.push(`sendHighWaterBytes: must be an integer >= 1024, got ${JSON.stringify(o.sendHighWaterBytes)}`);
   if (o.maxInflightPerConnection !== undefined && !isInt(o.maxInflightPerConnection, 1)) p.push(`maxInflightPerConnection: must be an integer >= 1, got ${JSON.stringify(o.maxInflightPerConnection)}`);
+  if (o.maxChannelsPerConnection !== undefined && !isInt(o.maxChannelsPerConnection, 1, MAX_CHANNELS_PER_CONNECTION)) {
+    p.push(`maxChannelsPerConnection: must be an integer from 1 to ${MAX_CHANNELS_PER_CONNECTION}, got ${JSON.stringify(o.maxChannelsPerConnection)}`);
+  }
   if (o.agentModel !== undefined && o.agentModel !== 'synthetic' && o.agentModel !== 'lua') p.push(`agentModel: must be 'synthetic' or 'lua', got ${JSON.stringify(o.agentModel)}`);
   if (o.agentModel === 'lua') {
     const s = o.script;

@@ -2,11 +2,13 @@
 // Loaded by path as the pool's task (never imported): the task runs until the parent sends `stop`, taking
 // commands over its MessagePort. Traffic is open loop: messages go out at the configured rate whether or
 // not earlier ones were answered, so a slow server shows up as latency instead of slowing the load.
+// With playersPerConnection > 1 the bots share multiplexed connections (`?mux=1`), each bot a channel on one
+// (MuxLink); per-player behaviour (login, rate, think time, logout) is the same either way.
 
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
-import { CloseCode, type ClientMessage, type ServerMessage } from '../../server/protocol.js';
+import { CloseCode, MUX_QUERY, type ClientMessage, type ServerMessage } from '../../server/protocol.js';
 import { BOT_ORIGIN } from '../../server/defaults.js';
 import type { BotCommand, BotHostInit, BotHostResult, BotReport, BotStatus, PhaseCounters } from './messages.js';
 
@@ -19,9 +21,23 @@ const LOGOUT_TIMEOUT_MS = 5000;
 
 type BotState = 'connecting' | 'online' | 'leaving' | 'gone';
 
+/** A multiplexed connection shared by up to playersPerConnection bots, each on its own channel. */
+interface MuxLink {
+  ws: WebSocket;
+  /** channel -> bot. Channels are never reused on a link, so a late reply cannot reach the wrong bot. */
+  bots: Map<number, Bot>;
+  nextCh: number;
+}
+
 interface Bot {
   id: number;
+  /** Its own socket, or its link's. */
   ws: WebSocket;
+  /** Set when the bot is a channel of a multiplexed connection. */
+  link: MuxLink | null;
+  ch: number;
+  /** The login frame went out (so a bot given up on a shared link logs its channel out). */
+  loginSent: boolean;
   state: BotState;
   seq: number;
   /** seq -> [send time ms, phase counters at send]. */
@@ -66,6 +82,9 @@ class BotHost {
   private readonly sendTimer: NodeJS.Timeout;
   private readonly statusTimer: NodeJS.Timeout;
   private stopped = false;
+  /** Multiplexed links with room for another player. */
+  private readonly roomy = new Set<MuxLink>();
+  private readonly links = new Set<MuxLink>();
   private resolveStop!: (r: BotHostResult) => void;
   readonly done: Promise<BotHostResult>;
 
@@ -74,6 +93,8 @@ class BotHost {
     this.phase = this.phaseStats(init.phase);
     this.done = new Promise((r) => (this.resolveStop = r));
     init.port.on('message', (c: BotCommand) => this.command(c));
+    // A gateway's link is up before its players arrive: the first ramp's logins do not wait for a handshake.
+    if (init.playersPerConnection > 1) this.openLink();
     this.sendTimer = setInterval(() => this.sendTick(), SEND_TICK_MS);
     this.statusTimer = setInterval(() => this.postStatus(), init.statusIntervalMs);
   }
@@ -115,17 +136,16 @@ class BotHost {
   }
 
   private connect(): void {
+    if (this.init.playersPerConnection > 1) return this.connectMux();
     const id = this.nextId++;
     const ws = new WebSocket(this.init.url, { perMessageDeflate: false, handshakeTimeout: this.init.connectTimeoutMs, origin: BOT_ORIGIN });
-    const bot: Bot = { id, ws, state: 'connecting', seq: 0, pending: new Map(), activeAt: 0, slot: -1, timer: null };
-    this.bots.add(bot);
+    const bot = this.newBot(id, ws, null);
     const phaseAtConnect = this.phase;
-    bot.timer = setTimeout(() => this.fail(bot, phaseAtConnect, `login took longer than ${this.init.connectTimeoutMs} ms`), this.init.connectTimeoutMs);
-    ws.on('open', () => {
-      this.send(bot, { t: 'login', seq: ++bot.seq, player: `${this.init.playerPrefix}-${this.init.worker}-${id}` });
-    });
+    ws.on('open', () => this.login(bot));
     ws.on('message', (data) => {
-      if (!this.stopped) this.onMessage(bot, data.toString());
+      if (this.stopped) return;
+      const m = this.parse(data.toString());
+      if (m) this.onMessage(bot, m);
     });
     ws.on('error', (err) => {
       if (this.stopped) return;
@@ -135,16 +155,96 @@ class BotHost {
     ws.on('close', (code) => this.onClose(bot, code));
   }
 
-  private onMessage(bot: Bot, text: string): void {
-    let m: ServerMessage;
+  private newBot(id: number, ws: WebSocket, link: MuxLink | null): Bot {
+    const bot: Bot = { id, ws, link, ch: -1, loginSent: false, state: 'connecting', seq: 0, pending: new Map(), activeAt: 0, slot: -1, timer: null };
+    this.bots.add(bot);
+    const phaseAtConnect = this.phase;
+    bot.timer = setTimeout(() => this.fail(bot, phaseAtConnect, `login took longer than ${this.init.connectTimeoutMs} ms`), this.init.connectTimeoutMs);
+    return bot;
+  }
+
+  private login(bot: Bot): void {
+    if (bot.state !== 'connecting') return;
+    bot.loginSent = true;
+    this.send(bot, { t: 'login', seq: ++bot.seq, player: `${this.init.playerPrefix}-${this.init.worker}-${bot.id}` });
+  }
+
+  /** A new player on a multiplexed link with room, opening a link when none has. */
+  private connectMux(): void {
+    let link: MuxLink | undefined = this.roomy.values().next().value;
+    if (!link) link = this.openLink();
+    const bot = this.newBot(this.nextId++, link.ws, link);
+    bot.ch = link.nextCh++;
+    link.bots.set(bot.ch, bot);
+    if (link.bots.size >= this.init.playersPerConnection) this.roomy.delete(link);
+    if (link.ws.readyState === WebSocket.OPEN) this.login(bot);
+  }
+
+  private openLink(): MuxLink {
+    const url = `${this.init.url.replace(/\/+$/, '')}/?${MUX_QUERY}`;
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: this.init.connectTimeoutMs, origin: BOT_ORIGIN });
+    const link: MuxLink = { ws, bots: new Map(), nextCh: 0 };
+    this.links.add(link);
+    this.roomy.add(link);
+    const phaseAtOpen = this.phase;
+    ws.on('open', () => {
+      for (const bot of link.bots.values()) this.login(bot);
+    });
+    ws.on('message', (data) => {
+      if (this.stopped) return;
+      const m = this.parse(data.toString());
+      if (!m) return;
+      const bot = typeof m.ch === 'number' ? link.bots.get(m.ch) : undefined;
+      if (bot) this.onMessage(bot, m);
+      else if (m.t === 'err') {
+        // An error on no channel, or on one already given up: counted, not pinned on a player.
+        this.phase.errors++;
+        this.totals.errors++;
+        this.noteError(`${m.code}: ${m.message}`);
+      }
+    });
+    ws.on('error', (err) => {
+      if (this.stopped) return;
+      for (const bot of [...link.bots.values()]) if (bot.state === 'connecting') this.fail(bot, phaseAtOpen, err.message);
+      this.noteError(err.message);
+    });
+    ws.on('close', (code) => {
+      this.links.delete(link);
+      this.roomy.delete(link);
+      for (const bot of [...link.bots.values()]) this.onClose(bot, code);
+      link.bots.clear();
+    });
+    return link;
+  }
+
+  /** Takes a bot off its link; a link left empty is closed (the server sees its players gone already). */
+  private unlink(bot: Bot, logout: boolean): void {
+    const link = bot.link;
+    if (!link || !link.bots.has(bot.ch)) return;
+    // A login that may still succeed is undone: the channel's frames are answered in order, so this logout
+    // lands after it (and earns NOT_LOGGED_IN if the login failed).
+    if (logout && bot.loginSent && link.ws.readyState === WebSocket.OPEN) this.send(bot, { t: 'logout', seq: ++bot.seq });
+    link.bots.delete(bot.ch);
+    if (link.bots.size === 0) {
+      this.links.delete(link);
+      this.roomy.delete(link);
+      if (link.ws.readyState === WebSocket.CONNECTING) link.ws.terminate();
+      else link.ws.close(1000);
+    } else if (this.links.has(link)) this.roomy.add(link);
+  }
+
+  private parse(text: string): ServerMessage | null {
     try {
-      m = JSON.parse(text) as ServerMessage;
+      return JSON.parse(text) as ServerMessage;
     } catch {
       this.phase.errors++;
       this.totals.errors++;
       this.noteError('a reply that is not JSON');
-      return;
+      return null;
     }
+  }
+
+  private onMessage(bot: Bot, m: ServerMessage): void {
     if (m.t === 'ok') {
       if (m.op === 'login' && bot.state === 'connecting') {
         if (bot.timer) clearTimeout(bot.timer);
@@ -207,7 +307,8 @@ class BotHost {
     this.totals.connectFailures++;
     this.noteError(`connect failed: ${why}`);
     this.forget(bot);
-    bot.ws.terminate();
+    if (bot.link) this.unlink(bot, true);
+    else bot.ws.terminate();
   }
 
   /** Takes `n` bots chosen at random out, as real players leave: logout, then close. */
@@ -228,7 +329,8 @@ class BotHost {
     bot.state = 'leaving';
     if (bot.timer) clearTimeout(bot.timer);
     if (!wasOnline || bot.ws.readyState !== WebSocket.OPEN) {
-      bot.ws.terminate();
+      if (bot.link) this.unlink(bot, true);
+      else bot.ws.terminate();
       this.forget(bot);
       return;
     }
@@ -241,7 +343,8 @@ class BotHost {
     bot.timer = null;
     this.deactivate(bot);
     bot.state = 'gone';
-    bot.ws.close(1000);
+    if (bot.link) this.unlink(bot, false);
+    else bot.ws.close(1000);
     // Messages still unanswered when the player leaves were lost, not slow.
     this.forget(bot);
   }
@@ -293,6 +396,7 @@ class BotHost {
 
   private send(bot: Bot, m: ClientMessage): void {
     if (bot.ws.readyState !== WebSocket.OPEN) return;
+    if (bot.link) m.ch = bot.ch;
     bot.ws.send(JSON.stringify(m));
   }
 
@@ -347,6 +451,9 @@ class BotHost {
       b.state = 'gone';
       b.ws.terminate();
     }
+    for (const l of this.links) l.ws.terminate();
+    this.links.clear();
+    this.roomy.clear();
     this.bots.clear();
     this.active.length = 0;
     this.init.port.close();

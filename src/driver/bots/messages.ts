@@ -18,6 +18,11 @@ export interface BotHostInit {
   statusIntervalMs: number;
   /** Give up a login (connect + login reply) after this long, ms. */
   connectTimeoutMs: number;
+  /**
+   * Players per connection: 1 = one WebSocket per player; N > 1 = multiplexed connections (`?mux=1`), each
+   * carrying up to N players on their own channels (docs/server.md).
+   */
+  playersPerConnection: number;
 }
 
 /** Parent -> host. `id` orders connect/disconnect so the parent can match a status to what it sent. */

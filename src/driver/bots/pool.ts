@@ -22,6 +22,8 @@ export interface BotPoolOptions {
   phase: string;
   statusIntervalMs?: number;
   connectTimeoutMs?: number;
+  /** 1 (default) = one connection per player; N > 1 = multiplexed connections of up to N players. */
+  playersPerConnection?: number;
 }
 
 /** A host's status summed over every host; `count` is the players the pool means to have (connecting or online). */
@@ -81,6 +83,7 @@ export class BotPool extends EventEmitter {
       phase: this.o.phase,
       statusIntervalMs: this.o.statusIntervalMs ?? 200,
       connectTimeoutMs: this.o.connectTimeoutMs ?? 10_000,
+      playersPerConnection: this.o.playersPerConnection ?? 1,
     };
     const host: Host = { index, port: port1, task: this.pool.run(init, { transferList: [port2] }) as Promise<BotHostResult>, status: null, unacked: [], result: null, dead: false };
     host.task.then(
