@@ -416,24 +416,29 @@ static int open_sandbox(lua_State *L) {
  * same instruction budget and memory limit as the script. Its files are compiled into the code heap.
  */
 
-/* Library sources, read once per process (libc memory, like the script's source): path -> text. */
+/*
+ * Library files, read once per process (libc memory, like the script's source): path -> text, and the chunk
+ * compiled from it as bytecode (lua_dump of the first VM's load, with debug info), which later VMs load instead
+ * of parsing the text again: the same prototypes, built in a fraction of the time (skynet clones its cached ones).
+ */
 typedef struct src_entry {
   char *path;
   char *text;
   size_t len;
+  char *bc; /* NULL until a VM compiled it */
+  size_t bclen;
   struct src_entry *next;
 } src_entry;
 static src_entry *lib_sources = NULL;
 
-static const char *lib_source(const char *path, size_t *len) {
+static src_entry *lib_source(const char *path) {
   pthread_mutex_lock(&lock);
   for (src_entry *e = lib_sources; e; e = e->next)
     if (strcmp(e->path, path) == 0) {
-      *len = e->len;
       pthread_mutex_unlock(&lock);
-      return e->text;
+      return e;
     }
-  const char *out = NULL;
+  src_entry *out = NULL;
   FILE *f = fopen(path, "rb");
   if (f) {
     src_entry *e = calloc(1, sizeof *e);
@@ -457,8 +462,7 @@ static const char *lib_source(const char *path, size_t *len) {
       e->len = n;
       e->next = lib_sources;
       lib_sources = e;
-      *len = n;
-      out = buf;
+      out = e;
     } else {
       free(buf);
       free(e);
@@ -466,6 +470,50 @@ static const char *lib_source(const char *path, size_t *len) {
   }
   pthread_mutex_unlock(&lock);
   return out;
+}
+
+typedef struct {
+  char *buf;
+  size_t len, cap;
+} dump_buf;
+
+static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
+  (void)L;
+  dump_buf *d = ud;
+  if (d->len + sz > d->cap) {
+    size_t ncap = (d->len + sz) * 2;
+    char *nb = realloc(d->buf, ncap);
+    if (!nb) return 1;
+    d->buf = nb;
+    d->cap = ncap;
+  }
+  memcpy(d->buf + d->len, p, sz);
+  d->len += sz;
+  return 0;
+}
+
+/* Loads a library file's chunk onto the stack (from its cached bytecode when there is one); a Lua status. */
+static int lib_load(lua_State *L, vm_t *v, src_entry *e, const char *chunkname) {
+  pthread_mutex_lock(&lock);
+  const char *bc = e->bc;
+  size_t bclen = e->bclen;
+  pthread_mutex_unlock(&lock);
+  v->compiling = 1;
+  int rc = bc ? luaL_loadbufferx(L, bc, bclen, chunkname, "b") : luaL_loadbufferx(L, e->text, e->len, chunkname, "t");
+  v->compiling = 0;
+  if (rc != LUA_OK || bc) return rc;
+  dump_buf d = {NULL, 0, 0};
+  if (lua_dump(L, dump_writer, &d, 0) == 0 && d.buf) {
+    pthread_mutex_lock(&lock);
+    if (!e->bc) {
+      e->bc = d.buf;
+      e->bclen = d.len;
+      d.buf = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+  }
+  free(d.buf);
+  return LUA_OK;
 }
 
 /* require(name) of the service library: package.loaded, else LIB/name.lua or LIB/name/init.lua ('.' = '/'). */
@@ -486,19 +534,15 @@ static int lib_require(lua_State *L) {
   }
   rel[i] = 0;
   char path[1024];
-  size_t len = 0;
   snprintf(path, sizeof path, "%s/%s.lua", v->lib_dir, rel);
-  const char *src = lib_source(path, &len);
+  src_entry *src = lib_source(path);
   if (!src) {
     snprintf(path, sizeof path, "%s/%s/init.lua", v->lib_dir, rel);
-    src = lib_source(path, &len);
+    src = lib_source(path);
   }
   if (!src) return luaL_error(L, "module '%s' not found in the service library %s (no %s.lua or %s/init.lua there)", name, v->lib_dir, rel, rel);
   lua_pushfstring(L, "@%s", path);
-  v->compiling = 1;
-  int rc = luaL_loadbufferx(L, src, len, lua_tostring(L, -1), "t");
-  v->compiling = 0;
-  if (rc != LUA_OK) return lua_error(L);
+  if (lib_load(L, v, src, lua_tostring(L, -1)) != LUA_OK) return lua_error(L);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_setupvalue(L, -2, 1); /* _ENV: the library's environment */
   lua_pushstring(L, name);
