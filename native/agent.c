@@ -22,11 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
+
+#include "code_heap.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -66,131 +67,8 @@ typedef struct vm {
   int compiling;         /* loading a service-library file: new blocks go to the code heap */
   size_t code_bytes;     /* of `bytes`, what lies in the code heap (the service library's function prototypes) */
   const char *lib_dir;   /* the service library's folder (skynet's lualib), or NULL */
-  struct code_heap *ch;  /* this VM's part of the code heap (libc), or NULL */
+  code_heap_t *ch;       /* this VM's part of the code heap (native/code_heap.c), or NULL */
 } vm_t;
-
-/*
- * ---- the code heap: where a service library's function prototypes live, outside the simulated heap ----
- *
- * skynet loads every Lua file once per process: its code cache (3rd/lua/lauxlib.c, luaL_loadfilex) keeps the
- * prototypes (bytecode, constants, debug info) in one shared state and gives each snlua VM only closures over
- * them. Measured on skynet f19d1605: `require "skynet"` adds 16.0 KiB to a VM with the cache on, 79.1 KiB with
- * it off (npm run fidelity:vm). Debian's Lua cannot share prototypes between states, so simload compiles the
- * library in every VM but puts what the compiler allocates in this separate heap (never the variant's
- * allocator): the VM's objects (tables, closures, upvalues, strings made at run time) stay on the simulated
- * heap, as in skynet. A block stays in the heap it was born in. Each VM takes 128 KiB chunks of one reserved
- * range and keeps its own size-class free lists (one thread per VM, so no lock but the chunks'); at lua_close
- * its chunks go back with MADV_DONTNEED, so the copies leave Rss with the VM.
- */
-#define CH_RESERVE (64ull << 30)
-#define CH_CHUNK ((size_t)128 << 10)
-#define CH_SMALL 1024u
-#define CH_NCLASSES (64 + 6) /* 16..1024 by 16, then 2 KiB..64 KiB by powers of two */
-static char *ch_base = NULL;
-static size_t ch_top = 0;
-static char **ch_spare = NULL; /* chunks given back, already MADV_DONTNEED'ed */
-static size_t ch_nspare = 0, ch_capspare = 0;
-static int64_t ch_live = 0; /* bytes in live blocks, all VMs (atomic) */
-static pthread_mutex_t ch_lock = PTHREAD_MUTEX_INITIALIZER;
-
-typedef struct code_heap {
-  void *free_list[CH_NCLASSES];
-  char *cur;
-  size_t left;
-  char **chunks;
-  size_t nchunks, cap;
-} code_heap_t;
-
-static int ch_class(size_t n) {
-  if (n <= CH_SMALL) return n == 0 ? 0 : (int)((n + 15) / 16) - 1;
-  int c = 64;
-  size_t sz = 2048;
-  while (sz < n) {
-    sz <<= 1;
-    c++;
-  }
-  return c < CH_NCLASSES ? c : -1;
-}
-
-static size_t ch_class_size(int c) { return c < 64 ? (size_t)(c + 1) * 16 : (size_t)2048 << (c - 64); }
-
-static int ch_owns(const void *p) { return ch_base && (const char *)p >= ch_base && (const char *)p < ch_base + CH_RESERVE; }
-
-static void ch_count(int64_t delta) { __atomic_add_fetch(&ch_live, delta, __ATOMIC_RELAXED); }
-
-static char *ch_chunk(void) {
-  char *c = NULL;
-  pthread_mutex_lock(&ch_lock);
-  if (!ch_base) {
-    void *m = mmap(NULL, CH_RESERVE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m != MAP_FAILED) ch_base = m;
-  }
-  if (ch_nspare) {
-    c = ch_spare[--ch_nspare];
-  } else if (ch_base && ch_top + CH_CHUNK <= CH_RESERVE) {
-    c = ch_base + ch_top;
-    ch_top += CH_CHUNK;
-  }
-  pthread_mutex_unlock(&ch_lock);
-  return c;
-}
-
-/* A block of n bytes from this VM's code heap, or NULL (too big, or no chunk: the caller takes the target). */
-static void *ch_alloc(code_heap_t *h, size_t n) {
-  int c = ch_class(n);
-  if (c < 0) return NULL;
-  size_t sz = ch_class_size(c);
-  void *p = h->free_list[c];
-  if (p) {
-    h->free_list[c] = *(void **)p;
-  } else {
-    if (h->left < sz) {
-      if (h->nchunks == h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 4;
-        char **nc = realloc(h->chunks, ncap * sizeof *nc);
-        if (!nc) return NULL;
-        h->chunks = nc;
-        h->cap = ncap;
-      }
-      char *chunk = ch_chunk();
-      if (!chunk) return NULL;
-      h->chunks[h->nchunks++] = chunk;
-      h->cur = chunk;
-      h->left = CH_CHUNK;
-    }
-    p = h->cur;
-    h->cur += sz;
-    h->left -= sz;
-  }
-  ch_count((int64_t)sz);
-  return p;
-}
-
-static void ch_free(code_heap_t *h, void *p, size_t n) {
-  int c = ch_class(n);
-  if (c < 0) return; /* not a code-heap size: never allocated there */
-  *(void **)p = h->free_list[c];
-  h->free_list[c] = p;
-  ch_count(-(int64_t)ch_class_size(c));
-}
-
-/* After lua_close: the VM's chunks leave Rss (MADV_DONTNEED) and wait for another VM. */
-static void ch_release(code_heap_t *h) {
-  for (size_t i = 0; i < h->nchunks; i++) madvise(h->chunks[i], CH_CHUNK, MADV_DONTNEED);
-  pthread_mutex_lock(&ch_lock);
-  if (ch_nspare + h->nchunks > ch_capspare) {
-    size_t ncap = (ch_nspare + h->nchunks) * 2;
-    char **ns = realloc(ch_spare, ncap * sizeof *ns);
-    if (ns) {
-      ch_spare = ns;
-      ch_capspare = ncap;
-    }
-  }
-  for (size_t i = 0; i < h->nchunks && ch_nspare < ch_capspare; i++) ch_spare[ch_nspare++] = h->chunks[i];
-  pthread_mutex_unlock(&ch_lock);
-  free(h->chunks);
-  memset(h, 0, sizeof *h);
-}
 
 /* ---- the allocator: skynet's lalloc (per-VM accounting + limit) over skynet_lalloc ---- */
 
@@ -213,7 +91,7 @@ static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return NULL;
   }
   if (in_ch || (!ptr && v->compiling && v->ch)) {
-    if (in_ch && ch_class(old) == ch_class(nsize)) {
+    if (in_ch && ch_same_class(old, nsize)) {
       v->code_bytes = v->code_bytes - old + nsize;
       v->bytes = v->bytes - old + nsize;
       return ptr;
@@ -668,7 +546,7 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   if (run_call(v, 1, "setting up the sandbox") != 0) goto fail;
   if (lib_dir && *lib_dir) {
     v->lib_dir = lib_dir;
-    v->ch = calloc(1, sizeof *v->ch);
+    v->ch = ch_new();
     if (!v->ch) {
       snprintf(last_error, sizeof last_error, "out of memory");
       goto fail;
@@ -709,10 +587,7 @@ fail:
 
 static void vm_destroy(vm_t *v) {
   lua_close(v->L);
-  if (v->ch) {
-    ch_release(v->ch);
-    free(v->ch);
-  }
+  if (v->ch) ch_release(v->ch);
   free(v);
 }
 
@@ -769,7 +644,7 @@ EXPORT double sla_vm_bytes(double h) {
 }
 
 /* Bytes the code heap holds now (all VMs of this process): the service library's prototypes. */
-EXPORT double sla_code_heap_bytes(void) { return (double)__atomic_load_n(&ch_live, __ATOMIC_RELAXED); }
+EXPORT double sla_code_heap_bytes(void) { return (double)ch_live_bytes(); }
 
 /* lua_close: everything the VM allocated goes back to the target allocator at once (a skynet agent's exit). */
 EXPORT int sla_vm_close(double h) {
