@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   const { scenario, text } = await loadScenario(file);
   const variants = flag('variants')?.split(',').map((v) => v.trim()).filter(Boolean);
   const outDir = flag('out') ?? 'results';
-  const hasScript = flag('script') !== undefined || typeof (scenario.server as { script?: unknown }).script === 'string';
+  const hasScript = flag('script') !== undefined || (scenario.server as { script?: unknown }).script !== undefined;
   const script = agentScript(scenario, flag('script') ?? (hasScript ? undefined : join(packageRoot, 'test', 'fidelity', 'fixtures', 'bag.lua')));
   process.stderr.write(`fidelity: ${scenario.name}; skynet agents run ${script}\n`);
 

@@ -27,6 +27,8 @@
 #include "lua.h"
 #include "lualib.h"
 
+#include "code_heap.h"
+
 #define EXPORT __attribute__((visibility("default")))
 
 #define SLA_ERR_BAD_HANDLE -1
@@ -62,6 +64,10 @@ typedef struct vm {
   int mem_refused;       /* the allocator refused growth during the current call */
   const char *what;      /* the call running, for messages */
   char chunk[512];       /* the script's name as errors show it */
+  int compiling;         /* loading a service-library file: new blocks go to the code heap */
+  size_t code_bytes;     /* of `bytes`, what lies in the code heap (the service library's function prototypes) */
+  const char *lib_dir;   /* the service library's folder (skynet's lualib), or NULL */
+  code_heap_t *ch;       /* this VM's part of the code heap (native/code_heap.c), or NULL */
 } vm_t;
 
 /* ---- the allocator: skynet's lalloc (per-VM accounting + limit) over skynet_lalloc ---- */
@@ -69,14 +75,46 @@ typedef struct vm {
 static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   vm_t *v = ud;
   size_t old = ptr ? osize : 0;
+  int in_ch = ptr && ch_owns(ptr);
   if (nsize == 0) {
-    v->fr(ptr);
+    if (in_ch) {
+      ch_free(v->ch, ptr, osize);
+      v->code_bytes -= old;
+    } else {
+      v->fr(ptr);
+    }
     v->bytes -= old;
     return NULL;
   }
   if (nsize > old && v->max_bytes && v->bytes - old + nsize > v->max_bytes) {
     v->mem_refused = 1;
     return NULL;
+  }
+  if (in_ch || (!ptr && v->compiling && v->ch)) {
+    if (in_ch && ch_same_class(old, nsize)) {
+      v->code_bytes = v->code_bytes - old + nsize;
+      v->bytes = v->bytes - old + nsize;
+      return ptr;
+    }
+    void *np = ch_alloc(v->ch, nsize);
+    if (np) {
+      if (ptr) {
+        memcpy(np, ptr, old < nsize ? old : nsize);
+        ch_free(v->ch, ptr, old);
+      }
+      v->code_bytes = v->code_bytes - old + nsize;
+      v->bytes = v->bytes - old + nsize;
+      return np;
+    }
+    if (in_ch) { /* too big for the code heap: it moves to the target */
+      np = v->re(NULL, nsize);
+      if (!np) return NULL;
+      memcpy(np, ptr, old < nsize ? old : nsize);
+      ch_free(v->ch, ptr, old);
+      v->code_bytes -= old;
+      v->bytes = v->bytes - old + nsize;
+      return np;
+    }
   }
   void *np = v->re(ptr, nsize);
   if (np) v->bytes = v->bytes - old + nsize;
@@ -243,6 +281,224 @@ static int open_sandbox(lua_State *L) {
   return 0;
 }
 
+
+/*
+ * ---- a service library in every VM (scenario `server.service_lib`: skynet's lualib), as snlua loads it ----
+ *
+ * Before the agent script, each VM does what a skynet agent service does before its first message: the libraries
+ * snlua opens that the sandbox lacks (io, os, debug, package; held in the registry, out of the script's reach),
+ * skynet's C modules as inert Lua stand-ins (skynet.core, skynet.profile, skynet.codecache: nothing leaves the
+ * VM), `require "skynet"` (skynet.lua and what it requires, read from the user's tree), skynet.start with a
+ * `lua` dispatch, and the timer's answer to start's timeout(0), which runs the start function. The library runs
+ * in its own environment (the sandbox's globals plus require, package.loaded and debug.traceback), under the
+ * same instruction budget and memory limit as the script. Its files are compiled into the code heap.
+ */
+
+/*
+ * Library files, read once per process (libc memory, like the script's source): path -> text, and the chunk
+ * compiled from it as bytecode (lua_dump of the first VM's load, with debug info), which later VMs load instead
+ * of parsing the text again: the same prototypes, built in a fraction of the time (skynet clones its cached ones).
+ */
+typedef struct src_entry {
+  char *path;
+  char *text;
+  size_t len;
+  char *bc; /* NULL until a VM compiled it */
+  size_t bclen;
+  struct src_entry *next;
+} src_entry;
+static src_entry *lib_sources = NULL;
+
+static src_entry *lib_source(const char *path) {
+  pthread_mutex_lock(&lock);
+  for (src_entry *e = lib_sources; e; e = e->next)
+    if (strcmp(e->path, path) == 0) {
+      pthread_mutex_unlock(&lock);
+      return e;
+    }
+  src_entry *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (f) {
+    src_entry *e = calloc(1, sizeof *e);
+    size_t cap = 65536, n = 0, r;
+    char *buf = malloc(cap);
+    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+      n += r;
+      if (n == cap) {
+        char *nb = realloc(buf, cap *= 2);
+        if (!nb) {
+          free(buf);
+          buf = NULL;
+        } else {
+          buf = nb;
+        }
+      }
+    }
+    fclose(f);
+    if (e && buf && (e->path = strdup(path))) {
+      e->text = buf;
+      e->len = n;
+      e->next = lib_sources;
+      lib_sources = e;
+      out = e;
+    } else {
+      free(buf);
+      free(e);
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return out;
+}
+
+typedef struct {
+  char *buf;
+  size_t len, cap;
+} dump_buf;
+
+static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud) {
+  (void)L;
+  dump_buf *d = ud;
+  if (d->len + sz > d->cap) {
+    size_t ncap = (d->len + sz) * 2;
+    char *nb = realloc(d->buf, ncap);
+    if (!nb) return 1;
+    d->buf = nb;
+    d->cap = ncap;
+  }
+  memcpy(d->buf + d->len, p, sz);
+  d->len += sz;
+  return 0;
+}
+
+/* Loads a library file's chunk onto the stack (from its cached bytecode when there is one); a Lua status. */
+static int lib_load(lua_State *L, vm_t *v, src_entry *e, const char *chunkname) {
+  pthread_mutex_lock(&lock);
+  const char *bc = e->bc;
+  size_t bclen = e->bclen;
+  pthread_mutex_unlock(&lock);
+  v->compiling = 1;
+  int rc = bc ? luaL_loadbufferx(L, bc, bclen, chunkname, "b") : luaL_loadbufferx(L, e->text, e->len, chunkname, "t");
+  v->compiling = 0;
+  if (rc != LUA_OK || bc) return rc;
+  dump_buf d = {NULL, 0, 0};
+  if (lua_dump(L, dump_writer, &d, 0) == 0 && d.buf) {
+    pthread_mutex_lock(&lock);
+    if (!e->bc) {
+      e->bc = d.buf;
+      e->bclen = d.len;
+      d.buf = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+  }
+  free(d.buf);
+  return LUA_OK;
+}
+
+/* require(name) of the service library: package.loaded, else LIB/name.lua or LIB/name/init.lua ('.' = '/'). */
+static int lib_require(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_getfield(L, 2, name) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  vm_t *v;
+  lua_getallocf(L, (void **)&v);
+  char rel[256];
+  size_t i = 0;
+  for (const char *c = name; *c; c++) {
+    if (i + 1 >= sizeof rel || !(*c == '_' || *c == '.' || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+      return luaL_error(L, "module '%s': not a module name a service library may load", name);
+    rel[i++] = *c == '.' ? '/' : *c;
+  }
+  rel[i] = 0;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s.lua", v->lib_dir, rel);
+  src_entry *src = lib_source(path);
+  if (!src) {
+    snprintf(path, sizeof path, "%s/%s/init.lua", v->lib_dir, rel);
+    src = lib_source(path);
+  }
+  if (!src) return luaL_error(L, "module '%s' not found in the service library %s (no %s.lua or %s/init.lua there)", name, v->lib_dir, rel, rel);
+  lua_pushfstring(L, "@%s", path);
+  if (lib_load(L, v, src, lua_tostring(L, -1)) != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setupvalue(L, -2, 1); /* _ENV: the library's environment */
+  lua_pushstring(L, name);
+  lua_pushstring(L, path);
+  lua_call(L, 2, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, 2, name);
+  return 1;
+}
+
+static const char LIB_PRELUDE[] =
+    "local loaded = package.loaded\n"
+    "local n, timeout, dispatch = 0, nil, nil\n"
+    "local function id() n = n + 1 return n end\n"
+    "local function nop() end\n"
+    "loaded['skynet.core'] = {\n"
+    "  genid = id, send = id, redirect = nop, trash = nop, error = nop, trace = nop, unpack = nop,\n"
+    "  harbor = function() return 0, false end, addresscommand = function() return 0 end,\n"
+    "  intcommand = function(cmd) local s = id() if cmd == 'TIMEOUT' then timeout = s end return s end,\n"
+    "  command = function() return '' end, tostring = function() return '' end, pack = function() return '', 0 end,\n"
+    "  packstring = function() return '' end, callback = function(f) dispatch = f end,\n"
+    "  now = function() return 0 end, hpc = function() return 0 end,\n"
+    "}\n"
+    "loaded['skynet.profile'] = { start = nop, stop = nop, resume = coroutine.resume, wrap = coroutine.wrap }\n"
+    "loaded['skynet.codecache'] = { clear = nop, mode = function() return 'ON' end }\n"
+    "local skynet = require 'skynet'\n"
+    "skynet.start(function() skynet.dispatch('lua', nop) end)\n"
+    "assert(dispatch and timeout, 'skynet.start registered no callback or timeout')\n"
+    "dispatch(skynet.PTYPE_RESPONSE, nil, 0, timeout, 0)\n";
+
+static int open_service_lib(lua_State *L) {
+  vm_t *v;
+  lua_getallocf(L, (void **)&v);
+  /* the rest of snlua's luaL_openlibs: kept in package.loaded (a fresh registry table the script cannot reach) */
+  static const luaL_Reg more[] = {{LUA_LOADLIBNAME, luaopen_package}, {LUA_IOLIBNAME, luaopen_io}, {LUA_OSLIBNAME, luaopen_os}, {LUA_DBLIBNAME, luaopen_debug}, {NULL, NULL}};
+  for (const luaL_Reg *l = more; l->func; l++) {
+    luaL_requiref(L, l->name, l->func, 0);
+    lua_pop(L, 1);
+  }
+  /* the library's environment: sandbox globals, plus require, package.loaded, debug.traceback */
+  lua_newtable(L); /* env */
+  int env = lua_gettop(L);
+  lua_newtable(L); /* its metatable */
+  lua_pushglobaltable(L);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, env);
+  lua_pushvalue(L, env);
+  lua_setfield(L, env, "_G");
+  lua_pushvalue(L, env);
+  lua_pushcclosure(L, lib_require, 1);
+  lua_setfield(L, env, "require");
+  lua_newtable(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_setfield(L, -2, "loaded");
+  lua_setfield(L, env, "package");
+  lua_newtable(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, LUA_DBLIBNAME);
+  lua_getfield(L, -1, "traceback");
+  lua_setfield(L, -4, "traceback");
+  lua_pop(L, 2);
+  lua_setfield(L, env, "debug");
+  lua_pushvalue(L, env);
+  lua_setfield(L, LUA_REGISTRYINDEX, "simload.service_env"); /* keeps the library alive */
+  v->compiling = 1;
+  int rc = luaL_loadbufferx(L, LIB_PRELUDE, sizeof LIB_PRELUDE - 1, "=(simload service prelude)", "t");
+  v->compiling = 0;
+  if (rc != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, env);
+  lua_setupvalue(L, -2, 1);
+  lua_call(L, 0, 0);
+  return 0;
+}
+
 /* Runs the function on top of the stack with nargs args under the budget; 0 or an error in last_error. */
 static int run_call(vm_t *v, int nargs, const char *what) {
   lua_State *L = v->L;
@@ -261,8 +517,10 @@ static int run_call(vm_t *v, int nargs, const char *what) {
   return SLA_ERR_SCRIPT;
 }
 
+static void vm_destroy(vm_t *v);
+
 static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes,
-                       double seed) {
+                       double seed, const char *lib_dir) {
   vm_t *v = calloc(1, sizeof *v);
   if (!v) {
     snprintf(last_error, sizeof last_error, "out of memory");
@@ -286,6 +544,23 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   lua_pushcfunction(L, open_sandbox);
   lua_pushnumber(L, seed);
   if (run_call(v, 1, "setting up the sandbox") != 0) goto fail;
+  if (lib_dir && *lib_dir) {
+    v->lib_dir = lib_dir;
+    v->ch = ch_new();
+    if (!v->ch) {
+      snprintf(last_error, sizeof last_error, "out of memory");
+      goto fail;
+    }
+    lua_pushcfunction(L, open_service_lib);
+    int rc = run_call(v, 0, "loading the service library");
+    v->lib_dir = NULL;
+    if (rc != 0) {
+      char msg[sizeof last_error];
+      snprintf(msg, sizeof msg, "%s", last_error);
+      snprintf(last_error, sizeof last_error, "the service library %s failed to load: %s", lib_dir, msg);
+      goto fail;
+    }
+  }
   char name[520];
   snprintf(name, sizeof name, "@%s", chunk);
   int rc = luaL_loadbufferx(L, src, len, name, "t");
@@ -306,13 +581,13 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   }
   return v;
 fail:
-  lua_close(L);
-  free(v);
+  vm_destroy(v);
   return NULL;
 }
 
 static void vm_destroy(vm_t *v) {
   lua_close(v->L);
+  if (v->ch) ch_release(v->ch);
   free(v);
 }
 
@@ -336,13 +611,16 @@ static int vm_call(vm_t *v, int fn, double a, double b) {
 
 /* ---- the API used by the workers ---- */
 
+/* What the VM holds on the simulated heap: its bytes minus the code heap's. */
+static double heap_bytes(vm_t *v) { return (double)(v->bytes - v->code_bytes); }
+
 /* A VM over the target allocator with the script loaded and run; its handle, or < 0 (sla_last_error). */
-EXPORT double sla_vm_new(const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double seed) {
+EXPORT double sla_vm_new(const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double seed, const char *lib_dir) {
   if (!t_realloc) {
     snprintf(last_error, sizeof last_error, "sla_init has not run in this process");
     return SLA_ERR_NOT_LOADED;
   }
-  vm_t *v = vm_create(t_realloc, t_free, src, len, chunk, max_instructions, max_bytes, seed);
+  vm_t *v = vm_create(t_realloc, t_free, src, len, chunk, max_instructions, max_bytes, seed, lib_dir);
   if (!v) return SLA_ERR_SCRIPT;
   double h = table_insert(v);
   if (h < 0) vm_destroy(v);
@@ -357,13 +635,16 @@ EXPORT double sla_call(double h, int fn, double a, double b) {
     return SLA_ERR_BAD_HANDLE;
   }
   int rc = vm_call(v, fn, a, b);
-  return rc < 0 ? rc : (double)v->bytes;
+  return rc < 0 ? rc : heap_bytes(v);
 }
 
 EXPORT double sla_vm_bytes(double h) {
   vm_t *v = table_get(h, 0);
-  return v ? (double)v->bytes : SLA_ERR_BAD_HANDLE;
+  return v ? heap_bytes(v) : SLA_ERR_BAD_HANDLE;
 }
+
+/* Bytes the code heap holds now (all VMs of this process): the service library's prototypes. */
+EXPORT double sla_code_heap_bytes(void) { return (double)ch_live_bytes(); }
 
 /* lua_close: everything the VM allocated goes back to the target allocator at once (a skynet agent's exit). */
 EXPORT int sla_vm_close(double h) {
@@ -429,25 +710,32 @@ static void libc_free(void *p) { free(p); }
 
 /*
  * Loads the script in a fresh VM over libc's allocator and runs login(1), message(1, 1), message(2, 1) and
- * logout(1) when defined, then closes it. out[0]: VM bytes after login, out[1]: after logout (or -1 when the
- * script has no logout), out[2]: bytes of an empty sandbox VM. 0 when all ran, else < 0 with the script's
- * file:line in sla_last_error.
+ * logout(1) when defined, then closes it. lib_dir: the service library loaded before the script ("" = none).
+ * out[0]: VM bytes after login, out[1]: after logout (or -1 when the script has no logout), out[2]: bytes of an
+ * empty VM (sandbox + service library), out[3]: the empty VM's code-heap bytes (the library's prototypes, not in
+ * out[2]), out[4]: bytes of the bare sandbox VM. Bytes are the simulated heap's (code heap excluded). 0 when all
+ * ran, else < 0 with the script's or the library's file:line in sla_last_error.
  */
-EXPORT int sla_check(const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double *out) {
+EXPORT int sla_check(const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out) {
   static const char empty[] = "function login() end function message() end";
-  vm_t *e = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", 0, 0, 1);
+  vm_t *b = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", 0, 0, 1, NULL);
+  if (!b) return SLA_ERR_SCRIPT;
+  out[4] = heap_bytes(b);
+  vm_destroy(b);
+  vm_t *e = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", max_instructions, max_bytes, 1, lib_dir);
   if (!e) return SLA_ERR_SCRIPT;
-  out[2] = (double)e->bytes;
+  out[2] = heap_bytes(e);
+  out[3] = (double)e->code_bytes;
   vm_destroy(e);
-  vm_t *v = vm_create(libc_realloc, libc_free, src, len, chunk, max_instructions, max_bytes, 1);
+  vm_t *v = vm_create(libc_realloc, libc_free, src, len, chunk, max_instructions, max_bytes, 1, lib_dir);
   if (!v) return SLA_ERR_SCRIPT;
   int rc = vm_call(v, 1, 1, 0);
-  if (rc == 0) out[0] = (double)v->bytes;
+  if (rc == 0) out[0] = heap_bytes(v);
   if (rc == 0) rc = vm_call(v, 2, 1, 1);
   if (rc == 0) rc = vm_call(v, 2, 2, 1);
   if (rc == 0) {
     rc = vm_call(v, 3, 1, 0);
-    out[1] = rc == 1 ? -1 : (double)v->bytes;
+    out[1] = rc == 1 ? -1 : heap_bytes(v);
     if (rc == 1) rc = 0;
   }
   vm_destroy(v);

@@ -65,14 +65,33 @@ local function init()
   math.randomseed(plan.seed)
 end
 
+-- Per-arena decay, the fields of simload's own samples (src/alloc/stats.ts ArenaDecay), so the report's decay
+-- panel shows skynet's arenas too. skynet's memory.mallctl reads 8-byte values only (arenas.narenas is 4), so
+-- arenas are probed by index: one that maps nothing does not exist (yet).
+local MAX_ARENAS = 64
+local function arenas_json()
+  local out = {}
+  for i = 0, MAX_ARENAS - 1 do
+    local p = "stats.arenas." .. i .. "."
+    if memory.mallctl(p .. "mapped") > 0 then
+      out[#out + 1] = string.format('{"arena":%d,"pdirty":%d,"pmuzzy":%d,"dirtyNpurge":%d,"dirtyNmadvise":%d,"dirtyPurged":%d,' ..
+        '"muzzyNpurge":%d,"muzzyNmadvise":%d,"muzzyPurged":%d}', i, memory.mallctl(p .. "pdirty") * page,
+        memory.mallctl(p .. "pmuzzy") * page, memory.mallctl(p .. "dirty_npurge"), memory.mallctl(p .. "dirty_nmadvise"),
+        memory.mallctl(p .. "dirty_purged"), memory.mallctl(p .. "muzzy_npurge"), memory.mallctl(p .. "muzzy_nmadvise"),
+        memory.mallctl(p .. "muzzy_purged"))
+    end
+  end
+  return "[" .. table.concat(out, ",") .. "]"
+end
+
 local function sample()
   local rollup = read_file("/proc/self/smaps_rollup")
   local status = read_file("/proc/self/status")
   local je = memory.jestat() -- writes `epoch` first, so every figure below is fresh
-  local alloc = string.format('{"allocated":%d,"active":%d,"metadata":%d,"resident":%d,"mapped":%d,"retained":%d,"pdirty":%d,"pmuzzy":%d}',
+  local alloc = string.format('{"allocated":%d,"active":%d,"metadata":%d,"resident":%d,"mapped":%d,"retained":%d,"pdirty":%d,"pmuzzy":%d,"arenas":%s}',
     je["stats.allocated"], je["stats.active"], memory.mallctl("stats.metadata"), je["stats.resident"],
     je["stats.mapped"], je["stats.retained"], memory.mallctl("stats.arenas.4096.pdirty") * page,
-    memory.mallctl("stats.arenas.4096.pmuzzy") * page)
+    memory.mallctl("stats.arenas.4096.pmuzzy") * page, arenas_json())
   append(samples_f, string.format(
     '{"v":1,"variant":%s,"t":%d,"wall":%d,"phaseIndex":%d,"phase":%s,"target":%d,"online":%d,' ..
     '"proc":{"rss":%d,"lazyFree":%d,"anonymous":%d,"anonHugePages":%d,"vmHWM":%d},"alloc":%s,"runtime":null,' ..

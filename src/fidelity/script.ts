@@ -6,12 +6,18 @@ import { UsageError } from '../errors.js';
 import type { Scenario } from '../scenario/types.js';
 
 export function agentScript(s: Scenario, override: string | undefined): string {
-  const fromScenario = (s.server as { script?: unknown }).script;
+  // A loaded scenario holds the script resolved (an AgentScript: its path relative to the working folder).
+  const raw = (s.server as { script?: unknown }).script;
+  const resolved = raw !== null && typeof raw === 'object' && typeof (raw as { path?: unknown }).path === 'string' ? (raw as { path: string }).path : null;
+  const fromScenario = raw;
   let path: string;
   let where: string;
   if (override) {
     path = resolve(override);
     where = '--script';
+  } else if (resolved !== null) {
+    path = resolve(resolved);
+    where = `${s.file ?? s.name}: server.script`;
   } else if (typeof fromScenario === 'string') {
     path = resolve(s.file ? dirname(s.file) : '.', fromScenario);
     where = `${s.file ?? s.name}: server.script`;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
 import { fetchDebianSource } from './apt.js';
 import { run } from './exec.js';
-import { agentDir, agentLib, agentSource, srcCacheDir } from './paths.js';
+import { agentDir, agentExtraSources, agentLib, agentSource, nativeDir, srcCacheDir } from './paths.js';
 
 const CFLAGS = ['-O2', '-g', '-Wall', '-Wextra', '-Wno-format-truncation', '-fPIC', '-shared', '-fvisibility=hidden', '-DLUA_USE_LINUX'];
 const LIBS = ['-lm', '-ldl', '-lpthread'];
@@ -46,7 +46,9 @@ async function luaSource(log: (s: string) => void): Promise<LuaSource> {
 }
 
 function key(src: LuaSource): string {
-  return createHash('sha256').update(readFileSync(agentSource)).update(src.kind).update(src.hash).update(JSON.stringify([CFLAGS, LIBS])).digest('hex').slice(0, 16);
+  const h = createHash('sha256').update(readFileSync(agentSource));
+  for (const f of agentExtraSources) h.update(readFileSync(f));
+  return h.update(src.kind).update(src.hash).update(JSON.stringify([CFLAGS, LIBS])).digest('hex').slice(0, 16);
 }
 
 function recordedKey(): string | null {
@@ -65,6 +67,7 @@ export async function buildAgent(log: (s: string) => void): Promise<void> {
   const cc = process.env['CC'] || 'cc';
   const buildLog = join(agentDir, 'build.log');
   const tmp = agentLib + '.tmp';
+  const cSources = agentExtraSources.filter((f) => f.endsWith('.c'));
   let args: string[];
   let lua: string;
   if (src.kind === 'tarball') {
@@ -77,10 +80,10 @@ export async function buildAgent(log: (s: string) => void): Promise<void> {
       .filter((f) => /^l.*\.c$/.test(f) && f !== 'lua.c' && f !== 'luac.c')
       .sort()
       .map((f) => join(dir, f));
-    args = [...CFLAGS, `-I${dir}`, '-o', tmp, agentSource, ...files, ...LIBS];
+    args = [...CFLAGS, `-I${dir}`, `-I${nativeDir}`, '-o', tmp, agentSource, ...cSources, ...files, ...LIBS];
     lua = src.path;
   } else {
-    args = [...CFLAGS, `-I${SYSTEM_INCLUDE}`, '-o', tmp, agentSource, '-llua5.4', ...LIBS];
+    args = [...CFLAGS, `-I${SYSTEM_INCLUDE}`, `-I${nativeDir}`, '-o', tmp, agentSource, ...cSources, '-llua5.4', ...LIBS];
     lua = 'liblua5.4-dev';
   }
   log(`agent: ${cc} native/agent.c with Lua from ${lua}`);

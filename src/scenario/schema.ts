@@ -139,6 +139,12 @@ const server: Json = {
       description:
         'A Lua 5.4 agent script (relative to this file), e.g. `agents/rpg.lua`: each agent service runs it in its own sandboxed Lua VM over the variant\'s allocator. Defines login(player_id) and message(n), optionally logout(player_id); see docs/agents.md. Without it, the synthetic `state`/`churn` model is used.',
     },
+    service_lib: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "A service library loaded in every agent VM before the script, as skynet's snlua loads skynet.lua: a skynet tree's lualib folder (relative to this file, or `${NAME}` from the environment), or `skynet` for the lualib of the cached skynet peer build. Its C modules are inert stand-ins; its function prototypes are kept off the simulated heap (skynet shares them between VMs). See docs/agents.md.",
+    },
     script_limits: {
       type: 'object',
       additionalProperties: false,

@@ -2,8 +2,10 @@
 // file and check it (load, login, messages, logout in a sandboxed VM), so a bad script is reported with its
 // own file:line before anything starts.
 
-import { readFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { peerSources, PEER_RECIPES } from '../native/peers.js';
+import { findSkynetBuild } from '../native/skynet-build.js';
 import type { AgentScript } from '../server/options.js';
 import { checkScript } from '../server/script-check.js';
 import { parseSize } from '../units.js';
@@ -28,6 +30,7 @@ export function resolveScript(
   const limits = s.script_limits !== null && typeof s.script_limits === 'object' ? (s.script_limits as Obj) : {};
   if (typeof s.script !== 'string') {
     if (s.script_limits !== undefined) problem(['server', 'script_limits'], 'only applies with `script:` (Lua agents)');
+    if (s.service_lib !== undefined) problem(['server', 'service_lib'], 'only applies with `script:` (Lua agents)');
     return null;
   }
   const abs = resolve(baseDir, s.script);
@@ -39,12 +42,15 @@ export function resolveScript(
     problem(['server', 'script'], `cannot read the agent script ${abs}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (err as Error).message}`);
     return null;
   }
+  const lib = s.service_lib === undefined ? undefined : serviceLib(s.service_lib, baseDir, (m) => problem(['server', 'service_lib'], m));
+  if (lib === null) return null;
   const mem = typeof limits.memory === 'number' || typeof limits.memory === 'string' ? parseSize(limits.memory) : null;
   const script: AgentScript = {
     path: displayPath(abs),
     source,
     maxInstructions: typeof limits.instructions === 'number' ? limits.instructions : SCRIPT_DEFAULTS.maxInstructions,
     maxMemoryBytes: mem ?? SCRIPT_DEFAULTS.maxMemoryBytes,
+    ...(lib ? { serviceLib: lib } : {}),
   };
   if (script.maxMemoryBytes < 1024 * 1024) {
     problem(['server', 'script_limits', 'memory'], `must be at least 1MiB (an empty VM needs about 15KiB, a player's state more), got ${script.maxMemoryBytes} bytes`);
@@ -57,4 +63,51 @@ export function resolveScript(
     return null;
   }
   return script;
+}
+
+/**
+ * `server.service_lib`: the folder holding skynet.lua (a skynet tree's lualib/), loaded in every agent VM before
+ * the script. `skynet`: the lualib of the cached skynet peer build (`npm run build:peers`); `${NAME}...`: a path
+ * from an environment variable (relative to the working directory); else a path relative to the scenario file.
+ * Null after a problem.
+ */
+export function serviceLib(value: unknown, baseDir: string, problem: (message: string) => void, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (typeof value !== 'string' || value === '') {
+    problem('expected a folder holding skynet.lua (a skynet tree\'s lualib), `${NAME}`, or `skynet`');
+    return null;
+  }
+  let abs: string;
+  if (value === 'skynet') {
+    const src = peerSources(env);
+    const build = src ? PEER_RECIPES.map((recipe) => findSkynetBuild({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe })).find((b) => b) : null;
+    if (!build) {
+      problem('`skynet` names the lualib of the skynet peer build, and there is none: run `npm run build:peers` (needs SKYNET_SRC or ../shared/vendor), or give a path to your skynet tree\'s lualib');
+      return null;
+    }
+    abs = join(build.root, 'lualib');
+  } else {
+    const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(value);
+    if (m) {
+      const got = env[m[1]!];
+      if (got === undefined || got === '') {
+        problem(`\${${m[1]}} is not set: export ${m[1]}=PATH to a skynet tree's lualib folder`);
+        return null;
+      }
+      abs = resolve(got + m[2]!);
+    } else if (value.includes('${')) {
+      problem(`expected a path, or \`\${NAME}\` at its start to read it from an environment variable, got ${JSON.stringify(value)}`);
+      return null;
+    } else {
+      abs = resolve(baseDir, value);
+    }
+  }
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+    problem(`no such folder: ${abs} (expected a skynet tree's lualib, holding skynet.lua)`);
+    return null;
+  }
+  if (!existsSync(join(abs, 'skynet.lua'))) {
+    problem(`${abs} holds no skynet.lua: expected a skynet tree's lualib folder`);
+    return null;
+  }
+  return abs;
 }

@@ -56,7 +56,7 @@ export class LuaHandlers {
       if (!vm) {
         const s = this.script;
         const seed = playerSeed(this.seed, this.perPlayer ? ordinal : POOL_SEED_BASE + this.turnService);
-        vm = f.vmNew(this.src, this.src.length, s.path, s.maxInstructions, s.maxMemoryBytes, seed);
+        vm = f.vmNew(this.src, this.src.length, s.path, s.maxInstructions, s.maxMemoryBytes, seed, s.serviceLib ?? '');
         if (vm < 0) return this.fail(out, o, 0, f.lastError());
         created = true;
         this.turnVm = vm;

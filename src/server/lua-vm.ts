@@ -14,7 +14,7 @@ export const LuaFn = { login: 1, message: 2, logout: 3 } as const;
 export interface LuaFns {
   init(shimPath: string): number;
   lastError(): string;
-  vmNew(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, seed: number): number;
+  vmNew(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, seed: number, libDir: string): number;
   call(vm: number, fn: number, a: number, b: number): number;
   vmBytes(vm: number): number;
   vmClose(vm: number): number;
@@ -22,7 +22,8 @@ export interface LuaFns {
   packetNew(data: Buffer | Uint8Array, len: number): number;
   packetFree(addr: number): number;
   packets(out: Float64Array): number;
-  check(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, out: Float64Array): number;
+  check(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, libDir: string, out: Float64Array): number;
+  codeHeapBytes(): number;
 }
 
 let fns: LuaFns | null = null;
@@ -35,7 +36,7 @@ export function loadLua(): LuaFns {
   fns = {
     init: lib.func('int sla_init(const char *shim)'),
     lastError: lib.func('const char *sla_last_error(void)'),
-    vmNew: lib.func('double sla_vm_new(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double seed)'),
+    vmNew: lib.func('double sla_vm_new(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double seed, const char *lib_dir)'),
     call: lib.func('double sla_call(double vm, int fn, double a, double b)'),
     vmBytes: lib.func('double sla_vm_bytes(double vm)'),
     vmClose: lib.func('int sla_vm_close(double vm)'),
@@ -43,7 +44,8 @@ export function loadLua(): LuaFns {
     packetNew: lib.func('double sla_packet_new(const uint8_t *data, uint32_t len)'),
     packetFree: lib.func('int sla_packet_free(double addr)'),
     packets: lib.func('int sla_packets(double *out)'),
-    check: lib.func('int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double *out)'),
+    check: lib.func('int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out)'),
+    codeHeapBytes: lib.func('double sla_code_heap_bytes(void)'),
   } as LuaFns;
   return fns;
 }

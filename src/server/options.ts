@@ -31,6 +31,11 @@ export interface AgentScript {
   maxInstructions: number;
   /** Memory limit of one VM, bytes; growth past it is refused (a Lua "not enough memory" error). */
   maxMemoryBytes: number;
+  /**
+   * A service library's folder (skynet's lualib, absolute), loaded in every VM before the script as snlua does
+   * (native/agent.c, docs/agents.md); absent: the bare sandbox.
+   */
+  serviceLib?: string;
 }
 
 export interface ServerOptions {

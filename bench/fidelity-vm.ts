@@ -1,0 +1,75 @@
+// `npm run fidelity:vm`: what one agent VM holds, in a real skynet and in simload, side by side
+// (docs/fidelity.md, "What one agent VM holds"). skynet side: native/skynet/simload_vmsize.lua in the cached
+// peer build (madv-free recipe), with its code cache on (as deployed) and off (prototypes per VM). simload side:
+// the script check's VMs (libc's allocator) without and with `service_lib` (skynet's lualib of the same build).
+// Flags: --n N (services per kind, default 500).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requirePeerSources } from '../src/native/peers.js';
+import { findSkynetBuild } from '../src/native/skynet-build.js';
+import { writeSkynetConfig } from '../src/native/skynet-config.js';
+import { DRIVER_DIR } from '../src/fidelity/skynet-run.js';
+import { checkScript } from '../src/server/script-check.js';
+
+const i = process.argv.indexOf('--n');
+const N = i >= 0 ? Number(process.argv[i + 1]) : 500;
+const src = requirePeerSources();
+const build = findSkynetBuild({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe: 'madv-free' });
+if (!build) {
+  process.stderr.write('fidelity:vm: no skynet peer build; run `npm run build:peers`\n');
+  process.exit(3);
+}
+const tmp = mkdtempSync(join(tmpdir(), 'simload-vmsize-'));
+const empty = join(tmp, 'empty.lua');
+writeFileSync(empty, 'function login() end\nfunction message() end\n');
+const off = join(tmp, 'cache-off.lua');
+writeFileSync(off, 'require("skynet.codecache").mode("OFF")\n');
+
+type Row = { alloc: number; c0: number; c1: number; c2: number };
+function skynet(cacheOff: boolean): Record<string, Row> {
+  const out = join(tmp, `bare-${cacheOff ? 'off' : 'on'}.txt`);
+  const config = writeSkynetConfig(join(tmp, 'config'), {
+    root: build!.root,
+    start: 'simload_vmsize',
+    serviceDirs: [DRIVER_DIR],
+    env: { simload_vmsize_n: N, simload_vmsize_script: empty, simload_vmsize_out: out, ...(cacheOff ? { preload: off } : {}) },
+  });
+  const r = spawnSync(build!.binary, [config], { cwd: build!.root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, JE_MALLOC_CONF: '' } });
+  const rows: Record<string, Row> = {};
+  for (const m of r.stdout.matchAll(/^VMSIZE kind=(\w+) n=\d+ alloc=(\S+) c0=(\S+) c1=(\S+) c2=(\S+)$/gm)) {
+    rows[m[1]!] = { alloc: Number(m[2]), c0: Number(m[3]), c1: Number(m[4]), c2: Number(m[5]) };
+  }
+  if (Object.keys(rows).length !== 3) throw new Error(`skynet vmsize run failed:\n${r.stdout}\n${r.stderr}`);
+  return rows;
+}
+
+try {
+  const on = skynet(false);
+  const offRows = skynet(true);
+  const script = { path: empty, source: 'function login() end\nfunction message() end\n', maxInstructions: 10_000_000, maxMemoryBytes: 64 * 2 ** 20 };
+  const bare = checkScript(script, 'per-player');
+  const lib = checkScript({ ...script, serviceLib: join(build.root, 'lualib') }, 'per-player');
+  const kib = (x: number) => `${x.toFixed(1)} KiB`;
+  const lines = [
+    `one agent VM, ${N} services per kind (skynet f19d1605 ${build.recipe}, jemalloc ${build.jemallocVersion}; Lua memory after a full collection)`,
+    '',
+    `skynet, code cache on (as deployed)`,
+    `  snlua + loader.lua, no skynet library        ${kib(on.bare!.c0)}   jemalloc allocated per service ${kib(on.bare!.alloc / 1024)}`,
+    `  + require "skynet"                            ${kib(on.lib!.c1)}   (+${kib(on.lib!.c1 - on.lib!.c0)})`,
+    `  + skynet.start                                ${kib(on.lib!.c2)}   jemalloc allocated per service ${kib(on.lib!.alloc / 1024)}`,
+    `  simload_agent.lua, empty script (skynet mem)  ${kib(on.agent!.c2)}   jemalloc allocated per service ${kib(on.agent!.alloc / 1024)}`,
+    `skynet, code cache off (prototypes per VM)`,
+    `  snlua + loader.lua                            ${kib(offRows.bare!.c0)}`,
+    `  + require "skynet"                            ${kib(offRows.lib!.c1)}   (+${kib(offRows.lib!.c1 - offRows.lib!.c0)})`,
+    `  + skynet.start                                ${kib(offRows.lib!.c2)}`,
+    `simload (Lua 5.4.4, the script check's VMs)`,
+    `  bare sandbox                                  ${kib(bare.emptyBytes / 1024)}`,
+    `  with service_lib (skynet's lualib)            ${kib(lib.emptyBytes / 1024)}   prototypes in the code heap ${kib(lib.libCodeBytes / 1024)}`,
+    `  ratio simload/skynet (started service)        ${(lib.emptyBytes / 1024 / on.lib!.c2).toFixed(2)}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
