@@ -10,6 +10,7 @@
 
 import { cpus, release, totalmem } from 'node:os';
 import type { Writable } from 'node:stream';
+import { sleep } from '../driver/engine.js';
 import { ExitCode, SimloadError } from '../errors.js';
 import { timeline, phaseAt } from '../export/schedule.js';
 import { Recorder, type PhaseState } from '../recorder/recorder.js';
@@ -91,7 +92,7 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
         writer.appendEvent({ type: 'phase', variant: v.name, wall, t: wall - startWall, phaseIndex: index, phase, target });
       };
       for (const seg of tl.segments) timers.push(setTimeout(() => phaseEvent(seg.index, seg.kind, seg.from), Math.max(0, t0 + seg.startMs - Date.now())));
-      await sleepUntil(t0 + tl.endMs, stop.signal);
+      await sleep(t0 + tl.endMs - Date.now(), stop.signal);
       if (!stop.signal.aborted) phaseEvent(tl.segments.length, 'done', tl.segments.at(-1)?.to ?? 0);
     }
   } finally {
@@ -145,24 +146,9 @@ async function firstLogin(server: ServerHandle, signal: AbortSignal): Promise<nu
     // The login came between the previous question and this answer: the midpoint is the best guess.
     if (stats && (stats.counters.logins > 0 || stats.online > 0)) return Math.round((before + Date.now()) / 2);
     before = asked;
-    if (!(await sleepUntil(Date.now() + LOGIN_POLL_MS, signal))) return null;
+    if (!(await sleep(LOGIN_POLL_MS, signal))) return null;
   }
   return null;
-}
-
-/** Resolves true at `wall`, false at once if the signal fires. */
-function sleepUntil(wall: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve(ok);
-    };
-    const onAbort = () => done(false);
-    const timer = setTimeout(() => done(true), Math.max(0, wall - Date.now()));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Once the recording has ended: waits until no player is online (the swarm stopped), at most `maxMs`. */
@@ -173,7 +159,7 @@ export async function playersGone(server: ServerHandle, maxMs: number, signal: A
     const stats = await server.stats(1000).catch(() => null);
     if (stats) online = stats.online;
     if (online === 0) return 0;
-    if (!(await sleepUntil(Date.now() + 200, signal))) break;
+    if (!(await sleep(200, signal))) break;
   }
   return online;
 }
