@@ -14,7 +14,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gateMultiplexes, locustMissing, startSwarm, within } from '../test/export/swarm.js';
+import { locustMissing, startSwarm, within } from '../test/export/swarm.js';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -187,9 +187,7 @@ async function main(): Promise<void> {
   if (missing) throw new Error(missing);
   const dir = await mkdtemp(join(tmpdir(), 'simload-bench-locust-'));
   console.log(`bench:locust: ${players} players held ${holdS} s at ${rate} msg/player/s; CPU over the hold (utime+stime); folders in ${dir}`);
-  const rows: Row[] = [await simloadBots(dir), await locust(dir, 1)];
-  if (await gateMultiplexes()) rows.push(await locust(dir, muxN));
-  else console.log(`(no multiplexed gate in this simload: the ${muxN}-per-connection Locust row is left out)`);
+  const rows: Row[] = [await simloadBots(dir), await locust(dir, 1), await locust(dir, muxN)];
   const per = (cpu: number, r: Row) => cpu / ((players / 1000) * r.holdS);
   console.log('');
   console.log(`${'engine'.padEnd(34)} ${'hold'.padStart(6)} ${'bots CPU'.padStart(9)} ${'per 1000 players'.padStart(17)} ${'server CPU'.padStart(11)}  valid  note`);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
-import { gateMultiplexes, locustMissing, serverConnections, startSwarm, within } from './swarm.js';
+import { locustMissing, serverConnections, startSwarm, within } from './swarm.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 const RATE = 0.25;
@@ -41,8 +41,6 @@ record:
 `;
 
 const missing = locustMissing();
-// The multiplexed gate is issue 14's other half: its test runs where this simload's gate has channels.
-const muxMissing = missing ?? ((await gateMultiplexes()) ? null : "this simload's gate has no multiplexed connections (?mux=1)");
 const MUX_N = 25;
 
 /** Locust's --csv stats: request and failure counts per request name. */
@@ -65,7 +63,7 @@ test('a Locust master and two workers drive an exported scenario, a connection p
   assert.ok(conns >= PEAK, `${conns} connections at most for ${PEAK} players`);
 });
 
-test(`the same with ${MUX_N} players per multiplexed connection`, { skip: muxMissing ?? false, timeout: 180_000 }, async () => {
+test(`the same with ${MUX_N} players per multiplexed connection`, { skip: missing ?? false, timeout: 180_000 }, async () => {
   const conns = await driveSwarm(MUX_N);
   // 30 players per worker: two connections each.
   assert.ok(conns >= Math.ceil(PEAK / MUX_N) && conns <= 4, `${conns} connections at most for ${PEAK} players, ${MUX_N} per connection`);
