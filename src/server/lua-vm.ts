@@ -33,7 +33,17 @@ export function loadLua(): LuaFns {
   if (fns) return fns;
   if (!existsSync(agentLib)) throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${agentLib} is missing; run \`npm install\` (or \`simload build\`)`);
   const lib = koffi.load(agentLib);
-  fns = {
+  try {
+    fns = bind(lib);
+  } catch (err) {
+    // A library built from an older native/agent.c (a pull without `npm install`) lacks newer functions.
+    throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${agentLib} is older than this simload (${(err as Error).message}); run \`npm install\` (or \`simload build\`) to rebuild it`);
+  }
+  return fns;
+}
+
+function bind(lib: ReturnType<typeof koffi.load>): LuaFns {
+  return {
     init: lib.func('int sla_init(const char *shim)'),
     lastError: lib.func('const char *sla_last_error(void)'),
     vmNew: lib.func('double sla_vm_new(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double seed, const char *lib_dir)'),
@@ -47,7 +57,6 @@ export function loadLua(): LuaFns {
     check: lib.func('int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out)'),
     codeHeapBytes: lib.func('double sla_code_heap_bytes(void)'),
   } as LuaFns;
-  return fns;
 }
 
 /** Binds the agent library to the allocator the shim loaded in this process (Allocator.load first). */
