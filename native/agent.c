@@ -487,6 +487,19 @@ static int open_service_lib(lua_State *L) {
   lua_setfield(L, -4, "traceback");
   lua_pop(L, 2);
   lua_setfield(L, env, "debug");
+  /* snlua's io, os, debug and package tables stay in the VM (their memory is part of a service's), but out of
+   * package.loaded: the library sees the sandbox's os and the traceback above, so a scenario's service_lib can
+   * neither run commands nor open files (a `require "os"` finds no such module in the library's folder). */
+  lua_newtable(L); /* held */
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  for (const luaL_Reg *l = more; l->func; l++) {
+    lua_getfield(L, -1, l->name);
+    lua_setfield(L, -3, l->name);
+    lua_pushnil(L);
+    lua_setfield(L, -2, l->name);
+  }
+  lua_pop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "simload.held_libs");
   lua_pushvalue(L, env);
   lua_setfield(L, LUA_REGISTRYINDEX, "simload.service_env"); /* keeps the library alive */
   v->compiling = 1;

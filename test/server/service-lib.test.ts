@@ -108,6 +108,15 @@ test('a library that fails to load is a clear error with its own file:line; a ru
   mkdirSync(io, { recursive: true });
   writeFileSync(join(io, 'skynet.lua'), 'return io.open("/etc/passwd")\n');
   assert.throws(() => checkScript(script(RPG, io), 'per-player'), /io\/skynet\.lua:1: attempt to index a nil value \(global 'io'\)/);
+  // snlua's os/io/package/debug are in the VM but not reachable: not through package.loaded, not by require.
+  const held = join(tmp, 'held');
+  mkdirSync(held, { recursive: true });
+  writeFileSync(join(held, 'skynet.lua'), 'return package.loaded.os.execute("true")\n');
+  assert.throws(() => checkScript(script(RPG, held), 'per-player'), /held\/skynet\.lua:1: attempt to index a nil value \(field 'os'\)/);
+  const req = join(tmp, 'req');
+  mkdirSync(req, { recursive: true });
+  writeFileSync(join(req, 'skynet.lua'), 'return require("io").open("/etc/passwd")\n');
+  assert.throws(() => checkScript(script(RPG, req), 'per-player'), /module 'io' not found in the service library/);
 });
 
 test('service_lib in a scenario: relative, ${NAME} or skynet; a bad one is a located problem', () => {
