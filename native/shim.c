@@ -645,3 +645,78 @@ int sl_arena_stats(double *out, int max_arenas, double *threads, int max_threads
   *nthreads = t;
   return n;
 }
+
+/* ---- fragmentation per size class ---- */
+
+/*
+ * The bins' static tables (region size, slab size), read once per process: they never change after
+ * jemalloc initialises. arenas.nbins is an unsigned; the sizes are size_t. Same names in 5.0.x and 5.3.0.
+ */
+#define SL_MAX_BINS 256
+static unsigned bin_n = 0;
+static double bin_size[SL_MAX_BINS], bin_slab[SL_MAX_BINS];
+static bool bins_read = false;
+
+static int read_bin_tables(void) {
+  unsigned n = 0;
+  size_t len = sizeof n;
+  if (t_mallctl("arenas.nbins", &n, &len, NULL, 0) != 0) {
+    set_error("mallctl(\"%s\") failed%s", "arenas.nbins", "");
+    return SL_ERR_MALLCTL;
+  }
+  if (n > SL_MAX_BINS) n = SL_MAX_BINS;
+  char name[96];
+  int rc;
+  for (unsigned j = 0; j < n; j++) {
+    snprintf(name, sizeof name, "arenas.bin.%u.size", j);
+    if ((rc = ctl_size(name, &bin_size[j]))) return rc;
+    snprintf(name, sizeof name, "arenas.bin.%u.slab_size", j);
+    if ((rc = ctl_size(name, &bin_slab[j]))) return rc;
+  }
+  bin_n = n;
+  bins_read = true;
+  return SL_OK;
+}
+
+#define SL_BIN_FIELDS 4
+/*
+ * Small size classes of all arenas merged (MALLCTL_ARENAS_ALL = 4096), SL_BIN_FIELDS doubles per bin that holds
+ * a slab or a region: region size, slab size, curregs, curslabs. active of a bin = curslabs x slab size,
+ * allocated = curregs x size (regions in thread caches count as allocated, as in stats.allocated).
+ * large[3]: stats.arenas.4096.large.allocated, and large.nmalloc - large.ndalloc (live large extents).
+ * Call after sl_stats (which refreshes the epoch), so all figures are of the same snapshot. Returns the bins written.
+ */
+int sl_size_classes(double *out, int max_bins, double *large) {
+  if (!loaded) return SL_ERR_NOT_LOADED;
+  large[0] = large[1] = 0;
+  if (!t_mallctl) return 0;
+  int rc = SL_OK;
+  pthread_mutex_lock(&lock);
+  if (!bins_read) rc = read_bin_tables();
+  pthread_mutex_unlock(&lock);
+  if (rc) return rc;
+  char name[96];
+  int n = 0;
+  for (unsigned j = 0; j < bin_n && n < max_bins; j++) {
+    double regs, slabs;
+    snprintf(name, sizeof name, "stats.arenas.4096.bins.%u.curregs", j);
+    if ((rc = ctl_size(name, &regs))) return rc;
+    snprintf(name, sizeof name, "stats.arenas.4096.bins.%u.curslabs", j);
+    if ((rc = ctl_size(name, &slabs))) return rc;
+    if (regs == 0 && slabs == 0) continue;
+    double *o = out + (size_t)n * SL_BIN_FIELDS;
+    o[0] = bin_size[j];
+    o[1] = bin_slab[j];
+    o[2] = regs;
+    o[3] = slabs;
+    n++;
+  }
+  double nmalloc, ndalloc;
+  if ((rc = ctl_size("stats.arenas.4096.large.allocated", &large[0]))) return rc;
+  if (ctl_u64("stats.arenas.4096.large.nmalloc", &nmalloc) || ctl_u64("stats.arenas.4096.large.ndalloc", &ndalloc)) {
+    set_error("mallctl(\"%s\") failed%s", "stats.arenas.4096.large.nmalloc/ndalloc", "");
+    return SL_ERR_MALLCTL;
+  }
+  large[1] = nmalloc - ndalloc;
+  return n;
+}

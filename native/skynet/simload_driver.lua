@@ -84,14 +84,39 @@ local function arenas_json()
   return "[" .. table.concat(out, ",") .. "]"
 end
 
+-- Where active - allocated lies (src/alloc/stats.ts SizeClasses): per small size class of all arenas merged
+-- (4096 = MALLCTL_ARENAS_ALL), and large extents in bulk. The bins' sizes never change, so they are read once.
+-- arenas.nbins is a 4-byte unsigned: memory.mallctl gets EINVAL but has copied it into the low 32 bits.
+local bins -- { {size, slab_size}, ... } per bin index j + 1
+local function size_classes_json()
+  if not bins then
+    bins = {}
+    for j = 0, (memory.mallctl("arenas.nbins") & 0xffffffff) - 1 do
+      bins[j + 1] = { memory.mallctl("arenas.bin." .. j .. ".size"), memory.mallctl("arenas.bin." .. j .. ".slab_size") }
+    end
+  end
+  local out = {}
+  for j = 0, #bins - 1 do
+    local p = "stats.arenas.4096.bins." .. j .. "."
+    local regs, slabs = memory.mallctl(p .. "curregs"), memory.mallctl(p .. "curslabs")
+    if regs > 0 or slabs > 0 then
+      out[#out + 1] = string.format('{"size":%d,"slabSize":%d,"regs":%d,"slabs":%d}', bins[j + 1][1], bins[j + 1][2], regs, slabs)
+    end
+  end
+  return string.format('{"bins":[%s],"large":{"allocated":%d,"extents":%d}}', table.concat(out, ","),
+    memory.mallctl("stats.arenas.4096.large.allocated"),
+    memory.mallctl("stats.arenas.4096.large.nmalloc") - memory.mallctl("stats.arenas.4096.large.ndalloc"))
+end
+
 local function sample()
   local rollup = read_file("/proc/self/smaps_rollup")
   local status = read_file("/proc/self/status")
   local je = memory.jestat() -- writes `epoch` first, so every figure below is fresh
-  local alloc = string.format('{"allocated":%d,"active":%d,"metadata":%d,"resident":%d,"mapped":%d,"retained":%d,"pdirty":%d,"pmuzzy":%d,"arenas":%s}',
+  local alloc = string.format('{"allocated":%d,"active":%d,"metadata":%d,"resident":%d,"mapped":%d,"retained":%d,"pdirty":%d,"pmuzzy":%d,"arenas":%s,' ..
+    '"sizeClasses":%s}',
     je["stats.allocated"], je["stats.active"], memory.mallctl("stats.metadata"), je["stats.resident"],
     je["stats.mapped"], je["stats.retained"], memory.mallctl("stats.arenas.4096.pdirty") * page,
-    memory.mallctl("stats.arenas.4096.pmuzzy") * page, arenas_json())
+    memory.mallctl("stats.arenas.4096.pmuzzy") * page, arenas_json(), size_classes_json())
   append(samples_f, string.format(
     '{"v":1,"variant":%s,"t":%d,"wall":%d,"phaseIndex":%d,"phase":%s,"target":%d,"online":%d,' ..
     '"proc":{"rss":%d,"lazyFree":%d,"anonymous":%d,"anonHugePages":%d,"vmHWM":%d},"alloc":%s,"runtime":null,' ..

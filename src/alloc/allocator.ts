@@ -4,12 +4,14 @@ import { isMainThread } from 'node:worker_threads';
 import { SimloadError, UsageError } from '../errors.js';
 import type { VariantOptions } from './options.js';
 import { expectedOpts, parseMallocConf } from './conf.js';
-import { ARENA_FIELDS, loadShim, SL, type ShimFns } from './shim.js';
-import type { AllocInfo, AllocOptions, AllocStats, ArenaDecay, ThreadArena } from './stats.js';
+import { ARENA_FIELDS, BIN_FIELDS, loadShim, SL, type ShimFns } from './shim.js';
+import type { AllocInfo, AllocOptions, AllocStats, ArenaDecay, BinStats, SizeClasses, ThreadArena } from './stats.js';
 
 /** More arenas than any conf here makes (narenas defaults to 4 x CPUs); more are left out of samples. */
 const MAX_ARENAS = 256;
 const MAX_THREADS = 256;
+/** More bins than any jemalloc has (36 with 4 KiB pages and 16-byte quantum). */
+const MAX_BINS = 256;
 import { resolveVariant } from './variants.js';
 
 export type ObjectHandle = number;
@@ -22,6 +24,8 @@ export class Allocator {
   readonly #arenas = new Float64Array(MAX_ARENAS * ARENA_FIELDS);
   readonly #threads = new Float64Array(MAX_THREADS * 2);
   readonly #nthreads = new Int32Array(1);
+  readonly #bins = new Float64Array(MAX_BINS * BIN_FIELDS);
+  readonly #large = new Float64Array(2);
 
   private constructor(s: ShimFns, info: AllocInfo) {
     this.#s = s;
@@ -130,7 +134,19 @@ export class Allocator {
       const tid = this.#threads[2 * i]!;
       threads.push({ tid, arena: this.#threads[2 * i + 1]!, main: tid === process.pid });
     }
-    return { ...base, ...(this.info.version ? { version: this.info.version } : {}), arenas, threads };
+    return { ...base, ...(this.info.version ? { version: this.info.version } : {}), arenas, threads, sizeClasses: this.#sizeClasses() };
+  }
+
+  /** Per small size class and large in bulk, of the snapshot stats() just refreshed. */
+  #sizeClasses(): SizeClasses {
+    const n = this.#s.sizeClasses(this.#bins, MAX_BINS, this.#large);
+    if (n < 0) check(n, this.#s, 'size class stats');
+    const bins: BinStats[] = [];
+    for (let i = 0; i < n; i++) {
+      const b = this.#bins.subarray(i * BIN_FIELDS, (i + 1) * BIN_FIELDS);
+      bins.push({ size: b[0]!, slabSize: b[1]!, regs: b[2]!, slabs: b[3]! });
+    }
+    return { bins, large: { allocated: this.#large[0]!, extents: this.#large[1]! } };
   }
 
   /** arena.4096.purge (glibc: malloc_trim(0)). Flushes the calling thread's tcache first. */

@@ -24,7 +24,11 @@ export interface ShimFns {
   live(out: Float64Array): number;
   threadRegister(): number;
   arenaStats(out: Float64Array, maxArenas: number, threads: Float64Array, maxThreads: number, nthreads: Int32Array): number;
+  sizeClasses(out: Float64Array, maxBins: number, large: Float64Array): number;
 }
+
+/** Doubles per bin in sl_size_classes: size, slab size, curregs, curslabs. */
+export const BIN_FIELDS = 4;
 
 /** Doubles per arena in sl_arena_stats. */
 export const ARENA_FIELDS = 9;
@@ -57,6 +61,7 @@ export function loadShim(): ShimFns {
     live: lib.func('int sl_live(double *out)'),
     threadRegister: lib.func('int sl_thread_register(void)'),
     arenaStats: lib.func('int sl_arena_stats(double *out, int max_arenas, double *threads, int max_threads, _Out_ int *nthreads)'),
+    sizeClasses: lib.func('int sl_size_classes(double *out, int max_bins, double *large)'),
   } as ShimFns;
   return fns;
 }

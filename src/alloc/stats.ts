@@ -22,6 +22,11 @@ export interface AllocStats {
   /** Threads that loaded the allocator and the arena each is bound to (`thread.arena`); main = the process's main thread. */
   threads?: ThreadArena[];
   /**
+   * Where active - allocated lies: per small size class of all arenas merged, and large extents in bulk.
+   * Absent in samples written before it and for glibc (report/sizeclass.ts).
+   */
+  sizeClasses?: SizeClasses;
+  /**
    * `skynet-jmem`: read from a skynet console's `jmem`, which gives allocated, active, resident, mapped and
    * retained only; metadata, pdirty and pmuzzy are then 0 because they are unknown (report/breakdown.ts).
    */
@@ -41,6 +46,25 @@ export interface ArenaDecay {
   muzzyNpurge: number;
   muzzyNmadvise: number;
   muzzyPurged: number;
+}
+
+/** Small size classes (bins) and large extents, all arenas merged (`stats.arenas.4096.*`). */
+export interface SizeClasses {
+  /** Bins holding a slab or a region, smallest size first; empty bins are left out. */
+  bins: BinStats[];
+  /** `stats.arenas.4096.large.allocated` bytes and live large extents (`large.nmalloc - large.ndalloc`). */
+  large: { allocated: number; extents: number };
+}
+
+/**
+ * One small size class: `arenas.bin.<j>.size` and `.slab_size` (bytes), `stats.arenas.4096.bins.<j>.curregs` and
+ * `.curslabs`. allocated = regs x size, active = slabs x slabSize (regions in thread caches count as allocated).
+ */
+export interface BinStats {
+  size: number;
+  slabSize: number;
+  regs: number;
+  slabs: number;
 }
 
 export interface ThreadArena {
