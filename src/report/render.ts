@@ -11,6 +11,7 @@ import { loadRun, type RunData } from './load.js';
 import { decaySection } from './decay-section.js';
 import { planSection } from './plan-section.js';
 import { escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';
+import { sizeClassSection } from './sizeclass-section.js';
 import { skynetSection } from './skynet-section.js';
 import { summarize, type Summary } from './summary.js';
 
@@ -41,7 +42,7 @@ export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
 }
 
 /** The report's sections after the summary, in this order. */
-const SECTIONS: readonly ReportSection[] = [planSection, decaySection, skynetSection];
+const SECTIONS: readonly ReportSection[] = [planSection, decaySection, sizeClassSection, skynetSection];
 
 async function renderSections(run: RunData, summary: Summary): Promise<ReportSectionOutput[]> {
   const out: ReportSectionOutput[] = [];

@@ -7,6 +7,7 @@ import type { LatencySummary, RunEvent, RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
 import { decaySummary, type DecaySummary } from './decay.js';
+import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
 import type { RunData } from './load.js';
 import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
 import { checkValidity, type Validity } from './validity.js';
@@ -110,6 +111,8 @@ export interface VariantSummary {
   errors: number;
   /** Per-arena decay (decay.ts); null/absent for runs without per-arena stats. */
   decay?: DecaySummary | null;
+  /** active - allocated by jemalloc size class at the peak and at settle (sizeclass.ts); null/absent without them. */
+  sizeClasses?: SizeClassSummary | null;
 }
 
 export interface Summary {
@@ -226,6 +229,7 @@ export function summarizeVariant(
     messagesPerSecond: messagesPerSecond(latency, samples),
     errors: errorCount(variant, latency, events, samples),
     decay: decaySummary(samples, rampDownEndMs, hold),
+    sizeClasses: sizeClassSummary(samples, peak.t, win),
     validity: checkValidity(samples, latency, events, variant, scenario),
   };
 }
