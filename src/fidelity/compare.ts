@@ -10,6 +10,7 @@ import type { Sample } from '../results/sample.js';
 import { breakdown } from '../report/breakdown.js';
 import type { RunData } from '../report/load.js';
 import { baselineSamples, median } from '../report/phases.js';
+import type { SizeClassPoint } from '../report/sizeclass.js';
 import { summarize, type VariantSummary } from '../report/summary.js';
 
 export type Unit = 'bytes' | 'ms' | 'fraction' | 'count';
@@ -32,6 +33,29 @@ export interface FidelityTable {
   /** LazyFree after the ramp-down, shown as words: `taken back after 12s`, `held to the end`, `none`. */
   lazyFree: { simload: string; skynet: string };
   notes: string[];
+  /** active - allocated at settle by size class, both sides; null when either has no size classes. */
+  sizeClasses: SizeClassComparison | null;
+}
+
+/** Size classes shown one by one in the comparison; the rest are summed. */
+export const TOP_SIZE_CLASSES = 10;
+
+export interface SizeClassCompareRow {
+  /** A class's size in bytes, or a total: `others` (classes not shown), `small`, `large`, `total` (active - allocated). */
+  size: number | 'others' | 'small' | 'large' | 'total';
+  /** active - allocated, bytes (0 when that side has nothing of the class). */
+  simload: number;
+  skynet: number;
+  /** simload / skynet; null when skynet's is 0. */
+  ratio: number | null;
+  /** allocated / active of the class's slabs on each side; null for totals or without slabs. */
+  simloadUtil: number | null;
+  skynetUtil: number | null;
+}
+
+export interface SizeClassComparison {
+  /** The TOP_SIZE_CLASSES classes with the most active - allocated on either side, largest first, then the totals. */
+  rows: SizeClassCompareRow[];
 }
 
 interface Side {
@@ -117,7 +141,27 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
     ],
     lazyFree: { simload: lazyWords(backSim), skynet: lazyWords(backSky) },
     notes,
+    sizeClasses: compareSizeClasses(sim.v.sizeClasses?.settle ?? null, sky.v.sizeClasses?.settle ?? null),
   };
+}
+
+/** Joins the two settle points by class size (both sides run the same jemalloc, so the same classes). */
+export function compareSizeClasses(sim: SizeClassPoint | null, sky: SizeClassPoint | null): SizeClassComparison | null {
+  if (!sim || !sky) return null;
+  const simBy = new Map(sim.classes.map((c) => [c.size, c]));
+  const skyBy = new Map(sky.classes.map((c) => [c.size, c]));
+  const sizes = [...new Set([...simBy.keys(), ...skyBy.keys()])];
+  const gap = (m: Map<number, { gap: number }>, size: number) => m.get(size)?.gap ?? 0;
+  sizes.sort((a, b) => Math.max(gap(simBy, b), gap(skyBy, b)) - Math.max(gap(simBy, a), gap(skyBy, a)) || a - b);
+  const row = (size: SizeClassCompareRow['size'], a: number, b: number, ua: number | null = null, ub: number | null = null): SizeClassCompareRow => ({
+    size, simload: a, skynet: b, ratio: ratioOf(a, b), simloadUtil: ua, skynetUtil: ub,
+  });
+  const top = sizes.slice(0, TOP_SIZE_CLASSES);
+  const rest = sizes.slice(TOP_SIZE_CLASSES);
+  const rows = top.map((size) => row(size, gap(simBy, size), gap(skyBy, size), simBy.get(size)?.utilisation ?? null, skyBy.get(size)?.utilisation ?? null));
+  if (rest.length) rows.push(row('others', rest.reduce((t, z) => t + gap(simBy, z), 0), rest.reduce((t, z) => t + gap(skyBy, z), 0)));
+  rows.push(row('small', sim.small, sky.small), row('large', sim.large, sky.large), row('total', sim.activeMinusAllocated, sky.activeMinusAllocated));
+  return { rows };
 }
 
 function lazyPass(sim: number | null, sky: number | null): boolean | null {

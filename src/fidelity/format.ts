@@ -1,6 +1,6 @@
 // The fidelity table as text: per variant, simload beside real skynet, the ratio and issue 9's targets. Pure.
 import { formatBytes, formatDuration } from '../units.js';
-import type { FidelityRow, FidelityTable, Unit } from './compare.js';
+import type { FidelityRow, FidelityTable, SizeClassComparison, Unit } from './compare.js';
 
 function cell(v: number | null, unit: Unit): string {
   if (v === null || !Number.isFinite(v)) return '-';
@@ -24,9 +24,28 @@ export function formatFidelity(tables: FidelityTable[], title: string): string {
       const sky = r.metric.startsWith('LazyFree taken back') ? t.lazyFree.skynet : cell(r.skynet, r.unit);
       rows.push([r.metric, sim, sky, r.ratio === null ? '-' : r.ratio.toFixed(2), verdict(r)]);
     }
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    const line = (r: string[]) => r.map((x, c) => (c === 0 || c === 4 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
-    out.push('', line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line), ...t.notes.map((n) => `note: ${n}`));
+    out.push('', ...columns(rows, [0, 4]), ...t.notes.map((n) => `note: ${n}`));
+    if (t.sizeClasses) out.push('', ...sizeClassLines(t.variant, t.sizeClasses));
   }
   return out.join('\n') + '\n';
+}
+
+/** Rows as aligned columns under a rule; columns in `left` are left-aligned, the others right-aligned. */
+function columns(rows: string[][], left: number[]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((x, c) => (left.includes(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
+}
+
+const LABELS = { others: 'other classes', small: 'small classes', large: 'large extents', total: 'active - allocated' } as const;
+const util = (u: number | null) => (u === null ? '' : `${(u * 100).toFixed(0)}%`);
+
+/** active - allocated at settle per size class, simload beside skynet, with each side's slab utilisation. */
+function sizeClassLines(variant: string, sc: SizeClassComparison): string[] {
+  const rows: string[][] = [[`${variant}: active - allocated at settle by size class`, 'simload', 'skynet', 'simload/skynet', 'slab use simload', 'skynet']];
+  for (const r of sc.rows) {
+    const label = typeof r.size === 'number' ? formatBytes(r.size) : LABELS[r.size];
+    rows.push([label, formatBytes(r.simload), formatBytes(r.skynet), r.ratio === null ? '-' : r.ratio.toFixed(2), util(r.simloadUtil), util(r.skynetUtil)]);
+  }
+  return columns(rows, [0]);
 }

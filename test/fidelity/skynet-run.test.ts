@@ -60,6 +60,23 @@ test('skynet driver: the online count follows the plan and every sample has jema
   }
 });
 
+test('skynet driver: every sample has size classes that add up to its allocated and active', { skip, timeout: 60_000 }, () => {
+  const PAGE = 4096; // each large extent carries one page of padding (jemalloc's cache-oblivious layout)
+  for (const s of short.samples) {
+    const sc = s.alloc!.sizeClasses;
+    assert.ok(sc && sc.bins.length >= 10, `${s.variant} t=${s.t}: sizeClasses ${JSON.stringify(sc)}`);
+    const small = sc.bins.reduce((t, b) => t + b.regs * b.size, 0);
+    const slabs = sc.bins.reduce((t, b) => t + b.slabs * b.slabSize, 0);
+    assert.equal(s.alloc!.allocated, small + sc.large.allocated, `${s.variant} t=${s.t}: allocated`);
+    assert.equal(s.alloc!.active, slabs + sc.large.allocated + sc.large.extents * PAGE, `${s.variant} t=${s.t}: active`);
+  }
+  // After two thirds of the players left, the bins hold most of active - allocated (partly empty slabs).
+  const last = short.samples.filter((s) => s.variant === 'madv-free').at(-1)!;
+  const gap = last.alloc!.active - last.alloc!.allocated;
+  const binsGap = last.alloc!.sizeClasses!.bins.reduce((t, b) => t + b.slabs * b.slabSize - b.regs * b.size, 0);
+  assert.ok(binsGap > 0.5 * gap, `bins ${binsGap} of active - allocated ${gap}`);
+});
+
 test('skynet driver: MADV_FREE keeps freed pages as LazyFree with muzzy_decay_ms:-1; the build without it never does', { skip, timeout: 180_000 }, () => {
   const lazy = (v: string) => Math.max(...short.samples.filter((s) => s.variant === v).map((s) => s.proc.lazyFree));
   assert.ok(lazy('madv-free') > 2 * MiB, `madv-free: LazyFree peaked at ${lazy('madv-free')} bytes after 134 players left`);
@@ -130,6 +147,10 @@ test('fidelity table: a skynet run compared with itself gives ratio 1 and meets 
       if (r.ratio !== null) assert.equal(r.ratio, 1, `${t.variant} ${r.metric}`);
       if (r.target) assert.equal(r.pass, true, `${t.variant} ${r.metric}`);
     }
+  }
+  for (const t of tables) {
+    assert.ok(t.sizeClasses && t.sizeClasses.rows.length >= 5, `${t.variant}: size classes ${JSON.stringify(t.sizeClasses)}`);
+    for (const r of t.sizeClasses.rows) if (r.skynet > 0) assert.equal(r.ratio, 1, `${t.variant} class ${r.size}`);
   }
   assert.equal(tables[0]!.lazyFree.skynet, 'held to the end');
   assert.equal(tables[1]!.lazyFree.skynet, 'none');
