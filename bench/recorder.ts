@@ -1,7 +1,8 @@
 // `npm run bench:recorder`: what the recorder's sampling costs, measured side by side in one run.
 //  1. CPU per sample: the allocator's stats as the server reads them, base only (sl_stats: 8 mallctls) against
 //     the full sample (base + per-arena decay + thread arenas), in a process with 8 worker threads that each
-//     allocated (so 8+ arenas are initialised, as in the server); plus the /proc read the recorder does.
+//     allocated objects of 16 B .. 14 KiB (so 8+ arenas are initialised and every small size class is in use, as
+//     in the server); the size classes alone (sl_size_classes: 2 mallctls per bin + 3); plus the /proc read.
 //     Expressed as % of one core at 1 s intervals (goal: under 1%).
 //  2. Effect on the server's message rate: closed-loop clients against a real server, rounds alternating
 //     between no sampling, sampling every 1 s and every 100 ms (stats over the control channel + /proc),
@@ -33,12 +34,12 @@ const variant: VariantOptions = { name: variantName, build: variantName, mallocC
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
-async function perSampleCost(): Promise<{ baseUs: number; fullUs: number; procUs: number; arenas: number; threads: number }> {
+async function perSampleCost(): Promise<{ baseUs: number; fullUs: number; classesUs: number; procUs: number; arenas: number; threads: number; bins: number }> {
   for (const [k, v] of Object.entries(variantEnv(variant))) process.env[k] = v;
   const a = Allocator.load(variant);
   // 8 threads that load the allocator and allocate, as the server's workers do.
   const src = `const { workerData, parentPort } = require('node:worker_threads');
-    import(workerData.url).then((m) => { const a = m.Allocator.load(workerData.variant); const s = a.allocSet(new Uint32Array(1000).fill(256)); parentPort.postMessage(s); });`;
+    import(workerData.url).then((m) => { const a = m.Allocator.load(workerData.variant); const s = a.allocSet(new Uint32Array(1000).map((_, i) => 16 + ((i * 137) % 14320))); parentPort.postMessage(s); });`;
   const workers = Array.from({ length: 8 }, () => new Worker(src, { eval: true, workerData: { url: new URL('../src/alloc/allocator.js', import.meta.url).href, variant } }));
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   const shim = loadShim();
@@ -52,9 +53,13 @@ async function perSampleCost(): Promise<{ baseUs: number; fullUs: number; procUs
   // Alternate, so drift on the shared machine hits both.
   const base: number[] = [];
   const full: number[] = [];
+  const classes: number[] = [];
+  const bins = new Float64Array(256 * 4);
+  const large = new Float64Array(2);
   for (let r = 0; r < 3; r++) {
     base.push(time(() => shim.stats(out)));
     full.push(time(() => a.stats()));
+    classes.push(time(() => shim.sizeClasses(bins, 256, large)));
   }
   const u0 = process.cpuUsage();
   const n = Math.max(50, calls / 10);
@@ -63,7 +68,7 @@ async function perSampleCost(): Promise<{ baseUs: number; fullUs: number; procUs
   const s = a.stats();
   for (const w of workers) await w.terminate();
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
-  return { baseUs: med(base), fullUs: med(full), procUs, arenas: s.arenas?.length ?? 0, threads: s.threads?.length ?? 0 };
+  return { baseUs: med(base), fullUs: med(full), classesUs: med(classes), procUs, arenas: s.arenas?.length ?? 0, threads: s.threads?.length ?? 0, bins: s.sizeClasses?.bins.length ?? 0 };
 }
 
 function runClients(init: ClientsInit): Promise<ClientsResult> {
@@ -98,7 +103,8 @@ const pct1s = ((c.fullUs + c.procUs) / 1e6) * 100;
 process.stdout.write(
   `bench:recorder  variant ${variantName}${jemalloc ? ` (jemalloc ${jemalloc})` : ''}, ${c.arenas} arenas, ${c.threads} threads registered\n` +
     `  CPU per sample, allocator stats base only (8 mallctls):      ${c.baseUs.toFixed(1)} us\n` +
-    `  CPU per sample, with per-arena decay and thread arenas:      ${c.fullUs.toFixed(1)} us  (ratio ${(c.fullUs / c.baseUs).toFixed(2)}x)\n` +
+    `  CPU per sample, with per-arena decay, thread arenas, size classes: ${c.fullUs.toFixed(1)} us  (ratio ${(c.fullUs / c.baseUs).toFixed(2)}x)\n` +
+    `  of which size classes (${c.bins} bins in use):                ${c.classesUs.toFixed(1)} us\n` +
     `  CPU per /proc read (smaps_rollup + status):                 ${c.procUs.toFixed(1)} us\n` +
     `  at 1 s intervals: ${pct1s.toFixed(3)}% of one core (goal < 1%: ${pct1s < 1 ? 'met' : 'NOT met'})\n`,
 );
