@@ -102,10 +102,10 @@ const c = await perSampleCost();
 const pct1s = ((c.fullUs + c.procUs) / 1e6) * 100;
 process.stdout.write(
   `bench:recorder  variant ${variantName}${jemalloc ? ` (jemalloc ${jemalloc})` : ''}, ${c.arenas} arenas, ${c.threads} threads registered\n` +
-    `  CPU per sample, allocator stats base only (8 mallctls):      ${c.baseUs.toFixed(1)} us\n` +
-    `  CPU per sample, with per-arena decay, thread arenas, size classes: ${c.fullUs.toFixed(1)} us  (ratio ${(c.fullUs / c.baseUs).toFixed(2)}x)\n` +
-    `  of which size classes (${c.bins} bins in use):                ${c.classesUs.toFixed(1)} us\n` +
-    `  CPU per /proc read (smaps_rollup + status):                 ${c.procUs.toFixed(1)} us\n` +
+    `  CPU per sample, allocator stats base only (8 mallctls):          ${c.baseUs.toFixed(1)} us\n` +
+    `  CPU per sample, + per-arena decay, thread arenas, size classes:  ${c.fullUs.toFixed(1)} us  (ratio ${(c.fullUs / c.baseUs).toFixed(2)}x)\n` +
+    `  of which size classes alone (${String(c.bins).padStart(2)} bins in use):                ${c.classesUs.toFixed(1)} us\n` +
+    `  CPU per /proc read (smaps_rollup + status):                     ${c.procUs.toFixed(1)} us\n` +
     `  at 1 s intervals: ${pct1s.toFixed(3)}% of one core (goal < 1%: ${pct1s < 1 ? 'met' : 'NOT met'})\n`,
 );
 
