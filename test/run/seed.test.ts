@@ -1,7 +1,7 @@
 // scenarios/seed.yaml, shortened (400 players, about 25 s per variant): jemalloc 5.0.1 from ../shared/vendor
 // (through ${SIMLOAD_JEMALLOC_5_0_1}, as the file's header documents) and 5.3.0, each with and without
 // MADV_FREE, 8 worker threads. The load is delivered, every sample knows its jemalloc version, carries
-// per-arena decay and the threads' arenas, and the breakdown adds up on both versions at every sample.
+// per-arena decay, the threads' arenas and size classes, and the breakdown adds up on both versions at every sample.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
@@ -56,7 +56,16 @@ test('seed.yaml, short: four variants on two jemalloc versions, breakdown adds u
     for (const s of own) {
       assert.match(s.alloc!.version ?? '', version, `${v.variant} t=${s.t}`);
       assert.ok((s.alloc!.arenas ?? []).length >= 8, `${v.variant} t=${s.t}: ${s.alloc!.arenas?.length} arenas`);
+      // Size classes of all arenas merged, the same snapshot: the bins and large extents (one 4 KiB page of
+      // padding each) make up allocated and active exactly, on 5.0.1 and 5.3.0.
+      const sc = s.alloc!.sizeClasses!;
+      assert.ok(sc && sc.bins.length >= 1, `${v.variant} t=${s.t}: sizeClasses ${JSON.stringify(sc)}`);
+      assert.equal(s.alloc!.allocated, sc.bins.reduce((t, b) => t + b.regs * b.size, 0) + sc.large.allocated, `${v.variant} t=${s.t}: allocated`);
+      assert.equal(s.alloc!.active, sc.bins.reduce((t, b) => t + b.slabs * b.slabSize, 0) + sc.large.allocated + sc.large.extents * 4096, `${v.variant} t=${s.t}: active`);
     }
+    assert.ok(v.sizeClasses!.peak!.classes.length >= 10, `${v.variant}: ${v.sizeClasses!.peak!.classes.length} classes in use at the peak`);
+    const settle = v.sizeClasses?.settle;
+    assert.ok(settle && settle.small > 0 && Math.abs(settle.small + settle.large - settle.activeMinusAllocated) < 1, `${v.variant}: size classes at settle ${JSON.stringify(settle && { ...settle, classes: settle.classes.length })}`);
     const threads = own.at(-1)!.alloc!.threads ?? [];
     assert.equal(threads.filter((t) => !t.main).length, 8, `${v.variant}: 8 worker threads registered (${JSON.stringify(threads)})`);
     assert.equal(threads.filter((t) => t.main).length, 1);
