@@ -1,5 +1,6 @@
 // simload against real skynet, per variant: the metrics of both run folders side by side (from the report's own
-// summary), the jemalloc-side Rss of each, each ratio simload/skynet, and issue 9's acceptance targets. Pure.
+// summary), the jemalloc-side Rss of each, each ratio simload/skynet, and issue 9's acceptance targets; then where
+// active - allocated lies at settle, size class by size class. Pure.
 //
 // jemalloc-side Rss = Rss minus what lies outside the allocator:
 //   simload: the breakdown's `rest` at each sample (Node, V8, code, stacks: report/breakdown.ts);

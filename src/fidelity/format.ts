@@ -1,4 +1,5 @@
-// The fidelity table as text: per variant, simload beside real skynet, the ratio and issue 9's targets. Pure.
+// The fidelity table as text: per variant, simload beside real skynet, the ratio and issue 9's targets, then
+// active - allocated at settle by size class. Pure.
 import { formatBytes, formatDuration } from '../units.js';
 import type { FidelityRow, FidelityTable, SizeClassComparison, Unit } from './compare.js';
 
