@@ -11,6 +11,8 @@ import { requirePeerSources } from '../src/native/peers.js';
 import { findSkynetBuild } from '../src/native/skynet-build.js';
 import { writeSkynetConfig } from '../src/native/skynet-config.js';
 import { DRIVER_DIR } from '../src/fidelity/skynet-run.js';
+import { skynetAgentLib } from '../src/native/agent-build.js';
+import { loadLua } from '../src/server/lua-vm.js';
 import { checkScript } from '../src/server/script-check.js';
 
 const i = process.argv.indexOf('--n');
@@ -51,6 +53,12 @@ try {
   const script = { path: empty, source: 'function login() end\nfunction message() end\n', maxInstructions: 10_000_000, maxMemoryBytes: 64 * 2 ** 20 };
   const bare = checkScript(script, 'per-player');
   const lib = checkScript({ ...script, serviceLib: join(build.root, 'lualib') }, 'per-player');
+  // the same VMs on skynet's own Lua (scenario `server.lua: skynet`), when build:peers made that library
+  const sky = skynetAgentLib(build.root);
+  const skyLib = sky.current ? { ...script, serviceLib: join(build.root, 'lualib'), luaLib: sky.lib } : null;
+  const skyBare = skyLib ? checkScript({ ...script, luaLib: sky.lib }, 'per-player') : null;
+  const skyWith = skyLib ? checkScript(skyLib, 'per-player') : null;
+  const release = (lib?: string) => loadLua(lib).luaRelease();
   const kib = (x: number) => `${x.toFixed(1)} KiB`;
   const lines = [
     `one agent VM, ${N} services per kind (skynet f19d1605 ${build.recipe}, jemalloc ${build.jemallocVersion}; Lua memory after a full collection)`,
@@ -64,11 +72,21 @@ try {
     `  snlua + loader.lua                            ${kib(offRows.bare!.c0)}`,
     `  + require "skynet"                            ${kib(offRows.lib!.c1)}   (+${kib(offRows.lib!.c1 - offRows.lib!.c0)})`,
     `  + skynet.start                                ${kib(offRows.lib!.c2)}`,
-    `simload (Lua 5.4.4, the script check's VMs)`,
+    `simload (${release()}, the script check's VMs, after a full collection)`,
     `  bare sandbox                                  ${kib(bare.emptyBytes / 1024)}`,
     `  with service_lib (skynet's lualib)            ${kib(lib.emptyBytes / 1024)}   prototypes in the code heap ${kib(lib.libCodeBytes / 1024)}`,
     `  ratio simload/skynet (started service)        ${(lib.emptyBytes / 1024 / on.lib!.c2).toFixed(2)}`,
   ];
+  if (skyBare && skyWith) {
+    lines.push(
+      `simload with lua: skynet (${release(sky.lib)}, skynet's 3rd/lua)`,
+      `  bare sandbox                                  ${kib(skyBare.emptyBytes / 1024)}`,
+      `  with service_lib (skynet's lualib)            ${kib(skyWith.emptyBytes / 1024)}   prototypes in the code heap ${kib(skyWith.libCodeBytes / 1024)}`,
+      `  ratio simload/skynet (started service)        ${(skyWith.emptyBytes / 1024 / on.lib!.c2).toFixed(2)}`,
+    );
+  } else {
+    lines.push(`simload with lua: skynet: not measured (${sky.lib} is not built from today's agent.c: npm run build:peers)`);
+  }
   process.stdout.write(lines.join('\n') + '\n');
 } finally {
   rmSync(tmp, { recursive: true, force: true });

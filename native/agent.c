@@ -544,7 +544,12 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   v->max_bytes = max_bytes > 0 ? (size_t)max_bytes : 0;
   v->max_instructions = max_instructions > 0 ? (long long)max_instructions : (long long)1e12;
   snprintf(v->chunk, sizeof v->chunk, "%s", chunk);
+#if LUA_VERSION_NUM >= 505
+  /* Lua 5.5 (skynet's 3rd/lua) takes the string-hash seed here; snlua passes one per process (global_seed) */
+  v->L = lua_newstate(lalloc, v, (unsigned)seed);
+#else
   v->L = lua_newstate(lalloc, v);
+#endif
   if (!v->L) {
     snprintf(last_error, sizeof last_error, "%s: lua_newstate failed (out of memory)", chunk);
     free(v);
@@ -659,6 +664,9 @@ EXPORT double sla_vm_bytes(double h) {
 /* Bytes the code heap holds now (all VMs of this process): the service library's prototypes. */
 EXPORT double sla_code_heap_bytes(void) { return (double)ch_live_bytes(); }
 
+/* The Lua this library was compiled with ("Lua 5.4.4", "Lua 5.5.0"), so a run can say which VMs it measured. */
+EXPORT const char *sla_lua_release(void) { return LUA_RELEASE; }
+
 /* lua_close: everything the VM allocated goes back to the target allocator at once (a skynet agent's exit). */
 EXPORT int sla_vm_close(double h) {
   vm_t *v = table_get(h, 1);
@@ -733,10 +741,13 @@ EXPORT int sla_check(const char *src, uint32_t len, const char *chunk, double ma
   static const char empty[] = "function login() end function message() end";
   vm_t *b = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", 0, 0, 1, NULL);
   if (!b) return SLA_ERR_SCRIPT;
+  /* sizes after a full collection, as skynet's own figures are taken (collectgarbage("count") after a collect) */
+  lua_gc(b->L, LUA_GCCOLLECT, 0);
   out[4] = heap_bytes(b);
   vm_destroy(b);
   vm_t *e = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", max_instructions, max_bytes, 1, lib_dir);
   if (!e) return SLA_ERR_SCRIPT;
+  lua_gc(e->L, LUA_GCCOLLECT, 0);
   out[2] = heap_bytes(e);
   out[3] = (double)e->code_bytes;
   vm_destroy(e);

@@ -66,12 +66,16 @@ local function init()
 end
 
 -- Per-arena decay, the fields of simload's own samples (src/alloc/stats.ts ArenaDecay), so the report's decay
--- panel shows skynet's arenas too. skynet's memory.mallctl reads 8-byte values only (arenas.narenas is 4), so
--- arenas are probed by index: one that maps nothing does not exist (yet).
-local MAX_ARENAS = 64
+-- panel shows skynet's arenas too. Only indexes below the arena count are arenas: jemalloc 5.0 still answers
+-- stats.arenas.<narenas>.* with the merged totals of all arenas (its old spelling of stats.arenas.4096), which an
+-- earlier version of this loop took for one more arena. skynet's memory.mallctl reads 8-byte values only;
+-- arenas.narenas refuses any other length, but opt.narenas (the automatic arenas, all skynet has: it creates
+-- none) comes back in the low 32 bits (jemalloc copies them and returns EINVAL, which skynet ignores). An index
+-- that maps nothing is not initialised (yet).
 local function arenas_json()
   local out = {}
-  for i = 0, MAX_ARENAS - 1 do
+  local narenas = memory.mallctl("opt.narenas") & 0xffffffff
+  for i = 0, narenas - 1 do
     local p = "stats.arenas." .. i .. "."
     if memory.mallctl(p .. "mapped") > 0 then
       out[#out + 1] = string.format('{"arena":%d,"pdirty":%d,"pmuzzy":%d,"dirtyNpurge":%d,"dirtyNmadvise":%d,"dirtyPurged":%d,' ..

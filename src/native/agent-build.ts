@@ -2,10 +2,11 @@
 // `lua5.4` source package (fetched once through the private apt configuration, cached in native/src-cache/)
 // and is compiled statically with -fPIC into the library, so the VMs are Debian's Lua whatever the machine
 // has installed. If the source package cannot be fetched, Debian's liblua5.4-dev (headers + liblua5.4.so)
-// is used instead when it is installed. Rebuilt only when an input changes.
+// is used instead when it is installed. Rebuilt only when an input changes. `buildSkynetAgent` compiles the
+// same agent.c with a skynet build's own Lua instead (`npm run build:peers`).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SimloadError } from '../errors.js';
 import { fetchDebianSource } from './apt.js';
 import { run } from './exec.js';
@@ -45,49 +46,88 @@ async function luaSource(log: (s: string) => void): Promise<LuaSource> {
   );
 }
 
-function key(src: LuaSource): string {
+/** The build's key: agent.c and what it is compiled with, and which Lua (a hash of its sources). */
+function key(kind: string, luaHash: string): string {
   const h = createHash('sha256').update(readFileSync(agentSource));
   for (const f of agentExtraSources) h.update(readFileSync(f));
-  return h.update(src.kind).update(src.hash).update(JSON.stringify([CFLAGS, LIBS])).digest('hex').slice(0, 16);
+  return h.update(kind).update(luaHash).update(JSON.stringify([CFLAGS, LIBS])).digest('hex').slice(0, 16);
 }
 
-function recordedKey(): string | null {
+function recordedKey(dir: string): string | null {
   try {
-    return (JSON.parse(readFileSync(join(agentDir, 'build.json'), 'utf8')) as { key: string }).key;
+    return (JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as { key: string }).key;
   } catch {
     return null;
   }
 }
 
+/** Lua's core and library sources in a folder (not the interpreters, tests or the one-file amalgamation). */
+function luaFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /^l.*\.c$/.test(f) && !['lua.c', 'luac.c', 'ltests.c', 'onelua.c'].includes(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Compiles agent.c with the given Lua into DIR/libsimload_agent.so (atomically) and records the key. */
+async function compile(dir: string, k: string, luaArgs: string[], luaName: string, log: (s: string) => void): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const lib = join(dir, 'libsimload_agent.so');
+  const cc = process.env['CC'] || 'cc';
+  const tmp = lib + '.tmp';
+  const cSources = agentExtraSources.filter((f) => f.endsWith('.c'));
+  log(`agent: ${cc} native/agent.c with Lua from ${luaName}`);
+  await run(cc, [...CFLAGS, `-I${nativeDir}`, '-o', tmp, agentSource, ...cSources, ...luaArgs, ...LIBS], { log: join(dir, 'build.log'), code: 'ERR_BUILD' });
+  renameSync(tmp, lib);
+  writeFileSync(join(dir, 'build.json'), JSON.stringify({ key: k, cc, cflags: CFLAGS, lua: luaName, builtAt: new Date().toISOString() }, null, 2) + '\n');
+  return lib;
+}
+
 export async function buildAgent(log: (s: string) => void): Promise<void> {
   const src = await luaSource(log);
-  const k = key(src);
-  if (recordedKey() === k && existsSync(agentLib)) return;
-  mkdirSync(agentDir, { recursive: true });
-  const cc = process.env['CC'] || 'cc';
-  const buildLog = join(agentDir, 'build.log');
-  const tmp = agentLib + '.tmp';
-  const cSources = agentExtraSources.filter((f) => f.endsWith('.c'));
-  let args: string[];
-  let lua: string;
+  const k = key(src.kind, src.hash);
+  if (recordedKey(agentDir) === k && existsSync(agentLib)) return;
   if (src.kind === 'tarball') {
     const tree = join(agentDir, 'lua-src');
     rmSync(tree, { recursive: true, force: true });
     mkdirSync(tree, { recursive: true });
-    await run('tar', ['-xf', src.path, '-C', tree, '--strip-components=1'], { log: buildLog, code: 'ERR_BUILD' });
+    await run('tar', ['-xf', src.path, '-C', tree, '--strip-components=1'], { log: join(agentDir, 'build.log'), code: 'ERR_BUILD' });
     const dir = join(tree, 'src');
-    const files = readdirSync(dir)
-      .filter((f) => /^l.*\.c$/.test(f) && f !== 'lua.c' && f !== 'luac.c')
-      .sort()
-      .map((f) => join(dir, f));
-    args = [...CFLAGS, `-I${dir}`, `-I${nativeDir}`, '-o', tmp, agentSource, ...cSources, ...files, ...LIBS];
-    lua = src.path;
+    await compile(agentDir, k, [`-I${dir}`, ...luaFiles(dir)], src.path, log);
   } else {
-    args = [...CFLAGS, `-I${SYSTEM_INCLUDE}`, `-I${nativeDir}`, '-o', tmp, agentSource, ...cSources, '-llua5.4', ...LIBS];
-    lua = 'liblua5.4-dev';
+    await compile(agentDir, k, [`-I${SYSTEM_INCLUDE}`, '-llua5.4'], 'liblua5.4-dev', log);
   }
-  log(`agent: ${cc} native/agent.c with Lua from ${lua}`);
-  await run(cc, args, { log: buildLog, code: 'ERR_BUILD' });
-  renameSync(tmp, agentLib);
-  writeFileSync(join(agentDir, 'build.json'), JSON.stringify({ key: k, cc, cflags: CFLAGS, lua, builtAt: new Date().toISOString() }, null, 2) + '\n');
+}
+
+/**
+ * The agent library compiled with a skynet tree's own Lua (`3rd/lua`, e.g. Lua 5.5.0 with skynet's changes to
+ * strings and the code cache), so that simload's VMs allocate the same objects, of the same sizes, as that
+ * skynet's snlua services (scenario `server.lua: skynet`). It lives beside the skynet peer build it comes from.
+ */
+export function skynetAgentDir(skynetRoot: string): string {
+  return join(dirname(skynetRoot), 'agent');
+}
+
+function skynetLuaHash(skynetRoot: string): string {
+  const h = createHash('sha256');
+  const dir = join(skynetRoot, '3rd', 'lua');
+  for (const f of readdirSync(dir).filter((f) => /\.[ch]$/.test(f)).sort()) h.update(f).update(readFileSync(join(dir, f)));
+  return h.digest('hex');
+}
+
+/** The skynet-Lua agent library of a skynet build: its path, and whether it was built from today's agent.c. */
+export function skynetAgentLib(skynetRoot: string): { lib: string; current: boolean } {
+  const dir = skynetAgentDir(skynetRoot);
+  const lib = join(dir, 'libsimload_agent.so');
+  return { lib, current: existsSync(lib) && recordedKey(dir) === key('skynet', skynetLuaHash(skynetRoot)) };
+}
+
+/** Builds (or finds current) the agent library with the Lua of the skynet build at skynetRoot. */
+export async function buildSkynetAgent(skynetRoot: string, log: (s: string) => void): Promise<string> {
+  const { lib, current } = skynetAgentLib(skynetRoot);
+  if (current) return lib;
+  const dir = join(skynetRoot, '3rd', 'lua');
+  // skynet's Lua includes skynet-src/atomic.h and spinlock.h (its string ids and code cache); built as its makefile does
+  const args = ['-std=gnu99', `-I${dir}`, `-I${join(skynetRoot, 'skynet-src')}`, ...luaFiles(dir)];
+  return compile(skynetAgentDir(skynetRoot), key('skynet', skynetLuaHash(skynetRoot)), args, dir, log);
 }

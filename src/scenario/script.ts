@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { peerSources, PEER_RECIPES } from '../native/peers.js';
+import { skynetAgentLib } from '../native/agent-build.js';
 import { findSkynetBuild } from '../native/skynet-build.js';
 import type { AgentScript } from '../server/options.js';
 import { checkScript } from '../server/script-check.js';
@@ -31,6 +32,7 @@ export function resolveScript(
   if (typeof s.script !== 'string') {
     if (s.script_limits !== undefined) problem(['server', 'script_limits'], 'only applies with `script:` (Lua agents)');
     if (s.service_lib !== undefined) problem(['server', 'service_lib'], 'only applies with `script:` (Lua agents)');
+    if (s.lua !== undefined) problem(['server', 'lua'], 'only applies with `script:` (Lua agents)');
     return null;
   }
   const abs = resolve(baseDir, s.script);
@@ -44,6 +46,8 @@ export function resolveScript(
   }
   const lib = s.service_lib === undefined ? undefined : serviceLib(s.service_lib, baseDir, (m) => problem(['server', 'service_lib'], m));
   if (lib === null) return null;
+  const lua = s.lua === 'skynet' ? skynetLua((m) => problem(['server', 'lua'], m)) : undefined;
+  if (lua === null) return null;
   const mem = typeof limits.memory === 'number' || typeof limits.memory === 'string' ? parseSize(limits.memory) : null;
   const script: AgentScript = {
     path: displayPath(abs),
@@ -51,6 +55,7 @@ export function resolveScript(
     maxInstructions: typeof limits.instructions === 'number' ? limits.instructions : SCRIPT_DEFAULTS.maxInstructions,
     maxMemoryBytes: mem ?? SCRIPT_DEFAULTS.maxMemoryBytes,
     ...(lib ? { serviceLib: lib } : {}),
+    ...(lua ? { luaLib: lua.lib, luaName: lua.name } : {}),
   };
   if (script.maxMemoryBytes < 1024 * 1024) {
     problem(['server', 'script_limits', 'memory'], `must be at least 1MiB (an empty VM needs about 15KiB, a player's state more), got ${script.maxMemoryBytes} bytes`);
@@ -63,6 +68,31 @@ export function resolveScript(
     return null;
   }
   return script;
+}
+
+/** The skynet peer build that `skynet` names (service_lib, lua): the first recipe built, or null. */
+function skynetPeer(env: NodeJS.ProcessEnv): string | null {
+  const src = peerSources(env);
+  const build = src ? PEER_RECIPES.map((recipe) => findSkynetBuild({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe })).find((b) => b) : null;
+  return build ? build.root : null;
+}
+
+/**
+ * `server.lua: skynet`: the agent library compiled with the skynet peer build's own Lua (its 3rd/lua), built by
+ * `npm run build:peers` beside that build. Null after a problem (no peer build, or a library older than agent.c).
+ */
+export function skynetLua(problem: (message: string) => void, env: NodeJS.ProcessEnv = process.env): { lib: string; name: string } | null {
+  const root = skynetPeer(env);
+  if (!root) {
+    problem('`skynet` names the Lua of the skynet peer build, and there is none: run `npm run build:peers` (needs SKYNET_SRC or ../shared/vendor)');
+    return null;
+  }
+  const { lib, current } = skynetAgentLib(root);
+  if (!current) {
+    problem(`the agent library with skynet's Lua (${lib}) is ${existsSync(lib) ? 'older than native/agent.c' : 'not built'}: run \`npm run build:peers\``);
+    return null;
+  }
+  return { lib, name: `skynet's Lua (${join(root, '3rd', 'lua')})` };
 }
 
 /**
@@ -78,13 +108,12 @@ export function serviceLib(value: unknown, baseDir: string, problem: (message: s
   }
   let abs: string;
   if (value === 'skynet') {
-    const src = peerSources(env);
-    const build = src ? PEER_RECIPES.map((recipe) => findSkynetBuild({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe })).find((b) => b) : null;
-    if (!build) {
+    const root = skynetPeer(env);
+    if (!root) {
       problem('`skynet` names the lualib of the skynet peer build, and there is none: run `npm run build:peers` (needs SKYNET_SRC or ../shared/vendor), or give a path to your skynet tree\'s lualib');
       return null;
     }
-    abs = join(build.root, 'lualib');
+    abs = join(root, 'lualib');
   } else {
     const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(value);
     if (m) {

@@ -87,7 +87,8 @@ function describe(data: unknown, e: ErrorObject): RawProblem | null {
     case 'type':
       return { path, message: own ?? `expected ${typeName(String(params.type))}, got ${shown(e.data)}` };
     case 'enum': {
-      const allowed = (params.allowedValues as unknown[]).map(String);
+      // a value allowed both as text and as a YAML number (lua: 5.4) is named once
+      const allowed = [...new Set((params.allowedValues as unknown[]).map(String))];
       return { path, message: `expected one of ${allowed.join(', ')}, got ${shown(e.data)}${didYouMean(String(e.data), allowed)}` };
     }
     case 'minimum':

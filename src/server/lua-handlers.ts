@@ -24,7 +24,7 @@ export class LuaHandlers {
     private readonly seed: number,
     private readonly perPlayer: boolean,
   ) {
-    this.f = attachLua();
+    this.f = attachLua(script.luaLib);
     this.src = Buffer.from(script.source, 'utf8');
   }
 

@@ -1,4 +1,4 @@
-// koffi bindings of native/agent.c: Lua 5.4 VMs over the variant's allocator (see that file). Loaded once per
+// koffi bindings of native/agent.c: Lua VMs (5.4, or a skynet's own Lua) over the variant's allocator (see that file). Loaded once per
 // thread; VM handles and packet addresses are plain numbers valid in every thread of the process.
 import { existsSync } from 'node:fs';
 import koffi from 'koffi';
@@ -24,21 +24,32 @@ export interface LuaFns {
   packets(out: Float64Array): number;
   check(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, libDir: string, out: Float64Array): number;
   codeHeapBytes(): number;
+  /** The Lua the library was compiled with, e.g. "Lua 5.5.0". */
+  luaRelease(): string;
 }
 
-let fns: LuaFns | null = null;
+/** Bindings per agent library: the default one (Debian's Lua 5.4) or one built with a skynet's own Lua. */
+const loaded = new Map<string, LuaFns>();
 
-/** The bindings; `sla_init` still has to run (after the allocator shim loaded its target) before VMs or packets. */
-export function loadLua(): LuaFns {
-  if (fns) return fns;
-  if (!existsSync(agentLib)) throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${agentLib} is missing; run \`npm install\` (or \`simload build\`)`);
-  const lib = koffi.load(agentLib);
+/**
+ * The bindings of one agent library (default: Debian's Lua 5.4, native/build/agent); `sla_init` still has to run
+ * (after the allocator shim loaded its target) before VMs or packets. A process uses one library: its packets
+ * and VM handles are that library's.
+ */
+export function loadLua(libPath: string = agentLib): LuaFns {
+  const cached = loaded.get(libPath);
+  if (cached) return cached;
+  const rebuild = libPath === agentLib ? '`npm install` (or `simload build`)' : '`npm run build:peers`';
+  if (!existsSync(libPath)) throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${libPath} is missing; run ${rebuild}`);
+  const lib = koffi.load(libPath);
+  let fns: LuaFns;
   try {
     fns = bind(lib);
   } catch (err) {
-    // A library built from an older native/agent.c (a pull without `npm install`) lacks newer functions.
-    throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${agentLib} is older than this simload (${(err as Error).message}); run \`npm install\` (or \`simload build\`) to rebuild it`);
+    // A library built from an older native/agent.c (a pull without a rebuild) lacks newer functions.
+    throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${libPath} is older than this simload (${(err as Error).message}); run ${rebuild} to rebuild it`);
   }
+  loaded.set(libPath, fns);
   return fns;
 }
 
@@ -56,12 +67,13 @@ function bind(lib: ReturnType<typeof koffi.load>): LuaFns {
     packets: lib.func('int sla_packets(double *out)'),
     check: lib.func('int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out)'),
     codeHeapBytes: lib.func('double sla_code_heap_bytes(void)'),
+    luaRelease: lib.func('const char *sla_lua_release(void)'),
   } as LuaFns;
 }
 
 /** Binds the agent library to the allocator the shim loaded in this process (Allocator.load first). */
-export function attachLua(): LuaFns {
-  const f = loadLua();
+export function attachLua(libPath?: string): LuaFns {
+  const f = loadLua(libPath);
   const rc = f.init(shimLib);
   if (rc !== SLA.ok) throw new SimloadError('ERR_LUA_INIT', `Lua agents: ${f.lastError()}`);
   return f;

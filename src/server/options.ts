@@ -36,6 +36,13 @@ export interface AgentScript {
    * (native/agent.c, docs/agents.md); absent: the bare sandbox.
    */
   serviceLib?: string;
+  /**
+   * The agent library to run the VMs with (absolute): one compiled with a skynet tree's own Lua (scenario
+   * `server.lua: skynet`, src/native/agent-build.ts); absent: the default, Debian's Lua 5.4.
+   */
+  luaLib?: string;
+  /** Which Lua that is, for messages and the run's record, e.g. "Lua 5.5.0 (skynet's 3rd/lua)". */
+  luaName?: string;
 }
 
 export interface ServerOptions {

@@ -20,7 +20,7 @@ export interface ScriptCheck {
 }
 
 export function checkScript(s: AgentScript, agent: 'per-player' | 'pool'): ScriptCheck {
-  const f = loadLua();
+  const f = loadLua(s.luaLib);
   const src = Buffer.from(s.source, 'utf8');
   const out = new Float64Array(5);
   const rc = f.check(src, src.length, s.path, s.maxInstructions, s.maxMemoryBytes, s.serviceLib ?? '', out);

@@ -40,7 +40,7 @@ export class SimServer {
     if (lua) checkScript(options.script!, options.agent);
     const alloc = Allocator.load(variant);
     // The gate copies each game frame into the variant's heap (agent.c packets) on this thread.
-    const packets = lua ? attachLua() : null;
+    const packets = lua ? attachLua(options.script!.luaLib) : null;
     const stride = 1 + options.profile.objects;
     let server: SimServer | null = null;
     const pool = await WorkerPool.start(

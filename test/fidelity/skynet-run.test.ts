@@ -40,6 +40,13 @@ test('skynet driver: the online count follows the plan and every sample has jema
     for (const s of mine) {
       assert.ok(s.alloc && s.alloc.allocated > 0 && s.alloc.active >= s.alloc.allocated && s.alloc.resident > 0, `${variant} t=${s.t}: alloc ${JSON.stringify(s.alloc)}`);
       assert.ok(s.proc.rss > 0 && s.proc.vmHWM >= s.proc.rss, `${variant} t=${s.t}: proc ${JSON.stringify(s.proc)}`);
+      // The per-arena figures are the real arenas only: they add up to the merged totals (counting jemalloc 5.0's
+      // merged stats.arenas.<narenas> as one more arena doubled them).
+      const arenas = s.alloc.arenas ?? [];
+      assert.ok(arenas.length >= 1 && arenas.every((a) => a.arena < 4096), `${variant} t=${s.t}: arenas ${arenas.map((a) => a.arena).join(',')}`);
+      const sum = (f: 'pdirty' | 'pmuzzy') => arenas.reduce((x, a) => x + a[f], 0);
+      assert.equal(sum('pdirty'), s.alloc.pdirty, `${variant} t=${s.t}: dirty pages per arena add up to the total`);
+      assert.equal(sum('pmuzzy'), s.alloc.pmuzzy, `${variant} t=${s.t}: muzzy pages per arena add up to the total`);
     }
     // After each ramp (in the holds) the online count is the target within 2%.
     for (const s of mine.filter((x) => scenario.load.phases[x.phaseIndex]?.kind === 'hold')) {
