@@ -36,7 +36,11 @@ export interface SizeClassPoint {
 }
 
 export interface SizeClassSummary {
-  /** At the sample with the highest Rss (or the nearest one with size classes). */
+  /**
+   * At the sample with the most allocated bytes: the live-data peak, before players leave. Not the highest-Rss
+   * sample: freed pages stay resident until decay, so a skynet's Rss peaks after the ramp-down has begun, when
+   * the departed players' objects have already left holes in the slabs.
+   */
   peak: SizeClassPoint | null;
   /** Mean over the summary's settle window (the last tenth of the final hold). */
   settle: SizeClassPoint | null;
@@ -45,11 +49,11 @@ export interface SizeClassSummary {
 const hasClasses = (s: Sample): s is Sample & { alloc: { sizeClasses: SizeClasses } } => !!s.alloc?.sizeClasses;
 
 /** Null when no sample has size classes (older runs, glibc, a skynet console). */
-export function sizeClassSummary(samples: Sample[], peakAtMs: number, settle: Sample[]): SizeClassSummary | null {
+export function sizeClassSummary(samples: Sample[], settle: Sample[]): SizeClassSummary | null {
   const withClasses = samples.filter(hasClasses);
   if (withClasses.length === 0) return null;
   let peak = withClasses[0]!;
-  for (const s of withClasses) if (Math.abs(s.t - peakAtMs) < Math.abs(peak.t - peakAtMs)) peak = s;
+  for (const s of withClasses) if (s.alloc.allocated > peak.alloc.allocated) peak = s;
   return { peak: sizeClassPoint([peak]), settle: sizeClassPoint(settle.filter(hasClasses)) };
 }
 

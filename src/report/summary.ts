@@ -229,7 +229,7 @@ export function summarizeVariant(
     messagesPerSecond: messagesPerSecond(latency, samples),
     errors: errorCount(variant, latency, events, samples),
     decay: decaySummary(samples, rampDownEndMs, hold),
-    sizeClasses: sizeClassSummary(samples, peak.t, win),
+    sizeClasses: sizeClassSummary(samples, win),
     validity: checkValidity(samples, latency, events, variant, scenario),
   };
 }
