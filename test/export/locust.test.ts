@@ -17,7 +17,8 @@ const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 const RATE = 0.25;
 const PEAK = 60;
 
-const SCENARIO = `# ramp to ${PEAK} over 10 s, hold, down to a third over 5 s, hold
+// Short phases sampled every 500 ms: each hold still has >= 8 samples, the ramps ask 10 logins/s and 13 logouts/s.
+const SCENARIO = `# ramp to ${PEAK} over 6 s, hold, down to a third over 3 s, hold
 name: locust-e2e
 server:
   threads: 2
@@ -32,12 +33,12 @@ load:
   rate: ${RATE}
   think_time: 1s
   phases:
-    - ramp: { to: ${PEAK}, over: 10s }
-    - hold: 10s
-    - ramp: { to: 33%, over: 5s }
-    - hold: 10s
+    - ramp: { to: ${PEAK}, over: 6s }
+    - hold: 6s
+    - ramp: { to: 33%, over: 3s }
+    - hold: 6s
 record:
-  interval: 1s
+  interval: 500ms
 `;
 
 const missing = locustMissing();
@@ -76,7 +77,7 @@ async function driveSwarm(perConnection: number): Promise<number> {
   await writeFile(scenario, SCENARIO);
   const exported = spawnSync(process.execPath, [BIN, 'export', 'locust', scenario, '-o', join(dir, 'swarm.py'), '--players-per-connection', String(perConnection)], { encoding: 'utf8' });
   assert.equal(exported.status, 0, exported.stderr);
-  assert.match(exported.stderr, /4 phases, up to 60 players over 35s/);
+  assert.match(exported.stderr, /4 phases, up to 60 players over 21s/);
 
   const out = join(dir, 'results');
   const swarm = await startSwarm({ scenario, locustfile: 'swarm.py', variant: 'glibc', outDir: out, cwd: dir, workers: 2, masterArgs: ['--csv', 'stats'] });
