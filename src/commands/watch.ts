@@ -31,7 +31,7 @@ export const watchCommand: SimloadCommand = {
       .option('skynet-inject', { type: 'boolean', default: false, describe: "also run a read-only Lua snippet in the server through the console's inject, for pdirty/pmuzzy/decay (runs code in the server)" })
       .option('skynet-mem', { type: 'string', default: '10s', describe: "least time between two `mem` reads (per-service Lua memory; it asks every service), or `off`" })
       .option('online-cmd', { type: 'string', describe: 'a shell command printing the online player count, run each sample' })
-      .option('expect', { type: 'string', array: true, describe: 'a threshold as in a scenario\'s expect:, e.g. "retention < 0.5" (repeatable)' })
+      .option('expect', { type: 'string', array: true, describe: 'a threshold as in a scenario\'s expect:, e.g. "retention < 0.5" (repeatable; checked when a --duration watch completes)' })
       .check((a) => {
         if ((a.pid === undefined) === (a.cmd === undefined)) throw new UsageError('ERR_USAGE', 'give exactly one of --pid PID and --cmd "COMMAND"');
         if (a['skynet-inject'] && a['skynet-console'] === undefined) throw new UsageError('ERR_USAGE', '--skynet-inject needs --skynet-console HOST:PORT');

@@ -1,8 +1,8 @@
 // Renders a run folder: summary.json, report.html and chart.svg, from the folder alone.
 
 import { rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import * as echarts from 'echarts';
 import { SimloadError } from '../errors.js';
 import { RESULT_FILES } from '../results/layout.js';
 import { memoryChartOption, type ChartOption } from './charts.js';
@@ -30,8 +30,13 @@ export async function renderReport(dir: string): Promise<{ summary: Summary; htm
   return { summary, html: htmlPath, chart: chartPath };
 }
 
+// echarts costs ~0.8 s of CPU to load: loaded on the first chart, not by every command that imports the report
+// (--help, bad flags, export, probe). Its CommonJS build, so renderSvg stays synchronous.
+let echartsLib: typeof import('echarts') | null = null;
+
 /** An echarts option drawn server-side as SVG text (echarts SSR, no DOM). */
 export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
+  const echarts = (echartsLib ??= createRequire(import.meta.url)('echarts') as typeof import('echarts'));
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
   try {
     chart.setOption({ ...option, animation: false });

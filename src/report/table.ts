@@ -3,6 +3,7 @@
 import { formatBytes, formatDuration } from '../units.js';
 import { METRICS, formatMetric } from './format.js';
 import type { Summary, VariantSummary } from './summary.js';
+import { invalidRunLines } from './verdict.js';
 
 export function formatSummaryTable(summary: Summary): string {
   if (summary.variants.length === 0) return [...invalidLines(summary), `simload: no samples${summary.scenario ? ` for ${summary.scenario}` : ''}`].join('\n') + '\n';
@@ -21,8 +22,7 @@ export function formatSummaryTable(summary: Summary): string {
 /** First thing a reader sees when the run did not deliver its load. Pure. */
 export function invalidLines(summary: Summary): string[] {
   if (summary.valid !== false) return [];
-  const reasons = summary.invalid ?? [];
-  return [`INVALID RUN: the load asked for was not delivered, so these numbers do not measure it (${reasons.length} reason(s))`, ...reasons.map((r) => `  ${r}`)];
+  return invalidRunLines(summary.invalid ?? []);
 }
 
 function lazyPeak(v: VariantSummary): string {

@@ -7,12 +7,11 @@ import type { Writable } from 'node:stream';
 import { ExitCode, SimloadError } from '../errors.js';
 import { Progress } from '../driver/progress.js';
 import { Recorder } from '../recorder/recorder.js';
-import { invalidLines } from '../report/table.js';
 import { loadRun } from '../report/load.js';
 import { sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { summarize } from '../report/summary.js';
-import { checkExpectations, formatExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, writeJUnit, type Summary } from '../report/index.js';
+import { checkExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, summaryValidity, verdict, writeJUnit, type Summary } from '../report/index.js';
 import type { LatencyFile, RunMeta } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
 import type { Scenario } from '../scenario/types.js';
@@ -138,26 +137,16 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
     // Interrupted before anything was sampled: nothing to report, still an interrupt.
     summary = emptySummary(s.name, writer.runMeta, `no report: ${e.message}`);
   }
-  const valid = summary.valid !== false;
-  if (!interrupted && !failed) await writer.recordValidity({ valid, reasons: summary.invalid ?? [] });
+  const validity = summaryValidity(summary);
+  if (!interrupted && !failed) await writer.recordValidity(validity);
   if (!o.quiet) out.write(formatSummaryTable(summary));
-  else if (!valid && !interrupted && !failed) out.write(invalidLines(summary).join('\n') + '\n');
   if (failed?.error) throw new RunFailedError(writer.dir, failed.error);
 
-  let exitCode: number = ExitCode.ok;
-  if (interrupted) {
-    exitCode = ExitCode.interrupted;
-    if (!o.quiet && s.expect.length > 0) out.write('expect: not checked, the run was interrupted\n');
-  } else if (s.expect.length > 0) {
-    const results = checkExpectations(summary, s.expect);
-    if (o.junit) await writeJUnit(o.junit, results);
-    if (!o.quiet || results.some((r) => !r.pass)) out.write(formatExpectations(results));
-    if (results.some((r) => !r.pass)) exitCode = ExitCode.checkFailed;
-  } else if (o.junit) {
-    await writeJUnit(o.junit, []);
-  }
-  // Not a measurement of the load asked for: never 0, whatever the thresholds said.
-  if (!interrupted && !valid) exitCode = ExitCode.invalid;
+  const v = verdict({ status, validity, expect: checkExpectations(summary, s.expect) });
+  if (v.checked && o.junit) await writeJUnit(o.junit, v.checked);
+  // Quiet: only what went wrong (the table, which also heads with the INVALID lines, is not printed).
+  if (v.lines.length > 0 && (!o.quiet || v.outcome === 'invalid' || v.outcome === 'expect-failed')) out.write(v.lines.join('\n') + '\n');
+  const exitCode = v.exitCode;
   if (!o.quiet) out.write(`results: ${writer.dir}\nreport:  ${writer.dir}/report.html\n`);
   return { dir: writer.dir, summary, exitCode };
 }

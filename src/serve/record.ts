@@ -14,8 +14,7 @@ import { sleep } from '../driver/engine.js';
 import { ExitCode, SimloadError } from '../errors.js';
 import { timeline, phaseAt } from '../export/schedule.js';
 import { Recorder, type PhaseState } from '../recorder/recorder.js';
-import { checkExpectations, formatExpectations, formatSummaryTable, renderReport } from '../report/index.js';
-import { invalidLines } from '../report/table.js';
+import { checkExpectations, formatSummaryTable, renderReport, summaryValidity, verdict } from '../report/index.js';
 import { RunWriter } from '../results/writer.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ServerHandle } from '../server/launch.js';
@@ -115,26 +114,13 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
   }
 
   const { summary, html } = await renderReport(writer.dir);
-  const valid = summary.valid !== false;
-  if (status === 'complete') await writer.recordValidity({ valid, reasons: summary.invalid ?? [] });
+  const validity = summaryValidity(summary);
+  if (status === 'complete') await writer.recordValidity(validity);
   o.out.write(formatSummaryTable(summary));
   say(`report: ${html}`);
-  let exitCode: number = ExitCode.ok;
-  if (err) exitCode = ExitCode.runtime;
-  else if (interrupted) exitCode = ExitCode.interrupted;
-  else {
-    if (s.expect.length > 0) {
-      const results = checkExpectations(summary, s.expect);
-      o.out.write(formatExpectations(results));
-      if (results.some((r) => !r.pass)) exitCode = ExitCode.checkFailed;
-    }
-    // Not a measurement of the load asked for: never 0, whatever the thresholds said.
-    if (!valid) {
-      o.out.write(invalidLines(summary).join('\n') + '\n');
-      exitCode = ExitCode.invalid;
-    }
-  }
-  return { dir: writer.dir, exitCode, status };
+  const end = verdict({ status, validity, expect: checkExpectations(summary, s.expect) });
+  if (end.lines.length > 0) o.out.write(end.lines.join('\n') + '\n');
+  return { dir: writer.dir, exitCode: end.exitCode, status };
 }
 
 /** Wall time of the first login the server counts; null when stopped first. */

@@ -4,10 +4,10 @@
 
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
-import { ExitCode } from '../errors.js';
-import { checkExpectations, formatExpectations } from '../report/expect.js';
+import { checkExpectations } from '../report/expect.js';
 import { renderReport } from '../report/render.js';
 import { formatSummaryTable } from '../report/table.js';
+import { verdict } from '../report/verdict.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { adopt } from '../run/children.js';
 import { formatDuration } from '../units.js';
@@ -102,11 +102,10 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   o.out.write(formatSummaryTable(summary));
   say(`report: ${html}`);
   say(`simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`);
-  const results = checkExpectations(summary, o.expect);
-  if (results.length) o.out.write(formatExpectations(results));
-  if (end.status === 'interrupted') return ExitCode.interrupted;
-  if (end.status === 'failed') return ExitCode.runtime;
-  return results.some((r) => !r.pass) ? ExitCode.checkFailed : ExitCode.ok;
+  // A watch asks for no load: its validity is not judged (see report/verdict.ts).
+  const v = verdict({ status: end.status, validity: null, expect: checkExpectations(summary, o.expect) });
+  if (v.lines.length > 0) o.out.write(v.lines.join('\n') + '\n');
+  return v.exitCode;
 }
 
 /** SIGTERM the command simload started, SIGKILL after 5 s. */

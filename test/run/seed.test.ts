@@ -1,4 +1,4 @@
-// scenarios/seed.yaml, shortened (400 players, about 25 s per variant): jemalloc 5.0.1 from ../shared/vendor
+// scenarios/seed.yaml, shortened (400 players, about 13 s per variant, sampled every 500 ms): jemalloc 5.0.1 from ../shared/vendor
 // (through ${SIMLOAD_JEMALLOC_5_0_1}, as the file's header documents) and 5.3.0, each with and without
 // MADV_FREE, 8 worker threads. The load is delivered, every sample knows its jemalloc version, carries
 // per-arena decay, the threads' arenas and size classes, and the breakdown adds up on both versions at every sample.
@@ -34,13 +34,15 @@ test('seed.yaml, short: four variants on two jemalloc versions, breakdown adds u
     ['je530-no-madv-free', 'no-madv-free', null],
   ]);
   for (const v of scenario.variants) assert.equal(v.mallocConf, 'dirty_decay_ms:10000,muzzy_decay_ms:10000');
-  // Shorter and smaller, same shape: ramp, hold, two thirds leave, hold.
+  // Shorter and smaller, same shape: ramp, hold, two thirds leave, hold. This test checks what every sample
+  // carries, not decay timing (decay.test.ts does): short phases, sampled twice as often, still >= 20 samples.
   const ms = (s: string) => parseDuration(s)!;
   const [up, hold, down, last] = scenario.load.phases as unknown as Array<Record<string, unknown>>;
-  Object.assign(up!, { to: { count: PEAK }, durationMs: ms('8s') });
-  Object.assign(hold!, { durationMs: ms('5s') });
-  Object.assign(down!, { durationMs: ms('3s') });
-  Object.assign(last!, { durationMs: ms('10s') });
+  Object.assign(up!, { to: { count: PEAK }, durationMs: ms('4s') });
+  Object.assign(hold!, { durationMs: ms('3s') });
+  Object.assign(down!, { durationMs: ms('2s') });
+  Object.assign(last!, { durationMs: ms('4s') });
+  scenario.record = { intervalMs: 500, baselineMs: 2000 };
   const dir = await mkdtemp(join(tmpdir(), 'simload-seed-'));
   const r = await runScenario(scenario, text, { outDir: dir, quiet: true });
   assert.equal(r.exitCode, 0, 'complete, and seed.yaml\'s thresholds (no LazyFree without MADV_FREE) pass');

@@ -9,6 +9,7 @@ import type { Sample } from '../../src/results/sample.js';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
+import type { ExpectRule } from '../../src/scenario/types.js';
 import { runWatch } from '../../src/watch/run-watch.js';
 import { tinyScenarioFile } from '../run/fixtures.js';
 import { ndjson, sink } from './helpers.js';
@@ -70,6 +71,9 @@ function around(run: Sample[], wall: number, f: (s: Sample) => number): { lo: nu
 /** Within 5% of the run's curve: between its readings around that moment, give or take 5% of them. */
 const within = (v: number, r: { lo: number; hi: number }) => v >= r.lo - 0.05 * r.hi && v <= r.hi * 1.05;
 
+/** A threshold no run meets: checked, it would fail. */
+const NEVER_MET: ExpectRule = { variant: null, metric: 'peak_rss', op: '<', value: 1, source: 'peak_rss < 1B' };
+
 test("watching simload's own server by pid gives the run recorder's Rss and LazyFree within 5%", { timeout: 180_000 }, async () => {
   const { dir, file } = await tinyScenarioFile(SCENARIO);
   const { scenario, text } = await loadScenario(file);
@@ -79,11 +83,14 @@ test("watching simload's own server by pid gives the run recorder's Rss and Lazy
   const out = sink();
   const code = await runWatch({
     pid, cmd: null, name: 'watched', outDir: join(dir, 'watch'), intervalMs: 250, durationMs: null,
-    console: null, inject: false, memIntervalMs: 0, onlineCmd: null, expect: [], marks: null, out, signal: new AbortController().signal,
+    console: null, inject: false, memIntervalMs: 0, onlineCmd: null, expect: [NEVER_MET], marks: null, out, signal: new AbortController().signal,
   });
   const r = await running;
   assert.equal(r.exitCode, 0);
   assert.equal(code, 3, 'the server exiting ends the watch with 3 (the process is gone)');
+  // The verdict (report/verdict.ts): a watch that did not complete judges no threshold, not even one that fails.
+  assert.match(out.text(), /^expect: not checked, the run failed$/m);
+  assert.doesNotMatch(out.text(), /FAIL {2}|threshold\(s\)/);
   const watchDir = /folder (\S+)/.exec(out.text())![1]!;
   const meta = JSON.parse(await readFile(join(watchDir, 'run.json'), 'utf8')) as RunMeta;
   assert.equal(meta.status, 'failed');

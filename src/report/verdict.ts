@@ -1,0 +1,64 @@
+// The end-of-run verdict of `simload run`, `simload serve --record` and `simload watch`: how the run ended,
+// whether it delivered its load and what its `expect:` thresholds said, as one exit code and the lines printed
+// after the summary table. Pure (docs/report.md, "Exit codes and the verdict").
+//
+// Precedence, strongest first: failed (3) > interrupted (130) > invalid (4) > a threshold failed (1) > ok (0).
+// A run that did not complete judges no threshold (its numbers are cut short); a complete run that did not
+// deliver its load is never 0, whatever the thresholds said.
+
+import { ExitCode } from '../errors.js';
+import { formatExpectations, type ExpectResult } from './expect.js';
+import type { Summary } from './summary.js';
+
+export type RunEnd = 'complete' | 'interrupted' | 'failed';
+export type Outcome = 'failed' | 'interrupted' | 'invalid' | 'expect-failed' | 'ok';
+
+export interface VerdictInput {
+  /** How the run ended (run.json's status). */
+  status: RunEnd;
+  /**
+   * Did the run deliver the load it asked for (summary.valid, summary.invalid)? null: not judged, for a watch,
+   * which asks for no load (its foreign process has no allocator stats, which would read as undelivered).
+   */
+  validity: { valid: boolean; reasons: string[] } | null;
+  /** The `expect:` thresholds checked against the summary ([] when there are none). */
+  expect: ExpectResult[];
+}
+
+export interface Verdict {
+  outcome: Outcome;
+  exitCode: ExitCode;
+  /** The thresholds that count: null when the run did not complete (not checked). */
+  checked: ExpectResult[] | null;
+  /** Printed after the summary table, in this order: the thresholds, then the INVALID lines. */
+  lines: string[];
+}
+
+export function verdict(i: VerdictInput): Verdict {
+  if (i.status !== 'complete') {
+    const why = i.status === 'failed' ? 'the run failed' : 'the run was interrupted';
+    return {
+      outcome: i.status,
+      exitCode: i.status === 'failed' ? ExitCode.runtime : ExitCode.interrupted,
+      checked: null,
+      lines: i.expect.length > 0 ? [`expect: not checked, ${why}`] : [],
+    };
+  }
+  const lines = i.expect.length > 0 ? formatExpectations(i.expect).trimEnd().split('\n') : [];
+  // Not a measurement of the load asked for: never 0, whatever the thresholds said.
+  if (i.validity && !i.validity.valid) {
+    return { outcome: 'invalid', exitCode: ExitCode.invalid, checked: i.expect, lines: [...lines, ...invalidRunLines(i.validity.reasons)] };
+  }
+  if (i.expect.some((r) => !r.pass)) return { outcome: 'expect-failed', exitCode: ExitCode.checkFailed, checked: i.expect, lines };
+  return { outcome: 'ok', exitCode: ExitCode.ok, checked: i.expect, lines };
+}
+
+/** First thing a reader sees of a run that did not deliver its load (the table's head), and the verdict's last. */
+export function invalidRunLines(reasons: string[]): string[] {
+  return [`INVALID RUN: the load asked for was not delivered, so these numbers do not measure it (${reasons.length} reason(s))`, ...reasons.map((r) => `  ${r}`)];
+}
+
+/** A summary's validity as the verdict takes it (v1 summaries, without `valid`, count as valid). */
+export function summaryValidity(s: Summary): { valid: boolean; reasons: string[] } {
+  return { valid: s.valid !== false, reasons: s.invalid ?? [] };
+}
