@@ -3,7 +3,8 @@
 // same clients (a worker thread of this process; each server in its own process). Prints both and the ratio.
 // Goal: at least 0.5 of raw echo. Flags: --connections N (200) --seconds S (3) --rounds R (4) --variant NAME
 // --model lua|synthetic (lua: each player's agent is a Lua VM running scenarios/agents/rpg.lua, as the shipped
-// scenarios do; every message is copied into the variant's heap and runs message(n); synthetic: profile + churn).
+// scenarios do; every message is copied into the variant's heap and runs message(n); synthetic: profile + churn),
+// --skynet (Lua agents with skynet's lualib on skynet's Lua, as the fidelity scenario runs them).
 
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { defaultServerOptions } from '../src/server/defaults.js';
 import { launchServer } from '../src/server/launch.js';
 import { packageRoot } from '../src/native/paths.js';
 import type { ServerOptions } from '../src/server/options.js';
-import { SCRIPT_DEFAULTS } from '../src/scenario/script.js';
+import { SCRIPT_DEFAULTS, serviceLib, skynetLua } from '../src/scenario/script.js';
 import type { ClientsInit, ClientsResult } from './server-clients.js';
 
 function flag(name: string, dflt: string): string {
@@ -31,11 +32,23 @@ if (model !== 'lua' && model !== 'synthetic') {
   process.exit(2);
 }
 
+// --skynet: the agents as in bench/fidelity-ramp-3000.yaml: skynet's lualib in every VM (service_lib: skynet) on
+// skynet's own Lua (lua: skynet); needs `npm run build:peers`.
+const skynet = process.argv.includes('--skynet');
+
 function benchOptions(): ServerOptions {
   const o: ServerOptions = { ...defaultServerOptions(), logoutFreeDelayMs: 0 };
   if (model === 'synthetic') return o;
   const path = join(packageRoot, 'scenarios', 'agents', 'rpg.lua');
-  return { ...o, agentModel: 'lua', script: { path, source: readFileSync(path, 'utf8'), ...SCRIPT_DEFAULTS } };
+  const script = { path, source: readFileSync(path, 'utf8'), ...SCRIPT_DEFAULTS };
+  if (!skynet) return { ...o, agentModel: 'lua', script };
+  const fail = (m: string): never => {
+    process.stderr.write(`bench:server: --skynet: ${m}\n`);
+    process.exit(2);
+  };
+  const lib = serviceLib('skynet', packageRoot, fail) ?? fail('no service library');
+  const lua = skynetLua(fail) ?? fail('no skynet Lua');
+  return { ...o, agentModel: 'lua', script: { ...script, serviceLib: lib, luaLib: lua.lib, luaName: lua.name } };
 }
 
 function runClients(init: ClientsInit): Promise<ClientsResult> {
@@ -72,7 +85,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStar
 const echo: number[] = [];
 const sim: number[] = [];
 let errors = 0;
-process.stdout.write(`bench:server  ${connections} connections, ${rounds} rounds of ${seconds}s each, variant ${variantName}, ${model === 'lua' ? 'Lua agents (rpg.lua)' : 'synthetic agents'}, 1 request in flight per connection\n`);
+process.stdout.write(`bench:server  ${connections} connections, ${rounds} rounds of ${seconds}s each, variant ${variantName}, ${model === 'lua' ? `Lua agents (rpg.lua${skynet ? ', skynet lualib on skynet\'s Lua' : ''})` : 'synthetic agents'}, 1 request in flight per connection\n`);
 try {
   for (let round = 0; round < rounds; round++) {
     echo.push(await echoRound(round));
