@@ -76,7 +76,35 @@ typedef struct vm {
   int in_dispatch;       /* a dispatched call is running: the budget's first stop gets a grace to unwind */
   int stopped;           /* the budget stopped the script during this dispatched call; stop_msg says where */
   char stop_msg[640];
+  void *service[4];      /* with a service library: skynet's C structures of this service (SERVICE_BLOCKS) */
 } vm_t;
+
+/*
+ * What skynet's C side allocates per service besides its Lua VM, allocated per VM with a service library from the
+ * variant's allocator and freed at close (outside the VM's bytes and memory limit, as skynet's `mem` does not count
+ * them either). skynet f19d1605 on x86-64; each sizeof measured by compiling the struct definitions below with the
+ * peer build's own headers (skynet-src/, 3rd/lua; CALLING_CHECK off as in its Makefile), plus the 16-byte
+ * struct mem_cookie that skynet_malloc puts before every block (skynet-src/malloc_hook.c: size_t size, uint32_t
+ * handle, uint32_t cookie_size; MEMORY_CHECK off). In skynet's order:
+ *   struct snlua                   56 + 16  service-src/service_snlua.c, snlua_create (before lua_newstate)
+ *   struct skynet_context         128 + 16  skynet-src/skynet_server.c, skynet_context_new
+ *   struct message_queue           56 + 16  skynet-src/skynet_mq.c, skynet_mq_create
+ *   64 x struct skynet_message   1536 + 16  skynet_mq_create: DEFAULT_QUEUE_SIZE 64 of 24 bytes (skynet_mq.h)
+ * Not modelled: the queue doubling when a service falls 64 messages behind (expand_queue), the handle table's
+ * slot (8 bytes, amortized), snlua_init's copy of the launch arguments (freed at once).
+ */
+#define SKYNET_COOKIE 16
+static const size_t SERVICE_BLOCKS[4] = {56 + SKYNET_COOKIE, 128 + SKYNET_COOKIE, 56 + SKYNET_COOKIE, 64 * 24 + SKYNET_COOKIE};
+static size_t service_live = 0; /* bytes of these blocks held by live VMs (all of this process) */
+
+/* The blocks, written as skynet initializes them (its fields, the ring buffer over time); 0 or -1. */
+static int service_new(vm_t *v, int i) {
+  v->service[i] = v->re(NULL, SERVICE_BLOCKS[i]);
+  if (!v->service[i]) return -1;
+  memset(v->service[i], 0, SERVICE_BLOCKS[i]);
+  __atomic_add_fetch(&service_live, SERVICE_BLOCKS[i], __ATOMIC_RELAXED);
+  return 0;
+}
 
 /* ---- the allocator: skynet's lalloc (per-VM accounting + limit) over skynet_lalloc ---- */
 
@@ -616,13 +644,29 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   v->max_instructions = max_instructions > 0 ? (long long)max_instructions : (long long)1e12;
   v->dispatch_ref = v->pending_ref = LUA_NOREF;
   snprintf(v->chunk, sizeof v->chunk, "%s", chunk);
+  int with_lib = lib_dir && *lib_dir;
+  if (with_lib && service_new(v, 0) != 0) {
+    snprintf(last_error, sizeof last_error, "%s: the service's structures: out of memory", chunk);
+    free(v);
+    return NULL;
+  }
   v->L = lua_newstate(lalloc, v);
   if (!v->L) {
     snprintf(last_error, sizeof last_error, "%s: lua_newstate failed (out of memory)", chunk);
+    if (v->service[0]) {
+      fr(v->service[0]);
+      __atomic_sub_fetch(&service_live, SERVICE_BLOCKS[0], __ATOMIC_RELAXED);
+    }
     free(v);
     return NULL;
   }
   lua_State *L = v->L;
+  for (int i = 1; with_lib && i < 4; i++) {
+    if (service_new(v, i) != 0) {
+      snprintf(last_error, sizeof last_error, "%s: the service's structures: out of memory", chunk);
+      goto fail;
+    }
+  }
   /* skynet's snlua runs its VMs in generational mode (service_snlua.c: lua_gc(L, LUA_GCGEN, 0, 0)) */
   lua_gc(L, LUA_GCGEN, 0, 0);
   lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
@@ -673,6 +717,11 @@ fail:
 static void vm_destroy(vm_t *v) {
   lua_close(v->L);
   if (v->ch) ch_release(v->ch);
+  for (int i = 0; i < 4; i++) {
+    if (!v->service[i]) continue;
+    v->fr(v->service[i]);
+    __atomic_sub_fetch(&service_live, SERVICE_BLOCKS[i], __ATOMIC_RELAXED);
+  }
   free(v);
 }
 
@@ -791,6 +840,9 @@ EXPORT double sla_vm_bytes(double h) {
 
 /* Bytes the code heap holds now (all VMs of this process): the service library's prototypes. */
 EXPORT double sla_code_heap_bytes(void) { return (double)ch_live_bytes(); }
+
+/* Bytes of skynet's per-service C structures (SERVICE_BLOCKS) that live VMs hold in the variant's heap now. */
+EXPORT double sla_service_bytes(void) { return (double)__atomic_load_n(&service_live, __ATOMIC_RELAXED); }
 
 /* lua_close: everything the VM allocated goes back to the target allocator at once (a skynet agent's exit). */
 EXPORT int sla_vm_close(double h) {

@@ -24,6 +24,8 @@ export interface LuaFns {
   packets(out: Float64Array): number;
   check(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, libDir: string, out: Float64Array): number;
   codeHeapBytes(): number;
+  /** skynet's per-service C structures (context, mailbox, snlua) that live VMs with a service library hold. */
+  serviceBytes(): number;
 }
 
 let fns: LuaFns | null = null;
@@ -56,6 +58,7 @@ function bind(lib: ReturnType<typeof koffi.load>): LuaFns {
     packets: lib.func('int sla_packets(double *out)'),
     check: lib.func('int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out)'),
     codeHeapBytes: lib.func('double sla_code_heap_bytes(void)'),
+    serviceBytes: lib.func('double sla_service_bytes(void)'),
   } as LuaFns;
 }
 
