@@ -73,7 +73,7 @@ typedef struct vm {
   int pending_ref;       /* the table skynet.core.unpack answers from: the call C delivers next */
   lua_Integer ptype_lua; /* skynet.PTYPE_LUA */
   lua_Integer session;   /* the last session a login (a skynet.call) carried */
-  int in_dispatch;       /* a dispatched call is running: the budget's first stop gets a grace to unwind */
+  int in_dispatch;       /* a dispatched call is running: skynet.lua's own code may run DISPATCH_GRACE past the budget */
   int stopped;           /* the budget stopped the script during this dispatched call; stop_msg says where */
   char stop_msg[640];
   void *service[4];      /* with a service library: skynet's C structures of this service (SERVICE_BLOCKS) */
