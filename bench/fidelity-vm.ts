@@ -12,8 +12,9 @@ import { findSkynetBuild } from '../src/native/skynet-build.js';
 import { writeSkynetConfig } from '../src/native/skynet-config.js';
 import { DRIVER_DIR } from '../src/fidelity/skynet-run.js';
 import { skynetAgentLib } from '../src/native/agent-build.js';
-import { loadLua } from '../src/server/lua-vm.js';
+import { attachLua, loadLua, type LuaFns } from '../src/server/lua-vm.js';
 import { checkScript } from '../src/server/script-check.js';
+import { Allocator } from '../src/alloc/allocator.js';
 
 const i = process.argv.indexOf('--n');
 const N = i >= 0 ? Number(process.argv[i + 1]) : 500;
@@ -60,6 +61,23 @@ try {
   const skyWith = skyLib ? checkScript(skyLib, 'per-player') : null;
   const release = (lib?: string) => loadLua(lib).luaRelease();
   const kib = (x: number) => `${x.toFixed(1)} KiB`;
+  // simload's agent VMs over jemalloc (the madv-free build, in this process): what each adds to `allocated`,
+  // the counterpart of skynet's "jemalloc allocated per service" (VMs started, no login, as skynet's agent row).
+  const alloc = Allocator.load({ name: 'madv-free', build: 'madv-free' });
+  const perVm = (libDir: string, lua: LuaFns = attachLua()) => {
+    const b = Buffer.from(script.source);
+    lua.vmClose(lua.vmNew(b, b.length, empty, 1e7, 64 * 2 ** 20, 0, libDir)); // one first: one-time costs
+    alloc.purge();
+    const a0 = alloc.stats().allocated;
+    const vms = Array.from({ length: N }, (_, k) => lua.vmNew(b, b.length, empty, 1e7, 64 * 2 ** 20, k, libDir));
+    const per = (alloc.stats().allocated - a0) / N;
+    const structs = lua.serviceBytes() / N;
+    vms.forEach((h) => lua.vmClose(h));
+    return { per, structs };
+  };
+  const jeBare = perVm('');
+  const jeLib = perVm(join(build.root, 'lualib'));
+  const jeSky = skyWith ? perVm(join(build.root, 'lualib'), attachLua(sky.lib)) : null;
   const lines = [
     `one agent VM, ${N} services per kind (skynet f19d1605 ${build.recipe}, jemalloc ${build.jemallocVersion}; Lua memory after a full collection)`,
     '',
@@ -73,15 +91,17 @@ try {
     `  + require "skynet"                            ${kib(offRows.lib!.c1)}   (+${kib(offRows.lib!.c1 - offRows.lib!.c0)})`,
     `  + skynet.start                                ${kib(offRows.lib!.c2)}`,
     `simload (${release()}, the script check's VMs, after a full collection)`,
-    `  bare sandbox                                  ${kib(bare.emptyBytes / 1024)}`,
-    `  with service_lib (skynet's lualib)            ${kib(lib.emptyBytes / 1024)}   prototypes in the code heap ${kib(lib.libCodeBytes / 1024)}`,
+    `  bare sandbox                                  ${kib(bare.emptyBytes / 1024)}   jemalloc allocated per VM ${kib(jeBare.per / 1024)}`,
+    `  with service_lib (skynet's lualib)            ${kib(lib.emptyBytes / 1024)}   jemalloc allocated per VM ${kib(jeLib.per / 1024)} (skynet's C structures ${kib(jeLib.structs / 1024)})`,
+    `                                                          prototypes in the code heap ${kib(lib.libCodeBytes / 1024)}`,
     `  ratio simload/skynet (started service)        ${(lib.emptyBytes / 1024 / on.lib!.c2).toFixed(2)}`,
   ];
   if (skyBare && skyWith) {
     lines.push(
       `simload with lua: skynet (${release(sky.lib)}, skynet's 3rd/lua)`,
       `  bare sandbox                                  ${kib(skyBare.emptyBytes / 1024)}`,
-      `  with service_lib (skynet's lualib)            ${kib(skyWith.emptyBytes / 1024)}   prototypes in the code heap ${kib(skyWith.libCodeBytes / 1024)}`,
+      `  with service_lib (skynet's lualib)            ${kib(skyWith.emptyBytes / 1024)}   jemalloc allocated per VM ${kib(jeSky!.per / 1024)}`,
+      `                                                          prototypes in the code heap ${kib(skyWith.libCodeBytes / 1024)}`,
       `  ratio simload/skynet (started service)        ${(skyWith.emptyBytes / 1024 / on.lib!.c2).toFixed(2)}`,
     );
   } else {

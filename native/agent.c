@@ -68,7 +68,43 @@ typedef struct vm {
   size_t code_bytes;     /* of `bytes`, what lies in the code heap (the service library's function prototypes) */
   const char *lib_dir;   /* the service library's folder (skynet's lualib), or NULL */
   code_heap_t *ch;       /* this VM's part of the code heap (native/code_heap.c), or NULL */
+  /* With a service library, calls go through skynet.lua's dispatch (vm_dispatch); LUA_NOREF without one. */
+  int dispatch_ref;      /* the function skynet.start gave skynet.core.callback: skynet.dispatch_message */
+  int pending_ref;       /* the table skynet.core.unpack answers from: the call C delivers next */
+  lua_Integer ptype_lua; /* skynet.PTYPE_LUA */
+  lua_Integer session;   /* the last session a login (a skynet.call) carried */
+  int in_dispatch;       /* a dispatched call is running: skynet.lua's own code may run DISPATCH_GRACE past the budget */
+  int stopped;           /* the budget stopped the script during this dispatched call; stop_msg says where */
+  char stop_msg[640];
+  void *service[4];      /* with a service library: skynet's C structures of this service (SERVICE_BLOCKS) */
 } vm_t;
+
+/*
+ * What skynet's C side allocates per service besides its Lua VM, allocated per VM with a service library from the
+ * variant's allocator and freed at close (outside the VM's bytes and memory limit, as skynet's `mem` does not count
+ * them either). skynet f19d1605 on x86-64; each sizeof measured by compiling the struct definitions below with the
+ * peer build's own headers (skynet-src/, 3rd/lua; CALLING_CHECK off as in its Makefile), plus the 16-byte
+ * struct mem_cookie that skynet_malloc puts before every block (skynet-src/malloc_hook.c: size_t size, uint32_t
+ * handle, uint32_t cookie_size; MEMORY_CHECK off). In skynet's order:
+ *   struct snlua                   56 + 16  service-src/service_snlua.c, snlua_create (before lua_newstate)
+ *   struct skynet_context         128 + 16  skynet-src/skynet_server.c, skynet_context_new
+ *   struct message_queue           56 + 16  skynet-src/skynet_mq.c, skynet_mq_create
+ *   64 x struct skynet_message   1536 + 16  skynet_mq_create: DEFAULT_QUEUE_SIZE 64 of 24 bytes (skynet_mq.h)
+ * Not modelled: the queue doubling when a service falls 64 messages behind (expand_queue), the handle table's
+ * slot (8 bytes, amortized), snlua_init's copy of the launch arguments (freed at once).
+ */
+#define SKYNET_COOKIE 16
+static const size_t SERVICE_BLOCKS[4] = {56 + SKYNET_COOKIE, 128 + SKYNET_COOKIE, 56 + SKYNET_COOKIE, 64 * 24 + SKYNET_COOKIE};
+static size_t service_live = 0; /* bytes of these blocks held by live VMs (all of this process) */
+
+/* The blocks, written as skynet initializes them (its fields, the ring buffer over time); 0 or -1. */
+static int service_new(vm_t *v, int i) {
+  v->service[i] = v->re(NULL, SERVICE_BLOCKS[i]);
+  if (!v->service[i]) return -1;
+  memset(v->service[i], 0, SERVICE_BLOCKS[i]);
+  __atomic_add_fetch(&service_live, SERVICE_BLOCKS[i], __ATOMIC_RELAXED);
+  return 0;
+}
 
 /* ---- the allocator: skynet's lalloc (per-VM accounting + limit) over skynet_lalloc ---- */
 
@@ -212,6 +248,11 @@ EXPORT int sla_init(const char *shim_path) {
 
 EXPORT const char *sla_last_error(void) { return last_error; }
 
+/* Instructions skynet.lua's own code may run past the budget in a dispatched call: once the script is stopped,
+ * its error returns through the handler's pcall, suspend and dispatch_message, which must finish their
+ * bookkeeping (session tables, the coroutine pool, the fork queue) for the VM to serve the next message. */
+#define DISPATCH_GRACE 100000
+
 static void hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   vm_t *v;
@@ -219,10 +260,18 @@ static void hook(lua_State *L, lua_Debug *ar) {
   v->budget -= HOOK_EVERY;
   if (v->budget > 0) return;
   lua_Debug d;
-  if (lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d) && d.currentline > 0)
+  int at = lua_getstack(L, 0, &d) && lua_getinfo(L, "Sl", &d);
+  if (v->in_dispatch && v->budget > -DISPATCH_GRACE && !(at && d.source[0] == '@' && strcmp(d.source + 1, v->chunk) == 0))
+    return; /* skynet.lua's code, not the script's: stopped only past the grace */
+  if (at && d.currentline > 0)
     lua_pushfstring(L, "%s:%d: %s ran more than %I instructions (stopped)", d.short_src, d.currentline, v->what, (lua_Integer)v->max_instructions);
   else
     lua_pushfstring(L, "%s: %s ran more than %I instructions (stopped)", v->chunk, v->what, (lua_Integer)v->max_instructions);
+  if (v->in_dispatch && !v->stopped) {
+    /* L is the dispatch coroutine here: the message names the script's line, as without the library */
+    snprintf(v->stop_msg, sizeof v->stop_msg, "%s", lua_tostring(L, -1));
+    v->stopped = 1;
+  }
   lua_error(L);
 }
 
@@ -289,9 +338,12 @@ static int open_sandbox(lua_State *L) {
  * snlua opens that the sandbox lacks (io, os, debug, package; held in the registry, out of the script's reach),
  * skynet's C modules as inert Lua stand-ins (skynet.core, skynet.profile, skynet.codecache: nothing leaves the
  * VM), `require "skynet"` (skynet.lua and what it requires, read from the user's tree), skynet.start with a
- * `lua` dispatch, and the timer's answer to start's timeout(0), which runs the start function. The library runs
- * in its own environment (the sandbox's globals plus require, package.loaded and debug.traceback), under the
- * same instruction budget and memory limit as the script. Its files are compiled into the code heap.
+ * `lua` dispatch (a CMD table over the script's login/message/logout, as simload_agent.lua), and the timer's
+ * answer to start's timeout(0), which runs the start function. From then on every call goes through skynet.lua's
+ * own dispatch path (vm_dispatch): dispatch_message, raw_dispatch_message, a coroutine of its pool, the "lua"
+ * dispatch function, CMD, the script. The library runs in its own environment (the sandbox's globals plus
+ * require, package.loaded and debug.traceback), under the same instruction budget and memory limit as the
+ * script. Its files are compiled into the code heap.
  */
 
 /*
@@ -435,13 +487,26 @@ static int lib_require(lua_State *L) {
   return 1;
 }
 
+/*
+ * Runs in the library's environment with the script's global table as its argument. Like simload_agent.lua (the
+ * skynet side's agent), it registers a "lua" dispatch function with a CMD table whose login/message/logout call
+ * the script's globals; each is pcall'd and a failure is left in `pending` for C (the skynet agent sends it to
+ * the driver), so an error reaches C as the script raised it. Returns skynet.dispatch_message (what skynet.start
+ * gave skynet.core.callback), the pending table (skynet.core.unpack's answer: cmd and its args, set by C before
+ * each call) and skynet.PTYPE_LUA. Nothing is allocated per call on this path once skynet.lua's coroutine pool
+ * holds a coroutine.
+ */
 static const char LIB_PRELUDE[] =
+    "local G = ...\n"
     "local loaded = package.loaded\n"
     "local n, timeout, dispatch = 0, nil, nil\n"
+    "local pending = { n = 0, failed = false, err = false, false, false, false }\n"
+    "local tunpack = table.unpack\n"
     "local function id() n = n + 1 return n end\n"
     "local function nop() end\n"
     "loaded['skynet.core'] = {\n"
-    "  genid = id, send = id, redirect = nop, trash = nop, error = nop, trace = nop, unpack = nop,\n"
+    "  genid = id, send = id, redirect = nop, trash = nop, error = nop, trace = nop,\n"
+    "  unpack = function() return tunpack(pending, 1, pending.n) end,\n"
     "  harbor = function() return 0, false end, addresscommand = function() return 0 end,\n"
     "  intcommand = function(cmd) local s = id() if cmd == 'TIMEOUT' then timeout = s end return s end,\n"
     "  command = function() return '' end, tostring = function() return '' end, pack = function() return '', 0 end,\n"
@@ -451,9 +516,32 @@ static const char LIB_PRELUDE[] =
     "loaded['skynet.profile'] = { start = nop, stop = nop, resume = coroutine.resume, wrap = coroutine.wrap }\n"
     "loaded['skynet.codecache'] = { clear = nop, mode = function() return 'ON' end }\n"
     "local skynet = require 'skynet'\n"
-    "skynet.start(function() skynet.dispatch('lua', nop) end)\n"
+    "local function call(name, ...)\n"
+    "  local ok, err = pcall(G[name], ...)\n"
+    "  if not ok then pending.failed, pending.err = true, err end\n"
+    "  return ok, err\n"
+    "end\n"
+    "local CMD = {}\n"
+    "function CMD.login(...)\n"
+    "  local ok, err = call('login', ...)\n"
+    "  if not ok then return false, err end\n"
+    "  return true\n"
+    "end\n"
+    "function CMD.message(...) call('message', ...) end\n"
+    "function CMD.logout(...) call('logout', ...) end\n"
+    "skynet.start(function()\n"
+    "  skynet.dispatch('lua', function(session, _, cmd, ...)\n"
+    "    local f = CMD[cmd]\n"
+    "    if session ~= 0 then\n"
+    "      skynet.retpack(f(...))\n"
+    "    else\n"
+    "      f(...)\n"
+    "    end\n"
+    "  end)\n"
+    "end)\n"
     "assert(dispatch and timeout, 'skynet.start registered no callback or timeout')\n"
-    "dispatch(skynet.PTYPE_RESPONSE, nil, 0, timeout, 0)\n";
+    "dispatch(skynet.PTYPE_RESPONSE, nil, 0, timeout, 0)\n"
+    "return dispatch, pending, skynet.PTYPE_LUA\n";
 
 static int open_service_lib(lua_State *L) {
   vm_t *v;
@@ -508,8 +596,23 @@ static int open_service_lib(lua_State *L) {
   if (rc != LUA_OK) return lua_error(L);
   lua_pushvalue(L, env);
   lua_setupvalue(L, -2, 1);
-  lua_call(L, 0, 0);
+  lua_pushglobaltable(L);
+  lua_call(L, 1, 3);
+  if (!lua_isfunction(L, -3) || !lua_istable(L, -2) || !lua_isinteger(L, -1)) return luaL_error(L, "the service library's skynet.start gave no dispatch function");
+  v->ptype_lua = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  v->pending_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  v->dispatch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
+}
+
+/* A failed call's error into last_error: a memory error (raised or refused by the allocator) names the limit. */
+static void call_error(vm_t *v, int errmem, const char *msg, const char *what) {
+  if (errmem || v->mem_refused) {
+    snprintf(last_error, sizeof last_error, "%s: %s ran out of memory: the VM's limit is %zu bytes (%s)", v->chunk, what, v->max_bytes, msg ? msg : "not enough memory");
+  } else {
+    snprintf(last_error, sizeof last_error, "%s", msg ? msg : "error object is not a string");
+  }
 }
 
 /* Runs the function on top of the stack with nargs args under the budget; 0 or an error in last_error. */
@@ -520,12 +623,8 @@ static int run_call(vm_t *v, int nargs, const char *what) {
   v->what = what;
   int rc = lua_pcall(L, nargs, 0, 0);
   if (rc == LUA_OK) return 0;
-  const char *msg = lua_tostring(L, -1);
-  if (rc == LUA_ERRMEM || v->mem_refused) {
-    snprintf(last_error, sizeof last_error, "%s: %s ran out of memory: the VM's limit is %zu bytes (%s)", v->chunk, what, v->max_bytes, msg ? msg : "not enough memory");
-  } else {
-    snprintf(last_error, sizeof last_error, "%s", msg ? msg : "error object is not a string");
-  }
+  if (v->in_dispatch && v->stopped) snprintf(last_error, sizeof last_error, "%s", v->stop_msg);
+  else call_error(v, rc == LUA_ERRMEM, lua_tostring(L, -1), what);
   lua_pop(L, 1);
   return SLA_ERR_SCRIPT;
 }
@@ -543,7 +642,14 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   v->fr = fr;
   v->max_bytes = max_bytes > 0 ? (size_t)max_bytes : 0;
   v->max_instructions = max_instructions > 0 ? (long long)max_instructions : (long long)1e12;
+  v->dispatch_ref = v->pending_ref = LUA_NOREF;
   snprintf(v->chunk, sizeof v->chunk, "%s", chunk);
+  int with_lib = lib_dir && *lib_dir;
+  if (with_lib && service_new(v, 0) != 0) {
+    snprintf(last_error, sizeof last_error, "%s: the service's structures: out of memory", chunk);
+    free(v);
+    return NULL;
+  }
 #if LUA_VERSION_NUM >= 505
   /* Lua 5.5 (skynet's 3rd/lua) takes the string-hash seed here; snlua passes one per process (global_seed) */
   v->L = lua_newstate(lalloc, v, (unsigned)seed);
@@ -552,10 +658,20 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
 #endif
   if (!v->L) {
     snprintf(last_error, sizeof last_error, "%s: lua_newstate failed (out of memory)", chunk);
+    if (v->service[0]) {
+      fr(v->service[0]);
+      __atomic_sub_fetch(&service_live, SERVICE_BLOCKS[0], __ATOMIC_RELAXED);
+    }
     free(v);
     return NULL;
   }
   lua_State *L = v->L;
+  for (int i = 1; with_lib && i < 4; i++) {
+    if (service_new(v, i) != 0) {
+      snprintf(last_error, sizeof last_error, "%s: the service's structures: out of memory", chunk);
+      goto fail;
+    }
+  }
   /* skynet's snlua runs its VMs in generational mode (service_snlua.c: lua_gc(L, LUA_GCGEN, 0, 0)) */
   lua_gc(L, LUA_GCGEN, 0, 0);
   lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
@@ -606,7 +722,69 @@ fail:
 static void vm_destroy(vm_t *v) {
   lua_close(v->L);
   if (v->ch) ch_release(v->ch);
+  for (int i = 0; i < 4; i++) {
+    if (!v->service[i]) continue;
+    v->fr(v->service[i]);
+    __atomic_sub_fetch(&service_live, SERVICE_BLOCKS[i], __ATOMIC_RELAXED);
+  }
   free(v);
+}
+
+/* The address a dispatched call comes from (the gate; skynet.ret answers a login there). */
+#define GATE_ADDRESS 1
+
+/*
+ * A call the way a skynet service gets a message: skynet.dispatch_message(PTYPE_LUA, msg, sz, session, source),
+ * then raw_dispatch_message, a coroutine from skynet.lua's pool, the prelude's "lua" dispatch function, CMD[cmd],
+ * the script's handler. skynet.core.unpack answers with what is set in `pending` here. login is a call (a session,
+ * answered with skynet.retpack), message and logout are sends (session 0). The handler's error comes back
+ * through `pending` (the prelude pcalls it) exactly as the script raised it.
+ */
+static int vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b, const char *what) {
+  lua_State *L = v->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, v->pending_ref);
+  lua_pushstring(L, name); /* interned already (CMD's keys): no allocation */
+  lua_rawseti(L, -2, 1);
+  lua_pushinteger(L, (lua_Integer)a);
+  lua_rawseti(L, -2, 2);
+  if (nargs == 2) lua_pushinteger(L, (lua_Integer)b);
+  else lua_pushboolean(L, 0);
+  lua_rawseti(L, -2, 3);
+  lua_pushinteger(L, 1 + nargs);
+  lua_setfield(L, -2, "n");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "failed");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "err");
+  lua_pop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, v->dispatch_ref);
+  lua_pushinteger(L, v->ptype_lua);
+  lua_pushnil(L); /* msg: no packed buffer, unpack reads `pending` */
+  lua_pushinteger(L, 0);
+  lua_pushinteger(L, strcmp(name, "login") == 0 ? ++v->session : 0);
+  lua_pushinteger(L, GATE_ADDRESS);
+  v->in_dispatch = 1;
+  v->stopped = 0;
+  /* A stop the handler's pcall caught comes back in `pending` like any error (a script that catches it itself
+   * and returns has returned, as without the library); one that escaped skynet.lua is reported by run_call. */
+  int rc = run_call(v, 5, what);
+  v->in_dispatch = 0;
+  v->stopped = 0;
+  if (rc != 0) return rc;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, v->pending_ref);
+  lua_getfield(L, -1, "failed");
+  int failed = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (failed) {
+    lua_getfield(L, -1, "err");
+    call_error(v, 0, lua_tostring(L, -1), what);
+    lua_pop(L, 1);
+    /* drop the error value so the VM does not hold it until the next failure */
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "err");
+  }
+  lua_pop(L, 1);
+  return failed ? SLA_ERR_SCRIPT : 0;
 }
 
 /* Calls fn (1 login(a), 2 message(a, b), 3 logout(a)); 0 when done, 1 when logout is not defined. */
@@ -619,11 +797,15 @@ static int vm_call(vm_t *v, int fn, double a, double b) {
     snprintf(last_error, sizeof last_error, "%s: %s is no longer a function", v->chunk, name);
     return SLA_ERR_SCRIPT;
   }
-  lua_pushinteger(L, (lua_Integer)a);
-  if (fn == 2) lua_pushinteger(L, (lua_Integer)b);
   char what[64];
   if (fn == 2) snprintf(what, sizeof what, "message(%.0f)", a);
   else snprintf(what, sizeof what, "%s(%.0f)", name, a);
+  if (v->dispatch_ref != LUA_NOREF) {
+    lua_pop(L, 1);
+    return vm_dispatch(v, name, fn == 2 ? 2 : 1, a, b, what);
+  }
+  lua_pushinteger(L, (lua_Integer)a);
+  if (fn == 2) lua_pushinteger(L, (lua_Integer)b);
   return run_call(v, fn == 2 ? 2 : 1, what);
 }
 
@@ -666,6 +848,9 @@ EXPORT double sla_code_heap_bytes(void) { return (double)ch_live_bytes(); }
 
 /* The Lua this library was compiled with ("Lua 5.4.4", "Lua 5.5.0"), so a run can say which VMs it measured. */
 EXPORT const char *sla_lua_release(void) { return LUA_RELEASE; }
+
+/* Bytes of skynet's per-service C structures (SERVICE_BLOCKS) that live VMs hold in the variant's heap now. */
+EXPORT double sla_service_bytes(void) { return (double)__atomic_load_n(&service_live, __ATOMIC_RELAXED); }
 
 /* lua_close: everything the VM allocated goes back to the target allocator at once (a skynet agent's exit). */
 EXPORT int sla_vm_close(double h) {

@@ -21,10 +21,11 @@ local function sandbox()
     "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION", "print" } do
     env[k] = _G[k]
   end
+  -- The libraries themselves, not copies: a real agent's code reads the service's own string/table/... tables,
+  -- and a copy per agent (about 6 KiB) is memory no real agent holds. A script that changes one changes it for
+  -- its own service only (each agent is its own VM), as in a real agent.
   for _, lib in ipairs { "string", "table", "math", "utf8", "coroutine" } do
-    local copy = {}
-    for k, v in pairs(_G[lib]) do copy[k] = v end
-    env[lib] = copy
+    env[lib] = _G[lib]
   end
   env.os = { time = os.time, clock = os.clock }
   env._G = env

@@ -26,6 +26,8 @@ export interface LuaFns {
   codeHeapBytes(): number;
   /** The Lua the library was compiled with, e.g. "Lua 5.5.0". */
   luaRelease(): string;
+  /** skynet's per-service C structures (context, mailbox, snlua) that live VMs with a service library hold. */
+  serviceBytes(): number;
 }
 
 /** Bindings per agent library: the default one (Debian's Lua 5.4) or one built with a skynet's own Lua. */
@@ -68,6 +70,7 @@ function bind(lib: ReturnType<typeof koffi.load>): LuaFns {
     check: lib.func('int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out)'),
     codeHeapBytes: lib.func('double sla_code_heap_bytes(void)'),
     luaRelease: lib.func('const char *sla_lua_release(void)'),
+    serviceBytes: lib.func('double sla_service_bytes(void)'),
   } as LuaFns;
 }
 

@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Allocator } from '../../src/alloc/allocator.js';
 import { launchServer } from '../../src/server/launch.js';
-import { loadLua } from '../../src/server/lua-vm.js';
+import { attachLua, loadLua, LuaFn, type LuaFns } from '../../src/server/lua-vm.js';
 import type { AgentScript, ServerOptions } from '../../src/server/options.js';
 import { checkScript } from '../../src/server/script-check.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -27,6 +28,33 @@ const skip = LUALIB ? false : `no skynet peer build: ${why}`;
 
 /** skynet f19d1605, measured: a started service's VM with skynet.lua loaded (code cache on). */
 const SKYNET_STARTED_VM = 41.9 * 1024;
+
+/** The agent library bound to the madv-free build in this process (the servers below run in child processes). */
+let bound: LuaFns | null = null;
+let alloc: Allocator | null = null;
+function lua(): LuaFns {
+  if (!bound) {
+    alloc = Allocator.load(VARIANTS['madv-free']!);
+    bound = attachLua();
+  }
+  return bound;
+}
+
+/** A VM over jemalloc with src as its script; with the library when lib is set. */
+function vm(src: string, lib: string | null, maxInstructions = 10_000_000): number {
+  const f = lua();
+  const b = Buffer.from(src, 'utf8');
+  const h = f.vmNew(b, b.length, join(tmp, 'probe.lua'), maxInstructions, 64 * 2 ** 20, 1, lib ?? '');
+  assert.ok(h >= 0, `sla_vm_new: ${f.lastError()}`);
+  return h;
+}
+
+/** sla_call's outcome: the VM's bytes, or the error text. */
+function call(h: number, fn: number, a: number, b = 0): { bytes: number } | { error: string } {
+  const f = lua();
+  const r = f.call(h, fn, a, b);
+  return r < 0 ? { error: f.lastError() } : { bytes: r };
+}
 
 function script(path: string, lib: string | null, source = readFileSync(path, 'utf8')): AgentScript {
   return { path, source, maxInstructions: 10_000_000, maxMemoryBytes: 64 * 2 ** 20, ...(lib ? { serviceLib: lib } : {}) };
@@ -136,4 +164,130 @@ test('service_lib in a scenario: relative, ${NAME} or skynet; a bad one is a loc
     process.env['SIMLOAD_TEST_LUALIB'] = LUALIB;
     assert.equal(parse('  service_lib: ${SIMLOAD_TEST_LUALIB}\n').server.script?.serviceLib, LUALIB);
   }
+});
+
+test("with the library a message runs inside skynet.lua's dispatch coroutine, from its pool: no bytes per message", { skip }, () => {
+  // message(1) notes the coroutine it runs on; message(2) reports it through an error (the script's only way out).
+  const where = [
+    'local seen',
+    'function login() end',
+    'function message(n)',
+    '  local co, main = coroutine.running()',
+    '  if n == 1 then seen = { co = co, main = main, y = coroutine.isyieldable() } return end',
+    '  error(string.format("main=%s yieldable=%s same=%s", tostring(seen.main), tostring(seen.y), tostring(seen.co == co)))',
+    'end',
+  ].join('\n');
+  const p = join(tmp, 'where.lua');
+  writeFileSync(p, where);
+  // Without the library the handler is called on the VM's main thread; with it, on a coroutine that skynet.lua's
+  // co_create handed out (yieldable), the same one for both messages (its pool gave it back after message(1)).
+  assert.throws(() => checkScript(script(p, null), 'per-player'), /where\.lua:6: main=true yieldable=false same=true/);
+  assert.throws(() => checkScript(script(p, LUALIB), 'per-player'), /where\.lua:6: main=false yieldable=true same=true/);
+
+  // 200 messages after warm-up: one coroutine throughout, and not a byte more (a coroutine per message, or a
+  // session entry left behind, would grow the VM by about a KiB per message before any collection).
+  const src = [
+    'local state, last, switched = {}, nil, 0',
+    'function login(id) state.id = id end',
+    'function message(n, p)',
+    '  local co = coroutine.running()',
+    '  if last and co ~= last then switched = switched + 1 end',
+    '  last = co',
+    '  state.n = n',
+    '  if n == 221 then error("switched " .. switched) end',
+    'end',
+    'function logout() end',
+  ].join('\n');
+  const h = vm(src, LUALIB);
+  try {
+    assert.ok('bytes' in call(h, LuaFn.login, 7));
+    const bytes: number[] = [];
+    for (let n = 1; n <= 220; n++) {
+      const r = call(h, LuaFn.message, n, 7);
+      assert.ok('bytes' in r, `message(${n}): ${'error' in r ? r.error : ''}`);
+      bytes.push(r.bytes);
+    }
+    const after = bytes.slice(20);
+    assert.equal(Math.max(...after) - Math.min(...after), 0, `VM bytes over 200 messages after warm-up: ${Math.min(...after)}..${Math.max(...after)}`);
+    assert.deepEqual(call(h, LuaFn.message, 221, 7), { error: `${join(tmp, 'probe.lua')}:8: switched 0` });
+  } finally {
+    lua().vmClose(h);
+  }
+});
+
+test('with the library a runaway, an error, a refused allocation and a failed login give the same errors as without', { skip }, () => {
+  const src = [
+    'local state',
+    'function login(id) if id == 2 then error("no login for " .. id) end state = { id = id, items = {} } end',
+    'function message(n)',
+    '  if n == 3 then while true do end end',
+    '  if n == 4 then error("boom at " .. n) end',
+    '  if n == 5 then local s = string.rep("x", 1 << 30) state.big = s end',
+    '  if n == 6 then error({}) end',
+    '  if n == 7 then for i = 1, 3 do pcall(function() while true do end end) end while true do end end',
+    '  if n == 8 then pcall(function() while true do end end) local x = 0 for i = 1, 50000 do x = x + i end end',
+    '  if n == 9 then pcall(function() while true do end end) return end',
+    '  state.items[#state.items + 1] = n',
+    'end',
+    'function logout(id) if id == 3 then error("bye " .. id) end end',
+  ].join('\n');
+  const run = (lib: string | null) => {
+    const h = vm(src, lib, 2_000_000);
+    try {
+      const out = [call(h, LuaFn.login, 2), call(h, LuaFn.login, 1)];
+      for (let n = 1; n <= 10; n++) out.push(call(h, LuaFn.message, n, 1));
+      out.push(call(h, LuaFn.logout, 3), call(h, LuaFn.logout, 1));
+      return out.map((r) => ('error' in r ? r.error : 'ok'));
+    } finally {
+      lua().vmClose(h);
+    }
+  };
+  const probe = join(tmp, 'probe.lua');
+  const expected = [
+    `${probe}:2: no login for 2`,
+    'ok',
+    'ok',
+    'ok',
+    `${probe}:4: message(3) ran more than 2000000 instructions (stopped)`,
+    `${probe}:5: boom at 4`,
+    `${probe}: message(5) ran out of memory: the VM's limit is 67108864 bytes (not enough memory)`,
+    'error object is not a string',
+    // caught by the script three times, then stopped for good at the outer loop (line 8 either way)
+    `${probe}:8: message(7) ran more than 2000000 instructions (stopped)`,
+    // a script that catches the stop and runs on is stopped again at its next instruction check
+    `${probe}:9: message(8) ran more than 2000000 instructions (stopped)`,
+    'ok', // one that catches it and returns at once has returned
+    'ok', // the VM serves on after each
+    `${probe}:13: bye 3`,
+    'ok',
+  ];
+  assert.deepEqual(run(null), expected);
+  assert.deepEqual(run(LUALIB), expected);
+});
+
+// skynet's C side per service, from its source (native/agent.c, SERVICE_BLOCKS): struct snlua 56, struct
+// skynet_context 128, struct message_queue 56 and 64 struct skynet_message of 24, each behind skynet_malloc's
+// 16-byte cookie.
+const SERVICE_STRUCT_BYTES = 56 + 128 + 56 + 64 * 24 + 4 * 16;
+
+test("with the library each VM also holds skynet's per-service C structures in the variant's heap, freed at close", { skip }, () => {
+  const f = lua();
+  const N = 50;
+  const src = 'function login() end function message() end';
+  const bare = Array.from({ length: N }, () => vm(src, null));
+  assert.equal(f.serviceBytes(), 0, 'without the library a VM is only its Lua state');
+  bare.forEach((h) => f.vmClose(h));
+  alloc!.purge();
+  const base = alloc!.stats().allocated;
+  const vms = Array.from({ length: N }, () => vm(src, LUALIB));
+  assert.equal(f.serviceBytes(), N * SERVICE_STRUCT_BYTES);
+  // In jemalloc besides the VMs' own bytes: at least the structures (size classes only round up). A bound, not a
+  // proof: jemalloc's rounding of Lua's own blocks (about 5 KiB per VM) is larger than the structures.
+  const added = alloc!.stats().allocated - base;
+  const vmBytes = vms.reduce((a, h) => a + f.vmBytes(h), 0);
+  assert.ok(added - vmBytes >= N * SERVICE_STRUCT_BYTES, `allocated +${added} B for ${N} VMs of ${vmBytes} B: ${added - vmBytes} B beyond them`);
+  vms.forEach((h) => f.vmClose(h));
+  assert.equal(f.serviceBytes(), 0);
+  alloc!.purge();
+  assert.ok(Math.abs(alloc!.stats().allocated - base) < 0.02 * added, `after closing: ${alloc!.stats().allocated - base} B from the baseline`);
 });
