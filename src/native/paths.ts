@@ -20,8 +20,20 @@ export const shimSource = join(nativeDir, 'shim.c');
 export const shimDir = join(buildDir, 'shim');
 export const shimLib = join(shimDir, 'libsimload_shim.so');
 export const agentSource = join(nativeDir, 'agent.c');
-/** Compiled with agent.c: the code heap of service libraries (native/code_heap.c, code_heap.h). */
-export const agentExtraSources = [join(nativeDir, 'code_heap.c'), join(nativeDir, 'code_heap.h')];
+/**
+ * Compiled with agent.c (and hashed into the build's key): the files it is split into (agent_vm.h names what
+ * they share) and the code heap of service libraries (native/code_heap.c, code_heap.h).
+ */
+export const agentExtraSources = [
+  'agent_vm.h',
+  'agent_alloc.c',
+  'agent_handles.c',
+  'agent_sandbox.c',
+  'agent_service_lib.c',
+  'agent_packets.c',
+  'code_heap.c',
+  'code_heap.h',
+].map((f) => join(nativeDir, f));
 export const agentDir = join(buildDir, 'agent');
 /** Lua 5.4 (Debian's source) and native/agent.c: the agent services' VMs. */
 export const agentLib = join(agentDir, 'libsimload_agent.so');
