@@ -1,9 +1,10 @@
 // A tiny WebSocket client for the server tests: real connections on loopback, replies read in order.
 
+import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { defaultServerOptions } from '../../src/server/defaults.js';
 import { launchServer, type ServerHandle } from '../../src/server/launch.js';
-import type { ServerOptions } from '../../src/server/options.js';
+import type { AgentScript, ServerOptions } from '../../src/server/options.js';
 import type { VariantOptions } from '../../src/alloc/options.js';
 import type { ServerMessage } from '../../src/server/protocol.js';
 
@@ -110,4 +111,47 @@ export function serverOptions(over: Partial<ServerOptions> = {}): ServerOptions 
 
 export function startServer(over: Partial<ServerOptions> = {}, variant: VariantOptions = VARIANTS['madv-free']!): Promise<ServerHandle> {
   return launchServer({ options: serverOptions(over), variant });
+}
+
+/** What N Lua agents of one script cost through a real server (madv-free), measured at the peak and after all left. */
+export interface AgentsMeasured {
+  /** jemalloc `allocated` added per player, and the VMs' own bytes per player, at the peak. */
+  perPlayer: number;
+  vmBytes: number;
+  /** allocated at baseline, at the peak and after every player logged out and its VM closed. */
+  base: number;
+  peak: number;
+  end: number;
+}
+
+/**
+ * Logs N players in (one message each) to a real 2-thread server running `script` as Lua agents, reads what they
+ * hold, logs them out and waits until every VM is closed. Asserts the counts (N VMs, no errors, none left).
+ */
+export async function measureLuaAgents(script: AgentScript, n: number, prefix: string): Promise<AgentsMeasured> {
+  const options = serverOptions({ threads: 2, logoutFreeDelayMs: 0, agentModel: 'lua', script });
+  const h = await launchServer({ options, variant: VARIANTS['madv-free']! });
+  try {
+    const base = (await h.purge()).alloc.allocated;
+    const clients = await inBatches(n, 50, async (i) => {
+      const c = await Client.open(h.url);
+      assert.deepEqual(await c.login(`${prefix}-${i}`), { t: 'ok', seq: 1, op: 'login' });
+      assert.equal((await c.msg())?.t, 'ok');
+      return c;
+    });
+    const peak = await h.purge();
+    assert.equal(peak.luaVms, n);
+    assert.equal(peak.counters.errors, 0);
+    const vmBytes = (await h.services()).reduce((a, x) => a + x.bytes, 0) / n;
+    await inBatches(n, 50, async (i) => {
+      assert.equal((await clients[i]!.logout())?.t, 'ok');
+      await clients[i]!.close();
+    });
+    await waitFor('agents to exit', async () => (await h.stats()).services === 0);
+    const end = await h.purge();
+    assert.equal(end.luaVms, 0);
+    return { perPlayer: (peak.alloc.allocated - base) / n, vmBytes, base, peak: peak.alloc.allocated, end: end.alloc.allocated };
+  } finally {
+    await h.stop();
+  }
 }

@@ -12,13 +12,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Allocator } from '../../src/alloc/allocator.js';
-import { launchServer } from '../../src/server/launch.js';
 import { attachLua, loadLua, LuaFn, type LuaFns } from '../../src/server/lua-vm.js';
-import type { AgentScript, ServerOptions } from '../../src/server/options.js';
+import type { AgentScript } from '../../src/server/options.js';
 import { checkScript } from '../../src/server/script-check.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { serviceLib } from '../../src/scenario/script.js';
-import { Client, inBatches, serverOptions, VARIANTS, waitFor } from './client.js';
+import { measureLuaAgents, VARIANTS } from './client.js';
 
 const RPG = join(process.cwd(), 'scenarios', 'agents', 'rpg.lua');
 const tmp = mkdtempSync(join(tmpdir(), 'simload-servicelib-'));
@@ -80,39 +79,14 @@ test('the service library raises an empty VM to what a started skynet service ho
 });
 
 test('madv-free: agents with the service library cost their VM bytes in jemalloc, not their prototypes', { skip }, async () => {
-  const N = 100;
   const s = script(RPG, LUALIB);
   const check = checkScript(s, 'per-player');
-  const options: ServerOptions = serverOptions({ threads: 2, logoutFreeDelayMs: 0, agentModel: 'lua', script: s });
-  const h = await launchServer({ options, variant: VARIANTS['madv-free']! });
-  try {
-    const base = (await h.purge()).alloc.allocated;
-    const clients = await inBatches(N, 50, async (i) => {
-      const c = await Client.open(h.url);
-      assert.deepEqual(await c.login(`lib-${i}`), { t: 'ok', seq: 1, op: 'login' });
-      assert.equal((await c.msg())?.t, 'ok');
-      return c;
-    });
-    const peak = await h.purge();
-    assert.equal(peak.luaVms, N);
-    assert.equal(peak.counters.errors, 0);
-    const perPlayer = (peak.alloc.allocated - base) / N;
-    const vmBytes = (await h.services()).reduce((a, x) => a + x.bytes, 0) / N;
-    assert.ok(vmBytes >= check.loginBytes * 0.9, `VMs hold ${Math.round(vmBytes)} B each; the check saw ${check.loginBytes} B after login`);
-    // Prototypes (check.libCodeBytes, ~85 KiB) in jemalloc would put perPlayer far above vmBytes.
-    assert.ok(perPlayer >= vmBytes * 0.98 && perPlayer <= vmBytes * 1.3, `allocated per player ${Math.round(perPlayer)} B vs VM bytes ${Math.round(vmBytes)} B`);
-    await inBatches(N, 50, async (i) => {
-      assert.equal((await clients[i]!.logout())?.t, 'ok');
-      await clients[i]!.close();
-    });
-    await waitFor('agents to exit', async () => (await h.stats()).services === 0);
-    const end = await h.purge();
-    assert.equal(end.luaVms, 0);
-    const added = peak.alloc.allocated - base;
-    assert.ok(Math.abs(end.alloc.allocated - base) < 0.02 * added, `after every lua_close allocated is ${end.alloc.allocated - base} B from baseline`);
-  } finally {
-    await h.stop();
-  }
+  const m = await measureLuaAgents(s, 100, 'lib');
+  assert.ok(m.vmBytes >= check.loginBytes * 0.9, `VMs hold ${Math.round(m.vmBytes)} B each; the check saw ${check.loginBytes} B after login`);
+  // Prototypes (check.libCodeBytes, ~65 KiB) in jemalloc would put perPlayer far above vmBytes.
+  assert.ok(m.perPlayer >= m.vmBytes * 0.98 && m.perPlayer <= m.vmBytes * 1.3, `allocated per player ${Math.round(m.perPlayer)} B vs VM bytes ${Math.round(m.vmBytes)} B`);
+  const added = m.peak - m.base;
+  assert.ok(Math.abs(m.end - m.base) < 0.02 * added, `after every lua_close allocated is ${m.end - m.base} B from baseline`);
 });
 
 test('a library that fails to load is a clear error with its own file:line; a runaway one is stopped', { skip }, () => {

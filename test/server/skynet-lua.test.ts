@@ -8,13 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { launchServer } from '../../src/server/launch.js';
 import { loadLua } from '../../src/server/lua-vm.js';
-import type { AgentScript, ServerOptions } from '../../src/server/options.js';
+import type { AgentScript } from '../../src/server/options.js';
 import { checkScript } from '../../src/server/script-check.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { serviceLib, skynetLua } from '../../src/scenario/script.js';
-import { Client, inBatches, serverOptions, VARIANTS, waitFor } from './client.js';
+import { measureLuaAgents } from './client.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'simload-skynetlua-'));
 let why = '';
@@ -65,37 +64,13 @@ test('with skynet\'s Lua and lualib an empty VM holds what a started skynet serv
 });
 
 test('madv-free: a real server\'s agents run skynet\'s Lua and cost their VM bytes in jemalloc', { skip }, async () => {
-  const N = 60;
   const rpg = readFileSync(join(process.cwd(), 'scenarios', 'agents', 'rpg.lua'), 'utf8');
   // rpg.lua behind the version gate: a worker that loaded the default library would fail every login.
   const s = script(versionGate(peerLuaVersion()).split('\n')[0] + '\n' + rpg, { luaLib: SKY!.lib, serviceLib: LUALIB! });
   const check = checkScript(s, 'per-player');
-  const options: ServerOptions = serverOptions({ threads: 2, logoutFreeDelayMs: 0, agentModel: 'lua', script: s });
-  const h = await launchServer({ options, variant: VARIANTS['madv-free']! });
-  try {
-    const base = (await h.purge()).alloc.allocated;
-    const clients = await inBatches(N, 30, async (i) => {
-      const c = await Client.open(h.url);
-      assert.deepEqual(await c.login(`sky-${i}`), { t: 'ok', seq: 1, op: 'login' });
-      assert.equal((await c.msg())?.t, 'ok');
-      return c;
-    });
-    const peak = await h.purge();
-    assert.equal(peak.luaVms, N);
-    assert.equal(peak.counters.errors, 0);
-    const perPlayer = (peak.alloc.allocated - base) / N;
-    const vmBytes = (await h.services()).reduce((a, x) => a + x.bytes, 0) / N;
-    assert.ok(vmBytes >= check.loginBytes * 0.9, `VMs hold ${Math.round(vmBytes)} B each; the check saw ${check.loginBytes} B after login`);
-    assert.ok(perPlayer >= vmBytes * 0.98 && perPlayer <= vmBytes * 1.3, `allocated per player ${Math.round(perPlayer)} B vs VM bytes ${Math.round(vmBytes)} B`);
-    await inBatches(N, 30, async (i) => {
-      assert.equal((await clients[i]!.logout())?.t, 'ok');
-      await clients[i]!.close();
-    });
-    await waitFor('agents to exit', async () => (await h.stats()).services === 0);
-    assert.equal((await h.purge()).luaVms, 0);
-  } finally {
-    await h.stop();
-  }
+  const m = await measureLuaAgents(s, 60, 'sky');
+  assert.ok(m.vmBytes >= check.loginBytes * 0.9, `VMs hold ${Math.round(m.vmBytes)} B each; the check saw ${check.loginBytes} B after login`);
+  assert.ok(m.perPlayer >= m.vmBytes * 0.98 && m.perPlayer <= m.vmBytes * 1.3, `allocated per player ${Math.round(m.perPlayer)} B vs VM bytes ${Math.round(m.vmBytes)} B`);
 });
 
 test('server.lua in a scenario: 5.4 or skynet; anything else, or without a script, is a located problem', () => {
