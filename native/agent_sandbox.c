@@ -19,6 +19,76 @@ static int limited_collectgarbage(lua_State *L) {
   return 1;
 }
 
+/*
+ * A stopped call stays stopped: once the instruction budget is spent (the count hook raised the stop), what the
+ * script could catch it with (pcall, xpcall, coroutine.resume) raises it again when it returns, so a loop around
+ * a pcall cannot run on forever. lua_callk keeps them yieldable, as the originals are.
+ */
+static int guard_k(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  (void)ctx;
+  vm_t *v;
+  lua_getallocf(L, (void **)&v);
+  if (v->budget <= 0) {
+    luaL_where(L, 1); /* the script's line that called the catcher */
+    lua_pushfstring(L, "%s ran more than %I instructions (stopped; the script caught the stop and ran on)", v->what ? v->what : "a call",
+                    (lua_Integer)v->max_instructions);
+    lua_concat(L, 2);
+    return lua_error(L);
+  }
+  return lua_gettop(L);
+}
+
+static int guard(lua_State *L) {
+  int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_callk(L, n, LUA_MULTRET, 0, guard_k);
+  return guard_k(L, LUA_OK, 0);
+}
+
+/* Replaces T[name] (T at idx) with guard(original); the original goes to the table at raw_idx. */
+static void guard_field(lua_State *L, int idx, const char *name, int raw_idx) {
+  idx = lua_absindex(L, idx);
+  raw_idx = lua_absindex(L, raw_idx);
+  lua_getfield(L, idx, name);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, raw_idx, name);
+  lua_pushcclosure(L, guard, 1);
+  lua_setfield(L, idx, name);
+}
+
+/*
+ * Guards the script's catchers. The originals stay in the registry (`simload.raw`: pcall, xpcall and an unguarded
+ * coroutine table) for a service library, whose own bookkeeping must run after a stop (native/agent_service_lib.c).
+ */
+static void guard_catchers(lua_State *L) {
+  lua_newtable(L); /* raw */
+  int raw = lua_gettop(L);
+  lua_pushglobaltable(L);
+  guard_field(L, -1, "pcall", raw);
+  guard_field(L, -1, "xpcall", raw);
+  lua_pop(L, 1);
+  /* coroutine: the global becomes a copy whose resume is guarded; raw.coroutine is the library itself */
+  lua_getglobal(L, "coroutine");
+  lua_setfield(L, raw, "coroutine");
+  lua_newtable(L);
+  int copy = lua_gettop(L);
+  lua_getfield(L, raw, "coroutine");
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, copy);
+  }
+  lua_pop(L, 1);
+  lua_newtable(L); /* scratch for guard_field's original, already in raw.coroutine */
+  guard_field(L, copy, "resume", lua_gettop(L));
+  lua_pop(L, 1);
+  lua_setglobal(L, "coroutine");
+  lua_setfield(L, LUA_REGISTRYINDEX, "simload.raw");
+}
+
 static void drop(lua_State *L, const char *table, const char *field) {
   if (table) {
     lua_getglobal(L, table);
@@ -44,6 +114,7 @@ int agent_open_sandbox(lua_State *L) {
   drop(L, "string", "dump");
   lua_pushcfunction(L, limited_collectgarbage);
   lua_setglobal(L, "collectgarbage");
+  guard_catchers(L);
   /* os: only time and clock, taken from a private copy of the os library */
   luaopen_os(L);
   lua_newtable(L);

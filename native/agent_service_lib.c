@@ -280,6 +280,14 @@ int agent_open_service_lib(lua_State *L) {
   lua_setmetatable(L, env);
   lua_pushvalue(L, env);
   lua_setfield(L, env, "_G");
+  /* the library's pcall, xpcall and coroutine are the unguarded ones (agent_sandbox.c): after a stop, skynet.lua
+   * must still finish its bookkeeping (within DISPATCH_GRACE) for the VM to serve the next message */
+  lua_getfield(L, LUA_REGISTRYINDEX, "simload.raw");
+  for (const char **f = (const char *[]){"pcall", "xpcall", "coroutine", NULL}; *f; f++) {
+    lua_getfield(L, -1, *f);
+    lua_setfield(L, env, *f);
+  }
+  lua_pop(L, 1);
   lua_pushvalue(L, env);
   lua_pushcclosure(L, lib_require, 1);
   lua_setfield(L, env, "require");

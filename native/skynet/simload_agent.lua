@@ -23,13 +23,35 @@ local function sandbox()
   end
   -- The libraries themselves, not copies: a real agent's code reads the service's own string/table/... tables,
   -- and a copy per agent (about 6 KiB) is memory no real agent holds. A script that changes one changes it for
-  -- its own service only (each agent is its own VM), as in a real agent.
+  -- its own service only (each agent is its own VM), as in a real agent. (guard_catchers then gives the script
+  -- pcall, xpcall and a coroutine table whose resume are guarded, as simload's sandbox does.)
   for _, lib in ipairs { "string", "table", "math", "utf8", "coroutine" } do
     env[lib] = _G[lib]
   end
   env.os = { time = os.time, clock = os.clock }
   env._G = env
   return env
+end
+
+-- A stopped handler stays stopped (as in simload's VMs, native/agent_sandbox.c): what the script could catch the
+-- stop with raises it again when it returns, so a loop around a pcall cannot run on forever.
+local stopped_flag = function() return false end
+local function guard(f)
+  return function(...)
+    local r = table.pack(f(...))
+    if stopped_flag() then
+      error("handler stopped after " .. INSTRUCTION_LIMIT .. " instructions (the script caught the stop and ran on)", 2)
+    end
+    return table.unpack(r, 1, r.n)
+  end
+end
+
+local function guard_catchers(env)
+  env.pcall, env.xpcall = guard(pcall), guard(xpcall)
+  local co = {}
+  for k, v in pairs(coroutine) do co[k] = v end
+  co.resume = guard(coroutine.resume)
+  env.coroutine = co
 end
 
 local env
@@ -42,6 +64,7 @@ do
     local src = f:read("a")
     f:close()
     env = sandbox()
+    guard_catchers(env)
     local chunk, cerr = load(src, "@" .. script_path, "t", env)
     if not chunk then
       load_error = cerr
@@ -56,12 +79,17 @@ do
   end
 end
 
+local stopped = false
 local function too_long()
+  stopped = true
   error("handler stopped after " .. INSTRUCTION_LIMIT .. " instructions (runaway loop?)", 2)
 end
 
+stopped_flag = function() return stopped end
+
 -- Runs one of the script's handlers under the instruction limit; returns ok, err.
 local function call(fn, arg)
+  stopped = false
   debug.sethook(too_long, "", INSTRUCTION_LIMIT)
   local ok, err = pcall(fn, arg)
   debug.sethook()

@@ -117,7 +117,10 @@ test('skynet driver: a handler that errors or runs away is counted and the other
   assert.ok(last.server!.errors >= 1 + Math.floor(m / 5) - 20 && last.server!.errors <= 1 + Math.ceil(m / 5) + 20, `${last.server!.errors} errors of ${m} messages`);
   assert.equal(last.phase, 'done');
   // The runaway is logged even when ordinary errors came first (it holds a worker for its whole budget).
-  assert.match(readFileSync(join(r.dir, 'skynet-madv-free.log'), 'utf8'), /player 1: .*handler-error\.lua:\d+: handler stopped after 50000000 instructions/);
+  const log = readFileSync(join(r.dir, 'skynet-madv-free.log'), 'utf8');
+  assert.match(log, /player 1: .*handler-error\.lua:\d+: handler stopped after 50000000 instructions/);
+  // A script that catches every stop is stopped where its pcall returns (it ran forever before the guard).
+  assert.match(log, /player 2: .*handler-error\.lua:8: handler stopped after 50000000 instructions \(the script caught the stop and ran on\)/);
 });
 
 for (const [script, pattern] of [

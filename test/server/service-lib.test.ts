@@ -227,17 +227,50 @@ test('with the library a runaway, an error, a refused allocation and a failed lo
     `${probe}:5: boom at 4`,
     `${probe}: message(5) ran out of memory: the VM's limit is 67108864 bytes (not enough memory)`,
     'error object is not a string',
-    // caught by the script three times, then stopped for good at the outer loop (line 8 either way)
-    `${probe}:8: message(7) ran more than 2000000 instructions (stopped)`,
-    // a script that catches the stop and runs on is stopped again at its next instruction check
-    `${probe}:9: message(8) ran more than 2000000 instructions (stopped)`,
-    'ok', // one that catches it and returns at once has returned
+    // a stop the script catches is raised again where its pcall returns: a stopped call stays stopped
+    `${probe}:8: message(7) ran more than 2000000 instructions (stopped; the script caught the stop and ran on)`,
+    `${probe}:9: message(8) ran more than 2000000 instructions (stopped; the script caught the stop and ran on)`,
+    `${probe}:10: message(9) ran more than 2000000 instructions (stopped; the script caught the stop and ran on)`,
     'ok', // the VM serves on after each
     `${probe}:13: bye 3`,
     'ok',
   ];
   assert.deepEqual(run(null), expected);
   assert.deepEqual(run(LUALIB), expected);
+});
+
+test('a script cannot outrun its budget by catching the stop: pcall, xpcall and coroutine.resume in a loop are stopped', () => {
+  // Each of these ran forever before the catchers were guarded (the hook's error was caught at every turn).
+  const src = [
+    'local function spin() while true do end end',
+    'function login() end',
+    'function message(n)',
+    '  if n == 1 then while true do pcall(spin) end end',
+    '  if n == 2 then while true do xpcall(spin, function(e) return e end) end end',
+    '  if n == 3 then while true do coroutine.resume(coroutine.create(spin)) end end',
+    '  if n == 4 then',
+    '    -- still yieldable through the guarded pcall, as through the original',
+    '    local co = coroutine.wrap(function() local ok, v = pcall(coroutine.yield, 1) return ok and v end)',
+    '    assert(co() == 1 and co(2) == 2)',
+    '  end',
+    'end',
+  ].join('\n');
+  const h = vm(src, null, 1_000_000);
+  try {
+    const probe = join(tmp, 'probe.lua');
+    const out = [1, 2, 3, 4].map((n) => {
+      const r = call(h, LuaFn.message, n, 1);
+      return 'error' in r ? r.error : 'ok';
+    });
+    assert.deepEqual(out, [
+      `${probe}:4: message(1) ran more than 1000000 instructions (stopped; the script caught the stop and ran on)`,
+      `${probe}:5: message(2) ran more than 1000000 instructions (stopped; the script caught the stop and ran on)`,
+      `${probe}:6: message(3) ran more than 1000000 instructions (stopped; the script caught the stop and ran on)`,
+      'ok',
+    ]);
+  } finally {
+    lua().vmClose(h);
+  }
 });
 
 // skynet's C side per service, from its source (native/agent.c, SERVICE_BLOCKS): struct snlua 56, struct
