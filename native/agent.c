@@ -163,7 +163,7 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   lua_pushcfunction(L, agent_open_sandbox);
   lua_pushnumber(L, seed);
   if (agent_run_call(v, 1, "setting up the sandbox") != 0) goto fail;
-  if (lib_dir && *lib_dir) {
+  if (with_lib) {
     v->lib_dir = lib_dir;
     v->ch = ch_new();
     if (!v->ch) {

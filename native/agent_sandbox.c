@@ -47,13 +47,10 @@ static int guard(lua_State *L) {
   return guard_k(L, LUA_OK, 0);
 }
 
-/* Replaces T[name] (T at idx) with guard(original); the original goes to the table at raw_idx. */
-static void guard_field(lua_State *L, int idx, const char *name, int raw_idx) {
+/* Replaces t[name] (t at idx) with guard(t[name]). */
+static void guard_field(lua_State *L, int idx, const char *name) {
   idx = lua_absindex(L, idx);
-  raw_idx = lua_absindex(L, raw_idx);
   lua_getfield(L, idx, name);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, raw_idx, name);
   lua_pushcclosure(L, guard, 1);
   lua_setfield(L, idx, name);
 }
@@ -63,15 +60,17 @@ static void guard_field(lua_State *L, int idx, const char *name, int raw_idx) {
  * coroutine table) for a service library, whose own bookkeeping must run after a stop (native/agent_service_lib.c).
  */
 static void guard_catchers(lua_State *L) {
-  lua_newtable(L); /* raw */
+  lua_newtable(L); /* raw: the originals */
   int raw = lua_gettop(L);
   lua_pushglobaltable(L);
-  guard_field(L, -1, "pcall", raw);
-  guard_field(L, -1, "xpcall", raw);
-  lua_pop(L, 1);
+  int g = lua_gettop(L);
+  for (const char **f = (const char *[]){"pcall", "xpcall", "coroutine", NULL}; *f; f++) {
+    lua_getfield(L, g, *f);
+    lua_setfield(L, raw, *f);
+  }
+  guard_field(L, g, "pcall");
+  guard_field(L, g, "xpcall");
   /* coroutine: the global becomes a copy whose resume is guarded; raw.coroutine is the library itself */
-  lua_getglobal(L, "coroutine");
-  lua_setfield(L, raw, "coroutine");
   lua_newtable(L);
   int copy = lua_gettop(L);
   lua_getfield(L, raw, "coroutine");
@@ -82,10 +81,9 @@ static void guard_catchers(lua_State *L) {
     lua_settable(L, copy);
   }
   lua_pop(L, 1);
-  lua_newtable(L); /* scratch for guard_field's original, already in raw.coroutine */
-  guard_field(L, copy, "resume", lua_gettop(L));
-  lua_pop(L, 1);
-  lua_setglobal(L, "coroutine");
+  guard_field(L, copy, "resume");
+  lua_setfield(L, g, "coroutine");
+  lua_pop(L, 1); /* the globals */
   lua_setfield(L, LUA_REGISTRYINDEX, "simload.raw");
 }
 

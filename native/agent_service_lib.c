@@ -44,6 +44,7 @@ int agent_service_new(vm_t *v, int i) {
 void agent_service_free(vm_t *v, int i) {
   if (!v->service[i]) return;
   v->fr(v->service[i]);
+  v->service[i] = NULL;
   __atomic_sub_fetch(&service_live, SERVICE_BLOCKS[i], __ATOMIC_RELAXED);
 }
 
