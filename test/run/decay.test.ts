@@ -2,7 +2,10 @@
 // after (no messages, state freed at logout):
 //   starved   5.0.1, no background thread: no purge in any arena after the ramp-down, dirty pages stay
 //   running   5.3.0, background_thread:true, short decays: dirty pages decay within seconds, purges in the hold
-//   lazy      5.0.1, background_thread:true, muzzy_decay_ms:30000: dirty pages go muzzy (MADV_FREE) and stay
+//   lazy      5.0.1, background_thread:true, muzzy_decay_ms:-1: dirty pages go muzzy (MADV_FREE) and stay
+//             (with a finite muzzy decay, 30 s once, jemalloc's smoothstep lets the background thread purge a
+//             little muzzy early: in one fresh-clone CI run it did, right after the ramp-down, and the diagnosis
+//             rightly said "running, not caught up"; -1 is the case this test is about: pages that stay)
 // (5.0.1's background thread is not reliable here: in one of three runs it left 19 MiB dirty for the whole
 // 12 s hold, so the case that needs decay to finish runs on 5.3.0.)
 // Each gets the matching diagnosis and decay metrics; the breakdown adds up on 5.0.1 although its resident
@@ -43,7 +46,7 @@ variants:
   - name: lazy
     build: madv-free
     jemalloc: ${VENDOR_501}
-    malloc_conf: dirty_decay_ms:1000,muzzy_decay_ms:30000,background_thread:true
+    malloc_conf: dirty_decay_ms:1000,muzzy_decay_ms:-1,background_thread:true
 load:
   rate: 0.5
   phases:
