@@ -1,11 +1,12 @@
 // `simload report DIR`: renders summary.json, report.html and chart.svg again from a run folder alone, prints
-// the summary table (or the summary as JSON), and checks the scenario's `expect:` thresholds.
-import { ExitCode } from '../errors.js';
-import { checkExpectations, formatExpectations } from '../report/expect.js';
+// the summary table (or the summary as JSON), and ends with the verdict the recording command gave
+// (report/verdict.ts): the same exit code and lines as the run, serve --record or watch that wrote the folder.
+import { checkExpectations } from '../report/expect.js';
 import { writeJUnit } from '../report/junit.js';
 import { loadRun } from '../report/load.js';
 import { renderReport } from '../report/render.js';
-import { formatSummaryTable, invalidLines } from '../report/table.js';
+import { formatSummaryTable } from '../report/table.js';
+import { folderVerdictInput, verdict } from '../report/verdict.js';
 import type { SimloadCommand } from './command.js';
 
 export const reportCommand: SimloadCommand = {
@@ -15,28 +16,30 @@ export const reportCommand: SimloadCommand = {
     y
       .positional('dir', { type: 'string', describe: 'a run folder, e.g. results/ramp-20240501-120000', demandOption: true })
       .option('json', { type: 'boolean', default: false, describe: 'print summary.json instead of the table' })
-      .option('junit', { type: 'string', describe: "write the scenario's expect: results as JUnit XML to this file" })
+      .option('junit', { type: 'string', describe: "write the scenario's expect: results as JUnit XML to this file (a complete run only, as run does)" })
       .example('$0 report results/ramp-20240501-120000', 'render report.html again and print the table')
       .example('$0 report results/ramp-20240501-120000 --json > summary.json', 'the summary as JSON')
-      .epilogue('Exit: 0 ok, 1 a threshold failed, 2 not a run folder, 4 the run is INVALID (did not deliver its load).'),
+      .epilogue(
+        'Exit: as the run that wrote the folder: 0 ok, 1 a threshold failed, 2 not a run folder, 3 the run failed ' +
+          '(or run.json never said how it ended), 4 the run is INVALID (did not deliver its load), 130 the run was interrupted.',
+      ),
   handler: async (argv) => {
     const dir = String(argv.dir);
     const { summary, html, chart } = await renderReport(dir);
     const run = await loadRun(dir);
-    const results = run.scenario ? checkExpectations(summary, run.scenario.expect ?? []) : [];
-    if (typeof argv.junit === 'string') await writeJUnit(argv.junit, results);
+    const { input, note } = folderVerdictInput(run.meta, run.scenario, summary, run.scenario ? checkExpectations(summary, run.scenario.expect ?? []) : []);
+    const v = verdict(input);
+    if (v.checked && typeof argv.junit === 'string') await writeJUnit(argv.junit, v.checked);
+    const lines = [...(note ? [`note: ${note}`] : []), ...v.lines];
     if (argv.json) {
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      // stdout is the JSON; what went wrong goes to stderr.
+      if (v.outcome !== 'ok' && lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
     } else {
       process.stdout.write(formatSummaryTable(summary));
       process.stdout.write(`report: ${html}\nchart:  ${chart}\n`);
-      if (results.length) process.stdout.write(formatExpectations(results));
+      if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n');
     }
-    if (argv.json && results.some((r) => !r.pass)) process.stderr.write(formatExpectations(results));
-    if (summary.valid === false) {
-      if (argv.json) process.stderr.write(invalidLines(summary).join('\n') + '\n');
-      return ExitCode.invalid;
-    }
-    return results.some((r) => !r.pass) ? ExitCode.checkFailed : ExitCode.ok;
+    return v.exitCode;
   },
 };

@@ -1,12 +1,15 @@
-// The end-of-run verdict of `simload run`, `simload serve --record` and `simload watch`: how the run ended,
-// whether it delivered its load and what its `expect:` thresholds said, as one exit code and the lines printed
-// after the summary table. Pure (docs/report.md, "Exit codes and the verdict").
+// The end-of-run verdict of `simload run`, `simload serve --record` and `simload watch`, and of `simload report`
+// on the folder one of them wrote: how the run ended, whether it delivered its load and what its `expect:`
+// thresholds said, as one exit code and the lines printed after the summary table. Pure (docs/report.md,
+// "Exit codes and the verdict").
 //
 // Precedence, strongest first: failed (3) > interrupted (130) > invalid (4) > a threshold failed (1) > ok (0).
 // A run that did not complete judges no threshold (its numbers are cut short); a complete run that did not
 // deliver its load is never 0, whatever the thresholds said.
 
 import { ExitCode } from '../errors.js';
+import type { RunMeta } from '../results/layout.js';
+import type { Scenario } from '../scenario/types.js';
 import { formatExpectations, type ExpectResult } from './expect.js';
 import type { Summary } from './summary.js';
 
@@ -61,4 +64,35 @@ export function invalidRunLines(reasons: string[]): string[] {
 /** A summary's validity as the verdict takes it (v1 summaries, without `valid`, count as valid). */
 export function summaryValidity(s: Summary): { valid: boolean; reasons: string[] } {
   return { valid: s.valid !== false, reasons: s.invalid ?? [] };
+}
+
+/**
+ * The verdict's input for a folder read back (`simload report DIR`), so it ends as the run that recorded it did.
+ * run.json saying `running`, or missing, means the recording process died before it could say how it ended
+ * (kill -9, power loss) or is still writing: not complete, so judged as failed (no threshold checked), with a
+ * note saying which. A folder `simload watch` wrote is not judged for load, as the watch itself was not.
+ */
+export function folderVerdictInput(
+  meta: Pick<RunMeta, 'status'> | null,
+  scenario: Pick<Scenario, 'server'> | null,
+  summary: Summary,
+  expect: ExpectResult[],
+): { input: VerdictInput; note: string | null } {
+  const recorded = meta?.status;
+  const status: RunEnd = recorded === 'complete' || recorded === 'interrupted' || recorded === 'failed' ? recorded : 'failed';
+  const note =
+    recorded === undefined
+      ? 'run.json is missing: the run did not record how it ended; read as failed'
+      : recorded === 'running'
+        ? 'run.json still says running: the run was killed before it ended (or is still running); read as failed'
+        : null;
+  return { input: { status, validity: isWatchFolder(scenario) ? null : summaryValidity(summary), expect }, note };
+}
+
+/**
+ * A folder `simload watch` wrote: its scenario.json has no server options (watch/scenario.ts: a watched
+ * process is not simload's server), where every run and recorded serve has the server's full options.
+ */
+export function isWatchFolder(scenario: Pick<Scenario, 'server'> | null): boolean {
+  return scenario !== null && typeof scenario.server === 'object' && scenario.server !== null && Object.keys(scenario.server).length === 0;
 }

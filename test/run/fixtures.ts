@@ -1,5 +1,5 @@
 // A tiny scenario for end-to-end tests: a few hundred players with small state, ~12 s per variant.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,4 +59,13 @@ export function spawnRun(file: string, base: string): SpawnedRun {
   child.stdout.on('data', (d) => (out += String(d)));
   child.stderr.on('data', (d) => (err += String(d)));
   return { stdout: () => out, stderr: () => err, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+}
+
+/**
+ * `simload report DIR` on a folder a run wrote: its exit code and output. It must end as the run did
+ * (report/verdict.ts, docs/report.md "Exit codes and the verdict"); about a second per call.
+ */
+export function reportFolder(dir: string, ...flags: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'report', dir, ...flags], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
-import { tinyScenario, tinyScenarioFile } from './fixtures.js';
+import { reportFolder, tinyScenario, tinyScenarioFile } from './fixtures.js';
 
 const CLI = join(process.cwd(), 'bin', 'simload.js');
 
@@ -86,6 +86,9 @@ test('SIGINT during a run: results stay on disk, exit 130, no process left behin
   assert.ok(kids.includes(serverPids[0]!), 'the recorded server pid was a child of simload');
   assert.ok(existsSync(join(folder, 'latency.json')), 'latency so far is written');
   assert.ok(existsSync(join(folder, 'summary.json')), 'the report of what was recorded is rendered');
+  // Rendered again from the folder, it ends as the run did: interrupted, whatever the partial numbers say.
+  const again = reportFolder(folder);
+  assert.equal(again.code, 130, again.out + again.err);
 
   // No orphans: every child simload had is gone.
   for (let i = 0; i < 50 && kids.some(alive); i++) await delay(100);
@@ -152,6 +155,9 @@ test('a server that dies mid-run: exit 3, status failed, results so far on disk'
   assert.equal(meta.status, 'failed');
   assert.match(meta.error?.code ?? '', /^ERR_SERVER_(EXIT|GONE)$/);
   assert.ok(readFileSync(join(folder, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean).length >= 3);
+  // Rendered again from the folder, it ends as the run did: failed.
+  const again = reportFolder(folder);
+  assert.equal(again.code, 3, again.out + again.err);
 });
 
 test('a second SIGINT kills at once: exit 130, run.json says interrupted, samples on disk, no server left', { timeout: 90_000 }, async () => {

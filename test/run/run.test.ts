@@ -6,7 +6,7 @@ import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Sample } from '../../src/results/sample.js';
 import type { LatencyFile, RunEvent, RunMeta } from '../../src/results/layout.js';
-import { TINY_PEAK, tinyScenarioFile, tolerance } from './fixtures.js';
+import { TINY_PEAK, reportFolder, tinyScenarioFile, tolerance } from './fixtures.js';
 
 function ndjson<T>(text: string): T[] {
   return text
@@ -67,6 +67,11 @@ test('a tiny scenario runs end to end and the sampled online counts follow the p
   assert.equal(v.variant, 'glibc');
   assert.ok(Math.abs(v.peakOnline - TINY_PEAK) <= tolerance(TINY_PEAK));
   await readFile(join(r.dir, 'report.html'), 'utf8');
+
+  // Rendered again from the folder, it ends as the run did.
+  const again = reportFolder(r.dir);
+  assert.equal(again.code, r.exitCode, again.out + again.err);
+  assert.match(again.out, /expect: all 1 threshold\(s\) passed/);
 });
 
 test('a failed threshold exits 1 and names it; --junit writes the failure', { timeout: 90_000 }, async () => {
@@ -90,4 +95,8 @@ test('a failed threshold exits 1 and names it; --junit writes the failure', { ti
   else assert.equal(r.exitCode, 1);
   assert.match(chunks.join(''), /FAIL {2}glibc: peak_rss < 1KiB/);
   assert.match(await readFile(junit, 'utf8'), /<failure message="peak_rss &lt; 1KiB failed for glibc/);
+  // Rendered again from the folder, it ends as the run did (1, or 4 on a machine too busy).
+  const again = reportFolder(r.dir);
+  assert.equal(again.code, r.exitCode, again.out + again.err);
+  assert.match(again.out, /FAIL {2}glibc: peak_rss < 1KiB/);
 });
