@@ -22,6 +22,14 @@ export interface PhaseState {
   memoryLimit?: number | null;
 }
 
+/**
+ * The phase label given the server's answer, before the sample is written. The label is taken when the sample
+ * starts (so it matches `t`); a source whose phases start at something the server reports (serve --record: the
+ * first login) corrects it here. `online` is the count the sample records; `logins` the server's login counter
+ * (null without an answer).
+ */
+export type Relabel = (state: PhaseState, seen: { online: number; logins: number | null; wall: number }) => PhaseState;
+
 export interface RecorderOptions {
   writer: RunWriter;
   intervalMs: number;
@@ -33,6 +41,7 @@ interface Tracked {
   variant: string;
   source: SampleSource;
   state: () => PhaseState;
+  relabel: Relabel | null;
   startWall: number;
   timer: NodeJS.Timeout | null;
   /** Samples of one variant are taken one after another, so `t` never goes back. */
@@ -59,14 +68,15 @@ export class Recorder extends EventEmitter {
 
   /**
    * Samples `variant` every interval until untrack. `startWall` is when its server started (ms since epoch;
-   * default now): sample times `t` count from it.
+   * default now): sample times `t` count from it. `relabel`: see Relabel.
    */
-  track(variant: string, source: SampleSource, state: () => PhaseState, startWall: number = Date.now()): void {
+  track(variant: string, source: SampleSource, state: () => PhaseState, startWall: number = Date.now(), relabel: Relabel | null = null): void {
     if (this.tracked.has(variant)) throw new Error(`variant ${variant} is already tracked`);
     const tr: Tracked = {
       variant,
       source,
       state,
+      relabel,
       startWall,
       timer: null,
       chain: Promise.resolve(null),
@@ -138,7 +148,7 @@ export class Recorder extends EventEmitter {
 
   private async take(tr: Tracked): Promise<Sample | null> {
     const wall = Date.now();
-    const state = tr.state();
+    const taken = tr.state();
     const [proc, stats] = await Promise.all([
       readProcMemory(tr.source.pid).catch((err: unknown) => err as Error),
       withTimeout(tr.source.stats(this.statsTimeoutMs), this.statsTimeoutMs + 250).catch(() => null),
@@ -149,6 +159,7 @@ export class Recorder extends EventEmitter {
       return null;
     }
     if (stats) tr.lastOnline = stats.online;
+    const state = tr.relabel ? tr.relabel(taken, { online: tr.lastOnline, logins: stats ? stats.counters.logins : null, wall }) : taken;
     const sample: Sample = {
       v: SAMPLE_SCHEMA_VERSION,
       variant: tr.variant,

@@ -4,16 +4,18 @@
 //
 // The clocks: sample times `t` count from the server's start, as in a run. Until the first login the server is
 // in its baseline; the scenario's phases start at the first login (seen within LOGIN_POLL_MS) and each sample
-// carries the target the driver's shapes give for that moment (export/schedule.ts). The recording ends when
-// the phases end (a last sample, a `done` phase, then the report); the server keeps serving until its players
-// have left, so a swarm that outlives the phases by a few seconds does not see the server vanish.
+// carries the target the driver's shapes give for that moment (export/schedule.ts). A sample is labelled when
+// it starts, and its answer can show a login the poll has not reported yet: such a sample is phase 0, never
+// baseline (firstPhase below), so the baseline holds no player. The recording ends when the phases end (a last
+// sample, a `done` phase, then the report); the server keeps serving until its players have left, so a swarm
+// that outlives the phases by a few seconds does not see the server vanish.
 
 import { cpus, release, totalmem } from 'node:os';
 import type { Writable } from 'node:stream';
 import { sleep } from '../driver/engine.js';
 import { ExitCode, SimloadError } from '../errors.js';
 import { timeline, phaseAt } from '../export/schedule.js';
-import { Recorder, type PhaseState } from '../recorder/recorder.js';
+import { Recorder, type PhaseState, type Relabel } from '../recorder/recorder.js';
 import { checkExpectations, formatSummaryTable, renderReport, summaryValidity, verdict } from '../report/index.js';
 import { RunWriter } from '../results/writer.js';
 import type { Scenario } from '../scenario/types.js';
@@ -62,7 +64,14 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
   const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
   writer.appendEvent({ type: 'variant-start', variant: v.name, wall: startWall, pid: server.pid });
   writer.appendEvent({ type: 'phase', variant: v.name, wall: startWall, t: 0, phaseIndex: -1, phase: 'baseline', target: 0 });
-  recorder.track(v.name, server, state, startWall);
+  // Labelled baseline when it started, but the server had a login by the time it answered: the phases have
+  // begun (they start at the first login), whatever the poll has reported so far.
+  const firstPhase: Relabel = (st, seen) => {
+    if (st.phaseIndex !== -1 || (seen.online === 0 && !seen.logins)) return st;
+    const p = phaseAt(s, tl, t0 === null ? 0 : Math.max(0, seen.wall - t0));
+    return { phaseIndex: p.phaseIndex, phase: p.phase, target: p.target };
+  };
+  recorder.track(v.name, server, state, startWall, firstPhase);
   say(`simload serve: recording into ${writer.dir}; the phases start at the first login (${tl.segments.length} phases, ${formatDuration(tl.endMs)})`);
 
   let failure: SimloadError | null = null;

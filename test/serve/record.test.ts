@@ -1,6 +1,6 @@
 // `simload serve --record` without Locust: the phases start at the first login (a real client here), the
-// folder is a run folder, Ctrl-C before any login keeps the baseline, bad flags exit 2, --host beyond
-// loopback only from the command line.
+// folder is a run folder, Ctrl-C before any login keeps the baseline, a sample racing the first login is not
+// baseline, bad flags exit 2, --host beyond loopback only from the command line.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
 import type { Sample } from '../../src/results/sample.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { recordServe } from '../../src/serve/record.js';
+import { launchServer } from '../../src/server/launch.js';
 import { Client } from '../server/client.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
@@ -153,5 +157,53 @@ test('serve --record needs a scenario; --out needs --record; a scenario cannot l
   } finally {
     s.p.kill('SIGINT');
     await s.exited;
+  }
+});
+
+test('serve --record: a sample whose answer shows a login the poll has not seen yet is phase 0, never baseline', { timeout: 60_000 }, async () => {
+  // The race seen once under Locust: a sample is labelled when it starts, the login lands before the server
+  // answers it, and the first-login poll has not returned yet. Forced here on a real server and a real client:
+  // the server's stats answers (to the recorder and to the poll alike) wait until the client has logged in.
+  const { dir, file } = await scenarioFile(SCENARIO.replace('interval: 250ms', 'interval: 1s').replace('hold: 2s', 'hold: 1s'));
+  const { scenario, text } = await loadScenario(file);
+  const server = await launchServer({ options: scenario.server, variant: scenario.variants[0]! });
+  let loggedIn!: () => void;
+  const login = new Promise<void>((r) => (loggedIn = r));
+  let asked = 0;
+  let askedTwice!: () => void;
+  const bothAsked = new Promise<void>((r) => (askedTwice = r));
+  const gated = new Proxy(server, {
+    get(target, key) {
+      if (key === 'stats') {
+        return async (ms?: number) => {
+          if (++asked === 2) askedTwice();
+          await login;
+          return target.stats(ms);
+        };
+      }
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const out = new Writable({ write: (_c, _e, cb) => cb() });
+  let c: Client | null = null;
+  try {
+    const rec = recordServe({ scenario, text, variant: scenario.variants[0]!, server: gated, outDir: join(dir, 'out'), signal: new AbortController().signal, out });
+    // The recorder's first sample (labelled at its start) and the poll are both waiting for an answer.
+    await bothAsked;
+    c = await Client.open(server.url);
+    assert.equal((await c.login('racer'))?.t, 'ok');
+    loggedIn();
+    const r = await rec;
+    assert.equal(r.status, 'complete');
+    const samples = readFileSync(join(r.dir, 'samples.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Sample);
+    const first = samples[0]!;
+    assert.equal(first.online, 1, 'the first sample was answered after the login');
+    assert.equal(first.phaseIndex, 0, `the first sample is labelled ${first.phase} with ${first.online} online`);
+    assert.equal(first.phase, 'ramp');
+    assert.deepEqual(samples.filter((x) => x.phaseIndex === -1 && x.online > 0).map((x) => x.t), [], 'no baseline sample with players online');
+  } finally {
+    c?.ws.close();
+    await server.stop();
   }
 });
