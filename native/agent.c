@@ -3,17 +3,17 @@
  * (lua_newstate with an allocator over je_realloc/je_free, service_snlua.c + malloc_hook.c).
  *
  * The allocator is the one native/shim.c resolved for this process (sl_target_fn), so a VM allocates through
- * jemalloc, glibc or a user's library on whichever worker thread runs its service. VM handles are doubles
- * (gen * 2^32 + index, like the shim's) valid in every thread; the scheduler guarantees one thread per VM at a
- * time, the table itself is guarded by a mutex.
+ * jemalloc, glibc or a user's library on whichever worker thread runs its service. VM handles come from
+ * native/handles.c, the shim's table code too (doubles, gen * 2^32 + index, valid in every thread); the
+ * scheduler guarantees one thread per VM at a time, the table itself is guarded by agent_lock.
  *
  * Scripts run sandboxed: base (without load, loadfile, dofile, print; collectgarbage("count") only),
  * string (without dump), table, math, utf8, coroutine, and os.time/os.clock. Every call has an instruction
  * budget (count hook) and every VM a memory limit (the allocator refuses growth past it).
  *
  * This file: the exported API and a VM's life (create, call, close). The rest, one concern a file, shares
- * agent_vm.h: agent_alloc.c (the allocator), agent_handles.c (the handle table), agent_sandbox.c (the
- * sandbox), agent_service_lib.c (scenario `server.service_lib`), agent_packets.c (game packets).
+ * agent_vm.h: agent_alloc.c (the allocator), agent_sandbox.c (the sandbox), agent_service_lib.c (scenario
+ * `server.service_lib`), agent_packets.c (game packets); handles.c is the handle table, shared with the shim.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -28,6 +28,7 @@
 #include "lualib.h"
 
 #include "agent_vm.h"
+#include "handles.h"
 
 #define HOOK_EVERY 1000
 
@@ -36,6 +37,11 @@ free_fn agent_target_free = NULL;
 pthread_mutex_t agent_lock = PTHREAD_MUTEX_INITIALIZER;
 
 __thread char agent_last_error[2048];
+
+/* The VMs' handles (one kind). 1024 slots at first, where the shim's table of objects and sets starts at 4096:
+   kept as they were, so the process's libc bookkeeping is what it was before the table code was shared. */
+#define KIND_VM 1
+static handle_table_t vms = HANDLE_TABLE_INIT(&agent_lock, 1024);
 
 /* ---- set-up ---- */
 
@@ -246,14 +252,15 @@ EXPORT double sla_vm_new(const char *src, uint32_t len, const char *chunk, doubl
   }
   vm_t *v = vm_create(agent_target_realloc, agent_target_free, src, len, chunk, max_instructions, max_bytes, seed, lib_dir);
   if (!v) return SLA_ERR_SCRIPT;
-  double h = agent_table_insert(v);
-  if (h < 0) vm_destroy(v);
-  return h;
+  double h = handles_insert(&vms, v, KIND_VM);
+  if (h >= 0) return h;
+  vm_destroy(v);
+  return SLA_ERR_NOMEM;
 }
 
 /* fn: 1 login(a), 2 message(a, b), 3 logout(a). Returns the VM's bytes after the call, or < 0 (sla_last_error). */
 EXPORT double sla_call(double h, int fn, double a, double b) {
-  vm_t *v = agent_table_get(h, 0);
+  vm_t *v = handles_get(&vms, h, KIND_VM);
   if (!v) {
     snprintf(agent_last_error, sizeof agent_last_error, "no live Lua VM with handle %.0f", h);
     return SLA_ERR_BAD_HANDLE;
@@ -263,7 +270,7 @@ EXPORT double sla_call(double h, int fn, double a, double b) {
 }
 
 EXPORT double sla_vm_bytes(double h) {
-  vm_t *v = agent_table_get(h, 0);
+  vm_t *v = handles_get(&vms, h, KIND_VM);
   return v ? heap_bytes(v) : SLA_ERR_BAD_HANDLE;
 }
 
@@ -278,13 +285,17 @@ EXPORT double sla_service_bytes(void) { return (double)agent_service_live(); }
 
 /* lua_close: everything the VM allocated goes back to the target allocator at once (a skynet agent's exit). */
 EXPORT int sla_vm_close(double h) {
-  vm_t *v = agent_table_get(h, 1);
-  if (!v) return SLA_ERR_BAD_HANDLE;
+  void *v;
+  if (handles_take(&vms, h, KIND_VM, &v) != 0) return SLA_ERR_BAD_HANDLE;
   vm_destroy(v);
   return 0;
 }
 
-EXPORT double sla_live(void) { return (double)agent_live_vms(); }
+EXPORT double sla_live(void) {
+  uint64_t live[HANDLE_KINDS];
+  handles_live(&vms, live);
+  return (double)live[KIND_VM];
+}
 
 /* ---- the check before a run (no target allocator needed: libc's) ---- */
 

@@ -64,11 +64,6 @@ int agent_run_call(vm_t *v, int nargs, const char *what);
 /* agent_alloc.c: the VM's lua_Alloc (ud is its vm_t). */
 void *agent_lalloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
-/* agent_handles.c: VM handles. */
-double agent_table_insert(vm_t *v);
-vm_t *agent_table_get(double h, int take);
-uint64_t agent_live_vms(void);
-
 /* agent_sandbox.c: a lua_CFunction (arg 1: the seed) that opens the script's sandbox. */
 int agent_open_sandbox(lua_State *L);
 

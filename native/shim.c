@@ -7,8 +7,8 @@
  * object sets so one FFI call covers many allocations. Every thread of the process (Node worker_threads)
  * loads the same .so, so the table and the target are shared; a mutex guards the table.
  *
- * Handles are doubles holding gen * 2^32 + index (exact in a double): a freed slot bumps its generation, so a
- * stale handle never matches a reused slot.
+ * The handle table is native/handles.c (the agent library's too): handles are doubles holding gen * 2^32 + index,
+ * and a freed slot bumps its generation, so a stale handle never matches a reused slot.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "handles.h"
+
 #define SL_OK 0
 #define SL_ERR_BAD_HANDLE -1
 #define SL_ERR_NOMEM -2
@@ -38,8 +40,6 @@
 
 #define KIND_OBJECT 1
 #define KIND_SET 2
-#define TWO32 4294967296.0
-#define GEN_MAX ((1u << 20) - 1)
 
 typedef void *(*malloc_fn)(size_t);
 typedef void (*free_fn)(void *);
@@ -65,18 +65,8 @@ static void set_error(const char *fmt, const char *a, const char *b) {
   snprintf(last_error, sizeof last_error, fmt, a ? a : "", b ? b : "");
 }
 
-/* ---- handle table ---- */
-
-typedef struct {
-  void *p;
-  uint32_t gen;
-  uint8_t kind; /* 0 = free slot */
-  uint32_t next_free;
-} slot_t;
-
-static slot_t *slots = NULL;
-static uint32_t nslots = 0, cap = 0, free_head = UINT32_MAX;
-static uint64_t live_objects = 0, live_sets = 0;
+/* Objects and sets (KIND_OBJECT, KIND_SET), guarded by `lock`; 4096 slots at first. */
+static handle_table_t table = HANDLE_TABLE_INIT(&lock, 4096);
 
 /* A set: the player's state. Allocated from the target allocator like everything a service owns. */
 typedef struct {
@@ -85,50 +75,6 @@ typedef struct {
   void **objs;
   uint32_t *sizes;
 } set_t;
-
-/* Table memory comes from libc (bookkeeping, not the simulated heap). */
-static double table_insert(void *p, uint8_t kind) {
-  uint32_t idx;
-  if (free_head != UINT32_MAX) {
-    idx = free_head;
-    free_head = slots[idx].next_free;
-  } else {
-    if (nslots == cap) {
-      uint32_t ncap = cap ? cap * 2 : 4096;
-      slot_t *ns = realloc(slots, (size_t)ncap * sizeof(slot_t));
-      if (!ns) return SL_ERR_NOMEM;
-      slots = ns;
-      cap = ncap;
-    }
-    idx = nslots++;
-    slots[idx].gen = 1;
-  }
-  slots[idx].p = p;
-  slots[idx].kind = kind;
-  if (kind == KIND_OBJECT) live_objects++; else live_sets++;
-  return (double)slots[idx].gen * TWO32 + (double)idx;
-}
-
-/* Returns the slot index of a live handle of this kind, or -1. Call with the lock held. */
-static int64_t table_find(double h, uint8_t kind) {
-  if (!(h >= 0) || h >= TWO32 * (double)(GEN_MAX + 1)) return -1;
-  uint64_t v = (uint64_t)h;
-  if ((double)v != h) return -1;
-  uint32_t idx = (uint32_t)(v & 0xffffffffu);
-  uint32_t gen = (uint32_t)(v >> 32);
-  if (idx >= nslots) return -1;
-  if (slots[idx].kind != kind || slots[idx].gen != gen) return -1;
-  return idx;
-}
-
-static void table_remove(uint32_t idx) {
-  if (slots[idx].kind == KIND_OBJECT) live_objects--; else live_sets--;
-  slots[idx].kind = 0;
-  slots[idx].p = NULL;
-  slots[idx].gen = slots[idx].gen >= GEN_MAX ? 1 : slots[idx].gen + 1;
-  slots[idx].next_free = free_head;
-  free_head = idx;
-}
 
 /* ---- loading ---- */
 
@@ -281,33 +227,18 @@ double sl_malloc(double size) {
   if (!(size >= 0)) return SL_ERR_ARG;
   void *p = t_malloc((size_t)size);
   if (!p) return SL_ERR_NOMEM;
-  pthread_mutex_lock(&lock);
-  double h = table_insert(p, KIND_OBJECT);
-  pthread_mutex_unlock(&lock);
-  if (h < 0) t_free(p);
-  return h;
+  double h = handles_insert(&table, p, KIND_OBJECT);
+  if (h >= 0) return h;
+  t_free(p);
+  return SL_ERR_NOMEM;
 }
 
-/* Removes handle h of this kind from the table and hands back its pointer: the one place a handle dies, so a
-   second free of it (or a handle of the other kind) is SL_ERR_BAD_HANDLE, never a double free. */
-static int take_handle(double h, int kind, void **out) {
-  pthread_mutex_lock(&lock);
-  int64_t idx = table_find(h, kind);
-  if (idx < 0) {
-    pthread_mutex_unlock(&lock);
-    return SL_ERR_BAD_HANDLE;
-  }
-  *out = slots[idx].p;
-  table_remove((uint32_t)idx);
-  pthread_mutex_unlock(&lock);
-  return SL_OK;
-}
-
+/* handles_take is the one place a handle dies, so a second free of it (or a handle of the other kind) is
+   SL_ERR_BAD_HANDLE, never a double free. */
 int sl_free(double h) {
   if (!loaded) return SL_ERR_NOT_LOADED;
   void *p;
-  int rc = take_handle(h, KIND_OBJECT, &p);
-  if (rc != SL_OK) return rc;
+  if (handles_take(&table, h, KIND_OBJECT, &p) != 0) return SL_ERR_BAD_HANDLE;
   t_free(p);
   return SL_OK;
 }
@@ -317,17 +248,17 @@ double sl_realloc(double h, double size) {
   if (!loaded) return SL_ERR_NOT_LOADED;
   if (!(size >= 1)) return SL_ERR_ARG;
   pthread_mutex_lock(&lock);
-  int64_t idx = table_find(h, KIND_OBJECT);
-  if (idx < 0) {
+  handle_slot_t *slot = handles_find(&table, h, KIND_OBJECT);
+  if (!slot) {
     pthread_mutex_unlock(&lock);
     return SL_ERR_BAD_HANDLE;
   }
-  void *np = t_realloc(slots[idx].p, (size_t)size);
+  void *np = t_realloc(slot->p, (size_t)size);
   if (!np) {
     pthread_mutex_unlock(&lock);
     return SL_ERR_NOMEM;
   }
-  slots[idx].p = np;
+  slot->p = np;
   pthread_mutex_unlock(&lock);
   return h;
 }
@@ -358,9 +289,7 @@ double sl_alloc_set(const uint32_t *sizes, uint32_t n) {
     s->sizes[i] = (uint32_t)sz;
     s->total += (double)sz;
   }
-  pthread_mutex_lock(&lock);
-  double h = table_insert(s, KIND_SET);
-  pthread_mutex_unlock(&lock);
+  double h = handles_insert(&table, s, KIND_SET);
   if (h >= 0) return h;
   for (uint32_t j = 0; j < n; j++) t_free(s->objs[j]);
 nomem_meta:
@@ -373,8 +302,7 @@ nomem_meta:
 int sl_free_set(double h) {
   if (!loaded) return SL_ERR_NOT_LOADED;
   void *taken;
-  int rc = take_handle(h, KIND_SET, &taken);
-  if (rc != SL_OK) return rc;
+  if (handles_take(&table, h, KIND_SET, &taken) != 0) return SL_ERR_BAD_HANDLE;
   set_t *s = taken;
   for (uint32_t i = 0; i < s->n; i++) t_free(s->objs[i]);
   if (s->objs) t_free(s->objs);
@@ -388,12 +316,12 @@ double sl_resize_in_set(double h, uint32_t index, uint32_t new_size) {
   if (!loaded) return SL_ERR_NOT_LOADED;
   if (new_size == 0) return SL_ERR_ARG;
   pthread_mutex_lock(&lock);
-  int64_t idx = table_find(h, KIND_SET);
-  if (idx < 0) {
+  handle_slot_t *slot = handles_find(&table, h, KIND_SET);
+  if (!slot) {
     pthread_mutex_unlock(&lock);
     return SL_ERR_BAD_HANDLE;
   }
-  set_t *s = slots[idx].p;
+  set_t *s = slot->p;
   if (index >= s->n) {
     pthread_mutex_unlock(&lock);
     return SL_ERR_RANGE;
@@ -416,8 +344,8 @@ double sl_resize_in_set(double h, uint32_t index, uint32_t new_size) {
 double sl_set_bytes(double h) {
   if (!loaded) return SL_ERR_NOT_LOADED;
   pthread_mutex_lock(&lock);
-  int64_t idx = table_find(h, KIND_SET);
-  double total = idx < 0 ? SL_ERR_BAD_HANDLE : ((set_t *)slots[idx].p)->total;
+  handle_slot_t *slot = handles_find(&table, h, KIND_SET);
+  double total = slot ? ((set_t *)slot->p)->total : SL_ERR_BAD_HANDLE;
   pthread_mutex_unlock(&lock);
   return total;
 }
@@ -539,10 +467,10 @@ int sl_decay(void) { return arena_all("arena.4096.decay"); }
 
 /* Live handles (objects, sets): lets tests see that frees really happened. */
 int sl_live(double *out) {
-  pthread_mutex_lock(&lock);
-  out[0] = (double)live_objects;
-  out[1] = (double)live_sets;
-  pthread_mutex_unlock(&lock);
+  uint64_t live[HANDLE_KINDS];
+  handles_live(&table, live);
+  out[0] = (double)live[KIND_OBJECT];
+  out[1] = (double)live[KIND_SET];
   return SL_OK;
 }
 

@@ -17,23 +17,23 @@ export const nativeDir = join(packageRoot, 'native');
 export const buildDir = join(nativeDir, 'build');
 export const srcCacheDir = join(nativeDir, 'src-cache');
 export const shimSource = join(nativeDir, 'shim.c');
+/** The handle table, compiled into both the shim and the agent library (and hashed into both builds' keys). */
+export const handleSources = ['handles.c', 'handles.h'].map((f) => join(nativeDir, f));
+/** Compiled with shim.c (and hashed into its build's key). */
+export const shimExtraSources = handleSources;
 export const shimDir = join(buildDir, 'shim');
 export const shimLib = join(shimDir, 'libsimload_shim.so');
 export const agentSource = join(nativeDir, 'agent.c');
 /**
  * Compiled with agent.c (and hashed into the build's key): the files it is split into (agent_vm.h names what
- * they share) and the code heap of service libraries (native/code_heap.c, code_heap.h).
+ * they share), the code heap of service libraries (native/code_heap.c, code_heap.h) and the handle table.
  */
 export const agentExtraSources = [
-  'agent_vm.h',
-  'agent_alloc.c',
-  'agent_handles.c',
-  'agent_sandbox.c',
-  'agent_service_lib.c',
-  'agent_packets.c',
-  'code_heap.c',
-  'code_heap.h',
-].map((f) => join(nativeDir, f));
+  ...['agent_vm.h', 'agent_alloc.c', 'agent_sandbox.c', 'agent_service_lib.c', 'agent_packets.c', 'code_heap.c', 'code_heap.h'].map((f) =>
+    join(nativeDir, f),
+  ),
+  ...handleSources,
+];
 export const agentDir = join(buildDir, 'agent');
 /** Lua 5.4 (Debian's source) and native/agent.c: the agent services' VMs. */
 export const agentLib = join(agentDir, 'libsimload_agent.so');

@@ -68,6 +68,7 @@ test('objects: malloc/realloc/free, and a double free or foreign handle is ERR_B
   for (const foreign of [0, 12345, -1, 1.5, Number.NaN, 2 ** 60]) badHandle(() => a.free(foreign));
   const s = a.allocSet([16, 32]);
   badHandle(() => a.free(s)); // a set handle is not an object handle
+  badHandle(() => a.setBytes(s + 0.5)); // not a handle, though it truncates to s
   a.freeSet(s);
   badHandle(() => a.freeSet(s));
   badHandle(() => a.setBytes(s));
