@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     process.stderr.write('usage: npm run fidelity -- SCENARIO [--script PATH] [--variants a,b] [--out DIR] [--simload DIR] [--skynet DIR] [--transport driver|gate]\n');
     return ExitCode.usage;
   }
-  const transport = (flag('transport') ?? 'gate') as SkynetTransport;
+  const transport = (flag('transport') ?? 'gate') as SkynetTransport; // runSkynet's default too
   if (!SKYNET_TRANSPORTS.includes(transport)) {
     process.stderr.write(`fidelity: --transport ${transport}: one of ${SKYNET_TRANSPORTS.join(', ')}\n`);
     return ExitCode.usage;

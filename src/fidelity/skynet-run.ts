@@ -47,7 +47,7 @@ export interface SkynetRunOptions {
   outDir?: string;
   /** Only these variants (names); default every variant with a skynet recipe. */
   variants?: string[];
-  /** How the load reaches the agents; default `driver`. */
+  /** How the load reaches the agents; default `gate`. */
   transport?: SkynetTransport;
   signal?: AbortSignal;
   log?: (s: string) => void;
@@ -72,7 +72,7 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
   });
   if (variants.length === 0) throw new UsageError('ERR_FIDELITY_VARIANT', `${s.file ?? s.name}: no variant with build ${PEER_RECIPES.join(' or ')} to run on skynet`);
   const sources = requirePeerSources();
-  const transport = o.transport ?? 'driver';
+  const transport = o.transport ?? 'gate';
   if (!SKYNET_TRANSPORTS.includes(transport)) throw new UsageError('ERR_FIDELITY_TRANSPORT', `unknown skynet transport "${String(transport)}": one of ${SKYNET_TRANSPORTS.join(', ')}`);
   // Validates the phases before anything starts.
   skynetPlan(s, { variant: '', samples: '', events: '', script, transport });
