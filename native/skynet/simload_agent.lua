@@ -1,12 +1,13 @@
 -- One player's agent service in a real skynet, for simload's fidelity comparison (docs/fidelity.md). Like a
 -- watchdog's agent: its own Lua VM (snlua allocates it through je_realloc on whichever worker runs it), built up
 -- by the agent script at login, touched per message, and freed whole by skynet.exit() at logout.
--- Started by simload_driver.lua as `skynet.newservice("simload_agent", SCRIPT_PATH, PLAYER_ID, DRIVER)`.
+-- Started by simload_driver.lua as `skynet.newservice("simload_agent", SCRIPT_PATH, PLAYER_ID, DRIVER[, "gate"])`;
+-- with "gate", its messages come from a client socket through simload_gate.lua (PTYPE_CLIENT), as in a game server.
 -- The agent script's contract is simload's (docs/fidelity.md): globals login(player_id), message(n) and,
 -- optionally, logout(player_id), run in a sandbox.
 local skynet = require "skynet"
 
-local script_path, player_arg, driver_arg = ...
+local script_path, player_arg, driver_arg, transport = ...
 local player_id = math.tointeger(tonumber(player_arg))
 local driver = tonumber(driver_arg)
 
@@ -120,6 +121,20 @@ function CMD.logout()
 end
 
 skynet.start(function()
+  if transport == "gate" then
+    -- As skynet's examples/agent.lua: the gate redirects each packet with the client's fd as the session. The
+    -- packet carries nothing the script needs (message(n) gets the count), so it is not decoded; skynet frees it
+    -- after this dispatch.
+    skynet.register_protocol {
+      name = "client",
+      id = skynet.PTYPE_CLIENT,
+      unpack = function(_, sz) return sz end,
+      dispatch = function()
+        skynet.ignoreret() -- the session is the fd: nothing to answer
+        CMD.message()
+      end,
+    }
+  end
   skynet.dispatch("lua", function(session, _, cmd, ...)
     local f = CMD[cmd]
     if session ~= 0 then

@@ -1,10 +1,18 @@
 -- simload's driver inside a real skynet (docs/fidelity.md): plays a simload scenario's phases against one agent
 -- service per player (simload_agent.lua) and samples this process's memory into a simload run folder.
 -- Reads the plan (a Lua file written by src/fidelity/plan.ts) named by the config's `simload_plan`.
--- Open loop: each online player gets `rate` messages per second, sent round robin so they are spread evenly.
--- Players who leave are picked at random, as simload's bots are; their agent runs logout() and exits.
+-- The load comes one of two ways (plan.transport):
+-- - "driver": this service is the load. Open loop: each online player gets `rate` messages per second, sent
+--   round robin (skynet.send) so they are spread evenly. Players who leave are picked at random, as simload's
+--   bots are; their agent runs logout() and exits.
+-- - "gate": clients in another process (src/fidelity/gate-client.ts) connect over TCP on loopback to
+--   simload_gate.lua, as a game server's players do; this service is the watchdog: a connection starts an
+--   agent and logs it in (skynet's examples/watchdog.lua), a closed one logs it out. The client keeps the
+--   plan's online target and rate; this service keeps the phase clock for the samples and counts the packets
+--   the gate forwarded.
 local skynet = require "skynet"
 local memory = require "skynet.memory"
+local socketdriver = require "skynet.socketdriver"
 require "skynet.manager" -- skynet.abort
 
 local plan, samples_f, events_f, page -- set by init(), inside the error handler, so a failure stops skynet
@@ -14,6 +22,9 @@ local MAX_PENDING_LOGINS = 512 -- logins in flight; each waits on the launcher a
 
 local online = {} -- agent handles, in no particular order
 local online_ids = {} -- player id per slot of `online`
+local gate -- simload_gate's handle (transport "gate")
+local conns = {} -- transport "gate": fd -> { agent = handle or nil while logging in, closed = true once closed }
+local gate_online = 0 -- transport "gate": agents logged in whose connection is open
 local pending = 0 -- logins started, not answered yet
 local next_id = 1
 local rr = 0 -- round-robin cursor over `online`
@@ -112,7 +123,13 @@ local function size_classes_json()
     memory.mallctl("stats.arenas.4096.large.nmalloc") - memory.mallctl("stats.arenas.4096.large.ndalloc"))
 end
 
+local function online_count()
+  if gate then return gate_online end
+  return #online
+end
+
 local function sample()
+  if gate then counters.messages = skynet.call(gate, "lua", "stats") end
   local rollup = read_file("/proc/self/smaps_rollup")
   local status = read_file("/proc/self/status")
   local je = memory.jestat() -- writes `epoch` first, so every figure below is fresh
@@ -125,7 +142,7 @@ local function sample()
     '{"v":1,"variant":%s,"t":%d,"wall":%d,"phaseIndex":%d,"phase":%s,"target":%d,"online":%d,' ..
     '"proc":{"rss":%d,"lazyFree":%d,"anonymous":%d,"anonHugePages":%d,"vmHWM":%d},"alloc":%s,"runtime":null,' ..
     '"server":{"messages":%d,"errors":%d,"logins":%d,"logouts":%d}}',
-    json_str(plan.variant), t_ms(), wall_ms(), state.phase_index, json_str(state.phase), state.target, #online,
+    json_str(plan.variant), t_ms(), wall_ms(), state.phase_index, json_str(state.phase), state.target, online_count(),
     kb(rollup, "Rss"), kb(rollup, "LazyFree"), kb(rollup, "Anonymous"), kb(rollup, "AnonHugePages"), kb(status, "VmHWM"),
     alloc, counters.messages, counters.errors, counters.logins, counters.logouts))
 end
@@ -152,8 +169,8 @@ local function fail(code, message)
 end
 
 -- Starts one agent and logs its player in; returns the handle, or nil and the error.
-local function start_agent(id)
-  local agent = skynet.newservice("simload_agent", plan.script, id, skynet.self())
+local function start_agent(id, transport)
+  local agent = skynet.newservice("simload_agent", plan.script, id, skynet.self(), transport)
   local ok, err = skynet.call(agent, "lua", "login")
   if not ok then
     skynet.kill(agent)
@@ -184,6 +201,56 @@ local function logout_one()
   online_ids[#online_ids] = nil
   counters.logouts = counters.logouts + 1
   skynet.send(agent, "lua", "logout")
+end
+
+-- transport "gate": a client connected. Its player logs in as a watchdog logs a connection in: a new agent, its
+-- login, then the gate forwards the connection's packets to it, and the client is told (one framed reply, the
+-- shape of simload's login reply) that it may send.
+local function gate_open(fd)
+  local c = {}
+  conns[fd] = c
+  local id = next_id
+  next_id = next_id + 1
+  local agent, err = start_agent(id, "gate")
+  if not agent then
+    counters.login_errors = counters.login_errors + 1
+    first_error = first_error or string.format("login(%d) failed: %s", id, err)
+    conns[fd] = nil
+    skynet.send(gate, "lua", "kick", fd)
+    return
+  end
+  c.agent = agent
+  counters.logins = counters.logins + 1
+  if c.closed then -- the client left while its agent was starting
+    conns[fd] = nil
+    counters.logouts = counters.logouts + 1
+    skynet.send(agent, "lua", "logout")
+    return
+  end
+  skynet.call(gate, "lua", "forward", fd, agent)
+  gate_online = gate_online + 1
+  socketdriver.send(fd, string.pack(">s2", '{"t":"ok","seq":1,"op":"login"}'))
+end
+
+local function gate_close(fd)
+  local c = conns[fd]
+  if not c then return end
+  if not c.agent then
+    c.closed = true -- gate_open logs it out once its agent is up
+    return
+  end
+  conns[fd] = nil
+  gate_online = gate_online - 1
+  counters.logouts = counters.logouts + 1
+  skynet.send(c.agent, "lua", "logout")
+end
+
+function CMD.socket(what, fd)
+  if what == "open" then
+    skynet.fork(gate_open, fd)
+  elseif what == "close" then
+    gate_close(fd)
+  end
 end
 
 -- Brings the online count (with logins in flight) toward the target.
@@ -232,6 +299,15 @@ local function run()
   if not probe then return fail("ERR_AGENT_SCRIPT", string.format("the agent script %s failed before the ramp: %s", plan.script, err)) end
   skynet.send(probe, "lua", "logout")
 
+  if plan.transport == "gate" then
+    gate = skynet.newservice("simload_gate")
+    local _, port = skynet.call(gate, "lua", "open", { address = "127.0.0.1", port = 0, maxclient = plan.max_clients, nodelay = true })
+    -- The runner starts the clients when it reads this line; they follow the plan from this wall-clock time,
+    -- when the baseline begins here.
+    print(string.format("SIMLOAD-GATE %d %d", port, wall_ms()))
+    io.stdout:flush()
+  end
+
   skynet.fork(sampler)
   enter(-1, "baseline", 0)
   skynet.sleep(plan.baseline_ms // 10)
@@ -245,8 +321,10 @@ local function run()
       local elapsed = (now - begin) * 10
       local f = p.duration_ms <= 0 and 1 or math.min(1, elapsed / p.duration_ms)
       state.target = math.floor(p.from + (p.to - p.from) * f + 0.5)
-      steer(state.target)
-      send_messages(p.rate, (now - last) / 100)
+      if not gate then
+        steer(state.target)
+        send_messages(p.rate, (now - last) / 100)
+      end
       last = now
       if first_error then return fail("ERR_AGENT_SCRIPT", first_error) end
       if elapsed >= p.duration_ms then break end

@@ -20,6 +20,10 @@ export interface SkynetPlan {
   events: string;
   /** The agent script, absolute. */
   script: string;
+  /** How the load reaches the agents (skynet-run.ts SkynetTransport). */
+  transport: 'driver' | 'gate';
+  /** The gate's connection limit (gateserver's maxclient): above the plan's peak. */
+  max_clients: number;
   interval_ms: number;
   baseline_ms: number;
   seed: number;
@@ -31,6 +35,7 @@ export interface PlanPaths {
   samples: string;
   events: string;
   script: string;
+  transport: 'driver' | 'gate';
 }
 
 export function skynetPlan(s: Scenario, o: PlanPaths): SkynetPlan {
@@ -50,6 +55,8 @@ export function skynetPlan(s: Scenario, o: PlanPaths): SkynetPlan {
   });
   return {
     ...o,
+    // gateserver refuses the connection that reaches maxclient; room for connections closing while others open
+    max_clients: 2 * peak + 64,
     interval_ms: s.record.intervalMs,
     baseline_ms: s.record.baselineMs ?? Math.max(2000, 3 * s.record.intervalMs),
     seed: s.server.seed,

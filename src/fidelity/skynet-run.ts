@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ExitCode, SimloadError, UsageError } from '../errors.js';
 import { nativeDir } from '../native/paths.js';
 import { PEER_RECIPES, requirePeerSources } from '../native/peers.js';
@@ -26,6 +27,18 @@ import { planLua, skynetPlan } from './plan.js';
 export const DRIVER_DIR = join(nativeDir, 'skynet');
 /** Time a skynet run may take beyond the scenario's own length (service start-up, the last sample). */
 const GRACE_MS = 60_000;
+/** The gate transport's clients (a child process entry, run by path). */
+const GATE_CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'gate-client.js');
+/** Share of the messages the clients sent that the gate must have forwarded for the run to count. */
+const FORWARDED_SHARE = 0.98;
+
+/**
+ * How the skynet side gets its load. `driver`: a Lua service inside skynet sends each message with skynet.send
+ * (simload_driver.lua). `gate`: clients in another process connect over TCP to a gate built on skynet's
+ * gateserver, which forwards their packets to the agents, as in a game server (docs/fidelity.md).
+ */
+export type SkynetTransport = 'driver' | 'gate';
+export const SKYNET_TRANSPORTS: readonly SkynetTransport[] = ['driver', 'gate'];
 
 export interface SkynetRunOptions {
   /** The agent script, absolute (fidelity/script.ts). */
@@ -34,6 +47,8 @@ export interface SkynetRunOptions {
   outDir?: string;
   /** Only these variants (names); default every variant with a skynet recipe. */
   variants?: string[];
+  /** How the load reaches the agents; default `gate`. */
+  transport?: SkynetTransport;
   signal?: AbortSignal;
   log?: (s: string) => void;
 }
@@ -57,8 +72,10 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
   });
   if (variants.length === 0) throw new UsageError('ERR_FIDELITY_VARIANT', `${s.file ?? s.name}: no variant with build ${PEER_RECIPES.join(' or ')} to run on skynet`);
   const sources = requirePeerSources();
+  const transport = o.transport ?? 'gate';
+  if (!SKYNET_TRANSPORTS.includes(transport)) throw new UsageError('ERR_FIDELITY_TRANSPORT', `unknown skynet transport "${String(transport)}": one of ${SKYNET_TRANSPORTS.join(', ')}`);
   // Validates the phases before anything starts.
-  skynetPlan(s, { variant: '', samples: '', events: '', script });
+  skynetPlan(s, { variant: '', samples: '', events: '', script, transport });
 
   const writer = await RunWriter.create(o.outDir ?? s.output.dir, `${s.name}-skynet`, {
     scenario: s.name,
@@ -71,23 +88,31 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
     for (const v of variants) {
       if (o.signal?.aborted) break;
       const build = await buildSkynet({ skynetSrc: sources.skynet, jemallocSrc: sources.jemalloc, recipe: v.build!, log });
-      log(`skynet ${v.name}: ${s.server.threads} threads, JE_MALLOC_CONF=${v.mallocConf ?? ''}, ~${Math.round(totalDurationMs(s) / 1000)}s`);
+      log(`skynet ${v.name}: ${s.server.threads} threads, load through the ${transport}, JE_MALLOC_CONF=${v.mallocConf ?? ''}, ~${Math.round(totalDurationMs(s) / 1000)}s`);
       const tmp = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
       try {
         const plan = join(tmp, 'plan.lua');
-        writeFileSync(plan, planLua(skynetPlan(s, { variant: v.name, samples: join(writer.dir, RESULT_FILES.samples), events: join(writer.dir, RESULT_FILES.events), script })));
+        const p = skynetPlan(s, { variant: v.name, samples: join(writer.dir, RESULT_FILES.samples), events: join(writer.dir, RESULT_FILES.events), script, transport });
+        writeFileSync(plan, planLua(p));
+        const planJson = join(tmp, 'plan.json');
+        writeFileSync(planJson, JSON.stringify(p));
         const config = writeSkynetConfig(join(tmp, 'config'), { root: build.root, start: 'simload_driver', serviceDirs: [DRIVER_DIR], thread: s.server.threads, env: { simload_plan: plan } });
         writer.appendEvent({ type: 'variant-start', variant: v.name, wall: Date.now(), pid: 0 });
         writer.flush(); // the driver appends to the same files next
         const logFile = join(writer.dir, `skynet-${v.name}.log`);
         const started = Date.now();
-        await runDriver(build.binary, config, build.root, { ...process.env, JE_MALLOC_CONF: v.mallocConf ?? '' }, logFile, totalDurationMs(s) + GRACE_MS, o.signal);
+        const clients = transport === 'gate' ? { plan: planJson, log: join(writer.dir, `gate-client-${v.name}.log`) } : null;
+        const sent = await runDriver(build.binary, config, build.root, { ...process.env, JE_MALLOC_CONF: v.mallocConf ?? '' }, logFile, totalDurationMs(s) + GRACE_MS, clients, o.signal);
         writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - started });
         writer.flush();
         if (o.signal?.aborted) break;
         const samples = parseNdjson<Sample>(readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'), RESULT_FILES.samples).filter((x) => x.variant === v.name);
         const missed = undelivered(s, samples);
         if (missed) throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `skynet ${v.name} did not deliver the load: ${missed}`);
+        const forwarded = samples.at(-1)?.server?.messages ?? 0;
+        if (sent !== null && forwarded < FORWARDED_SHARE * sent) {
+          throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `skynet ${v.name} did not deliver the load: the gate forwarded ${forwarded} of the ${sent} messages its clients sent (at least ${FORWARDED_SHARE * 100}% needed)`);
+        }
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
@@ -107,12 +132,23 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
   return { dir: writer.dir, summary, skipped };
 }
 
-/** Runs skynet until the driver stops it; its output goes to `logFile`. Throws the driver's SIMLOAD-ERROR. */
-async function runDriver(binary: string, config: string, cwd: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+/** The gate transport's client process: its plan (JSON) and its log file. */
+interface GateClients {
+  plan: string;
+  log: string;
+}
+
+/**
+ * Runs skynet until the driver stops it; its output goes to `logFile`. Throws the driver's SIMLOAD-ERROR. With
+ * `clients`, starts the gate clients when the driver prints `SIMLOAD-GATE PORT START_MS` and stops them when skynet has
+ * stopped; returns how many messages they sent (null without clients).
+ */
+async function runDriver(binary: string, config: string, cwd: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number, clients: GateClients | null, signal?: AbortSignal): Promise<number | null> {
   const fd = openSync(logFile, 'w');
   const child = spawn(binary, [config], { cwd, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const release = adopt({ pid: child.pid ?? 0, kill: () => child.kill('SIGKILL') });
+  const gate = clients ? startClientsWhenReady(logFile, clients, child) : null;
   let why: string | null = null;
   const stop = (reason: string) => {
     why = reason;
@@ -130,7 +166,8 @@ async function runDriver(binary: string, config: string, cwd: string, env: NodeJ
     signal?.removeEventListener('abort', onAbort);
     release();
   });
-  if (why === 'interrupted') return;
+  const clientStatus = gate ? await gate.stop() : null;
+  if (why === 'interrupted') return null;
   const out = readFileSync(logFile, 'utf8');
   const err = /^SIMLOAD-ERROR (\S+) (.*)$/m.exec(out);
   if (err) {
@@ -140,4 +177,46 @@ async function runDriver(binary: string, config: string, cwd: string, env: NodeJ
   if (!/^SIMLOAD-DONE /m.test(out)) {
     throw new SimloadError('ERR_SKYNET_RUN', `${why ?? `skynet stopped (exit ${exit.code}, signal ${exit.sig})`} before the driver finished; see ${logFile}`);
   }
+  if (!clients) return null;
+  if (!clientStatus) throw new SimloadError('ERR_SKYNET_RUN', `the gate clients never reported; see ${clients.log} and ${logFile}`);
+  const n = (k: string): number => Number(new RegExp(`\\b${k}=(\\d+)`).exec(clientStatus)?.[1] ?? NaN);
+  if (n('failures') > 0 || n('dropped') > 0) {
+    throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `the gate clients lost connections (${n('failures')} logins failed, ${n('dropped')} dropped online); see ${clients.log}`);
+  }
+  return n('sent');
+}
+
+/**
+ * Polls skynet's log for the driver's `SIMLOAD-GATE PORT START_MS`, then runs the client process with its output in
+ * `clients.log`. `stop()` ends it (SIGTERM: it prints a last status) and gives its last status line.
+ */
+function startClientsWhenReady(skynetLog: string, clients: GateClients, skynet: ReturnType<typeof spawn>): { stop: () => Promise<string | null> } {
+  let client: ReturnType<typeof spawn> | null = null;
+  let release = (): void => undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const poll = setInterval(() => {
+    if (skynet.exitCode !== null || skynet.signalCode !== null) return clearInterval(poll);
+    const ready = /^SIMLOAD-GATE (\d+) (\d+)$/m.exec(readFileSync(skynetLog, 'utf8'));
+    if (!ready) return;
+    clearInterval(poll);
+    const fd = openSync(clients.log, 'w');
+    client = spawn(process.execPath, [GATE_CLIENT, clients.plan, ready[1]!, ready[2]!], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const c = client;
+    release = adopt({ pid: c.pid ?? 0, kill: () => c.kill('SIGKILL') });
+    exited = new Promise((resolve) => c.once('exit', () => resolve()));
+  }, 20);
+  return {
+    stop: async () => {
+      clearInterval(poll);
+      if (!client) return null;
+      if (client.exitCode === null && client.signalCode === null) client.kill('SIGTERM');
+      const force = setTimeout(() => client?.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(force);
+      release();
+      const lines = readFileSync(clients.log, 'utf8').split('\n').filter((l) => l.startsWith('GATE-CLIENT '));
+      return lines.at(-1) ?? null;
+    },
+  };
 }

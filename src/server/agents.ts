@@ -80,7 +80,9 @@ export class Agents {
     service.players++;
     this.online.set(name, player);
     conn.player = player;
-    this.send(conn, 'login', Op.login, player, seq);
+    // A per-player Lua agent is started first and logged in by a second mail (onResult), as in skynet.
+    if (this.packets && this.options.agent !== 'pool') this.send(conn, 'start', Op.start, player, seq);
+    else this.send(conn, 'login', Op.login, player, seq);
     return null;
   }
 
@@ -142,6 +144,21 @@ export class Agents {
     const service = p.service;
     let error: string | null = r.ok ? null : r.error;
     switch (mail.tag) {
+      case 'start':
+        if (r.set > 0) service.vm = r.set;
+        if (r.bytes >= 0) service.bytes = r.bytes;
+        if (!r.ok) {
+          p.failed = true;
+          break;
+        }
+        // Started: the login mail carries on the login's reply (the connection's in-flight count moves to it). A
+        // player who left meanwhile is not logged in; the logout mail behind this one closes the VM.
+        if (p.state === PlayerState.online && mail.conn) {
+          this.scheduler.post(service, new Mail('login', Op.login, p, mail.conn, mail.seq));
+          return;
+        }
+        error = null;
+        break;
       case 'login':
         if (this.packets) {
           // Lua: the handle is the service's VM (a pool VM survives a failed login); bytes are the whole VM's.
@@ -187,7 +204,7 @@ export class Agents {
     if (!conn) return;
     conn.inflight--;
     if (conn.open) {
-      if (error === null) conn.send({ t: 'ok', seq: mail.seq, op: mail.tag === 'logout' ? 'logout' : mail.tag === 'login' ? 'login' : 'msg' });
+      if (error === null) conn.send({ t: 'ok', seq: mail.seq, op: mail.tag === 'logout' ? 'logout' : mail.tag === 'login' || mail.tag === 'start' ? 'login' : 'msg' });
       else conn.send({ t: 'err', seq: mail.seq, code: 'INTERNAL', message: error });
     }
     conn.settled();

@@ -42,6 +42,8 @@ export interface ServiceMemory {
   mailbox: number;
   /** Distinct worker threads that have run this service. */
   workersSeen: number;
+  /** Turns it has had on a worker. */
+  turns: number;
 }
 
 export type ControlReply =

@@ -1,6 +1,6 @@
 // A worker's Lua handlers (ServerOptions.agentModel 'lua'): each agent service hosts one Lua VM (native/agent.c)
 // over the variant's allocator, run on whichever worker has the service's turn. Per-player agents create
-// their VM at login and close it at exit; pool agents create theirs at their first login and keep it,
+// their VM in a start turn of their own, log in in a later turn, and close the VM at exit; pool agents create theirs at their first login and keep it,
 // dropping a player's data through logout(player_id). Every game packet is freed here, by the worker that
 // handles it, whatever the handler did.
 
@@ -51,12 +51,19 @@ export class LuaHandlers {
     out[o + 1] = vm;
     out[o + 2] = -1;
     if (op === Op.noop) return null;
+    if (op === Op.start) {
+      if (vm) return null;
+      vm = this.newVm(ordinal);
+      if (vm < 0) return this.fail(out, o, 0, f.lastError());
+      this.turnVm = vm;
+      out[o + 1] = vm;
+      out[o + 2] = f.vmBytes(vm);
+      return null;
+    }
     if (op === Op.login) {
       let created = false;
       if (!vm) {
-        const s = this.script;
-        const seed = playerSeed(this.seed, this.perPlayer ? ordinal : POOL_SEED_BASE + this.turnService);
-        vm = f.vmNew(this.src, this.src.length, s.path, s.maxInstructions, s.maxMemoryBytes, seed, s.serviceLib ?? '');
+        vm = this.newVm(ordinal);
         if (vm < 0) return this.fail(out, o, 0, f.lastError());
         created = true;
         this.turnVm = vm;
@@ -104,6 +111,13 @@ export class LuaHandlers {
       return null;
     }
     return this.fail(out, o, vm, `unknown op ${op}`);
+  }
+
+  /** A new VM with the script loaded; its handle, or a negative error (lastError has the text). */
+  private newVm(ordinal: number): number {
+    const s = this.script;
+    const seed = playerSeed(this.seed, this.perPlayer ? ordinal : POOL_SEED_BASE + this.turnService);
+    return this.f.vmNew(this.src, this.src.length, s.path, s.maxInstructions, s.maxMemoryBytes, seed, s.serviceLib ?? '');
   }
 
   private fail(out: Float64Array, o: number, vm: number, err: string): string {

@@ -45,7 +45,7 @@ export class Player {
   ) {}
 }
 
-export type MailTag = 'login' | 'msg' | 'logout' | 'free';
+export type MailTag = 'start' | 'login' | 'msg' | 'logout' | 'free';
 
 export class Mail {
   constructor(
@@ -100,6 +100,8 @@ export class Service {
   /** Workers that have run this service: bit i of lo for i < 32, of hi for 32..63. */
   seenLo = 0;
   seenHi = 0;
+  /** Turns this service has had on a worker. */
+  turns = 0;
   constructor(
     readonly id: number,
     /** Per-player agents exit once they hold no player; pool agents live for the server's life. */
@@ -107,6 +109,7 @@ export class Service {
   ) {}
 
   markSeen(worker: number): void {
+    this.turns++;
     if (worker < 32) this.seenLo |= 1 << worker;
     else this.seenHi |= 1 << (worker - 32);
   }

@@ -109,7 +109,7 @@ export class SimServer {
   services(): ServiceMemory[] {
     const out: ServiceMemory[] = [];
     for (const s of this.agents.services.values()) {
-      out.push({ id: s.id, bytes: s.bytes, players: s.players, mailbox: s.mailbox.length, workersSeen: s.workersSeen });
+      out.push({ id: s.id, bytes: s.bytes, players: s.players, mailbox: s.mailbox.length, workersSeen: s.workersSeen, turns: s.turns });
     }
     return out;
   }

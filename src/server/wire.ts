@@ -14,6 +14,12 @@ export const Op = {
   msg: 2,
   /** Free the player's state (freeSet; Lua: lua_close of a per-player VM, logout(player_id) in a pool VM). */
   free: 3,
+  /**
+   * Lua per-player agents: start the service (its VM, the service library, the script's main chunk) without
+   * logging in. The login follows as its own mail once the start is done, as a skynet watchdog's login call
+   * reaches an agent only after skynet.newservice has returned, so other services' turns run in between.
+   */
+  start: 4,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

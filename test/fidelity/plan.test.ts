@@ -16,7 +16,7 @@ load:
 ${phases}
 record: { interval: 500ms }
 `;
-const paths = { variant: 'madv-free', samples: '/r/s', events: '/r/e', script: '/x/"a\\b"é.lua' };
+const paths = { variant: 'madv-free', samples: '/r/s', events: '/r/e', script: '/x/"a\\b"é.lua', transport: 'gate' as const };
 
 test('plan: targets move from where the last phase left them; a fraction is of the peak so far', () => {
   const s = parseScenario(yaml('    - ramp: { to: 900, over: 3s }\n    - hold: 2s\n    - ramp: { to: 33%, over: 1s, rate: 2 }\n    - hold: 4s'), 'p.yaml');
@@ -29,6 +29,8 @@ test('plan: targets move from where the last phase left them; a fraction is of t
   ]);
   assert.equal(p.interval_ms, 500);
   assert.equal(p.baseline_ms, 2000);
+  // gateserver refuses the connection that reaches maxclient: the limit stays above the peak
+  assert.ok(p.max_clients > 900, String(p.max_clients));
   const lua = planLua(p);
   assert.match(lua, /^-- .*\nreturn \{ variant = "madv-free", /);
   // Quotes, backslashes and non-ASCII bytes are escaped as \ddd, which every Lua reads back byte for byte.

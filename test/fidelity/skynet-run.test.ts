@@ -22,7 +22,7 @@ const MiB = 2 ** 20;
 
 async function run(scenarioFile: string, script: string): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario }> {
   const { scenario, text } = await loadScenario(join(fixtures, scenarioFile));
-  const r = await runSkynet(scenario, text, { script: join(fixtures, script), outDir: out });
+  const r = await runSkynet(scenario, text, { script: join(fixtures, script), outDir: out, transport: 'driver' });
   const samples = parseNdjson<Sample>(readFileSync(join(r.dir, 'samples.ndjson'), 'utf8'), 'samples.ndjson');
   return { r, samples, scenario };
 }

@@ -76,6 +76,41 @@ test(`madv-free: ${N} Lua agents cost what their VMs hold; closing the VMs retur
   }
 });
 
+test("a per-player agent starts in a turn of its own and logs in in a later one (skynet's newservice, then the login call)", async () => {
+  const s = script(RPG);
+  const h = await launchServer({ options: luaOptions(s), variant: VARIANTS['madv-free']! });
+  try {
+    const c = await Client.open(h.url);
+    assert.deepEqual(await c.login('turns-1'), { t: 'ok', seq: 1, op: 'login' });
+    assert.deepEqual((await h.services()).map((x) => x.turns), [2], 'start, then login');
+    assert.equal((await c.msg())?.t, 'ok');
+    assert.deepEqual((await h.services()).map((x) => x.turns), [3]);
+    // Clients that leave before their login is answered: their VMs are closed and no error is counted.
+    for (let i = 0; i < 20; i++) {
+      const d = await Client.open(h.url);
+      d.send({ t: 'login', seq: 1, player: `gone-${i}` });
+      await d.close();
+    }
+    await waitFor('the leavers\' agents to exit', async () => (await h.stats()).services === 1);
+    const st = await h.stats();
+    assert.equal(st.luaVms, 1);
+    assert.equal(st.counters.errors, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('pool agents log in in one turn: their VM is started at the first login', async () => {
+  const h = await launchServer({ options: luaOptions(script(RPG), { agent: 'pool', poolSize: 1 }), variant: VARIANTS['madv-free']! });
+  try {
+    const c = await Client.open(h.url);
+    assert.equal((await c.login('pool-1'))?.t, 'ok');
+    assert.deepEqual((await h.services()).map((x) => x.turns), [1]);
+  } finally {
+    await h.stop();
+  }
+});
+
 test('a script with a syntax error: the scenario check and the server start both name file:line', async () => {
   const bad = write('syntax.lua', 'function login(id)\n  local x = = 1\nend\nfunction message(n) end\n');
   assert.throws(() => checkScript(script(bad), 'per-player'), (e: Error & { code?: string }) => e.code === 'ERR_SCRIPT' && e.message.includes(`${bad}:2:`));
