@@ -7,6 +7,7 @@
 // (as if it popped the global queue several times in a row); each is still a separate turn with its own
 // weight. Completion is reported per batch.
 
+import { SimloadError } from '../errors.js';
 import type { Mail, Service } from './model.js';
 import { Queue } from './model.js';
 import type { WorkerPool } from './pool.js';
@@ -140,11 +141,14 @@ export class Scheduler {
     }
   }
 
-  /** A worker finished its batch; its results are in the worker's out buffer. */
-  done(worker: number, errors: string[] | null): void {
+  /** A worker finished its batch: `count` messages, their results in the worker's out buffer. */
+  done(worker: number, count: number, errors: string[] | null): void {
     const turns = this.inflight[worker];
     this.inflight[worker] = null;
     if (!turns) return;
+    let sent = 0;
+    for (const t of turns) sent += t.mails.length;
+    if (count !== sent) throw new SimloadError('ERR_WORKER', `worker ${worker} answered ${count} messages of a batch of ${sent}`);
     const out = this.buffers[worker]!.out;
     let o = 0;
     let e = 0;

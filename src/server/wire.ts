@@ -61,9 +61,13 @@ export type ToWorker =
   | { type: 'purge'; id: number }
   | { type: 'stop' };
 
-/** Worker -> main. `done`: the out buffer holds OUT_FIELDS per message, in batch order; `errors` the texts of failed ones. */
+/**
+ * Worker -> main. `done`: the out buffer holds OUT_FIELDS per message for `count` messages, in batch order
+ * (the main thread checks the count: a zeroed buffer would otherwise read as all ok); `errors` the texts of
+ * failed ones.
+ */
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-failed'; code: string; message: string }
-  | { type: 'done'; errors: string[] | null }
+  | { type: 'done'; count: number; errors: string[] | null }
   | { type: 'purged'; id: number; error: string | null };

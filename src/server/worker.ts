@@ -111,7 +111,7 @@ function run(): void {
       }
     }
   }
-  post({ type: 'done', errors });
+  post({ type: 'done', count, errors });
 }
 
 port.on('message', (m: ToWorker) => {
