@@ -89,9 +89,9 @@ static void hook(lua_State *L, lua_Debug *ar) {
   if (v->in_dispatch && v->budget > -DISPATCH_GRACE && !(at && d.source[0] == '@' && strcmp(d.source + 1, v->chunk) == 0))
     return; /* skynet.lua's code, not the script's: stopped only past the grace */
   if (at && d.currentline > 0)
-    lua_pushfstring(L, "%s:%d: %s ran more than %I instructions (stopped)", d.short_src, d.currentline, v->what, (lua_Integer)v->max_instructions);
+    lua_pushfstring(L, "%s:%d: %s ran more than %I instructions (stopped)", d.short_src, d.currentline, agent_what(v), (lua_Integer)v->max_instructions);
   else
-    lua_pushfstring(L, "%s: %s ran more than %I instructions (stopped)", v->chunk, v->what, (lua_Integer)v->max_instructions);
+    lua_pushfstring(L, "%s: %s ran more than %I instructions (stopped)", v->chunk, agent_what(v), (lua_Integer)v->max_instructions);
   if (v->in_dispatch && !v->stopped) {
     /* L is the dispatch coroutine here: the message names the script's line, as without the library */
     snprintf(v->stop_msg, sizeof v->stop_msg, "%s", lua_tostring(L, -1));
@@ -109,7 +109,18 @@ void agent_call_error(vm_t *v, int errmem, const char *msg, const char *what) {
   }
 }
 
-/* Runs the function on top of the stack with nargs args under the budget; 0 or an error in agent_last_error. */
+/* The running call's name for messages: `what` as given, or for a script call (what NULL) "message(n)" and the
+ * like, formatted only when a message needs it (formatting it for every call cost a printf per message). */
+const char *agent_what(vm_t *v) {
+  if (v->what) return v->what;
+  static const char *names[] = {"a call", "login", "message", "logout"};
+  snprintf(v->what_buf, sizeof v->what_buf, "%s(%.0f)", names[v->call_fn >= 1 && v->call_fn <= 3 ? v->call_fn : 0], v->call_a);
+  v->what = v->what_buf;
+  return v->what;
+}
+
+/* Runs the function on top of the stack with nargs args under the budget; 0 or an error in agent_last_error.
+ * what: the call's name for messages, or NULL for a script call (v->call_fn, v->call_a; see agent_what). */
 int agent_run_call(vm_t *v, int nargs, const char *what) {
   lua_State *L = v->L;
   v->budget = v->max_instructions;
@@ -118,7 +129,7 @@ int agent_run_call(vm_t *v, int nargs, const char *what) {
   int rc = lua_pcall(L, nargs, 0, 0);
   if (rc == LUA_OK) return 0;
   if (v->in_dispatch && v->stopped) snprintf(agent_last_error, sizeof agent_last_error, "%s", v->stop_msg);
-  else agent_call_error(v, rc == LUA_ERRMEM, lua_tostring(L, -1), what);
+  else agent_call_error(v, rc == LUA_ERRMEM, lua_tostring(L, -1), agent_what(v));
   lua_pop(L, 1);
   return SLA_ERR_SCRIPT;
 }
@@ -227,16 +238,15 @@ static int vm_call(vm_t *v, int fn, double a, double b) {
     snprintf(agent_last_error, sizeof agent_last_error, "%s: %s is no longer a function", v->chunk, name);
     return SLA_ERR_SCRIPT;
   }
-  char what[64];
-  if (fn == 2) snprintf(what, sizeof what, "message(%.0f)", a);
-  else snprintf(what, sizeof what, "%s(%.0f)", name, a);
+  v->call_fn = fn;
+  v->call_a = a;
   if (v->dispatch_ref != LUA_NOREF) {
     lua_pop(L, 1);
-    return agent_vm_dispatch(v, name, fn == 2 ? 2 : 1, a, b, what);
+    return agent_vm_dispatch(v, name, fn == 2 ? 2 : 1, a, b);
   }
   lua_pushinteger(L, (lua_Integer)a);
   if (fn == 2) lua_pushinteger(L, (lua_Integer)b);
-  return agent_run_call(v, fn == 2 ? 2 : 1, what);
+  return agent_run_call(v, fn == 2 ? 2 : 1, NULL);
 }
 
 /* ---- the API used by the workers ---- */

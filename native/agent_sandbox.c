@@ -31,7 +31,7 @@ static int guard_k(lua_State *L, int status, lua_KContext ctx) {
   lua_getallocf(L, (void **)&v);
   if (v->budget <= 0) {
     luaL_where(L, 1); /* the script's line that called the catcher */
-    lua_pushfstring(L, "%s ran more than %I instructions (stopped; the script caught the stop and ran on)", v->what ? v->what : "a call",
+    lua_pushfstring(L, "%s ran more than %I instructions (stopped; the script caught the stop and ran on)", agent_what(v),
                     (lua_Integer)v->max_instructions);
     lua_concat(L, 2);
     return lua_error(L);

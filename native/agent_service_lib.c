@@ -344,7 +344,7 @@ int agent_open_service_lib(lua_State *L) {
  * answered with skynet.retpack), message and logout are sends (session 0). The handler's error comes back
  * through `pending` (the prelude pcalls it) exactly as the script raised it.
  */
-int agent_vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b, const char *what) {
+int agent_vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b) {
   lua_State *L = v->L;
   lua_rawgeti(L, LUA_REGISTRYINDEX, v->pending_ref);
   lua_pushstring(L, name); /* interned already (CMD's keys): no allocation */
@@ -371,7 +371,7 @@ int agent_vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b, 
   v->stopped = 0;
   /* A stop the handler's pcall caught comes back in `pending` like any error (a script that catches it itself
    * and returns has returned, as without the library); one that escaped skynet.lua is reported by agent_run_call. */
-  int rc = agent_run_call(v, 5, what);
+  int rc = agent_run_call(v, 5, NULL);
   v->in_dispatch = 0;
   v->stopped = 0;
   if (rc != 0) return rc;
@@ -381,7 +381,7 @@ int agent_vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b, 
   lua_pop(L, 1);
   if (failed) {
     lua_getfield(L, -1, "err");
-    agent_call_error(v, 0, lua_tostring(L, -1), what);
+    agent_call_error(v, 0, lua_tostring(L, -1), agent_what(v));
     lua_pop(L, 1);
     /* drop the error value so the VM does not hold it until the next failure */
     lua_pushboolean(L, 0);

@@ -35,7 +35,10 @@ typedef struct vm {
   long long budget;      /* instructions left in the current call */
   long long max_instructions;
   int mem_refused;       /* the allocator refused growth during the current call */
-  const char *what;      /* the call running, for messages */
+  const char *what;      /* the call running, for messages; NULL: a script call, named by agent_what on demand */
+  int call_fn;           /* that script call: 1 login, 2 message, 3 logout */
+  double call_a;         /* and its first argument */
+  char what_buf[64];     /* agent_what's text for it */
   char chunk[512];       /* the script's name as errors show it */
   int compiling;         /* loading a service-library file: new blocks go to the code heap */
   size_t code_bytes;     /* of `bytes`, what lies in the code heap (the service library's function prototypes) */
@@ -60,6 +63,7 @@ extern pthread_mutex_t agent_lock;
 extern __thread char agent_last_error[2048];
 void agent_call_error(vm_t *v, int errmem, const char *msg, const char *what);
 int agent_run_call(vm_t *v, int nargs, const char *what);
+const char *agent_what(vm_t *v);
 
 /* agent_alloc.c: the VM's lua_Alloc (ud is its vm_t). */
 void *agent_lalloc(void *ud, void *ptr, size_t osize, size_t nsize);
@@ -72,6 +76,6 @@ int agent_service_new(vm_t *v, int i);
 void agent_service_free(vm_t *v, int i);
 size_t agent_service_live(void);
 int agent_open_service_lib(lua_State *L);
-int agent_vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b, const char *what);
+int agent_vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b);
 
 #endif

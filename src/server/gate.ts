@@ -19,7 +19,7 @@ import { parseFrame } from './frames.js';
 import type { Conn, Player } from './model.js';
 import { Mux } from './mux.js';
 import type { ServerOptions } from './options.js';
-import { CloseCode, MUX_QUERY, type ErrorCode, type ServerMessage } from './protocol.js';
+import { CloseCode, MUX_QUERY, serverText, type ErrorCode, type ServerMessage } from './protocol.js';
 
 function frameBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -49,7 +49,7 @@ class GateConn implements Conn {
   }
 
   send(m: ServerMessage): void {
-    this.sendText(JSON.stringify(m));
+    this.sendText(serverText(m));
   }
 
   sendText(text: string): void {

@@ -10,7 +10,7 @@
 import type { Agents, Counters } from './agents.js';
 import type { Parsed } from './frames.js';
 import type { Conn, Player } from './model.js';
-import { MAX_CHANNEL, type ErrorCode, type ServerMessage } from './protocol.js';
+import { MAX_CHANNEL, serverText, type ErrorCode, type ServerMessage } from './protocol.js';
 
 /** The connection side a mux needs (gate.ts's GateConn). */
 export interface MuxHost {
@@ -66,7 +66,7 @@ export class MuxChannel implements Conn {
   }
 
   send(m: ServerMessage): void {
-    this.mux.host.sendText(withChannel(JSON.stringify(m), this.ch));
+    this.mux.host.sendText(withChannel(serverText(m), this.ch));
   }
 
   settled(): void {

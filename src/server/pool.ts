@@ -14,7 +14,7 @@ export class WorkerPool {
   private readonly purges = new Map<number, { left: number; errors: string[]; resolve: (errors: string[]) => void }>();
 
   private constructor(
-    private readonly onDone: (worker: number, out: Float64Array, errors: string[] | null) => void,
+    private readonly onDone: (worker: number, count: number, errors: string[] | null) => void,
     private readonly onCrash: (worker: number, err: Error) => void,
   ) {}
 
@@ -22,7 +22,7 @@ export class WorkerPool {
   static async start(
     count: number,
     init: Omit<WorkerInit, 'index'>,
-    onDone: (worker: number, out: Float64Array, errors: string[] | null) => void,
+    onDone: (worker: number, count: number, errors: string[] | null) => void,
     onCrash: (worker: number, err: Error) => void,
   ): Promise<WorkerPool> {
     const pool = new WorkerPool(onDone, onCrash);
@@ -34,7 +34,7 @@ export class WorkerPool {
         new Promise<void>((resolve, reject) => {
           let started = false;
           w.on('message', (m: FromWorker) => {
-            if (m.type === 'done') pool.onDone(index, m.out, m.errors);
+            if (m.type === 'done') pool.onDone(index, m.count, m.errors);
             else if (m.type === 'purged') pool.onPurged(m.id, m.error);
             else if (m.type === 'ready') {
               started = true;
@@ -65,8 +65,8 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  post(worker: number, m: ToWorker, transfer?: ArrayBuffer[]): void {
-    this.workers[worker]!.postMessage(m, transfer);
+  post(worker: number, m: ToWorker): void {
+    this.workers[worker]!.postMessage(m);
   }
 
   broadcast(m: ToWorker): void {

@@ -7,14 +7,29 @@
 // (as if it popped the global queue several times in a row); each is still a separate turn with its own
 // weight. Completion is reported per batch.
 
+import { SimloadError } from '../errors.js';
 import type { Mail, Service } from './model.js';
 import { Queue } from './model.js';
 import type { WorkerPool } from './pool.js';
 import { turnSize, workerWeight } from './weights.js';
-import { IN_FIELDS, Op, OUT_FIELDS, type ToWorker } from './wire.js';
+import { IN_FIELDS, Op, OUT_FIELDS, type BatchBuffers, type ToWorker } from './wire.js';
 
 /** Most turns handed to one worker in one post. */
 const MAX_TURNS_PER_BATCH = 64;
+/** Doubles in a worker's first batch buffer (about 160 messages); it doubles when a batch needs more. */
+const FIRST_BATCH_DOUBLES = 1024;
+
+/** One worker's shared batch buffers (wire.ts) and the views the main thread uses. */
+interface WorkerBuffers {
+  shared: BatchBuffers;
+  batch: Float64Array;
+  out: Float64Array;
+}
+
+function newBuffers(batchDoubles: number, outDoubles: number): WorkerBuffers {
+  const shared = { batch: new SharedArrayBuffer(batchDoubles * 8), out: new SharedArrayBuffer(outDoubles * 8) };
+  return { shared, batch: new Float64Array(shared.batch), out: new Float64Array(shared.out) };
+}
 
 interface Turn {
   service: Service;
@@ -35,6 +50,8 @@ export class Scheduler {
   private readonly idle: number[] = [];
   private readonly inflight: Array<Turn[] | null> = [];
   private readonly weights: number[] = [];
+  /** Per worker; null until its first batch. */
+  private readonly buffers: Array<WorkerBuffers | null> = [];
   private scheduled = false;
   private stopped = false;
   /** Mail in mailboxes or on a worker. */
@@ -51,6 +68,7 @@ export class Scheduler {
       this.idle.push(w);
       this.inflight.push(null);
       this.weights.push(workerWeight(w));
+      this.buffers.push(null);
     }
   }
 
@@ -92,7 +110,15 @@ export class Scheduler {
         turns.push({ service, mails });
         messages += n;
       }
-      const batch = new Float64Array(1 + turns.length * 2 + messages * IN_FIELDS);
+      const length = 1 + turns.length * 2 + messages * IN_FIELDS;
+      let bufs = this.buffers[worker];
+      let fresh = false;
+      if (!bufs || bufs.batch.length < length || bufs.out.length < messages * OUT_FIELDS) {
+        const grow = Math.max(FIRST_BATCH_DOUBLES, 2 * (bufs?.batch.length ?? 0), length);
+        bufs = this.buffers[worker] = newBuffers(grow, Math.ceil((grow * OUT_FIELDS) / IN_FIELDS));
+        fresh = true;
+      }
+      const batch = bufs.batch;
       batch[0] = turns.length;
       let i = 1;
       for (const { service, mails } of turns) {
@@ -111,15 +137,19 @@ export class Scheduler {
         }
       }
       this.inflight[worker] = turns;
-      this.pool.post(worker, { type: 'run', batch } satisfies ToWorker, [batch.buffer]);
+      this.pool.post(worker, (fresh ? { type: 'run', length, buffers: bufs.shared } : { type: 'run', length }) satisfies ToWorker);
     }
   }
 
-  /** A worker finished its batch. */
-  done(worker: number, out: Float64Array, errors: string[] | null): void {
+  /** A worker finished its batch: `count` messages, their results in the worker's out buffer. */
+  done(worker: number, count: number, errors: string[] | null): void {
     const turns = this.inflight[worker];
     this.inflight[worker] = null;
     if (!turns) return;
+    let sent = 0;
+    for (const t of turns) sent += t.mails.length;
+    if (count !== sent) throw new SimloadError('ERR_WORKER', `worker ${worker} answered ${count} messages of a batch of ${sent}`);
+    const out = this.buffers[worker]!.out;
     let o = 0;
     let e = 0;
     for (const { service, mails } of turns) {

@@ -53,7 +53,7 @@ export class SimServer {
         stride,
         ...(options.agentModel === 'lua' && options.script ? { script: options.script, perPlayer: options.agent === 'per-player' } : {}),
       },
-      (worker, out, errors) => server?.agents.scheduler.done(worker, out, errors),
+      (worker, count, errors) => server?.agents.scheduler.done(worker, count, errors),
       (worker, err) => onFatal('ERR_WORKER_DIED', `worker ${worker} died: ${err.message}`),
     );
     server = new SimServer(options, alloc, pool, packets);

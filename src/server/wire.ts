@@ -1,5 +1,7 @@
 // Messages between the server's main thread (gate + scheduler) and its worker threads. Shared by both
-// sides. A batch is a Float64Array so posting it costs one copy, not a structured clone per message.
+// sides. A batch and its results are Float64Arrays in two SharedArrayBuffers per worker, reused from batch to
+// batch (a worker runs one batch at a time): a post carries only their lengths, not a new buffer to allocate,
+// transfer and collect on both threads.
 
 import type { AgentScript, ChurnOptions, StateProfile } from './options.js';
 import type { VariantOptions } from '../alloc/options.js';
@@ -46,20 +48,32 @@ export interface WorkerInit {
   perPlayer?: boolean;
 }
 
+/** A worker's batch buffers: `batch` (main writes, worker reads) and `out` (worker writes, main reads). */
+export interface BatchBuffers {
+  batch: SharedArrayBuffer;
+  out: SharedArrayBuffer;
+}
+
 /**
- * Main -> worker. `run` layout: [turns, then per turn: service id, messages, then per message IN_FIELDS].
- * `chunk` hands over a new block of the shared slot table; it always arrives before any batch that uses it.
+ * Main -> worker. `run`: the first `length` doubles of the worker's batch buffer, laid out as [turns, then per
+ * turn: service id, messages, then per message IN_FIELDS]; `buffers` comes with the first batch and whenever a
+ * batch outgrew them (then they replace the old ones). `chunk` hands over a new block of the shared slot
+ * table; it always arrives before any batch that uses it.
  */
 export type ToWorker =
   | { type: 'chunk'; index: number; sab: SharedArrayBuffer }
-  | { type: 'run'; batch: Float64Array }
+  | { type: 'run'; length: number; buffers?: BatchBuffers }
   /** Flush this worker's tcache and purge (Allocator.purge), so cached objects stop counting as allocated. */
   | { type: 'purge'; id: number }
   | { type: 'stop' };
 
-/** Worker -> main. `done` has OUT_FIELDS per message, in batch order; `errors` the texts of failed ones. */
+/**
+ * Worker -> main. `done`: the out buffer holds OUT_FIELDS per message for `count` messages, in batch order
+ * (the main thread checks the count: a zeroed buffer would otherwise read as all ok); `errors` the texts of
+ * failed ones.
+ */
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-failed'; code: string; message: string }
-  | { type: 'done'; out: Float64Array; errors: string[] | null }
+  | { type: 'done'; count: number; errors: string[] | null }
   | { type: 'purged'; id: number; error: string | null };

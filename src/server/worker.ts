@@ -74,7 +74,11 @@ function handle(op: number, slotId: number, set: number, arg: number, out: Float
   }
 }
 
-function run(batch: Float64Array): void {
+/** This worker's batch buffers (wire.ts): the scheduler sends them with the first batch and when they grow. */
+let batch: Float64Array = new Float64Array(new SharedArrayBuffer(0));
+let out: Float64Array = new Float64Array(new SharedArrayBuffer(0));
+
+function run(): void {
   const turns = batch[0]!;
   let i = 1;
   let count = 0;
@@ -83,7 +87,7 @@ function run(batch: Float64Array): void {
     count += n;
     j += 2 + n * IN_FIELDS;
   }
-  const out = new Float64Array(count * OUT_FIELDS);
+  if (count * OUT_FIELDS > out.length) throw new Error(`a batch of ${count} messages does not fit the out buffer (${out.length / OUT_FIELDS})`);
   let errors: string[] | null = null;
   let o = 0;
   for (let t = 0; t < turns; t++) {
@@ -107,11 +111,17 @@ function run(batch: Float64Array): void {
       }
     }
   }
-  port.postMessage({ type: 'done', out, errors } satisfies FromWorker, [out.buffer]);
+  post({ type: 'done', count, errors });
 }
 
 port.on('message', (m: ToWorker) => {
-  if (m.type === 'run') run(m.batch);
+  if (m.type === 'run') {
+    if (m.buffers) {
+      batch = new Float64Array(m.buffers.batch);
+      out = new Float64Array(m.buffers.out);
+    }
+    run();
+  }
   else if (m.type === 'chunk') view.addChunk(m.index, m.sab);
   else if (m.type === 'purge') {
     let error: string | null = null;
