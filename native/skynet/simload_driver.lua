@@ -301,7 +301,8 @@ local function run()
 
   if plan.transport == "gate" then
     gate = skynet.newservice("simload_gate")
-    local _, port = skynet.call(gate, "lua", "open", { address = "127.0.0.1", port = 0, maxclient = plan.max_clients, nodelay = true })
+    -- backlog: a ramp's clients connect hundreds at a time (skynet's default is 32)
+    local _, port = skynet.call(gate, "lua", "open", { address = "127.0.0.1", port = 0, maxclient = plan.max_clients, nodelay = true, backlog = 1024 })
     -- The runner starts the clients when it reads this line; they follow the plan from this wall-clock time,
     -- when the baseline begins here.
     print(string.format("SIMLOAD-GATE %d %d", port, wall_ms()))

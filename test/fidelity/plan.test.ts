@@ -48,4 +48,11 @@ test('delivered: a hold sample off its target by more than 2% fails the run', ()
   assert.equal(undelivered(s, [at(0, 500, 300), at(1, 1000, 1000), at(1, 1000, 980)]), null);
   assert.match(undelivered(s, [at(1, 1000, 1000), at(1, 1000, 979)])!, /online 979 against a target of 1000/);
   assert.match(undelivered(s, [at(0, 500, 500)])!, /no samples in any hold/);
+  // One sample interval of lag: the first hold sample after a ramp-down may lie between the target before and
+  // the target now; the next one may not, and neither may an overshoot past both.
+  const s2 = parseScenario(yaml('    - ramp: { to: 1000, over: 1s }\n    - hold: 2s\n    - ramp: { to: 33%, over: 1s }\n    - hold: 2s'), 'p.yaml');
+  assert.equal(undelivered(s2, [at(1, 1000, 1000), at(2, 600, 620), at(3, 330, 450), at(3, 330, 330)]), null);
+  assert.match(undelivered(s2, [at(1, 1000, 1000), at(2, 600, 620), at(3, 330, 450), at(3, 330, 400)])!, /online 400 against a target of 330/);
+  assert.match(undelivered(s2, [at(1, 1000, 1000), at(2, 600, 620), at(3, 330, 700)])!, /online 700 against a target moving from 600 to 330/);
+  assert.match(undelivered(s2, [at(1, 1000, 1000), at(2, 600, 620), at(3, 330, 300)])!, /online 300 against a target moving from 600 to 330/);
 });
