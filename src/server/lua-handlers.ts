@@ -1,7 +1,7 @@
 // A worker's Lua handlers (ServerOptions.agentModel 'lua'): each agent service hosts one Lua VM (native/agent.c)
 // over the variant's allocator, run on whichever worker has the service's turn. Per-player agents create
-// their VM in a start turn of their own, log in in a later turn, and close the VM at exit; pool agents create theirs at their first login and keep it,
-// dropping a player's data through logout(player_id). Every game packet is freed here, by the worker that
+// their VM in a start turn of their own, log in in a later turn, and close the VM at exit; pool agents create
+// theirs at their first login and keep it, dropping a player's data through logout(player_id). Every game packet is freed here, by the worker that
 // handles it, whatever the handler did.
 
 import { attachLua, LuaFn, type LuaFns } from './lua-vm.js';
