@@ -4,6 +4,14 @@
 import { UsageError } from '../errors.js';
 import type { Scenario } from '../scenario/types.js';
 
+/**
+ * How the skynet side gets its load. `driver`: a Lua service inside skynet sends each message with skynet.send
+ * (simload_driver.lua). `gate`: clients in another process connect over TCP to a gate built on skynet's
+ * gateserver, which forwards their packets to the agents, as in a game server (docs/fidelity.md).
+ */
+export type SkynetTransport = 'driver' | 'gate';
+export const SKYNET_TRANSPORTS: readonly SkynetTransport[] = ['driver', 'gate'];
+
 export interface PlanPhase {
   kind: 'ramp' | 'hold';
   from: number;
@@ -20,8 +28,8 @@ export interface SkynetPlan {
   events: string;
   /** The agent script, absolute. */
   script: string;
-  /** How the load reaches the agents (skynet-run.ts SkynetTransport). */
-  transport: 'driver' | 'gate';
+  /** How the load reaches the agents. */
+  transport: SkynetTransport;
   /** The gate's connection limit (gateserver's maxclient): above the plan's peak. */
   max_clients: number;
   interval_ms: number;
@@ -35,7 +43,7 @@ export interface PlanPaths {
   samples: string;
   events: string;
   script: string;
-  transport: 'driver' | 'gate';
+  transport: SkynetTransport;
 }
 
 export function skynetPlan(s: Scenario, o: PlanPaths): SkynetPlan {

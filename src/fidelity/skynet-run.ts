@@ -21,7 +21,7 @@ import type { Scenario } from '../scenario/types.js';
 import { parseNdjson } from '../report/load.js';
 import type { Sample } from '../results/sample.js';
 import { undelivered } from './delivered.js';
-import { planLua, skynetPlan } from './plan.js';
+import { planLua, SKYNET_TRANSPORTS, skynetPlan, type SkynetTransport } from './plan.js';
 
 /** The driver's Lua services (simload_driver.lua, simload_agent.lua). */
 export const DRIVER_DIR = join(nativeDir, 'skynet');
@@ -32,13 +32,7 @@ const GATE_CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'gate-client.j
 /** Share of the messages the clients sent that the gate must have forwarded for the run to count. */
 const FORWARDED_SHARE = 0.98;
 
-/**
- * How the skynet side gets its load. `driver`: a Lua service inside skynet sends each message with skynet.send
- * (simload_driver.lua). `gate`: clients in another process connect over TCP to a gate built on skynet's
- * gateserver, which forwards their packets to the agents, as in a game server (docs/fidelity.md).
- */
-export type SkynetTransport = 'driver' | 'gate';
-export const SKYNET_TRANSPORTS: readonly SkynetTransport[] = ['driver', 'gate'];
+export { SKYNET_TRANSPORTS, type SkynetTransport } from './plan.js';
 
 export interface SkynetRunOptions {
   /** The agent script, absolute (fidelity/script.ts). */
@@ -180,6 +174,10 @@ async function runDriver(binary: string, config: string, cwd: string, env: NodeJ
   if (!clients) return null;
   if (!clientStatus) throw new SimloadError('ERR_SKYNET_RUN', `the gate clients never reported; see ${clients.log} and ${logFile}`);
   const n = (k: string): number => Number(new RegExp(`\\b${k}=(\\d+)`).exec(clientStatus)?.[1] ?? NaN);
+  // A status line that lacks a count must not read as "nothing lost" (NaN compares false).
+  if (!['sent', 'failures', 'dropped'].every((k) => Number.isFinite(n(k)))) {
+    throw new SimloadError('ERR_SKYNET_RUN', `the gate clients' last status has no counts: ${clientStatus}; see ${clients.log}`);
+  }
   if (n('failures') > 0 || n('dropped') > 0) {
     throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `the gate clients lost connections (${n('failures')} logins failed, ${n('dropped')} dropped online); see ${clients.log}`);
   }
