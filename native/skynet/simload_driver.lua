@@ -3,7 +3,7 @@
 -- Reads the plan (a Lua file written by src/fidelity/plan.ts) named by the config's `simload_plan`.
 -- The load comes one of two ways (plan.transport):
 -- - "driver": this service is the load. Open loop: each online player gets `rate` messages per second, sent
---   round robin (skynet.send) so they are spread evenly. Players who leave are picked at random, as simload's
+--   round robin (skynet.send) so they are spread evenly, once its think time after login is over. Players who leave are picked at random, as simload's
 --   bots are; their agent runs logout() and exits.
 -- - "gate": clients in another process (src/fidelity/gate-client.ts) connect over TCP on loopback to
 --   simload_gate.lua, as a game server's players do; this service is the watchdog: a connection starts an
@@ -22,6 +22,7 @@ local MAX_PENDING_LOGINS = 512 -- logins in flight; each waits on the launcher a
 
 local online = {} -- agent handles, in no particular order
 local online_ids = {} -- player id per slot of `online`
+local online_active = {} -- per slot: skynet.now() (cs) from which the player sends, after its think time
 local gate -- simload_gate's handle (transport "gate")
 local conns = {} -- transport "gate": fd -> { agent = handle or nil while logging in, closed = true once closed }
 local gate_online = 0 -- transport "gate": agents logged in whose connection is open
@@ -190,6 +191,7 @@ local function login(id)
   counters.logins = counters.logins + 1
   online[#online + 1] = agent
   online_ids[#online_ids + 1] = id
+  online_active[#online_active + 1] = skynet.now() + (plan.think_time_ms or 0) // 10
 end
 
 local function logout_one()
@@ -199,6 +201,8 @@ local function logout_one()
   online[#online] = nil
   online_ids[i] = online_ids[#online_ids]
   online_ids[#online_ids] = nil
+  online_active[i] = online_active[#online_active]
+  online_active[#online_active] = nil
   counters.logouts = counters.logouts + 1
   skynet.send(agent, "lua", "logout")
 end
@@ -269,9 +273,17 @@ local function send_messages(rate, dt_s)
   local n = #online
   if n == 0 then return end
   carry = carry + rate * n * dt_s
+  local now = skynet.now()
   while carry >= 1 do
+    -- the next player past its think time; the rate of players still thinking goes to the others (simload's
+    -- bots do the same), and lapses when every player is still thinking
+    local found = false
+    for _ = 1, n do
+      rr = rr % n + 1
+      if online_active[rr] <= now then found = true break end
+    end
+    if not found then carry = carry % 1 return end
     carry = carry - 1
-    rr = rr % n + 1
     skynet.send(online[rr], "lua", "message")
     counters.messages = counters.messages + 1
   end

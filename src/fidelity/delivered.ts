@@ -3,14 +3,21 @@
 // within ONLINE_TOLERANCE of the target, where, as in simload's own check (report/validity.ts), one sample
 // interval of lag is allowed: the first sample of a hold may still be anywhere between the target at the sample
 // before and the target now (through a gate, the last leavers' closes reach skynet a moment after the ramp
-// ends). Pure.
+// ends). The messages are checked as in simload's runs (report/message-load.ts): per phase, what the gate
+// forwarded (or the driver sent) against the rate times the players past their think time. Pure.
+import { messageShortfalls, phaseMessages } from '../report/message-load.js';
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/types.js';
 
 export const ONLINE_TOLERANCE = 0.02;
 
-/** Null when every hold sample is within tolerance, else what was missed. */
+/** Null when every hold sample is within tolerance and every phase got its messages, else what was missed. */
 export function undelivered(s: Scenario, samples: Sample[]): string | null {
+  const missed = [onlineMissed(s, samples), ...messageShortfalls(phaseMessages(samples, s))].filter((x): x is string => x !== null);
+  return missed.length ? missed.join('; ') : null;
+}
+
+function onlineMissed(s: Scenario, samples: Sample[]): string | null {
   let worst: { x: Sample; off: number; lo: number; hi: number } | null = null;
   let holds = 0;
   samples.forEach((x, i) => {

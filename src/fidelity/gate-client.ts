@@ -1,6 +1,8 @@
 // The skynet side's players when its load comes through a gate (plan.transport "gate", docs/fidelity.md): one
 // TCP connection per player to simload_gate.lua on loopback, as a game server's players connect, kept at the
-// plan's online target; each online player sends `rate` packets a second, round robin so they are spread evenly;
+// plan's online target; each online player sends `rate` packets a second, round robin so they are spread evenly,
+// once its think time after the login reply is over (the rate of players still thinking goes to the others, as
+// simload's bots do);
 // leavers are picked at random and close their connection, as simload's bots do. A packet is a 2-byte big-endian
 // length and the bytes simload's bots send for a message, so both servers copy packets of the same size.
 //
@@ -23,6 +25,8 @@ interface Player {
   online: boolean;
   leaving: boolean;
   seq: number;
+  /** When it may send its first message (think time after login), performance.now() ms. */
+  activeAt: number;
   /** Bytes of the login reply read so far (it is the only packet the server sends). */
   inbox: Buffer;
 }
@@ -60,12 +64,13 @@ function removeOnline(p: Player): void {
 function login(): void {
   pending++;
   const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-  const p: Player = { socket, online: false, leaving: false, seq: 1, inbox: Buffer.alloc(0) };
+  const p: Player = { socket, online: false, leaving: false, seq: 1, activeAt: 0, inbox: Buffer.alloc(0) };
   socket.on('data', (chunk: Buffer) => {
     if (p.online) return;
     p.inbox = Buffer.concat([p.inbox, chunk]);
     if (p.inbox.length < 2 || p.inbox.length < 2 + p.inbox.readUInt16BE(0)) return;
     p.online = true;
+    p.activeAt = performance.now() + plan.think_time_ms;
     pending--;
     counters.logins++;
     online.push(p);
@@ -100,14 +105,22 @@ function steer(target: number): void {
   while (online.length > target) logoutOne();
 }
 
-function sendMessages(rate: number, dtS: number): void {
+function sendMessages(rate: number, dtS: number, now: number): void {
   const n = online.length;
   if (n === 0) return;
   carry += rate * n * dtS;
   while (carry >= 1) {
+    // The next player past its think time; when every player is still thinking, this tick's messages lapse.
+    let p: Player | null = null;
+    for (let k = 0; k < n && !p; k++) {
+      rr = (rr + 1) % n;
+      if (online[rr]!.activeAt <= now) p = online[rr]!;
+    }
+    if (!p) {
+      carry %= 1;
+      return;
+    }
     carry -= 1;
-    rr = (rr + 1) % n;
-    const p = online[rr]!;
     p.socket.write(frame(JSON.stringify({ t: 'msg', seq: ++p.seq, kind: 'move' })));
     counters.sent++;
   }
@@ -138,7 +151,7 @@ const tick = setInterval(() => {
   over = cur.over;
   if (over) return clearInterval(tick);
   steer(target);
-  if (cur.phase) sendMessages(cur.phase.rate, (now - last) / 1000);
+  if (cur.phase) sendMessages(cur.phase.rate, (now - last) / 1000, now);
   last = now;
 }, TICK_MS);
 

@@ -34,6 +34,8 @@ export interface SkynetPlan {
   max_clients: number;
   interval_ms: number;
   baseline_ms: number;
+  /** A player's first message waits this long after its login (the scenario's think_time). */
+  think_time_ms: number;
   seed: number;
   phases: PlanPhase[];
 }
@@ -67,6 +69,7 @@ export function skynetPlan(s: Scenario, o: PlanPaths): SkynetPlan {
     max_clients: 2 * peak + 64,
     interval_ms: s.record.intervalMs,
     baseline_ms: s.record.baselineMs ?? Math.max(2000, 3 * s.record.intervalMs),
+    think_time_ms: s.load.thinkTimeMs,
     seed: s.server.seed,
     phases,
   };

@@ -6,6 +6,7 @@
 import type { Sample } from '../results/sample.js';
 import type { LatencySummary, RunEvent } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
+import { messageShortfalls, phaseMessages, type PhaseMessages } from './message-load.js';
 
 /** The documented tolerances. */
 export const VALIDITY = {
@@ -49,6 +50,8 @@ export interface Validity {
   samplesWithoutStats: number;
   /** When the server reached its most players (ms), if that was after the target had started to fall. */
   lateLoginsAtMs: number | null;
+  /** Per phase, the messages asked for and those the server handled (message-load.ts); absent in older summaries. */
+  messages?: PhaseMessages[];
 }
 
 /** What the server carries in a sample: its count of loaded players; older runs only have `online`. */
@@ -117,7 +120,10 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
   const late = lateLogins(inRun);
   if (late) reasons.push(late.reason);
 
-  return { valid: reasons.length === 0, reasons, phases, attempts, failures, samplesWithoutStats: without, lateLoginsAtMs: late?.atMs ?? null };
+  const messages = scenario ? phaseMessages(samples, scenario) : [];
+  reasons.push(...messageShortfalls(messages));
+
+  return { valid: reasons.length === 0, reasons, phases, attempts, failures, samplesWithoutStats: without, lateLoginsAtMs: late?.atMs ?? null, messages };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
 import { BotPool, mergePhases } from '../../src/driver/bots/pool.js';
@@ -33,6 +34,40 @@ test('connection failures are counted per phase and the players are asked for ag
   } finally {
     const phases = await pool.stop();
     assert.equal(phases['0:ramp']!.connectFailures, 40, 'failures land in the phase they happened in');
+  }
+});
+
+test('the bots send the rate asked for when a tick holds many messages (200 players at 10/s on 2 hosts)', { timeout: 60_000 }, async () => {
+  // A bare game server on loopback: answers logins and counts the messages. At 2 000 messages/s each host's
+  // 20 ms tick holds about 20 messages; a bound on draws re-read from the shrinking count once capped a tick at
+  // about 17 of them (88% of the rate).
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  let received = 0;
+  wss.on('connection', (ws) =>
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { t: string; seq: number };
+      if (m.t === 'msg') received++;
+      ws.send(JSON.stringify({ t: 'ok', seq: m.seq, op: m.t }));
+    }),
+  );
+  const port = (wss.address() as { port: number }).port;
+  const pool = new BotPool({ url: `ws://127.0.0.1:${port}`, workers: 2, playerPrefix: 'r', thinkTimeMs: 0, rate: 10, phase: '0:hold' });
+  try {
+    pool.setTarget(200);
+    for (let i = 0; i < 200 && pool.totals().online < 200; i++) await delay(50);
+    assert.equal(pool.totals().online, 200);
+    await delay(500);
+    const r0 = received;
+    const t0 = performance.now();
+    await delay(4000);
+    const got = received - r0;
+    const asked = (10 * 200 * (performance.now() - t0)) / 1000;
+    assert.ok(got >= 0.95 * asked, `the server got ${got} messages of ${Math.round(asked)} asked (${((got / asked) * 100).toFixed(1)}%)`);
+    assert.ok(got <= 1.05 * asked, `the server got ${got} messages, more than the ${Math.round(asked)} asked`);
+  } finally {
+    await pool.stop();
+    await new Promise<void>((r) => wss.close(() => r()));
   }
 });
 

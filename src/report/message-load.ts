@@ -1,0 +1,101 @@
+// Did the server handle the messages the scenario asked for? Per phase: the messages the server counted
+// (`server.messages + server.errors` between samples) against the phase's rate times the players that were
+// sending. A player sends once its think time is over, so the senders at a sample are the fewer of the players
+// the server holds now and those it held `think_time` earlier (interpolated between samples). The bots send a
+// little more than that while players are still thinking (they keep the rate of every logged-in player), so a
+// shortfall is never the think time. Checked wherever a run's samples carry the server's counters: simload's
+// own runs and the skynet side of `npm run fidelity` (docs/report.md, "Load validity"). Pure.
+
+import type { Sample } from '../results/sample.js';
+import type { Scenario } from '../scenario/types.js';
+
+export const MESSAGE_LOAD = {
+  /** A phase is short when the server handled more than this share fewer messages than were asked ... */
+  shortBy: 0.05,
+  /** ... and more than this many (a few messages in flight at a phase's edge are not a shortfall). */
+  slackMessages: 20,
+} as const;
+
+export interface PhaseMessages {
+  phaseIndex: number;
+  phase: string;
+  /** Messages per sending player per second. */
+  rate: number;
+  /** Rate times the sending players, integrated over the phase's sample intervals. */
+  asked: number;
+  /** Messages the server counted over the same intervals. */
+  handled: number;
+}
+
+/** Players the server holds at a sample: its loaded count, else its online count (older runs, skynet). */
+function players(s: Sample): number | null {
+  if (typeof s.loaded === 'number') return s.loaded;
+  if (s.loaded === null) return null;
+  return typeof s.online === 'number' ? s.online : null;
+}
+
+function handledBy(s: Sample): number | null {
+  return s.server ? s.server.messages + s.server.errors : null;
+}
+
+/** Players held at time t, linear between samples; 0 before the first sample. */
+function playersAt(samples: Sample[], t: number): number | null {
+  if (samples.length === 0 || t < samples[0]!.t) return 0;
+  for (let i = 1; i < samples.length; i++) {
+    const b = samples[i]!;
+    if (b.t < t) continue;
+    const a = samples[i - 1]!;
+    const pa = players(a);
+    const pb = players(b);
+    if (pa === null || pb === null) return null;
+    return b.t === a.t ? pb : pa + ((pb - pa) * (t - a.t)) / (b.t - a.t);
+  }
+  return players(samples.at(-1)!);
+}
+
+/** Per phase with a rate above 0 and at least one interval with counters: asked and handled. */
+export function phaseMessages(samples: Sample[], scenario: Scenario): PhaseMessages[] {
+  const phases = scenario.load.phases;
+  const think = scenario.load.thinkTimeMs;
+  const senders = (s: Sample): number | null => {
+    const now = players(s);
+    const then = playersAt(samples, s.t - think);
+    return now === null || then === null ? null : Math.min(now, then);
+  };
+  const out = new Map<number, PhaseMessages>();
+  // From one sample with counters to the next; a sample without them (the server did not answer in time) is
+  // bridged, so the messages handled meanwhile still count, in the phase of the sample that closes the gap.
+  let a: { t: number; handled: number; senders: number } | null = null;
+  for (const b of samples) {
+    const hb = handledBy(b);
+    const sb = senders(b);
+    if (hb === null || sb === null) continue;
+    const prev = a;
+    a = { t: b.t, handled: hb, senders: sb };
+    const p = phases[b.phaseIndex];
+    if (!prev || !p || b.phaseIndex < 0 || b.phase === 'done' || b.t <= prev.t) continue;
+    const rate = p.rate ?? scenario.load.messageRate;
+    if (rate <= 0) continue;
+    let m = out.get(b.phaseIndex);
+    if (!m) out.set(b.phaseIndex, (m = { phaseIndex: b.phaseIndex, phase: b.phase, rate, asked: 0, handled: 0 }));
+    m.asked += (rate * ((prev.senders + sb) / 2) * (b.t - prev.t)) / 1000;
+    m.handled += hb - prev.handled;
+  }
+  return [...out.values()].sort((x, y) => x.phaseIndex - y.phaseIndex);
+}
+
+export function isMessageShort(m: PhaseMessages): boolean {
+  const gap = m.asked - m.handled;
+  return gap > MESSAGE_LOAD.slackMessages && gap > MESSAGE_LOAD.shortBy * m.asked;
+}
+
+/** One line per short phase; empty when every phase got its messages. */
+export function messageShortfalls(messages: PhaseMessages[]): string[] {
+  return messages
+    .filter(isMessageShort)
+    .map(
+      (m) =>
+        `phase ${m.phaseIndex}:${m.phase}: the server handled ${Math.round(m.handled)} messages of the ${Math.round(m.asked)} asked ` +
+        `(${((m.handled / m.asked) * 100).toFixed(1)}%; ${m.rate}/s per player, at least ${(1 - MESSAGE_LOAD.shortBy) * 100}% needed)`,
+    );
+}

@@ -1,0 +1,78 @@
+// The message check on hand-made samples: a delivered hold and ramp pass, a 10% shortfall fails, the think time
+// is taken from the senders, the slack covers a few messages, phases without counters or rate are not judged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Sample } from '../../src/results/sample.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import { messageShortfalls, phaseMessages } from '../../src/report/message-load.js';
+import { checkValidity } from '../../src/report/validity.js';
+
+const scenario = (rate: number, thinkTimeMs: number, phaseRates: (number | undefined)[] = [undefined, undefined]) =>
+  ({ load: { messageRate: rate, thinkTimeMs, phases: phaseRates.map((r) => ({ kind: 'hold', durationMs: 10_000, rate: r })) } }) as unknown as Scenario;
+
+const mk = (t: number, phaseIndex: number, players: number, messages: number | null): Sample =>
+  ({
+    v: 1, variant: 'x', t: t * 1000, wall: t, phaseIndex, phase: phaseIndex < 0 ? 'baseline' : 'hold', target: players, online: players, loaded: players,
+    proc: { rss: 1, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
+    alloc: { allocated: 1, active: 1, metadata: 0, resident: 1, mapped: 1, retained: 0, pdirty: 0, pmuzzy: 0 },
+    runtime: null,
+    ...(messages === null ? {} : { server: { messages, errors: 0, logins: players, logouts: 0 } }),
+  }) as Sample;
+
+/** 1 000 players held from t=0 for 10 s at `perSecond` handled messages. */
+const hold = (perSecond: number) => [mk(-1, -1, 1000, 0), ...Array.from({ length: 11 }, (_, i) => mk(i, 0, 1000, 250 + perSecond * i))];
+
+test('a hold that got its rate passes; 10% short fails with the counts', () => {
+  const s = scenario(0.25, 0);
+  const ok = phaseMessages(hold(250), s);
+  assert.equal(ok.length, 1);
+  assert.equal(ok[0]!.handled, 2750, 'the baseline-to-hold interval is the phase\'s too');
+  assert.ok(Math.abs(ok[0]!.asked - 2750) < 1e-6);
+  assert.deepEqual(messageShortfalls(ok), []);
+  const short = messageShortfalls(phaseMessages(hold(225), s));
+  assert.equal(short.length, 1);
+  assert.match(short[0]!, /^phase 0:hold: the server handled 2500 messages of the 2750 asked \(90\.9%; 0\.25\/s per player, at least 95% needed\)$/);
+  // 96% is within the 5%.
+  assert.deepEqual(messageShortfalls(phaseMessages(hold(240), s)), []);
+});
+
+test('players still in their think time are not counted as senders', () => {
+  // A ramp of 100 players a second from 0; each sends 1/s once its 2 s think time is over, so the server gets
+  // the count of 2 s before: 0, 0, 0, 100, 200, ... (a trapezoid between samples).
+  const samples = [mk(0, 0, 0, 0)];
+  let handled = 0;
+  for (let t = 1; t <= 10; t++) {
+    handled += (Math.max(0, t - 3) * 100 + Math.max(0, t - 2) * 100) / 2;
+    samples.push(mk(t, 0, 100 * t, handled));
+  }
+  const [m] = phaseMessages(samples, scenario(1, 2000));
+  assert.ok(Math.abs(m!.asked - handled) < 1e-6, `asked ${m!.asked}, handled ${handled}`);
+  // Without the think time the same run would read as 20% short.
+  const [noThink] = phaseMessages(samples, scenario(1, 0));
+  assert.ok(noThink!.asked > 1.2 * handled);
+});
+
+test('a few messages are within the slack; a phase with rate 0 or without counters is not judged', () => {
+  const tiny = [mk(0, 0, 10, 0), mk(1, 0, 10, 10), mk(2, 0, 10, 10), mk(3, 0, 10, 10)];
+  const [m] = phaseMessages(tiny, scenario(1, 0));
+  assert.equal(m!.asked, 30);
+  assert.equal(m!.handled, 10);
+  assert.deepEqual(messageShortfalls([m!]), [], '20 messages short is within the slack');
+  assert.deepEqual(phaseMessages(hold(0), scenario(0.25, 0, [0, 0])), [], 'rate 0');
+  assert.deepEqual(phaseMessages(hold(0).map((x) => ({ ...x, server: undefined })), scenario(0.25, 0)), [], 'no counters (a watch)');
+});
+
+test('checkValidity makes a run short of messages INVALID and keeps the per-phase counts', () => {
+  const v = checkValidity(hold(200), null, [], 'x', scenario(0.25, 0));
+  assert.equal(v.valid, false);
+  assert.match(v.reasons.join('\n'), /phase 0:hold: the server handled 2250 messages of the 2750 asked/);
+  assert.equal(v.messages?.[0]?.handled, 2250);
+  assert.equal(checkValidity(hold(250), null, [], 'x', scenario(0.25, 0)).valid, true);
+});
+
+test('a sample without counters is bridged: the messages handled across the gap still count', () => {
+  const gap = hold(250).map((x, i) => (i === 5 ? { ...x, server: undefined } : x));
+  const [m] = phaseMessages(gap, scenario(0.25, 0));
+  assert.equal(m!.handled, 2750);
+  assert.ok(Math.abs(m!.asked - 2750) < 1e-6);
+});
