@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     if (signal.aborted || !skyDir) return ExitCode.interrupted;
     const tables = compareFidelity(await loadRun(simDir), await loadRun(skyDir));
     process.stdout.write(formatFidelity(tables, `fidelity ${scenario.name}: simload ${simDir} vs skynet ${skyDir}`));
-    return ExitCode.ok;
+    return tables.some((t) => t.invalid.length > 0) ? ExitCode.invalid : ExitCode.ok;
   });
 }
 

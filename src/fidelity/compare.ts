@@ -34,6 +34,11 @@ export interface FidelityTable {
   /** LazyFree after the ramp-down, shown as words: `taken back after 12s`, `held to the end`, `none`. */
   lazyFree: { simload: string; skynet: string };
   notes: string[];
+  /**
+   * Why a side's run is not a measurement (its load validity's reasons, `simload: ...` / `skynet: ...`); empty
+   * when both delivered their load. A table with any is INVALID: no target row passes or misses on it.
+   */
+  invalid: string[];
   /** active - allocated at settle by size class, both sides; null when either has no size classes. */
   sizeClasses: SizeClassComparison | null;
 }
@@ -122,6 +127,10 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
   };
   lazyRow.ratio = ratioOf(lazyRow.simload, lazyRow.skynet);
   const notes: string[] = [];
+  const invalid = [
+    ...(sim.v.validity?.reasons ?? []).map((r) => `simload: ${r}`),
+    ...(sky.v.validity?.reasons ?? []).map((r) => `skynet: ${r}`),
+  ];
   if (sim.v.peakOnline !== sky.v.peakOnline) notes.push(`peak online differs: simload ${sim.v.peakOnline}, skynet ${sky.v.peakOnline}`);
   return {
     variant: sim.v.variant,
@@ -142,6 +151,7 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
     ],
     lazyFree: { simload: lazyWords(backSim), skynet: lazyWords(backSky) },
     notes,
+    invalid,
     sizeClasses: compareSizeClasses(sim.v.sizeClasses?.settle ?? null, sky.v.sizeClasses?.settle ?? null),
   };
 }

@@ -11,8 +11,9 @@ function cell(v: number | null, unit: Unit): string {
   return v.toFixed(2);
 }
 
-function verdict(r: FidelityRow): string {
+function verdict(r: FidelityRow, invalid: boolean): string {
   if (r.target === undefined) return '';
+  if (invalid) return `invalid run (${r.target})`;
   return `${r.pass === null ? 'n/a' : r.pass ? 'ok' : 'MISS'} (${r.target})`;
 }
 
@@ -23,9 +24,12 @@ export function formatFidelity(tables: FidelityTable[], title: string): string {
     for (const r of t.rows) {
       const sim = r.metric.startsWith('LazyFree taken back') ? t.lazyFree.simload : cell(r.simload, r.unit);
       const sky = r.metric.startsWith('LazyFree taken back') ? t.lazyFree.skynet : cell(r.skynet, r.unit);
-      rows.push([r.metric, sim, sky, r.ratio === null ? '-' : r.ratio.toFixed(2), verdict(r)]);
+      rows.push([r.metric, sim, sky, r.ratio === null ? '-' : r.ratio.toFixed(2), verdict(r, t.invalid.length > 0)]);
     }
-    out.push('', ...columns(rows, [0, 4]), ...t.notes.map((n) => `note: ${n}`));
+    const invalid = t.invalid.length
+      ? [`INVALID: ${t.variant}: a side did not deliver the load it asked for, so this table measures nothing (docs/report.md, "Load validity")`, ...t.invalid.map((r) => `  ${r}`)]
+      : [];
+    out.push('', ...invalid, ...columns(rows, [0, 4]), ...t.notes.map((n) => `note: ${n}`));
     if (t.sizeClasses) out.push('', ...sizeClassLines(t.variant, t.sizeClasses));
   }
   return out.join('\n') + '\n';

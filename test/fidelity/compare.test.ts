@@ -45,10 +45,22 @@ test('size classes at settle: ordered by the larger side, missing classes as 0, 
 });
 
 test('size classes at settle: printed after the main table, simload beside skynet', () => {
-  const table: FidelityTable = { variant: 'madv-free', rows: [], lazyFree: { simload: 'none', skynet: 'none' }, notes: [], sizeClasses: compareSizeClasses(sim, sky) };
+  const table: FidelityTable = { variant: 'madv-free', rows: [], lazyFree: { simload: 'none', skynet: 'none' }, notes: [], invalid: [], sizeClasses: compareSizeClasses(sim, sky) };
   const text = formatFidelity([table], 'title');
   assert.match(text, /madv-free: active - allocated at settle by size class +simload +skynet +simload\/skynet/);
   assert.match(text, /\n48 B +10\.0 MiB +5\.0 MiB +2\.00 +9% +17%\n/);
   assert.match(text, /\n96 B +0 B +8\.0 MiB +0\.00 +27%\n/);
   assert.match(text, /\nactive - allocated +14\.8 MiB +16\.3 MiB +0\.91\n/);
+});
+
+test('a side that did not deliver its load makes the table INVALID: its reasons first, no row ok or MISS', () => {
+  const row = { metric: 'peak jemalloc-side Rss', unit: 'bytes' as const, simload: 96 * MiB, skynet: 100 * MiB, ratio: 0.96, target: 'within 10%', pass: true };
+  const base: FidelityTable = { variant: 'madv-free', rows: [row], lazyFree: { simload: 'none', skynet: 'none' }, notes: [], invalid: [], sizeClasses: null };
+  assert.match(formatFidelity([base], 't'), /peak jemalloc-side Rss +96\.0 MiB +100\.0 MiB +0\.96 +ok \(within 10%\)/);
+  const reason = 'simload: phase 1:hold: the server handled 27001 messages of the 30000 asked (90.0%; 0.25/s per player, at least 95% needed)';
+  const text = formatFidelity([{ ...base, invalid: [reason] }], 't');
+  assert.match(text, /\nINVALID: madv-free: a side did not deliver the load it asked for/);
+  assert.ok(text.includes(`\n  ${reason}\n`), text);
+  assert.match(text, /peak jemalloc-side Rss +96\.0 MiB +100\.0 MiB +0\.96 +invalid run \(within 10%\)/);
+  assert.doesNotMatch(text, / ok \(| MISS \(/);
 });
