@@ -10,4 +10,5 @@ export { writeJUnit, formatJUnit } from './junit.js';
 export { compareSummaries, formatComparison, type Comparison } from './compare.js';
 export { diagnose } from './diagnose.js';
 export { METRICS, formatMetric } from './format.js';
-export { verdict, summaryValidity, invalidRunLines, folderVerdictInput, isWatchFolder, type Verdict, type VerdictInput, type Outcome, type RunEnd } from './verdict.js';
+export { isWatchFolder } from './watch-folder.js';
+export { verdict, summaryValidity, invalidRunLines, folderVerdictInput, type Verdict, type VerdictInput, type Outcome, type RunEnd } from './verdict.js';

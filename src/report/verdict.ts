@@ -12,6 +12,7 @@ import type { RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatExpectations, type ExpectResult } from './expect.js';
 import type { Summary } from './summary.js';
+import { isWatchFolder } from './watch-folder.js';
 
 export type RunEnd = 'complete' | 'interrupted' | 'failed';
 export type Outcome = 'failed' | 'interrupted' | 'invalid' | 'expect-failed' | 'ok';
@@ -89,10 +90,3 @@ export function folderVerdictInput(
   return { input: { status, validity: isWatchFolder(scenario) ? null : summaryValidity(summary), expect }, note };
 }
 
-/**
- * A folder `simload watch` wrote: its scenario.json has no server options (watch/scenario.ts: a watched
- * process is not simload's server), where every run and recorded serve has the server's full options.
- */
-export function isWatchFolder(scenario: Pick<Scenario, 'server'> | null): boolean {
-  return scenario !== null && typeof scenario.server === 'object' && scenario.server !== null && Object.keys(scenario.server).length === 0;
-}

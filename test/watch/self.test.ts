@@ -115,3 +115,19 @@ test("watching simload's own server by pid gives the run recorder's Rss and Lazy
   const watchPeak = Math.max(...watched.map((s) => s.proc.rss));
   assert.ok(Math.abs(watchPeak - peakRss) <= 0.05 * peakRss, `peak Rss ${watchPeak} vs the run's ${peakRss}`);
 });
+
+test('a watch of a process without allocator stats judges its thresholds on what it measured, not as an undelivered run', { timeout: 60_000 }, async () => {
+  // A plain process: no skynet console, so no allocator stats and no player counts. It was asked for no load,
+  // so "samples without allocator stats" must not make it INVALID and fail every threshold (docs/watch.md).
+  const { dir } = await tinyScenarioFile(SCENARIO);
+  const out = sink();
+  const rule = (metric: string, op: '<' | '>', value: number): ExpectRule => ({ variant: null, metric, op, value, source: `${metric} ${op} ${value}` });
+  const code = await runWatch({
+    pid: null, cmd: 'sleep 30', name: 'plain', outDir: join(dir, 'watch-plain'), intervalMs: 200, durationMs: 2000,
+    console: null, inject: false, memIntervalMs: 0, onlineCmd: null, expect: [rule('peak_rss', '>', 1), rule('peak_rss', '<', 1)], marks: null, out, signal: new AbortController().signal,
+  });
+  assert.equal(code, 1, out.text());
+  assert.doesNotMatch(out.text(), /INVALID|invalid run/);
+  assert.match(out.text(), /pass +plain: peak_rss > 1 /);
+  assert.match(out.text(), /FAIL +plain: peak_rss < 1 /);
+});
