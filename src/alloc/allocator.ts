@@ -27,13 +27,23 @@ export class Allocator {
   readonly #bins = new Float64Array(MAX_BINS * BIN_FIELDS);
   readonly #large = new Float64Array(2);
 
-  private constructor(s: ShimFns, info: AllocInfo) {
+  private constructor(
+    s: ShimFns,
+    info: AllocInfo,
+    /** The jemalloc arena of the thread that loaded this instance (`thread.arena`); null for glibc. */
+    readonly arena: number | null,
+  ) {
     this.#s = s;
     this.info = info;
   }
 
   /** Reads the conf from the env set by variantEnv (must be set before the first load in the process). */
-  static load(v: VariantOptions): Allocator {
+  /**
+   * `firstFree`: a handle another thread allocated, freed before this thread makes any other allocator call
+   * (ServerOptions.freeFirstWorkers): jemalloc then sets this thread up the way it does for a thread whose
+   * first call is a free.
+   */
+  static load(v: VariantOptions, firstFree?: ObjectHandle): Allocator {
     const r = resolveVariant(v);
     let conf: string | null = null;
     if (r.confEnvVar) {
@@ -51,6 +61,10 @@ export class Allocator {
     const s = loadShim();
     const rc = s.init(r.libPath, r.prefix, r.kind === 'jemalloc' ? 1 : 0);
     if (rc !== SL.ok) throw loadError(v, r.libPath, r.prefix, rc, s.lastError());
+    if (firstFree !== undefined) {
+      const code = s.free(firstFree);
+      if (code !== SL.ok) throw new SimloadError('ERR_BAD_HANDLE', `variant "${v.name}": the first free failed: ${s.lastError() || `code ${code}`}`);
+    }
     const messages = s.confMessages();
     if (messages.includes('<jemalloc>')) {
       throw new UsageError('ERR_MALLOC_CONF', `variant "${v.name}": jemalloc rejected its conf ${r.confEnvVar}="${conf ?? ''}": ${messages.trim().replace(/\n/g, '; ')}`);
@@ -65,11 +79,12 @@ export class Allocator {
     if (conf) verifyConf(v.name, r.confEnvVar!, conf, opts);
     const version = r.kind === 'glibc' ? r.version : ver.toString('utf8', 0, Math.max(0, ver.indexOf(0))) || r.version;
     // Binds this thread to its arena now and records it, so samples can say which arena each worker uses.
+    let arena: number | null = null;
     if (r.kind === 'jemalloc') {
-      const a = s.threadRegister();
-      if (a < 0) throw new SimloadError('ERR_MALLCTL', `variant "${v.name}": thread.arena: ${s.lastError()}`);
+      arena = s.threadRegister();
+      if (arena < 0) throw new SimloadError('ERR_MALLCTL', `variant "${v.name}": thread.arena: ${s.lastError()}`);
     }
-    return new Allocator(s, { variant: v.name, kind: r.kind, libPath: r.libPath, prefix: r.prefix, version, mallocConf: conf, opts });
+    return new Allocator(s, { variant: v.name, kind: r.kind, libPath: r.libPath, prefix: r.prefix, version, mallocConf: conf, opts }, arena);
   }
 
   malloc(size: number): ObjectHandle {

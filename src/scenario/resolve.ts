@@ -98,6 +98,10 @@ export class Resolver {
       const step = size(churn.realloc_step);
       if (step !== null) o.churn.reallocStep = step;
     }
+    if (isInt(s.free_first_workers)) {
+      if (s.free_first_workers > o.threads) this.problem(['server', 'free_first_workers'], `must be at most server.threads (${o.threads}), got ${s.free_first_workers}`);
+      else o.freeFirstWorkers = s.free_first_workers;
+    }
     const delay = this.timer(s.logout_free_delay, ['server', 'logout_free_delay']);
     if (delay !== null) o.logoutFreeDelayMs = delay;
     const frame = size(s.max_frame);

@@ -125,6 +125,13 @@ const server: Json = {
       },
     },
     logout_free_delay: { $ref: '#/definitions/duration' },
+    free_first_workers: {
+      type: 'integer',
+      minimum: 0,
+      maximum: MAX_THREADS,
+      description:
+        "Workers whose first allocator call is a free (of a block the main thread allocated), as a skynet worker whose first message at boot only frees; jemalloc 5.0-5.2 never lets such a thread trigger decay (jemalloc#1497). Default 0; docs/fidelity.md.",
+    },
     max_frame: { $ref: '#/definitions/size' },
     origins: {
       type: 'array',

@@ -63,6 +63,12 @@ export interface ServerOptions {
   churn: ChurnOptions;
   /** Delay between logout and freeing the player's state (Lua's collector), ms; 0 = at once. */
   logoutFreeDelayMs: number;
+  /**
+   * Workers (the first N) whose first allocator call is a free of a block another thread allocated, as a
+   * skynet worker whose first message at boot only frees. jemalloc 5.0-5.2 then never lets that thread
+   * trigger decay (jemalloc#1497, #2251; docs/fidelity.md). Optional, default 0.
+   */
+  freeFirstWorkers?: number;
   /** Largest accepted WebSocket frame, bytes. */
   maxFrameBytes: number;
   /** Seed for the deterministic size draws. */

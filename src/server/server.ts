@@ -42,6 +42,8 @@ export class SimServer {
     // The gate copies each game frame into the variant's heap (agent.c packets) on this thread.
     const packets = lua ? attachLua(options.script!.luaLib) : null;
     const stride = 1 + options.profile.objects;
+    // Blocks for the workers whose first allocator call is a free; each frees its own, so none is left over.
+    const firstFrees = Array.from({ length: options.freeFirstWorkers ?? 0 }, () => alloc.malloc(64));
     let server: SimServer | null = null;
     const pool = await WorkerPool.start(
       options.threads,
@@ -51,6 +53,7 @@ export class SimServer {
         churn: options.churn,
         seed: options.seed,
         stride,
+        ...(firstFrees.length > 0 ? { firstFrees } : {}),
         ...(options.agentModel === 'lua' && options.script ? { script: options.script, perPlayer: options.agent === 'per-player' } : {}),
       },
       (worker, count, errors) => server?.agents.scheduler.done(worker, count, errors),

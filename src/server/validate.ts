@@ -61,6 +61,9 @@ export function serverOptionsProblems(o: ServerOptions): string[] {
     if (!isNum(c.reallocRate, 0, 1)) p.push(`churn.reallocRate: must be a probability from 0 to 1, got ${JSON.stringify(c.reallocRate)}`);
     if (!isInt(c.reallocStep, 0, 1 << 30)) p.push(`churn.reallocStep: must be an integer number of bytes >= 0, got ${JSON.stringify(c.reallocStep)}`);
   }
+  if (o.freeFirstWorkers !== undefined && !isInt(o.freeFirstWorkers, 0, isInt(o.threads, 1, MAX_THREADS) ? o.threads : MAX_THREADS)) {
+    p.push(`freeFirstWorkers: must be an integer from 0 to threads (${JSON.stringify(o.threads)}), got ${JSON.stringify(o.freeFirstWorkers)}`);
+  }
   if (!isNum(o.logoutFreeDelayMs, 0, 2 ** 31 - 1)) p.push(`logoutFreeDelayMs: must be a number of ms >= 0, got ${JSON.stringify(o.logoutFreeDelayMs)}`);
   if (!isInt(o.maxFrameBytes, 64, 1 << 30)) p.push(`maxFrameBytes: must be an integer from 64 to 1GiB, got ${JSON.stringify(o.maxFrameBytes)}`);
   if (!isInt(o.seed, -(2 ** 31), 2 ** 32 - 1)) p.push(`seed: must be a 32-bit integer, got ${JSON.stringify(o.seed)}`);

@@ -46,6 +46,8 @@ export interface WorkerInit {
   /** Lua agents (ServerOptions.agentModel 'lua'): the script; per-player agents close their VM at exit. */
   script?: AgentScript;
   perPlayer?: boolean;
+  /** Per worker index: a block the main thread allocated, freed as the worker's first allocator call (ServerOptions.freeFirstWorkers). */
+  firstFrees?: number[];
 }
 
 /** A worker's batch buffers: `batch` (main writes, worker reads) and `out` (worker writes, main reads). */

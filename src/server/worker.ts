@@ -16,7 +16,7 @@ const post = (m: FromWorker): void => port.postMessage(m);
 let alloc: Allocator;
 let lua: LuaHandlers | null = null;
 try {
-  alloc = Allocator.load(init.variant);
+  alloc = Allocator.load(init.variant, init.firstFrees?.[init.index]);
   if (init.script) lua = new LuaHandlers(init.script, init.seed, init.perPlayer ?? true);
 } catch (err) {
   const e = err as { code?: string; message?: string };

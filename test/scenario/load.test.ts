@@ -232,3 +232,11 @@ test('numbers Node or the OS cannot take are refused in validation, with file:li
   assert.match(problems(withLine(5, `    malloc_conf: "${'dirty_decay_ms:1,'.repeat(13000)}x:1"`))[0]!, /^5:18 variants\[0\]\.malloc_conf: must be at most 4096 characters, got 221003/);
   assert.match(problems(`description: "${'x'.repeat(70 * 1024)}"\n` + VALID)[0]!, /^1:14 description: must be at most 64\.0 KiB/);
 });
+
+test('server.free_first_workers: at most server.threads, carried into the server options', () => {
+  const text = (n: number, threads = '') => `server:\n${threads}  free_first_workers: ${n}\n` + VALID;
+  assert.deepEqual(problems(text(3, '  threads: 2\n')), ['3:23 server.free_first_workers: must be at most server.threads (2), got 3']);
+  assert.deepEqual(problems(text(9)), ['2:23 server.free_first_workers: must be at most server.threads (8), got 9'], 'against the default 8 threads');
+  assert.equal(parseScenario(text(2), 's.yaml').server.freeFirstWorkers, 2);
+  assert.equal(parseScenario(VALID, 's.yaml').server.freeFirstWorkers, undefined, 'default: every worker starts with an allocation');
+});

@@ -53,4 +53,11 @@ test('server options: every problem listed with its path', () => {
     'profile.sizes: min (50) is above max (40)',
     'churn.reallocRate: must be a probability from 0 to 1, got 2',
   ]);
+  // A JSON config (simload serve) is checked like a scenario: free-first workers are some of the workers.
+  const ff = defaultServerOptions();
+  ff.threads = 4;
+  ff.freeFirstWorkers = 4;
+  assert.deepEqual(serverOptionsProblems(ff), []);
+  ff.freeFirstWorkers = 5;
+  assert.deepEqual(serverOptionsProblems(ff), ['freeFirstWorkers: must be an integer from 0 to threads (4), got 5']);
 });
