@@ -37,8 +37,8 @@ export class Allocator {
     this.info = info;
   }
 
-  /** Reads the conf from the env set by variantEnv (must be set before the first load in the process). */
   /**
+   * Reads the conf from the env set by variantEnv (must be set before the first load in the process).
    * `firstFree`: a handle another thread allocated, freed before this thread makes any other allocator call
    * (ServerOptions.freeFirstWorkers): jemalloc then sets this thread up the way it does for a thread whose
    * first call is a free.
