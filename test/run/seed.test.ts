@@ -58,12 +58,15 @@ test('seed.yaml, short: four variants on two jemalloc versions, breakdown adds u
     for (const s of own) {
       assert.match(s.alloc!.version ?? '', version, `${v.variant} t=${s.t}`);
       assert.ok((s.alloc!.arenas ?? []).length >= 8, `${v.variant} t=${s.t}: ${s.alloc!.arenas?.length} arenas`);
-      // Size classes of all arenas merged, the same snapshot: the bins and large extents (one 4 KiB page of
-      // padding each) make up allocated and active exactly, on 5.0.1 and 5.3.0.
+      // Size classes of all arenas merged, the same epoch: the bins and large extents (one 4 KiB page of
+      // padding each) make up allocated and active, on 5.0.1 and 5.3.0. jemalloc reads an arena's page count and
+      // its bins one after the other while the workers allocate, so they may differ by a few pages (5 once in
+      // CI, on 5.3.0, of 26 MB active): within 64 KiB.
       const sc = s.alloc!.sizeClasses!;
       assert.ok(sc && sc.bins.length >= 1, `${v.variant} t=${s.t}: sizeClasses ${JSON.stringify(sc)}`);
-      assert.equal(s.alloc!.allocated, sc.bins.reduce((t, b) => t + b.regs * b.size, 0) + sc.large.allocated, `${v.variant} t=${s.t}: allocated`);
-      assert.equal(s.alloc!.active, sc.bins.reduce((t, b) => t + b.slabs * b.slabSize, 0) + sc.large.allocated + sc.large.extents * 4096, `${v.variant} t=${s.t}: active`);
+      const near = (actual: number, parts: number, what: string) => assert.ok(Math.abs(actual - parts) <= 64 * 1024, `${v.variant} t=${s.t}: ${what} ${actual}, the classes add up to ${parts}`);
+      near(s.alloc!.allocated, sc.bins.reduce((t, b) => t + b.regs * b.size, 0) + sc.large.allocated, 'allocated');
+      near(s.alloc!.active, sc.bins.reduce((t, b) => t + b.slabs * b.slabSize, 0) + sc.large.allocated + sc.large.extents * 4096, 'active');
     }
     assert.ok(v.sizeClasses!.peak!.classes.length >= 10, `${v.variant}: ${v.sizeClasses!.peak!.classes.length} classes in use at the peak`);
     const settle = v.sizeClasses?.settle;
