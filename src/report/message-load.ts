@@ -102,8 +102,7 @@ export function isMessageShort(m: PhaseMessages): boolean {
 
 /** The share a phase needs, as a percentage: 95 from about 3 600 messages asked, less below (the Poisson margin). */
 function neededPercent(asked: number): string {
-  const p = (1 - allowedShortfall(asked) / asked) * 100;
-  return Number.isInteger(p) ? String(p) : p.toFixed(1);
+  return String(Number(((1 - allowedShortfall(asked) / asked) * 100).toFixed(1)));
 }
 
 /** One line per short phase; empty when every phase got its messages. */
