@@ -3,7 +3,11 @@
 // sending. A player sends once its think time is over, so the senders at a sample are the fewer of the players
 // the server holds now and those it held `think_time` earlier (interpolated between samples). The bots send a
 // little more than that while players are still thinking (they keep the rate of every logged-in player), so a
-// shortfall is never the think time. Checked wherever a run's samples carry the server's counters: simload's
+// shortfall is never the think time. The server's counter is read once per sample, so messages sent just before
+// a phase's last sample and handled just after it land in the next phase: up to one sample interval's worth of
+// them, taken from what the next phase handled beyond its own asked, count for the phase that asked them
+// (`late`). A server further behind than one interval at a phase's end, or one whose next phase does not catch
+// up, is short. Checked wherever a run's samples carry the server's counters: simload's
 // own runs and the skynet side of `npm run fidelity` (docs/report.md, "Load validity"). Pure.
 
 import type { Sample } from '../results/sample.js';
@@ -32,6 +36,11 @@ export interface PhaseMessages {
   asked: number;
   /** Messages the server counted over the same intervals. */
   handled: number;
+  /**
+   * Messages counted in the next phase that this phase asked for: the least of this phase's shortfall, what the
+   * next phase handled beyond its asked, and this phase's last interval's asked (one sample interval behind).
+   */
+  late?: number;
 }
 
 /** Players the server holds at a sample: its loaded count, else its online count (older runs, skynet). */
@@ -69,7 +78,7 @@ export function phaseMessages(samples: Sample[], scenario: Scenario): PhaseMessa
     const then = playersAt(samples, s.t - think);
     return now === null || then === null ? null : Math.min(now, then);
   };
-  const out = new Map<number, PhaseMessages>();
+  const out = new Map<number, PhaseMessages & { lastAsked: number }>();
   // From one sample with counters to the next; a sample without them (the server did not answer in time) is
   // bridged, so the messages handled meanwhile still count, in the phase of the sample that closes the gap.
   let a: { t: number; handled: number; senders: number } | null = null;
@@ -84,11 +93,17 @@ export function phaseMessages(samples: Sample[], scenario: Scenario): PhaseMessa
     const rate = p.rate ?? scenario.load.messageRate;
     if (rate <= 0) continue;
     let m = out.get(b.phaseIndex);
-    if (!m) out.set(b.phaseIndex, (m = { phaseIndex: b.phaseIndex, phase: b.phase, rate, asked: 0, handled: 0 }));
-    m.asked += (rate * ((prev.senders + sb) / 2) * (b.t - prev.t)) / 1000;
+    if (!m) out.set(b.phaseIndex, (m = { phaseIndex: b.phaseIndex, phase: b.phase, rate, asked: 0, handled: 0, lastAsked: 0 }));
+    m.lastAsked = (rate * ((prev.senders + sb) / 2) * (b.t - prev.t)) / 1000;
+    m.asked += m.lastAsked;
     m.handled += hb - prev.handled;
   }
-  return [...out.values()].sort((x, y) => x.phaseIndex - y.phaseIndex);
+  const sorted = [...out.values()].sort((x, y) => x.phaseIndex - y.phaseIndex);
+  return sorted.map(({ lastAsked, ...m }, i) => {
+    const next = sorted[i + 1];
+    const late = next && next.phaseIndex === m.phaseIndex + 1 ? Math.min(Math.max(0, m.asked - m.handled), Math.max(0, next.handled - next.asked), lastAsked) : 0;
+    return late > 0 ? { ...m, late } : m;
+  });
 }
 
 /** The most messages a phase may fall short by: the largest of the three margins. */
@@ -97,7 +112,7 @@ export function allowedShortfall(asked: number): number {
 }
 
 export function isMessageShort(m: PhaseMessages): boolean {
-  return m.asked - m.handled > allowedShortfall(m.asked);
+  return m.asked - m.handled - (m.late ?? 0) > allowedShortfall(m.asked);
 }
 
 /** The share a phase needs, as a percentage: 95 from about 3 600 messages asked, less below (the Poisson margin). */
@@ -111,7 +126,8 @@ export function messageShortfalls(messages: PhaseMessages[]): string[] {
     .filter(isMessageShort)
     .map(
       (m) =>
-        `phase ${m.phaseIndex}:${m.phase}: the server handled ${Math.round(m.handled)} messages of the ${Math.round(m.asked)} asked ` +
-        `(${((m.handled / m.asked) * 100).toFixed(1)}%; ${m.rate}/s per player, at least ${neededPercent(m.asked)}% needed)`,
+        `phase ${m.phaseIndex}:${m.phase}: the server handled ${Math.round(m.handled)} messages of the ${Math.round(m.asked)} asked` +
+        `${m.late ? ` and ${Math.round(m.late)} just after the phase` : ''} ` +
+        `(${(((m.handled + (m.late ?? 0)) / m.asked) * 100).toFixed(1)}%; ${m.rate}/s per player, at least ${neededPercent(m.asked)}% needed)`,
     );
 }

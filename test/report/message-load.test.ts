@@ -48,6 +48,29 @@ test('a small phase gets the room of a random (Poisson) count: 3 standard deviat
   assert.equal(allowedShortfall(10), 20, 'and a tiny one the 20 messages');
 });
 
+test('messages handled just after a phase count for it: one sample interval at most, and only what the next phase caught up', () => {
+  // 1 000 players at 0.25/s: 250 asked per 1 s interval. Phase 0 (t 1..10) is handled at `first`/s, phase 1
+  // (t 11..20) at `second`/s; the baseline-to-phase interval (250) is phase 0's.
+  const s = scenario(0.25, 0);
+  const run = (first: number, second: number) => {
+    const out = [mk(-1, -1, 1000, 0), mk(0, 0, 1000, 250)];
+    for (let t = 1; t <= 10; t++) out.push(mk(t, 0, 1000, 250 + first * t));
+    for (let t = 11; t <= 20; t++) out.push(mk(t, 1, 1000, 250 + first * 10 + second * (t - 10)));
+    return phaseMessages(out, s);
+  };
+  // 225/s then 250/s: phase 1 handled only its own, so phase 0's 250 short were not late, they were not handled.
+  assert.deepEqual(messageShortfalls(run(225, 250)).length, 1);
+  // 225/s then 275/s: the 250 came right after; one interval (250 asked) covers them.
+  const caught = run(225, 275);
+  assert.equal(caught[0]!.late, 250);
+  assert.equal(caught[1]!.late, undefined);
+  assert.deepEqual(messageShortfalls(caught), []);
+  // 200/s then 300/s: 500 behind at the phase's end, two intervals' worth: only 250 count, 250 short remain.
+  const behind = run(200, 300);
+  assert.equal(behind[0]!.late, 250);
+  assert.deepEqual(messageShortfalls(behind), ['phase 0:hold: the server handled 2250 messages of the 2750 asked and 250 just after the phase (90.9%; 0.25/s per player, at least 94.3% needed)']);
+});
+
 test('players still in their think time are not counted as senders', () => {
   // A ramp of 100 players a second from 0; each sends 1/s once its 2 s think time is over, so the server gets
   // the count of 2 s before: 0, 0, 0, 100, 200, ... (a trapezoid between samples).
