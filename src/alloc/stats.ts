@@ -81,6 +81,19 @@ export function residentIncludesMuzzy(version: string | undefined): boolean {
   return major < 5 || (major === 5 && Number(m[2]) === 0);
 }
 
+/**
+ * True for jemalloc versions in which a thread whose first allocator call is free() never ticks decay: it keeps
+ * `arenas_tdata_bypass` set, so its own allocations never advance its arena's decay (4.1 through 5.2:
+ * jemalloc#1497, #2251; 5.3.0 ticks from per-thread state). Such an arena purges only when other threads use it.
+ */
+export function decayTickerBypass(version: string | undefined | null): boolean {
+  const m = /^(\d+)\.(\d+)\./.exec(version ?? '');
+  if (!m) return false;
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  return (major === 4 && minor >= 1) || (major === 5 && minor <= 2);
+}
+
 /** stats.resident without muzzy pages, on every version (what 5.3.0 reports). */
 export function residentWithoutMuzzy(a: AllocStats): number {
   return residentIncludesMuzzy(a.version) ? Math.max(0, a.resident - a.pmuzzy) : a.resident;

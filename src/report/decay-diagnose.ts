@@ -1,6 +1,7 @@
 // The evidence half of a variant's diagnosis, from the decay data (decay.ts): which of MADV_FREE, starved
 // decay, fragmentation or live data holds the memory kept at settle, with the numbers that show it. Pure.
 
+import { decayTickerBypass } from '../alloc/stats.js';
 import { formatBytes } from '../units.js';
 import { MUZZY_NOTEWORTHY, type DecaySummary } from './decay.js';
 import type { Breakdown } from './breakdown.js';
@@ -44,16 +45,28 @@ function evidence(top: Part, d: DecaySummary, b: Breakdown, rampDownEndMs: numbe
       const list = `arena${quiet.length > 1 ? 's' : ''} ${quiet.map((a) => a.arena).join(', ')}`;
       const never = quiet.every((a) => a.lastMuzzyPurgeMs === null);
       const tail = starved ? ' (no purge in any arena since the ramp-down)' : '';
-      if (idle.length && never) return `${lazy}, muzzy decay has never run in ${list} (${secs(d.endMs)} since the server started)${tail}`;
-      if (idle.length) return `${lazy}, muzzy decay has not run in ${list} for ${secs(gap)}${tail}`;
+      const bug = idle.length && !starved ? bypassHint(d) : '';
+      if (idle.length && never) return `${lazy}, muzzy decay has never run in ${list} (${secs(d.endMs)} since the server started)${tail}${bug}`;
+      if (idle.length) return `${lazy}, muzzy decay has not run in ${list} for ${secs(gap)}${tail}${bug}`;
       return `${lazy}, muzzy decay is running (last muzzy purge in ${list} ${secs(gap)} before the end) but has not caught up`;
     }
-    case 'dirty':
+    case 'dirty': {
       if (starved) return `decay starved: no purge in any arena since the ramp-down (${secs(sinceDown!)}), ${formatBytes(b.dirty ?? 0)} dirty`;
-      return `decay behind: ${formatBytes(b.dirty ?? 0)} dirty, ${d.purgesSinceRampDown ?? 0} purge sweeps since the ramp-down, longest gap without a purge in the final hold ${d.maxPurgeGapMs !== null ? secs(d.maxPurgeGapMs) : '-'}`;
+      // Arenas that kept their dirty pages while others purged: their decay is not running at all.
+      const idle = rampDownEndMs === null ? [] : d.arenas.filter((a) => a.pdirty >= MUZZY_NOTEWORTHY && (a.lastDirtyPurgeMs === null || a.lastDirtyPurgeMs <= rampDownEndMs));
+      const held = idle.length ? `; ${formatBytes(idle.reduce((n, a) => n + a.pdirty, 0))} of it in arena${idle.length > 1 ? 's' : ''} ${idle.map((a) => a.arena).join(', ')}, which did not purge since the ramp-down${bypassHint(d)}` : '';
+      return `decay behind: ${formatBytes(b.dirty ?? 0)} dirty, ${d.purgesSinceRampDown ?? 0} purge sweeps since the ramp-down, longest gap without a purge in the final hold ${d.maxPurgeGapMs !== null ? secs(d.maxPurgeGapMs) : '-'}${held}`;
+    }
     case 'fragmentation':
       return `fragmentation: active is ${activeRatio !== null ? activeRatio.toFixed(1) : '?'}x allocated (${formatBytes(b.fragmentation ?? 0)} in partly used pages)`;
     case 'live':
       return `live data: ${formatBytes(live)} still allocated (active is ${activeRatio !== null ? activeRatio.toFixed(2) : '?'}x allocated)`;
   }
+}
+
+/** On jemalloc 4.1-5.2, an arena that never decays while others do has a likely cause worth naming. */
+function bypassHint(d: DecaySummary): string {
+  if (!decayTickerBypass(d.version ?? null)) return '';
+  const v = /^\d+\.\d+\.\d+/.exec(d.version ?? '')?.[0] ?? d.version;
+  return `; jemalloc ${v} never runs decay from a thread whose first allocator call was free() (jemalloc#2251): if that arena's own thread did, only other threads' use purges it`;
 }

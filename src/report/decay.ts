@@ -37,6 +37,8 @@ export interface DecaySummary {
   threads: Array<{ tid: number; arena: number; main: boolean }>;
   /** t of the last sample with arena stats. */
   endMs: number;
+  /** jemalloc's version string at the last sample (null when not reported). */
+  version: string | null;
 }
 
 /** One purge observation: at sample time t, arena `arena` purged (dirty and/or muzzy sweeps since the previous sample). */
@@ -127,6 +129,7 @@ export function decaySummary(samples: Sample[], rampDownEndMs: number | null, ho
     })),
     threads: (last.alloc!.threads ?? []).map((t) => ({ ...t })),
     endMs: last.t,
+    version: last.alloc!.version ?? null,
   };
 }
 

@@ -3,9 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import type { ArenaDecay } from '../../src/alloc/stats.js';
+import { decayTickerBypass, type ArenaDecay } from '../../src/alloc/stats.js';
 import type { Sample } from '../../src/results/sample.js';
+import type { Breakdown } from '../../src/report/breakdown.js';
 import { decaySummary, dirtyDecayMetric, purgeEvents } from '../../src/report/decay.js';
+import { decayEvidence } from '../../src/report/decay-diagnose.js';
 import { formatMetric } from '../../src/report/format.js';
 import type { PhaseSpan } from '../../src/report/phases.js';
 import { renderReport } from '../../src/report/render.js';
@@ -83,4 +85,29 @@ test('an old run folder (samples without per-arena stats) summarises and renders
   }
   const page = await readFile(html, 'utf8');
   assert.doesNotMatch(page, /Decay per arena/);
+});
+
+test('an arena that keeps its pages while others purge is named; on jemalloc 5.0-5.2 with the first-free() bug as a likely cause', () => {
+  // Ramp-down ends at 2 s. Arena 0 purges dirty and muzzy pages after it; arena 1 keeps 40 MiB dirty and
+  // 30 MiB muzzy and never purges.
+  const at = (version: string) => {
+    const s = [
+      sample(0, [arena(0, 30 * MiB, 0), arena(1, 40 * MiB, 0, 0, 30 * MiB)]),
+      sample(2000, [arena(0, 30 * MiB, 0), arena(1, 40 * MiB, 0, 0, 30 * MiB)]),
+      sample(12000, [arena(0, 0, 3, 2), arena(1, 40 * MiB, 0, 0, 30 * MiB)]),
+    ].map((x) => ({ ...x, alloc: { ...x.alloc!, version } }));
+    return decaySummary(s, 2000, span(s.slice(1), 2000, 12000))!;
+  };
+  const b = (dirty: number, lazyFree: number): Breakdown => ({ kind: 'jemalloc', rss: 200 * MiB, live: 10 * MiB, fragmentation: 1 * MiB, dirty, metadata: 1 * MiB, residentNotActive: dirty, lazyFree, rest: 5 * MiB });
+  const old = at('5.0.1-0-g896ed3a8');
+  assert.equal(old.version, '5.0.1-0-g896ed3a8');
+  const dirty = decayEvidence(old, b(40 * MiB, 0), 2000)!;
+  assert.match(dirty, /^decay behind: 40\.0 MiB dirty, 5 purge sweeps since the ramp-down, longest gap without a purge in the final hold 10 s; 40\.0 MiB of it in arena 1, which did not purge since the ramp-down; jemalloc 5\.0\.1 never runs decay from a thread whose first allocator call was free\(\) \(jemalloc#2251\)/);
+  const lazy = decayEvidence(old, b(1 * MiB, 30 * MiB), 2000)!;
+  assert.match(lazy, /^MADV_FREE: 30\.0 MiB LazyFree, muzzy decay has never run in arena 1 \(12 s since the server started\); jemalloc 5\.0\.1 never runs decay/);
+  // 5.3.0 ticks decay from per-thread state: the arena is named, the bug is not.
+  const fixed = decayEvidence(at('5.3.0-0-g54eaed1d'), b(40 * MiB, 0), 2000)!;
+  assert.match(fixed, /; 40\.0 MiB of it in arena 1, which did not purge since the ramp-down$/);
+  assert.doesNotMatch(fixed, /jemalloc#2251/);
+  assert.deepEqual(['4.0.4', '4.5.0', '5.0.1', '5.1.0', '5.2.1', '5.3.0', ''].map((v) => decayTickerBypass(v)), [false, true, true, true, true, false, false]);
 });
