@@ -64,9 +64,12 @@ export function formatBytes(bytes: number, digits = 1): string {
 }
 
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 9_950) return `${(ms / 1000).toFixed(1)}s`;
+  // Rounded to whole seconds once, before minutes are split off: 119.6 s is 2m, not 1m60s.
+  const total = Math.round(ms / 1000);
+  if (total < 60) return `${total}s`;
+  const m = Math.floor(total / 60);
+  const s = total % 60;
   return s ? `${m}m${s}s` : `${m}m`;
 }
