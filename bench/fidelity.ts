@@ -3,67 +3,68 @@
 // simload/skynet and issue 9's targets (docs/fidelity.md).
 // Flags: --script PATH (the agent script for skynet; default the scenario's server.script, else the test
 // script test/fidelity/fixtures/bag.lua), --variants a,b, --out DIR (default results),
-// --simload DIR / --skynet DIR (compare run folders already recorded instead of running that side),
-// --transport driver|gate (how the skynet side gets its load: its Lua driver sends to the agents, or clients
-// connect through a gate as a game server's players do; default gate).
+// --simload DIR[,DIR...] / --skynet DIR[,DIR...] (compare run folders already recorded instead of running that
+// side), --transport driver|gate (how the skynet side gets its load: its Lua driver sends to the agents, or
+// clients connect through a gate as a game server's players do; default gate), --repeat N (N pairs, one after the
+// other, then each target row across the pairs: src/fidelity/spread.ts).
+// Exit: 0 every target met, 1 a target missed, 4 a side did not deliver its load (that pair measures nothing).
 import { join } from 'node:path';
 import { ExitCode, SimloadError } from '../src/errors.js';
-import { compareFidelity } from '../src/fidelity/compare.js';
-import { formatFidelity } from '../src/fidelity/format.js';
+import { compareFidelity, type FidelityTable } from '../src/fidelity/compare.js';
+import { formatFidelity, formatSpread } from '../src/fidelity/format.js';
 import { agentScript } from '../src/fidelity/script.js';
-import { runSkynet, SKYNET_TRANSPORTS, type SkynetTransport } from '../src/fidelity/skynet-run.js';
+import { parseFidelityArgs } from '../src/fidelity/options.js';
+import { runSkynet } from '../src/fidelity/skynet-run.js';
+import { fidelitySpread, spreadHolds } from '../src/fidelity/spread.js';
 import { packageRoot } from '../src/native/paths.js';
 import { loadRun } from '../src/report/load.js';
 import { withInterrupt } from '../src/run/interrupt.js';
 import { runScenario } from '../src/run/run.js';
 import { loadScenario } from '../src/scenario/load.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main(): Promise<number> {
-  const file = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && (i === 0 || !all[i - 1]!.startsWith('--')));
-  if (!file) {
-    process.stderr.write('usage: npm run fidelity -- SCENARIO [--script PATH] [--variants a,b] [--out DIR] [--simload DIR] [--skynet DIR] [--transport driver|gate]\n');
-    return ExitCode.usage;
-  }
-  const transport = (flag('transport') ?? 'gate') as SkynetTransport; // runSkynet's default too
-  if (!SKYNET_TRANSPORTS.includes(transport)) {
-    process.stderr.write(`fidelity: --transport ${transport}: one of ${SKYNET_TRANSPORTS.join(', ')}\n`);
-    return ExitCode.usage;
-  }
-  const { scenario, text } = await loadScenario(file);
-  const variants = flag('variants')?.split(',').map((v) => v.trim()).filter(Boolean);
-  const outDir = flag('out') ?? 'results';
-  const hasScript = flag('script') !== undefined || (scenario.server as { script?: unknown }).script !== undefined;
-  const script = agentScript(scenario, flag('script') ?? (hasScript ? undefined : join(packageRoot, 'test', 'fidelity', 'fixtures', 'bag.lua')));
+  const o = parseFidelityArgs(process.argv.slice(2));
+  const { scenario, text } = await loadScenario(o.scenario);
+  const { variants, outDir, simDirs, skyDirs, transport, repeat } = o;
+  const hasScript = o.script !== undefined || (scenario.server as { script?: unknown }).script !== undefined;
+  const script = agentScript(scenario, o.script ?? (hasScript ? undefined : join(packageRoot, 'test', 'fidelity', 'fixtures', 'bag.lua')));
   process.stderr.write(`fidelity: ${scenario.name}; skynet agents run ${script}; skynet's load comes through the ${transport}\n`);
 
   return withInterrupt(async (signal) => {
-    let simDir = flag('simload');
-    if (!simDir) {
-      const r = await runScenario(scenario, text, { ...(variants ? { variants } : {}), outDir, signal });
-      simDir = r.dir;
+    const pairs: FidelityTable[][] = [];
+    for (let i = 0; i < repeat && !signal.aborted; i++) {
+      if (repeat > 1) process.stderr.write(`fidelity: pair ${i + 1} of ${repeat}\n`);
+      let simDir = simDirs?.[i];
+      if (!simDir) {
+        const r = await runScenario(scenario, text, { ...(variants ? { variants } : {}), outDir, signal });
+        simDir = r.dir;
+      }
+      let skyDir = skyDirs?.[i];
+      if (!skyDir && !signal.aborted) {
+        const r = await runSkynet(scenario, text, { script, outDir, signal, transport, ...(variants ? { variants } : {}), log: (s) => process.stderr.write(s + '\n') });
+        for (const s of r.skipped) process.stderr.write(`skipped ${s}\n`);
+        skyDir = r.dir;
+      }
+      if (signal.aborted || !skyDir) break;
+      const tables = compareFidelity(await loadRun(simDir), await loadRun(skyDir));
+      const pair = repeat > 1 ? `pair ${i + 1} of ${repeat}: ` : '';
+      // Printed as each pair ends, so an interrupted series keeps the pairs it finished.
+      process.stdout.write(`${i > 0 ? '\n' : ''}${formatFidelity(tables, `${pair}fidelity ${scenario.name}: simload ${simDir} vs skynet ${skyDir}`)}`);
+      pairs.push(tables);
     }
-    let skyDir = flag('skynet');
-    if (!skyDir && !signal.aborted) {
-      const r = await runSkynet(scenario, text, { script, outDir, signal, transport, ...(variants ? { variants } : {}), log: (s) => process.stderr.write(s + '\n') });
-      for (const s of r.skipped) process.stderr.write(`skipped ${s}\n`);
-      skyDir = r.dir;
-    }
-    if (signal.aborted || !skyDir) return ExitCode.interrupted;
-    const tables = compareFidelity(await loadRun(simDir), await loadRun(skyDir));
-    process.stdout.write(formatFidelity(tables, `fidelity ${scenario.name}: simload ${simDir} vs skynet ${skyDir}`));
-    return tables.some((t) => t.invalid.length > 0) ? ExitCode.invalid : ExitCode.ok;
+    if (pairs.length < repeat) return ExitCode.interrupted;
+    const spread = fidelitySpread(pairs);
+    if (repeat > 1) process.stdout.write('\n' + formatSpread(spread));
+    if (spread.invalid.length > 0) return ExitCode.invalid;
+    return spreadHolds(spread) ? ExitCode.ok : ExitCode.checkFailed;
   });
 }
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`fidelity: ${(err as Error).message}\n`);
+    const message = (err as Error).message;
+    process.stderr.write(`${message.startsWith('fidelity: ') || message.startsWith('usage: ') ? '' : 'fidelity: '}${message}\n`);
     process.exit(err instanceof SimloadError ? err.exitCode : ExitCode.runtime);
   },
 );

@@ -1,7 +1,9 @@
 // The fidelity table as text: per variant, simload beside real skynet, the ratio and issue 9's targets, then
-// active - allocated at settle by size class. Pure.
+// active - allocated at settle by size class; and several pairs' spread (spread.ts). Pure.
 import { formatBytes, formatDuration } from '../units.js';
+import { median } from '../report/phases.js';
 import type { FidelityRow, FidelityTable, SizeClassComparison, Unit } from './compare.js';
+import type { Spread } from './spread.js';
 
 function cell(v: number | null, unit: Unit): string {
   if (v === null || !Number.isFinite(v)) return '-';
@@ -53,4 +55,20 @@ function sizeClassLines(variant: string, sc: SizeClassComparison): string[] {
     rows.push([label, formatBytes(r.simload), formatBytes(r.skynet), r.ratio === null ? '-' : r.ratio.toFixed(2), util(r.simloadUtil), util(r.skynetUtil)]);
   }
   return columns(rows, [0]);
+}
+
+/** Several pairs row by row: each pair's simload/skynet, the median ratio and how many pairs met the target. */
+export function formatSpread(s: Spread): string {
+  const left = s.invalid.map((x) => `pair ${x.pair} ${x.variant}`).join(', ');
+  const head = `across ${s.pairs} pairs${left ? ` (left out, INVALID: ${left})` : ''}`;
+  const out: string[] = [head];
+  for (const variant of [...new Set(s.rows.map((r) => r.variant))]) {
+    const rows: string[][] = [[variant, ...Array.from({ length: s.pairs }, (_, i) => `pair ${i + 1}`), 'median', 'pairs ok', 'issue 9 target']];
+    for (const r of s.rows.filter((x) => x.variant === variant)) {
+      const m = median(r.ratios);
+      rows.push([r.metric, ...r.cells.map((c) => c ?? '-'), m === null ? '-' : m.toFixed(2), `${r.passes} of ${r.judged}`, r.target]);
+    }
+    out.push('', ...columns(rows, [0, rows[0]!.length - 1]));
+  }
+  return out.join('\n') + '\n';
 }
