@@ -265,6 +265,8 @@ EXPORT double sla_vm_new(const char *src, uint32_t len, const char *chunk, doubl
   double h = handles_insert(&vms, v, KIND_VM);
   if (h >= 0) return h;
   vm_destroy(v);
+  /* Said here, or the caller would read an older call's error. */
+  snprintf(agent_last_error, sizeof agent_last_error, "%s: no room for another VM handle (the handle table could not grow)", chunk);
   return SLA_ERR_NOMEM;
 }
 

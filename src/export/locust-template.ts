@@ -345,8 +345,9 @@ def _open_session(url):
 class SimloadPlayer(User):
     """
     One player: logs in when Locust starts the user, sends messages at the scenario's rate after the think
-    time (exponential gaps, so arrivals are random as simload's bots send them), logs out when Locust stops
-    the user (a ramp down, or the end). Each request's round trip goes to Locust's request event.
+    time with exponential gaps, so each player's arrivals are random as with simload's bots (which pick a
+    random player for each of a 20 ms tick's messages; their total per tick is fixed, here it varies by
+    chance), logs out when Locust stops the user (a ramp down, or the end). Each request's round trip goes to Locust's request event.
     """
 
     def __init__(self, environment):
