@@ -4,11 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FidelityRow, FidelityTable } from '../../src/fidelity/compare.js';
 import { formatSpread } from '../../src/fidelity/format.js';
-import { fidelitySpread, spreadHolds } from '../../src/fidelity/spread.js';
+import { fidelitySpread, spreadHolds, type SpreadRow } from '../../src/fidelity/spread.js';
 
 const peak = (ratio: number): FidelityRow => ({ metric: 'peak jemalloc-side Rss', unit: 'bytes', simload: ratio * 100, skynet: 100, ratio, target: 'within 10%', pass: Math.abs(ratio - 1) <= 0.1 });
 const lazy = (pass: boolean): FidelityRow => ({ metric: 'LazyFree taken back after the ramp-down', unit: 'ms', simload: null, skynet: null, ratio: null, target: 'within 50% of skynet, or held in both', pass });
 const untargeted: FidelityRow = { metric: 'peak Rss', unit: 'bytes', simload: 1, skynet: 2, ratio: 0.5 };
+/** A spread row's cells and its `passes of judged`, to compare in one assertion. */
+const seen = (r: SpreadRow | undefined) => ({ cells: r?.cells, ok: [r?.passes, r?.judged] });
 const table = (variant: string, rows: FidelityRow[], lazyWords: [string, string], invalid: string[] = []): FidelityTable => ({
   variant, rows, lazyFree: { simload: lazyWords[0], skynet: lazyWords[1] }, notes: [], invalid, sizeClasses: null,
 });
@@ -21,11 +23,10 @@ test('spread: each target row across pairs, with the median of the ratios and th
   ];
   const s = fidelitySpread(pairs);
   assert.equal(s.rows.length, 2, 'rows without a target are not in the spread');
-  const [p, l] = s.rows;
-  assert.deepEqual(p!.cells, ['0.96', '0.85', '1.02']);
-  assert.deepEqual([p!.passes, p!.judged], [2, 3]);
-  assert.deepEqual(l!.cells, ['held / held', 'after 3.0s / held', 'held / held']);
-  assert.deepEqual([l!.passes, l!.judged], [2, 3]);
+  assert.deepEqual(s.rows.map(seen), [
+    { cells: ['0.96', '0.85', '1.02'], ok: [2, 3] },
+    { cells: ['held / held', 'after 3.0s / held', 'held / held'], ok: [2, 3] },
+  ]);
   assert.equal(spreadHolds(s), false);
   const text = formatSpread(s);
   assert.match(text, /^across 3 pairs\n/);
@@ -38,11 +39,10 @@ test('spread: an INVALID table is left out of its variant\'s counts and named; t
   const bad = table('no-madv-free', [peak(0.5)], ['none', 'none'], ['simload: phase 1:hold: 90% of the messages']);
   const s = fidelitySpread([[good('madv-free'), good('no-madv-free')], [good('madv-free'), bad], [good('madv-free'), good('no-madv-free')]]);
   assert.deepEqual(s.invalid, [{ pair: 2, variant: 'no-madv-free' }]);
-  const [m, n] = s.rows;
-  assert.deepEqual(m!.cells, ['0.97', '0.97', '0.97']);
-  assert.deepEqual([m!.passes, m!.judged], [3, 3]);
-  assert.deepEqual(n!.cells, ['0.97', 'INVALID', '0.97']);
-  assert.deepEqual([n!.passes, n!.judged], [2, 2]);
+  assert.deepEqual(s.rows.map(seen), [
+    { cells: ['0.97', '0.97', '0.97'], ok: [3, 3] },
+    { cells: ['0.97', 'INVALID', '0.97'], ok: [2, 2] },
+  ]);
   assert.equal(spreadHolds(s), true);
   const text = formatSpread(s);
   assert.match(text, /^across 3 pairs \(left out, INVALID: pair 2 no-madv-free\)\n/);
