@@ -75,10 +75,14 @@ export interface ThreadArena {
 
 /** True when this jemalloc's `stats.resident` includes muzzy pages (5.0.x and older; 5.1 stopped). */
 export function residentIncludesMuzzy(version: string | undefined): boolean {
-  const m = /^(\d+)\.(\d+)\./.exec(version ?? '');
-  if (!m) return false;
-  const major = Number(m[1]);
-  return major < 5 || (major === 5 && Number(m[2]) === 0);
+  const v = jemallocRelease(version);
+  return v !== null && (v.major < 5 || (v.major === 5 && v.minor === 0));
+}
+
+/** `5.0.1-0-g896ed3a8...` as its numbers and `5.0.1`; null when the string is not a jemalloc version. */
+export function jemallocRelease(version: string | undefined | null): { major: number; minor: number; text: string } | null {
+  const m = /^(\d+)\.(\d+)\.\d+/.exec(version ?? '');
+  return m ? { major: Number(m[1]), minor: Number(m[2]), text: m[0] } : null;
 }
 
 /**
@@ -87,11 +91,8 @@ export function residentIncludesMuzzy(version: string | undefined): boolean {
  * jemalloc#1497, #2251; 5.3.0 ticks from per-thread state). Such an arena purges only when other threads use it.
  */
 export function decayTickerBypass(version: string | undefined | null): boolean {
-  const m = /^(\d+)\.(\d+)\./.exec(version ?? '');
-  if (!m) return false;
-  const major = Number(m[1]);
-  const minor = Number(m[2]);
-  return (major === 4 && minor >= 1) || (major === 5 && minor <= 2);
+  const v = jemallocRelease(version);
+  return v !== null && ((v.major === 4 && v.minor >= 1) || (v.major === 5 && v.minor <= 2));
 }
 
 /** stats.resident without muzzy pages, on every version (what 5.3.0 reports). */

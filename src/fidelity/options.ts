@@ -1,4 +1,5 @@
 // `npm run fidelity`'s command line, validated up front with exact messages (UsageError, exit 2). Pure.
+import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { SKYNET_TRANSPORTS, type SkynetTransport } from './plan.js';
 
@@ -21,19 +22,16 @@ export interface FidelityOptions {
 const FLAGS = ['script', 'variants', 'out', 'simload', 'skynet', 'transport', 'repeat'] as const;
 
 export function parseFidelityArgs(argv: string[]): FidelityOptions {
+  // Node's parser, not strict, so an unknown flag or a missing value gets this command's own message.
+  const { tokens } = parseArgs({ args: argv, options: Object.fromEntries(FLAGS.map((f) => [f, { type: 'string' as const }])), strict: false, allowPositionals: true, tokens: true });
   const values = new Map<string, string>();
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const name = a.slice(2);
-    if (!(FLAGS as readonly string[]).includes(name)) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: unknown flag ${a}\n${FIDELITY_USAGE}`);
-    const value = argv[++i];
-    if (value === undefined || value.startsWith('--')) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: ${a} needs a value\n${FIDELITY_USAGE}`);
-    values.set(name, value);
+  for (const t of tokens) {
+    if (t.kind === 'positional') positional.push(t.value);
+    if (t.kind !== 'option') continue;
+    if (!(FLAGS as readonly string[]).includes(t.name)) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: unknown flag ${t.rawName}\n${FIDELITY_USAGE}`);
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: ${t.rawName} needs a value\n${FIDELITY_USAGE}`);
+    values.set(t.name, t.value);
   }
   if (positional.length !== 1) throw new UsageError('ERR_FIDELITY_ARGS', positional.length ? `fidelity: one scenario, got ${positional.join(' ')}\n${FIDELITY_USAGE}` : FIDELITY_USAGE);
 

@@ -1,7 +1,7 @@
 // The evidence half of a variant's diagnosis, from the decay data (decay.ts): which of MADV_FREE, starved
 // decay, fragmentation or live data holds the memory kept at settle, with the numbers that show it. Pure.
 
-import { decayTickerBypass } from '../alloc/stats.js';
+import { decayTickerBypass, jemallocRelease } from '../alloc/stats.js';
 import { formatBytes } from '../units.js';
 import { MUZZY_NOTEWORTHY, type DecaySummary } from './decay.js';
 import type { Breakdown } from './breakdown.js';
@@ -66,7 +66,6 @@ function evidence(top: Part, d: DecaySummary, b: Breakdown, rampDownEndMs: numbe
 
 /** On jemalloc 4.1-5.2, an arena that never decays while others do has a likely cause worth naming. */
 function bypassHint(d: DecaySummary): string {
-  if (!decayTickerBypass(d.version ?? null)) return '';
-  const v = /^\d+\.\d+\.\d+/.exec(d.version ?? '')?.[0] ?? d.version;
-  return `; jemalloc ${v} never runs decay from a thread whose first allocator call was free() (jemalloc#2251): if that arena's own thread did, only other threads' use purges it`;
+  if (!decayTickerBypass(d.version)) return '';
+  return `; jemalloc ${jemallocRelease(d.version)!.text} never runs decay from a thread whose first allocator call was free() (jemalloc#2251): if that arena's own thread did, only other threads' use purges it`;
 }
