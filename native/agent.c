@@ -67,6 +67,7 @@ EXPORT int sla_init(const char *shim_path) {
   pthread_mutex_lock(&agent_lock);
   agent_target_realloc = r;
   agent_target_free = f;
+  agent_cc_init(); /* skynet_main's luaL_initcodecache */
   pthread_mutex_unlock(&agent_lock);
   return 0;
 }
@@ -136,8 +137,19 @@ int agent_run_call(vm_t *v, int nargs, const char *what) {
 
 static void vm_destroy(vm_t *v);
 
+#if LUA_VERSION_NUM >= 505
+/* snlua's global_seed: one string-hash seed for every VM of the process (set once, by the first caller). */
+static unsigned process_seed(unsigned first) {
+  static unsigned seed = 0;
+  unsigned want = first ? first : 1, zero = 0;
+  __atomic_compare_exchange_n(&seed, &zero, want, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&seed, __ATOMIC_SEQ_CST);
+}
+#endif
+
+/* shared: load through the code cache (only VMs over the target: the cache's states live in the target's heap). */
 static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes,
-                       double seed, const char *lib_dir) {
+                       double seed, const char *lib_dir, int shared) {
   vm_t *v = calloc(1, sizeof *v);
   if (!v) {
     snprintf(agent_last_error, sizeof agent_last_error, "out of memory");
@@ -148,6 +160,7 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   v->max_bytes = max_bytes > 0 ? (size_t)max_bytes : 0;
   v->max_instructions = max_instructions > 0 ? (long long)max_instructions : (long long)1e12;
   v->dispatch_ref = v->pending_ref = LUA_NOREF;
+  v->cached = shared && agent_cc_enabled();
   snprintf(v->chunk, sizeof v->chunk, "%s", chunk);
   int with_lib = lib_dir && *lib_dir;
   if (with_lib && agent_service_new(v, 0) != 0) {
@@ -156,8 +169,9 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
     return NULL;
   }
 #if LUA_VERSION_NUM >= 505
-  /* Lua 5.5 (skynet's 3rd/lua) takes the string-hash seed here; snlua passes one per process (global_seed) */
-  v->L = lua_newstate(agent_lalloc, v, (unsigned)seed);
+  /* Lua 5.5 (skynet's 3rd/lua) takes the string-hash seed here; snlua passes one per process (global_seed), which
+   * the code cache needs: a shared prototype's strings were hashed with it. Here the first shared VM's seed. */
+  v->L = lua_newstate(agent_lalloc, v, v->cached ? process_seed((unsigned)seed) : (unsigned)seed);
 #else
   v->L = lua_newstate(agent_lalloc, v);
 #endif
@@ -182,8 +196,8 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   if (agent_run_call(v, 1, "setting up the sandbox") != 0) goto fail;
   if (with_lib) {
     v->lib_dir = lib_dir;
-    v->ch = ch_new();
-    if (!v->ch) {
+    if (!v->cached) v->ch = ch_new();
+    if (!v->cached && !v->ch) {
       snprintf(agent_last_error, sizeof agent_last_error, "out of memory");
       goto fail;
     }
@@ -199,7 +213,7 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   }
   char name[520];
   snprintf(name, sizeof name, "@%s", chunk);
-  int rc = luaL_loadbufferx(L, src, len, name, "t");
+  int rc = v->cached ? agent_cc_loadbuffer(L, src, len, name) : luaL_loadbufferx(L, src, len, name, "t");
   if (rc != LUA_OK) {
     snprintf(agent_last_error, sizeof agent_last_error, "%s", lua_tostring(L, -1));
     goto fail;
@@ -260,7 +274,7 @@ EXPORT double sla_vm_new(const char *src, uint32_t len, const char *chunk, doubl
     snprintf(agent_last_error, sizeof agent_last_error, "sla_init has not run in this process");
     return SLA_ERR_NOT_LOADED;
   }
-  vm_t *v = vm_create(agent_target_realloc, agent_target_free, src, len, chunk, max_instructions, max_bytes, seed, lib_dir);
+  vm_t *v = vm_create(agent_target_realloc, agent_target_free, src, len, chunk, max_instructions, max_bytes, seed, lib_dir, 1);
   if (!v) return SLA_ERR_SCRIPT;
   double h = handles_insert(&vms, v, KIND_VM);
   if (h >= 0) return h;
@@ -288,6 +302,12 @@ EXPORT double sla_vm_bytes(double h) {
 
 /* Bytes the code heap holds now (all VMs of this process): the service library's prototypes. */
 EXPORT double sla_code_heap_bytes(void) { return (double)ch_live_bytes(); }
+
+/* How VMs over the target hold their prototypes: 1 shared through skynet's code cache, 0 a copy per VM (code heap). */
+EXPORT int sla_code_shared(void) { return agent_cc_enabled(); }
+
+/* Bytes the code cache's states hold in the target's heap (skynet's cookies included); 0 without the cache. */
+EXPORT double sla_code_cache_bytes(void) { return (double)agent_cc_bytes(); }
 
 /* The Lua this library was compiled with ("Lua 5.4.4", "Lua 5.5.0"), so a run can say which VMs it measured. */
 EXPORT const char *sla_lua_release(void) { return LUA_RELEASE; }
@@ -324,19 +344,19 @@ static void libc_free(void *p) { free(p); }
  */
 EXPORT int sla_check(const char *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out) {
   static const char empty[] = "function login() end function message() end";
-  vm_t *b = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", 0, 0, 1, NULL);
+  vm_t *b = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", 0, 0, 1, NULL, 0);
   if (!b) return SLA_ERR_SCRIPT;
   /* sizes after a full collection, as skynet's own figures are taken (collectgarbage("count") after a collect) */
   lua_gc(b->L, LUA_GCCOLLECT, 0);
   out[4] = heap_bytes(b);
   vm_destroy(b);
-  vm_t *e = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", max_instructions, max_bytes, 1, lib_dir);
+  vm_t *e = vm_create(libc_realloc, libc_free, empty, sizeof empty - 1, "(empty)", max_instructions, max_bytes, 1, lib_dir, 0);
   if (!e) return SLA_ERR_SCRIPT;
   lua_gc(e->L, LUA_GCCOLLECT, 0);
   out[2] = heap_bytes(e);
   out[3] = (double)e->code_bytes;
   vm_destroy(e);
-  vm_t *v = vm_create(libc_realloc, libc_free, src, len, chunk, max_instructions, max_bytes, 1, lib_dir);
+  vm_t *v = vm_create(libc_realloc, libc_free, src, len, chunk, max_instructions, max_bytes, 1, lib_dir, 0);
   if (!v) return SLA_ERR_SCRIPT;
   int rc = vm_call(v, 1, 1, 0);
   if (rc == 0) out[0] = heap_bytes(v);

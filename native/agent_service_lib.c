@@ -63,7 +63,8 @@ size_t agent_service_live(void) { return __atomic_load_n(&service_live, __ATOMIC
  * own dispatch path (agent_vm_dispatch): dispatch_message, raw_dispatch_message, a coroutine of its pool, the "lua"
  * dispatch function, CMD, the script. The library runs in its own environment (the sandbox's globals plus
  * require, package.loaded and debug.traceback), under the same instruction budget and memory limit as the
- * script. Its files are compiled into the code heap.
+ * script. Its files are compiled into the code heap on Debian's Lua; on skynet's Lua a VM over the variant's
+ * allocator loads them through skynet's code cache (agent_codecache.c), as snlua's loader does.
  */
 
 /*
@@ -185,14 +186,26 @@ static int lib_require(lua_State *L) {
   rel[i] = 0;
   char path[1024];
   snprintf(path, sizeof path, "%s/%s.lua", v->lib_dir, rel);
-  src_entry *src = lib_source(path);
-  if (!src) {
-    snprintf(path, sizeof path, "%s/%s/init.lua", v->lib_dir, rel);
-    src = lib_source(path);
+  if (v->cached) {
+    /* skynet's luaL_loadfilex: the prototypes of the process's code cache, a closure in this VM */
+    int rc = agent_cc_loadfile(L, path);
+    if (rc == LUA_ERRFILE) {
+      lua_pop(L, 1);
+      snprintf(path, sizeof path, "%s/%s/init.lua", v->lib_dir, rel);
+      rc = agent_cc_loadfile(L, path);
+      if (rc == LUA_ERRFILE) return luaL_error(L, "module '%s' not found in the service library %s (no %s.lua or %s/init.lua there)", name, v->lib_dir, rel, rel);
+    }
+    if (rc != LUA_OK) return lua_error(L);
+  } else {
+    src_entry *src = lib_source(path);
+    if (!src) {
+      snprintf(path, sizeof path, "%s/%s/init.lua", v->lib_dir, rel);
+      src = lib_source(path);
+    }
+    if (!src) return luaL_error(L, "module '%s' not found in the service library %s (no %s.lua or %s/init.lua there)", name, v->lib_dir, rel, rel);
+    lua_pushfstring(L, "@%s", path);
+    if (lib_load(L, v, src, lua_tostring(L, -1)) != LUA_OK) return lua_error(L);
   }
-  if (!src) return luaL_error(L, "module '%s' not found in the service library %s (no %s.lua or %s/init.lua there)", name, v->lib_dir, rel, rel);
-  lua_pushfstring(L, "@%s", path);
-  if (lib_load(L, v, src, lua_tostring(L, -1)) != LUA_OK) return lua_error(L);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_setupvalue(L, -2, 1); /* _ENV: the library's environment */
   lua_pushstring(L, name);
@@ -319,7 +332,8 @@ int agent_open_service_lib(lua_State *L) {
   lua_pushvalue(L, env);
   lua_setfield(L, LUA_REGISTRYINDEX, "simload.service_env"); /* keeps the library alive */
   v->compiling = 1;
-  int rc = luaL_loadbufferx(L, LIB_PRELUDE, sizeof LIB_PRELUDE - 1, "=(simload service prelude)", "t");
+  int rc = v->cached ? agent_cc_loadbuffer(L, LIB_PRELUDE, sizeof LIB_PRELUDE - 1, "=(simload service prelude)")
+                     : luaL_loadbufferx(L, LIB_PRELUDE, sizeof LIB_PRELUDE - 1, "=(simload service prelude)", "t");
   v->compiling = 0;
   if (rc != LUA_OK) return lua_error(L);
   lua_pushvalue(L, env);

@@ -44,6 +44,7 @@ typedef struct vm {
   size_t code_bytes;     /* of `bytes`, what lies in the code heap (the service library's function prototypes) */
   const char *lib_dir;   /* the service library's folder (skynet's lualib), or NULL */
   code_heap_t *ch;       /* this VM's part of the code heap (native/code_heap.c), or NULL */
+  int cached;            /* loads through the code cache (agent_codecache.c): skynet's Lua, a VM over the target */
   /* With a service library, calls go through skynet.lua's dispatch (agent_vm_dispatch); LUA_NOREF without one. */
   int dispatch_ref;      /* the function skynet.start gave skynet.core.callback: skynet.dispatch_message */
   int pending_ref;       /* the table skynet.core.unpack answers from: the call C delivers next */
@@ -77,5 +78,12 @@ void agent_service_free(vm_t *v, int i);
 size_t agent_service_live(void);
 int agent_open_service_lib(lua_State *L);
 int agent_vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b);
+
+/* agent_codecache.c: shared prototypes through skynet's code cache (skynet's Lua only; 0 / plain loads otherwise). */
+int agent_cc_enabled(void);
+void agent_cc_init(void);
+size_t agent_cc_bytes(void);
+int agent_cc_loadfile(lua_State *L, const char *path);
+int agent_cc_loadbuffer(lua_State *L, const char *src, size_t len, const char *chunkname);
 
 #endif

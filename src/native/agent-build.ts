@@ -102,7 +102,8 @@ export async function buildAgent(log: (s: string) => void): Promise<void> {
 /**
  * The agent library compiled with a skynet tree's own Lua (`3rd/lua`, e.g. Lua 5.5.0 with skynet's changes to
  * strings and the code cache), so that simload's VMs allocate the same objects, of the same sizes, as that
- * skynet's snlua services (scenario `server.lua: skynet`). It lives beside the skynet peer build it comes from.
+ * skynet's snlua services (scenario `server.lua: skynet`), and share their prototypes through skynet's code
+ * cache (native/agent_codecache.c). It lives beside the skynet peer build it comes from.
  */
 export function skynetAgentDir(skynetRoot: string): string {
   return join(dirname(skynetRoot), 'agent');
@@ -127,7 +128,18 @@ export async function buildSkynetAgent(skynetRoot: string, log: (s: string) => v
   const { lib, current } = skynetAgentLib(skynetRoot);
   if (current) return lib;
   const dir = join(skynetRoot, '3rd', 'lua');
+  const out = skynetAgentDir(skynetRoot);
+  mkdirSync(out, { recursive: true });
   // skynet's Lua includes skynet-src/atomic.h and spinlock.h (its string ids and code cache); built as its makefile does
-  const args = ['-std=gnu99', `-I${dir}`, `-I${join(skynetRoot, 'skynet-src')}`, ...luaFiles(dir)];
-  return compile(skynetAgentDir(skynetRoot), key('skynet', skynetLuaHash(skynetRoot)), args, dir, log);
+  const inc = ['-std=gnu99', `-I${dir}`, `-I${join(skynetRoot, 'skynet-src')}`];
+  // lauxlib.c alone with the code cache's allocator forced in: its realloc/free are skynet's hooked ones there
+  const lauxlib = join(out, 'lauxlib.o');
+  const cc = process.env['CC'] || 'cc';
+  const objFlags = CFLAGS.filter((f) => f !== '-shared');
+  await run(cc, [...objFlags, ...inc, '-include', join(nativeDir, 'agent_codecache_alloc.h'), '-c', '-o', lauxlib, join(dir, 'lauxlib.c')], {
+    log: join(out, 'build.log'),
+    code: 'ERR_BUILD',
+  });
+  const args = ['-DSLA_SKYNET_CODECACHE', ...inc, ...luaFiles(dir).filter((f) => !f.endsWith('/lauxlib.c')), lauxlib];
+  return compile(out, key('skynet', skynetLuaHash(skynetRoot)), args, dir, log);
 }

@@ -26,12 +26,21 @@ export const shimLib = join(shimDir, 'libsimload_shim.so');
 export const agentSource = join(nativeDir, 'agent.c');
 /**
  * Compiled with agent.c (and hashed into the build's key): the files it is split into (agent_vm.h names what
- * they share), the code heap of service libraries (native/code_heap.c, code_heap.h) and the handle table.
+ * they share), the code cache of skynet's Lua (agent_codecache.c; agent_codecache_alloc.h is forced into skynet's
+ * lauxlib.c only), the code heap of Debian's Lua (native/code_heap.c, code_heap.h) and the handle table.
  */
 export const agentExtraSources = [
-  ...['agent_vm.h', 'agent_alloc.c', 'agent_sandbox.c', 'agent_service_lib.c', 'agent_packets.c', 'code_heap.c', 'code_heap.h'].map((f) =>
-    join(nativeDir, f),
-  ),
+  ...[
+    'agent_vm.h',
+    'agent_alloc.c',
+    'agent_sandbox.c',
+    'agent_service_lib.c',
+    'agent_packets.c',
+    'agent_codecache.c',
+    'agent_codecache_alloc.h',
+    'code_heap.c',
+    'code_heap.h',
+  ].map((f) => join(nativeDir, f)),
   ...handleSources,
 ];
 export const agentDir = join(buildDir, 'agent');

@@ -187,6 +187,7 @@ export class Recorder extends EventEmitter {
             },
           }
         : {}),
+      ...(stats?.luaCode && stats.luaVms !== undefined ? { lua: { vms: stats.luaVms, code: stats.luaCode } } : {}),
     };
     this.writer.appendSample(sample);
     this.emit('sample', sample);

@@ -8,6 +8,7 @@ import type { Scenario } from '../scenario/types.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
 import { decaySummary, type DecaySummary } from './decay.js';
 import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
+import { luaCodeSummary, type LuaCodeSummary } from './lua-code.js';
 import type { RunData } from './load.js';
 import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
 import { checkValidity, type Validity } from './validity.js';
@@ -113,6 +114,8 @@ export interface VariantSummary {
   decay?: DecaySummary | null;
   /** active - allocated by jemalloc size class at the peak and at settle (sizeclass.ts); null/absent without them. */
   sizeClasses?: SizeClassSummary | null;
+  /** Lua agents: where the VMs' function prototypes were and what they cost per VM (absent without Lua agents). */
+  luaCode?: LuaCodeSummary | null;
 }
 
 export interface Summary {
@@ -230,6 +233,7 @@ export function summarizeVariant(
     errors: errorCount(variant, latency, events, samples),
     decay: decaySummary(samples, rampDownEndMs, hold),
     sizeClasses: sizeClassSummary(samples, win),
+    ...luaCodeField(samples),
     validity: checkValidity(samples, latency, events, variant, scenario),
   };
 }
@@ -351,4 +355,9 @@ function errorCount(variant: string, l: Record<string, LatencySummary> | null, e
   if (l) return Object.values(l).reduce((a, p) => a + p.errors + p.connectFailures, 0) + evErrors;
   const last = [...samples].reverse().find((s) => s.server);
   return (last?.server?.errors ?? 0) + evErrors;
+}
+
+function luaCodeField(samples: readonly Sample[]): { luaCode?: LuaCodeSummary } {
+  const c = luaCodeSummary(samples);
+  return c ? { luaCode: c } : {};
 }

@@ -2,6 +2,7 @@
 
 import { formatBytes, formatDuration } from '../units.js';
 import { METRICS, formatMetric } from './format.js';
+import { formatLuaCode } from './lua-code.js';
 import type { Summary, VariantSummary } from './summary.js';
 import { invalidRunLines } from './verdict.js';
 
@@ -12,6 +13,7 @@ export function formatSummaryTable(summary: Summary): string {
   rows.push(['LazyFree peak', ...summary.variants.map(lazyPeak)]);
   rows.push(['LazyFree taken back', ...summary.variants.map(lazyBack)]);
   rows.push(['settled: live/frag/dirty/meta/lazy/rest', ...summary.variants.map(settledParts)]);
+  if (summary.variants.some((v) => v.luaCode)) rows.push(['Lua prototypes', ...summary.variants.map((v) => formatLuaCode(v.luaCode))]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];

@@ -15,6 +15,18 @@ export interface RuntimeMemory {
   arrayBuffers: number;
 }
 
+/**
+ * How a server's agent VMs hold their function prototypes. `shared`: once per process in skynet's code cache
+ * (skynet's Lua), whose states live in the variant's heap (`cacheBytes`, counted in jemalloc's allocated);
+ * `per-vm`: a copy in every VM with a service library, in the code heap outside the allocator (`heapBytes`, in
+ * Rss only: Debian's Lua cannot share prototypes).
+ */
+export interface LuaCodeStats {
+  model: 'shared' | 'per-vm';
+  cacheBytes: number;
+  heapBytes: number;
+}
+
 export interface Sample {
   v: typeof SAMPLE_SCHEMA_VERSION;
   variant: string;
@@ -44,6 +56,8 @@ export interface Sample {
   memoryLimit?: number | null;
   /** Server-side counters, cumulative. */
   server?: { messages: number; errors: number; logins: number; logouts: number; jsBytesPerPlayer?: number };
+  /** Lua agents: live VMs and where their prototypes are. Absent for synthetic agents and older runs. */
+  lua?: { vms: number; code: LuaCodeStats };
   /** From a real skynet's debug console (`simload watch --skynet-console`); absent otherwise. */
   skynet?: SkynetSample;
 }

@@ -2,7 +2,7 @@
 // which no other host or local user can reach. Requests carry an id; the server answers each exactly once.
 
 import type { AllocInfo, AllocStats } from '../alloc/stats.js';
-import type { RuntimeMemory } from '../results/sample.js';
+import type { LuaCodeStats, RuntimeMemory } from '../results/sample.js';
 import type { ServerOptions } from './options.js';
 import type { VariantOptions } from '../alloc/options.js';
 
@@ -32,7 +32,10 @@ export interface ServerStats {
   luaVms?: number;
   /** Lua agents: game packets copied into the variant's heap and not freed yet, and made in all. */
   luaPackets?: { live: number; made: number };
+  /** Lua agents: where the function prototypes are (native/agent_codecache.c, code_heap.c). */
+  luaCode?: LuaCodeStats;
 }
+
 
 export interface ServiceMemory {
   id: number;

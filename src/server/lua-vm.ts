@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import koffi from 'koffi';
 import { SimloadError } from '../errors.js';
 import { agentLib, shimLib } from '../native/paths.js';
+import type { LuaCodeStats } from '../results/sample.js';
 
 /** Return codes of native/agent.c. */
 export const SLA = { ok: 0, badHandle: -1, nomem: -2, notLoaded: -4, arg: -8, script: -9 } as const;
@@ -28,6 +29,10 @@ export interface LuaFns {
   luaRelease(): string;
   /** skynet's per-service C structures (context, mailbox, snlua) that live VMs with a service library hold. */
   serviceBytes(): number;
+  /** 1: VMs share their prototypes through skynet's code cache (skynet's Lua); 0: each VM has its own copy. */
+  codeShared(): number;
+  /** Bytes the code cache's states hold in the variant's heap, once per process (0 without the cache). */
+  codeCacheBytes(): number;
 }
 
 /** Bindings per agent library: the default one (Debian's Lua 5.4) or one built with a skynet's own Lua. */
@@ -71,6 +76,8 @@ function bind(lib: ReturnType<typeof koffi.load>): LuaFns {
     codeHeapBytes: lib.func('double sla_code_heap_bytes(void)'),
     luaRelease: lib.func('const char *sla_lua_release(void)'),
     serviceBytes: lib.func('double sla_service_bytes(void)'),
+    codeShared: lib.func('int sla_code_shared(void)'),
+    codeCacheBytes: lib.func('double sla_code_cache_bytes(void)'),
   } as LuaFns;
 }
 
@@ -80,4 +87,9 @@ export function attachLua(libPath?: string): LuaFns {
   const rc = f.init(shimLib);
   if (rc !== SLA.ok) throw new SimloadError('ERR_LUA_INIT', `Lua agents: ${f.lastError()}`);
   return f;
+}
+
+/** Where this process's agent VMs hold their function prototypes now (the library is process-wide). */
+export function luaCode(f: LuaFns): LuaCodeStats {
+  return { model: f.codeShared() ? 'shared' : 'per-vm', cacheBytes: f.codeCacheBytes(), heapBytes: f.codeHeapBytes() };
 }

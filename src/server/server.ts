@@ -5,7 +5,7 @@ import { Allocator } from '../alloc/allocator.js';
 import { SimloadError } from '../errors.js';
 import type { ServerStats, ServiceMemory } from './control.js';
 import { Agents, type Counters } from './agents.js';
-import { attachLua, type LuaFns } from './lua-vm.js';
+import { attachLua, luaCode, type LuaFns } from './lua-vm.js';
 import { checkScript } from './script-check.js';
 import { Gate } from './gate.js';
 import type { ServerOptions } from './options.js';
@@ -99,7 +99,7 @@ export class SimServer {
       jsBytesPerPlayer: holders === 0 ? 0 : Math.max(0, mem.heapUsed - this.baseHeap + this.slots.bytes) / holders,
       leaving: this.agents.leaving,
       gate: { connections: this.gate.connections, paused: this.gate.pausedCount, muxConnections: this.gate.muxConnections, channels: this.gate.channels },
-      ...(this.lua ? { luaVms: this.lua.live(), luaPackets: this.packetCounts(this.lua) } : {}),
+      ...(this.lua ? { luaVms: this.lua.live(), luaPackets: this.packetCounts(this.lua), luaCode: luaCode(this.lua) } : {}),
     };
   }
 
