@@ -188,12 +188,17 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
       goto fail;
     }
   }
-  /* skynet's snlua runs its VMs in generational mode (service_snlua.c: lua_gc(L, LUA_GCGEN, 0, 0)) */
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  /* The collector as snlua's init_cb drives it (service_snlua.c): stopped while the service starts, switched to
+   * generational once the standard libraries are open (lua_gc(L, LUA_GCGEN, 0, 0), an atomic cycle that makes
+   * everything old and takes the heap of that moment as the base of later minor collections), restarted (debt 0)
+   * when the loader and the service's main chunk are done. Where GCGEN runs sets that base, and with it when each
+   * VM's later minor and major collections come. */
+  lua_gc(L, LUA_GCSTOP, 0);
   lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
   lua_pushcfunction(L, agent_open_sandbox);
   lua_pushnumber(L, seed);
   if (agent_run_call(v, 1, "setting up the sandbox") != 0) goto fail;
+  lua_gc(L, LUA_GCGEN, 0, 0);
   if (with_lib) {
     v->lib_dir = lib_dir;
     if (!v->cached) v->ch = ch_new();
@@ -219,6 +224,7 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
     goto fail;
   }
   if (agent_run_call(v, 0, "the script's main chunk") != 0) goto fail;
+  lua_gc(L, LUA_GCRESTART, 0);
   static const char *need[] = {"login", "message", NULL};
   for (const char **n = need; *n; n++) {
     if (lua_getglobal(L, *n) != LUA_TFUNCTION) {

@@ -58,24 +58,19 @@ end
 local env
 local load_error
 do
-  local f, err = io.open(script_path, "rb")
-  if not f then
-    load_error = "cannot open agent script " .. tostring(script_path) .. ": " .. tostring(err)
+  -- loadfile, as a service's own files are loaded: through skynet's code cache (one copy of the script's
+  -- prototypes per process, a closure per agent)
+  env = sandbox()
+  guard_catchers(env)
+  local chunk, cerr = loadfile(script_path, "t", env)
+  if not chunk then
+    load_error = "cannot load agent script " .. tostring(script_path) .. ": " .. tostring(cerr)
   else
-    local src = f:read("a")
-    f:close()
-    env = sandbox()
-    guard_catchers(env)
-    local chunk, cerr = load(src, "@" .. script_path, "t", env)
-    if not chunk then
-      load_error = cerr
-    else
-      local ok, rerr = pcall(chunk)
-      if not ok then
-        load_error = tostring(rerr)
-      elseif type(env.login) ~= "function" or type(env.message) ~= "function" then
-        load_error = script_path .. ": the agent script must define global functions login(player_id) and message(n)"
-      end
+    local ok, rerr = pcall(chunk)
+    if not ok then
+      load_error = tostring(rerr)
+    elseif type(env.login) ~= "function" or type(env.message) ~= "function" then
+      load_error = script_path .. ": the agent script must define global functions login(player_id) and message(n)"
     end
   end
 end
