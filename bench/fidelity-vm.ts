@@ -73,7 +73,7 @@ try {
     const per = (alloc.stats().allocated - a0) / N;
     const structs = lua.serviceBytes() / N;
     vms.forEach((h) => lua.vmClose(h));
-    return { per, structs };
+    return { per, structs, codeCache: lua.codeCacheBytes() };
   };
   const jeBare = perVm('');
   const jeLib = perVm(join(build.root, 'lualib'));
@@ -100,8 +100,8 @@ try {
     lines.push(
       `simload with lua: skynet (${release(sky.lib)}, skynet's 3rd/lua)`,
       `  bare sandbox                                  ${kib(skyBare.emptyBytes / 1024)}`,
-      `  with service_lib (skynet's lualib)            ${kib(skyWith.emptyBytes / 1024)}   jemalloc allocated per VM ${kib(jeSky!.per / 1024)}`,
-      `                                                          prototypes in the code heap ${kib(skyWith.libCodeBytes / 1024)}`,
+      `  with service_lib (skynet's lualib)            ${kib(skyWith.emptyBytes / 1024)}   jemalloc allocated per VM ${kib(jeSky!.per / 1024)} (prototypes shared)`,
+      `                                                          prototypes ${kib(skyWith.libCodeBytes / 1024)} per VM in the check; at run time shared: code cache ${kib(jeSky!.codeCache / 1024)} once`,
       `  ratio simload/skynet (started service)        ${(skyWith.emptyBytes / 1024 / on.lib!.c2).toFixed(2)}`,
     );
   } else {
