@@ -198,7 +198,8 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   lua_pushcfunction(L, agent_open_sandbox);
   lua_pushnumber(L, seed);
   if (agent_run_call(v, 1, "setting up the sandbox") != 0) goto fail;
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  /* with a service library, once it has opened the rest of snlua's libraries (agent_open_service_lib) */
+  if (!with_lib) lua_gc(L, LUA_GCGEN, 0, 0);
   if (with_lib) {
     v->lib_dir = lib_dir;
     if (!v->cached) v->ch = ch_new();
@@ -225,6 +226,12 @@ static vm_t *vm_create(realloc_fn re, free_fn fr, const char *src, uint32_t len,
   }
   if (agent_run_call(v, 0, "the script's main chunk") != 0) goto fail;
   lua_gc(L, LUA_GCRESTART, 0);
+  if (v->dispatch_ref != LUA_NOREF && agent_service_start(v) != 0) {
+    char msg[sizeof agent_last_error];
+    snprintf(msg, sizeof msg, "%s", agent_last_error);
+    snprintf(agent_last_error, sizeof agent_last_error, "the service library %s failed to load: %s", lib_dir, msg);
+    goto fail;
+  }
   static const char *need[] = {"login", "message", NULL};
   for (const char **n = need; *n; n++) {
     if (lua_getglobal(L, *n) != LUA_TFUNCTION) {

@@ -273,8 +273,7 @@ static const char LIB_PRELUDE[] =
     "  end)\n"
     "end)\n"
     "assert(dispatch and timeout, 'skynet.start registered no callback or timeout')\n"
-    "dispatch(skynet.PTYPE_RESPONSE, nil, 0, timeout, 0)\n"
-    "return dispatch, pending, skynet.PTYPE_LUA\n";
+    "return dispatch, pending, skynet.PTYPE_LUA, skynet.PTYPE_RESPONSE, timeout\n";
 
 int agent_open_service_lib(lua_State *L) {
   vm_t *v;
@@ -285,6 +284,8 @@ int agent_open_service_lib(lua_State *L) {
     luaL_requiref(L, l->name, l->func, 0);
     lua_pop(L, 1);
   }
+  /* snlua's init_cb: generational once luaL_openlibs is done, before the loader runs (agent.c, vm_create) */
+  lua_gc(L, LUA_GCGEN, 0, 0);
   /* the library's environment: sandbox globals, plus require, package.loaded, debug.traceback */
   lua_newtable(L); /* env */
   int env = lua_gettop(L);
@@ -339,13 +340,32 @@ int agent_open_service_lib(lua_State *L) {
   lua_pushvalue(L, env);
   lua_setupvalue(L, -2, 1);
   lua_pushglobaltable(L);
-  lua_call(L, 1, 3);
-  if (!lua_isfunction(L, -3) || !lua_istable(L, -2) || !lua_isinteger(L, -1)) return luaL_error(L, "the service library's skynet.start gave no dispatch function");
-  v->ptype_lua = lua_tointeger(L, -1);
-  lua_pop(L, 1);
+  lua_call(L, 1, 5);
+  if (!lua_isfunction(L, -5) || !lua_istable(L, -4) || !lua_isinteger(L, -3) || !lua_isinteger(L, -2) || !lua_isinteger(L, -1))
+    return luaL_error(L, "the service library's skynet.start gave no dispatch function");
+  v->start_session = lua_tointeger(L, -1);
+  v->ptype_response = lua_tointeger(L, -2);
+  v->ptype_lua = lua_tointeger(L, -3);
+  lua_pop(L, 3);
   v->pending_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   v->dispatch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
+}
+
+/*
+ * The timer's answer to skynet.start's timeout(0): the service's first message, which runs the start function
+ * (its dispatch registration) on a coroutine of skynet.lua's pool. As in snlua it comes after the service's main
+ * chunk, once the collector runs again. 0 or an error in agent_last_error.
+ */
+int agent_service_start(vm_t *v) {
+  lua_State *L = v->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, v->dispatch_ref);
+  lua_pushinteger(L, v->ptype_response);
+  lua_pushnil(L);
+  lua_pushinteger(L, 0);
+  lua_pushinteger(L, v->start_session);
+  lua_pushinteger(L, 0);
+  return agent_run_call(v, 5, "starting the service");
 }
 
 /* The address a dispatched call comes from (the gate; skynet.ret answers a login there). */

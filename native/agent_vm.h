@@ -49,6 +49,7 @@ typedef struct vm {
   int dispatch_ref;      /* the function skynet.start gave skynet.core.callback: skynet.dispatch_message */
   int pending_ref;       /* the table skynet.core.unpack answers from: the call C delivers next */
   lua_Integer ptype_lua; /* skynet.PTYPE_LUA */
+  lua_Integer ptype_response, start_session; /* the timer's answer that starts the service (agent_service_start) */
   lua_Integer session;   /* the last session a login (a skynet.call) carried */
   int in_dispatch;       /* a dispatched call is running: skynet.lua's own code may run DISPATCH_GRACE past the budget */
   int stopped;           /* the budget stopped the script during this dispatched call; stop_msg says where */
@@ -78,6 +79,7 @@ void agent_service_free(vm_t *v, int i);
 size_t agent_service_live(void);
 int agent_open_service_lib(lua_State *L);
 int agent_vm_dispatch(vm_t *v, const char *name, int nargs, double a, double b);
+int agent_service_start(vm_t *v);
 
 /* agent_codecache.c: shared prototypes through skynet's code cache (skynet's Lua only; 0 / plain loads otherwise). */
 int agent_cc_enabled(void);
