@@ -64,6 +64,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   if (userSignal.aborted) onUser();
   else userSignal.addEventListener('abort', onUser, { once: true });
 
+  // Before the writer: its failure listener prints through it, even for the first file it writes.
+  const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
   const writer = await RunWriter.create(o.outDir ?? s.output.dir, s.name, {
     scenario: s.name,
     variants: variants.map((v) => v.name),
@@ -76,7 +78,6 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   });
   await writer.writeScenario(text, s);
   const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
-  const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
   if (progress) recorder.on('sample', progress.onSample);
   const onAbort = () => {
     if (writer.writeError) return;
