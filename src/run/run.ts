@@ -18,6 +18,7 @@ import type { Scenario } from '../scenario/types.js';
 import { formatDuration } from '../units.js';
 import { latencySummaries } from './latency.js';
 import { preflight, selectVariants, totalDurationMs } from './preflight.js';
+import { requireResolved } from '../scenario/unresolved.js';
 import { runVariant, type VariantOutcome } from './variant.js';
 
 export interface RunOptions {
@@ -51,6 +52,7 @@ export class RunFailedError extends SimloadError {
 export async function runScenario(s: Scenario, text: string | null, o: RunOptions): Promise<{ dir: string; summary: Summary; exitCode: number }> {
   const parallel = o.parallel ?? false;
   const variants = selectVariants(s, o.variants);
+  requireResolved(s, variants);
   await preflight(s, variants, parallel);
   // A simload killed with SIGKILL leaves its memory cgroups: swept at every run's start, not only by the next
   // pressure run (cheap: a readdir of the cgroup root; nothing when cgroups are unavailable).

@@ -4,6 +4,7 @@
 // reported), so one pass reports everything.
 
 import { isAbsolute, normalize, sep } from 'node:path';
+import type { VariantOptions } from '../alloc/options.js';
 import type { SizeDistribution } from '../server/options.js';
 import { formatBytes, parseDuration, parseFraction, parseSize } from '../units.js';
 import { LOAD_DEFAULTS, OUTPUT_DEFAULTS, RECORD_DEFAULTS, scenarioServerDefaults } from './defaults.js';
@@ -30,6 +31,8 @@ export const MAX_DESCRIPTION_BYTES = 64 * 1024;
 
 export class Resolver {
   readonly problems: RawProblem[] = [];
+  /** What only the environment can resolve (an unset `${NAME}`): not a problem of the file, but its variant cannot run. */
+  readonly unresolved: Array<RawProblem & { variant: VariantOptions }> = [];
 
   constructor(private readonly baseDir: string) {}
 
@@ -41,7 +44,7 @@ export class Resolver {
     const root = obj(raw);
     if (!root) return null;
     const server = this.server(obj(root.server) ?? {});
-    const variants = resolveVariants(root.variants, this.baseDir, (path, message) => this.problem(path, message));
+    const variants = resolveVariants(root.variants, this.baseDir, (path, message) => this.problem(path, message), (variant, path, message) => this.unresolved.push({ path, message, variant }));
     const load = this.load(obj(root.load) ?? {});
     const record = this.record(obj(root.record) ?? {});
     const expect = this.expect(root.expect, variants.map((v) => v.name));
