@@ -1,7 +1,9 @@
 // Drift: how fast memory grows while the load stays the same, in bytes per hour, with a 95% confidence
-// interval. Ordinary least squares over the drift window; its standard error is widened for the correlation of
-// neighbouring samples (a memory series is far from independent noise: with lag-1 autocorrelation r of the
-// residuals, the effective sample count is n (1 - r) / (1 + r)). docs/report.md ("Drift") is the reference. Pure.
+// interval. The slope is ordinary least squares over the drift window. Its interval comes from batch means: a
+// memory series is far from independent noise (Lua's collector and jemalloc's decay make steps and saw teeth
+// many samples long), so the window is cut into BATCHES runs of consecutive samples whose means are close to
+// independent, and the slope's standard error is that of the least squares line through the batch means.
+// docs/report.md ("Drift") is the reference. Pure.
 
 import type { Sample } from '../results/sample.js';
 import type { PhaseSpan } from './phases.js';
@@ -15,15 +17,18 @@ export const DEFAULT_WARMUP_SHARE = 0.25;
 export interface Slope {
   /** Bytes per hour. */
   perHour: number;
-  /** 95% confidence interval, bytes per hour; null when too few effectively independent samples remain. */
+  /** 95% confidence interval, bytes per hour (batch means; null with fewer than BATCHES samples). */
   low: number | null;
   high: number | null;
-  /** Standard error after the autocorrelation correction, bytes per hour. */
+  /** Standard error of the slope from the batch means, bytes per hour. */
   stdError: number | null;
-  /** Lag-1 autocorrelation of the residuals, and the effective sample count it leaves. */
+  /** Lag-1 autocorrelation of the residuals: how far the samples are from independent (for the reader). */
   lag1: number;
-  effectiveSamples: number;
+  batches: number;
 }
+
+/** Batches of consecutive samples the interval is computed from (nonoverlapping batch means). */
+export const BATCHES = 10;
 
 export interface DriftSummary {
   /** The window: samples from `fromMs` to `toMs` (ms since the server started). */
@@ -38,10 +43,35 @@ export interface DriftSummary {
   allocated: Slope | null;
 }
 
-/** Least squares slope of y on x with its standard error (autocorrelation-corrected) and 95% interval. */
+/** Least squares slope of y on x, and its 95% interval from BATCHES batch means. */
 export function fitSlope(x: number[], y: number[]): Slope | null {
   const n = x.length;
   if (n < 3 || y.length !== n) return null;
+  const line = leastSquares(x, y);
+  if (!line) return null;
+  const e = x.map((xi, i) => y[i]! - (line.a + line.b * xi));
+  const see = e.reduce((acc, r) => acc + r * r, 0);
+  let lagged = 0;
+  for (let i = 1; i < n; i++) lagged += e[i]! * e[i - 1]!;
+  const lag1 = see > 0 ? lagged / see : 0;
+  const none = { perHour: line.b, low: null, high: null, stdError: null, lag1, batches: 0 };
+  if (n < BATCHES) return none;
+  const bx: number[] = [];
+  const by: number[] = [];
+  for (let k = 0; k < BATCHES; k++) {
+    const from = Math.floor((k * n) / BATCHES);
+    const to = Math.floor(((k + 1) * n) / BATCHES);
+    bx.push(mean(x.slice(from, to)));
+    by.push(mean(y.slice(from, to)));
+  }
+  const batch = leastSquares(bx, by);
+  if (!batch) return none;
+  const t = tQuantile975(BATCHES - 2);
+  return { perHour: line.b, low: line.b - t * batch.se, high: line.b + t * batch.se, stdError: batch.se, lag1, batches: BATCHES };
+}
+
+function leastSquares(x: number[], y: number[]): { a: number; b: number; se: number } | null {
+  const n = x.length;
   const mx = mean(x);
   const my = mean(y);
   let sxx = 0;
@@ -53,17 +83,9 @@ export function fitSlope(x: number[], y: number[]): Slope | null {
   if (sxx === 0) return null;
   const b = sxy / sxx;
   const a = my - b * mx;
-  const e = x.map((xi, i) => y[i]! - (a + b * xi));
-  const see = e.reduce((s, r) => s + r * r, 0);
-  let lagged = 0;
-  for (let i = 1; i < n; i++) lagged += e[i]! * e[i - 1]!;
-  const r = see > 0 ? Math.max(0, Math.min(0.99, lagged / see)) : 0;
-  const nEff = (n * (1 - r)) / (1 + r);
-  if (nEff <= 3) return { perHour: b, low: null, high: null, stdError: null, lag1: r, effectiveSamples: nEff };
-  // Residual variance over n - 2, the slope's variance over sxx, scaled up for the samples that are not independent.
-  const se = Math.sqrt(see / (n - 2) / sxx) * Math.sqrt((n - 2) / (nEff - 2));
-  const t = tQuantile975(nEff - 2);
-  return { perHour: b, low: b - t * se, high: b + t * se, stdError: se, lag1: r, effectiveSamples: nEff };
+  let see = 0;
+  for (let i = 0; i < n; i++) see += (y[i]! - (a + b * x[i]!)) ** 2;
+  return { a, b, se: Math.sqrt(see / (n - 2) / sxx) };
 }
 
 /**

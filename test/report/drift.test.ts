@@ -47,7 +47,6 @@ test('correlated noise (a random walk) is not taken for independent samples', ()
   const y = x.map(() => 500 * MiB + (walk += MiB * r()));
   const s = fitSlope(x, y)!;
   assert.ok(s.lag1 > 0.5, `lag-1 autocorrelation ${s.lag1}`);
-  assert.ok(s.effectiveSamples < 200 / 3, `effective samples ${s.effectiveSamples}`);
   // The same residuals shuffled out of order: the interval is narrower by about sqrt(n / n_eff).
   const order = x.map((_, i) => (i * 73) % 200);
   const shuffled = fitSlope(x, order.map((i) => y[i]!))!;
