@@ -1,7 +1,7 @@
 // Drift in real runs: Lua agents that keep 4 KiB per game message (a leak: 200 players x 5 messages/s is about
 // 14 GiB/h) fail `rss_slope < 1GiB/h` and `allocated_slope < 1GiB/h`; the same agents dropping that string
 // after the call (garbage the collector takes back) pass both. The threshold sits 14 times under the leak, and
-// 12 MiB of growth over the 45 s window would be needed to fail the clean run. About 75 s per run.
+// 12 MiB of growth over the 45 s window would be needed to fail the clean run. About 80 s per run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -45,7 +45,7 @@ load:
   think_time: 200ms
   bot_workers: 1
   phases:
-    - ramp: { to: 200, over: 5s }
+    - ramp: { to: 200, over: 10s }
     - hold: 60s
 record:
   interval: 500ms

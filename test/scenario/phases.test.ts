@@ -70,25 +70,11 @@ test('problems inside a repeat point at the line written, every one at once', ()
 });
 
 test('a repeat that expands past MAX_PHASES is refused at its times', () => {
-  const got = problems(`${HEAD}    - repeat:
+  const item = `    - repeat:
         times: 1000
         phases: [ { ramp: { to: 10, over: 1s } }, { hold: 1s } ]
-    - repeat:
-        times: 1000
-        phases: [ { ramp: { to: 10, over: 1s } }, { hold: 1s } ]
-    - repeat:
-        times: 1000
-        phases: [ { ramp: { to: 10, over: 1s } }, { hold: 1s } ]
-    - repeat:
-        times: 1000
-        phases: [ { ramp: { to: 10, over: 1s } }, { hold: 1s } ]
-    - repeat:
-        times: 1000
-        phases: [ { ramp: { to: 10, over: 1s } }, { hold: 1s } ]
-    - repeat:
-        times: 1000
-        phases: [ { ramp: { to: 10, over: 1s } }, { hold: 1s } ]
-`);
+`;
+  const got = problems(HEAD + item.repeat(6));
   assert.deepEqual(got, [`23:16 load.phases[5].repeat.times: expands to 12000 phases, more than ${MAX_PHASES}: lengthen the phases instead`]);
 });
 
