@@ -58,24 +58,37 @@ export class LiveHistory {
     this.version++;
   }
 
+  /** Samples recorded for `variant` (more than are kept past MAX_POINTS). */
+  seen(variant: string): number {
+    return this.variants.get(variant)?.seen ?? 0;
+  }
+
   /** The latest sample of each variant, in the order they started. */
   latest(): Sample[] {
     return [...this.variants.values()].map((h) => h.samples.at(-1)!).filter(Boolean);
   }
 
-  /** The recording so far as the report reads a folder. */
-  runData(): RunData {
+  /** The recording so far as the report reads a folder; `maxPoints`: at most that many samples per variant, evenly spread, the latest kept. */
+  runData(maxPoints = Infinity): RunData {
     return {
       dir: this.dir,
       meta: { ...this.meta() },
       scenario: this.scenario,
-      samples: [...this.variants.values()].flatMap((h) => h.samples),
+      samples: [...this.variants.values()].flatMap((h) => thin(h.samples, maxPoints)),
       events: this.events,
       latency: Object.keys(this.latency.variants).length > 0 ? this.latency : null,
       plan: null,
       skippedLines: 0,
     };
   }
+}
+
+function thin(samples: Sample[], max: number): Sample[] {
+  if (samples.length <= max) return samples;
+  const step = samples.length / max;
+  const out: Sample[] = [];
+  for (let i = samples.length - 1; i >= 0 && out.length < max; i = Math.floor(i - step)) out.push(samples[i]!);
+  return out.reverse();
 }
 
 function slim(s: Sample): Sample {

@@ -50,6 +50,11 @@ export class LiveOutputs {
     return lines;
   }
 
+  /** Where the outputs listen, once started. */
+  get urls(): { metrics: string | null; page: string | null } {
+    return { metrics: this.endpoint?.url ?? null, page: this.page?.url ?? null };
+  }
+
   /** Follows the run folder's writer from now on. `scenario`: what the run is judged by (a watch's marks). */
   attach(writer: RunWriter, scenario: Scenario | null): void {
     const h = (this.history = new LiveHistory(writer.dir, () => writer.runMeta, scenario));

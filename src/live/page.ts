@@ -1,6 +1,8 @@
 // `--live [host:]port`: a page that draws the report's charts while the run goes on. GET / is the page, GET
 // /events a stream of server-sent events (an `update` at most every MIN_GAP_MS while samples come, only while a
-// page is open, so nobody watching costs nothing), GET /final the finished report once the run has one. At the
+// page is open, so nobody watching costs nothing), GET /final the finished report once the run has one. An
+// update that costs more CPU spaces the next ones out, so the page never takes more than PAGE_CPU_SHARE of a
+// core (a long watch's history makes updates dearer). At the
 // end every open page is told to load the report, and the server waits (at most FINAL_WAIT_MS) until each has
 // fetched it before it closes: the report is self-contained, so the browser keeps it after simload exits.
 
@@ -13,6 +15,7 @@ import { finalPageHtml, livePageHtml } from './page-html.js';
 import { liveUpdate } from './view.js';
 
 export const MIN_GAP_MS = 500;
+export const PAGE_CPU_SHARE = 0.005;
 export const FINAL_WAIT_MS = 5000;
 
 export interface LiveEnd {
@@ -31,6 +34,7 @@ export class LivePage {
   private readonly clients = new Set<ServerResponse>();
   private timer: NodeJS.Timeout | null = null;
   private lastSent = 0;
+  private gapMs = MIN_GAP_MS;
   private sentVersion = -1;
   private final: { html: string | null; data: string } | null = null;
   private fetchedFinal = 0;
@@ -61,7 +65,7 @@ export class LivePage {
   /** Something was recorded: an update goes out soon, if anyone is watching. */
   changed(): void {
     if (this.timer || this.final || this.clients.size === 0) return;
-    this.timer = setTimeout(() => this.push(), Math.max(0, this.lastSent + MIN_GAP_MS - Date.now()));
+    this.timer = setTimeout(() => this.push(), Math.max(0, this.lastSent + this.gapMs - Date.now()));
   }
 
   private push(): void {
@@ -70,7 +74,11 @@ export class LivePage {
     if (!h || this.final || this.clients.size === 0 || h.version === this.sentVersion) return;
     this.sentVersion = h.version;
     this.lastSent = Date.now();
+    const cpu = process.cpuUsage();
     this.send('update', JSON.stringify(liveUpdate(h)));
+    // Process-wide CPU (bot threads included), so the share is over- rather than under-estimated.
+    const d = process.cpuUsage(cpu);
+    this.gapMs = Math.max(MIN_GAP_MS, (d.user + d.system) / 1000 / PAGE_CPU_SHARE);
   }
 
   private send(event: string, data: string, to: Iterable<ServerResponse> = this.clients): void {
