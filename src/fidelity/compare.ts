@@ -15,6 +15,7 @@ import { baselineSamples, median } from '../report/phases.js';
 import type { SizeClassPoint } from '../report/sizeclass.js';
 import { summarize, type VariantSummary } from '../report/summary.js';
 import { cpuFigures, type CpuFigures } from './cpu.js';
+import { isQuiet, madvExtraRow, quietRows } from './quiet.js';
 
 /** `cpu-ms`: a small CPU time, shown with decimals (per login, per 1 000 messages). */
 export type Unit = 'bytes' | 'ms' | 'cpu-ms' | 'fraction' | 'count';
@@ -80,6 +81,7 @@ export function compareFidelity(simRun: RunData, skyRun: RunData): FidelityTable
   const sim = summarize(simRun);
   const sky = summarize(skyRun);
   const out: FidelityTable[] = [];
+  const quiet = isQuiet(simRun.scenario);
   for (const kv of sky.variants) {
     const sv = sim.variants.find((v) => v.variant === kv.variant);
     if (!sv) continue;
@@ -90,7 +92,10 @@ export function compareFidelity(simRun: RunData, skyRun: RunData): FidelityTable
       { v: sv, samples: simSamples, outside: (s) => breakdown(s).rest, cpu: cpuFigures(simSamples) },
       { v: kv, samples: skySamples, outside: () => skyOutside, cpu: cpuFigures(skySamples) },
     ));
+    if (quiet) out.at(-1)!.rows.push(...quietRows(sv, kv));
   }
+  const extra = quiet ? madvExtraRow(sim.variants, sky.variants) : null;
+  if (extra) out.find((t) => t.variant === 'madv-free')?.rows.push(extra);
   return out;
 }
 
