@@ -123,7 +123,10 @@ export class Scheduler {
   /** Hands `worker` (awake, idle) the next turns of the run queue. */
   private dispatch(worker: number): void {
     const weight = this.weights[worker]!;
-    const take = Math.min(MAX_TURNS_PER_BATCH, this.runQueue.length);
+    // Its share of the queue among the awake workers (this one included, so never 0): in skynet the awake
+    // workers pop the global queue one service at a time, so none takes what another could have run meanwhile.
+    const awake = this.pool.size - this.idle.length;
+    const take = Math.min(MAX_TURNS_PER_BATCH, Math.ceil(this.runQueue.length / awake));
     const turns: Turn[] = [];
     let messages = 0;
     for (let t = 0; t < take; t++) {
