@@ -24,7 +24,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { readThreads } from '../src/proc/threads.js';
+import { readThreads, statLineCpu } from '../src/proc/threads.js';
 import { runScenario } from '../src/run/run.js';
 import { splitServerThreads, type ServerThreadSplit } from '../src/server/threads.js';
 import { parseScenario } from '../src/scenario/load.js';
@@ -43,7 +43,6 @@ const VARIANT = flag('variant', 'madv-free');
 const PER_CONN = Number(flag('per-connection', '1000'));
 const PLAIN = Number(flag('plain', '4000'));
 const RATE = 0.25;
-const TICK_HZ = 100; // USER_HZ on Linux
 const MIN_AVAILABLE = 2 * 2 ** 30;
 
 function scenarioText(steps: number[], perConn: number, name: string): string {
@@ -76,28 +75,13 @@ record:
 `;
 }
 
-/** utime + stime of a /proc stat line, seconds. */
-function statCpu(text: string): number {
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK_HZ;
-}
-
 /** CPU seconds of this process's threads other than the main one (the bot workers and helpers). */
 function botThreadsCpu(): number {
-  let t = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    if (Number(tid) === process.pid) continue;
-    try {
-      t += statCpu(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
-    } catch {
-      // the thread ended
-    }
-  }
-  return t;
+  return readThreads('self').reduce((t, x) => (x.tid === process.pid ? t : t + x.cpu), 0);
 }
 
 function mainThreadCpu(): number {
-  return statCpu(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'));
+  return readThreads('self').find((x) => x.tid === process.pid)?.cpu ?? 0;
 }
 
 function memAvailable(): number {
@@ -175,7 +159,7 @@ async function measuredRun(text: string, label: string): Promise<{ dir: string; 
     let t = 0;
     for (const pid of childPids()) {
       try {
-        t += statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        t += statLineCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
       } catch {
         // gone
       }
@@ -282,7 +266,9 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     const first = xs[0]!;
     const last = xs.at(-1)!;
     const seconds = (last.wall - first.wall) / 1000;
-    const delivered = (last.server?.messages ?? 0) - (first.server?.messages ?? 0);
+    // Messages from the first and last samples that have the server's counters (a stats call that timed out has none).
+    const counted = xs.filter((x) => x.server);
+    const delivered = counted.length >= 2 ? counted.at(-1)!.server!.messages - counted[0]!.server!.messages : 0;
     let expected = 0;
     for (let k = 1; k < xs.length; k++) expected += (RATE * (xs[k - 1]!.loaded ?? xs[k - 1]!.online) * (xs[k]!.wall - xs[k - 1]!.wall)) / 1000;
     const ts = between(ticks, from, end);
