@@ -165,6 +165,8 @@ const median = (a: number[]): number => {
 };
 const ratio = median(sim) / median(echo);
 const us = (rs: Round[], f: (r: Round) => number | undefined): string => median(rs.map((r) => f(r) ?? 0)).toFixed(1);
+const med = (rs: Round[], f: (r: Round) => number): number => median(rs.map(f));
+const cpuRatio = (med(echoRounds, (r) => r.botUsPerRt) + med(echoRounds, (r) => r.usPerRt)) / (med(simRounds, (r) => r.botUsPerRt) + med(simRounds, (r) => r.usPerRt));
 const ratios = sim.map((v, i) => v / echo[i]!);
 process.stdout.write(
   `raw ws echo (median):    ${fmt(median(echo))} round trips/s\n` +
@@ -172,5 +174,7 @@ process.stdout.write(
     `ratio server/echo:       ${ratio.toFixed(2)}  (per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; goal >= 0.70: ${ratio >= 0.7 ? 'met' : 'NOT met'})\n` +
     `CPU per round trip (median, us): echo server ${us(echoRounds, (r) => r.usPerRt)}; simload server ${us(simRounds, (r) => r.usPerRt)} ` +
     `(gate ${us(simRounds, (r) => r.gateUs)}, workers ${us(simRounds, (r) => r.workersUs)}); clients ${us(echoRounds, (r) => r.botUsPerRt)} against echo, ${us(simRounds, (r) => r.botUsPerRt)} against simload\n` +
+    `CPU ratio (clients + echo server) / (clients + simload server) per round trip: ${cpuRatio.toFixed(2)} ` +
+    `(what the rate ratio comes to when the 2 cores are the limit; on a shared machine the rates follow each process's share instead)\n` +
     `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
 );
