@@ -8,7 +8,9 @@ import type { Scenario } from '../scenario/types.js';
 import { baselineNote, serverModel, type ServerModel } from '../results/server-model.js';
 import { formatBytes } from '../units.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
+import { cycleSummary, type CycleSummary } from './cycles.js';
 import { decaySummary, type DecaySummary } from './decay.js';
+import { driftSummary, type DriftSummary } from './drift.js';
 import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
 import type { RunData } from './load.js';
 import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
@@ -115,6 +117,10 @@ export interface VariantSummary {
   decay?: DecaySummary | null;
   /** active - allocated by jemalloc size class at the peak and at settle (sizeclass.ts); null/absent without them. */
   sizeClasses?: SizeClassSummary | null;
+  /** Per-cycle peaks and reuse of a run with several peaks (cycles.ts); null/absent with one peak. */
+  cycles?: CycleSummary | null;
+  /** Memory growth per hour over the drift window (drift.ts); null/absent when the window is too short. */
+  drift?: DriftSummary | null;
 }
 
 export interface Summary {
@@ -242,6 +248,8 @@ export function summarizeVariant(
     errors: errorCount(variant, latency, events, samples),
     decay: decaySummary(samples, rampDownEndMs, hold),
     sizeClasses: sizeClassSummary(samples, win),
+    cycles: cycleSummary(samples, spans, scenario, baselineRss),
+    drift: driftSummary(samples, hold, scenario?.record.warmupMs),
     validity: checkValidity(samples, latency, events, variant, scenario),
   };
 }

@@ -202,7 +202,7 @@ const variant: Json = {
   },
 };
 
-const phase: Json = {
+const onePhase: Json = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
@@ -242,6 +242,25 @@ const phase: Json = {
         limit: { $ref: '#/definitions/size' },
         for: { $ref: '#/definitions/duration' },
         rate: { $ref: '#/definitions/rate' },
+      },
+    },
+  },
+};
+
+// A phase of `load.phases`: one of the above, or a `repeat:` of them (one level: a repeat holds no repeat).
+const phase: Json = {
+  ...onePhase,
+  errorMessage: 'a phase is exactly one of `ramp:`, `hold:`, `pressure:` or `repeat:`',
+  properties: {
+    ...(onePhase.properties as Json),
+    repeat: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['times', 'phases'],
+      description: 'Plays `phases` `times` times in a row (a day-night pattern: several peaks). The report measures each cycle: its peak against the first, and reuse.',
+      properties: {
+        times: { type: 'integer', minimum: 1, maximum: 1000 },
+        phases: { type: 'array', minItems: 1, items: onePhase },
       },
     },
   },
@@ -296,6 +315,8 @@ export function scenarioSchema(): Json {
           properties: {
             interval: { $ref: '#/definitions/duration' },
             baseline: { $ref: '#/definitions/duration' },
+            // Drift (`rss_slope`, `allocated_slope`) is measured over the final hold after this much of it.
+            warmup: { $ref: '#/definitions/duration' },
           },
         },
         expect: {

@@ -16,6 +16,7 @@ import { formatStuckArenas, stuckArenas } from './arena-decay.js';
 import type { ConsoleAddress } from './console.js';
 import { checkPid, startCommand, type WatchTarget } from './target.js';
 import { Watcher, type WatchEnd } from './watch.js';
+import type { LiveOutputs } from '../live/outputs.js';
 
 export interface RunWatchOptions {
   pid: number | null;
@@ -33,6 +34,8 @@ export interface RunWatchOptions {
   marks?: NodeJS.ReadableStream | null;
   out: Writable;
   signal: AbortSignal;
+  /** `--metrics`, `--live` (docs/live.md). */
+  live?: LiveOutputs | null;
 }
 
 export async function runWatch(o: RunWatchOptions): Promise<number> {
@@ -53,6 +56,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     onlineCmd: o.onlineCmd,
     expect: o.expect,
     description: o.cmd !== null ? `simload watch --cmd ${o.cmd}` : `simload watch --pid ${target.pid} (${target.comm})`,
+    live: o.live ?? null,
   });
   const say = (line: string) => o.out.write(`${line}\n`);
   w.on('notice', (m: string) => process.stderr.write(`simload watch: ${m}\n`));
@@ -108,6 +112,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   // A watch asks for no load: its validity is not judged (see report/verdict.ts).
   const v = verdict({ status: end.status, validity: null, expect: checkExpectations(summary, o.expect) });
   if (v.lines.length > 0) o.out.write(v.lines.join('\n') + '\n');
+  await o.live?.finish({ outcome: v.outcome, exitCode: v.exitCode, lines: v.lines, report: html });
   return v.exitCode;
 }
 

@@ -17,6 +17,7 @@ import { injectCommand, removeInjectFile, writeInjectFile } from './inject.js';
 import { parseMark } from './marks.js';
 import { readOnline } from './online.js';
 import { watchScenario, type MarkedPhase } from './scenario.js';
+import type { LiveOutputs } from '../live/outputs.js';
 
 export interface WatchOptions {
   pid: number;
@@ -33,6 +34,8 @@ export interface WatchOptions {
   expect: ExpectRule[];
   /** What is watched, for the report (`pid 123 (skynet)`, the --cmd text). */
   description: string;
+  /** `--metrics`, `--live`: follow the folder as it is written (docs/live.md). */
+  live?: LiveOutputs | null;
 }
 
 export type WatchEnd = { status: 'complete' | 'interrupted' | 'failed'; reason: string; samples: number; dir: string };
@@ -80,6 +83,7 @@ export class Watcher extends EventEmitter {
     if (this.o.console) this.console = new SkynetConsole(this.o.console);
     if (this.o.inject) this.injectFile = writeInjectFile();
     await this.writeScenario();
+    this.o.live?.attach(this.writer, this.scenarioNow());
     this.writer.appendEvent({ type: 'variant-start', variant: this.o.name, wall: this.startWall, pid: this.o.pid });
     this.nextDue = this.startWall;
     await this.enqueue();
@@ -124,8 +128,8 @@ export class Watcher extends EventEmitter {
     return end;
   }
 
-  private writeScenario(): Promise<void> {
-    const s = watchScenario({
+  private scenarioNow() {
+    return watchScenario({
       name: this.o.name,
       description: this.o.description,
       intervalMs: this.o.intervalMs,
@@ -134,7 +138,10 @@ export class Watcher extends EventEmitter {
       nowMs: Date.now() - this.startWall,
       expect: this.o.expect,
     });
-    return this.writer.writeJson(RESULT_FILES.scenario, s).catch(() => undefined);
+  }
+
+  private writeScenario(): Promise<void> {
+    return this.writer.writeJson(RESULT_FILES.scenario, this.scenarioNow()).catch(() => undefined);
   }
 
   private schedule(): void {

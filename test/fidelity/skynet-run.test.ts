@@ -9,14 +9,14 @@ import { join, resolve } from 'node:path';
 import { before, test } from 'node:test';
 import { runSkynet, type SkynetRunResult } from '../../src/fidelity/skynet-run.js';
 import { packageRoot } from '../../src/native/paths.js';
-import { peerSources } from '../../src/native/peers.js';
 import type { Sample } from '../../src/results/sample.js';
 import { parseNdjson } from '../../src/report/load.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
+import { needsVendor } from '../native/vendor.js';
 
 const fixtures = resolve(packageRoot, 'test', 'fidelity', 'fixtures');
-const skip = peerSources() ? false : 'no skynet/jemalloc source (../shared/vendor or SKYNET_SRC)';
+const skip = needsVendor('skynet');
 const out = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
 const MiB = 2 ** 20;
 
