@@ -117,7 +117,7 @@ export const serveCommand: SimloadCommand = {
         `  ${options.threads} workers, agent ${options.agent}, pid ${handle.pid}; Ctrl-C stops it\n`,
     );
 
-    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? argv.out : loaded.scenario.output.dir);
+    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? { outDir: argv.out } : { outDir: loaded.scenario.output.dir, within: process.cwd() });
 
     let stopping = false;
     const stop = (): void => {
@@ -150,7 +150,7 @@ export const serveCommand: SimloadCommand = {
 const LEAVE_WAIT_MS = 30_000;
 
 /** --record: the recording (serve/record.ts), then the server serves until its players have left. */
-async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario; text: string }, variant: VariantOptions, outDir: string): Promise<number> {
+async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario; text: string }, variant: VariantOptions, base: { outDir: string; within?: string }): Promise<number> {
   const ctl = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (ctl.signal.aborted) handle.kill();
@@ -159,7 +159,7 @@ async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, outDir, signal: ctl.signal, out: process.stdout });
+    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, ...base, signal: ctl.signal, out: process.stdout });
     if (r.status === 'complete') {
       const left = await playersGone(handle, LEAVE_WAIT_MS, ctl.signal);
       if (left > 0) process.stderr.write(`simload serve: ${left} player(s) still online ${LEAVE_WAIT_MS / 1000} s after the recording; stopping the server\n`);

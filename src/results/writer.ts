@@ -8,6 +8,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { SimloadError, UsageError } from '../errors.js';
+import { assertInside, containedDir } from './contain.js';
 import type { Sample } from './sample.js';
 import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './layout.js';
 
@@ -39,14 +40,19 @@ export class RunWriter {
     this.meta = meta;
   }
 
-  /** Makes `<baseDir>/<scenarioName>-<timestamp>/` (a `-2`, `-3` suffix if that exists) and writes run.json. */
-  static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta): Promise<RunWriter> {
-    const base = resolve(baseDir);
+  /**
+   * Makes `<baseDir>/<scenarioName>-<timestamp>/` (a `-2`, `-3` suffix if that exists) and writes run.json.
+   * `within`: the folder baseDir must stay inside, by its real path (a scenario's output.dir: the working folder);
+   * without it (a --out given on the command line) baseDir may be anywhere.
+   */
+  static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta, opts: { within?: string } = {}): Promise<RunWriter> {
+    const base = opts.within === undefined ? resolve(baseDir) : containedDir(baseDir, opts.within);
     try {
       await mkdir(base, { recursive: true });
     } catch (err) {
       throw new UsageError('ERR_RESULTS_DIR', `cannot create the results folder ${base}: ${(err as Error).message}`, { cause: err });
     }
+    if (opts.within !== undefined) assertInside(base, opts.within);
     const now = new Date();
     const stem = `${safeName(scenarioName)}-${timestamp(now)}`;
     let dir = '';
