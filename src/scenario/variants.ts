@@ -1,10 +1,11 @@
 // The `variants:` section: names, builds or libraries, malloc_conf and env, checked against the allocator
 // catalog; every problem goes to `problem` with its data path.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { VariantOptions } from '../alloc/options.js';
 import { variantEnvProblem } from '../alloc/env.js';
+import { checkRegularFile } from '../input-file.js';
 import { buildNames } from './builds.js';
 import { didYouMean, type PathPart } from './problems.js';
 
@@ -50,7 +51,8 @@ export function resolveVariants(v: unknown, baseDir: string, problem: (path: Pat
     if (hasLib) {
       const lib = x.lib as string;
       const abs = isAbsolute(lib) ? lib : resolvePath(baseDir, lib);
-      if (!existsSync(abs)) problem([...p, 'lib'], `no such file: ${abs}`);
+      const bad = checkRegularFile(abs);
+      if (bad) problem([...p, 'lib'], bad.problem === 'no such file' ? `no such file: ${abs}` : `${abs} ${bad.problem}`);
       vo.lib = abs;
     }
     if (x.prefix === 'je_' || x.prefix === 'none') {
@@ -101,6 +103,12 @@ export function jemallocSource(value: string, baseDir: string, problem: (message
   }
   if (!existsSync(abs)) {
     problem(`no such jemalloc source: ${abs}${m ? ` (from \${${m[1]}})` : ''}`);
+    return null;
+  }
+  // a source tree, or a release tarball that is hashed and unpacked: a regular file
+  const bad = statSync(abs).isDirectory() ? null : checkRegularFile(abs);
+  if (bad) {
+    problem(`the jemalloc source ${abs} ${bad.problem} (expected a source tree or a release tarball)`);
     return null;
   }
   return abs;
