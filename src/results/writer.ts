@@ -4,7 +4,7 @@
 // never sees half a file.
 
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { SimloadError, UsageError } from '../errors.js';
@@ -239,6 +239,8 @@ export class RunWriter {
       await writeFile(tmp, text);
       await rename(tmp, file);
     } catch (err) {
+      // A half-written temporary would keep the space a full disk needs back (and sit in the folder).
+      await rm(tmp, { force: true }).catch(() => undefined);
       throw this.failed(err, name);
     }
   }
