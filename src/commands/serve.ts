@@ -10,6 +10,7 @@ import type { ServerOptions } from '../server/options.js';
 import type { VariantOptions } from '../alloc/options.js';
 import { buildNames } from '../alloc/variants.js';
 import { playersGone, recordServe } from '../serve/record.js';
+import { SIGNALS } from '../run/interrupt.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
@@ -125,8 +126,7 @@ export const serveCommand: SimloadCommand = {
       stopping = true;
       void handle.stop();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    for (const sig of SIGNALS) process.on(sig, stop);
     const timer =
       statsMs === null
         ? null
@@ -135,8 +135,7 @@ export const serveCommand: SimloadCommand = {
           }, statsMs);
     const { code, signal } = await handle.exited;
     if (timer) clearInterval(timer);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const sig of SIGNALS) process.off(sig, stop);
     if (stopping) {
       process.stdout.write('simload serve: stopped\n');
       return ExitCode.ok;
@@ -156,8 +155,7 @@ async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario;
     if (ctl.signal.aborted) handle.kill();
     ctl.abort(sig);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
     const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, ...base, signal: ctl.signal, out: process.stdout });
     if (r.status === 'complete') {
@@ -167,8 +165,7 @@ async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario;
     process.stdout.write(`simload serve: stopped; results ${r.dir}\n`);
     return r.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
     await handle.stop().catch(() => handle.kill());
   }
 }
