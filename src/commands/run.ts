@@ -6,6 +6,7 @@ import { withInterrupt } from '../run/interrupt.js';
 import { loadScenario } from '../scenario/load.js';
 import type { SimloadCommand } from './command.js';
 import { parseVariantsFlag } from './variants-flag.js';
+import { checkWritable } from './writable.js';
 
 export const runCommand: SimloadCommand = {
   command: 'run <scenario>',
@@ -36,6 +37,7 @@ export const runCommand: SimloadCommand = {
     // `--out` with no value and `--variants ''` are mistakes, not "the current folder" and "every variant".
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
     const variants = parseVariantsFlag(argv.variants);
+    if (typeof argv.junit === 'string') checkWritable(argv.junit, '--junit');
     const { scenario, text } = await loadScenario(String(argv.scenario));
     return withInterrupt(async (signal) => {
       const json = Boolean(argv.json);

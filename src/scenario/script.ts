@@ -10,6 +10,7 @@ import { findSkynetBuild } from '../native/skynet-build.js';
 import type { AgentScript } from '../server/options.js';
 import { readInputFile } from '../input-file.js';
 import { checkScript } from '../server/script-check.js';
+import { MAX_SCRIPT_INSTRUCTIONS } from '../server/validate.js';
 import { parseSize } from '../units.js';
 import type { PathPart } from './problems.js';
 
@@ -59,6 +60,10 @@ export function resolveScript(
     ...(lib ? { serviceLib: lib } : {}),
     ...(lua ? { luaLib: lua.lib, luaName: lua.name } : {}),
   };
+  if (!Number.isSafeInteger(script.maxInstructions) || script.maxInstructions > MAX_SCRIPT_INSTRUCTIONS) {
+    problem(['server', 'script_limits', 'instructions'], `must be at most ${MAX_SCRIPT_INSTRUCTIONS} (what the server accepts), got ${script.maxInstructions}`);
+    return null;
+  }
   if (script.maxMemoryBytes < 1024 * 1024) {
     problem(['server', 'script_limits', 'memory'], `must be at least 1MiB (an empty VM needs about 15KiB, a player's state more), got ${script.maxMemoryBytes} bytes`);
     return null;

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { VariantOptions } from '../alloc/options.js';
 import { variantEnvProblem } from '../alloc/env.js';
+import { confRangeProblem } from '../alloc/conf.js';
 import { checkRegularFile } from '../input-file.js';
 import { buildNames } from './builds.js';
 import { didYouMean, type PathPart } from './problems.js';
@@ -142,6 +143,9 @@ export function checkMallocConf(conf: string, path: PathPart[], problem: (path: 
     if (key === 'background_thread' && value !== 'true' && value !== 'false') {
       problem(path, `background_thread must be true or false, got ${JSON.stringify(value)}`);
     }
+    if (key === 'narenas' && !/^[1-9]\d*$/.test(value)) problem(path, `narenas must be a positive integer, got ${JSON.stringify(value)}`);
+    const range = confRangeProblem(key, value);
+    if (range) problem(path, range);
   }
 }
 
