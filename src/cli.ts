@@ -5,10 +5,12 @@ import yargs from 'yargs';
 import { ExitCode, SimloadError } from './errors.js';
 import type { SimloadCommand } from './commands/command.js';
 import { keepGoingWhenOutputCloses } from './commands/closed-output.js';
+import { escapeOutput } from './commands/safe-output.js';
 import { commands } from './commands/index.js';
 
 export async function main(args: string[]): Promise<number> {
   keepGoingWhenOutputCloses();
+  escapeOutput();
   let exitCode: number = ExitCode.ok;
   const parser = yargs(args)
     .scriptName('simload')
