@@ -44,6 +44,9 @@ test('a scenario or an agent script that is a FIFO: exit 2 at once, not a read t
   assert.equal(script.signal, null, 'simload run blocked on a FIFO agent script (killed)');
   assert.equal(script.status, 2, script.stderr);
   assert.match(script.stderr, /fifo-script\.yaml:3:11 server\.script: .*pipe: is a named pipe \(FIFO\)/);
+  const serve = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'serve', '--variant', 'glibc', '--config', fifo], { encoding: 'utf8', timeout: HANG_MS, killSignal: 'SIGKILL' });
+  assert.equal(serve.signal, null, 'simload serve blocked on a FIFO --config (killed)');
+  assert.equal(serve.status, 2, serve.stderr);
 });
 
 test('lib: naming a device or a FIFO is refused where the scenario says it, as what it is (not "does not exist")', () => {

@@ -1,9 +1,9 @@
 // `simload serve --variant NAME [--config FILE]`: one simulated server in the foreground, for your own bots.
 // Prints the URL, optionally a stats line every --stats interval, and stops on Ctrl-C.
 
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../input-file.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { loadScenario } from '../scenario/load.js';
+import { loadScenario, MAX_SCENARIO_BYTES } from '../scenario/load.js';
 import { defaultServerOptions } from '../server/defaults.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { ServerOptions } from '../server/options.js';
@@ -21,12 +21,9 @@ async function readConfig(file: string): Promise<{ server: ServerOptions; varian
     const { scenario } = await loadScenario(file);
     return { server: scenario.server, variants: scenario.variants };
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError('ERR_CONFIG_READ', `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
+  const read = readInputFile(file, MAX_SCENARIO_BYTES);
+  if ('problem' in read) throw new UsageError('ERR_CONFIG_READ', `${file}: ${read.problem}`);
+  const text = read.text;
   let data: unknown;
   try {
     data = JSON.parse(text);
