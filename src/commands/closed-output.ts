@@ -5,7 +5,12 @@
 
 const GONE = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ECONNRESET']);
 
+/** Process-wide, as the streams are: installed once however often main() runs. */
+let installed = false;
+
 export function keepGoingWhenOutputCloses(): void {
+  if (installed) return;
+  installed = true;
   const closed = new Set<NodeJS.WriteStream>();
   const streams: Array<[NodeJS.WriteStream, string, NodeJS.WriteStream]> = [
     [process.stdout, 'stdout', process.stderr],

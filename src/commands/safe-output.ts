@@ -6,8 +6,12 @@
 import { terminalText } from '../terminal-text.js';
 
 const OWN = '\r\x1b[2K';
+/** Process-wide, as the streams are: installed once however often main() runs. */
+let installed = false;
 
 export function escapeOutput(): void {
+  if (installed) return;
+  installed = true;
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
