@@ -7,6 +7,7 @@ import { loadScenario } from '../scenario/load.js';
 import type { SimloadCommand } from './command.js';
 import { liveOption, metricsOption, startLiveOutputs } from './live-flags.js';
 import { parseVariantsFlag } from './variants-flag.js';
+import { checkWritable } from './writable.js';
 
 export const runCommand: SimloadCommand = {
   command: 'run <scenario>',
@@ -38,6 +39,7 @@ export const runCommand: SimloadCommand = {
     // `--out` with no value and `--variants ''` are mistakes, not "the current folder" and "every variant".
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
     const variants = parseVariantsFlag(argv.variants);
+    if (typeof argv.junit === 'string') checkWritable(argv.junit, '--junit');
     const { scenario, text } = await loadScenario(String(argv.scenario));
     const live = await startLiveOutputs(argv, (line) => process.stderr.write(`simload: ${line}\n`));
     return withInterrupt(async (signal) => {

@@ -1,15 +1,16 @@
 // `simload serve --variant NAME [--config FILE]`: one simulated server in the foreground, for your own bots.
 // Prints the URL, optionally a stats line every --stats interval, and stops on Ctrl-C.
 
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../input-file.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { loadScenario } from '../scenario/load.js';
+import { loadScenario, MAX_SCENARIO_BYTES } from '../scenario/load.js';
 import { defaultServerOptions } from '../server/defaults.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { ServerOptions } from '../server/options.js';
 import type { VariantOptions } from '../alloc/options.js';
 import { buildNames } from '../alloc/variants.js';
 import { playersGone, recordServe } from '../serve/record.js';
+import { SIGNALS } from '../run/interrupt.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
@@ -22,12 +23,9 @@ async function readConfig(file: string): Promise<{ server: ServerOptions; varian
     const { scenario } = await loadScenario(file);
     return { server: scenario.server, variants: scenario.variants };
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError('ERR_CONFIG_READ', `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
+  const read = readInputFile(file, MAX_SCENARIO_BYTES);
+  if ('problem' in read) throw new UsageError('ERR_CONFIG_READ', `${file}: ${read.problem}`);
+  const text = read.text;
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -125,7 +123,7 @@ export const serveCommand: SimloadCommand = {
         `  ${options.threads} workers, agent ${options.agent}, pid ${handle.pid}; Ctrl-C stops it\n`,
     );
 
-    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? argv.out : loaded.scenario.output.dir, live).finally(() => live?.close());
+    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? { outDir: argv.out } : { outDir: loaded.scenario.output.dir, within: process.cwd() }, live).finally(() => live?.close());
 
     let stopping = false;
     const stop = (): void => {
@@ -133,8 +131,7 @@ export const serveCommand: SimloadCommand = {
       stopping = true;
       void handle.stop();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    for (const sig of SIGNALS) process.on(sig, stop);
     const timer =
       statsMs === null
         ? null
@@ -143,8 +140,7 @@ export const serveCommand: SimloadCommand = {
           }, statsMs);
     const { code, signal } = await handle.exited;
     if (timer) clearInterval(timer);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const sig of SIGNALS) process.off(sig, stop);
     if (stopping) {
       process.stdout.write('simload serve: stopped\n');
       return ExitCode.ok;
@@ -158,16 +154,21 @@ export const serveCommand: SimloadCommand = {
 const LEAVE_WAIT_MS = 30_000;
 
 /** --record: the recording (serve/record.ts), then the server serves until its players have left. */
-async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario; text: string }, variant: VariantOptions, outDir: string, live: LiveOutputs | null): Promise<number> {
+async function serveRecorded(
+  handle: ServerHandle,
+  loaded: { scenario: Scenario; text: string },
+  variant: VariantOptions,
+  base: { outDir: string; within?: string },
+  live: LiveOutputs | null,
+): Promise<number> {
   const ctl = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (ctl.signal.aborted) handle.kill();
     ctl.abort(sig);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
-    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, outDir, signal: ctl.signal, out: process.stdout, live });
+    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, ...base, signal: ctl.signal, out: process.stdout, live });
     if (r.status === 'complete') {
       const left = await playersGone(handle, LEAVE_WAIT_MS, ctl.signal);
       if (left > 0) process.stderr.write(`simload serve: ${left} player(s) still online ${LEAVE_WAIT_MS / 1000} s after the recording; stopping the server\n`);
@@ -175,8 +176,7 @@ async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario;
     process.stdout.write(`simload serve: stopped; results ${r.dir}\n`);
     return r.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
     await handle.stop().catch(() => handle.kill());
   }
 }

@@ -77,7 +77,7 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
     variants: variants.map((v) => v.name),
     parallel: false,
     host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-  });
+  }, o.outDir === undefined ? { within: process.cwd() } : {});
   await writer.writeScenario(text, s);
   try {
     for (const v of variants) {

@@ -29,7 +29,7 @@ export const agentSource = join(nativeDir, 'agent.c');
  * they share), the code heap of service libraries (native/code_heap.c, code_heap.h) and the handle table.
  */
 export const agentExtraSources = [
-  ...['agent_vm.h', 'agent_alloc.c', 'agent_sandbox.c', 'agent_service_lib.c', 'agent_packets.c', 'code_heap.c', 'code_heap.h', 'shim.h'].map((f) =>
+  ...['agent_vm.h', 'agent_alloc.c', 'agent_sandbox.c', 'agent_match.c', 'agent_service_lib.c', 'agent_packets.c', 'code_heap.c', 'code_heap.h', 'shim.h'].map((f) =>
     join(nativeDir, f),
   ),
   ...handleSources,

@@ -86,7 +86,7 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
     variants: variants.flatMap((v) => peaks.map((p) => seriesName(v, p))),
     parallel: false,
     host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-  });
+  }, o.outDir === undefined ? { within: process.cwd() } : {});
   await writer.writeScenario(text, { ...scaleScenario(s, peaks.at(-1)!, SWEEP_SCALING), name: `${s.name} (plan)` });
   const runsDir = join(writer.dir, 'runs');
   const latency: LatencyFile = { unit: 'us', variants: {} };

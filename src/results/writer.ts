@@ -4,10 +4,11 @@
 // never sees half a file.
 
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { SimloadError, UsageError } from '../errors.js';
+import { assertInside, containedDir } from './contain.js';
 import type { Sample } from './sample.js';
 import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './layout.js';
 
@@ -43,14 +44,19 @@ export class RunWriter {
     this.meta = meta;
   }
 
-  /** Makes `<baseDir>/<scenarioName>-<timestamp>/` (a `-2`, `-3` suffix if that exists) and writes run.json. */
-  static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta): Promise<RunWriter> {
-    const base = resolve(baseDir);
+  /**
+   * Makes `<baseDir>/<scenarioName>-<timestamp>/` (a `-2`, `-3` suffix if that exists) and writes run.json.
+   * `within`: the folder baseDir must stay inside, by its real path (a scenario's output.dir: the working folder);
+   * without it (a --out given on the command line) baseDir may be anywhere.
+   */
+  static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta, opts: { within?: string } = {}): Promise<RunWriter> {
+    const base = opts.within === undefined ? resolve(baseDir) : containedDir(baseDir, opts.within);
     try {
       await mkdir(base, { recursive: true });
     } catch (err) {
       throw new UsageError('ERR_RESULTS_DIR', `cannot create the results folder ${base}: ${(err as Error).message}`, { cause: err });
     }
+    if (opts.within !== undefined) assertInside(base, opts.within);
     const now = new Date();
     const stem = `${safeName(scenarioName)}-${timestamp(now)}`;
     let dir = '';
@@ -256,6 +262,8 @@ export class RunWriter {
       await writeFile(tmp, text);
       await rename(tmp, file);
     } catch (err) {
+      // A half-written temporary would keep the space a full disk needs back (and sit in the folder).
+      await rm(tmp, { force: true }).catch(() => undefined);
       throw this.failed(err, name);
     }
   }

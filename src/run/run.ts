@@ -77,7 +77,7 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
     variants: variants.map((v) => v.name),
     parallel,
     host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-  });
+  }, o.outDir === undefined ? { within: process.cwd() } : {});
   writer.onWriteError((err) => {
     progress?.print(`${err.message}: stopping the run, keeping what was written`);
     stop.abort(err);

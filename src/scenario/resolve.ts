@@ -12,7 +12,7 @@ import { parseExpectRule } from './expect.js';
 import { didYouMean, type PathPart } from './problems.js';
 import { resolveScript } from './script.js';
 import { resolveVariants } from './variants.js';
-import { MAX_THREADS } from '../server/validate.js';
+import { MAX_FRAME_BYTES, MAX_THREADS } from '../server/validate.js';
 import { BOT_ORIGIN, MUX_DEFAULTS } from '../server/defaults.js';
 import type { ExpectRule, Scenario } from './types.js';
 import { resolvePhases } from './phases.js';
@@ -111,6 +111,7 @@ export class Resolver {
     const frame = size(s.max_frame);
     if (frame !== null) {
       if (frame < MIN_MAX_FRAME) this.problem(['server', 'max_frame'], `must be at least 1KiB (a login frame must fit), got ${formatBytes(frame)}`);
+      else if (frame > MAX_FRAME_BYTES) this.problem(['server', 'max_frame'], `must be at most ${formatBytes(MAX_FRAME_BYTES)} (the server's largest frame), got ${formatBytes(frame)}`);
       o.maxFrameBytes = frame;
     }
     if (isInt(s.seed)) o.seed = s.seed;

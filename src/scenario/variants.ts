@@ -1,10 +1,12 @@
 // The `variants:` section: names, builds or libraries, malloc_conf and env, checked against the allocator
 // catalog; every problem goes to `problem` with its data path.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { VariantOptions } from '../alloc/options.js';
 import { variantEnvProblem } from '../alloc/env.js';
+import { confRangeProblem } from '../alloc/conf.js';
+import { checkRegularFile } from '../input-file.js';
 import { buildNames } from './builds.js';
 import { didYouMean, type PathPart } from './problems.js';
 
@@ -56,7 +58,8 @@ export function resolveVariants(
     if (hasLib) {
       const lib = x.lib as string;
       const abs = isAbsolute(lib) ? lib : resolvePath(baseDir, lib);
-      if (!existsSync(abs)) problem([...p, 'lib'], `no such file: ${abs}`);
+      const bad = checkRegularFile(abs);
+      if (bad) problem([...p, 'lib'], bad.problem === 'no such file' ? `no such file: ${abs}` : `${abs} ${bad.problem}`);
       vo.lib = abs;
     }
     if (x.prefix === 'je_' || x.prefix === 'none') {
@@ -115,6 +118,12 @@ export function jemallocSource(
     problem(`no such jemalloc source: ${abs}${m ? ` (from \${${m[1]}})` : ''}`);
     return null;
   }
+  // a source tree, or a release tarball that is hashed and unpacked: a regular file
+  const bad = statSync(abs).isDirectory() ? null : checkRegularFile(abs);
+  if (bad) {
+    problem(`the jemalloc source ${abs} ${bad.problem} (expected a source tree or a release tarball)`);
+    return null;
+  }
   return abs;
 }
 
@@ -146,6 +155,9 @@ export function checkMallocConf(conf: string, path: PathPart[], problem: (path: 
     if (key === 'background_thread' && value !== 'true' && value !== 'false') {
       problem(path, `background_thread must be true or false, got ${JSON.stringify(value)}`);
     }
+    if (key === 'narenas' && !/^[1-9]\d*$/.test(value)) problem(path, `narenas must be a positive integer, got ${JSON.stringify(value)}`);
+    const range = confRangeProblem(key, value);
+    if (range) problem(path, range);
   }
 }
 

@@ -36,6 +36,8 @@ export interface RecordServeOptions {
   variant: VariantOptions;
   server: ServerHandle;
   outDir: string;
+  /** The folder outDir must stay inside by its real path (a scenario's output.dir: the working folder). */
+  within?: string;
   /** Ctrl-C / SIGTERM: the recording stops, keeps what it has, exits 130. */
   signal: AbortSignal;
   out: Writable;
@@ -57,7 +59,7 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
     variants: [v.name],
     parallel: false,
     host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-  });
+  }, o.within === undefined ? {} : { within: o.within });
   await writer.writeScenario(o.text, s);
   o.live?.attach(writer, s);
   const say = (line: string) => o.out.write(`${line}\n`);
