@@ -1,9 +1,10 @@
-// Part of `npm run bench:recorder`: what the live outputs (`--metrics`, `--live`) add to the recorder's CPU, side by
-// side. One real server; rounds alternate between the recorder alone and the recorder with both outputs on, a
-// Prometheus-like scraper fetching /metrics after every sample and a live page connected (both in a child
-// process, so only simload's side is counted). Samples are taken 1 s apart, as at 1 s intervals (the page sends
-// an update per sample unless one costs more than its CPU share allows, page.ts). CPU is simload's process (all threads) over the
-// round, per sample. Then the page update alone at a full history (MAX_POINTS samples per variant).
+// Part of `npm run bench:recorder`: what the live outputs (`--metrics`, `--live`) add to the recorder's CPU, side
+// by side. One real server; rounds alternate between the recorder alone, with --metrics (a Prometheus-like scraper
+// fetching /metrics after every sample), with --live (a page's event stream open) and with both; the scraper and
+// the page are a child process, so only simload's side is counted. Samples are taken 1 s apart, as at 1 s
+// intervals (the page sends an update per sample unless one costs more than its CPU share allows, page.ts). CPU is
+// simload's process (all threads) over the round, per sample. Then the page update alone at a full history
+// (MAX_POINTS samples per variant).
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
