@@ -261,13 +261,13 @@ export class RunWriter {
   }
 }
 
-function safeName(name: string): string {
+export function safeName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
   return s === '' ? 'run' : s.slice(0, 80);
 }
 
 /** 20240501-123005: sorts by time, safe in every file system. Local time, which is what an operator reads. */
-function timestamp(d: Date): string {
+export function timestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }

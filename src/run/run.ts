@@ -20,6 +20,7 @@ import type { Scenario } from '../scenario/types.js';
 import { formatDuration } from '../units.js';
 import { latencySummaries } from './latency.js';
 import { preflight, selectVariants, totalDurationMs } from './preflight.js';
+import { requireResolved } from '../scenario/unresolved.js';
 import { runVariant, type VariantOutcome } from './variant.js';
 
 export interface RunOptions {
@@ -55,6 +56,7 @@ export class RunFailedError extends SimloadError {
 export async function runScenario(s: Scenario, text: string | null, o: RunOptions): Promise<{ dir: string; summary: Summary; exitCode: number }> {
   const parallel = o.parallel ?? false;
   const variants = selectVariants(s, o.variants);
+  requireResolved(s, variants);
   await preflight(s, variants, parallel);
   // A simload killed with SIGKILL leaves its memory cgroups: swept at every run's start, not only by the next
   // pressure run (cheap: a readdir of the cgroup root; nothing when cgroups are unavailable).
@@ -68,6 +70,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   if (userSignal.aborted) onUser();
   else userSignal.addEventListener('abort', onUser, { once: true });
 
+  // Before the writer: its failure listener prints through it, even for the first file it writes.
+  const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
   const writer = await RunWriter.create(o.outDir ?? s.output.dir, s.name, {
     scenario: s.name,
     variants: variants.map((v) => v.name),
@@ -81,7 +85,6 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   await writer.writeScenario(text, s);
   o.live?.attach(writer, s);
   const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
-  const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
   if (progress) recorder.on('sample', progress.onSample);
   const onAbort = () => {
     if (writer.writeError) return;

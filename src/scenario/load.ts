@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { UsageError } from '../errors.js';
 import { Locator } from './locate.js';
-import { formatPath, ScenarioError, type PathPart, type ScenarioProblem } from './problems.js';
+import { formatPath, formatProblem, ScenarioError, type PathPart, type ScenarioProblem } from './problems.js';
 import { Resolver } from './resolve.js';
 import type { Scenario } from './types.js';
 import { validateStructure, type RawProblem } from './validate.js';
@@ -71,6 +71,11 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   if (problems.length > 0 || !scenario) {
     throw new ScenarioError(problems.length ? sortProblems(problems) : [{ file: shownFile, line: 1, col: 1, path: '', message: 'not a scenario' }]);
+  }
+  // Valid as written; what needs the environment stays on its variant, refused only when that variant runs.
+  for (const u of resolver.unresolved) {
+    const pos = locator.value(u.path);
+    u.variant.unresolved = formatProblem({ file: shownFile, line: pos.line, col: pos.col, path: formatPath(u.path), message: u.message });
   }
   return scenario;
 }

@@ -18,7 +18,13 @@ const JEMALLOC_OPTIONS = [
   'prof_accum', 'lg_chunk', 'decay_time', 'purge', 'lg_dirty_mult', 'san_guard_small', 'san_guard_large',
 ];
 
-export function resolveVariants(v: unknown, baseDir: string, problem: (path: PathPart[], message: string) => void): VariantOptions[] {
+/** `unset`: a variant whose `${NAME}` is not set in the environment (it cannot run; the file itself is valid). */
+export function resolveVariants(
+  v: unknown,
+  baseDir: string,
+  problem: (path: PathPart[], message: string) => void,
+  unset: (variant: VariantOptions, path: PathPart[], message: string) => void,
+): VariantOptions[] {
   if (!Array.isArray(v)) return [];
   const out: VariantOptions[] = [];
   const names = new Map<string, number>();
@@ -44,7 +50,7 @@ export function resolveVariants(v: unknown, baseDir: string, problem: (path: Pat
     }
     if (typeof x.jemalloc === 'string') {
       if (!hasBuild || x.build === 'glibc') problem([...p, 'jemalloc'], 'a jemalloc source goes with `build: madv-free` or `build: no-madv-free`');
-      const src = jemallocSource(x.jemalloc, baseDir, (m) => problem([...p, 'jemalloc'], m));
+      const src = jemallocSource(x.jemalloc, baseDir, (m) => problem([...p, 'jemalloc'], m), process.env, (m) => unset(vo, [...p, 'jemalloc'], m));
       if (src !== null) vo.jemalloc = src;
     }
     if (hasLib) {
@@ -83,13 +89,19 @@ export function resolveVariants(v: unknown, baseDir: string, problem: (path: Pat
  * a path, relative to the working directory: the file names where to look, the user's shell says what is there).
  * Null after a problem.
  */
-export function jemallocSource(value: string, baseDir: string, problem: (message: string) => void, env: NodeJS.ProcessEnv = process.env): string | null {
+export function jemallocSource(
+  value: string,
+  baseDir: string,
+  problem: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  unset: (message: string) => void = problem,
+): string | null {
   const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(value);
   let abs: string;
   if (m) {
     const got = env[m[1]!];
     if (got === undefined || got === '') {
-      problem(`\${${m[1]}} is not set: export ${m[1]}=PATH to a jemalloc source tree (e.g. your skynet checkout's 3rd/jemalloc) or a jemalloc release tarball`);
+      unset(`\${${m[1]}} is not set: export ${m[1]}=PATH to a jemalloc source tree (e.g. your skynet checkout's 3rd/jemalloc) or a jemalloc release tarball`);
       return null;
     }
     abs = resolvePath(got + m[2]!);

@@ -5,12 +5,14 @@
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { checkExpectations } from '../report/expect.js';
+import { loadRun } from '../report/load.js';
 import { renderReport } from '../report/render.js';
 import { formatSummaryTable } from '../report/table.js';
 import { verdict } from '../report/verdict.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { adopt } from '../run/children.js';
 import { formatDuration } from '../units.js';
+import { formatStuckArenas, stuckArenas } from './arena-decay.js';
 import type { ConsoleAddress } from './console.js';
 import { checkPid, startCommand, type WatchTarget } from './target.js';
 import { Watcher, type WatchEnd } from './watch.js';
@@ -104,6 +106,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
 
   const { summary, html } = await renderReport(end.dir);
   o.out.write(formatSummaryTable(summary));
+  if (o.inject) o.out.write(formatStuckArenas(stuckArenas((await loadRun(end.dir)).samples)));
   say(`report: ${html}`);
   say(`simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`);
   // A watch asks for no load: its validity is not judged (see report/verdict.ts).

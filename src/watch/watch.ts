@@ -12,6 +12,7 @@ import { RunWriter } from '../results/writer.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { parseJmem, parseMallctlLines, parseMem } from './console-parse.js';
 import { SkynetConsole, type ConsoleAddress } from './console.js';
+import { splitArenaMallctls } from './arena-decay.js';
 import { injectCommand, removeInjectFile, writeInjectFile } from './inject.js';
 import { parseMark } from './marks.js';
 import { readOnline } from './online.js';
@@ -222,15 +223,16 @@ export class Watcher extends EventEmitter {
       }
       if (this.injectFile) {
         const r = await c.command(injectCommand(this.injectFile), timeoutMs);
-        const mc = r.ok ? parseMallctlLines(r.lines) : {};
-        if (Object.keys(mc).length > 0) {
+        const all = r.ok ? parseMallctlLines(r.lines) : {};
+        if (Object.keys(all).length > 0) {
+          const { arenas, rest: mc } = splitArenaMallctls(all, all['arenas.page'] ?? 4096);
           sample.mallctl = mc;
           const page = mc['arenas.page'] ?? 4096;
           const pd = mc['stats.arenas.4096.pdirty'];
           const pm = mc['stats.arenas.4096.pmuzzy'];
           const md = mc['stats.metadata'];
           // With these three the full jemalloc breakdown applies (report/breakdown.ts), as for simload's server.
-          if (pd !== undefined && pm !== undefined && md !== undefined) alloc = { ...jm, metadata: md, pdirty: pd * page, pmuzzy: pm * page };
+          if (pd !== undefined && pm !== undefined && md !== undefined) alloc = { ...jm, metadata: md, pdirty: pd * page, pmuzzy: pm * page, ...(arenas.length ? { arenas } : {}) };
         } else if (this.consoleUp !== false) {
           this.emit('notice', `skynet console: inject gave no mallctls: ${r.lines.slice(0, 3).join(' | ')}`);
         }
