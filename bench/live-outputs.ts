@@ -1,9 +1,10 @@
-// Part of `npm run bench:recorder`: what the live outputs (`--metrics`, `--live`) add to the recorder's CPU, side by
-// side. One real server; rounds alternate between the recorder alone and the recorder with both outputs on, a
-// Prometheus-like scraper fetching /metrics after every sample and a live page connected (both in a child
-// process, so only simload's side is counted). Samples are taken 1 s apart, as at 1 s intervals (the page sends
-// an update per sample unless one costs more than its CPU share allows, page.ts). CPU is simload's process (all threads) over the
-// round, per sample. Then the page update alone at a full history (MAX_POINTS samples per variant).
+// Part of `npm run bench:recorder`: what the live outputs (`--metrics`, `--live`) add to the recorder's CPU, side
+// by side. One real server; rounds alternate between the recorder alone, with --metrics (a Prometheus-like scraper
+// fetching /metrics after every sample), with --live (a page's event stream open) and with both; the scraper and
+// the page are a child process, so only simload's side is counted. Samples are taken 1 s apart, as at 1 s
+// intervals (the page sends an update per sample unless one costs more than its CPU share allows, page.ts). CPU is
+// simload's process (all threads) over the round, per sample. Then the page update alone at a full history
+// (MAX_POINTS samples per variant).
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -36,9 +37,14 @@ process.on('message', async (m) => {
 process.send({ op: 'ready' });
 `;
 
+export type LiveMode = 'off' | 'metrics' | 'page' | 'both';
+const MODES: LiveMode[] = ['off', 'metrics', 'page', 'both'];
+
 export interface LiveOverhead {
-  offUs: number;
-  onUs: number;
+  /** Median CPU per sample of each mode. */
+  us: Record<LiveMode, number>;
+  /** Every round's CPU per sample, in the order taken. */
+  rounds: Array<{ mode: LiveMode; us: number }>;
   pageFullUs: number;
   arenas: number;
   metricsBytes: number;
@@ -64,16 +70,17 @@ export async function liveOverhead(variant: VariantOptions, samplesPerRound: num
       client.send(m);
     });
   await new Promise((r) => client.once('message', r));
-  const off: number[] = [];
-  const on: number[] = [];
+  const per: Record<LiveMode, number[]> = { off: [], metrics: [], page: [], both: [] };
+  const all: LiveOverhead['rounds'] = [];
   let last: Sample | null = null;
   let metricsBytes = 0;
   let counted = { updates: 0, bytes: 0 };
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const withLive of [false, true]) {
-        const writer = await RunWriter.create(base, `bench-${r}-${withLive}`, { scenario: 'bench', variants: [variant.name], parallel: false, host: { cpus: 2, memBytes: 0, kernel: '', node: '' } });
-        const live = withLive ? new LiveOutputs({ metrics: { host: '127.0.0.1', port: 0, exposed: false }, page: { host: '127.0.0.1', port: 0, exposed: false } }) : null;
+      for (const mode of MODES) {
+        const writer = await RunWriter.create(base, `bench-${r}-${mode}`, { scenario: 'bench', variants: [variant.name], parallel: false, host: { cpus: 2, memBytes: 0, kernel: '', node: '' } });
+        const addr = { host: '127.0.0.1', port: 0, exposed: false };
+        const live = LiveOutputs.fromFlags({ metrics: mode === 'metrics' || mode === 'both' ? addr : null, page: mode === 'page' || mode === 'both' ? addr : null });
         if (live) {
           await live.start();
           live.attach(writer, null);
@@ -82,15 +89,17 @@ export async function liveOverhead(variant: VariantOptions, samplesPerRound: num
         const recorder = new Recorder({ writer, intervalMs: 3_600_000 });
         recorder.track(variant.name, server, () => ({ phaseIndex: 0, phase: 'hold', target: 0 }));
         await recorder.sampleNow(variant.name);
-        if (live) await ask({ op: 'follow', page: live.urls.page }, 'following');
+        if (live?.urls.page) await ask({ op: 'follow', page: live.urls.page }, 'following');
         const u0 = process.cpuUsage();
         for (let i = 0; i < samplesPerRound; i++) {
           last = (await recorder.sampleNow(variant.name)) ?? last;
-          if (live) metricsBytes = (await ask<{ length: number }>({ op: 'scrape', metrics: live.urls.metrics }, 'scraped')).length;
+          if (live?.urls.metrics) metricsBytes = (await ask<{ length: number }>({ op: 'scrape', metrics: live.urls.metrics }, 'scraped')).length;
           await new Promise((res) => setTimeout(res, 1000));
         }
-        (withLive ? on : off).push(cpuUs(process.cpuUsage(u0)) / samplesPerRound);
-        if (live) counted = await ask({ op: 'count' }, 'count');
+        const us = cpuUs(process.cpuUsage(u0)) / samplesPerRound;
+        per[mode].push(us);
+        all.push({ mode, us });
+        if (mode === 'both') counted = await ask({ op: 'count' }, 'count');
         await recorder.close();
         await writer.finish('complete');
         await live?.close();
@@ -110,5 +119,5 @@ export async function liveOverhead(variant: VariantOptions, samplesPerRound: num
     JSON.stringify(liveUpdate(h));
     times.push(cpuUs(process.cpuUsage(u0)));
   }
-  return { offUs: med(off), onUs: med(on), pageFullUs: med(times), arenas: last?.alloc?.arenas?.length ?? 0, metricsBytes, updates: counted.updates, updateBytes: counted.updates ? counted.bytes / counted.updates : 0 };
+  return { us: { off: med(per.off), metrics: med(per.metrics), page: med(per.page), both: med(per.both) }, rounds: all, pageFullUs: med(times), arenas: last?.alloc?.arenas?.length ?? 0, metricsBytes, updates: counted.updates, updateBytes: counted.updates ? counted.bytes / counted.updates : 0 };
 }

@@ -7,7 +7,7 @@
 //  2. Effect on the server's message rate: closed-loop clients against a real server, rounds alternating
 //     between no sampling, sampling every 1 s and every 100 ms (stats over the control channel + /proc),
 //     each round a fresh server. Prints rates and ratios against no sampling.
-//  3. The live outputs (`--metrics`, `--live`) on and off, side by side (bench/live-outputs.ts): CPU per sample
+//  3. The live outputs (`--metrics`, `--live`, both) on and off, side by side (bench/live-outputs.ts): CPU per sample
 //     of the recorder alone and with both on (a scrape and a page update per sample), as % of one core at 1 s.
 // Flags: --variant NAME (madv-free) --jemalloc PATH (a source built with `simload build --source`)
 //        --connections N (200) --seconds S (4) --rounds R (3) --calls K (2000)
@@ -109,13 +109,16 @@ const liveOnly = process.argv.includes('--live-only');
 if (!liveOnly) await samplingAndRate();
 const liveSamples = Number(flag('live-samples', '20'));
 const lo = await liveOverhead(variant, liveSamples, rounds);
-const extraUs = lo.onUs - lo.offUs;
+const pct = (us: number) => `${(us / 1e4).toFixed(3)}%`;
+const added = (us: number) => `${(us - lo.us.off).toFixed(0).padStart(6)} us added, ${pct(us - lo.us.off)} of one core at 1 s (ratio ${(us / lo.us.off).toFixed(2)}x)`;
 process.stdout.write(
-  `live outputs: ${rounds} rounds of ${liveSamples} samples each way, alternating; ${lo.arenas} arenas per sample\n` +
-    `  recorder alone, CPU per sample:                                   ${lo.offUs.toFixed(0)} us\n` +
-    `  with --metrics (a ${(lo.metricsBytes / 1024).toFixed(1)} KiB scrape per sample) and --live (${lo.updates} updates, ${(lo.updateBytes / 1024).toFixed(1)} KiB each): ${lo.onUs.toFixed(0)} us  (ratio ${(lo.onUs / lo.offUs).toFixed(2)}x)\n` +
-    `  added at 1 s intervals: ${(extraUs / 1e4).toFixed(3)}% of one core, recorder and outputs ${(lo.onUs / 1e4).toFixed(3)}% (goal < 1%: ${lo.onUs / 1e4 < 1 ? 'met' : 'NOT met'})\n` +
-    `  a page update at a full history (${MAX_POINTS} samples): ${(lo.pageFullUs / 1000).toFixed(1)} ms CPU; updates then come every ${(Math.max(MIN_GAP_MS, lo.pageFullUs / 1000 / PAGE_CPU_SHARE) / 1000).toFixed(1)} s, ${((Math.min(lo.pageFullUs / 1e4, PAGE_CPU_SHARE * 100))).toFixed(2)}% of one core\n`,
+  `live outputs: ${rounds} rounds of ${liveSamples} samples 1 s apart per mode, modes alternating; ${lo.arenas} arenas per sample\n` +
+    `  rounds (us per sample): ${lo.rounds.map((r) => `${r.mode} ${r.us.toFixed(0)}`).join(', ')}\n` +
+    `  recorder alone, CPU per sample:  ${lo.us.off.toFixed(0)} us (${pct(lo.us.off)} of one core at 1 s)\n` +
+    `  + --metrics (a ${(lo.metricsBytes / 1024).toFixed(1)} KiB scrape per sample):  ${added(lo.us.metrics)}\n` +
+    `  + --live (a page open):  ${added(lo.us.page)}\n` +
+    `  + both (${lo.updates} page updates over the rounds with the page open, ${(lo.updateBytes / 1024).toFixed(1)} KiB each):  ${added(lo.us.both)} (goal < 1%: ${(lo.us.both - lo.us.off) / 1e4 < 1 ? 'met' : 'NOT met'})\n` +
+    `  a page update at a full history (${MAX_POINTS} samples): ${(lo.pageFullUs / 1000).toFixed(1)} ms CPU; updates then come every ${(Math.max(MIN_GAP_MS, lo.pageFullUs / 1000 / PAGE_CPU_SHARE) / 1000).toFixed(1)} s, ${Math.min(lo.pageFullUs / 1e4, PAGE_CPU_SHARE * 100).toFixed(2)}% of one core\n`,
 );
 process.stdout.write(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
 

@@ -121,10 +121,11 @@ export class SampleMetrics {
       s.variant,
       BREAKDOWN_PARTS.filter((p) => b[p] !== null).map((p) => ({ labels: { part: PART_LABELS[p] }, value: b[p]! })),
     );
-    // jemalloc's figures only from jemalloc (glibc's bridge fills some of the same fields from mallinfo2); a
-    // skynet console's jmem does not tell metadata, dirty nor muzzy pages (their 0 means unknown).
+    // jemalloc's figures only from jemalloc: simload's bridge gives its version and arenas, a skynet console is
+    // jemalloc's (glibc's bridge fills some of the same fields from mallinfo2, and nothing more). The console's
+    // jmem alone does not tell metadata, dirty nor muzzy pages (their 0 means unknown).
     const a = s.alloc;
-    if (a && (a.version !== undefined || a.source === 'skynet-jmem')) {
+    if (a && (a.version !== undefined || a.arenas !== undefined || a.source === 'skynet-jmem' || s.skynet !== undefined)) {
       const jmem = a.source === 'skynet-jmem';
       for (const k of Object.keys(this.je) as Array<keyof SampleMetrics['je']>) if (!jmem || !JMEM_UNKNOWN.has(k)) this.je[k].set(v, a[k]);
       const arenas = a.arenas ?? [];

@@ -10,7 +10,7 @@ import { Recorder } from '../../src/recorder/recorder.js';
 import type { Sample } from '../../src/results/sample.js';
 import { RunWriter } from '../../src/results/writer.js';
 import { LiveOutputs } from '../../src/live/outputs.js';
-import { PART_LABELS } from '../../src/live/metrics.js';
+import { PART_LABELS, SampleMetrics } from '../../src/live/metrics.js';
 import { BREAKDOWN_PARTS, breakdown } from '../../src/report/breakdown.js';
 import { defaultServerOptions } from '../../src/server/defaults.js';
 import { launchServer } from '../../src/server/launch.js';
@@ -103,4 +103,27 @@ test('latency so far per phase as quantile gauges in seconds; counters follow ru
   } finally {
     await live.close();
   }
+});
+
+test("jemalloc's series only from jemalloc: a watched skynet's console and inject yes, glibc's mallinfo2 no", async () => {
+  const m = new SampleMetrics();
+  const proc = { rss: 100 << 20, lazyFree: 0, anonymous: 90 << 20, anonHugePages: 0, vmHWM: 100 << 20 };
+  const base = { v: 1 as const, t: 0, wall: 1_000_000, phaseIndex: -1, phase: 'baseline', target: 0, online: 0, proc, runtime: null };
+  const alloc = { allocated: 10 << 20, active: 12 << 20, metadata: 0, resident: 14 << 20, mapped: 20 << 20, retained: 0, pdirty: 0, pmuzzy: 0 };
+  // `watch --skynet-console`: jmem alone (metadata, dirty, muzzy unknown) ...
+  m.observe({ ...base, variant: 'jmem', alloc: { ...alloc, source: 'skynet-jmem' }, skynet: { consoleMs: 2, luaTotal: 5 << 20, luaServices: 3, top: [{ address: ':0000000a', name: 'agent', bytes: 1 << 20 }] } });
+  // ... with --skynet-inject: dirty, muzzy, metadata and each arena's decay ...
+  const arenas = [{ arena: 0, pdirty: 4096, pmuzzy: 8192, dirtyNpurge: 3, dirtyNmadvise: 4, dirtyPurged: 5, muzzyNpurge: 0, muzzyNmadvise: 0, muzzyPurged: 0 }];
+  m.observe({ ...base, variant: 'inject', alloc: { ...alloc, metadata: 1 << 20, pdirty: 4096, pmuzzy: 8192, arenas }, skynet: { consoleMs: 2, luaTotal: null, luaServices: 0, top: [] } });
+  // ... and simload's glibc variant, whose bridge fills allocated, active, resident from mallinfo2.
+  m.observe({ ...base, variant: 'glibc', alloc });
+  const got = parse(await m.text());
+  assert.equal(got.get('simload_jemalloc_allocated_bytes{variant="jmem"}'), 10 << 20);
+  assert.equal(got.get('simload_jemalloc_dirty_bytes{variant="jmem"}'), undefined, 'jmem does not tell dirty pages');
+  assert.equal(got.get('simload_skynet_service_lua_bytes{variant="jmem",service="agent",address=":0000000a"}'), 1 << 20);
+  assert.equal(got.get('simload_jemalloc_dirty_bytes{variant="inject"}'), 4096);
+  assert.equal(got.get('simload_jemalloc_arena_muzzy_bytes{variant="inject",arena="0"}'), 8192);
+  assert.equal(got.get('simload_jemalloc_arena_purge_sweeps_total{variant="inject",arena="0",state="dirty"}'), 3);
+  assert.equal(got.get('simload_jemalloc_allocated_bytes{variant="glibc"}'), undefined);
+  assert.equal(got.get('simload_rss_breakdown_bytes{variant="glibc",part="live"}'), 10 << 20);
 });

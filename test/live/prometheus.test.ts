@@ -1,6 +1,7 @@
 // A real Prometheus scrapes `simload run --metrics` during a short real run; what it stored must be the run
 // folder's samples. Each point Prometheus keeps (scrape time T, value V) must equal the sample that was current at
-// T: one taken within one interval before T (or the one before it, when the latest was still being taken).
+// T: the last one whose values reached the endpoint by T (samples reach it one interval apart, so it is the sample
+// taken within one interval before the scrape). When each reached it is heard on the run folder's writer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { tinyScenario, tinyScenarioFile } from '../run/fixtures.js';
 import { prometheusMissing, startPrometheus } from './prometheus.js';
 
 const INTERVAL_MS = 1000;
+/** Between Prometheus reading its clock for a scrape and the request reaching simload. */
+const SLACK_MS = 200;
 
 type Matrix = Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
 
@@ -24,6 +27,15 @@ test('Prometheus scrapes --metrics at 1 s and stores the samples of the run fold
   const { scenario, text: yaml } = await loadScenario(file);
   const live = new LiveOutputs({ metrics: { host: '127.0.0.1', port: 0, exposed: false }, page: null });
   await live.start();
+  // When each sample's values were set: heard right after the endpoint's own listener, on the same writer.
+  const setAt = new Map<number, number>();
+  const attach = live.attach.bind(live);
+  live.attach = (writer, s) => {
+    attach(writer, s);
+    writer.onRecord((r) => {
+      if (r.kind === 'sample') setAt.set(r.sample.wall, Date.now());
+    });
+  };
   const target = new URL(live.urls.metrics!).host;
   const prom = await startPrometheus(target);
   try {
@@ -58,11 +70,14 @@ test('Prometheus scrapes --metrics at 1 s and stores the samples of the run fold
       const runSeconds = (last - first) / 1000;
       assert.ok(points.length >= runSeconds - 3, `${metric}: ${points.length} points over ${runSeconds.toFixed(1)} s`);
       assert.ok(points[0]![0] <= first + 2 * INTERVAL_MS && points.at(-1)![0] >= last - 2 * INTERVAL_MS, `${metric}: points from ${points[0]![0] - first} to ${points.at(-1)![0] - first} ms of the run`);
-      const off = points.filter(([t, v]) => !samples.some((s) => s.wall <= t && s.wall >= t - 2 * INTERVAL_MS && of(s) === v));
+      // The sample current at T: set by T (plus the moments between Prometheus' clock reading and its request
+      // arriving), the next one not yet set at T.
+      const current = (t: number) => samples.filter((x, i) => setAt.get(x.wall)! <= t + SLACK_MS && (i === samples.length - 1 || setAt.get(samples[i + 1]!.wall)! > t));
+      const off = points.filter(([t, v]) => !current(t).some((x) => of(x) === v));
       assert.deepEqual(
-        off.map(([t, v]) => `t=${t - first} ms: ${v}; samples near: ${samples.filter((s) => Math.abs(s.wall - t) < 3000).map((s) => `${s.wall - first}:${of(s)}`).join(' ')}`),
+        off.map(([t, v]) => `t=${t - first} ms: ${v}; current: ${current(t).map((x) => `${x.wall - first}:${of(x)}`).join(' ')}`),
         [],
-        `${metric}: every stored value is a sample taken within one interval before its scrape`,
+        `${metric}: every stored value is the sample current at its scrape`,
       );
       // Not one constant value: the series moved with the run.
       if (metric !== 'simload_lazyfree_bytes') assert.ok(new Set(points.map(([, v]) => v)).size >= 4, `${metric}: stored values ${points.map(([, v]) => v).join(',')}`);
