@@ -15,6 +15,7 @@ export const NOISE_FLOOR: Record<MetricUnit, number> = {
   ms: 0.5,
   count: 0,
   rate: 1,
+  bytes_per_hour: 1024 * 1024,
 };
 /** Time to settle is measured in sample intervals: under a second is noise. */
 const FLOOR_BY_METRIC: Record<string, number> = { time_to_settle: 1000, dirty_decay_time: 1000, max_purge_gap: 1000 };

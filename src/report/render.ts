@@ -1,6 +1,6 @@
 // Renders a run folder: summary.json, report.html and chart.svg, from the folder alone.
 
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
@@ -8,6 +8,7 @@ import { RESULT_FILES } from '../results/layout.js';
 import { memoryChartOption, type ChartOption } from './charts.js';
 import { renderHtml } from './html.js';
 import { loadRun, type RunData } from './load.js';
+import { cyclesSection } from './cycles-section.js';
 import { decaySection } from './decay-section.js';
 import { planSection } from './plan-section.js';
 import { escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';
@@ -47,7 +48,7 @@ export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
 }
 
 /** The report's sections after the summary, in this order. */
-const SECTIONS: readonly ReportSection[] = [planSection, decaySection, sizeClassSection, skynetSection];
+const SECTIONS: readonly ReportSection[] = [planSection, cyclesSection, decaySection, sizeClassSection, skynetSection];
 
 async function renderSections(run: RunData, summary: Summary): Promise<ReportSectionOutput[]> {
   const out: ReportSectionOutput[] = [];
@@ -69,6 +70,8 @@ async function writeAtomic(file: string, text: string): Promise<void> {
     await writeFile(tmp, text);
     await rename(tmp, file);
   } catch (err) {
+    // A half-written temporary would keep the space a full disk needs back (and sit in the folder).
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw new SimloadError('ERR_REPORT_WRITE', `cannot write ${file}: ${(err as Error).message}`, undefined, { cause: err });
   }
 }
