@@ -41,6 +41,7 @@ export const METRIC_CATALOGUE = [
   { name: 'kept_reuse', label: 'kept memory reused (lowest cycle)', unit: 'fraction', worse: 'lower' },
   { name: 'rss_slope', label: 'Rss drift', unit: 'bytes_per_hour', worse: 'higher' },
   { name: 'allocated_slope', label: 'allocated drift', unit: 'bytes_per_hour', worse: 'higher' },
+  { name: 'service_slope', label: 'fastest growing service', unit: 'bytes_per_hour', worse: 'higher' },
 ] as const satisfies readonly MetricInfo[];
 
 export type MetricName = (typeof METRIC_CATALOGUE)[number]['name'];
