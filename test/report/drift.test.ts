@@ -74,11 +74,15 @@ test('the window is the final hold after its warm-up; a leak is far outside a fl
   // Default warm-up: a quarter of the hold.
   assert.equal(driftSummary(leak, spans[2]!, undefined)!.warmupMs, 29_750);
 
-  const rules = ['rss_slope < 500MiB/h'].map((t) => parseExpectRule(t, null) as ExpectRule);
+  const rules = ['rss_slope < 500MiB/h', 'rss_slope_low < 500MiB/h'].map((t) => parseExpectRule(t, null) as ExpectRule);
   const flat = series(SOAK, (k, i) => (k === 0 ? 100 + i * 10 : 200 + r()), () => 100);
   const judge = (samples: typeof flat) => {
     const v = summarizeVariant('v', samples, [], { ...scenarioOf(SOAK, rules), record: { intervalMs: 1000, warmupMs: 30_000 } }, null);
-    return checkExpectations({ schema: 'simload.summary', v: 2, scenario: 's', status: 'complete', startedAt: null, endedAt: null, variants: [v], notes: [] }, rules)[0]!;
+    const [point, low] = checkExpectations({ schema: 'simload.summary', v: 2, scenario: 's', status: 'complete', startedAt: null, endedAt: null, variants: [v], notes: [] }, rules);
+    assert.equal(low!.actual, v.drift!.rss.low);
+    assert.ok(low!.actual! < point!.actual!);
+    assert.equal(low!.pass, point!.pass);
+    return point!;
   };
   const bad = judge(leak);
   const good = judge(flat);

@@ -57,6 +57,7 @@ record:
 expect:
   - rss_slope < 1GiB/h
   - allocated_slope < 1GiB/h
+  - rss_slope_low < 1GiB/h
 `;
 
 async function soak(leak: boolean) {
@@ -84,6 +85,7 @@ test('a server that keeps a little per message fails its slope threshold; the sa
   assert.deepEqual(leak.results.map((e) => [e.rule.metric, e.pass]), [
     ['rss_slope', false],
     ['allocated_slope', false],
+    ['rss_slope_low', false],
   ]);
 
   const clean = await soak(false);
