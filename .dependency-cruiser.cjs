@@ -2,7 +2,7 @@
 // "How it is built" section is drawn from these rules; change both together.
 //
 // Bottom to top:
-//   leaves    errors.ts, units.ts, alloc/stats.ts (the allocator's stats format): import nothing of src/
+//   leaves    errors.ts, units.ts, input-file.ts, terminal-text.ts, alloc/stats.ts (the allocator's stats format): import nothing of src/
 //   native/   builds jemalloc variants, skynet, the shim: imports only leaves
 //   proc/     the one /proc reader: imports only leaves
 //   alloc/    the allocator bridge: imports native/ (to find a build) and leaves, nothing else. native/ does
@@ -10,6 +10,8 @@
 //   results/  the run folder's formats (samples, events, summary metrics, plan.json) and its writer
 //   cgroup/   memory cgroups of servers: imports proc/, results/ (the events it writes) and leaves
 //   ...       server, scenario, recorder, driver, report (report reads only results/ and leaves)
+//   live/     live outputs of a recording (/metrics for Prometheus, the live page): reads results/ and report/,
+//             is fed by run/, serve/ and watch/, drives none of them
 //   run/, probe/, then plan/, watch/, fidelity/ (which drive run/)
 //   commands/ the CLI's commands: imported by cli.ts alone
 //
@@ -28,9 +30,9 @@ module.exports = {
     },
     {
       name: 'leaves-import-nothing',
-      comment: 'errors.ts, units.ts and alloc/stats.ts are leaves: anything may import them, they import nothing of src/.',
+      comment: 'errors.ts, units.ts, input-file.ts, terminal-text.ts and alloc/stats.ts are leaves: anything may import them, they import nothing of src/.',
       severity: 'error',
-      from: { path: '^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$' },
+      from: { path: '^src/(errors|units|input-file|terminal-text)\\.ts$|^src/alloc/stats\\.ts$' },
       to: { path: '^src/' },
     },
     {
@@ -38,35 +40,35 @@ module.exports = {
       comment: 'native/ (builds) imports nothing of the rest of src/ but the leaves.',
       severity: 'error',
       from: { path: '^src/native/' },
-      to: { path: '^src/', pathNot: '^src/native/|^src/(errors|units)\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/native/|^src/(errors|units|input-file|terminal-text)\\.ts$' },
     },
     {
       name: 'proc-imports-only-leaves',
       comment: 'proc/ (the /proc reader) sits at the bottom, below recorder, probe, watch and cgroup.',
       severity: 'error',
       from: { path: '^src/proc/' },
-      to: { path: '^src/', pathNot: '^src/proc/|^src/(errors|units)\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/proc/|^src/(errors|units|input-file|terminal-text)\\.ts$' },
     },
     {
       name: 'results-imports-only-formats',
       comment: 'results/ defines the run folder: it may name the allocator stats and /proc formats, nothing above.',
       severity: 'error',
       from: { path: '^src/results/' },
-      to: { path: '^src/', pathNot: '^src/(results|proc)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(results|proc)/|^src/(errors|units|input-file|terminal-text)\\.ts$|^src/alloc/stats\\.ts$' },
     },
     {
       name: 'cgroup-at-the-bottom',
       comment: 'cgroup/ is used by run, the pressure shape and plan, and uses none of them: only proc/, results/ and leaves.',
       severity: 'error',
       from: { path: '^src/cgroup/' },
-      to: { path: '^src/', pathNot: '^src/(cgroup|proc|results)/|^src/(errors|units)\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(cgroup|proc|results)/|^src/(errors|units|input-file|terminal-text)\\.ts$' },
     },
     {
       name: 'alloc-imports-only-native-and-leaves',
       comment: 'The allocator bridge knows nothing of the rest: it may find its builds in native/, nothing more.',
       severity: 'error',
       from: { path: '^src/alloc/' },
-      to: { path: '^src/', pathNot: '^src/(alloc|native)/|^src/(errors|units)\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(alloc|native)/|^src/(errors|units|input-file|terminal-text)\\.ts$' },
     },
     {
       name: 'report-reads-only-results',
@@ -75,7 +77,7 @@ module.exports = {
         "validated Scenario's type (scenario.json holds it; type-only, see report-scenario-type-only).",
       severity: 'error',
       from: { path: '^src/report/' },
-      to: { path: '^src/', pathNot: '^src/(report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(report|results)/|^src/(errors|units|input-file|terminal-text)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
     },
     {
       name: 'report-scenario-type-only',
@@ -83,6 +85,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/report/' },
       to: { path: '^src/scenario/types\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'live-reads-the-folder-formats',
+      comment:
+        'live/ follows what a run folder takes (results/) and draws it with the report (report/): it imports those, the ' +
+        'leaves and the Scenario type, never what records (run/, serve/, watch/, recorder/, driver/, server/).',
+      severity: 'error',
+      from: { path: '^src/live/' },
+      to: { path: '^src/', pathNot: '^src/(live|report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
     },
     {
       name: 'nothing-imports-commands',

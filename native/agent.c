@@ -56,7 +56,7 @@ EXPORT int sla_init(const char *shim_path) {
     snprintf(agent_last_error, sizeof agent_last_error, "the allocator shim %s is not loaded in this process: %s", shim_path, dlerror());
     return SLA_ERR_NOT_LOADED;
   }
-  void *(*target)(int) = (void *(*)(int))dlsym(h, "sl_target_fn");
+  sl_target_fn_t target = (sl_target_fn_t)dlsym(h, "sl_target_fn"); /* by name: the shim is its own .so */
   realloc_fn r = target ? (realloc_fn)target(0) : NULL;
   free_fn f = target ? (free_fn)target(1) : NULL;
   dlclose(h); /* the shim stays loaded: koffi holds it */
@@ -72,11 +72,6 @@ EXPORT int sla_init(const char *shim_path) {
 }
 
 EXPORT const char *sla_last_error(void) { return agent_last_error; }
-
-/* Instructions skynet.lua's own code may run past the budget in a dispatched call: once the script is stopped,
- * its error returns through the handler's pcall, suspend and dispatch_message, which must finish their
- * bookkeeping (session tables, the coroutine pool, the fork queue) for the VM to serve the next message. */
-#define DISPATCH_GRACE 100000
 
 static void hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
@@ -98,6 +93,21 @@ static void hook(lua_State *L, lua_Debug *ar) {
     v->stopped = 1;
   }
   lua_error(L);
+}
+
+/* Stops the running call from a C function of the sandbox (the bounded pattern matcher) that spent the budget,
+ * as the hook does: the message names the script's line that called fn, and the budget stays spent, so a
+ * guarded catcher raises the stop again. */
+int agent_stop_in_c(lua_State *L, vm_t *v, const char *fn) {
+  if (v->budget > 0) v->budget = 0;
+  luaL_where(L, 1);
+  lua_pushfstring(L, "%s ran more than %I instructions (stopped in %s)", agent_what(v), (lua_Integer)v->max_instructions, fn);
+  lua_concat(L, 2);
+  if (v->in_dispatch && !v->stopped) {
+    snprintf(v->stop_msg, sizeof v->stop_msg, "%s", lua_tostring(L, -1));
+    v->stopped = 1;
+  }
+  return lua_error(L);
 }
 
 /* A failed call's error into agent_last_error: a memory error (raised or refused by the allocator) names the limit. */

@@ -1,6 +1,7 @@
 /*
  * The agent script's sandbox: base (without load, loadfile, dofile, print, require; collectgarbage("count")
- * only), string (without dump), table, math, utf8, coroutine, and os.time/os.clock; math.randomseed(seed).
+ * only; setmetatable without __gc), string (without dump; patterns under the budget: agent_match.c), table, math,
+ * utf8, coroutine, and os.time/os.clock; math.randomseed(seed).
  */
 #include <string.h>
 
@@ -16,6 +17,24 @@ static int limited_collectgarbage(lua_State *L) {
   if (strcmp(opt, "count") != 0) return luaL_error(L, "collectgarbage(\"%s\") is not allowed in an agent script (only \"count\")", opt);
   int k = lua_gc(L, LUA_GCCOUNT, 0), b = lua_gc(L, LUA_GCCOUNTB, 0);
   lua_pushnumber(L, (lua_Number)k + ((lua_Number)b / 1024));
+  return 1;
+}
+
+/*
+ * setmetatable without finalizers: Lua runs a __gc metamethod with the debug hooks off (lgc.c, GCTM), during a
+ * collection step inside any call or at lua_close, so no instruction budget reaches it, and one that never
+ * returns wedges the worker thread for good. A metatable that has a __gc field when it is set is refused; a __gc
+ * added to it later never runs (Lua marks an object for finalization only at setmetatable).
+ */
+static int no_gc_setmetatable(lua_State *L) {
+  if (lua_istable(L, 2)) {
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "setmetatable: a __gc metamethod is not allowed in an agent script (finalizers run outside the instruction limit)");
+  }
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, 2, 1);
   return 1;
 }
 
@@ -110,6 +129,12 @@ int agent_open_sandbox(lua_State *L) {
   static const char *gone[] = {"dofile", "loadfile", "load", "print", "require", NULL};
   for (const char **g = gone; *g; g++) drop(L, NULL, *g);
   drop(L, "string", "dump");
+  lua_getglobal(L, "string");
+  agent_bound_patterns(L, -1);
+  lua_pop(L, 1);
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, no_gc_setmetatable, 1);
+  lua_setglobal(L, "setmetatable");
   lua_pushcfunction(L, limited_collectgarbage);
   lua_setglobal(L, "collectgarbage");
   guard_catchers(L);

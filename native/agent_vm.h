@@ -13,15 +13,22 @@
 #include "lua.h"
 
 #include "code_heap.h"
+#include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
-#define SLA_ERR_BAD_HANDLE -1
-#define SLA_ERR_NOMEM -2
-#define SLA_ERR_NOT_LOADED -4
-#define SLA_ERR_LOAD -7
-#define SLA_ERR_ARG -8
-#define SLA_ERR_SCRIPT -9
+/* The shim's return codes (native/shim.h), under the agent library's names. */
+#define SLA_ERR_BAD_HANDLE SL_ERR_BAD_HANDLE
+#define SLA_ERR_NOMEM SL_ERR_NOMEM
+#define SLA_ERR_NOT_LOADED SL_ERR_NOT_LOADED
+#define SLA_ERR_LOAD SL_ERR_LOAD
+#define SLA_ERR_ARG SL_ERR_ARG
+#define SLA_ERR_SCRIPT SL_ERR_SCRIPT
+
+/* Instructions skynet.lua's own code may run past the budget in a dispatched call: once the script is stopped,
+ * its error returns through the handler's pcall, suspend and dispatch_message, which must finish their
+ * bookkeeping (session tables, the coroutine pool, the fork queue) for the VM to serve the next message. */
+#define DISPATCH_GRACE 100000
 
 typedef void *(*realloc_fn)(void *, size_t);
 typedef void (*free_fn)(void *);
@@ -64,12 +71,16 @@ extern __thread char agent_last_error[2048];
 void agent_call_error(vm_t *v, int errmem, const char *msg, const char *what);
 int agent_run_call(vm_t *v, int nargs, const char *what);
 const char *agent_what(vm_t *v);
+int agent_stop_in_c(lua_State *L, vm_t *v, const char *fn);
 
 /* agent_alloc.c: the VM's lua_Alloc (ud is its vm_t). */
 void *agent_lalloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
 /* agent_sandbox.c: a lua_CFunction (arg 1: the seed) that opens the script's sandbox. */
 int agent_open_sandbox(lua_State *L);
+
+/* agent_match.c: string.find/match/gmatch/gsub with every step of the matcher charged to the budget. */
+void agent_bound_patterns(lua_State *L, int idx);
 
 /* agent_service_lib.c: `server.service_lib`: skynet's per-service C structures, loading the library, dispatch. */
 int agent_service_new(vm_t *v, int i);

@@ -4,9 +4,13 @@
 import yargs from 'yargs';
 import { ExitCode, SimloadError } from './errors.js';
 import type { SimloadCommand } from './commands/command.js';
+import { keepGoingWhenOutputCloses } from './commands/closed-output.js';
+import { escapeOutput } from './commands/safe-output.js';
 import { commands } from './commands/index.js';
 
 export async function main(args: string[]): Promise<number> {
+  keepGoingWhenOutputCloses();
+  escapeOutput();
   let exitCode: number = ExitCode.ok;
   const parser = yargs(args)
     .scriptName('simload')
@@ -23,7 +27,7 @@ export async function main(args: string[]): Promise<number> {
     .recommendCommands()
     .epilogue(
       [
-        'Exit codes: 0 ok, 1 a threshold or comparison failed, 2 bad input, 3 runtime failure, 130 interrupted.',
+        'Exit codes: 0 ok, 1 a threshold or comparison failed, 2 bad input (also too few open files), 3 runtime failure, 4 INVALID run, 130 interrupted.',
         'Docs: README.md in the simload package.',
       ].join('\n'),
     )
@@ -54,6 +58,12 @@ export async function main(args: string[]): Promise<number> {
     if (err instanceof SimloadError) {
       process.stderr.write(`simload: ${err.message}\n`);
       return err.exitCode;
+    }
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    if (code === 'EMFILE' || code === 'ENFILE') {
+      // Out of file descriptors wherever it happened (a lazy import, a socket, a file): the limit, not a bug.
+      process.stderr.write(`simload: too many open files (${code}: ${(err as Error).message}); raise the open-file limit with \`ulimit -n\`\n`);
+      return ExitCode.usage;
     }
     process.stderr.write(`simload: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return ExitCode.runtime;

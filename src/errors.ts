@@ -14,7 +14,7 @@ export const ExitCode = {
    * else, so no threshold passed. Also `report` and `compare` on such a run.
    */
   invalid: 4,
-  /** Interrupted by SIGINT or SIGTERM; results recorded so far are on disk. */
+  /** Interrupted by SIGINT, SIGTERM or SIGHUP; results recorded so far are on disk. */
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -10,6 +10,21 @@ export interface ConfPair {
 const BOOL_KEYS = new Set(['background_thread', 'retain', 'abort', 'abort_conf', 'confirm_conf', 'tcache', 'stats_print', 'xmalloc', 'zero', 'utrace', 'trust_madvise', 'prof', 'hpa']);
 const DECAY_KEYS = new Set(['dirty_decay_ms', 'muzzy_decay_ms']);
 
+/**
+ * What jemalloc accepts, past which it warns and runs on with its default (or, for narenas, reduces it): the
+ * server's own check of the options then fails at its start, after the run began. jemalloc 5.x: a decay time up
+ * to NSTIME_SEC_MAX (18446744072 s) in ms; narenas below MALLOCX_ARENA_LIMIT (4095).
+ */
+export const MAX_DECAY_MS = 18_446_744_072_000;
+export const MAX_NARENAS = 4094;
+
+/** Why a value of one of the options simload reads is out of jemalloc's range, or null. */
+export function confRangeProblem(key: string, value: string): string | null {
+  if (DECAY_KEYS.has(key) && /^-?\d+$/.test(value) && Number(value) > MAX_DECAY_MS) return `${key} must be at most ${MAX_DECAY_MS} ms (jemalloc's limit), got ${value}`;
+  if (key === 'narenas' && /^\d+$/.test(value) && Number(value) > MAX_NARENAS) return `narenas must be at most ${MAX_NARENAS} (jemalloc reduces more to that), got ${value}`;
+  return null;
+}
+
 /** Parses `key:value,key:value` with jemalloc's grammar (keys [A-Za-z0-9_]+, values up to the next comma). */
 export function parseMallocConf(conf: string, where = 'malloc_conf'): ConfPair[] {
   const bad = (why: string) => new UsageError('ERR_MALLOC_CONF', `${where} "${conf}" is malformed: ${why} (expected key:value[,key:value...], e.g. dirty_decay_ms:0,muzzy_decay_ms:10000)`);
@@ -26,6 +41,8 @@ export function parseMallocConf(conf: string, where = 'malloc_conf'): ConfPair[]
     if (DECAY_KEYS.has(key) && Number(value) < -1) throw bad(`${key} must be >= -1, got ${value}`);
     if (key === 'narenas' && !/^[1-9]\d*$/.test(value)) throw bad(`narenas must be a positive integer, got "${value}"`);
     if (BOOL_KEYS.has(key) && value !== 'true' && value !== 'false') throw bad(`${key} must be true or false, got "${value}"`);
+    const range = confRangeProblem(key, value);
+    if (range) throw bad(range);
     pairs.push({ key, value });
   }
   return pairs;

@@ -17,4 +17,9 @@ export interface VariantOptions {
   /** Goes to JE_MALLOC_CONF (prefixed builds) or MALLOC_CONF. */
   mallocConf?: string;
   env?: Record<string, string>;
+  /**
+   * Set when the variant cannot run as written because its scenario names an environment variable that is not
+   * set: the scenario's `file:line:col path: message`. The rest of the scenario was validated.
+   */
+  unresolved?: string;
 }

@@ -3,6 +3,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { checkRegularFile } from '../input-file.js';
 import { findSourceBuild, readBuildRecord } from '../native/jemalloc-build.js';
 import { hashSource } from '../native/source.js';
 import { variantLib } from '../native/paths.js';
@@ -24,6 +25,7 @@ export const GLIBC = 'glibc';
 
 export function resolveVariant(v: VariantOptions): ResolvedVariant {
   const where = `variant "${v.name}"`;
+  if (v.unresolved !== undefined) throw new UsageError('ERR_SCENARIO_ENV', `${where} cannot run: ${v.unresolved}`);
   if (v.build !== undefined && v.lib !== undefined) throw new UsageError('ERR_VARIANT', `${where}: give either build or lib, not both`);
   if (v.build === undefined && v.lib === undefined) throw new UsageError('ERR_VARIANT', `${where}: give build (${buildNames().join(', ')}) or lib (a path)`);
   if (v.mallocConf !== undefined) parseMallocConf(v.mallocConf, `${where}: malloc_conf`);
@@ -57,7 +59,8 @@ export function resolveVariant(v: VariantOptions): ResolvedVariant {
     return { name: v.name, kind: 'jemalloc', libPath: lib, prefix: 'je_', confEnvVar: 'JE_MALLOC_CONF', version: rec.fullVersion };
   }
   const lib = resolve(v.lib!);
-  if (!existsSync(lib) || !statSync(lib).isFile()) throw new UsageError('ERR_NO_LIB', `${where}: library ${lib} does not exist`);
+  const bad = checkRegularFile(lib);
+  if (bad) throw new UsageError('ERR_NO_LIB', `${where}: library ${lib} ${bad.problem === 'no such file' ? 'does not exist' : bad.problem}`);
   const prefix = v.prefix === undefined ? detectPrefix(lib) : v.prefix === 'none' ? '' : v.prefix;
   if (prefix !== 'je_' && prefix !== '') throw new UsageError('ERR_VARIANT', `${where}: prefix must be je_ or none, got "${String(v.prefix)}"`);
   return { name: v.name, kind: 'jemalloc', libPath: lib, prefix, confEnvVar: prefix === 'je_' ? 'JE_MALLOC_CONF' : 'MALLOC_CONF', version: null };

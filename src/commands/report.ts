@@ -8,6 +8,7 @@ import { renderReport } from '../report/render.js';
 import { formatSummaryTable } from '../report/table.js';
 import { folderVerdictInput, verdict } from '../report/verdict.js';
 import type { SimloadCommand } from './command.js';
+import { checkWritable } from './writable.js';
 
 export const reportCommand: SimloadCommand = {
   command: 'report <dir>',
@@ -25,6 +26,7 @@ export const reportCommand: SimloadCommand = {
       ),
   handler: async (argv) => {
     const dir = String(argv.dir);
+    if (typeof argv.junit === 'string') checkWritable(argv.junit, '--junit');
     const { summary, html, chart } = await renderReport(dir);
     const run = await loadRun(dir);
     const { input, note } = folderVerdictInput(run.meta, run.scenario, summary, run.scenario ? checkExpectations(summary, run.scenario.expect ?? []) : []);

@@ -1,18 +1,21 @@
 // `simload serve --variant NAME [--config FILE]`: one simulated server in the foreground, for your own bots.
 // Prints the URL, optionally a stats line every --stats interval, and stops on Ctrl-C.
 
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../input-file.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { loadScenario } from '../scenario/load.js';
+import { loadScenario, MAX_SCENARIO_BYTES } from '../scenario/load.js';
 import { defaultServerOptions } from '../server/defaults.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { ServerOptions } from '../server/options.js';
 import type { VariantOptions } from '../alloc/options.js';
 import { buildNames } from '../alloc/variants.js';
 import { playersGone, recordServe } from '../serve/record.js';
+import { SIGNALS } from '../run/interrupt.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
+import { metricsOption, startLiveOutputs } from './live-flags.js';
+import type { LiveOutputs } from '../live/outputs.js';
 
 /** Server options and variants from --config: a scenario (.yaml/.yml) or a JSON object of ServerOptions overrides. */
 async function readConfig(file: string): Promise<{ server: ServerOptions; variants: VariantOptions[] }> {
@@ -20,12 +23,9 @@ async function readConfig(file: string): Promise<{ server: ServerOptions; varian
     const { scenario } = await loadScenario(file);
     return { server: scenario.server, variants: scenario.variants };
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError('ERR_CONFIG_READ', `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
+  const read = readInputFile(file, MAX_SCENARIO_BYTES);
+  if ('problem' in read) throw new UsageError('ERR_CONFIG_READ', `${file}: ${read.problem}`);
+  const text = read.text;
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -62,7 +62,7 @@ export const serveCommand: SimloadCommand = {
   command: 'serve',
   describe: 'Run one simulated server in the foreground for your own bots (prints its ws:// URL; Ctrl-C stops it)',
   builder: (y) =>
-    y
+    metricsOption(y)
       .option('variant', { type: 'string', demandOption: true, describe: `a variant of --config, or a build: ${buildNames().join(', ')}` })
       .option('config', { type: 'string', describe: 'a scenario file (.yaml) for server options and variants, or a JSON object of server options' })
       .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; 0.0.0.0 only for bots on other hosts, docs/distributed.md)' })
@@ -76,12 +76,14 @@ export const serveCommand: SimloadCommand = {
       .example('$0 serve --variant madv-free --stats 5s', 'a madv-free server on a free port, a stats line every 5 s')
       .example('$0 serve --config scenarios/ramp.yaml --variant no-madv-free --port 9000', "the scenario's server options, on port 9000")
       .example('$0 serve --config scenarios/ramp.yaml --variant madv-free --record --host 0.0.0.0', 'record a run driven by a Locust swarm on other hosts')
+      .example('$0 serve --config scenarios/ramp.yaml --variant madv-free --record --metrics 9464', 'the same, its samples at http://127.0.0.1:9464/metrics for Prometheus')
       .epilogue('The gate accepts WebSocket clients that send no Origin or Origin http://127.0.0.1 (a scenario adds more with server.origins).'),
   handler: async (argv) => {
     const record = Boolean(argv.record);
     if (record && (typeof argv.config !== 'string' || !/\.ya?ml$/i.test(argv.config))) {
       throw new UsageError('ERR_USAGE', '--record needs --config SCENARIO.yaml: the scenario says the phases and targets the run is judged by');
     }
+    if (!record && argv.metrics !== undefined) throw new UsageError('ERR_USAGE', '--metrics is for --record (it serves the recorded samples)');
     if (!record && argv.out !== undefined) throw new UsageError('ERR_USAGE', '--out is for --record (where the run folder goes)');
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
     const loaded = record ? await loadScenario(String(argv.config)) : null;
@@ -106,7 +108,11 @@ export const serveCommand: SimloadCommand = {
       if (statsMs === null || statsMs < 100) throw new UsageError('ERR_USAGE', `--stats ${argv.stats}: give a duration of at least 100ms, e.g. 5s`);
     }
 
-    const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) });
+    const live = record ? await startLiveOutputs(argv, (line) => process.stderr.write(`simload serve: ${line}\n`)) : null;
+    const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) }).catch(async (err: unknown) => {
+      await live?.close();
+      throw err;
+    });
     if (options.exposed) {
       process.stderr.write(`simload serve: listening on ${options.host}: the gate is reachable from other hosts; anyone who reaches port ${handle.port} can log players in (open it to your bot hosts only)\n`);
     }
@@ -117,7 +123,7 @@ export const serveCommand: SimloadCommand = {
         `  ${options.threads} workers, agent ${options.agent}, pid ${handle.pid}; Ctrl-C stops it\n`,
     );
 
-    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? argv.out : loaded.scenario.output.dir);
+    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? { outDir: argv.out } : { outDir: loaded.scenario.output.dir, within: process.cwd() }, live).finally(() => live?.close());
 
     let stopping = false;
     const stop = (): void => {
@@ -125,8 +131,7 @@ export const serveCommand: SimloadCommand = {
       stopping = true;
       void handle.stop();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    for (const sig of SIGNALS) process.on(sig, stop);
     const timer =
       statsMs === null
         ? null
@@ -135,8 +140,7 @@ export const serveCommand: SimloadCommand = {
           }, statsMs);
     const { code, signal } = await handle.exited;
     if (timer) clearInterval(timer);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const sig of SIGNALS) process.off(sig, stop);
     if (stopping) {
       process.stdout.write('simload serve: stopped\n');
       return ExitCode.ok;
@@ -150,16 +154,21 @@ export const serveCommand: SimloadCommand = {
 const LEAVE_WAIT_MS = 30_000;
 
 /** --record: the recording (serve/record.ts), then the server serves until its players have left. */
-async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario; text: string }, variant: VariantOptions, outDir: string): Promise<number> {
+async function serveRecorded(
+  handle: ServerHandle,
+  loaded: { scenario: Scenario; text: string },
+  variant: VariantOptions,
+  base: { outDir: string; within?: string },
+  live: LiveOutputs | null,
+): Promise<number> {
   const ctl = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (ctl.signal.aborted) handle.kill();
     ctl.abort(sig);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
-    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, outDir, signal: ctl.signal, out: process.stdout });
+    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, ...base, signal: ctl.signal, out: process.stdout, live });
     if (r.status === 'complete') {
       const left = await playersGone(handle, LEAVE_WAIT_MS, ctl.signal);
       if (left > 0) process.stderr.write(`simload serve: ${left} player(s) still online ${LEAVE_WAIT_MS / 1000} s after the recording; stopping the server\n`);
@@ -167,8 +176,7 @@ async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario;
     process.stdout.write(`simload serve: stopped; results ${r.dir}\n`);
     return r.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
     await handle.stop().catch(() => handle.kill());
   }
 }

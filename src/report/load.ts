@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { SAMPLE_SCHEMA_VERSION, type Sample } from '../results/sample.js';
 import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
+import { runMetaProblems } from './run-meta.js';
 
 export interface RunData {
   dir: string;
@@ -32,25 +33,39 @@ export async function loadRun(dir: string): Promise<RunData> {
     throw new UsageError('ERR_NO_RUN', `${dir}: not a simload run folder (no ${RESULT_FILES.samples})`);
   }
   const skipped = { n: 0 };
-  const samples = parseNdjson<Sample>(samplesText, join(dir, RESULT_FILES.samples), skipped);
+  const meta = await readJson<unknown>(join(abs, RESULT_FILES.run));
+  const metaProblems = meta === null ? [] : runMetaProblems(meta);
+  if (metaProblems.length > 0) {
+    throw new UsageError('ERR_RUN_FILE', `${join(dir, RESULT_FILES.run)} is not a run.json this simload can read:\n  ${metaProblems.join('\n  ')}`);
+  }
+  const runMeta = meta as RunMeta | null;
+  // A line that parsed but is no sample (null, a number, a list: a torn or hand-edited line) is skipped and
+  // counted like an unreadable one; only a sample of another schema version says the folder needs another simload.
+  const parsed = parseNdjson<unknown>(samplesText, join(dir, RESULT_FILES.samples), skipped);
+  const samples = parsed.filter((s): s is Sample => typeof s === 'object' && s !== null && !Array.isArray(s));
+  skipped.n += parsed.length - samples.length;
   samples.forEach((s, i) => {
-    if (typeof s !== 'object' || s === null || s.v !== SAMPLE_SCHEMA_VERSION) {
-      throw new UsageError('ERR_SAMPLE_VERSION', `${join(dir, RESULT_FILES.samples)}: sample ${i + 1} has schema version ${String((s as Partial<Sample> | null)?.v)}, this simload reads ${SAMPLE_SCHEMA_VERSION}`);
+    if (s.v !== SAMPLE_SCHEMA_VERSION) {
+      throw new UsageError('ERR_SAMPLE_VERSION', `${join(dir, RESULT_FILES.samples)}: sample ${i + 1} has schema version ${String(s.v)}, this simload reads ${SAMPLE_SCHEMA_VERSION}`);
     }
   });
   // A sample missing what every metric reads (a hand edit, a torn write that still parsed) is skipped and
-  // counted like an unreadable line, instead of crashing the report with a TypeError.
-  const whole = samples.filter(isWholeSample);
+  // counted like an unreadable line, instead of crashing the report with a TypeError; so is one naming a variant
+  // the run did not have (it would add a column of its own). A plan folder names its series as it goes (a
+  // verify run's series is added after run.json), so there the samples' names are the list.
+  const plan = await readJson<unknown>(join(abs, RESULT_FILES.plan));
+  const known = runMeta && plan === null ? new Set(runMeta.variants) : null;
+  const whole = samples.filter((s) => isWholeSample(s) && (known === null || known.has(s.variant)));
   skipped.n += samples.length - whole.length;
   const eventsText = await readOptional(join(abs, RESULT_FILES.events));
   return {
     dir: abs,
-    meta: await readJson<RunMeta>(join(abs, RESULT_FILES.run)),
+    meta: runMeta,
     scenario: await readJson<Scenario>(join(abs, RESULT_FILES.scenario)),
     samples: whole,
     events: eventsText === null ? [] : parseNdjson<RunEvent>(eventsText, join(dir, RESULT_FILES.events), skipped),
     latency: await readJson<LatencyFile>(join(abs, RESULT_FILES.latency)),
-    plan: await readJson<unknown>(join(abs, RESULT_FILES.plan)),
+    plan,
     skippedLines: skipped.n,
   };
 }

@@ -1,6 +1,6 @@
 // Renders a run folder: summary.json, report.html and chart.svg, from the folder alone.
 
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
@@ -70,6 +70,8 @@ async function writeAtomic(file: string, text: string): Promise<void> {
     await writeFile(tmp, text);
     await rename(tmp, file);
   } catch (err) {
+    // A half-written temporary would keep the space a full disk needs back (and sit in the folder).
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw new SimloadError('ERR_REPORT_WRITE', `cannot write ${file}: ${(err as Error).message}`, undefined, { cause: err });
   }
 }

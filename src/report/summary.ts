@@ -5,6 +5,8 @@ import { residentWithoutMuzzy } from '../alloc/stats.js';
 import type { Sample } from '../results/sample.js';
 import type { LatencySummary, RunEvent, RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
+import { baselineNote, serverModel, type ServerModel } from '../results/server-model.js';
+import { formatBytes } from '../units.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
 import { cycleSummary, type CycleSummary } from './cycles.js';
 import { decaySummary, type DecaySummary } from './decay.js';
@@ -129,8 +131,10 @@ export interface Summary {
   startedAt: string | null;
   endedAt: string | null;
   variants: VariantSummary[];
-  /** Things a reader should know: cut lines, missing files. */
+  /** Things a reader should know: cut lines, missing files, the server model and the baseline. */
   notes: string[];
+  /** Which server the figures describe (agent kind, service library, Lua), from the scenario; absent before it. */
+  server?: ServerModel;
   /** False when any variant did not deliver its load; `invalid` says why, per variant. Absent in v1 files. */
   valid?: boolean;
   invalid?: string[];
@@ -157,6 +161,13 @@ export function summarize(run: RunData): Summary {
     samples.sort((a, b) => a.t - b.t);
     variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null));
   }
+  // Only simload's own server reports its runtime: a watch or a real skynet's folder describes another server.
+  const model = run.samples.some((x) => x.runtime) ? serverModel(run.scenario?.server) : null;
+  if (model) {
+    notes.push(`server model: ${model.words}`);
+    if (variants.length) notes.push(baselineNote(variants.map((v) => ({ variant: v.variant, rss: formatBytes(v.baselineRss) }))));
+    if (model.bareNote) notes.push(model.bareNote);
+  }
   const invalid = variants.flatMap((v) => v.validity.reasons.map((r) => `${v.variant}: ${r}`));
   for (const v of order) if (!variants.some((x) => x.variant === v) && run.meta?.status === 'complete') invalid.push(`${v}: no samples`);
   return {
@@ -168,6 +179,7 @@ export function summarize(run: RunData): Summary {
     endedAt: run.meta?.endedAt ?? null,
     variants,
     notes,
+    ...(model ? { server: model } : {}),
     valid: invalid.length === 0,
     invalid,
   };

@@ -4,10 +4,11 @@
 // never sees half a file.
 
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { SimloadError, UsageError } from '../errors.js';
+import { assertInside, containedDir } from './contain.js';
 import type { Sample } from './sample.js';
 import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './layout.js';
 
@@ -15,6 +16,9 @@ import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './l
 export const FLUSH_INTERVAL_MS = 1000;
 
 export type RunWriterMeta = Omit<RunMeta, 'tool' | 'version' | 'startedAt' | 'endedAt' | 'status'>;
+
+/** A sample or an event as it is appended: what a live output (a /metrics endpoint, a live page) follows. */
+export type RunRecord = { kind: 'sample'; sample: Sample } | { kind: 'event'; event: RunEvent };
 
 /** Writers not finished yet: if the process exits under them (a second Ctrl-C, an uncaught error), the
     exit hook below still flushes them and records how the run ended, so run.json never stays `running`. */
@@ -33,20 +37,26 @@ export class RunWriter {
   /** The first failure to write into the folder (unwritable, full): the run stops, run.json says `failed`. */
   private failure: SimloadError | null = null;
   private readonly failureListeners: Array<(err: SimloadError) => void> = [];
+  private readonly taps: Array<(r: RunRecord) => void> = [];
 
   private constructor(dir: string, meta: RunMeta) {
     this.dir = dir;
     this.meta = meta;
   }
 
-  /** Makes `<baseDir>/<scenarioName>-<timestamp>/` (a `-2`, `-3` suffix if that exists) and writes run.json. */
-  static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta): Promise<RunWriter> {
-    const base = resolve(baseDir);
+  /**
+   * Makes `<baseDir>/<scenarioName>-<timestamp>/` (a `-2`, `-3` suffix if that exists) and writes run.json.
+   * `within`: the folder baseDir must stay inside, by its real path (a scenario's output.dir: the working folder);
+   * without it (a --out given on the command line) baseDir may be anywhere.
+   */
+  static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta, opts: { within?: string } = {}): Promise<RunWriter> {
+    const base = opts.within === undefined ? resolve(baseDir) : containedDir(baseDir, opts.within);
     try {
       await mkdir(base, { recursive: true });
     } catch (err) {
       throw new UsageError('ERR_RESULTS_DIR', `cannot create the results folder ${base}: ${(err as Error).message}`, { cause: err });
     }
+    if (opts.within !== undefined) assertInside(base, opts.within);
     const now = new Date();
     const stem = `${safeName(scenarioName)}-${timestamp(now)}`;
     let dir = '';
@@ -86,10 +96,29 @@ export class RunWriter {
 
   appendSample(s: Sample): void {
     this.append(RESULT_FILES.samples, s);
+    this.tell({ kind: 'sample', sample: s });
   }
 
   appendEvent(e: RunEvent): void {
     this.append(RESULT_FILES.events, e);
+    this.tell({ kind: 'event', event: e });
+  }
+
+  /** Hears every sample and event as it is appended (before it reaches the disk). */
+  onRecord(f: (r: RunRecord) => void): void {
+    this.taps.push(f);
+  }
+
+  /** A listener that throws must not cost the recording: the folder is what counts. */
+  private tell(r: RunRecord): void {
+    if (this.finished) return;
+    for (const f of this.taps) {
+      try {
+        f(r);
+      } catch (err) {
+        process.stderr.write(`simload: a live output failed: ${(err as Error).message}\n`);
+      }
+    }
   }
 
   async writeLatency(l: LatencyFile): Promise<void> {
@@ -233,18 +262,20 @@ export class RunWriter {
       await writeFile(tmp, text);
       await rename(tmp, file);
     } catch (err) {
+      // A half-written temporary would keep the space a full disk needs back (and sit in the folder).
+      await rm(tmp, { force: true }).catch(() => undefined);
       throw this.failed(err, name);
     }
   }
 }
 
-function safeName(name: string): string {
+export function safeName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
   return s === '' ? 'run' : s.slice(0, 80);
 }
 
 /** 20240501-123005: sorts by time, safe in every file system. Local time, which is what an operator reads. */
-function timestamp(d: Date): string {
+export function timestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }

@@ -1,8 +1,12 @@
-// Ctrl-C and SIGTERM for long commands (run, plan): the first signal aborts, so bots and servers stop and
-// what was recorded is written; a second one kills the servers at once and exits 130.
+// Ctrl-C, SIGTERM and SIGHUP (the terminal or the ssh session went away) for long commands (run, plan, watch):
+// the first signal aborts, so bots and servers stop and what was recorded is written and reported; a second one
+// kills the servers at once and exits 130.
 
 import { ExitCode } from '../errors.js';
 import { killAllChildren } from './children.js';
+
+/** The signals that interrupt a command as Ctrl-C does. */
+export const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctl = new AbortController();
@@ -14,12 +18,10 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
     }
     ctl.abort(sig);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
     return await work(ctl.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
   }
 }

@@ -2,12 +2,12 @@
 // stage that can run is reported at once, each as `file:line:col path: message`, in file order.
 // Nothing in a scenario executes code: YAML tags beyond the plain data types are rejected.
 
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { UsageError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import { Locator } from './locate.js';
-import { formatPath, ScenarioError, type PathPart, type ScenarioProblem } from './problems.js';
+import { formatPath, formatProblem, ScenarioError, type PathPart, type ScenarioProblem } from './problems.js';
 import { Resolver } from './resolve.js';
 import type { Scenario } from './types.js';
 import { validateStructure, type RawProblem } from './validate.js';
@@ -15,16 +15,13 @@ import { validateStructure, type RawProblem } from './validate.js';
 /** Tags of plain data (YAML 1.2 core schema). Anything else would ask the loader to construct something. */
 const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
+/** A scenario is a page of YAML; anything near this is a mistake (or /dev/zero), and is refused before it is read. */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
+
 export async function loadScenario(file: string): Promise<{ scenario: Scenario; text: string }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a scenario file' : (err as Error).message;
-    throw new UsageError('ERR_SCENARIO_READ', `${file}: ${why}`);
-  }
-  return { scenario: parseScenario(text, file), text };
+  const r = readInputFile(file, MAX_SCENARIO_BYTES);
+  if ('problem' in r) throw new UsageError('ERR_SCENARIO_READ', `${file}: ${r.problem}`);
+  return { scenario: parseScenario(r.text, file), text: r.text };
 }
 
 /**
@@ -71,6 +68,11 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   if (problems.length > 0 || !scenario) {
     throw new ScenarioError(problems.length ? sortProblems(problems) : [{ file: shownFile, line: 1, col: 1, path: '', message: 'not a scenario' }]);
+  }
+  // Valid as written; what needs the environment stays on its variant, refused only when that variant runs.
+  for (const u of resolver.unresolved) {
+    const pos = locator.value(u.path);
+    u.variant.unresolved = formatProblem({ file: shownFile, line: pos.line, col: pos.col, path: formatPath(u.path), message: u.message });
   }
   return scenario;
 }

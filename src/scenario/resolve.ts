@@ -4,6 +4,7 @@
 // reported), so one pass reports everything.
 
 import { isAbsolute, normalize, sep } from 'node:path';
+import type { VariantOptions } from '../alloc/options.js';
 import type { SizeDistribution } from '../server/options.js';
 import { formatBytes, parseDuration, parseFraction, parseSize } from '../units.js';
 import { LOAD_DEFAULTS, OUTPUT_DEFAULTS, RECORD_DEFAULTS, scenarioServerDefaults } from './defaults.js';
@@ -11,7 +12,7 @@ import { parseExpectRule } from './expect.js';
 import { didYouMean, type PathPart } from './problems.js';
 import { resolveScript } from './script.js';
 import { resolveVariants } from './variants.js';
-import { MAX_THREADS } from '../server/validate.js';
+import { MAX_FRAME_BYTES, MAX_THREADS } from '../server/validate.js';
 import { BOT_ORIGIN, MUX_DEFAULTS } from '../server/defaults.js';
 import type { ExpectRule, Scenario } from './types.js';
 import { resolvePhases } from './phases.js';
@@ -31,6 +32,8 @@ export const MAX_DESCRIPTION_BYTES = 64 * 1024;
 
 export class Resolver {
   readonly problems: RawProblem[] = [];
+  /** What only the environment can resolve (an unset `${NAME}`): not a problem of the file, but its variant cannot run. */
+  readonly unresolved: Array<RawProblem & { variant: VariantOptions }> = [];
 
   constructor(private readonly baseDir: string) {}
 
@@ -42,7 +45,7 @@ export class Resolver {
     const root = obj(raw);
     if (!root) return null;
     const server = this.server(obj(root.server) ?? {});
-    const variants = resolveVariants(root.variants, this.baseDir, (path, message) => this.problem(path, message));
+    const variants = resolveVariants(root.variants, this.baseDir, (path, message) => this.problem(path, message), (variant, path, message) => this.unresolved.push({ path, message, variant }));
     const load = this.load(obj(root.load) ?? {});
     const record = this.record(obj(root.record) ?? {});
     const expect = this.expect(root.expect, variants.map((v) => v.name));
@@ -108,6 +111,7 @@ export class Resolver {
     const frame = size(s.max_frame);
     if (frame !== null) {
       if (frame < MIN_MAX_FRAME) this.problem(['server', 'max_frame'], `must be at least 1KiB (a login frame must fit), got ${formatBytes(frame)}`);
+      else if (frame > MAX_FRAME_BYTES) this.problem(['server', 'max_frame'], `must be at most ${formatBytes(MAX_FRAME_BYTES)} (the server's largest frame), got ${formatBytes(frame)}`);
       o.maxFrameBytes = frame;
     }
     if (isInt(s.seed)) o.seed = s.seed;

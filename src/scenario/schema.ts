@@ -150,12 +150,12 @@ const server: Json = {
       type: 'string',
       minLength: 1,
       description:
-        "A service library loaded in every agent VM before the script, as skynet's snlua loads skynet.lua: a skynet tree's lualib folder (relative to this file, or `${NAME}` from the environment), or `skynet` for the lualib of the cached skynet peer build. Its C modules are inert stand-ins; its function prototypes are kept off the simulated heap (skynet shares them between VMs). See docs/agents.md.",
+        "A service library loaded in every agent VM before the script, as skynet's snlua loads skynet.lua: a skynet tree's lualib folder (relative to this file, or `${NAME}` from the environment), or `skynet` for the lualib of the cached skynet peer build, or `auto`: skynet's lualib when a skynet tree is known (the peer build, or SKYNET_SRC), else none. Its C modules are inert stand-ins; its function prototypes are kept off the simulated heap (skynet shares them between VMs). See docs/agents.md.",
     },
     lua: {
-      enum: ['5.4', 5.4, 'skynet'], // YAML reads an unquoted 5.4 as a number
+      enum: ['5.4', 5.4, 'skynet', 'auto'], // YAML reads an unquoted 5.4 as a number
       description:
-        "Which Lua the agent VMs run: `5.4` (default: Debian's Lua 5.4) or `skynet`: the Lua of the cached skynet peer build (`npm run build:peers`; skynet f19d1605 embeds Lua 5.5.0 with its own changes), so that the VMs allocate the same objects, of the same sizes, as that skynet's services. See docs/agents.md.",
+        "Which Lua the agent VMs run: `5.4` (default: Debian's Lua 5.4) or `skynet`: the Lua of the cached skynet peer build (`npm run build:peers`; skynet f19d1605 embeds Lua 5.5.0 with its own changes), so that the VMs allocate the same objects, of the same sizes, as that skynet's services; or `auto`: skynet's when the peer build is there, else 5.4. See docs/agents.md.",
     },
     script_limits: {
       type: 'object',

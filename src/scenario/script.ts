@@ -2,19 +2,24 @@
 // file and check it (load, login, messages, logout in a sandboxed VM), so a bad script is reported with its
 // own file:line before anything starts.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { peerSources, PEER_RECIPES } from '../native/peers.js';
 import { skynetAgentLib } from '../native/agent-build.js';
 import { findSkynetBuild } from '../native/skynet-build.js';
 import type { AgentScript } from '../server/options.js';
+import { readInputFile } from '../input-file.js';
 import { checkScript } from '../server/script-check.js';
+import { MAX_SCRIPT_INSTRUCTIONS } from '../server/validate.js';
 import { parseSize } from '../units.js';
 import type { PathPart } from './problems.js';
 
 type Obj = Record<string, unknown>;
 
 export const SCRIPT_DEFAULTS = { maxInstructions: 10_000_000, maxMemoryBytes: 64 * 2 ** 20 } as const;
+
+/** An agent script's source at most (rpg.lua is 5 KiB); more is not a script but a mistake, refused unread. */
+export const MAX_SCRIPT_BYTES = 16 * 2 ** 20;
 
 /** The script as errors name it: relative to the working directory when inside it, else absolute. */
 function displayPath(abs: string): string {
@@ -36,17 +41,15 @@ export function resolveScript(
     return null;
   }
   const abs = resolve(baseDir, s.script);
-  let source: string;
-  try {
-    source = readFileSync(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problem(['server', 'script'], `cannot read the agent script ${abs}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (err as Error).message}`);
+  const read = readInputFile(abs, MAX_SCRIPT_BYTES);
+  if ('problem' in read) {
+    problem(['server', 'script'], `cannot read the agent script ${abs}: ${read.problem}`);
     return null;
   }
-  const lib = s.service_lib === undefined ? undefined : serviceLib(s.service_lib, baseDir, (m) => problem(['server', 'service_lib'], m));
+  const source = read.text;
+  const lib = s.service_lib === undefined ? undefined : s.service_lib === 'auto' ? knownServiceLib() : serviceLib(s.service_lib, baseDir, (m) => problem(['server', 'service_lib'], m));
   if (lib === null) return null;
-  const lua = s.lua === 'skynet' ? skynetLua((m) => problem(['server', 'lua'], m)) : undefined;
+  const lua = s.lua === 'skynet' ? skynetLua((m) => problem(['server', 'lua'], m)) : s.lua === 'auto' ? knownSkynetLua() : undefined;
   if (lua === null) return null;
   const mem = typeof limits.memory === 'number' || typeof limits.memory === 'string' ? parseSize(limits.memory) : null;
   const script: AgentScript = {
@@ -57,6 +60,10 @@ export function resolveScript(
     ...(lib ? { serviceLib: lib } : {}),
     ...(lua ? { luaLib: lua.lib, luaName: lua.name } : {}),
   };
+  if (!Number.isSafeInteger(script.maxInstructions) || script.maxInstructions > MAX_SCRIPT_INSTRUCTIONS) {
+    problem(['server', 'script_limits', 'instructions'], `must be at most ${MAX_SCRIPT_INSTRUCTIONS} (what the server accepts), got ${script.maxInstructions}`);
+    return null;
+  }
   if (script.maxMemoryBytes < 1024 * 1024) {
     problem(['server', 'script_limits', 'memory'], `must be at least 1MiB (an empty VM needs about 15KiB, a player's state more), got ${script.maxMemoryBytes} bytes`);
     return null;
@@ -93,6 +100,26 @@ export function skynetLua(problem: (message: string) => void, env: NodeJS.Proces
     return null;
   }
   return { lib, name: `skynet's Lua (${join(root, '3rd', 'lua')})` };
+}
+
+/**
+ * `server.service_lib: auto`: skynet's lualib when a skynet tree is known (the peer build, else SKYNET_SRC when it
+ * is a tree holding lualib/skynet.lua); undefined (the bare sandbox) otherwise. Never a problem: a newcomer without
+ * skynet runs the shipped scenarios as before, and the report says what that means per player.
+ */
+export function knownServiceLib(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const root = skynetPeer(env);
+  if (root) return join(root, 'lualib');
+  const src = env['SKYNET_SRC'];
+  const lualib = src ? join(resolve(src), 'lualib') : null;
+  return lualib && existsSync(join(lualib, 'skynet.lua')) ? lualib : undefined;
+}
+
+/** `server.lua: auto`: skynet's Lua when the peer build and its agent library are there; undefined (Debian's Lua 5.4) otherwise. */
+export function knownSkynetLua(env: NodeJS.ProcessEnv = process.env): { lib: string; name: string } | undefined {
+  let missing = false;
+  const lua = skynetLua(() => (missing = true), env);
+  return missing || !lua ? undefined : lua;
 }
 
 /**

@@ -1,10 +1,12 @@
 // The `variants:` section: names, builds or libraries, malloc_conf and env, checked against the allocator
 // catalog; every problem goes to `problem` with its data path.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { VariantOptions } from '../alloc/options.js';
 import { variantEnvProblem } from '../alloc/env.js';
+import { confRangeProblem } from '../alloc/conf.js';
+import { checkRegularFile } from '../input-file.js';
 import { buildNames } from './builds.js';
 import { didYouMean, type PathPart } from './problems.js';
 
@@ -18,7 +20,13 @@ const JEMALLOC_OPTIONS = [
   'prof_accum', 'lg_chunk', 'decay_time', 'purge', 'lg_dirty_mult', 'san_guard_small', 'san_guard_large',
 ];
 
-export function resolveVariants(v: unknown, baseDir: string, problem: (path: PathPart[], message: string) => void): VariantOptions[] {
+/** `unset`: a variant whose `${NAME}` is not set in the environment (it cannot run; the file itself is valid). */
+export function resolveVariants(
+  v: unknown,
+  baseDir: string,
+  problem: (path: PathPart[], message: string) => void,
+  unset: (variant: VariantOptions, path: PathPart[], message: string) => void,
+): VariantOptions[] {
   if (!Array.isArray(v)) return [];
   const out: VariantOptions[] = [];
   const names = new Map<string, number>();
@@ -44,13 +52,14 @@ export function resolveVariants(v: unknown, baseDir: string, problem: (path: Pat
     }
     if (typeof x.jemalloc === 'string') {
       if (!hasBuild || x.build === 'glibc') problem([...p, 'jemalloc'], 'a jemalloc source goes with `build: madv-free` or `build: no-madv-free`');
-      const src = jemallocSource(x.jemalloc, baseDir, (m) => problem([...p, 'jemalloc'], m));
+      const src = jemallocSource(x.jemalloc, baseDir, (m) => problem([...p, 'jemalloc'], m), process.env, (m) => unset(vo, [...p, 'jemalloc'], m));
       if (src !== null) vo.jemalloc = src;
     }
     if (hasLib) {
       const lib = x.lib as string;
       const abs = isAbsolute(lib) ? lib : resolvePath(baseDir, lib);
-      if (!existsSync(abs)) problem([...p, 'lib'], `no such file: ${abs}`);
+      const bad = checkRegularFile(abs);
+      if (bad) problem([...p, 'lib'], bad.problem === 'no such file' ? `no such file: ${abs}` : `${abs} ${bad.problem}`);
       vo.lib = abs;
     }
     if (x.prefix === 'je_' || x.prefix === 'none') {
@@ -83,13 +92,19 @@ export function resolveVariants(v: unknown, baseDir: string, problem: (path: Pat
  * a path, relative to the working directory: the file names where to look, the user's shell says what is there).
  * Null after a problem.
  */
-export function jemallocSource(value: string, baseDir: string, problem: (message: string) => void, env: NodeJS.ProcessEnv = process.env): string | null {
+export function jemallocSource(
+  value: string,
+  baseDir: string,
+  problem: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  unset: (message: string) => void = problem,
+): string | null {
   const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(value);
   let abs: string;
   if (m) {
     const got = env[m[1]!];
     if (got === undefined || got === '') {
-      problem(`\${${m[1]}} is not set: export ${m[1]}=PATH to a jemalloc source tree (e.g. your skynet checkout's 3rd/jemalloc) or a jemalloc release tarball`);
+      unset(`\${${m[1]}} is not set: export ${m[1]}=PATH to a jemalloc source tree (e.g. your skynet checkout's 3rd/jemalloc) or a jemalloc release tarball`);
       return null;
     }
     abs = resolvePath(got + m[2]!);
@@ -101,6 +116,12 @@ export function jemallocSource(value: string, baseDir: string, problem: (message
   }
   if (!existsSync(abs)) {
     problem(`no such jemalloc source: ${abs}${m ? ` (from \${${m[1]}})` : ''}`);
+    return null;
+  }
+  // a source tree, or a release tarball that is hashed and unpacked: a regular file
+  const bad = statSync(abs).isDirectory() ? null : checkRegularFile(abs);
+  if (bad) {
+    problem(`the jemalloc source ${abs} ${bad.problem} (expected a source tree or a release tarball)`);
     return null;
   }
   return abs;
@@ -134,6 +155,9 @@ export function checkMallocConf(conf: string, path: PathPart[], problem: (path: 
     if (key === 'background_thread' && value !== 'true' && value !== 'false') {
       problem(path, `background_thread must be true or false, got ${JSON.stringify(value)}`);
     }
+    if (key === 'narenas' && !/^[1-9]\d*$/.test(value)) problem(path, `narenas must be a positive integer, got ${JSON.stringify(value)}`);
+    const range = confRangeProblem(key, value);
+    if (range) problem(path, range);
   }
 }
 

@@ -63,12 +63,19 @@ export class ControlClient {
         reject(new SimloadError('ERR_CONTROL_TIMEOUT', `the server did not answer '${op}' within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      try {
-        this.child.send({ id, op } as ControlRequest);
-      } catch (err) {
+      const failed = (err: Error) => {
         clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new SimloadError('ERR_SERVER_GONE', `cannot reach the server: ${(err as Error).message}`));
+        if (!this.pending.delete(id)) return;
+        reject(new SimloadError('ERR_SERVER_GONE', `cannot reach the server: ${err.message}`));
+      };
+      // With a callback, a write to a process that died before its exit was seen (EPIPE, a closed channel)
+      // fails this request; without one it would be an 'error' event on the child.
+      try {
+        this.child.send({ id, op } as ControlRequest, (err) => {
+          if (err) failed(err);
+        });
+      } catch (err) {
+        failed(err as Error);
       }
     });
   }

@@ -7,6 +7,10 @@ import type { ServerOptions, SizeDistribution } from './options.js';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 /** Workers are tracked in two 32-bit masks (see scheduler.ts). */
 export const MAX_THREADS = 64;
+/** A call's instruction budget at most: native/agent.c takes it as a C long long, and treats none as this. */
+export const MAX_SCRIPT_INSTRUCTIONS = 1e12;
+/** The gate's largest frame (ws maxPayload). */
+export const MAX_FRAME_BYTES = 1 << 30;
 
 function isInt(v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
@@ -65,7 +69,7 @@ export function serverOptionsProblems(o: ServerOptions): string[] {
     p.push(`freeFirstWorkers: must be an integer from 0 to threads (${JSON.stringify(o.threads)}), got ${JSON.stringify(o.freeFirstWorkers)}`);
   }
   if (!isNum(o.logoutFreeDelayMs, 0, 2 ** 31 - 1)) p.push(`logoutFreeDelayMs: must be a number of ms >= 0, got ${JSON.stringify(o.logoutFreeDelayMs)}`);
-  if (!isInt(o.maxFrameBytes, 64, 1 << 30)) p.push(`maxFrameBytes: must be an integer from 64 to 1GiB, got ${JSON.stringify(o.maxFrameBytes)}`);
+  if (!isInt(o.maxFrameBytes, 64, MAX_FRAME_BYTES)) p.push(`maxFrameBytes: must be an integer from 64 to 1GiB, got ${JSON.stringify(o.maxFrameBytes)}`);
   if (!isInt(o.seed, -(2 ** 31), 2 ** 32 - 1)) p.push(`seed: must be a 32-bit integer, got ${JSON.stringify(o.seed)}`);
   if (o.sendHighWaterBytes !== undefined && !isInt(o.sendHighWaterBytes, 1024)) p.push(`sendHighWaterBytes: must be an integer >= 1024, got ${JSON.stringify(o.sendHighWaterBytes)}`);
   if (o.maxInflightPerConnection !== undefined && !isInt(o.maxInflightPerConnection, 1)) p.push(`maxInflightPerConnection: must be an integer >= 1, got ${JSON.stringify(o.maxInflightPerConnection)}`);
@@ -77,7 +81,7 @@ export function serverOptionsProblems(o: ServerOptions): string[] {
     const s = o.script;
     if (!s || typeof s.source !== 'string' || typeof s.path !== 'string') p.push('script: agentModel lua needs a script ({path, source, maxInstructions, maxMemoryBytes})');
     else {
-      if (!isInt(s.maxInstructions, 1000)) p.push(`script.maxInstructions: must be an integer >= 1000, got ${JSON.stringify(s.maxInstructions)}`);
+      if (!isInt(s.maxInstructions, 1000, MAX_SCRIPT_INSTRUCTIONS)) p.push(`script.maxInstructions: must be an integer from 1000 to ${MAX_SCRIPT_INSTRUCTIONS}, got ${JSON.stringify(s.maxInstructions)}`);
       if (!isInt(s.maxMemoryBytes, 64 * 1024)) p.push(`script.maxMemoryBytes: must be an integer >= 64KiB, got ${JSON.stringify(s.maxMemoryBytes)}`);
     }
   }

@@ -9,14 +9,14 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { runSkynet, type SkynetRunResult } from '../../src/fidelity/skynet-run.js';
 import { packageRoot } from '../../src/native/paths.js';
-import { peerSources } from '../../src/native/peers.js';
 import { parseNdjson } from '../../src/report/load.js';
 import type { Sample } from '../../src/results/sample.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
+import { needsVendor } from '../native/vendor.js';
 
 const fixtures = resolve(packageRoot, 'test', 'fidelity', 'fixtures');
-const skip = peerSources() ? false : 'no skynet/jemalloc source (../shared/vendor or SKYNET_SRC)';
+const skip = needsVendor('skynet');
 const out = mkdtempSync(join(tmpdir(), 'simload-gate-'));
 
 async function run(scenarioFile: string, script: string): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario; client: Record<string, number> }> {
@@ -31,9 +31,10 @@ async function run(scenarioFile: string, script: string): Promise<{ r: SkynetRun
 test('gate: the online count follows the plan and the gate forwards what the clients sent', { skip, timeout: 120_000 }, async () => {
   const { samples, scenario, client } = await run('short.yaml', 'bag.lua');
   // After each ramp (in the holds) the online count, as the driver saw logins and closed connections, is the
-  // target within 2%.
+  // target within 2% or 3 players: the ramp-down closes 134 connections in 1 s, so a few closes are still in
+  // flight at a hold's first sample (2% of 66 is not one player). A driver that missed a tenth of a ramp fails.
   for (const s of samples.filter((x) => scenario.load.phases[x.phaseIndex]?.kind === 'hold')) {
-    assert.ok(Math.abs(s.online - s.target) <= 0.02 * s.target, `t=${s.t} ${s.phase}: online ${s.online}, target ${s.target}`);
+    assert.ok(Math.abs(s.online - s.target) <= Math.max(0.02 * s.target, 3), `t=${s.t} ${s.phase}: online ${s.online}, target ${s.target}`);
   }
   const last = samples.at(-1)!;
   assert.equal(last.phase, 'done');
@@ -54,7 +55,9 @@ test("gate: each forwarded packet is handled by its player's agent; errors and r
   const last = samples.at(-1)!;
   const m = last.server!.messages;
   assert.deepEqual([last.server!.logins, last.server!.logouts], [20, 10]);
-  assert.ok(m >= 0.98 * client.sent! && m > 100, `forwarded ${m} of ${client.sent}`);
+  // About 135 packets are planned; a loaded machine's clients send fewer (99 seen at load 30), and what they
+  // send must arrive. 50 are enough for the error count below to mean something.
+  assert.ok(m >= 0.98 * client.sent! && m > 50, `forwarded ${m} of ${client.sent}`);
   // Every fifth message of each player fails (so the agents ran message(n) for the packets), and player 1's third
   // is stopped by the instruction limit.
   assert.ok(last.server!.errors >= 1 + Math.floor(m / 5) - 20 && last.server!.errors <= 1 + Math.ceil(m / 5) + 20, `${last.server!.errors} errors of ${m} messages`);

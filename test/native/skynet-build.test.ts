@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { packageRoot } from '../../src/native/paths.js';
 import { peerSources } from '../../src/native/peers.js';
+import { needsVendor } from './vendor.js';
 import { buildSkynet } from '../../src/native/skynet-build.js';
 import { writeSkynetConfig } from '../../src/native/skynet-config.js';
 
@@ -24,7 +25,7 @@ function runSmoke(root: string, conf: string): Record<string, number> {
 }
 
 for (const recipe of ['madv-free', 'no-madv-free'] as const) {
-  test(`skynet ${recipe}: a Lua service's freed memory ${recipe === 'madv-free' ? 'stays as LazyFree' : 'leaves Rss'}`, { skip: src ? false : 'no skynet/jemalloc source (../shared/vendor or SKYNET_SRC)', timeout: 600_000 }, async () => {
+  test(`skynet ${recipe}: a Lua service's freed memory ${recipe === 'madv-free' ? 'stays as LazyFree' : 'leaves Rss'}`, { skip: needsVendor('skynet'), timeout: 600_000 }, async () => {
     const b = await buildSkynet({ skynetSrc: src!.skynet, jemallocSrc: src!.jemalloc, recipe });
     assert.match(b.jemallocVersion, /^5\.0\.1/);
     const m = runSmoke(b.root, 'dirty_decay_ms:100,muzzy_decay_ms:-1');

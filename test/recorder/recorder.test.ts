@@ -51,7 +51,14 @@ async function child(mute = false): Promise<{ proc: ChildProcess; source: Sample
           resolve(m.stats);
         };
         proc.on('message', onMsg);
-        proc.send({ op: 'stats', id });
+        // A child killed before its exit is seen fails the write (EPIPE, closed channel): with a callback that
+        // is this request's error, not an 'error' event on the child that would end the test process.
+        proc.send({ op: 'stats', id }, (err) => {
+          if (!err) return;
+          clearTimeout(timer);
+          proc.off('message', onMsg);
+          reject(err);
+        });
       }),
   };
   return { proc, source };

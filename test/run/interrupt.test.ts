@@ -63,12 +63,13 @@ async function runUntilOnline() {
   }
 }
 
-test('SIGINT during a run: results stay on disk, exit 130, no process left behind', { timeout: 90_000 }, async () => {
+// SIGHUP: the terminal or the ssh session went away; handled as Ctrl-C is, not the default death with 129.
+for (const sig of ['SIGINT', 'SIGHUP'] as const) test(`${sig} during a run: results stay on disk, exit 130, no process left behind`, { timeout: 90_000 }, async () => {
   const { child, out, exited, folder } = await runUntilOnline();
   const kids = childrenOf(child.pid!);
   assert.ok(kids.length >= 1, 'the server runs as a child process of simload');
 
-  child.kill('SIGINT');
+  child.kill(sig);
   const { code } = await exited;
   assert.equal(code, 130, `exit code; stderr:\n${out.stderr}`);
 
@@ -80,7 +81,7 @@ test('SIGINT during a run: results stay on disk, exit 130, no process left behin
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as RunEvent);
-  assert.ok(events.some((e) => e.type === 'interrupted' && e.signal === 'SIGINT'));
+  assert.ok(events.some((e) => e.type === 'interrupted' && e.signal === sig));
   const serverPids = events.filter((e): e is Extract<RunEvent, { type: 'variant-start' }> => e.type === 'variant-start').map((e) => e.pid);
   assert.equal(serverPids.length, 1);
   assert.ok(kids.includes(serverPids[0]!), 'the recorded server pid was a child of simload');

@@ -12,10 +12,11 @@ import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import type { Summary } from '../../src/report/summary.js';
 import { runWatch } from '../../src/watch/run-watch.js';
 import { withReportInChromium } from '../report/chromium.js';
-import { markStream, ndjson, sink, skynetSources, startWatchedSkynet } from './helpers.js';
+import { needsVendor } from '../native/vendor.js';
+import { markStream, ndjson, sink, startWatchedSkynet } from './helpers.js';
 
 const MB = 1e6;
-const skip = skynetSources ? false : 'no skynet/jemalloc source (../shared/vendor or SKYNET_SRC)';
+const skip = needsVendor('skynet');
 
 async function folder(dir: string) {
   return {
