@@ -45,6 +45,10 @@ function variantHtml(v: VariantSummary): string {
     out.push(
       `<p>Drift over ${esc(formatDuration(d.toMs - d.fromMs))} (${d.samples} samples from ${esc(formatDuration(d.fromMs))}, after a warm-up of ${esc(formatDuration(d.warmupMs))}${d.window === 'final-hold' ? ' of the final hold' : ''}): Rss ${esc(slopeText(d.rss))}; allocated ${esc(slopeText(d.allocated))}.</p>`,
     );
+    if (d.services?.length) {
+      const rows = d.services.map((x) => `<tr><td>${esc(x.address)}</td><td>${esc(x.name)}</td><td>${esc(slopeText(x))}</td><td>${x.samples}</td></tr>`);
+      out.push(`<table><tr><th>service</th><th>name</th><th>Lua memory drift</th><th>samples</th></tr>${rows.join('')}</table>`);
+    }
   }
   return out.join('');
 }

@@ -41,7 +41,22 @@ export interface DriftSummary {
   rss: Slope;
   /** jemalloc's allocated; null without allocator stats. */
   allocated: Slope | null;
+  /**
+   * A watched skynet's Lua services (`mem`, from the top list of each sample), fastest growing first, at most
+   * TOP_SERVICES: each service seen in at least SERVICE_COVERAGE of the window's samples. Absent otherwise.
+   */
+  services?: ServiceSlope[];
 }
+
+export interface ServiceSlope extends Slope {
+  address: string;
+  name: string;
+  samples: number;
+}
+
+export const TOP_SERVICES = 10;
+/** A service is fitted when it is in the top list of at least this share of the window's samples. */
+export const SERVICE_COVERAGE = 0.8;
 
 /** Least squares slope of y on x, and its 95% interval from BATCHES batch means. */
 export function fitSlope(x: number[], y: number[]): Slope | null {
@@ -105,7 +120,31 @@ export function driftSummary(samples: Sample[], hold: PhaseSpan | null, warmupMs
   const withAlloc = win.filter((s) => s.alloc !== null);
   const allocated =
     withAlloc.length >= MIN_DRIFT_SAMPLES ? fitSlope(withAlloc.map((s) => s.t / MS_PER_HOUR), withAlloc.map((s) => s.alloc!.allocated)) : null;
-  return { fromMs: win[0]!.t, toMs: win.at(-1)!.t, samples: win.length, window: hold ? 'final-hold' : 'whole', warmupMs: warmup, rss, allocated };
+  const services = serviceSlopes(win);
+  return { fromMs: win[0]!.t, toMs: win.at(-1)!.t, samples: win.length, window: hold ? 'final-hold' : 'whole', warmupMs: warmup, rss, allocated, ...(services ? { services } : {}) };
+}
+
+/** Per Lua service of a watched skynet (the samples' top lists): its slope, fastest growing first. */
+export function serviceSlopes(win: Sample[]): ServiceSlope[] | undefined {
+  const withTop = win.filter((s) => s.skynet && s.skynet.top.length > 0);
+  if (withTop.length < MIN_DRIFT_SAMPLES) return undefined;
+  const series = new Map<string, { name: string; x: number[]; y: number[] }>();
+  for (const s of withTop) {
+    for (const svc of s.skynet!.top) {
+      let one = series.get(svc.address);
+      if (!one) series.set(svc.address, (one = { name: svc.name, x: [], y: [] }));
+      one.x.push(s.t / MS_PER_HOUR);
+      one.y.push(svc.bytes);
+    }
+  }
+  const out: ServiceSlope[] = [];
+  for (const [address, one] of series) {
+    if (one.x.length < Math.max(MIN_DRIFT_SAMPLES, SERVICE_COVERAGE * withTop.length)) continue;
+    const fit = fitSlope(one.x, one.y);
+    if (fit) out.push({ address, name: one.name, samples: one.x.length, ...fit });
+  }
+  out.sort((a, b) => b.perHour - a.perHour);
+  return out.slice(0, TOP_SERVICES);
 }
 
 function mean(v: number[]): number {

@@ -35,7 +35,9 @@ const GETTERS: Record<MetricName, (v: VariantSummary) => number | null> = {
   reuse: (v) => v.cycles?.reuse ?? null,
   kept_reuse: (v) => v.cycles?.keptReuse ?? null,
   rss_slope: (v) => v.drift?.rss.perHour ?? null,
+  rss_slope_low: (v) => v.drift?.rss.low ?? null,
   allocated_slope: (v) => v.drift?.allocated?.perHour ?? null,
+  service_slope: (v) => v.drift?.services?.[0]?.perHour ?? null,
 };
 
 export const METRICS: MetricDef[] = METRIC_CATALOGUE.map((m) => ({ ...m, get: GETTERS[m.name] }));

@@ -40,7 +40,9 @@ export const METRIC_CATALOGUE = [
   { name: 'reuse', label: 'reuse (lowest cycle)', unit: 'fraction', worse: 'lower' },
   { name: 'kept_reuse', label: 'kept memory reused (lowest cycle)', unit: 'fraction', worse: 'lower' },
   { name: 'rss_slope', label: 'Rss drift', unit: 'bytes_per_hour', worse: 'higher' },
+  { name: 'rss_slope_low', label: 'Rss drift, low end of 95%', unit: 'bytes_per_hour', worse: 'higher' },
   { name: 'allocated_slope', label: 'allocated drift', unit: 'bytes_per_hour', worse: 'higher' },
+  { name: 'service_slope', label: 'fastest growing service', unit: 'bytes_per_hour', worse: 'higher' },
 ] as const satisfies readonly MetricInfo[];
 
 export type MetricName = (typeof METRIC_CATALOGUE)[number]['name'];

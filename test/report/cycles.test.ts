@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Phase } from '../../src/scenario/types.js';
 import { scenarioOf, series } from './series.js';
 import { cycleStarts, cycleSummary, phaseEndTargets } from '../../src/report/cycles.js';
+import { cyclesSection } from '../../src/report/cycles-section.js';
 import { phaseSpans } from '../../src/report/phases.js';
 import { summarizeVariant } from '../../src/report/summary.js';
 import { checkExpectations } from '../../src/report/expect.js';
@@ -114,4 +115,24 @@ test('summarize carries the cycles; expect: thresholds them', () => {
   assert.ok(Math.abs(values[0]! - 150 / 700) < 1e-12);
   assert.equal(values[1], 0.5);
   assert.ok(Math.abs(values[2]! - 1250 / 1100) < 1e-12);
+});
+
+test('the report section lists every cycle with its figures, and the drift interval', async () => {
+  const samples = series(DAY_NIGHT, rssOf([1100, 1100, 1250], [700, 700, 700]), ONLINE);
+  const v = summarizeVariant('v', samples, [], scenarioOf(DAY_NIGHT), null);
+  const summary = { schema: 'simload.summary' as const, v: 2 as const, scenario: 's', status: 'complete' as const, startedAt: null, endedAt: null, variants: [v], notes: [] };
+  const out = await cyclesSection.render({ dir: '', meta: null, scenario: null, samples, events: [], latency: null, plan: null, skippedLines: 0 }, summary);
+  assert.ok(out);
+  const rows = [...out.html.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1).map((m) => [...m[1]!.matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]));
+  assert.deepEqual(rows, [
+    ['1', '0-3', '1.1 GiB at 15s', '1000', '1.00x', '700.0 MiB (300 online)', '-', '-', '-', '-', '-'],
+    ['2', '4-7', '1.1 GiB at 1m5s', '1000', '1.00x', '700.0 MiB (300 online)', '400.0 MiB', '700.0 MiB', '300.0 MiB', '43%', '100%'],
+    ['3', '8-11', '1.2 GiB at 1m55s', '1000', '1.14x', '700.0 MiB (300 online)', '550.0 MiB', '700.0 MiB', '300.0 MiB', '21%', '50%'],
+  ]);
+  // The final night is flat at 700 MiB: a slope of 0 with an interval around it.
+  assert.equal(v.drift?.rss.perHour, 0);
+  assert.match(out.html, /Rss 0 B\/h \(95%: 0 B\/h to 0 B\/h\)/);
+  // Nothing to show: no section.
+  const flat = summarizeVariant('v', series(CYCLE.slice(0, 2), () => 100, () => 1000), [], scenarioOf(CYCLE.slice(0, 2)), null);
+  assert.equal(await cyclesSection.render({ dir: '', meta: null, scenario: null, samples: [], events: [], latency: null, plan: null, skippedLines: 0 }, { ...summary, variants: [{ ...flat, drift: null }] }), null);
 });

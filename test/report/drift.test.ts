@@ -74,11 +74,15 @@ test('the window is the final hold after its warm-up; a leak is far outside a fl
   // Default warm-up: a quarter of the hold.
   assert.equal(driftSummary(leak, spans[2]!, undefined)!.warmupMs, 29_750);
 
-  const rules = ['rss_slope < 500MiB/h'].map((t) => parseExpectRule(t, null) as ExpectRule);
+  const rules = ['rss_slope < 500MiB/h', 'rss_slope_low < 500MiB/h'].map((t) => parseExpectRule(t, null) as ExpectRule);
   const flat = series(SOAK, (k, i) => (k === 0 ? 100 + i * 10 : 200 + r()), () => 100);
   const judge = (samples: typeof flat) => {
     const v = summarizeVariant('v', samples, [], { ...scenarioOf(SOAK, rules), record: { intervalMs: 1000, warmupMs: 30_000 } }, null);
-    return checkExpectations({ schema: 'simload.summary', v: 2, scenario: 's', status: 'complete', startedAt: null, endedAt: null, variants: [v], notes: [] }, rules)[0]!;
+    const [point, low] = checkExpectations({ schema: 'simload.summary', v: 2, scenario: 's', status: 'complete', startedAt: null, endedAt: null, variants: [v], notes: [] }, rules);
+    assert.equal(low!.actual, v.drift!.rss.low);
+    assert.ok(low!.actual! < point!.actual!);
+    assert.equal(low!.pass, point!.pass);
+    return point!;
   };
   const bad = judge(leak);
   const good = judge(flat);
@@ -97,4 +101,31 @@ test('too few samples: no slope; without phases the whole recording after a quar
   assert.equal(d.window, 'whole');
   assert.equal(d.warmupMs, Math.round(45_000 / 4));
   assert.ok(Math.abs(d.rss.perHour - MiB * (MS_PER_HOUR / 1000)) < 1);
+});
+
+test("a watched skynet's services: each one's slope, fastest first; one seen too rarely is left out", () => {
+  const samples = series([], () => 100, () => 0);
+  const base = samples[0]!;
+  const watch: typeof samples = [];
+  for (let i = 0; i < 80; i++) {
+    const t = i * 1000;
+    const top = [
+      { address: ':0000000a', name: 'snlua agent', bytes: 2 * MiB + (i * 10 * MiB) / 3600 }, // 10 MiB/h
+      { address: ':0000000b', name: 'snlua watchdog', bytes: 4 * MiB + ((i % 2) * MiB) / 4 }, // flat, noisy
+      ...(i % 2 === 0 ? [{ address: ':0000000c', name: 'snlua cache', bytes: 8 * MiB + i * MiB }] : []), // half the samples
+    ];
+    watch.push({ ...base, t, phaseIndex: -1, skynet: { consoleMs: 1, luaTotal: null, luaServices: top.length, top } });
+  }
+  const d = driftSummary(watch, null, undefined)!;
+  assert.deepEqual(d.services!.map((s) => s.address), [':0000000a', ':0000000b']);
+  const agent = d.services![0]!;
+  assert.equal(agent.name, 'snlua agent');
+  assert.equal(agent.samples, 60);
+  assert.ok(Math.abs(agent.perHour / (10 * MiB) - 1) < 1e-9, `${agent.perHour / MiB} MiB/h`);
+  assert.ok(Math.abs(d.services![1]!.perHour) < MiB, `the watchdog is flat: ${d.services![1]!.perHour / MiB} MiB/h`);
+  const rule = parseExpectRule('service_slope < 5MiB/h', null) as ExpectRule;
+  const v = summarizeVariant('v', watch, [], null, null);
+  const res = checkExpectations({ schema: 'simload.summary', v: 2, scenario: 's', status: 'complete', startedAt: null, endedAt: null, variants: [v], notes: [] }, [rule])[0]!;
+  assert.equal(res.pass, false);
+  assert.ok(Math.abs(res.actual! / (10 * MiB) - 1) < 1e-9);
 });
