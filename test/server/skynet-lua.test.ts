@@ -78,7 +78,7 @@ test('server.lua in a scenario: 5.4 or skynet; anything else, or without a scrip
   writeFileSync(join(tmp, 'ok.lua'), 'function login() end\nfunction message() end\n');
   const parse = (server: string) =>
     parseScenario(`name: s\nserver:\n  script: ok.lua\n${server}variants: [{ name: g, build: glibc }]\nload: { phases: [ { ramp: { to: 10, over: 1s } } ] }\n`, file);
-  assert.throws(() => parse('  lua: "5.3"\n'), /s\.yaml:4:8 server\.lua: expected one of 5\.4, skynet, got "5\.3"/);
+  assert.throws(() => parse('  lua: "5.3"\n'), /s\.yaml:4:8 server\.lua: expected one of 5\.4, skynet, auto, got "5\.3"/);
   assert.equal(parse('  lua: "5.4"\n').server.script?.luaLib, undefined);
   assert.equal(parse('  lua: 5.4\n').server.script?.luaLib, undefined, 'YAML reads 5.4 unquoted as a number');
   assert.throws(
