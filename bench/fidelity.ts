@@ -1,6 +1,6 @@
 // `npm run fidelity -- SCENARIO`: runs the same scenario on simload (`simload run`) and on a real skynet
 // (src/fidelity/skynet-run.ts), madv-free and no-madv-free, and prints them side by side with the ratios
-// simload/skynet and issue 9's targets (docs/fidelity.md).
+// simload/skynet and the fidelity targets (docs/fidelity.md).
 // Flags: --script PATH (the agent script for skynet; default the scenario's server.script, else the test
 // script test/fidelity/fixtures/bag.lua), --variants a,b, --out DIR (default results),
 // --simload DIR[,DIR...] / --skynet DIR[,DIR...] (compare run folders already recorded instead of running that

@@ -14,10 +14,10 @@ export interface AllocStats {
   pmuzzy: number;
   /**
    * jemalloc's `version` (e.g. 5.0.1-0-g896ed3a8...), so a reader knows what `resident` means: 5.0.x counts
-   * muzzy pages in it, 5.3.0 does not. Absent in samples written before issue 10 (read as 5.3.0) and for glibc.
+   * muzzy pages in it, 5.3.0 does not. Absent in older samples (read as 5.3.0) and for glibc.
    */
   version?: string;
-  /** Per initialised arena: decay state and purge counters. Absent before issue 10 and for glibc. */
+  /** Per initialised arena: decay state and purge counters. Absent in older samples and for glibc. */
   arenas?: ArenaDecay[];
   /** Threads that loaded the allocator and the arena each is bound to (`thread.arena`); main = the process's main thread. */
   threads?: ThreadArena[];

@@ -1,5 +1,5 @@
 // Did the skynet side deliver the load the plan asked for? A run whose online count missed its target is not
-// a measurement (HELPERS.md), so the runner fails it. Checked on the samples of each hold (after each ramp):
+// a measurement, so the runner fails it. Checked on the samples of each hold (after each ramp):
 // within ONLINE_TOLERANCE of the target, where, as in simload's own check (report/validity.ts), one sample
 // interval of lag is allowed: the first sample of a hold may still be anywhere between the target at the sample
 // before and the target now (through a gate, the last leavers' closes reach skynet a moment after the ramp

@@ -25,7 +25,7 @@ export interface ServerModel {
   bareNote: string | null;
 }
 
-/** A skynet agent with its lualib, and a bare VM, as measured (`npm run fidelity:vm`; FACTS.md). KiB. */
+/** A skynet agent with its lualib, and a bare VM, as measured (`npm run fidelity:vm`; docs/fidelity.md). KiB. */
 export const SKYNET_AGENT_KIB = { low: 46, high: 50 } as const;
 export const BARE_VM_KIB = 14;
 

@@ -28,7 +28,7 @@ export interface ServerStats {
   leaving?: number;
   /** Open connections, those not being read because of backpressure; multiplexed ones and players logged in on them. */
   gate?: { connections: number; paused: number; muxConnections?: number; channels?: number };
-  /** Lua agents: VMs alive in the process (native/agent.c). Added with issue 9; absent for synthetic agents. */
+  /** Lua agents: VMs alive in the process (native/agent.c); absent for synthetic agents. */
   luaVms?: number;
   /** Lua agents: game packets copied into the variant's heap and not freed yet, and made in all. */
   luaPackets?: { live: number; made: number };

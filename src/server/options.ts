@@ -92,7 +92,7 @@ export interface ServerOptions {
    */
   allowedOrigins?: string[];
   /**
-   * How agents hold player state (optional, added with issue 9): `synthetic` draws `profile` and `churn`;
+   * How agents hold player state (optional): `synthetic` draws `profile` and `churn`;
    * `lua` runs `script` in one Lua VM per agent service, over the variant's allocator. Default synthetic.
    */
   agentModel?: 'synthetic' | 'lua';

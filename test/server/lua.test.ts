@@ -1,4 +1,4 @@
-// Lua agents (issue 9): each agent service hosts a Lua VM over the variant's allocator. Real server, real
+// Lua agents: each agent service hosts a Lua VM over the variant's allocator. Real server, real
 // sockets, real jemalloc: memory per login, a VM closed at logout gives its memory back, and bad scripts get
 // clear errors while the server keeps serving other players.
 

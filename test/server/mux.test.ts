@@ -1,4 +1,4 @@
-// The multiplexed gate (issue 14): one real WebSocket on loopback carries many players, one per channel. Each
+// The multiplexed gate: one real WebSocket on loopback carries many players, one per channel. Each
 // channel is a player session with its own agent and state, as on a plain connection; closing the connection
 // disconnects them all; bad channel frames and logins past the limit get their stable codes.
 
