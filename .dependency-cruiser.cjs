@@ -1,5 +1,5 @@
-// The layering of src/, checked by `npm run check:deps` (dependency-cruiser) in .ci/run. The README's
-// "How it is built" section is drawn from these rules; change both together.
+// The layering of src/, checked by `npm run check:deps` (dependency-cruiser) in .ci/run. docs/architecture.md
+// is drawn from these rules; change both together.
 //
 // Bottom to top:
 //   leaves    errors.ts, units.ts, input-file.ts, terminal-text.ts, alloc/stats.ts (the allocator's stats format): import nothing of src/
