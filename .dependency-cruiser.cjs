@@ -10,6 +10,8 @@
 //   results/  the run folder's formats (samples, events, summary metrics, plan.json) and its writer
 //   cgroup/   memory cgroups of servers: imports proc/, results/ (the events it writes) and leaves
 //   ...       server, scenario, recorder, driver, report (report reads only results/ and leaves)
+//   live/     live outputs of a recording (/metrics for Prometheus, the live page): reads results/ and report/,
+//             is fed by run/, serve/ and watch/, drives none of them
 //   run/, probe/, then plan/, watch/, fidelity/ (which drive run/)
 //   commands/ the CLI's commands: imported by cli.ts alone
 //
@@ -83,6 +85,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/report/' },
       to: { path: '^src/scenario/types\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'live-reads-the-folder-formats',
+      comment:
+        'live/ follows what a run folder takes (results/) and draws it with the report (report/): it imports those, the ' +
+        'leaves and the Scenario type, never what records (run/, serve/, watch/, recorder/, driver/, server/).',
+      severity: 'error',
+      from: { path: '^src/live/' },
+      to: { path: '^src/', pathNot: '^src/(live|report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
     },
     {
       name: 'nothing-imports-commands',

@@ -8,7 +8,8 @@
 //   delivered  messages the server handled >= 95% of rate x loaded x seconds
 //   latency    p99 of the hold's round trips under 1 s (a server that queues without end is not holding)
 // The capacity is the largest step that passes all three. What stops it is printed from measurements: memory
-// (Rss, MemAvailable), server CPU (from /proc/PID/stat), or delivery. The bots' CPU is the CPU time of
+// (Rss, MemAvailable), server CPU (from /proc/PID/stat) by thread (the gate, each worker: which one saturates),
+// or delivery, with the load average seen. The bots' CPU is the CPU time of
 // simload's threads other than the main one (piscina's bot workers; /proc/self/task/*/stat) per 1 000 online
 // players per second; a first step run with one socket per player gives the plain figure side by side.
 //
@@ -22,7 +23,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { readThreads, statLineCpu } from '../src/proc/threads.js';
 import { runScenario } from '../src/run/run.js';
+import { splitServerThreads, type ServerThreadSplit } from '../src/server/threads.js';
 import { parseScenario } from '../src/scenario/load.js';
 import type { Sample } from '../src/results/sample.js';
 import type { LatencyFile, RunEvent } from '../src/results/layout.js';
@@ -39,7 +43,6 @@ const VARIANT = flag('variant', 'madv-free');
 const PER_CONN = Number(flag('per-connection', '1000'));
 const PLAIN = Number(flag('plain', '4000'));
 const RATE = 0.25;
-const TICK_HZ = 100; // USER_HZ on Linux
 const MIN_AVAILABLE = 2 * 2 ** 30;
 
 function scenarioText(steps: number[], perConn: number, name: string): string {
@@ -72,28 +75,13 @@ record:
 `;
 }
 
-/** utime + stime of a /proc stat line, seconds. */
-function statCpu(text: string): number {
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK_HZ;
-}
-
 /** CPU seconds of this process's threads other than the main one (the bot workers and helpers). */
 function botThreadsCpu(): number {
-  let t = 0;
-  for (const tid of readdirSync('/proc/self/task')) {
-    if (Number(tid) === process.pid) continue;
-    try {
-      t += statCpu(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
-    } catch {
-      // the thread ended
-    }
-  }
-  return t;
+  return readThreads('self').reduce((t, x) => (x.tid === process.pid ? t : t + x.cpu), 0);
 }
 
 function mainThreadCpu(): number {
-  return statCpu(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'));
+  return readThreads('self').find((x) => x.tid === process.pid)?.cpu ?? 0;
 }
 
 function memAvailable(): number {
@@ -119,7 +107,27 @@ interface Tick {
   bots: number;
   main: number;
   server: number;
+  /** The server's CPU seconds by thread (gate, each worker, Node's helpers). */
+  threads: ServerThreadSplit;
   available: number;
+  /** 1-minute load average. */
+  load: number;
+}
+
+function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+/** The server processes' threads by role, summed over the servers (a capacity run has one). */
+function serverThreads(): ServerThreadSplit {
+  const all: ServerThreadSplit = { gate: 0, workers: [], other: 0 };
+  for (const pid of childPids()) {
+    const s = splitServerThreads(pid, readThreads(pid));
+    all.gate += s.gate;
+    all.other += s.other;
+    s.workers.forEach((w, i) => (all.workers[i] = (all.workers[i] ?? 0) + w));
+  }
+  return all;
 }
 
 /** Samples with server counters of the last `ms` of the run under `out` (its only folder). */
@@ -151,7 +159,7 @@ async function measuredRun(text: string, label: string): Promise<{ dir: string; 
     let t = 0;
     for (const pid of childPids()) {
       try {
-        t += statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        t += statLineCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
       } catch {
         // gone
       }
@@ -178,7 +186,7 @@ async function measuredRun(text: string, label: string): Promise<{ dir: string; 
       process.stderr.write(`capacity: ${stoppedBehind}: stopping the run\n`);
       stop.abort();
     }
-    ticks.push({ wall: Date.now(), bots: botThreadsCpu(), main: mainThreadCpu(), server: serverCpu(), available });
+    ticks.push({ wall: Date.now(), bots: botThreadsCpu(), main: mainThreadCpu(), server: serverCpu(), threads: serverThreads(), available, load: loadAverage() });
     if (available < MIN_AVAILABLE && !stop.signal.aborted) {
       stoppedForMemory = true;
       process.stderr.write(`capacity: MemAvailable ${(available / 2 ** 30).toFixed(1)} GiB: stopping the run\n`);
@@ -212,7 +220,15 @@ interface StepResult {
   botCores: number;
   botMsPer1000: number;
   mainMsPer1000: number;
+  /** This process's main thread (the run engine and recorder). */
+  mainCores: number;
   availableMin: number;
+  /** Cores of the server's gate thread, its busiest worker, all its workers. */
+  gateCores: number;
+  busiestWorkerCores: number;
+  workersCores: number;
+  /** Mean 1-minute load average over the hold. */
+  load: number;
   pass: boolean;
   why: string[];
 }
@@ -250,7 +266,9 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     const first = xs[0]!;
     const last = xs.at(-1)!;
     const seconds = (last.wall - first.wall) / 1000;
-    const delivered = (last.server?.messages ?? 0) - (first.server?.messages ?? 0);
+    // Messages from the first and last samples that have the server's counters (a stats call that timed out has none).
+    const counted = xs.filter((x) => x.server);
+    const delivered = counted.length >= 2 ? counted.at(-1)!.server!.messages - counted[0]!.server!.messages : 0;
     let expected = 0;
     for (let k = 1; k < xs.length; k++) expected += (RATE * (xs[k - 1]!.loaded ?? xs[k - 1]!.online) * (xs[k]!.wall - xs[k - 1]!.wall)) / 1000;
     const ts = between(ticks, from, end);
@@ -258,6 +276,10 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     const botCores = dt > 0 ? (ts.at(-1)!.bots - ts[0]!.bots) / dt : 0;
     const mainCores = dt > 0 ? (ts.at(-1)!.main - ts[0]!.main) / dt : 0;
     const serverCores = dt > 0 ? (ts.at(-1)!.server - ts[0]!.server) / dt : 0;
+    const t0 = ts[0]?.threads;
+    const t1 = ts.at(-1)?.threads;
+    const gateCores = dt > 0 && t0 && t1 ? (t1.gate - t0.gate) / dt : 0;
+    const workerCores = dt > 0 && t0 && t1 ? t1.workers.map((w, k) => (w - (t0.workers[k] ?? 0)) / dt) : [];
     const onlineMean = xs.reduce((a, x) => a + x.online, 0) / xs.length;
     const lat = latency?.variants[variant]?.[`${p.phaseIndex}:hold`];
     const target = p.target;
@@ -281,7 +303,12 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
       botCores,
       botMsPer1000: onlineMean > 0 ? (botCores * 1000) / (onlineMean / 1000) : 0,
       mainMsPer1000: onlineMean > 0 ? (mainCores * 1000) / (onlineMean / 1000) : 0,
+      mainCores,
       availableMin: Math.min(...ts.map((t) => t.available)),
+      gateCores,
+      busiestWorkerCores: workerCores.length ? Math.max(...workerCores) : 0,
+      workersCores: workerCores.reduce((a, b) => a + b, 0),
+      load: ts.length ? ts.reduce((a, t) => a + t.load, 0) / ts.length : loadAverage(),
       pass: why.length === 0,
       why,
     });
@@ -292,7 +319,7 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
 function table(rows: StepResult[]): string {
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   const lines = [
-    'target   loaded(min)  delivered/expected   p99      Rss(max)   server CPU  bot CPU (ms/s per 1000)  main thread  MemAvailable(min)  result',
+    'target   loaded(min)  delivered/expected   p99      Rss(max)   server CPU  gate   workers (busiest)  bot CPU (ms/s per 1000)  main thread  MemAvailable(min)  load avg  result',
   ];
   for (const r of rows) {
     lines.push(
@@ -303,14 +330,37 @@ function table(rows: StepResult[]): string {
         (r.p99ms === null ? '-' : `${r.p99ms.toFixed(1)}ms`).padEnd(8),
         gib(r.rssMax).padEnd(10),
         `${r.serverCores.toFixed(2)} cores`.padEnd(11),
+        r.gateCores.toFixed(2).padEnd(6),
+        `${r.workersCores.toFixed(2)} (${r.busiestWorkerCores.toFixed(2)})`.padEnd(18),
         `${r.botCores.toFixed(2)} cores (${r.botMsPer1000.toFixed(1)})`.padEnd(24),
         `${r.mainMsPer1000.toFixed(1)}`.padEnd(12),
         gib(r.availableMin).padEnd(18),
+        r.load.toFixed(1).padEnd(9),
         r.pass ? 'holds' : `FAILS: ${r.why.join('; ')}`,
       ].join(' '),
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** A thread at this share of a core or more is saturated: it cannot take more work however the rest is spread. */
+const SATURATED = 0.9;
+
+/**
+ * Which resource ran out at a failed step, from its measured CPU: the gate thread (one core at most, whatever
+ * the machine has), one worker, or the machine's cores (server, bots and this process together, beside whatever
+ * else runs: the load average says how much that is).
+ */
+function saturation(r: StepResult): string {
+  const cores = availableParallelism();
+  const ours = r.serverCores + r.botCores + r.mainCores;
+  const parts: string[] = [];
+  if (r.gateCores >= SATURATED) parts.push(`the gate thread is saturated (${r.gateCores.toFixed(2)} of a core)`);
+  if (r.busiestWorkerCores >= SATURATED) parts.push(`a worker thread is saturated (${r.busiestWorkerCores.toFixed(2)} of a core)`);
+  if (ours >= SATURATED * cores) parts.push(`the machine's ${cores} cores are full with simload alone (${ours.toFixed(2)} cores: server ${r.serverCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`);
+  else if (r.load > cores) parts.push(`the machine is shared: load average ${r.load.toFixed(1)} on ${cores} cores while simload used ${ours.toFixed(2)} (server ${r.serverCores.toFixed(2)}, gate ${r.gateCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`);
+  if (parts.length === 0) parts.push(`no thread and no core was saturated (server ${r.serverCores.toFixed(2)} cores, gate ${r.gateCores.toFixed(2)}, busiest worker ${r.busiestWorkerCores.toFixed(2)}, bots ${r.botCores.toFixed(2)}; load average ${r.load.toFixed(1)})`);
+  return parts.join('; ');
 }
 
 const started = Date.now();
@@ -340,6 +390,7 @@ const held = steps.filter((r) => r.pass).map((r) => r.target);
 const best = held.length ? Math.max(...held) : 0;
 const firstFail = steps.find((r) => !r.pass);
 process.stdout.write(`\nmost players held: ${best}${firstFail ? `; at ${firstFail.target}: ${firstFail.why.join('; ')}` : ' (every step held)'}\n`);
+if (firstFail) process.stdout.write(`what stops it at ${firstFail.target}: ${saturation(firstFail)}\n`);
 if (run.stoppedBehind) process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
 if (run.stoppedForMemory) process.stdout.write(`stopped early: MemAvailable fell under ${MIN_AVAILABLE / 2 ** 30} GiB\n`);
-process.stdout.write(`bench took ${((Date.now() - started) / 60000).toFixed(1)} min\n`);
+process.stdout.write(`bench took ${((Date.now() - started) / 60000).toFixed(1)} min; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);

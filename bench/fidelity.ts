@@ -7,6 +7,7 @@
 // side), --transport driver|gate (how the skynet side gets its load: its Lua driver sends to the agents, or
 // clients connect through a gate as a game server's players do; default gate), --repeat N (N pairs, one after the
 // other, then each target row across the pairs: src/fidelity/spread.ts).
+// Besides the printed tables it writes OUT/<scenario>-fidelity-<timestamp>.json (src/fidelity/record.ts).
 // Exit: 0 every target met, 1 a target missed, 4 a side did not deliver its load (that pair measures nothing).
 import { join } from 'node:path';
 import { ExitCode, SimloadError } from '../src/errors.js';
@@ -15,6 +16,7 @@ import { formatFidelity, formatSpread } from '../src/fidelity/format.js';
 import { agentScript } from '../src/fidelity/script.js';
 import { parseFidelityArgs } from '../src/fidelity/options.js';
 import { runSkynet } from '../src/fidelity/skynet-run.js';
+import { fidelityRecordPath, writeFidelityRecord, type FidelityRecord } from '../src/fidelity/record.js';
 import { fidelitySpread, spreadHolds } from '../src/fidelity/spread.js';
 import { packageRoot } from '../src/native/paths.js';
 import { loadRun } from '../src/report/load.js';
@@ -30,6 +32,8 @@ async function main(): Promise<number> {
   const script = agentScript(scenario, o.script ?? (hasScript ? undefined : join(packageRoot, 'test', 'fidelity', 'fixtures', 'bag.lua')));
   process.stderr.write(`fidelity: ${scenario.name}; skynet agents run ${script}; skynet's load comes through the ${transport}\n`);
 
+  const recordFile = fidelityRecordPath(outDir, scenario.name, new Date());
+  const record: FidelityRecord = { scenario: scenario.name, transport, pairs: [] };
   return withInterrupt(async (signal) => {
     const pairs: FidelityTable[][] = [];
     for (let i = 0; i < repeat && !signal.aborted; i++) {
@@ -51,10 +55,16 @@ async function main(): Promise<number> {
       // Printed as each pair ends, so an interrupted series keeps the pairs it finished.
       process.stdout.write(`${i > 0 ? '\n' : ''}${formatFidelity(tables, `${pair}fidelity ${scenario.name}: simload ${simDir} vs skynet ${skyDir}`)}`);
       pairs.push(tables);
+      record.pairs.push({ simload: simDir, skynet: skyDir, tables });
+      writeFidelityRecord(recordFile, record);
     }
     if (pairs.length < repeat) return ExitCode.interrupted;
     const spread = fidelitySpread(pairs);
-    if (repeat > 1) process.stdout.write('\n' + formatSpread(spread));
+    if (repeat > 1) {
+      process.stdout.write('\n' + formatSpread(spread));
+      writeFidelityRecord(recordFile, { ...record, spread });
+    }
+    process.stderr.write(`fidelity: tables written to ${recordFile}\n`);
     if (spread.invalid.length > 0) return ExitCode.invalid;
     return spreadHolds(spread) ? ExitCode.ok : ExitCode.checkFailed;
   });

@@ -7,10 +7,16 @@
 //  2. Effect on the server's message rate: closed-loop clients against a real server, rounds alternating
 //     between no sampling, sampling every 1 s and every 100 ms (stats over the control channel + /proc),
 //     each round a fresh server. Prints rates and ratios against no sampling.
+//  3. The live outputs (`--metrics`, `--live`) on and off, side by side (bench/live-outputs.ts): CPU per sample
+//     of the recorder alone and with both on (a scrape and a page update per sample), as % of one core at 1 s.
 // Flags: --variant NAME (madv-free) --jemalloc PATH (a source built with `simload build --source`)
-//        --connections N (200) --seconds S (4) --rounds R (3) --calls K (2000).
+//        --connections N (200) --seconds S (4) --rounds R (3) --calls K (2000)
+//        --live-samples N (20 per round) --live-only (part 3 alone).
 
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { MAX_POINTS } from '../src/live/history.js';
+import { MIN_GAP_MS, PAGE_CPU_SHARE } from '../src/live/page.js';
 import { Allocator } from '../src/alloc/allocator.js';
 import { loadShim } from '../src/alloc/shim.js';
 import { variantEnv } from '../src/alloc/variants.js';
@@ -19,6 +25,7 @@ import { defaultServerOptions } from '../src/server/defaults.js';
 import { launchServer } from '../src/server/launch.js';
 import type { VariantOptions } from '../src/alloc/options.js';
 import type { ClientsInit, ClientsResult } from './server-clients.js';
+import { liveOverhead } from './live-outputs.js';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -98,38 +105,54 @@ async function rateRound(intervalMs: number | null, tag: string): Promise<{ rate
   }
 }
 
-const c = await perSampleCost();
-const pct1s = ((c.fullUs + c.procUs) / 1e6) * 100;
+const liveOnly = process.argv.includes('--live-only');
+if (!liveOnly) await samplingAndRate();
+const liveSamples = Number(flag('live-samples', '20'));
+const lo = await liveOverhead(variant, liveSamples, rounds);
+const extraUs = lo.onUs - lo.offUs;
 process.stdout.write(
-  `bench:recorder  variant ${variantName}${jemalloc ? ` (jemalloc ${jemalloc})` : ''}, ${c.arenas} arenas, ${c.threads} threads registered\n` +
-    `  CPU per sample, allocator stats base only (8 mallctls):          ${c.baseUs.toFixed(1)} us\n` +
-    `  CPU per sample, + per-arena decay, thread arenas, size classes:  ${c.fullUs.toFixed(1)} us  (ratio ${(c.fullUs / c.baseUs).toFixed(2)}x)\n` +
-    `  of which size classes alone (${String(c.bins).padStart(2)} bins in use):                ${c.classesUs.toFixed(1)} us\n` +
-    `  CPU per /proc read (smaps_rollup + status):                     ${c.procUs.toFixed(1)} us\n` +
-    `  at 1 s intervals: ${pct1s.toFixed(3)}% of one core (goal < 1%: ${pct1s < 1 ? 'met' : 'NOT met'})\n`,
+  `live outputs: ${rounds} rounds of ${liveSamples} samples each way, alternating; ${lo.arenas} arenas per sample\n` +
+    `  recorder alone, CPU per sample:                                   ${lo.offUs.toFixed(0)} us\n` +
+    `  with --metrics (a ${(lo.metricsBytes / 1024).toFixed(1)} KiB scrape per sample) and --live (${lo.updates} updates, ${(lo.updateBytes / 1024).toFixed(1)} KiB each): ${lo.onUs.toFixed(0)} us  (ratio ${(lo.onUs / lo.offUs).toFixed(2)}x)\n` +
+    `  added at 1 s intervals: ${(extraUs / 1e4).toFixed(3)}% of one core, recorder and outputs ${(lo.onUs / 1e4).toFixed(3)}% (goal < 1%: ${lo.onUs / 1e4 < 1 ? 'met' : 'NOT met'})\n` +
+    `  a page update at a full history (${MAX_POINTS} samples): ${(lo.pageFullUs / 1000).toFixed(1)} ms CPU; updates then come every ${(Math.max(MIN_GAP_MS, lo.pageFullUs / 1000 / PAGE_CPU_SHARE) / 1000).toFixed(1)} s, ${((Math.min(lo.pageFullUs / 1e4, PAGE_CPU_SHARE * 100))).toFixed(2)}% of one core\n`,
 );
+process.stdout.write(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
 
-const modes: Array<{ label: string; interval: number | null }> = [
-  { label: 'no sampling', interval: null },
-  { label: 'sampling 1 s', interval: 1000 },
-  { label: 'sampling 100 ms', interval: 100 },
-];
-const rates = new Map<string, number[]>(modes.map((m) => [m.label, []]));
-let errors = 0;
-process.stdout.write(`message rate: ${connections} connections, ${rounds} rounds of ${seconds}s per mode, modes alternating\n`);
-for (let r = 0; r < rounds; r++) {
-  for (const m of modes) {
-    const res = await rateRound(m.interval, `r${r}${m.interval ?? 0}`);
-    errors += res.errors;
-    rates.get(m.label)!.push(res.rate);
-    process.stdout.write(`  round ${r + 1} ${m.label.padEnd(16)} ${Math.round(res.rate).toString().padStart(7)} msg/s  (${res.samples} samples)\n`);
+async function samplingAndRate(): Promise<void> {
+  const c = await perSampleCost();
+  const pct1s = ((c.fullUs + c.procUs) / 1e6) * 100;
+  process.stdout.write(
+    `bench:recorder  variant ${variantName}${jemalloc ? ` (jemalloc ${jemalloc})` : ''}, ${c.arenas} arenas, ${c.threads} threads registered\n` +
+      `  CPU per sample, allocator stats base only (8 mallctls):          ${c.baseUs.toFixed(1)} us\n` +
+      `  CPU per sample, + per-arena decay, thread arenas, size classes:  ${c.fullUs.toFixed(1)} us  (ratio ${(c.fullUs / c.baseUs).toFixed(2)}x)\n` +
+      `  of which size classes alone (${String(c.bins).padStart(2)} bins in use):                ${c.classesUs.toFixed(1)} us\n` +
+      `  CPU per /proc read (smaps_rollup + status):                     ${c.procUs.toFixed(1)} us\n` +
+      `  at 1 s intervals: ${pct1s.toFixed(3)}% of one core (goal < 1%: ${pct1s < 1 ? 'met' : 'NOT met'})\n`,
+  );
+
+  const modes: Array<{ label: string; interval: number | null }> = [
+    { label: 'no sampling', interval: null },
+    { label: 'sampling 1 s', interval: 1000 },
+    { label: 'sampling 100 ms', interval: 100 },
+  ];
+  const rates = new Map<string, number[]>(modes.map((m) => [m.label, []]));
+  let errors = 0;
+  process.stdout.write(`message rate: ${connections} connections, ${rounds} rounds of ${seconds}s per mode, modes alternating\n`);
+  for (let r = 0; r < rounds; r++) {
+    for (const m of modes) {
+      const res = await rateRound(m.interval, `r${r}${m.interval ?? 0}`);
+      errors += res.errors;
+      rates.get(m.label)!.push(res.rate);
+      process.stdout.write(`  round ${r + 1} ${m.label.padEnd(16)} ${Math.round(res.rate).toString().padStart(7)} msg/s  (${res.samples} samples)\n`);
+    }
   }
+  const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
+  const none = med(rates.get('no sampling')!);
+  for (const m of modes) {
+    const v = med(rates.get(m.label)!);
+    process.stdout.write(`${m.label.padEnd(16)} median ${Math.round(v).toString().padStart(7)} msg/s  ratio to no sampling ${(v / none).toFixed(3)}\n`);
+  }
+  process.stdout.write(`errors: ${errors}\n`);
+  if (errors > 0) process.exitCode = 3;
 }
-const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
-const none = med(rates.get('no sampling')!);
-for (const m of modes) {
-  const v = med(rates.get(m.label)!);
-  process.stdout.write(`${m.label.padEnd(16)} median ${Math.round(v).toString().padStart(7)} msg/s  ratio to no sampling ${(v / none).toFixed(3)}\n`);
-}
-process.stdout.write(`errors: ${errors}\n`);
-if (errors > 0) process.exitCode = 3;

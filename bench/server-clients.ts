@@ -3,6 +3,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
+import { nameThisThread } from '../src/server/thread-name.js';
+import { BOT_THREAD_NAME } from '../src/server/threads.js';
 
 export interface ClientsInit {
   url: string;
@@ -13,6 +15,8 @@ export interface ClientsInit {
   login: boolean;
   prefix: string;
 }
+/** Posted when the measured window opens and closes (the bench reads per-thread CPU then), then the result. */
+export type ClientsEvent = { type: 'window'; open: boolean } | ({ type: 'result' } & ClientsResult);
 export interface ClientsResult {
   roundTrips: number;
   ms: number;
@@ -20,6 +24,7 @@ export interface ClientsResult {
 }
 
 const init = workerData as ClientsInit;
+nameThisThread(BOT_THREAD_NAME);
 let counting = false;
 let roundTrips = 0;
 let errors = 0;
@@ -49,12 +54,14 @@ async function connect(i: number): Promise<void> {
 
 await Promise.all(Array.from({ length: init.connections }, (_, i) => connect(i)));
 await new Promise((r) => setTimeout(r, init.warmupMs));
+parentPort!.postMessage({ type: 'window', open: true } satisfies ClientsEvent);
 counting = true;
 const t0 = performance.now();
 await new Promise((r) => setTimeout(r, init.measureMs));
 counting = false;
 const ms = performance.now() - t0;
+parentPort!.postMessage({ type: 'window', open: false } satisfies ClientsEvent);
 running = false;
 for (const ws of sockets) ws.close();
 await new Promise((r) => setTimeout(r, 200));
-parentPort!.postMessage({ roundTrips, ms, errors } satisfies ClientsResult);
+parentPort!.postMessage({ type: 'result', roundTrips, ms, errors } satisfies ClientsEvent);

@@ -56,7 +56,7 @@ EXPORT int sla_init(const char *shim_path) {
     snprintf(agent_last_error, sizeof agent_last_error, "the allocator shim %s is not loaded in this process: %s", shim_path, dlerror());
     return SLA_ERR_NOT_LOADED;
   }
-  void *(*target)(int) = (void *(*)(int))dlsym(h, "sl_target_fn");
+  sl_target_fn_t target = (sl_target_fn_t)dlsym(h, "sl_target_fn"); /* by name: the shim is its own .so */
   realloc_fn r = target ? (realloc_fn)target(0) : NULL;
   free_fn f = target ? (free_fn)target(1) : NULL;
   dlclose(h); /* the shim stays loaded: koffi holds it */

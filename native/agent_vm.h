@@ -13,15 +13,17 @@
 #include "lua.h"
 
 #include "code_heap.h"
+#include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
-#define SLA_ERR_BAD_HANDLE -1
-#define SLA_ERR_NOMEM -2
-#define SLA_ERR_NOT_LOADED -4
-#define SLA_ERR_LOAD -7
-#define SLA_ERR_ARG -8
-#define SLA_ERR_SCRIPT -9
+/* The shim's return codes (native/shim.h), under the agent library's names. */
+#define SLA_ERR_BAD_HANDLE SL_ERR_BAD_HANDLE
+#define SLA_ERR_NOMEM SL_ERR_NOMEM
+#define SLA_ERR_NOT_LOADED SL_ERR_NOT_LOADED
+#define SLA_ERR_LOAD SL_ERR_LOAD
+#define SLA_ERR_ARG SL_ERR_ARG
+#define SLA_ERR_SCRIPT SL_ERR_SCRIPT
 
 typedef void *(*realloc_fn)(void *, size_t);
 typedef void (*free_fn)(void *);

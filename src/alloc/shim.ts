@@ -1,4 +1,4 @@
-// koffi bindings of native/shim.c. Loaded once per thread (each worker thread has its own JS functions over the
+// koffi bindings of the allocator shim (native/shim.h declares them). Loaded once per thread (each worker thread has its own JS functions over the
 // same .so, so the handle table and the heap are shared by the whole process).
 import { existsSync } from 'node:fs';
 import koffi from 'koffi';
@@ -33,7 +33,7 @@ export const BIN_FIELDS = 4;
 /** Doubles per arena in sl_arena_stats. */
 export const ARENA_FIELDS = 9;
 
-/** Return codes of the shim (native/shim.c). */
+/** Return codes of the shim, as native/shim.h defines them (test/alloc/shim-header.test.ts checks). */
 export const SL = { ok: 0, badHandle: -1, nomem: -2, range: -3, notLoaded: -4, mallctl: -5, otherLib: -6, load: -7, arg: -8 } as const;
 
 let fns: ShimFns | null = null;

@@ -5,13 +5,14 @@ import { runScenario } from '../run/run.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { loadScenario } from '../scenario/load.js';
 import type { SimloadCommand } from './command.js';
+import { liveOption, metricsOption, startLiveOutputs } from './live-flags.js';
 import { parseVariantsFlag } from './variants-flag.js';
 
 export const runCommand: SimloadCommand = {
   command: 'run <scenario>',
   describe: 'Ramp players up and down against a server per allocator variant; record and report its memory',
   builder: (y) =>
-    y
+    liveOption(metricsOption(y))
       .positional('scenario', { type: 'string', describe: 'a scenario file, e.g. scenarios/ramp.yaml', demandOption: true })
       .option('parallel', { type: 'boolean', default: false, describe: 'run the variants side by side (they then share the CPUs)' })
       .option('variants', { type: 'string', describe: 'run only these variants, comma-separated (e.g. madv-free,no-madv-free)' })
@@ -23,6 +24,7 @@ export const runCommand: SimloadCommand = {
       .example('$0 run scenarios/nightly.yaml --junit junit.xml', 'a short run with thresholds for CI; exits 1 if one fails')
       .example('$0 run scenarios/ramp.yaml --variants madv-free --out /tmp/r', 'one variant, results under /tmp/r')
       .example('$0 run scenarios/ramp.yaml --parallel', 'both variants at once (faster, but they compete for CPU)')
+      .example('$0 run scenarios/ramp.yaml --metrics 9464 --live 8080', 'Prometheus metrics on 127.0.0.1:9464, a live page on http://127.0.0.1:8080/')
       .example('$0 schema --out scenario.schema.json', 'the JSON Schema of scenario files, for your editor')
       .epilogue(
         [
@@ -37,9 +39,11 @@ export const runCommand: SimloadCommand = {
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
     const variants = parseVariantsFlag(argv.variants);
     const { scenario, text } = await loadScenario(String(argv.scenario));
+    const live = await startLiveOutputs(argv, (line) => process.stderr.write(`simload: ${line}\n`));
     return withInterrupt(async (signal) => {
       const json = Boolean(argv.json);
       const r = await runScenario(scenario, text, {
+        live,
         parallel: Boolean(argv.parallel),
         ...(variants ? { variants } : {}),
         ...(typeof argv.out === 'string' ? { outDir: argv.out } : {}),
@@ -50,6 +54,6 @@ export const runCommand: SimloadCommand = {
       });
       if (json) process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
       return r.exitCode;
-    });
+    }).finally(() => live?.close());
   },
 };

@@ -13,6 +13,8 @@ import { playersGone, recordServe } from '../serve/record.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatBytes, parseDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
+import { metricsOption, startLiveOutputs } from './live-flags.js';
+import type { LiveOutputs } from '../live/outputs.js';
 
 /** Server options and variants from --config: a scenario (.yaml/.yml) or a JSON object of ServerOptions overrides. */
 async function readConfig(file: string): Promise<{ server: ServerOptions; variants: VariantOptions[] }> {
@@ -62,7 +64,7 @@ export const serveCommand: SimloadCommand = {
   command: 'serve',
   describe: 'Run one simulated server in the foreground for your own bots (prints its ws:// URL; Ctrl-C stops it)',
   builder: (y) =>
-    y
+    metricsOption(y)
       .option('variant', { type: 'string', demandOption: true, describe: `a variant of --config, or a build: ${buildNames().join(', ')}` })
       .option('config', { type: 'string', describe: 'a scenario file (.yaml) for server options and variants, or a JSON object of server options' })
       .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; 0.0.0.0 only for bots on other hosts, docs/distributed.md)' })
@@ -76,12 +78,14 @@ export const serveCommand: SimloadCommand = {
       .example('$0 serve --variant madv-free --stats 5s', 'a madv-free server on a free port, a stats line every 5 s')
       .example('$0 serve --config scenarios/ramp.yaml --variant no-madv-free --port 9000', "the scenario's server options, on port 9000")
       .example('$0 serve --config scenarios/ramp.yaml --variant madv-free --record --host 0.0.0.0', 'record a run driven by a Locust swarm on other hosts')
+      .example('$0 serve --config scenarios/ramp.yaml --variant madv-free --record --metrics 9464', 'the same, its samples at http://127.0.0.1:9464/metrics for Prometheus')
       .epilogue('The gate accepts WebSocket clients that send no Origin or Origin http://127.0.0.1 (a scenario adds more with server.origins).'),
   handler: async (argv) => {
     const record = Boolean(argv.record);
     if (record && (typeof argv.config !== 'string' || !/\.ya?ml$/i.test(argv.config))) {
       throw new UsageError('ERR_USAGE', '--record needs --config SCENARIO.yaml: the scenario says the phases and targets the run is judged by');
     }
+    if (!record && argv.metrics !== undefined) throw new UsageError('ERR_USAGE', '--metrics is for --record (it serves the recorded samples)');
     if (!record && argv.out !== undefined) throw new UsageError('ERR_USAGE', '--out is for --record (where the run folder goes)');
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
     const loaded = record ? await loadScenario(String(argv.config)) : null;
@@ -106,7 +110,11 @@ export const serveCommand: SimloadCommand = {
       if (statsMs === null || statsMs < 100) throw new UsageError('ERR_USAGE', `--stats ${argv.stats}: give a duration of at least 100ms, e.g. 5s`);
     }
 
-    const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) });
+    const live = record ? await startLiveOutputs(argv, (line) => process.stderr.write(`simload serve: ${line}\n`)) : null;
+    const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) }).catch(async (err: unknown) => {
+      await live?.close();
+      throw err;
+    });
     if (options.exposed) {
       process.stderr.write(`simload serve: listening on ${options.host}: the gate is reachable from other hosts; anyone who reaches port ${handle.port} can log players in (open it to your bot hosts only)\n`);
     }
@@ -117,7 +125,7 @@ export const serveCommand: SimloadCommand = {
         `  ${options.threads} workers, agent ${options.agent}, pid ${handle.pid}; Ctrl-C stops it\n`,
     );
 
-    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? argv.out : loaded.scenario.output.dir);
+    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? argv.out : loaded.scenario.output.dir, live).finally(() => live?.close());
 
     let stopping = false;
     const stop = (): void => {
@@ -150,7 +158,7 @@ export const serveCommand: SimloadCommand = {
 const LEAVE_WAIT_MS = 30_000;
 
 /** --record: the recording (serve/record.ts), then the server serves until its players have left. */
-async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario; text: string }, variant: VariantOptions, outDir: string): Promise<number> {
+async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario; text: string }, variant: VariantOptions, outDir: string, live: LiveOutputs | null): Promise<number> {
   const ctl = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (ctl.signal.aborted) handle.kill();
@@ -159,7 +167,7 @@ async function serveRecorded(handle: ServerHandle, loaded: { scenario: Scenario;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, outDir, signal: ctl.signal, out: process.stdout });
+    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, outDir, signal: ctl.signal, out: process.stdout, live });
     if (r.status === 'complete') {
       const left = await playersGone(handle, LEAVE_WAIT_MS, ctl.signal);
       if (left > 0) process.stderr.write(`simload serve: ${left} player(s) still online ${LEAVE_WAIT_MS / 1000} s after the recording; stopping the server\n`);

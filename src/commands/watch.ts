@@ -8,6 +8,7 @@ import { parseDuration } from '../units.js';
 import { parseConsoleAddress } from '../watch/console.js';
 import { runWatch } from '../watch/run-watch.js';
 import type { SimloadCommand } from './command.js';
+import { liveOption, metricsOption, startLiveOutputs } from './live-flags.js';
 
 function duration(flag: string, v: unknown, minMs: number): number | null {
   if (v === undefined) return null;
@@ -20,7 +21,7 @@ export const watchCommand: SimloadCommand = {
   command: 'watch',
   describe: 'Record a running process (e.g. your skynet server) into a run folder: Rss, LazyFree, jemalloc stats, report',
   builder: (y) =>
-    y
+    liveOption(metricsOption(y))
       .option('pid', { type: 'number', describe: 'the process to watch' })
       .option('cmd', { type: 'string', describe: 'start this command (run as `exec CMD` by /bin/sh) and watch it' })
       .option('interval', { type: 'string', default: '1s', describe: 'time between samples (at least 100ms)' })
@@ -39,6 +40,7 @@ export const watchCommand: SimloadCommand = {
       })
       .example('$0 watch --pid 12345 --skynet-console 127.0.0.1:8000', 'a running skynet: /proc and its jemalloc stats every second')
       .example('$0 watch --cmd "./skynet config" --duration 10m', 'start a server and watch it for ten minutes')
+      .example('$0 watch --pid 12345 --metrics 9464 --live 8080', 'the same samples for Prometheus and on a live page')
       .epilogue(
         [
           'Type a word + Enter while it runs to mark a phase: up, peak, down, quiet (or any word); docs/watch.md.',
@@ -57,8 +59,10 @@ export const watchCommand: SimloadCommand = {
     const pid = argv.pid === undefined ? null : Number(argv.pid);
     if (pid !== null && (!Number.isInteger(pid) || pid <= 0)) throw new UsageError('ERR_NO_PROC', `--pid ${String(argv.pid)}: not a process id`);
     const consoleAddr = typeof argv['skynet-console'] === 'string' ? parseConsoleAddress(argv['skynet-console']) : null;
+    const live = await startLiveOutputs(argv, (line) => process.stderr.write(`simload watch: ${line}\n`));
     return withInterrupt((signal) =>
       runWatch({
+        live,
         pid,
         cmd: typeof argv.cmd === 'string' ? argv.cmd : null,
         name: typeof argv.name === 'string' ? argv.name : null,
@@ -73,6 +77,8 @@ export const watchCommand: SimloadCommand = {
         out: process.stdout,
         signal,
       }),
-    ).then((code) => code ?? ExitCode.ok);
+    )
+      .then((code) => code ?? ExitCode.ok)
+      .finally(() => live?.close());
   },
 };

@@ -1,10 +1,13 @@
 // `simload export locust`: a scenario as a Python locustfile. The data block (the scenario's phases as the
 // driver computes them, schedule.ts) is written as quoted literals in front of a fixed body
-// (locust-template.ts): a LoadTestShape following the online target, and a User speaking the gate's protocol,
-// one player per connection or many players on a multiplexed connection. Pure: text in, text out.
+// (locust_body.py, a real Python file shipped beside this one's source): a LoadTestShape following the online
+// target, and a User speaking the gate's protocol, one player per connection or many players on a multiplexed
+// connection. Text in, text out; the body is read once.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../native/paths.js';
 import type { Scenario } from '../scenario/types.js';
-import { LOCUST_BODY } from './locust-template.js';
 import { pyString, pyValue } from './python.js';
 import { timeline, type ScenarioSource } from './schedule.js';
 
@@ -31,6 +34,14 @@ export const LOCUST_TIMING = {
   replyTimeoutS: 30,
   logoutTimeoutS: 5,
 } as const;
+
+/** The shipped body's path: source, not build output (tsc does not copy Python). */
+export const LOCUST_BODY_PATH = join(packageRoot, 'src', 'export', 'locust_body.py');
+let body: string | null = null;
+function locustBody(): string {
+  body ??= readFileSync(LOCUST_BODY_PATH, 'utf8');
+  return body;
+}
 
 /** Player names: `<prefix>-<process>-<n>`; the prefix comes from the scenario name, kept short and plain. */
 export function playerPrefix(scenarioName: string): string {
@@ -83,5 +94,5 @@ export function locustfile(s: Scenario, o: LocustExportOptions): string {
     `REPLY_TIMEOUT_S = ${pyValue(t.replyTimeoutS)}`,
     `LOGOUT_TIMEOUT_S = ${pyValue(t.logoutTimeoutS)}`,
   ];
-  return data.join('\n') + '\n' + LOCUST_BODY;
+  return data.join('\n') + '\n\n' + locustBody();
 }

@@ -1,6 +1,7 @@
 // simload against real skynet, per variant: the metrics of both run folders side by side (from the report's own
-// summary), the jemalloc-side Rss of each, each ratio simload/skynet, and issue 9's acceptance targets; then where
-// active - allocated lies at settle, size class by size class. Pure.
+// summary), the jemalloc-side Rss of each, the process Rss growth over the baseline, each server's CPU cost
+// (fidelity/cpu.ts), each ratio simload/skynet and the targets; then where active - allocated lies at settle,
+// size class by size class. Pure.
 //
 // jemalloc-side Rss = Rss minus what lies outside the allocator:
 //   simload: the breakdown's `rest` at each sample (Node, V8, code, stacks: report/breakdown.ts);
@@ -13,8 +14,11 @@ import type { RunData } from '../report/load.js';
 import { baselineSamples, median } from '../report/phases.js';
 import type { SizeClassPoint } from '../report/sizeclass.js';
 import { summarize, type VariantSummary } from '../report/summary.js';
+import { cpuFigures, type CpuFigures } from './cpu.js';
+import { isQuiet, madvExtraRow, quietRows } from './quiet.js';
 
-export type Unit = 'bytes' | 'ms' | 'fraction' | 'count';
+/** `cpu-ms`: a small CPU time, shown with decimals (per login, per 1 000 messages). */
+export type Unit = 'bytes' | 'ms' | 'cpu-ms' | 'fraction' | 'count';
 
 export interface FidelityRow {
   metric: string;
@@ -23,9 +27,11 @@ export interface FidelityRow {
   skynet: number | null;
   /** simload / skynet. */
   ratio: number | null;
-  /** Issue 9's target for this row, when it has one, and whether it holds (null: not measurable). */
+  /** The row's target, when it has one, and whether it holds (null: not measurable). */
   target?: string;
   pass?: boolean | null;
+  /** Shown across pairs (`--repeat`) although it has no target. */
+  spread?: true;
 }
 
 export interface FidelityTable {
@@ -68,12 +74,14 @@ interface Side {
   v: VariantSummary;
   samples: Sample[];
   outside: (s: Sample) => number;
+  cpu: CpuFigures | null;
 }
 
 export function compareFidelity(simRun: RunData, skyRun: RunData): FidelityTable[] {
   const sim = summarize(simRun);
   const sky = summarize(skyRun);
   const out: FidelityTable[] = [];
+  const quiet = isQuiet(simRun.scenario);
   for (const kv of sky.variants) {
     const sv = sim.variants.find((v) => v.variant === kv.variant);
     if (!sv) continue;
@@ -81,10 +89,13 @@ export function compareFidelity(simRun: RunData, skyRun: RunData): FidelityTable
     const skySamples = skyRun.samples.filter((s) => s.variant === kv.variant && s.alloc).sort((a, b) => a.t - b.t);
     const skyOutside = median(baselineSamples(skySamples).map((s) => s.proc.rss - s.alloc!.resident)) ?? 0;
     out.push(compareVariant(
-      { v: sv, samples: simSamples, outside: (s) => breakdown(s).rest },
-      { v: kv, samples: skySamples, outside: () => skyOutside },
+      { v: sv, samples: simSamples, outside: (s) => breakdown(s).rest, cpu: cpuFigures(simSamples) },
+      { v: kv, samples: skySamples, outside: () => skyOutside, cpu: cpuFigures(skySamples) },
     ));
+    if (quiet) out.at(-1)!.rows.push(...quietRows(sv, kv));
   }
+  const extra = quiet ? madvExtraRow(sim.variants, sky.variants) : null;
+  if (extra) out.find((t) => t.variant === 'madv-free')?.rows.push(extra);
   return out;
 }
 
@@ -132,6 +143,12 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
     ...(sky.v.validity?.reasons ?? []).map((r) => `skynet: ${r}`),
   ];
   if (sim.v.peakOnline !== sky.v.peakOnline) notes.push(`peak online differs: simload ${sim.v.peakOnline}, skynet ${sky.v.peakOnline}`);
+  if (!sim.cpu || !sky.cpu) notes.push(`no CPU times in the ${!sim.cpu ? 'simload' : 'skynet'} samples (recorded before they were read)`);
+  const growth = (v: VariantSummary, at: number | null) => (at === null ? null : at - v.baselineRss);
+  const cpuRow = (metric: string, unit: Unit, f: (c: CpuFigures) => number | null): FidelityRow => ({
+    ...row(metric, unit, sim.cpu ? f(sim.cpu) : null, sky.cpu ? f(sky.cpu) : null),
+    spread: true,
+  });
   return {
     variant: sim.v.variant,
     rows: [
@@ -139,6 +156,8 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
       row('peak Rss', 'bytes', sim.v.peakRss, sky.v.peakRss),
       row('settled Rss', 'bytes', sim.v.settledRss, sky.v.settledRss),
       row('retention', 'fraction', sim.v.retention, sky.v.retention),
+      row('process Rss growth at the peak', 'bytes', growth(sim.v, sim.v.peakRss), growth(sky.v, sky.v.peakRss), 0.1),
+      row('process Rss growth at settle', 'bytes', growth(sim.v, sim.v.settledRss), growth(sky.v, sky.v.settledRss), 0.15),
       row('peak jemalloc-side Rss', 'bytes', js.peak, jk.peak, 0.1),
       row('settled jemalloc-side Rss', 'bytes', js.settled, jk.settled, 0.15),
       row('LazyFree peak', 'bytes', sim.v.lazyFree.peak, sky.v.lazyFree.peak),
@@ -148,6 +167,9 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
       row('time to settle', 'ms', sim.v.timeToSettleMs, sky.v.timeToSettleMs),
       row('messages/s (whole run)', 'count', sim.v.messagesPerSecond, sky.v.messagesPerSecond),
       row('errors', 'count', sim.v.errors, sky.v.errors),
+      cpuRow('server CPU (whole run)', 'ms', (c) => c.totalMs),
+      cpuRow('server CPU per 1 000 messages', 'cpu-ms', (c) => c.perThousandMessagesMs),
+      cpuRow('server CPU per login', 'cpu-ms', (c) => c.perLoginMs),
     ],
     lazyFree: { simload: lazyWords(backSim), skynet: lazyWords(backSky) },
     notes,

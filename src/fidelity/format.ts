@@ -1,4 +1,4 @@
-// The fidelity table as text: per variant, simload beside real skynet, the ratio and issue 9's targets, then
+// The fidelity table as text: per variant, simload beside real skynet, the ratio and the targets, then
 // active - allocated at settle by size class; and several pairs' spread (spread.ts). Pure.
 import { formatBytes, formatDuration } from '../units.js';
 import { median } from '../report/phases.js';
@@ -9,6 +9,7 @@ function cell(v: number | null, unit: Unit): string {
   if (v === null || !Number.isFinite(v)) return '-';
   if (unit === 'bytes') return formatBytes(v);
   if (unit === 'ms') return v === 0 ? '0' : formatDuration(v);
+  if (unit === 'cpu-ms') return `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`;
   if (unit === 'count') return String(Math.round(v));
   return v.toFixed(2);
 }
@@ -22,7 +23,7 @@ function verdict(r: FidelityRow, invalid: boolean): string {
 export function formatFidelity(tables: FidelityTable[], title: string): string {
   const out: string[] = [title];
   for (const t of tables) {
-    const rows: string[][] = [[t.variant, 'simload', 'skynet', 'simload/skynet', 'issue 9 target']];
+    const rows: string[][] = [[t.variant, 'simload', 'skynet', 'simload/skynet', 'target']];
     for (const r of t.rows) {
       const sim = r.metric.startsWith('LazyFree taken back') ? t.lazyFree.simload : cell(r.simload, r.unit);
       const sky = r.metric.startsWith('LazyFree taken back') ? t.lazyFree.skynet : cell(r.skynet, r.unit);
@@ -63,7 +64,7 @@ export function formatSpread(s: Spread): string {
   const head = `across ${s.pairs} pairs${left ? ` (left out, INVALID: ${left})` : ''}`;
   const out: string[] = [head];
   for (const variant of [...new Set(s.rows.map((r) => r.variant))]) {
-    const rows: string[][] = [[variant, ...Array.from({ length: s.pairs }, (_, i) => `pair ${i + 1}`), 'median', 'pairs ok', 'issue 9 target']];
+    const rows: string[][] = [[variant, ...Array.from({ length: s.pairs }, (_, i) => `pair ${i + 1}`), 'median', 'pairs ok', 'target']];
     for (const r of s.rows.filter((x) => x.variant === variant)) {
       const m = median(r.ratios);
       rows.push([r.metric, ...r.cells.map((c) => c ?? '-'), m === null ? '-' : m.toFixed(2), `${r.passes} of ${r.judged}`, r.target]);

@@ -20,6 +20,7 @@ import { totalDurationMs } from '../run/preflight.js';
 import type { Scenario } from '../scenario/types.js';
 import { parseNdjson } from '../report/load.js';
 import type { Sample } from '../results/sample.js';
+import { addCpuToSamples, pollCpu, type CpuPoint } from './cpu-poll.js';
 import { undelivered } from './delivered.js';
 import { planLua, SKYNET_TRANSPORTS, skynetPlan, type SkynetTransport } from './plan.js';
 
@@ -96,9 +97,11 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
         const logFile = join(writer.dir, `skynet-${v.name}.log`);
         const started = Date.now();
         const clients = transport === 'gate' ? { plan: planJson, log: join(writer.dir, `gate-client-${v.name}.log`) } : null;
-        const sent = await runDriver(build.binary, config, build.root, { ...process.env, JE_MALLOC_CONF: v.mallocConf ?? '' }, logFile, totalDurationMs(s) + GRACE_MS, clients, o.signal);
+        const cpu: CpuPoint[] = [];
+        const sent = await runDriver(build.binary, config, build.root, { ...process.env, JE_MALLOC_CONF: v.mallocConf ?? '' }, logFile, totalDurationMs(s) + GRACE_MS, clients, cpu, o.signal);
         writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - started });
         writer.flush();
+        addCpuToSamples(join(writer.dir, RESULT_FILES.samples), v.name, cpu);
         if (o.signal?.aborted) break;
         const samples = parseNdjson<Sample>(readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'), RESULT_FILES.samples).filter((x) => x.variant === v.name);
         const missed = undelivered(s, samples);
@@ -135,13 +138,14 @@ interface GateClients {
 /**
  * Runs skynet until the driver stops it; its output goes to `logFile`. Throws the driver's SIMLOAD-ERROR. With
  * `clients`, starts the gate clients when the driver prints `SIMLOAD-GATE PORT START_MS` and stops them when skynet has
- * stopped; returns how many messages they sent (null without clients).
+ * stopped; returns how many messages they sent (null without clients). skynet's CPU time while it ran is pushed to `cpu`.
  */
-async function runDriver(binary: string, config: string, cwd: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number, clients: GateClients | null, signal?: AbortSignal): Promise<number | null> {
+async function runDriver(binary: string, config: string, cwd: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number, clients: GateClients | null, cpu: CpuPoint[], signal?: AbortSignal): Promise<number | null> {
   const fd = openSync(logFile, 'w');
   const child = spawn(binary, [config], { cwd, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const release = adopt({ pid: child.pid ?? 0, kill: () => child.kill('SIGKILL') });
+  const poll = child.pid ? pollCpu(child.pid) : null;
   const gate = clients ? startClientsWhenReady(logFile, clients, child) : null;
   let why: string | null = null;
   const stop = (reason: string) => {
@@ -159,6 +163,7 @@ async function runDriver(binary: string, config: string, cwd: string, env: NodeJ
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
     release();
+    if (poll) cpu.push(...poll.stop());
   });
   const clientStatus = gate ? await gate.stop() : null;
   if (why === 'interrupted') return null;

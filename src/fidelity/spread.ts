@@ -1,6 +1,7 @@
-// Several simload/skynet pairs of the same scenario, row by row: how many pairs met each of issue 9's targets
-// and the spread of their ratios. One pair is one start of each process, and which arenas keep their pages
-// changes from start to start on both sides (docs/fidelity.md), so a single table can pass or miss by chance.
+// Several simload/skynet pairs of the same scenario, row by row: how many pairs met each target and the spread
+// of their ratios (rows marked `spread` are shown without a target: CPU). One pair is one start of each process,
+// and which arenas keep their pages changes from start to start on both sides (docs/fidelity.md), so a single
+// table can pass or miss by chance.
 // A variant's table that is INVALID (a side did not deliver its load) is left out of that variant's counts. Pure.
 import type { FidelityTable } from './compare.js';
 
@@ -34,11 +35,11 @@ export function fidelitySpread(pairs: FidelityTable[][]): Spread {
       const bad = t.invalid.length > 0;
       if (bad) invalid.push({ pair: i + 1, variant: t.variant });
       for (const r of t.rows) {
-        if (r.target === undefined) continue;
+        if (r.target === undefined && !r.spread) continue;
         const key = `${t.variant}\u0000${r.metric}`;
         let row = rows.get(key);
         if (!row) {
-          row = { variant: t.variant, metric: r.metric, target: r.target, cells: pairs.map(() => null), ratios: [], passes: 0, judged: 0 };
+          row = { variant: t.variant, metric: r.metric, target: r.target ?? '-', cells: pairs.map(() => null), ratios: [], passes: 0, judged: 0 };
           rows.set(key, row);
         }
         if (bad) {

@@ -19,8 +19,8 @@ export const srcCacheDir = join(nativeDir, 'src-cache');
 export const shimSource = join(nativeDir, 'shim.c');
 /** The handle table, compiled into both the shim and the agent library (and hashed into both builds' keys). */
 export const handleSources = ['handles.c', 'handles.h'].map((f) => join(nativeDir, f));
-/** Compiled with shim.c (and hashed into its build's key). */
-export const shimExtraSources = handleSources;
+/** Compiled with shim.c (and hashed into its build's key): its split files, their headers and the handle table. */
+export const shimExtraSources = [...['shim.h', 'shim_internal.h', 'shim_objects.c', 'shim_stats.c'].map((f) => join(nativeDir, f)), ...handleSources];
 export const shimDir = join(buildDir, 'shim');
 export const shimLib = join(shimDir, 'libsimload_shim.so');
 export const agentSource = join(nativeDir, 'agent.c');
@@ -29,7 +29,7 @@ export const agentSource = join(nativeDir, 'agent.c');
  * they share), the code heap of service libraries (native/code_heap.c, code_heap.h) and the handle table.
  */
 export const agentExtraSources = [
-  ...['agent_vm.h', 'agent_alloc.c', 'agent_sandbox.c', 'agent_service_lib.c', 'agent_packets.c', 'code_heap.c', 'code_heap.h'].map((f) =>
+  ...['agent_vm.h', 'agent_alloc.c', 'agent_sandbox.c', 'agent_service_lib.c', 'agent_packets.c', 'code_heap.c', 'code_heap.h', 'shim.h'].map((f) =>
     join(nativeDir, f),
   ),
   ...handleSources,

@@ -1,7 +1,7 @@
-// Compiles native/shim.c (with the handle table, native/handles.c) into native/build/shim/libsimload_shim.so with cc; rebuilt only when the source or flags change.
+// Compiles native/shim.c (with its split files and the handle table, native/handles.c) into native/build/shim/libsimload_shim.so with cc; rebuilt only when the source or flags change.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { run } from './exec.js';
 import { shimDir, shimExtraSources, shimLib, shimSource } from './paths.js';
 
@@ -30,7 +30,7 @@ export async function buildShim(log: (s: string) => void): Promise<void> {
   const cc = process.env['CC'] || 'cc';
   const tmp = shimLib + '.tmp';
   const cSources = shimExtraSources.filter((f) => f.endsWith('.c'));
-  log(`shim: ${cc} ${CFLAGS.join(' ')} native/shim.c native/handles.c`);
+  log(`shim: ${cc} ${CFLAGS.join(' ')} native/shim.c ${cSources.map((f) => 'native/' + basename(f)).join(' ')}`);
   await run(cc, [...CFLAGS, '-o', tmp, shimSource, ...cSources, ...LIBS], { log: join(shimDir, 'build.log'), code: 'ERR_BUILD' });
   // rename, so a process that has the old .so mapped keeps a valid file
   renameSync(tmp, shimLib);

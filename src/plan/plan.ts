@@ -13,6 +13,7 @@ import { ExitCode, SimloadError, UsageError } from '../errors.js';
 import { renderReport } from '../report/index.js';
 import type { LatencyFile } from '../results/layout.js';
 import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile, type PlanVariant } from '../results/plan.js';
+import { serverModel } from '../results/server-model.js';
 import { RunWriter } from '../results/writer.js';
 import { RunFailedError } from '../run/run.js';
 import { preflight, selectVariants } from '../run/preflight.js';
@@ -108,6 +109,7 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
     durationMs: Date.now() - started,
     variants: [...perVariant.values()],
     notes,
+    model: serverModel(s.server),
   });
 
   const swept = await sweep({ scenario: s, variants, peaks, writer, runsDir, latency, perVariant, signal, say, quiet: o.quiet });

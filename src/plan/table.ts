@@ -40,6 +40,11 @@ export function formatPlanTable(plan: PlanFile): string {
     ]);
   }
   lines.push('recommendation (largest count whose fitted peak Rss fits the usable budget):', ...grid(rec));
+  // The count is only as good as the server it was measured on: say which.
+  if (plan.model) {
+    lines.push(`assumes: ${plan.model.words}; the base is the simulator's constant, bytes/player the players'`);
+    if (plan.model.bareNote) lines.push(`  ${plan.model.bareNote}`);
+  }
   const notes = [...plan.notes, ...plan.variants.flatMap((v) => [...v.notes.map((n) => `${v.variant}: ${n}`), ...(v.verify ? [`${v.variant} verify: ${v.verify.detail}`] : [])])];
   if (notes.length) lines.push('', ...notes.map((n) => `- ${n}`));
   return lines.join('\n') + '\n';

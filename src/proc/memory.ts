@@ -13,6 +13,11 @@ export interface ProcMemory {
   anonHugePages: number;
   /** VmHWM from /proc/PID/status, bytes. */
   vmHWM: number;
+  /**
+   * CPU time of every thread so far (utime + stime from /proc/PID/stat), ms. Absent in samples recorded before
+   * this field and in samples a reader without /proc/PID/stat wrote.
+   */
+  cpuMs?: number;
 }
 
 const ROLLUP_FIELDS = { Rss: 'rss', LazyFree: 'lazyFree', Anonymous: 'anonymous', AnonHugePages: 'anonHugePages' } as const;
@@ -26,11 +31,29 @@ export async function readProcMemory(pid: number): Promise<ProcMemory> {
     throw new SimloadError('ERR_NO_PROC', `process ${pid} is gone (/proc/${pid} does not exist)`, undefined, { cause: err });
   });
   const status = await readProcFile(pid, 'status');
+  const stat = await readProcFile(pid, 'stat').catch(() => '');
   const mem = parseSmaps(rollup);
   // A zombie (exited, not yet reaped) has an empty smaps_rollup: its memory is gone.
   if (mem.rss === 0 && !/^Rss:/m.test(rollup)) throw new SimloadError('ERR_NO_PROC', `process ${pid} has exited`);
   const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
-  return { ...mem, vmHWM: hwm ? Number(hwm[1]) * 1024 : mem.rss };
+  const cpuMs = parseStatCpuMs(stat);
+  return { ...mem, vmHWM: hwm ? Number(hwm[1]) * 1024 : mem.rss, ...(cpuMs !== null ? { cpuMs } : {}) };
+}
+
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux x86-64 and arm64). */
+const USER_HZ = 100;
+
+/** utime + stime of a /proc/PID/stat line, ms; null when the line is not one. Pure. */
+export function parseStatCpuMs(stat: string): number | null {
+  // Fields after the command name (which may hold spaces and parentheses) start after the last ')':
+  // state is field 3 overall, utime 14, stime 15.
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return null;
+  const rest = stat.slice(close + 2).split(' ');
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime) || rest[11] === '' || rest[12] === '') return null;
+  return ((utime + stime) * 1000) / USER_HZ;
 }
 
 /** Sums the kB fields of smaps or smaps_rollup text into bytes. Pure. */

@@ -3,6 +3,7 @@
 // is gone reads as null.
 
 import { readFileSync } from 'node:fs';
+import { parseStatCpuMs } from './memory.js';
 
 /** VmRSS from /proc/PID/status, bytes; null when the process is gone or the line is missing. */
 export function readVmRss(pid: number): number | null {
@@ -21,6 +22,11 @@ export function readStartWall(pid: number): number | null {
   const ticks = Number(rest[19]);
   if (!Number.isFinite(ticks)) return null;
   return Math.round(now - uptime * 1000 + (ticks * 1000) / 100); // USER_HZ is 100 on Linux x86-64
+}
+
+/** CPU time of every thread of a process so far (utime + stime), ms; null when it is gone. */
+export function readCpuMs(pid: number): number | null {
+  return parseStatCpuMs(readText(`/proc/${pid}/stat`));
 }
 
 function readText(file: string): string {

@@ -38,6 +38,11 @@ const GETTERS: Record<MetricName, (v: VariantSummary) => number | null> = {
   max_latency: (v) => v.worstLatency?.max ?? null,
   messages_per_second: (v) => v.messagesPerSecond,
   errors: (v) => v.errors,
+  cycle_peak_ratio: (v) => v.cycles?.peakRatio ?? null,
+  reuse: (v) => v.cycles?.reuse ?? null,
+  kept_reuse: (v) => v.cycles?.keptReuse ?? null,
+  rss_slope: (v) => v.drift?.rss.perHour ?? null,
+  allocated_slope: (v) => v.drift?.allocated?.perHour ?? null,
 };
 
 export const METRICS: MetricDef[] = METRIC_CATALOGUE.map((m) => ({ ...m, get: GETTERS[m.name], notApplicable: NOT_APPLICABLE[m.name] ?? (() => null) }));
@@ -70,5 +75,7 @@ export function formatMetric(value: number | null, unit: MetricUnit, never = 'ne
       return String(Math.round(value));
     case 'rate':
       return value >= 100 ? String(Math.round(value)) : value.toFixed(1);
+    case 'bytes_per_hour':
+      return `${formatBytes(value)}/h`;
   }
 }

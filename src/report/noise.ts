@@ -47,6 +47,13 @@ export const NOISE: Record<MetricName, Noise> = {
   max_latency: { absolute: 100, relative: 1, role: 'information' },
   messages_per_second: { absolute: 1, relative: 0.05, role: 'decides' },
   errors: { absolute: 0, relative: 0, role: 'decides' },
+  // Soak metrics (scenarios with repeated cycles or a long hold): not measured for noise yet, the floors of
+  // their units before floors were per metric.
+  cycle_peak_ratio: { absolute: 0.05, relative: 0, role: 'decides' },
+  reuse: { absolute: 0.03, relative: 0, role: 'decides' },
+  kept_reuse: { absolute: 0.03, relative: 0, role: 'decides' },
+  rss_slope: { absolute: MiB, relative: 0, role: 'decides' },
+  allocated_slope: { absolute: MiB, relative: 0, role: 'decides' },
 };
 
 /** Samples beyond a percentile each phase must have before the percentile decides anything. */

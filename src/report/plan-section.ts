@@ -127,7 +127,8 @@ export function planSectionHtml(plan: PlanFile): string {
     ];
     return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
   });
-  const notes = [...plan.notes, ...plan.variants.flatMap((v) => v.notes.map((n) => `${v.variant}: ${n}`))];
+  const model = plan.model ? [`assumes: ${plan.model.words}`, ...(plan.model.bareNote ? [plan.model.bareNote] : [])] : [];
+  const notes = [...model, ...plan.notes, ...plan.variants.flatMap((v) => v.notes.map((n) => `${v.variant}: ${n}`))];
   return [
     `<p>Budget ${esc(formatBytes(plan.budgetBytes))} with ${esc(pct(plan.headroom))} headroom: ${esc(formatBytes(plan.usableBytes))} usable. ` +
       `Runs at peaks ${esc(plan.peaks.join(', '))} (status ${esc(plan.status)}); each is a series named variant@players in the charts above. ` +

@@ -5,8 +5,12 @@ import { residentWithoutMuzzy } from '../alloc/stats.js';
 import type { Sample } from '../results/sample.js';
 import type { LatencySummary, RunEvent, RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
+import { baselineNote, serverModel, type ServerModel } from '../results/server-model.js';
+import { formatBytes } from '../units.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
+import { cycleSummary, type CycleSummary } from './cycles.js';
 import { decaySummary, type DecaySummary } from './decay.js';
+import { driftSummary, type DriftSummary } from './drift.js';
 import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
 import type { RunData } from './load.js';
 import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
@@ -116,6 +120,10 @@ export interface VariantSummary {
   decay?: DecaySummary | null;
   /** active - allocated by jemalloc size class at the peak and at settle (sizeclass.ts); null/absent without them. */
   sizeClasses?: SizeClassSummary | null;
+  /** Per-cycle peaks and reuse of a run with several peaks (cycles.ts); null/absent with one peak. */
+  cycles?: CycleSummary | null;
+  /** Memory growth per hour over the drift window (drift.ts); null/absent when the window is too short. */
+  drift?: DriftSummary | null;
 }
 
 export interface Summary {
@@ -126,8 +134,10 @@ export interface Summary {
   startedAt: string | null;
   endedAt: string | null;
   variants: VariantSummary[];
-  /** Things a reader should know: cut lines, missing files. */
+  /** Things a reader should know: cut lines, missing files, the server model and the baseline. */
   notes: string[];
+  /** Which server the figures describe (agent kind, service library, Lua), from the scenario; absent before it. */
+  server?: ServerModel;
   /** False when any variant did not deliver its load; `invalid` says why, per variant. Absent in v1 files. */
   valid?: boolean;
   invalid?: string[];
@@ -154,6 +164,13 @@ export function summarize(run: RunData): Summary {
     samples.sort((a, b) => a.t - b.t);
     variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null));
   }
+  // Only simload's own server reports its runtime: a watch or a real skynet's folder describes another server.
+  const model = run.samples.some((x) => x.runtime) ? serverModel(run.scenario?.server) : null;
+  if (model) {
+    notes.push(`server model: ${model.words}`);
+    if (variants.length) notes.push(baselineNote(variants.map((v) => ({ variant: v.variant, rss: formatBytes(v.baselineRss) }))));
+    if (model.bareNote) notes.push(model.bareNote);
+  }
   const invalid = variants.flatMap((v) => v.validity.reasons.map((r) => `${v.variant}: ${r}`));
   for (const v of order) if (!variants.some((x) => x.variant === v) && run.meta?.status === 'complete') invalid.push(`${v}: no samples`);
   return {
@@ -165,6 +182,7 @@ export function summarize(run: RunData): Summary {
     endedAt: run.meta?.endedAt ?? null,
     variants,
     notes,
+    ...(model ? { server: model } : {}),
     valid: invalid.length === 0,
     invalid,
   };
@@ -233,6 +251,8 @@ export function summarizeVariant(
     errors: errorCount(variant, latency, events, samples),
     decay: decaySummary(samples, rampDownEndMs, hold),
     sizeClasses: sizeClassSummary(samples, win),
+    cycles: cycleSummary(samples, spans, scenario, baselineRss),
+    drift: driftSummary(samples, hold, scenario?.record.warmupMs),
     validity: checkValidity(samples, latency, events, variant, scenario),
   };
 }

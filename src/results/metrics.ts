@@ -2,7 +2,7 @@
 // with its unit and which way is worse. One list, read by scenario validation (parsing `expect:` values) and
 // by the report (which adds how each is read from a summary: report/format.ts). Pure data.
 
-export type MetricUnit = 'bytes' | 'fraction' | 'ratio' | 'ms' | 'count' | 'rate';
+export type MetricUnit = 'bytes' | 'fraction' | 'ratio' | 'ms' | 'count' | 'rate' | 'bytes_per_hour';
 /** Which way is worse, for compare: `higher` means a higher value is a regression. */
 export type Worse = 'higher' | 'lower' | 'neither';
 
@@ -36,6 +36,11 @@ export const METRIC_CATALOGUE = [
   { name: 'max_latency', label: 'latency max', unit: 'ms', worse: 'higher' },
   { name: 'messages_per_second', label: 'messages/s', unit: 'rate', worse: 'lower' },
   { name: 'errors', label: 'errors', unit: 'count', worse: 'higher' },
+  { name: 'cycle_peak_ratio', label: 'later peak / first peak', unit: 'ratio', worse: 'higher' },
+  { name: 'reuse', label: 'reuse (lowest cycle)', unit: 'fraction', worse: 'lower' },
+  { name: 'kept_reuse', label: 'kept memory reused (lowest cycle)', unit: 'fraction', worse: 'lower' },
+  { name: 'rss_slope', label: 'Rss drift', unit: 'bytes_per_hour', worse: 'higher' },
+  { name: 'allocated_slope', label: 'allocated drift', unit: 'bytes_per_hour', worse: 'higher' },
 ] as const satisfies readonly MetricInfo[];
 
 export type MetricName = (typeof METRIC_CATALOGUE)[number]['name'];

@@ -1,6 +1,8 @@
 // plan.json: what `simload plan` measured and concluded. Written by plan/, read by the console table and the
 // report's plan section (which draws it without importing plan/).
 
+import type { ServerModel } from './server-model.js';
+
 export const PLAN_SCHEMA = 'simload.plan';
 export const PLAN_SCHEMA_VERSION = 1;
 
@@ -109,4 +111,9 @@ export interface PlanFile {
   durationMs: number;
   variants: PlanVariant[];
   notes: string[];
+  /**
+   * The server model the plan's numbers describe (agent kind, service library, Lua: results/server-model.ts);
+   * absent in plans written before it.
+   */
+  model?: ServerModel | null;
 }

@@ -16,6 +16,9 @@ export const FLUSH_INTERVAL_MS = 1000;
 
 export type RunWriterMeta = Omit<RunMeta, 'tool' | 'version' | 'startedAt' | 'endedAt' | 'status'>;
 
+/** A sample or an event as it is appended: what a live output (a /metrics endpoint, a live page) follows. */
+export type RunRecord = { kind: 'sample'; sample: Sample } | { kind: 'event'; event: RunEvent };
+
 /** Writers not finished yet: if the process exits under them (a second Ctrl-C, an uncaught error), the
     exit hook below still flushes them and records how the run ended, so run.json never stays `running`. */
 const open = new Set<RunWriter>();
@@ -33,6 +36,7 @@ export class RunWriter {
   /** The first failure to write into the folder (unwritable, full): the run stops, run.json says `failed`. */
   private failure: SimloadError | null = null;
   private readonly failureListeners: Array<(err: SimloadError) => void> = [];
+  private readonly taps: Array<(r: RunRecord) => void> = [];
 
   private constructor(dir: string, meta: RunMeta) {
     this.dir = dir;
@@ -86,10 +90,29 @@ export class RunWriter {
 
   appendSample(s: Sample): void {
     this.append(RESULT_FILES.samples, s);
+    this.tell({ kind: 'sample', sample: s });
   }
 
   appendEvent(e: RunEvent): void {
     this.append(RESULT_FILES.events, e);
+    this.tell({ kind: 'event', event: e });
+  }
+
+  /** Hears every sample and event as it is appended (before it reaches the disk). */
+  onRecord(f: (r: RunRecord) => void): void {
+    this.taps.push(f);
+  }
+
+  /** A listener that throws must not cost the recording: the folder is what counts. */
+  private tell(r: RunRecord): void {
+    if (this.finished) return;
+    for (const f of this.taps) {
+      try {
+        f(r);
+      } catch (err) {
+        process.stderr.write(`simload: a live output failed: ${(err as Error).message}\n`);
+      }
+    }
   }
 
   async writeLatency(l: LatencyFile): Promise<void> {
@@ -238,13 +261,13 @@ export class RunWriter {
   }
 }
 
-function safeName(name: string): string {
+export function safeName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
   return s === '' ? 'run' : s.slice(0, 80);
 }
 
 /** 20240501-123005: sorts by time, safe in every file system. Local time, which is what an operator reads. */
-function timestamp(d: Date): string {
+export function timestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }

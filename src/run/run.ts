@@ -3,6 +3,7 @@
 // `expect:` checks. Interrupted or failed runs keep everything recorded so far on disk.
 
 import { cpus, totalmem, release } from 'node:os';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ExitCode, SimloadError } from '../errors.js';
 import { Progress } from '../driver/progress.js';
@@ -12,8 +13,9 @@ import { sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { summarize } from '../report/summary.js';
 import { checkExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, summaryValidity, verdict, writeJUnit, type Summary } from '../report/index.js';
-import type { LatencyFile, RunMeta } from '../results/layout.js';
+import { RESULT_FILES, type LatencyFile, type RunMeta } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
+import type { LiveOutputs } from '../live/outputs.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatDuration } from '../units.js';
 import { latencySummaries } from './latency.js';
@@ -36,6 +38,8 @@ export interface RunOptions {
    * --verify, which keeps it to count OOM kills). Default: a fresh one without a limit.
    */
   cgroups?: ServerCgroups;
+  /** `--metrics`, `--live`: follow the run folder as it is written, end with the verdict (docs/live.md). */
+  live?: LiveOutputs | null;
 }
 
 /** A run that could not complete: its folder holds what was recorded. Exit 3. */
@@ -66,6 +70,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   if (userSignal.aborted) onUser();
   else userSignal.addEventListener('abort', onUser, { once: true });
 
+  // Before the writer: its failure listener prints through it, even for the first file it writes.
+  const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
   const writer = await RunWriter.create(o.outDir ?? s.output.dir, s.name, {
     scenario: s.name,
     variants: variants.map((v) => v.name),
@@ -77,8 +83,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
     stop.abort(err);
   });
   await writer.writeScenario(text, s);
+  o.live?.attach(writer, s);
   const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
-  const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
   if (progress) recorder.on('sample', progress.onSample);
   const onAbort = () => {
     if (writer.writeError) return;
@@ -97,7 +103,7 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const runId = writer.dir.split('/').pop()!.replace(/[^A-Za-z0-9-]/g, '');
   // With --parallel, one variant's failure stops its siblings: their numbers would be cut short anyway.
   const cgroups = o.cgroups ?? new ServerCgroups();
-  const ctx = { scenario: s, writer, recorder, progress, signal, runId, cgroups, ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}) };
+  const ctx = { scenario: s, writer, recorder, progress, signal, runId, cgroups, live: o.live ?? null, ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}) };
   const outcomes: VariantOutcome[] = [];
   try {
     if (parallel) {
@@ -150,6 +156,7 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   if (v.lines.length > 0 && (!o.quiet || v.outcome === 'invalid' || v.outcome === 'expect-failed')) out.write(v.lines.join('\n') + '\n');
   const exitCode = v.exitCode;
   if (!o.quiet) out.write(`results: ${writer.dir}\nreport:  ${writer.dir}/report.html\n`);
+  await o.live?.finish({ outcome: v.outcome, exitCode, lines: v.lines, report: join(writer.dir, RESULT_FILES.report) });
   return { dir: writer.dir, summary, exitCode };
 }
 

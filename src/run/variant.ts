@@ -12,7 +12,9 @@ import type { Scenario } from '../scenario/types.js';
 import { launchServer, type ServerHandle } from '../server/launch.js';
 import type { VariantOptions } from '../alloc/options.js';
 import type { ServerCgroups } from '../cgroup/server-cgroup.js';
+import type { LiveOutputs } from '../live/outputs.js';
 import { adopt } from './children.js';
+import { followLatency } from './live-latency.js';
 import type { PhaseSpans } from './latency.js';
 
 /** Bot errors shown on the console and kept in events.ndjson, per variant. */
@@ -30,6 +32,8 @@ export interface VariantRunContext {
   cgroups: ServerCgroups;
   /** Hears the variant's first failure at once (--parallel stops the siblings). */
   onFail?: (err: SimloadError) => void;
+  /** `--metrics`, `--live`: also given the bots' latency while the variant runs. */
+  live?: LiveOutputs | null;
 }
 
 export interface VariantOutcome {
@@ -61,6 +65,7 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
   let release: (() => void) | null = null;
   let pool: BotPool | null = null;
   let tracked = false;
+  let stopLatency: (() => Promise<void>) | null = null;
   let stopping = false;
   const events: PhaseEvent[] = [];
   let phases: Record<string, MergedPhase> = {};
@@ -114,6 +119,7 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     if (c.progress) driver.on('phase', c.progress.onPhase);
     recorder.track(v.name, srv, () => driver.state(), startWall);
     tracked = true;
+    if (c.live?.wantsLatency) stopLatency = followLatency(pool, v.name, c.live, Math.max(1000, recorder.intervalMs), () => spansOf(events, Date.now()));
     await driver.run();
   } catch (err) {
     if (!ctl.signal.aborted || !(err instanceof Error && err.name === 'AbortError')) {
@@ -123,6 +129,7 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     c.signal.removeEventListener('abort', onUserAbort);
     // The last sample while the server still has its players, then the bots, then the server.
     if (tracked) await recorder.untrack(v.name).catch(() => undefined);
+    await stopLatency?.();
     stopping = true;
     recorder.off('gone', onGone);
     if (pool) {

@@ -29,6 +29,9 @@ export function parseExpectRule(text: string, variant: string | null): ExpectRul
       // A bare number is milliseconds here (the report's unit), not seconds as elsewhere.
       value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : parseDuration(raw);
       break;
+    case 'bytes_per_hour':
+      value = parseSizePerHour(raw);
+      break;
     default:
       value = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : null;
   }
@@ -40,8 +43,21 @@ export function parseExpectRule(text: string, variant: string | null): ExpectRul
       ratio: 'a number such as 1.5',
       count: 'a whole number',
       rate: 'a number',
+      bytes_per_hour: 'a size per time such as 5MiB/h or 100KiB/min',
     };
     return { error: `${metric} needs ${hint[def.unit] ?? 'a number'}, got ${JSON.stringify(raw)}` };
   }
   return { variant, metric, op, value, source: text.trim() };
+}
+
+const PER: Record<string, number> = { s: 3600, sec: 3600, min: 60, m: 60, h: 1, hour: 1, d: 1 / 24, day: 1 / 24 };
+
+/** Bytes per hour from `5MiB/h`, `100KiB/min`, `-1MiB/h` (memory that shrinks), `2GiB/day`; null when malformed. */
+export function parseSizePerHour(raw: string): number | null {
+  const m = /^\s*(-?)\s*([^/\s][^/]*?)\s*\/\s*([a-z]+)\s*$/i.exec(raw);
+  if (!m) return null;
+  const size = parseSize(m[2]!);
+  const per = PER[m[3]!.toLowerCase()];
+  if (size === null || per === undefined) return null;
+  return (m[1] === '-' ? -1 : 1) * size * per;
 }

@@ -14,7 +14,8 @@ import { resolveScript } from './script.js';
 import { resolveVariants } from './variants.js';
 import { MAX_THREADS } from '../server/validate.js';
 import { BOT_ORIGIN, MUX_DEFAULTS } from '../server/defaults.js';
-import type { ExpectRule, Phase, PhaseTarget, Scenario } from './types.js';
+import type { ExpectRule, Scenario } from './types.js';
+import { resolvePhases } from './phases.js';
 import { shown, type RawProblem } from './validate.js';
 
 type Obj = Record<string, unknown>;
@@ -192,51 +193,14 @@ export class Resolver {
         this.problem(['load', 'players_per_connection'], `must be at most ${MUX_DEFAULTS.maxChannelsPerConnection} (the server's maxChannelsPerConnection), got ${perConn}`);
       }
     }
-    const phases: Phase[] = [];
-    let peak = 0;
     const list = Array.isArray(l.phases) ? l.phases : [];
-    list.forEach((item, i) => {
-      const x = obj(item);
-      if (!x) return;
-      const keys = Object.keys(x);
-      if (keys.length !== 1) return;
-      const kind = keys[0]!;
-      const p: PathPart[] = ['load', 'phases', i, kind];
-      const body = x[kind];
-      const b = obj(body);
-      const phaseRate = b && typeof b.rate === 'number' ? b.rate : undefined;
-      if (b) this.rate(b.rate, [...p, 'rate']);
-      const rateField = phaseRate === undefined ? {} : { rate: phaseRate };
-      if (kind === 'ramp' && b) {
-        const over = this.timer(b.over, [...p, 'over']);
-        if (over !== null && over <= 0) this.problem([...p, 'over'], 'must be longer than 0s (a ramp spreads arrivals over it)');
-        let to: PhaseTarget | null = null;
-        if (isInt(b.to)) {
-          to = { count: b.to };
-          peak = Math.max(peak, b.to);
-        } else if (typeof b.to === 'string') {
-          const f = parseFraction(b.to);
-          if (f !== null) {
-            if (f > 1) this.problem([...p, 'to'], `a percentage of the peak must be at most 100%, got ${b.to.trim()} (ramp to a count to go higher)`);
-            else if (peak === 0) this.problem([...p, 'to'], `${b.to.trim()} of the peak, but no earlier phase ramps to an absolute count above 0: ramp to a count first`);
-            to = { fractionOfPeak: f };
-          }
-        }
-        if (to && over !== null) phases.push({ kind: 'ramp', to, durationMs: over, ...rateField });
-      } else if (kind === 'hold') {
-        const d = b ? this.timer(b.for, [...p, 'for']) : this.timer(body, p);
-        if (d !== null && d <= 0) this.problem(b ? [...p, 'for'] : p, 'must be longer than 0s');
-        if (d !== null) phases.push({ kind: 'hold', durationMs: d, ...rateField });
-      } else if (kind === 'pressure' && b) {
-        const limit = size(b.limit);
-        const d = this.timer(b.for, [...p, 'for']);
-        if (limit !== null && limit < 16 * 2 ** 20) this.problem([...p, 'limit'], `a limit under 16MiB kills the server before it starts, got ${formatBytes(limit)}`);
-        if (d !== null && d <= 0) this.problem([...p, 'for'], 'must be longer than 0s');
-        if (limit !== null && d !== null) phases.push({ kind: 'pressure', limitBytes: limit, durationMs: d, ...rateField });
-      }
+    const { phases, peak, complete } = resolvePhases(list, {
+      problem: (path, message) => this.problem(path, message),
+      timer: (v, path) => this.timer(v, path),
+      rate: (v, path) => this.rate(v, path),
     });
     const percentBeforePeak = this.problems.some((x) => x.message.includes('no earlier phase ramps to an absolute count'));
-    if (list.length > 0 && phases.length === list.length && peak === 0 && !percentBeforePeak) {
+    if (list.length > 0 && complete && peak === 0 && !percentBeforePeak) {
       this.problem(['load', 'phases'], 'no phase brings a player online: ramp to a count above 0');
     }
     return { phases, messageRate: rate, thinkTimeMs: think, botWorkers: workers, playersPerConnection: perConn };
@@ -246,7 +210,8 @@ export class Resolver {
     const interval = this.timer(r.interval, ['record', 'interval']) ?? RECORD_DEFAULTS.intervalMs;
     if (interval < MIN_RECORD_INTERVAL_MS) this.problem(['record', 'interval'], `must be at least ${MIN_RECORD_INTERVAL_MS}ms (each sample reads /proc and asks the server), got ${interval}ms`);
     const baseline = this.timer(r.baseline, ['record', 'baseline']) ?? Math.max(2000, 3 * interval);
-    return { intervalMs: interval, baselineMs: baseline };
+    const warmup = this.timer(r.warmup, ['record', 'warmup']);
+    return { intervalMs: interval, baselineMs: baseline, ...(warmup !== null ? { warmupMs: warmup } : {}) };
   }
 
   /** A duration that becomes a Node timer: at most MAX_TIMER_MS. */

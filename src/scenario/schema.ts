@@ -150,12 +150,12 @@ const server: Json = {
       type: 'string',
       minLength: 1,
       description:
-        "A service library loaded in every agent VM before the script, as skynet's snlua loads skynet.lua: a skynet tree's lualib folder (relative to this file, or `${NAME}` from the environment), or `skynet` for the lualib of the cached skynet peer build. Its C modules are inert stand-ins; its function prototypes are kept off the simulated heap (skynet shares them between VMs). See docs/agents.md.",
+        "A service library loaded in every agent VM before the script, as skynet's snlua loads skynet.lua: a skynet tree's lualib folder (relative to this file, or `${NAME}` from the environment), or `skynet` for the lualib of the cached skynet peer build, or `auto`: skynet's lualib when a skynet tree is known (the peer build, or SKYNET_SRC), else none. Its C modules are inert stand-ins; its function prototypes are kept off the simulated heap (skynet shares them between VMs). See docs/agents.md.",
     },
     lua: {
-      enum: ['5.4', 5.4, 'skynet'], // YAML reads an unquoted 5.4 as a number
+      enum: ['5.4', 5.4, 'skynet', 'auto'], // YAML reads an unquoted 5.4 as a number
       description:
-        "Which Lua the agent VMs run: `5.4` (default: Debian's Lua 5.4) or `skynet`: the Lua of the cached skynet peer build (`npm run build:peers`; skynet f19d1605 embeds Lua 5.5.0 with its own changes), so that the VMs allocate the same objects, of the same sizes, as that skynet's services. See docs/agents.md.",
+        "Which Lua the agent VMs run: `5.4` (default: Debian's Lua 5.4) or `skynet`: the Lua of the cached skynet peer build (`npm run build:peers`; skynet f19d1605 embeds Lua 5.5.0 with its own changes), so that the VMs allocate the same objects, of the same sizes, as that skynet's services; or `auto`: skynet's when the peer build is there, else 5.4. See docs/agents.md.",
     },
     script_limits: {
       type: 'object',
@@ -202,7 +202,7 @@ const variant: Json = {
   },
 };
 
-const phase: Json = {
+const onePhase: Json = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
@@ -242,6 +242,25 @@ const phase: Json = {
         limit: { $ref: '#/definitions/size' },
         for: { $ref: '#/definitions/duration' },
         rate: { $ref: '#/definitions/rate' },
+      },
+    },
+  },
+};
+
+// A phase of `load.phases`: one of the above, or a `repeat:` of them (one level: a repeat holds no repeat).
+const phase: Json = {
+  ...onePhase,
+  errorMessage: 'a phase is exactly one of `ramp:`, `hold:`, `pressure:` or `repeat:`',
+  properties: {
+    ...(onePhase.properties as Json),
+    repeat: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['times', 'phases'],
+      description: 'Plays `phases` `times` times in a row (a day-night pattern: several peaks). The report measures each cycle: its peak against the first, and reuse.',
+      properties: {
+        times: { type: 'integer', minimum: 1, maximum: 1000 },
+        phases: { type: 'array', minItems: 1, items: onePhase },
       },
     },
   },
@@ -296,6 +315,8 @@ export function scenarioSchema(): Json {
           properties: {
             interval: { $ref: '#/definitions/duration' },
             baseline: { $ref: '#/definitions/duration' },
+            // Drift (`rss_slope`, `allocated_slope`) is measured over the final hold after this much of it.
+            warmup: { $ref: '#/definitions/duration' },
           },
         },
         expect: {

@@ -44,9 +44,9 @@ export function resolveScript(
     problem(['server', 'script'], `cannot read the agent script ${abs}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (err as Error).message}`);
     return null;
   }
-  const lib = s.service_lib === undefined ? undefined : serviceLib(s.service_lib, baseDir, (m) => problem(['server', 'service_lib'], m));
+  const lib = s.service_lib === undefined ? undefined : s.service_lib === 'auto' ? knownServiceLib() : serviceLib(s.service_lib, baseDir, (m) => problem(['server', 'service_lib'], m));
   if (lib === null) return null;
-  const lua = s.lua === 'skynet' ? skynetLua((m) => problem(['server', 'lua'], m)) : undefined;
+  const lua = s.lua === 'skynet' ? skynetLua((m) => problem(['server', 'lua'], m)) : s.lua === 'auto' ? knownSkynetLua() : undefined;
   if (lua === null) return null;
   const mem = typeof limits.memory === 'number' || typeof limits.memory === 'string' ? parseSize(limits.memory) : null;
   const script: AgentScript = {
@@ -93,6 +93,26 @@ export function skynetLua(problem: (message: string) => void, env: NodeJS.Proces
     return null;
   }
   return { lib, name: `skynet's Lua (${join(root, '3rd', 'lua')})` };
+}
+
+/**
+ * `server.service_lib: auto`: skynet's lualib when a skynet tree is known (the peer build, else SKYNET_SRC when it
+ * is a tree holding lualib/skynet.lua); undefined (the bare sandbox) otherwise. Never a problem: a newcomer without
+ * skynet runs the shipped scenarios as before, and the report says what that means per player.
+ */
+export function knownServiceLib(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const root = skynetPeer(env);
+  if (root) return join(root, 'lualib');
+  const src = env['SKYNET_SRC'];
+  const lualib = src ? join(resolve(src), 'lualib') : null;
+  return lualib && existsSync(join(lualib, 'skynet.lua')) ? lualib : undefined;
+}
+
+/** `server.lua: auto`: skynet's Lua when the peer build and its agent library are there; undefined (Debian's Lua 5.4) otherwise. */
+export function knownSkynetLua(env: NodeJS.ProcessEnv = process.env): { lib: string; name: string } | undefined {
+  let missing = false;
+  const lua = skynetLua(() => (missing = true), env);
+  return missing || !lua ? undefined : lua;
 }
 
 /**

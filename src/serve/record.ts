@@ -22,6 +22,9 @@ import type { Scenario } from '../scenario/types.js';
 import type { ServerHandle } from '../server/launch.js';
 import type { VariantOptions } from '../alloc/options.js';
 import { formatDuration } from '../units.js';
+import type { LiveOutputs } from '../live/outputs.js';
+import { RESULT_FILES } from '../results/layout.js';
+import { join } from 'node:path';
 
 /** How often the server is asked whether the first player has logged in, ms. */
 export const LOGIN_POLL_MS = 50;
@@ -36,6 +39,8 @@ export interface RecordServeOptions {
   /** Ctrl-C / SIGTERM: the recording stops, keeps what it has, exits 130. */
   signal: AbortSignal;
   out: Writable;
+  /** `--metrics`: follows the run folder as it is written (docs/live.md). */
+  live?: LiveOutputs | null;
 }
 
 export interface RecordServeResult {
@@ -54,6 +59,7 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
     host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
   });
   await writer.writeScenario(o.text, s);
+  o.live?.attach(writer, s);
   const say = (line: string) => o.out.write(`${line}\n`);
   const startWall = Date.now();
   let t0: number | null = null;
@@ -129,6 +135,7 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
   say(`report: ${html}`);
   const end = verdict({ status, validity, expect: checkExpectations(summary, s.expect) });
   if (end.lines.length > 0) o.out.write(end.lines.join('\n') + '\n');
+  await o.live?.finish({ outcome: end.outcome, exitCode: end.exitCode, lines: end.lines, report: join(writer.dir, RESULT_FILES.report) });
   return { dir: writer.dir, exitCode: end.exitCode, status };
 }
 

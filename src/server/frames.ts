@@ -1,6 +1,7 @@
 // Parsing one client frame into a ClientMessage, or the error reply it earns. Pure, so the protocol's edge
 // cases are decided in one place.
 
+import { fastMsg } from './frame-fast.js';
 import { MAX_CHANNEL, type ClientMessage, type ErrorCode } from './protocol.js';
 
 export const MAX_PLAYER_NAME = 128;
@@ -25,6 +26,10 @@ function channelOf(o: Record<string, unknown>): number | null | undefined {
 
 export function parseFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Parsed {
   if (isBinary) return bad(null, 'BAD_FRAME', 'binary frames are not part of the protocol: send JSON text');
+  if (Buffer.isBuffer(data)) {
+    const m = fastMsg(data);
+    if (m) return { ok: true, msg: { t: 'msg', seq: m.seq }, ch: m.ch };
+  }
   const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
   let v: unknown;
   try {

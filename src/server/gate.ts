@@ -11,6 +11,7 @@
 // maxChannelsPerConnection) so each player may have about one request in flight. A paused mux connection
 // stalls all its players together, as a gateway link does.
 
+import type { Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { SimloadError } from '../errors.js';
 import type { Agents, Counters } from './agents.js';
@@ -38,9 +39,13 @@ class GateConn implements Conn {
   paused = false;
   /** Set on a multiplexed connection: its channels are the Conns the agents see. */
   mux: Mux | null = null;
+  /** Corked until the end of the worker batch whose replies are being sent (Gate.batch). */
+  corked = false;
   constructor(
     readonly id: number,
     readonly ws: WebSocket,
+    /** The TCP socket under ws (the upgrade request's), corked while a batch's replies are written. */
+    readonly socket: Socket,
     private readonly gate: Gate,
   ) {}
 
@@ -53,6 +58,7 @@ class GateConn implements Conn {
   }
 
   sendText(text: string): void {
+    if (this.mux && !this.corked && this.gate.batching) this.gate.cork(this);
     if (this.paused) {
       // While paused, every send reports when it reached the socket, so the last one to drain resumes us.
       this.ws.send(text, () => this.settled());
@@ -102,6 +108,9 @@ export class Gate {
   channels = 0;
   private readonly conns = new Set<GateConn>();
   private nextId = 1;
+  /** Inside batch(): multiplexed connections cork on their first reply and uncork at the end. */
+  batching = false;
+  private readonly corked: GateConn[] = [];
 
   private constructor(
     private readonly wss: WebSocketServer,
@@ -113,7 +122,31 @@ export class Gate {
     this.maxInflight = options.maxInflightPerConnection ?? BACKPRESSURE_DEFAULTS.maxInflightPerConnection;
     this.maxChannels = options.maxChannelsPerConnection ?? MUX_DEFAULTS.maxChannelsPerConnection;
     this.maxInflightMux = Math.max(this.maxInflight, this.maxChannels);
-    wss.on('connection', (ws, req) => this.accept(ws, isMuxUrl(req.url)));
+    wss.on('connection', (ws, req) => this.accept(ws, req.socket as Socket, isMuxUrl(req.url)));
+  }
+
+  /**
+   * Runs `send` (a worker batch's results) with every multiplexed connection it replies to corked, then uncorks
+   * them: the many replies a batch has for one such connection leave in one write instead of one each.
+   */
+  batch(send: () => void): void {
+    this.batching = true;
+    try {
+      send();
+    } finally {
+      this.batching = false;
+      for (const c of this.corked) {
+        c.corked = false;
+        c.socket.uncork();
+      }
+      this.corked.length = 0;
+    }
+  }
+
+  cork(c: GateConn): void {
+    c.corked = true;
+    c.socket.cork();
+    this.corked.push(c);
   }
 
   static listen(options: ServerOptions, agents: Agents, counters: Counters): Promise<Gate> {
@@ -152,8 +185,8 @@ export class Gate {
     return this.conns.size;
   }
 
-  private accept(ws: WebSocket, mux: boolean): void {
-    const conn = new GateConn(this.nextId++, ws, this);
+  private accept(ws: WebSocket, socket: Socket, mux: boolean): void {
+    const conn = new GateConn(this.nextId++, ws, socket, this);
     if (mux) {
       conn.mux = new Mux(conn, this.agents, this.counters, this.maxChannels, (d) => (this.channels += d));
       this.muxConnections++;

@@ -56,7 +56,8 @@ export class SimServer {
         ...(firstFrees.length > 0 ? { firstFrees } : {}),
         ...(options.agentModel === 'lua' && options.script ? { script: options.script, perPlayer: options.agent === 'per-player' } : {}),
       },
-      (worker, count, errors) => server?.agents.scheduler.done(worker, count, errors),
+      // A batch's replies to one multiplexed connection leave in one write (Gate.batch).
+      (worker, count, errors) => server?.gate.batch(() => server!.agents.scheduler.done(worker, count, errors)),
       (worker, err) => onFatal('ERR_WORKER_DIED', `worker ${worker} died: ${err.message}`),
     );
     server = new SimServer(options, alloc, pool, packets);

@@ -7,9 +7,12 @@ import { Allocator } from '../alloc/allocator.js';
 import { LuaHandlers } from './lua-handlers.js';
 import { playerSeed, Rng, SizeSampler } from './profile.js';
 import { SlotView } from './slots.js';
+import { nameThisThread } from './thread-name.js';
+import { workerThreadName } from './threads.js';
 import { IN_FIELDS, Op, OUT_FIELDS, Status, type FromWorker, type ToWorker, type WorkerInit } from './wire.js';
 
 const init = workerData as WorkerInit;
+nameThisThread(workerThreadName(init.index));
 const port = parentPort!;
 const post = (m: FromWorker): void => port.postMessage(m);
 

@@ -24,12 +24,29 @@ export const INJECT_MALLCTLS = [
 
 export const INJECT_SERVICE = '.launcher';
 
+/** Read per arena (`stats.arenas.<i>.<field>`): the watch's stuck-arena report (arena-decay.ts) needs them. */
+export const INJECT_ARENA_FIELDS = ['pdirty', 'pmuzzy', 'dirty_npurge', 'dirty_nmadvise', 'dirty_purged', 'muzzy_npurge', 'muzzy_nmadvise', 'muzzy_purged'] as const;
+
+// opt.narenas is 4 bytes and skynet's mallctl reads 8: jemalloc copies the low 32 bits and returns EINVAL, which
+// skynet ignores. Indexes at or above it are not arenas (5.0 answers stats.arenas.<narenas> with the merged
+// totals); an arena that maps nothing is not initialised.
+const ARENA_LOOP = [
+  'local narenas = memory.mallctl("opt.narenas") & 0xffffffff',
+  'for i = 0, narenas - 1 do',
+  '  local p = "stats.arenas." .. i .. "."',
+  '  if memory.mallctl(p .. "mapped") > 0 then',
+  `    for _, f in ipairs { ${INJECT_ARENA_FIELDS.map((f) => JSON.stringify(f)).join(', ')} } do print(p .. f, memory.mallctl(p .. f)) end`,
+  '  end',
+  'end',
+];
+
 export function injectSource(): string {
   return [
     '-- simload watch --skynet-inject: reads jemalloc counters; changes nothing',
     'local memory = require "skynet.memory"',
     'memory.jestat() -- writes `epoch`, so the stats below are fresh',
     ...INJECT_MALLCTLS.map((n) => `print(${JSON.stringify(n)}, memory.mallctl(${JSON.stringify(n)}))`),
+    ...ARENA_LOOP,
     '',
   ].join('\n');
 }

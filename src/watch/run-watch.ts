@@ -5,15 +5,18 @@
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { checkExpectations } from '../report/expect.js';
+import { loadRun } from '../report/load.js';
 import { renderReport } from '../report/render.js';
 import { formatSummaryTable } from '../report/table.js';
 import { verdict } from '../report/verdict.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { adopt } from '../run/children.js';
 import { formatDuration } from '../units.js';
+import { formatStuckArenas, stuckArenas } from './arena-decay.js';
 import type { ConsoleAddress } from './console.js';
 import { checkPid, startCommand, type WatchTarget } from './target.js';
 import { Watcher, type WatchEnd } from './watch.js';
+import type { LiveOutputs } from '../live/outputs.js';
 
 export interface RunWatchOptions {
   pid: number | null;
@@ -31,6 +34,8 @@ export interface RunWatchOptions {
   marks?: NodeJS.ReadableStream | null;
   out: Writable;
   signal: AbortSignal;
+  /** `--metrics`, `--live` (docs/live.md). */
+  live?: LiveOutputs | null;
 }
 
 export async function runWatch(o: RunWatchOptions): Promise<number> {
@@ -51,6 +56,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     onlineCmd: o.onlineCmd,
     expect: o.expect,
     description: o.cmd !== null ? `simload watch --cmd ${o.cmd}` : `simload watch --pid ${target.pid} (${target.comm})`,
+    live: o.live ?? null,
   });
   const say = (line: string) => o.out.write(`${line}\n`);
   w.on('notice', (m: string) => process.stderr.write(`simload watch: ${m}\n`));
@@ -100,11 +106,13 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
 
   const { summary, html } = await renderReport(end.dir);
   o.out.write(formatSummaryTable(summary));
+  if (o.inject) o.out.write(formatStuckArenas(stuckArenas((await loadRun(end.dir)).samples)));
   say(`report: ${html}`);
   say(`simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`);
   // A watch asks for no load: its validity is not judged (see report/verdict.ts).
   const v = verdict({ status: end.status, validity: null, expect: checkExpectations(summary, o.expect) });
   if (v.lines.length > 0) o.out.write(v.lines.join('\n') + '\n');
+  await o.live?.finish({ outcome: v.outcome, exitCode: v.exitCode, lines: v.lines, report: html });
   return v.exitCode;
 }
 

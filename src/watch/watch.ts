@@ -12,10 +12,12 @@ import { RunWriter } from '../results/writer.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { parseJmem, parseMallctlLines, parseMem } from './console-parse.js';
 import { SkynetConsole, type ConsoleAddress } from './console.js';
+import { splitArenaMallctls } from './arena-decay.js';
 import { injectCommand, removeInjectFile, writeInjectFile } from './inject.js';
 import { parseMark } from './marks.js';
 import { readOnline } from './online.js';
 import { watchScenario, type MarkedPhase } from './scenario.js';
+import type { LiveOutputs } from '../live/outputs.js';
 
 export interface WatchOptions {
   pid: number;
@@ -32,6 +34,8 @@ export interface WatchOptions {
   expect: ExpectRule[];
   /** What is watched, for the report (`pid 123 (skynet)`, the --cmd text). */
   description: string;
+  /** `--metrics`, `--live`: follow the folder as it is written (docs/live.md). */
+  live?: LiveOutputs | null;
 }
 
 export type WatchEnd = { status: 'complete' | 'interrupted' | 'failed'; reason: string; samples: number; dir: string };
@@ -79,6 +83,7 @@ export class Watcher extends EventEmitter {
     if (this.o.console) this.console = new SkynetConsole(this.o.console);
     if (this.o.inject) this.injectFile = writeInjectFile();
     await this.writeScenario();
+    this.o.live?.attach(this.writer, this.scenarioNow());
     this.writer.appendEvent({ type: 'variant-start', variant: this.o.name, wall: this.startWall, pid: this.o.pid });
     this.nextDue = this.startWall;
     await this.enqueue();
@@ -123,8 +128,8 @@ export class Watcher extends EventEmitter {
     return end;
   }
 
-  private writeScenario(): Promise<void> {
-    const s = watchScenario({
+  private scenarioNow() {
+    return watchScenario({
       name: this.o.name,
       description: this.o.description,
       intervalMs: this.o.intervalMs,
@@ -133,7 +138,10 @@ export class Watcher extends EventEmitter {
       nowMs: Date.now() - this.startWall,
       expect: this.o.expect,
     });
-    return this.writer.writeJson(RESULT_FILES.scenario, s).catch(() => undefined);
+  }
+
+  private writeScenario(): Promise<void> {
+    return this.writer.writeJson(RESULT_FILES.scenario, this.scenarioNow()).catch(() => undefined);
   }
 
   private schedule(): void {
@@ -215,15 +223,16 @@ export class Watcher extends EventEmitter {
       }
       if (this.injectFile) {
         const r = await c.command(injectCommand(this.injectFile), timeoutMs);
-        const mc = r.ok ? parseMallctlLines(r.lines) : {};
-        if (Object.keys(mc).length > 0) {
+        const all = r.ok ? parseMallctlLines(r.lines) : {};
+        if (Object.keys(all).length > 0) {
+          const { arenas, rest: mc } = splitArenaMallctls(all, all['arenas.page'] ?? 4096);
           sample.mallctl = mc;
           const page = mc['arenas.page'] ?? 4096;
           const pd = mc['stats.arenas.4096.pdirty'];
           const pm = mc['stats.arenas.4096.pmuzzy'];
           const md = mc['stats.metadata'];
           // With these three the full jemalloc breakdown applies (report/breakdown.ts), as for simload's server.
-          if (pd !== undefined && pm !== undefined && md !== undefined) alloc = { ...jm, metadata: md, pdirty: pd * page, pmuzzy: pm * page };
+          if (pd !== undefined && pm !== undefined && md !== undefined) alloc = { ...jm, metadata: md, pdirty: pd * page, pmuzzy: pm * page, ...(arenas.length ? { arenas } : {}) };
         } else if (this.consoleUp !== false) {
           this.emit('notice', `skynet console: inject gave no mallctls: ${r.lines.slice(0, 3).join(' | ')}`);
         }

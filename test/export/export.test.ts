@@ -9,12 +9,12 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { locustfile } from '../../src/export/locust.js';
+import { LOCUST_BODY_PATH, locustfile } from '../../src/export/locust.js';
 import { pyString } from '../../src/export/python.js';
 import { phaseAt, timeline } from '../../src/export/schedule.js';
 import { rampShape } from '../../src/driver/shapes/ramp.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
-import { PYTHON } from './swarm.js';
+import { PYTHON, locustMissing } from './swarm.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 const RAMP = fileURLToPath(new URL('../../../scenarios/ramp.yaml', import.meta.url));
@@ -123,4 +123,20 @@ test('the CLI writes a locustfile Python compiles, plain and multiplexed', { ski
     const c = spawnSync(PYTHON, ['-m', 'py_compile', file], { encoding: 'utf8' });
     assert.equal(c.status, 0, c.stderr);
   }
+});
+
+test('the shipped locustfile body is Python that compiles on its own', { skip: noPython }, () => {
+  const c = spawnSync(PYTHON, ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', LOCUST_BODY_PATH], { encoding: 'utf8' });
+  assert.equal(c.status, 0, c.stderr);
+});
+
+test('a generated locustfile imports under Locust (its shape and user classes defined)', { skip: locustMissing() ?? false }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'simload-export-'));
+  await writeFile(join(dir, 'ramp_locust.py'), locustfile((await loadScenario(RAMP)).scenario, { playersPerConnection: 1 }));
+  const imp = spawnSync(PYTHON, ['-c', 'import ramp_locust as m; print(len(m.PHASES), m.SimloadShape.__name__, m.SimloadPlayer.__name__)'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  assert.equal(imp.status, 0, imp.stderr);
+  assert.match(imp.stdout, /^[1-9]\d* SimloadShape SimloadPlayer$/m);
 });

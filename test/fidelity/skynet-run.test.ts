@@ -53,7 +53,12 @@ test('skynet driver: the online count follows the plan and every sample has jema
       assert.ok(Math.abs(s.online - s.target) <= 0.02 * s.target, `${variant} t=${s.t} ${s.phase}: online ${s.online}, target ${s.target}`);
     }
     assert.deepEqual([...new Set(mine.filter((s) => s.phase === 'hold').map((s) => s.target))], [200, 66]);
+    // The runner reads skynet's CPU time from /proc as simload's recorder reads its server's: never going back,
+    // and more of it while 200 agents log in than in the baseline before them.
+    const cpu = mine.map((s) => s.proc.cpuMs);
+    assert.ok(cpu.every((c, i) => c !== undefined && (i === 0 || c >= cpu[i - 1]!)), `${variant}: CPU times ${cpu.join(',')}`);
     const last = mine.at(-1)!;
+    assert.ok(last.proc.cpuMs! > cpu[0]!, `${variant}: ${cpu[0]} -> ${last.proc.cpuMs} ms of CPU`);
     assert.equal(last.server!.logins, 200);
     assert.equal(last.server!.logouts, 134);
     assert.equal(last.server!.errors, 0);
@@ -141,6 +146,7 @@ test('fidelity table: a skynet run compared with itself gives ratio 1 and meets 
   const { compareFidelity } = await import('../../src/fidelity/compare.js');
   const { formatFidelity } = await import('../../src/fidelity/format.js');
   const { loadRun } = await import('../../src/report/load.js');
+  const { summarize } = await import('../../src/report/summary.js');
   const run = await loadRun(short.r.dir);
   const tables = compareFidelity(run, run);
   assert.deepEqual(tables.map((t) => t.variant), ['madv-free', 'no-madv-free']);
@@ -161,6 +167,20 @@ test('fidelity table: a skynet run compared with itself gives ratio 1 and meets 
   for (const t of tables) {
     assert.ok(t.sizeClasses && t.sizeClasses.rows.length >= 5, `${t.variant}: size classes ${JSON.stringify(t.sizeClasses)}`);
     for (const r of t.sizeClasses.rows) if (r.skynet > 0) assert.equal(r.ratio, 1, `${t.variant} class ${r.size}`);
+  }
+  for (const t of tables) {
+    const row = (m: string) => t.rows.find((r) => r.metric === m)!;
+    // CPU from the folder's own samples: what the server used from the first sample to the last.
+    const mine = run.samples.filter((s) => s.variant === t.variant && s.alloc && s.proc.cpuMs !== undefined).sort((a, b) => a.t - b.t);
+    assert.equal(row('server CPU (whole run)').skynet, mine.at(-1)!.proc.cpuMs! - mine[0]!.proc.cpuMs!);
+    for (const m of ['server CPU per 1 000 messages', 'server CPU per login']) {
+      assert.ok(row(m).skynet! > 0 && row(m).ratio === 1, `${t.variant} ${m}: ${row(m).skynet}`);
+    }
+    // The growth rows read the summary's own baseline, peak and settled Rss.
+    const v = summarize(run).variants.find((x) => x.variant === t.variant)!;
+    const growth = row('process Rss growth at the peak');
+    assert.deepEqual([growth.skynet, row('process Rss growth at settle').skynet], [v.peakRss - v.baselineRss, v.settledRss! - v.baselineRss]);
+    assert.ok(growth.skynet! > 20 * MiB && growth.pass === true && row('process Rss growth at settle').pass === true, `${t.variant}: growth ${growth.skynet}`);
   }
   assert.equal(tables[0]!.lazyFree.skynet, 'held to the end');
   assert.equal(tables[1]!.lazyFree.skynet, 'none');

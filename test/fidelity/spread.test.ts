@@ -49,3 +49,12 @@ test('spread: an INVALID table is left out of its variant\'s counts and named; t
   assert.match(text, /\npeak jemalloc-side Rss +0\.97 +INVALID +0\.97 +0\.97 +2 of 2/);
   assert.equal(spreadHolds(fidelitySpread([[bad]])), false, 'nothing judged holds nothing');
 });
+
+test('spread: CPU rows are shown across pairs without a target and judge nothing', () => {
+  const cpu = (ratio: number): FidelityRow => ({ metric: 'server CPU per 1 000 messages', unit: 'cpu-ms', simload: ratio * 40, skynet: 40, ratio, spread: true });
+  const s = fidelitySpread([[table('gate', [peak(1), cpu(1.8)], ['none', 'none'])], [table('gate', [peak(1), cpu(2.2)], ['none', 'none'])]]);
+  const row = s.rows.find((r) => r.metric === 'server CPU per 1 000 messages');
+  assert.deepEqual({ ...seen(row), target: row?.target }, { cells: ['1.80', '2.20'], ok: [0, 0], target: '-' });
+  assert.equal(spreadHolds(s), true, 'a CPU ratio alone is no miss');
+  assert.match(formatSpread(s), /\nserver CPU per 1 000 messages +1\.80 +2\.20 +2\.00 +0 of 0 +-\n/);
+});

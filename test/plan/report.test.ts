@@ -94,3 +94,27 @@ test('report.html of a folder with plan.json has the plan section, drawn in head
     await rm(dirname(dir), { recursive: true, force: true });
   }
 });
+
+test('the recommendation says which server model it assumes: agent kind, service library, Lua', async () => {
+  // The model as the plan takes it from a shipped scenario, resolved with and without a skynet tree.
+  const { loadScenario } = await import('../../src/scenario/load.js');
+  const { serverModel } = await import('../../src/results/server-model.js');
+  const capacity = fileURLToPath(new URL('../../../scenarios/capacity.yaml', import.meta.url));
+  const before = process.env['SKYNET_SRC'];
+  process.env['SKYNET_SRC'] = join(tmpdir(), 'no-such-skynet');
+  let bare;
+  try {
+    bare = serverModel((await loadScenario(capacity)).scenario.server)!;
+  } finally {
+    if (before === undefined) delete process.env['SKYNET_SRC'];
+    else process.env['SKYNET_SRC'] = before;
+  }
+  const t = formatPlanTable({ ...fixedPlan(), model: bare });
+  assert.match(t, /\nassumes: per-player Lua agents running \S*scenarios\/agents\/rpg\.lua, no service library \(a bare Lua VM\), on Debian's Lua 5\.4;/);
+  assert.match(t, /\n  per-player figures are for a bare Lua VM \(about 14 KiB[^\n]*about 32-36 KiB more per player/);
+  const skynet = { ...bare, serviceLib: '/sk/lualib', lua: "skynet's Lua (/sk/3rd/lua)", bareNote: null, words: "per-player Lua agents running rpg.lua, skynet's service library (/sk/lualib), on skynet's Lua (/sk/3rd/lua)" };
+  const t2 = formatPlanTable({ ...fixedPlan(), model: skynet });
+  assert.match(t2, /\nassumes: per-player Lua agents running rpg\.lua, skynet's service library \(\/sk\/lualib\), on skynet's Lua/);
+  assert.doesNotMatch(t2, /bare Lua VM/);
+  assert.doesNotMatch(formatPlanTable(fixedPlan()), /assumes:/, 'a plan written before the model says nothing');
+});

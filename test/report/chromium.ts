@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export interface DrawnChart {
   id: string;
@@ -32,7 +32,7 @@ export interface OpenedReport {
 export async function withReportInChromium<T>(html: string, check: (r: OpenedReport) => Promise<T>): Promise<T> {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the README's set-up line installs it (apt-get install chromium)`);
   const profile = await mkdtemp(join(tmpdir(), 'simload-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, offline: true, viewport: { width: 1280, height: 900 } });
+  const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, offline: true, viewport: { width: 1280, height: 900 } });
   try {
     const page = await ctx.newPage();
     const problems: string[] = [];

@@ -3,7 +3,7 @@
 // made immutable (chattr +i) there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -71,4 +71,19 @@ test('a killed simload\'s memory cgroup is swept when the next run starts, even 
   assert.ok(!scenario.load.phases.some((p) => p.kind === 'pressure'));
   await runScenario(scenario, text, { outDir: join(dir, 'results'), quiet: true });
   assert.equal(existsSync(stale), false, `${stale} is still there`);
+});
+
+test('scenario.yaml that cannot be written (a file-size limit): ERR_RESULTS_WRITE and exit 3, not a crash', { timeout: 60_000 }, async () => {
+  // RLIMIT_FSIZE of 1 KiB: run.json (a few hundred bytes) is written, the scenario's 4 KiB text is not (EFBIG;
+  // Node ignores SIGXFSZ). This is the very first write that fails, before any sample.
+  const text = tinyScenario() + `# ${'padding '.repeat(512)}\n`;
+  const { dir, file } = await tinyScenarioFile(text);
+  const base = join(dir, 'results');
+  const r = spawnSync('bash', ['-c', 'ulimit -f 1 && exec "$0" "$@"', process.execPath, join(process.cwd(), 'bin', 'simload.js'), 'run', file, '--out', base], {
+    encoding: 'utf8',
+    timeout: 50_000,
+  });
+  assert.equal(r.status, ExitCode.runtime, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  assert.match(r.stderr, /ERR_RESULTS_WRITE|cannot write scenario\.yaml/);
+  assert.doesNotMatch(r.stderr, /ReferenceError|TypeError|\n\s+at /);
 });

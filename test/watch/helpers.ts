@@ -18,15 +18,17 @@ export interface RunningSkynet {
   port: number;
   /** Resolves when skynet has printed a line containing `text`. */
   printed(text: string, timeoutMs?: number): Promise<void>;
+  /** Everything skynet printed so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
-export async function startWatchedSkynet(o: { recipe: 'madv-free' | 'no-madv-free'; conf: string; env?: Record<string, number> }): Promise<RunningSkynet> {
+export async function startWatchedSkynet(o: { recipe: 'madv-free' | 'no-madv-free'; conf: string; env?: Record<string, number>; start?: string }): Promise<RunningSkynet> {
   const b = await buildSkynet({ skynetSrc: skynetSources!.skynet, jemallocSrc: skynetSources!.jemalloc, recipe: o.recipe });
   const dir = mkdtempSync(join(tmpdir(), 'simload-watch-skynet-'));
   const config = writeSkynetConfig(join(dir, 'config'), {
     root: b.root,
-    start: 'watched',
+    start: o.start ?? 'watched',
     serviceDirs: [resolve(packageRoot, 'test', 'watch', 'skynet')],
     thread: 2,
     env: { console_port: 0, ...o.env },
@@ -61,7 +63,7 @@ export async function startWatchedSkynet(o: { recipe: 'madv-free' | 'no-madv-fre
     child.kill('SIGKILL');
     await gone;
   };
-  return { child, pid: child.pid!, port, printed, stop };
+  return { child, pid: child.pid!, port, printed, stop, output: () => out };
 }
 
 /** A stdin stand-in: write a word to mark a phase. */

@@ -1,9 +1,7 @@
-// The body of a generated locustfile (Python, Locust 2.x under gevent, websocket-client). The data block the
-// generator writes in front of it (locust.ts) defines SCENARIO_NAME, BASELINE_S, PHASES, THINK_TIME_S,
-// PLAYERS_PER_CONNECTION, PLAYER_PREFIX and the timing constants. Nothing here reads scenario text: the
-// scenario reaches Python only as quoted literals. No `${` and no backquote in this text (a TS template).
-
-export const LOCUST_BODY = String.raw`
+# The body of a generated locustfile (Python, Locust 2.x under gevent, websocket-client). `simload export
+# locust` (src/export/locust.ts) writes a data block in front of it that defines SCENARIO_NAME, BASELINE_S, PHASES,
+# THINK_TIME_S, PLAYERS_PER_CONNECTION, PLAYER_PREFIX, SPAWN_RATE and the timing constants; nothing here reads
+# scenario text: the scenario reaches Python only as quoted literals in that block.
 import functools
 import itertools
 import json
@@ -449,4 +447,3 @@ class SimloadPlayer(User):
             self.logged_in = False
             self.login_sent = False
             session.release(clean)
-`;
