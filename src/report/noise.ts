@@ -6,6 +6,7 @@
 //   shares   percentage points (a share near 0 moves by more than 10% of itself between identical runs)
 //   times    measured in sample intervals: at least two intervals of the run, and the measured spread
 //   latency  tails judged only with enough samples beyond them (10 in every phase); the maximum never decides
+//   drift    slopes judged beyond their confidence intervals (combined half-widths), only where every run has one
 
 import type { MetricName } from '../results/metrics.js';
 import type { VariantSummary } from './summary.js';
@@ -75,6 +76,13 @@ export function judge(metric: MetricName, base: number, tolerance: number, runs:
   if (n.intervals !== undefined) {
     const interval = Math.max(0, ...runs.map((v) => (v.samples > 1 ? v.durationMs / (v.samples - 1) : 0)));
     floor = Math.max(floor, n.intervals * interval);
+  }
+  if (metric === 'rss_slope' || metric === 'allocated_slope') {
+    // A slope is as good as its confidence interval: two runs differ by noise within their half-widths.
+    const slopes = runs.map((v) => (metric === 'rss_slope' ? v.drift?.rss : v.drift?.allocated) ?? null);
+    const halves = slopes.map((x) => (x && x.low !== null && x.high !== null ? (x.high - x.low) / 2 : null));
+    if (halves.some((h) => h === null)) return { floor, role: 'information', why: 'no confidence interval for the slope in every run' };
+    floor = Math.max(floor, Math.hypot(...(halves as number[])));
   }
   if (n.quantile !== undefined) {
     const counts = runs.flatMap((v) => Object.values(v.latency).map((p) => p.count).filter((c) => c > 0));

@@ -54,3 +54,21 @@ test('N runs per side: medians; one outlier run decides nothing, a shift of ever
   assert.equal(shifted.variants[0]!.runs.candidate, 3);
   assert.match(shifted.regressions[0]!, /bytes\/player \(peak\) 150\.0 KiB -> 181\.0 KiB/);
 });
+
+test('drift slopes differ by noise within their confidence intervals; without an interval they only inform', () => {
+  const GiBh = 2 ** 30;
+  const slope = (perHour: number, half: number | null) => ({ perHour, low: half === null ? null : perHour - half, high: half === null ? null : perHour + half, stdError: null, lag1: 0.9, batches: 10 });
+  const drift = (perHour: number, half: number | null) => (v: VariantSummary) => {
+    v.drift = { fromMs: 0, toMs: 30_000, samples: 40, window: 'final-hold', warmupMs: 0, rss: slope(perHour, half), allocated: null };
+  };
+  const rss = (c: ReturnType<typeof compareSummaries>) => c.variants[0]!.metrics.find((d) => d.metric === 'rss_slope')!;
+  // A 30 s hold extrapolated per hour: -7.9 GiB/h and +0.03 GiB/h, each +-10 GiB/h, are the same.
+  const wide = compareSummaries(edited(drift(-7.9 * GiBh, 10 * GiBh)), edited(drift(0.03 * GiBh, 10 * GiBh)), 0.1);
+  assert.deepEqual([rss(wide).verdict, wide.regressions], ['worse-within-tolerance', []]);
+  // Tight intervals: a real climb decides.
+  const tight = compareSummaries(edited(drift(0, 0.01 * GiBh)), edited(drift(1 * GiBh, 0.01 * GiBh)), 0.1);
+  assert.equal(rss(tight).verdict, 'worse');
+  // No interval: shown, not judged.
+  const none = compareSummaries(edited(drift(0, null)), edited(drift(1 * GiBh, null)), 0.1);
+  assert.deepEqual([rss(none).role, rss(none).verdict], ['information', 'worse-within-tolerance']);
+});
