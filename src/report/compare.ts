@@ -1,24 +1,12 @@
-// Two summaries side by side: every metric's delta per variant, and whether the candidate is worse beyond a
-// tolerance. "Worse" follows each metric's direction (format.ts: higher Rss, retention, latency, errors are
-// worse; fewer messages/s is worse). A change counts only when it passes both the relative tolerance and a
-// small absolute noise floor, so 0.1% -> 0.2% LazyFree is not a 100% regression. Pure.
+// Runs side by side: every metric's delta per variant, and whether the candidate is worse. With several runs per
+// side each metric is the median of its runs. A change counts only when it is beyond the metric's noise floor
+// and the relative tolerance (noise.ts), and only metrics that decide the verdict can make it a regression; the
+// others are shown for information. "Worse" follows each metric's direction (format.ts). Pure.
 
-import type { MetricUnit } from '../results/metrics.js';
+import type { MetricUnit, MetricName } from '../results/metrics.js';
 import { METRICS, formatMetric, metricDef, type MetricDef } from './format.js';
-import type { Summary } from './summary.js';
-
-/** Changes smaller than this (absolute, in the metric's unit) are noise, whatever their relative size. */
-export const NOISE_FLOOR: Record<MetricUnit, number> = {
-  bytes: 1024 * 1024,
-  fraction: 0.01,
-  ratio: 0.05,
-  ms: 0.5,
-  count: 0,
-  rate: 1,
-  bytes_per_hour: 1024 * 1024,
-};
-/** Time to settle is measured in sample intervals: under a second is noise. */
-const FLOOR_BY_METRIC: Record<string, number> = { time_to_settle: 1000, dirty_decay_time: 1000, max_purge_gap: 1000 };
+import { judge, type Role } from './noise.js';
+import type { Summary, VariantSummary } from './summary.js';
 
 export type Verdict = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
 
@@ -31,6 +19,11 @@ export interface MetricDelta {
   delta: number | null;
   /** delta / |baseline|; null when the baseline is 0 or missing. */
   relative: number | null;
+  /** Changes up to this are noise (the metric's floor, or the tolerance of the baseline if larger). */
+  floor: number | null;
+  /** Whether this metric can make the comparison fail, and why not when a deciding metric cannot. */
+  role: Role;
+  why?: string;
   verdict: Verdict;
 }
 
@@ -38,6 +31,8 @@ export interface VariantComparison {
   variant: string;
   /** present in both, or only in one of them */
   presence: 'both' | 'baseline-only' | 'candidate-only';
+  /** Runs of this variant per side (the medians are over them). */
+  runs: { baseline: number; candidate: number };
   metrics: MetricDelta[];
 }
 
@@ -50,73 +45,104 @@ export interface Comparison {
   regressions: string[];
 }
 
+/** One run per side. */
 export function compareSummaries(baseline: Summary, candidate: Summary, tolerance: number): Comparison {
-  const names = [...new Set([...baseline.variants.map((v) => v.variant), ...candidate.variants.map((v) => v.variant)])];
+  return compareRuns([baseline], [candidate], tolerance);
+}
+
+export function compareRuns(baselines: Summary[], candidates: Summary[], tolerance: number): Comparison {
+  const all = [...baselines, ...candidates];
+  const names = [...new Set(all.flatMap((s) => s.variants.map((v) => v.variant)))];
   const variants: VariantComparison[] = [];
   const regressions: string[] = [];
+  const invalid = ([['baseline', baselines], ['candidate', candidates]] as const).filter(([, runs]) => runs.some((x) => x.valid === false)).map(([side]) => side);
   // An invalid run measured some other load: comparing against it or with it proves nothing.
-  for (const [side, sum] of [['baseline', baseline], ['candidate', candidate]] as const) {
-    if (sum.valid === false) regressions.push(`the ${side} is an INVALID run: ${(sum.invalid ?? []).join('; ')}`);
+  for (const side of invalid) {
+    const runs = side === 'baseline' ? baselines : candidates;
+    const reasons = runs.flatMap((x) => (x.valid === false ? (x.invalid ?? []) : []));
+    regressions.push(`the ${side} is an INVALID run: ${reasons.join('; ')}`);
   }
   for (const name of names) {
-    const b = baseline.variants.find((v) => v.variant === name);
-    const c = candidate.variants.find((v) => v.variant === name);
-    if (!c) {
-      variants.push({ variant: name, presence: 'baseline-only', metrics: [] });
+    const b = baselines.flatMap((s) => s.variants.filter((v) => v.variant === name));
+    const c = candidates.flatMap((s) => s.variants.filter((v) => v.variant === name));
+    const runs = { baseline: b.length, candidate: c.length };
+    if (c.length === 0) {
+      variants.push({ variant: name, presence: 'baseline-only', runs, metrics: [] });
       regressions.push(`${name}: missing from the candidate`);
       continue;
     }
-    if (!b) {
-      variants.push({ variant: name, presence: 'candidate-only', metrics: [] });
+    if (b.length === 0) {
+      variants.push({ variant: name, presence: 'candidate-only', runs, metrics: [] });
       continue;
     }
-    const metrics = METRICS.map((m) => deltaOf(m, m.get(b), m.get(c), tolerance));
+    const metrics = METRICS.map((m) => metricDelta(m, b, c, tolerance));
     for (const d of metrics) {
-      if (d.verdict === 'worse') regressions.push(`${name}: ${d.label} ${fmt(d.baseline, d)} -> ${fmt(d.candidate, d)}${d.relative === null ? '' : ` (${pct(d.relative)}, tolerance ${(tolerance * 100).toFixed(0)}%)`}`);
+      if (d.verdict === 'worse') regressions.push(`${name}: ${d.label} ${fmt(d.baseline, d)} -> ${fmt(d.candidate, d)}${d.relative === null ? '' : ` (${pct(d.relative)})`}, beyond its noise floor ${fmtFloor(d)}`);
       if (d.verdict === 'missing') regressions.push(`${name}: ${d.label} was ${fmt(d.baseline, d)}, not measured in the candidate`);
     }
-    variants.push({ variant: name, presence: 'both', metrics });
+    variants.push({ variant: name, presence: 'both', runs, metrics });
   }
-  const invalid = ([['baseline', baseline], ['candidate', candidate]] as const).filter(([, x]) => x.valid === false).map(([side]) => side);
   return { tolerance, invalid, variants, regressions };
 }
 
-export function deltaOf(m: MetricDef, base: number | null, cand: number | null, tolerance: number): MetricDelta {
-  const out = { metric: m.name, label: m.label, unit: m.unit, baseline: base, candidate: cand };
+function metricDelta(m: MetricDef, b: VariantSummary[], c: VariantSummary[], tolerance: number): MetricDelta {
+  const na = [...b, ...c].map((v) => m.notApplicable(v)).find((x) => x !== null);
+  const base = middle(b.map((v) => m.get(v)));
+  const cand = middle(c.map((v) => m.get(v)));
+  const judged = judge(m.name as MetricName, base ?? 0, tolerance, [...b, ...c]);
+  const d = deltaOf(m, base, cand, judged.floor, judged.role);
+  if (na !== undefined) return { ...d, verdict: 'n/a', why: `not applicable: ${na}` };
+  return judged.why ? { ...d, why: judged.why } : d;
+}
+
+/** The median of the measured values (the lower middle of an even count: Infinity stays exact); null if none. */
+function middle(values: Array<number | null>): number | null {
+  const xs = values.filter((x): x is number => x !== null && !Number.isNaN(x)).sort((p, q) => p - q);
+  return xs.length === 0 ? null : xs[Math.floor((xs.length - 1) / 2)]!;
+}
+
+export function deltaOf(m: MetricDef, base: number | null, cand: number | null, floor: number, role: Role = 'decides'): MetricDelta {
+  const out = { metric: m.name, label: m.label, unit: m.unit, baseline: base, candidate: cand, floor, role };
   if (base === null && cand === null) return { ...out, delta: null, relative: null, verdict: 'n/a' };
-  if (cand === null) return { ...out, delta: null, relative: null, verdict: m.worse === 'neither' ? 'n/a' : 'missing' };
+  if (cand === null) return { ...out, delta: null, relative: null, verdict: m.worse === 'neither' || role === 'information' ? 'n/a' : 'missing' };
   if (base === null) return { ...out, delta: null, relative: null, verdict: 'new' };
   // Never settled (Infinity) is worse than any time; both never settled is the same.
   if (base === Infinity || cand === Infinity) {
-    const verdict: Verdict = base === cand ? 'same' : cand === Infinity ? 'worse' : 'better';
+    const worse = cand === Infinity && base !== Infinity;
+    const verdict: Verdict = base === cand ? 'same' : worse ? (role === 'decides' ? 'worse' : 'worse-within-tolerance') : 'better';
     return { ...out, delta: null, relative: null, verdict };
   }
   const delta = cand - base;
   const relative = base !== 0 ? delta / Math.abs(base) : null;
-  const floor = FLOOR_BY_METRIC[m.name] ?? NOISE_FLOOR[m.unit];
-  if (delta === 0 || Math.abs(delta) <= floor || m.worse === 'neither') return { ...out, delta, relative, verdict: 'same' };
+  if (delta === 0 || m.worse === 'neither') return { ...out, delta, relative, verdict: 'same' };
   const isWorse = m.worse === 'higher' ? delta > 0 : delta < 0;
+  if (Math.abs(delta) <= floor) return { ...out, delta, relative, verdict: isWorse ? 'worse-within-tolerance' : 'same' };
   if (!isWorse) return { ...out, delta, relative, verdict: 'better' };
-  const beyond = relative === null || Math.abs(relative) > tolerance;
-  return { ...out, delta, relative, verdict: beyond ? 'worse' : 'worse-within-tolerance' };
+  return { ...out, delta, relative, verdict: role === 'decides' ? 'worse' : 'worse-within-tolerance' };
 }
 
-/** The console text: a table per variant, then the verdict. Pure. */
+/** The console text: a table per variant, which metrics decide, then the verdict. Pure. */
 export function formatComparison(c: Comparison, labels: { baseline: string; candidate: string }): string {
-  const out: string[] = [`simload compare (tolerance ${(c.tolerance * 100).toFixed(0)}%)`, `  baseline:  ${labels.baseline}`, `  candidate: ${labels.candidate}`];
+  const out: string[] = [`simload compare (tolerance ${(c.tolerance * 100).toFixed(0)}%, and each metric's noise floor)`, `  baseline:  ${labels.baseline}`, `  candidate: ${labels.candidate}`];
   for (const v of c.variants) {
     out.push('');
     if (v.presence !== 'both') {
       out.push(`${v.variant}: only in the ${v.presence === 'baseline-only' ? 'baseline' : 'candidate'}`);
       continue;
     }
-    const rows = [['metric', 'baseline', 'candidate', 'delta', '', ''], ...v.metrics.map((d) => [d.label, fmt(d.baseline, d), fmt(d.candidate, d), fmtDelta(d), pct(d.relative), mark(d)])];
-    const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    out.push(`${v.variant}:`);
+    const head = ['metric', 'baseline', 'candidate', 'delta', '', 'noise floor', 'role', ''];
+    const rows = [head, ...v.metrics.map((d) => [d.label, fmt(d.baseline, d), fmt(d.candidate, d), fmtDelta(d), pct(d.relative), fmtFloor(d), d.role === 'decides' && d.verdict !== 'n/a' ? 'decides' : 'info', mark(d)])];
+    const w = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const many = v.runs.baseline > 1 || v.runs.candidate > 1 ? ` (medians of ${v.runs.baseline} and ${v.runs.candidate} runs)` : '';
+    out.push(`${v.variant}:${many}`);
     for (const r of rows) out.push('  ' + r.map((cell, i) => (i === 0 ? cell.padEnd(w[i]!) : cell.padStart(w[i]!))).join('  ').trimEnd());
+    const info = v.metrics.filter((d) => d.why);
+    if (info.length > 0) out.push(...info.map((d) => `  ${d.label}: information only, ${d.why}`));
   }
   out.push('');
-  out.push(c.regressions.length ? `WORSE: ${c.regressions.length} regression(s)\n${c.regressions.map((r) => `  ${r}`).join('\n')}` : 'ok: no metric worse beyond tolerance');
+  const deciding = METRICS.filter((m) => c.variants.some((v) => v.metrics.some((d) => d.metric === m.name && d.role === 'decides' && d.verdict !== 'n/a')));
+  out.push(`decide the verdict: ${deciding.map((m) => m.name).join(', ')}; the others are shown for information`);
+  out.push(c.regressions.length ? `WORSE: ${c.regressions.length} regression(s)\n${c.regressions.map((r) => `  ${r}`).join('\n')}` : 'ok: no deciding metric worse beyond its noise floor');
   return out.join('\n') + '\n';
 }
 
@@ -140,7 +166,7 @@ function mark(d: MetricDelta): string {
     case 'worse':
       return 'WORSE';
     case 'worse-within-tolerance':
-      return 'worse (within tolerance)';
+      return d.role === 'decides' ? 'worse (within noise)' : 'worse (information)';
     case 'better':
       return 'better';
     case 'missing':
@@ -148,4 +174,9 @@ function mark(d: MetricDelta): string {
     default:
       return '';
   }
+}
+
+function fmtFloor(d: MetricDelta): string {
+  if (d.floor === null) return '-';
+  return d.unit === 'fraction' ? `${(d.floor * 100).toFixed(1)}pt` : formatMetric(d.floor, d.unit);
 }

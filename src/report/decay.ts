@@ -1,10 +1,12 @@
 // Is decay running? Per-arena dirty and muzzy pages and purge counters from the samples (jemalloc builds
 // since issue 10; older samples have none and every field here is null). Pure.
 //   dirty_decay_time  from the ramp-down's end until jemalloc's dirty pages (all arenas) fall below
-//                     DIRTY_DECAYED x their peak and stay below to the last sample; `never` when the last
-//                     sample is not below.
+//                     DIRTY_DECAYED x their peak (or PAGES_NOTEWORTHY) and stay below to the last sample;
+//                     `never` when the last sample is not below; 0 when dirty pages never built up
+//                     (dirty_decay_ms:0 purges at once: the best case, not "never").
 //   max_purge_gap     the longest stretch of the final hold with no purge in any arena (dirty or muzzy
-//                     npurge unchanged between samples); a hold without any purge gives its whole length.
+//                     npurge unchanged between samples) while pages waited to be purged (dirty + muzzy at
+//                     least PAGES_NOTEWORTHY); with nothing waiting there is nothing to purge, so no gap.
 // Purges are seen at sample granularity: a counter that rose between two samples means at least one purge
 // in between, dated at the later sample.
 
@@ -16,6 +18,8 @@ import type { PhaseSpan } from './phases.js';
 export const DIRTY_DECAYED = 0.1;
 /** An arena holding less muzzy memory than this is not named in the diagnosis. */
 export const MUZZY_NOTEWORTHY = 1 << 20;
+/** Less dirty (or dirty + muzzy) memory than this, in all arenas, is nothing to decay or purge. */
+export const PAGES_NOTEWORTHY = 1 << 20;
 
 export interface DecaySummary {
   /** Samples with per-arena stats (0: the run predates them, or not jemalloc). */
@@ -87,22 +91,38 @@ export function decaySummary(samples: Sample[], rampDownEndMs: number | null, ho
     // The first sample from which dirty stays below the line: a purge followed by more frees (players whose
     // state is freed late) dips and comes back, which is not decayed.
     const after = withArenas.filter((s) => s.t >= rampDownEndMs);
+    const line = Math.max(DIRTY_DECAYED * dirtyPeak, PAGES_NOTEWORTHY);
     let from: Sample | null = null;
     for (const s of after) {
-      if (s.alloc!.pdirty >= DIRTY_DECAYED * dirtyPeak) from = null;
+      if (s.alloc!.pdirty >= line) from = null;
       else from ??= s;
     }
-    if (from) dirtyDecayTimeMs = from.t - rampDownEndMs;
+    // Nothing ever built up to decay: the best case reads best.
+    if (dirtyPeak < PAGES_NOTEWORTHY) dirtyDecayTimeMs = after.length > 0 ? 0 : null;
+    else if (from) dirtyDecayTimeMs = from.t - rampDownEndMs;
     else dirtyDecayNever = after.length > 0;
   }
 
   const events = purgeEvents(withArenas);
   let maxPurgeGapMs: number | null = null;
   if (hold && hold.samples.length > 0) {
-    const inHold = [...new Set(events.filter((e) => e.t > hold.fromMs && e.t <= hold.toMs).map((e) => e.t))].sort((a, b) => a - b);
-    const marks = [hold.fromMs, ...inHold, hold.toMs];
+    const purgedAt = new Set(events.filter((e) => e.t > hold.fromMs && e.t <= hold.toMs).map((e) => e.t));
+    const waiting = (s: Sample) => s.alloc!.pdirty + s.alloc!.pmuzzy >= PAGES_NOTEWORTHY;
+    // A gap grows over each stretch between samples that began with pages waiting and ends at a purge; a
+    // stretch that began with nothing waiting had nothing to purge, and ends the gap.
+    const before = withArenas.filter((s) => s.t <= hold.fromMs).at(-1);
+    let prevT = hold.fromMs;
+    let prevWaiting = before ? waiting(before) : true;
+    let run = 0;
     maxPurgeGapMs = 0;
-    for (let i = 1; i < marks.length; i++) maxPurgeGapMs = Math.max(maxPurgeGapMs, marks[i]! - marks[i - 1]!);
+    for (const s of withArenas.filter((x) => x.t > hold.fromMs && x.t <= hold.toMs)) {
+      run = prevWaiting ? run + (s.t - prevT) : 0;
+      maxPurgeGapMs = Math.max(maxPurgeGapMs, run);
+      if (purgedAt.has(s.t)) run = 0;
+      prevT = s.t;
+      prevWaiting = waiting(s);
+    }
+    if (prevWaiting) maxPurgeGapMs = Math.max(maxPurgeGapMs, run + (hold.toMs - prevT));
   }
   const purgesSinceRampDown =
     rampDownEndMs === null ? null : events.filter((e) => e.t > rampDownEndMs).reduce((n, e) => n + e.dirty + e.muzzy, 0);

@@ -37,6 +37,12 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
         out.push({ rule, variant: v.variant, actual: Number.isFinite(actual) ? actual : null, pass: false, reason: `invalid run: ${v.validity.reasons[0]}` });
         continue;
       }
+      // Nothing happened that the metric times (Rss never grew: nothing to settle): no threshold fails on it.
+      const na = def.notApplicable(v);
+      if (na !== null) {
+        out.push({ rule, variant: v.variant, actual: null, pass: true, reason: `not applicable: ${na}` });
+        continue;
+      }
       // "Never" (Infinity: never settled, dirty pages never decayed) is a measurement: it passes only `>` rules.
       if (actual === Infinity) {
         out.push({ rule, variant: v.variant, actual: Infinity, pass: rule.op === '>' || rule.op === '>=', reason: def.never ?? 'never' });

@@ -8,7 +8,14 @@ import type { VariantSummary } from './summary.js';
 
 export interface MetricDef extends MetricInfo {
   get: (v: VariantSummary) => number | null;
+  /** Why the metric does not apply to this run (nothing happened that it times), or null when it does. */
+  notApplicable: (v: VariantSummary) => string | null;
 }
+
+/** Metrics that can be "not applicable": no threshold fails and compare judges nothing on them. */
+const NOT_APPLICABLE: Partial<Record<MetricName, (v: VariantSummary) => string | null>> = {
+  time_to_settle: (v) => (v.settleState === 'not-applicable' ? 'Rss never grew, so there was nothing to give back' : null),
+};
 
 /** How each metric of the catalogue (results/metrics.ts) is read from a variant's summary. */
 const GETTERS: Record<MetricName, (v: VariantSummary) => number | null> = {
@@ -40,11 +47,16 @@ const GETTERS: Record<MetricName, (v: VariantSummary) => number | null> = {
   service_slope: (v) => v.drift?.services?.[0]?.perHour ?? null,
 };
 
-export const METRICS: MetricDef[] = METRIC_CATALOGUE.map((m) => ({ ...m, get: GETTERS[m.name] }));
+export const METRICS: MetricDef[] = METRIC_CATALOGUE.map((m) => ({ ...m, get: GETTERS[m.name], notApplicable: NOT_APPLICABLE[m.name] ?? (() => null) }));
 
 export function metricDef(name: string): MetricDef | undefined {
   const info = metricInfo(name);
   return info && METRICS.find((m) => m.name === info.name);
+}
+
+/** A metric of one variant as shown in tables: `n/a` where it does not apply. */
+export function showMetric(m: MetricDef, v: VariantSummary): string {
+  return m.notApplicable(v) !== null ? 'n/a' : formatMetric(m.get(v), m.unit, m.never);
 }
 
 export function formatMetric(value: number | null, unit: MetricUnit, never = 'never'): string {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { breakdownChartOption, latencyChartOption, memoryChartOption, retentionChartOption, samplesByVariant, type ChartOption } from './charts.js';
 import { diagnose } from './diagnose.js';
-import { METRICS, formatMetric } from './format.js';
+import { METRICS, showMetric } from './format.js';
 import type { RunData } from './load.js';
 import { escapeHtml as esc, type ReportSectionOutput } from './sections.js';
 import type { Summary } from './summary.js';
@@ -121,7 +121,7 @@ function metaLine(run: RunData, summary: Summary): string {
 
 function summaryTableHtml(summary: Summary): string {
   const head = `<tr><th></th>${summary.variants.map((v) => `<th>${esc(v.variant)}</th>`).join('')}</tr>`;
-  const rows = METRICS.map((m) => `<tr><td title="${esc(m.name)}">${esc(m.label)}</td>${summary.variants.map((v) => `<td>${esc(formatMetric(m.get(v), m.unit, m.never))}</td>`).join('')}</tr>`);
+  const rows = METRICS.map((m) => `<tr><td title="${esc(m.name)}">${esc(m.label)}</td>${summary.variants.map((v) => `<td>${esc(showMetric(m, v))}</td>`).join('')}</tr>`);
   const lazy = summary.variants.map((v) => {
     const l = v.lazyFree;
     if (l.peak === 0 || l.peakAtMs === null) return '<td>none</td>';

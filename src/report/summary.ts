@@ -26,7 +26,7 @@ export const SETTLE_FALL = 0.9;
 /** A fall of at most this share of the swing (peak - baseline: retention >= 0.9), or under 1 MiB, is no fall: "never settled". */
 export const SETTLE_MIN_FALL = 0.1;
 const MIN_FALL_BYTES = 1024 * 1024;
-/** LazyFree counts as taken back once below this fraction of its peak. */
+/** LazyFree counts as taken back once below this fraction of its peak (or 1 MiB). */
 export const LAZYFREE_RECLAIMED = 0.1;
 
 export interface LatencyMs {
@@ -85,8 +85,11 @@ export interface VariantSummary {
    * it had by the ramp-down's end). Null when not measured or never settled: see settleState.
    */
   timeToSettleMs: number | null;
-  /** `never`: Rss did not fall (by less than SETTLE_MIN_FALL of the swing); `unknown`: no ramp-down or final hold. */
-  settleState: 'settled' | 'never' | 'unknown';
+  /**
+   * `never`: Rss did not fall (by less than SETTLE_MIN_FALL of the swing); `unknown`: no ramp-down or final hold;
+   * `not-applicable`: Rss never grew (by under 1 MiB), so there was nothing to give back.
+   */
+  settleState: 'settled' | 'never' | 'unknown' | 'not-applicable';
   /** Did the run deliver its load (report/validity.ts)? An invalid variant passes no threshold. */
   validity: Validity;
   lazyFree: {
@@ -240,7 +243,7 @@ export function summarizeVariant(
     liveBytesPerPlayer: peakOnline > 0 && baseAlloc !== null && maxAlloc !== null ? (maxAlloc - baseAlloc) / peakOnline : null,
     rampDownEndMs,
     timeToSettleMs: settle?.ms ?? null,
-    settleState: settle ? (settle.ms === null ? 'never' : 'settled') : 'unknown',
+    settleState: !settle ? 'unknown' : settle.notApplicable ? 'not-applicable' : settle.ms === null ? 'never' : 'settled',
     lazyFree: lazyFreeTimeline(samples, hold?.samples ?? [], peak.proc.rss),
     settledBreakdown: settledBreakdown(win, settledRss),
     restShare: restShare(withAlloc),
@@ -266,10 +269,13 @@ function share(part: number, whole: number): number {
  * Time from `endMs` (the ramp-down's end) until Rss has made SETTLE_FALL of its fall from `peak` (the variant's
  * peak Rss) to `settled`: the first sample at or after `endMs` with Rss <= peak - SETTLE_FALL x (peak - settled);
  * 0 when the last sample before `endMs` already was. `ms: null` = never settled: the fall is at most
- * SETTLE_MIN_FALL of the swing (peak - baseline) or under 1 MiB, or the level is not reached by `toMs`.
+ * SETTLE_MIN_FALL of the swing (peak - baseline) or under 1 MiB, or the level is not reached by `toMs`;
+ * not applicable when Rss never grew by 1 MiB.
  * Resolution: one sample interval.
  */
-export function settleTime(samples: Sample[], peak: number, endMs: number, toMs: number, settled: number, baseline: number): { ms: number | null } {
+export function settleTime(samples: Sample[], peak: number, endMs: number, toMs: number, settled: number, baseline: number): { ms: number | null; notApplicable?: true } {
+  // No growth, nothing to give back: "never settled" would rank the idle case worst.
+  if (peak - baseline < MIN_FALL_BYTES) return { ms: null, notApplicable: true };
   const fall = peak - settled;
   if (fall < MIN_FALL_BYTES || fall <= SETTLE_MIN_FALL * (peak - baseline)) return { ms: null };
   const level = peak - SETTLE_FALL * fall;
@@ -285,7 +291,9 @@ function lazyFreeTimeline(samples: Sample[], holdSamples: Sample[], peakRss: num
     if (s.proc.lazyFree > 0 && (peakIdx < 0 || s.proc.lazyFree > samples[peakIdx]!.proc.lazyFree)) peakIdx = i;
   });
   const peak = peakIdx >= 0 ? samples[peakIdx]!.proc.lazyFree : 0;
-  const back = peakIdx >= 0 ? samples.slice(peakIdx + 1).find((s) => s.proc.lazyFree < LAZYFREE_RECLAIMED * peak) : undefined;
+  // Under 1 MiB left is taken back too: a few pages of LazyFree held to the end are not "still held".
+  const line = Math.max(LAZYFREE_RECLAIMED * peak, MIN_FALL_BYTES);
+  const back = peakIdx >= 0 ? samples.slice(peakIdx + 1).find((s) => s.proc.lazyFree < line) : undefined;
   const maxInHold = holdSamples.length ? Math.max(...holdSamples.map((s) => s.proc.lazyFree)) : null;
   return {
     peak,

@@ -1,7 +1,7 @@
 // The console's summary: one column per variant, one row per metric. Pure: a string from plain data.
 
 import { formatBytes, formatDuration } from '../units.js';
-import { METRICS, formatMetric } from './format.js';
+import { METRICS, showMetric } from './format.js';
 import { formatLuaCode } from './lua-code.js';
 import type { Summary, VariantSummary } from './summary.js';
 import { invalidRunLines } from './verdict.js';
@@ -9,7 +9,7 @@ import { invalidRunLines } from './verdict.js';
 export function formatSummaryTable(summary: Summary): string {
   if (summary.variants.length === 0) return [...invalidLines(summary), `simload: no samples${summary.scenario ? ` for ${summary.scenario}` : ''}`].join('\n') + '\n';
   const rows: string[][] = [['', ...summary.variants.map((v) => v.variant)]];
-  for (const m of METRICS) rows.push([m.label, ...summary.variants.map((v) => formatMetric(m.get(v), m.unit, m.never))]);
+  for (const m of METRICS) rows.push([m.label, ...summary.variants.map((v) => showMetric(m, v))]);
   rows.push(['LazyFree peak', ...summary.variants.map(lazyPeak)]);
   rows.push(['LazyFree taken back', ...summary.variants.map(lazyBack)]);
   rows.push(['settled: live/frag/dirty/meta/lazy/rest', ...summary.variants.map(settledParts)]);

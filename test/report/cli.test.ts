@@ -32,8 +32,8 @@ test('compare: within tolerance exits 0, a regression exits 1 and names the metr
   });
   const ok = simload('compare', FIXTURE_DIR, small, '--tolerance', '10%');
   assert.equal(ok.code, 0, ok.out + ok.err);
-  assert.match(ok.out, /ok: no metric worse beyond tolerance/);
-  assert.match(ok.out, /retention\s+90\.0%\s+92\.8%\s+\+2\.8pt\s+\+3\.1%\s+worse \(within tolerance\)/);
+  assert.match(ok.out, /ok: no deciding metric worse beyond its noise floor/);
+  assert.match(ok.out, /retention\s+90\.0%\s+92\.8%\s+\+2\.8pt\s+\+3\.1%\s+12\.0pt\s+decides\s+worse \(within noise\)/);
 
   // no-madv-free keeps 30 MiB more after the ramp-down: retention 0.15 -> 0.30.
   const worse = await candidate((s) => {
@@ -42,7 +42,7 @@ test('compare: within tolerance exits 0, a regression exits 1 and names the metr
   const bad = simload('compare', FIXTURE_DIR, worse);
   assert.equal(bad.code, 1, bad.out + bad.err);
   assert.match(bad.out, /WORSE: \d+ regression\(s\)/);
-  assert.match(bad.out, /no-madv-free: retention 15\.0% -> 30\.0% \(\+100\.0%, tolerance 10%\)/);
+  assert.match(bad.out, /no-madv-free: retention 15\.0% -> 30\.0% \(\+100\.0%\), beyond its noise floor 12\.0pt/);
   assert.match(bad.out, /no-madv-free: settled Rss 130\.0 MiB -> 160\.0 MiB/);
   assert.doesNotMatch(bad.out, /  madv-free: /); // the untouched variant did not regress
 
