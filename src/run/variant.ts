@@ -71,11 +71,10 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
   let phases: Record<string, MergedPhase> = {};
   const onGone = (g: { variant: string; message: string }) => {
     if (g.variant !== v.name || stopping || c.signal.aborted) return;
-    // The exit handler above gives the fuller reason when the process exited; this is the fallback.
-    const srv = server;
-    void (srv ? srv.crashReason() : Promise.resolve(g.message)).then((why) => {
-      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${why})`));
-    });
+    // A launched server that left /proc has exited: its exit handler below reports it with the signal and
+    // stderr. Reporting here too would race it (a sample can fail before the exit is seen), and the first wins.
+    if (server) return;
+    fail(new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${g.message})`));
   };
   recorder.on('gone', onGone);
   try {

@@ -73,7 +73,7 @@ test('madv-free: a real server\'s agents run skynet\'s Lua and cost their VM byt
   assert.ok(m.perPlayer >= m.vmBytes * 0.98 && m.perPlayer <= m.vmBytes * 1.3, `allocated per player ${Math.round(m.perPlayer)} B vs VM bytes ${Math.round(m.vmBytes)} B`);
 });
 
-test('server.lua in a scenario: 5.4 or skynet; anything else, or without a script, is a located problem', () => {
+test('server.lua in a scenario: 5.4, skynet or auto; anything else, or without a script, is a located problem', () => {
   const file = join(tmp, 's.yaml');
   writeFileSync(join(tmp, 'ok.lua'), 'function login() end\nfunction message() end\n');
   const parse = (server: string) =>
@@ -89,4 +89,6 @@ test('server.lua in a scenario: 5.4 or skynet; anything else, or without a scrip
   assert.equal(skynetLua((m) => (problem = m), { SKYNET_SRC: join(tmp, 'no-such-skynet') }), null);
   assert.match(problem, /there is none: run `npm run build:peers`/);
   if (SKY) assert.equal(parse('  lua: skynet\n').server.script?.luaLib, SKY.lib);
+  // auto: skynet's Lua when its build is known, as `skynet` finds it.
+  if (SKY) assert.equal(parse('  lua: auto\n').server.script?.luaLib, SKY.lib);
 });
