@@ -68,7 +68,8 @@ test('starved, running and MADV_FREE-held decay: matching diagnosis and decay me
     { variant: 'starved', metric: 'dirty_decay_time', op: '>', value: 10_000, source: 'dirty_decay_time > 10s' },
     { variant: 'running', metric: 'dirty_decay_time', op: '<', value: 5_000, source: 'dirty_decay_time < 5s' },
   ];
-  const r = await runScenario(scenario, text, { outDir: join(dir, 'results'), quiet: true });
+  // Side by side: three light servers (synthetic state, no messages after the peak), whose decay runs per process.
+  const r = await runScenario(scenario, text, { outDir: join(dir, 'results'), quiet: true, parallel: true });
   assert.equal(r.exitCode, 0, 'complete; `never` passes `> 10s` and the running decay passes `< 5s`');
   const by = new Map(r.summary.variants.map((v) => [v.variant, v]));
   // A run that did not deliver its load measures nothing: the players were there at the peak.
