@@ -1,5 +1,5 @@
 // Is decay running? Per-arena dirty and muzzy pages and purge counters from the samples (jemalloc builds
-// since issue 10; older samples have none and every field here is null). Pure.
+// only; older samples have none and every field here is null). Pure.
 //   dirty_decay_time  from the ramp-down's end until jemalloc's dirty pages (all arenas) fall below
 //                     DIRTY_DECAYED x their peak (or PAGES_NOTEWORTHY) and stay below to the last sample;
 //                     `never` when the last sample is not below; 0 when dirty pages never built up
