@@ -7,6 +7,7 @@ import { probeCommand } from './probe.js';
 import { buildCommand } from './build.js';
 import { serveCommand } from './serve.js';
 import { watchCommand } from './watch.js';
+import { fidelityCommand } from './fidelity.js';
 import { schemaCommand } from './schema.js';
 import { exportCommand } from './export.js';
 import type { SimloadCommand } from './command.js';
@@ -20,6 +21,7 @@ export const commands: SimloadCommand[] = [
   buildCommand,
   serveCommand,
   watchCommand,
+  fidelityCommand,
   exportCommand,
   schemaCommand,
 ];

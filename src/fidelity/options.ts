@@ -1,10 +1,7 @@
-// `npm run fidelity`'s command line, validated up front with exact messages (UsageError, exit 2). Pure.
-import { parseArgs } from 'node:util';
+// `simload fidelity`'s flags, as the command line parsed them, validated up front with exact messages
+// (UsageError, exit 2). Pure.
 import { UsageError } from '../errors.js';
 import { SKYNET_TRANSPORTS, type SkynetTransport } from './plan.js';
-
-export const FIDELITY_USAGE =
-  'usage: npm run fidelity -- SCENARIO [--script PATH] [--variants a,b] [--out DIR] [--simload DIR,...] [--skynet DIR,...] [--transport driver|gate] [--repeat N]';
 
 export interface FidelityOptions {
   scenario: string;
@@ -19,39 +16,47 @@ export interface FidelityOptions {
   repeat: number;
 }
 
-const FLAGS = ['script', 'variants', 'out', 'simload', 'skynet', 'transport', 'repeat'] as const;
+/** The flags as parsed: strings, a list when a flag was given twice, undefined when absent. */
+export type FidelityFlags = Partial<Record<'script' | 'out' | 'simload' | 'skynet' | 'transport' | 'repeat', unknown>>;
 
-export function parseFidelityArgs(argv: string[]): FidelityOptions {
-  // Node's parser, not strict, so an unknown flag or a missing value gets this command's own message.
-  const { tokens } = parseArgs({ args: argv, options: Object.fromEntries(FLAGS.map((f) => [f, { type: 'string' as const }])), strict: false, allowPositionals: true, tokens: true });
-  const values = new Map<string, string>();
-  const positional: string[] = [];
-  for (const t of tokens) {
-    if (t.kind === 'positional') positional.push(t.value);
-    if (t.kind !== 'option') continue;
-    if (!(FLAGS as readonly string[]).includes(t.name)) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: unknown flag ${t.rawName}\n${FIDELITY_USAGE}`);
-    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: ${t.rawName} needs a value\n${FIDELITY_USAGE}`);
-    values.set(t.name, t.value);
-  }
-  if (positional.length !== 1) throw new UsageError('ERR_FIDELITY_ARGS', positional.length ? `fidelity: one scenario, got ${positional.join(' ')}\n${FIDELITY_USAGE}` : FIDELITY_USAGE);
+const usage = (message: string) => new UsageError('ERR_FIDELITY_ARGS', message);
 
-  const transport = (values.get('transport') ?? 'gate') as SkynetTransport; // runSkynet's default too
-  if (!SKYNET_TRANSPORTS.includes(transport)) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: --transport ${transport}: one of ${SKYNET_TRANSPORTS.join(', ')}`);
-  const list = (name: string) => values.get(name)?.split(',').map((d) => d.trim()).filter(Boolean);
-  const simDirs = list('simload');
-  const skyDirs = list('skynet');
-  const repeatText = values.get('repeat');
+/** A flag's text; a flag given with no value (`--out` last, or followed by another flag) is a mistake. */
+function value(flags: FidelityFlags, name: keyof FidelityFlags, list = false): string | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  if (Array.isArray(v) && !list) throw usage(`--${name} given ${v.length} times: once`);
+  const text = Array.isArray(v) ? v.map(String).join(',') : String(v);
+  if (text.trim() === '') throw usage(`--${name} needs a value`);
+  return text;
+}
+
+/** A comma-separated list of folders; `--simload A --simload B` is the same as `--simload A,B`. */
+function folders(flags: FidelityFlags, name: 'simload' | 'skynet'): string[] | undefined {
+  const text = value(flags, name, true);
+  if (text === undefined) return undefined;
+  const dirs = text.split(',').map((d) => d.trim()).filter(Boolean);
+  if (dirs.length === 0) throw usage(`--${name} needs a value`);
+  return dirs;
+}
+
+export function fidelityOptions(scenario: string, flags: FidelityFlags, variants?: string[]): FidelityOptions {
+  const transport = (value(flags, 'transport') ?? 'gate') as SkynetTransport; // runSkynet's default too
+  if (!SKYNET_TRANSPORTS.includes(transport)) throw usage(`--transport ${transport}: one of ${SKYNET_TRANSPORTS.join(', ')}`);
+  const simDirs = folders(flags, 'simload');
+  const skyDirs = folders(flags, 'skynet');
+  const repeatText = value(flags, 'repeat');
   const repeat = repeatText !== undefined ? Number(repeatText) : (simDirs?.length ?? skyDirs?.length ?? 1);
-  if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: --repeat ${repeatText}: a whole number of pairs, at least 1`);
+  if (!Number.isInteger(repeat) || repeat < 1) throw usage(`--repeat ${repeatText}: a whole number of pairs, at least 1`);
   for (const [name, dirs] of [['simload', simDirs], ['skynet', skyDirs]] as const) {
-    if (dirs && dirs.length !== repeat) throw new UsageError('ERR_FIDELITY_ARGS', `fidelity: --${name} names ${dirs.length} folder(s) for ${repeat} pair(s): one per pair`);
+    if (dirs && dirs.length !== repeat) throw usage(`--${name} names ${dirs.length} folder(s) for ${repeat} pair(s): one per pair`);
   }
-  const variants = list('variants');
+  const script = value(flags, 'script');
   return {
-    scenario: positional[0]!,
-    ...(values.has('script') ? { script: values.get('script')! } : {}),
+    scenario,
+    ...(script !== undefined ? { script } : {}),
     ...(variants ? { variants } : {}),
-    outDir: values.get('out') ?? 'results',
+    outDir: value(flags, 'out') ?? 'results',
     ...(simDirs ? { simDirs } : {}),
     ...(skyDirs ? { skyDirs } : {}),
     transport,

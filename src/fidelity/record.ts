@@ -1,4 +1,4 @@
-// What `npm run fidelity` writes beside its printed tables: `<out>/<scenario>-fidelity-<timestamp>.json`, every
+// What `simload fidelity` writes beside its printed tables: `<out>/<scenario>-fidelity-<timestamp>.json`, every
 // pair's run folders and tables (each row with both sides' value, the ratio, the target and whether it held;
 // CPU rows included) and, over several pairs, the spread. Rewritten after each pair, so an interrupted series
 // keeps the pairs it finished; written to a temporary name and renamed, so a reader never sees half a file.

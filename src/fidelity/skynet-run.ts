@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, SimloadError, UsageError } from '../errors.js';
 import { nativeDir } from '../native/paths.js';
-import { PEER_RECIPES, requirePeerSources } from '../native/peers.js';
+import { PEER_RECIPES, requirePeerSources, type PeerSources } from '../native/peers.js';
 import { buildSkynet } from '../native/skynet-build.js';
 import { writeSkynetConfig } from '../native/skynet-config.js';
 import { renderReport, type Summary } from '../report/index.js';
@@ -55,8 +55,15 @@ export interface SkynetRunResult {
   skipped: string[];
 }
 
-export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOptions): Promise<SkynetRunResult> {
-  const log = o.log ?? (() => undefined);
+/**
+ * What a skynet run checks before it starts anything (variants with a skynet recipe, the peer sources, the
+ * transport, the phases): exit 2 on bad input, 3 without skynet sources. runSkynet calls it; `simload fidelity`
+ * calls it before the simload side runs, so a mistake shows at once rather than after a whole simload run.
+ */
+export function checkSkynetRun(
+  s: Scenario,
+  o: SkynetRunOptions,
+): { variants: Scenario['variants']; skipped: string[]; sources: PeerSources; transport: SkynetTransport } {
   const script = resolve(o.script);
   const skipped: string[] = [];
   const variants = s.variants.filter((v) => {
@@ -71,6 +78,13 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
   if (!SKYNET_TRANSPORTS.includes(transport)) throw new UsageError('ERR_FIDELITY_TRANSPORT', `unknown skynet transport "${String(transport)}": one of ${SKYNET_TRANSPORTS.join(', ')}`);
   // Validates the phases before anything starts.
   skynetPlan(s, { variant: '', samples: '', events: '', script, transport });
+  return { variants, skipped, sources, transport };
+}
+
+export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOptions): Promise<SkynetRunResult> {
+  const log = o.log ?? (() => undefined);
+  const script = resolve(o.script);
+  const { variants, skipped, sources, transport } = checkSkynetRun(s, o);
 
   const writer = await RunWriter.create(o.outDir ?? s.output.dir, `${s.name}-skynet`, {
     scenario: s.name,

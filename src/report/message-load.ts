@@ -8,7 +8,7 @@
 // them, taken from what the next phase handled beyond its own asked, count for the phase that asked them
 // (`late`). A server further behind than one interval at a phase's end, or one whose next phase does not catch
 // up, is short. Checked wherever a run's samples carry the server's counters: simload's
-// own runs and the skynet side of `npm run fidelity` (docs/report.md, "Load validity"). Pure.
+// own runs and the skynet side of `simload fidelity` (docs/report.md, "Load validity"). Pure.
 
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/types.js';

@@ -1,4 +1,4 @@
-// What `npm run fidelity` writes beside its tables: one JSON file per series, rewritten whole after each pair.
+// What `simload fidelity` writes beside its tables: one JSON file per series, rewritten whole after each pair.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
