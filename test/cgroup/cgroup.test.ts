@@ -9,7 +9,8 @@ import { CGROUP_ROOT_ENV, detectMemoryCgroup, MemoryCgroup, sweepStaleCgroups } 
 import { ServerCgroups } from '../../src/cgroup/server-cgroup.js';
 import { applyPressure, releasePressure } from '../../src/cgroup/pressure.js';
 import { SimloadError } from '../../src/errors.js';
-import { eventSink, memoryCgroupOf, spawnHog, waitFor } from './helpers.js';
+import { eventSink, memoryCgroupOf, spawnHog } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 /** The registry a run would make; tests with a run limit make their own. */
@@ -142,7 +143,7 @@ test('a server attached at start: pressure limit, OOM kill reported, group gone 
     assert.equal(after, null, 'the process should have been killed');
     const { signal } = await hog.exited;
     assert.equal(signal, 'SIGKILL');
-    assert.ok(await waitFor(() => !existsSync(group.path), 5000), 'group removed after the server died');
+    await waitFor('the group to be removed after the server died', () => !existsSync(group.path), 5000);
     const oom = sink.events.filter((e) => e.type === 'pressure' && e.action === 'oom-kill');
     assert.equal(oom.length, 1, JSON.stringify(sink.events));
     assert.equal(cg.get(hog.pid), undefined);
@@ -166,7 +167,7 @@ test('a server SIGKILLed mid-run leaves no group; detach at the normal end retur
     assert.ok(existsSync(pa) && existsSync(pb));
     a.kill();
     await a.exited;
-    assert.ok(await waitFor(() => !existsSync(pa), 3000), 'crashed server: group removed by the watcher');
+    await waitFor("the watcher to remove the crashed server's group", () => !existsSync(pa), 3000);
     assert.ok(existsSync(pb), 'the other server keeps its group');
     await cg.detach(b.pid);
     assert.equal(existsSync(pb), false);

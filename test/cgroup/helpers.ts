@@ -77,12 +77,3 @@ export function memoryCgroupOf(pid: number): string | null {
     return null;
   }
 }
-
-export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  return cond();
-}

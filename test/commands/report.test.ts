@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
 import { fixtureCopy } from '../report/helpers.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 
@@ -87,7 +88,7 @@ test('report on an INVALID complete run: 4, the thresholds then the INVALID line
   const dir = await fixtureCopy();
   // no-madv-free's server holds no player during the first hold (target 100): the phase is short.
   const file = join(dir, 'samples.ndjson');
-  const samples = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Sample);
+  const samples = readNdjson<Sample>(file);
   for (const s of samples) if (s.variant === 'no-madv-free' && s.phaseIndex === 1) s.online = 0;
   await writeFile(file, samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
   const r = simload('report', dir);

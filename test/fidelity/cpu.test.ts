@@ -2,12 +2,13 @@
 // their messages; and the skynet side's CPU series joined to its samples by wall clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuFigures } from '../../src/fidelity/cpu.js';
 import { addCpuToSamples, cpuAt } from '../../src/fidelity/cpu-poll.js';
 import type { Sample } from '../../src/results/sample.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const sample = (t: number, phaseIndex: number, phase: string, cpuMs: number | undefined, messages: number, logins: number, logouts = 0): Sample => ({
   v: 1, variant: 'madv-free', t, wall: 1e12 + t, phaseIndex, phase, target: 0, online: logins - logouts,
@@ -52,6 +53,6 @@ test("skynet's CPU series: read at any wall time between its points, and added t
   const b = { ...sample(0, -1, 'baseline', undefined, 0, 0), variant: 'no-madv-free', wall: 1100 };
   writeFileSync(file, [a, b, { ...a, wall: 1300 }].map((s) => JSON.stringify(s)).join('\n') + '\n');
   addCpuToSamples(file, 'madv-free', pts);
-  const back = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Sample);
+  const back = readNdjson<Sample>(file);
   assert.deepEqual(back.map((s) => [s.variant, s.proc.cpuMs]), [['madv-free', 30], ['no-madv-free', undefined], ['madv-free', 55]]);
 });

@@ -9,11 +9,11 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { runSkynet, type SkynetRunResult } from '../../src/fidelity/skynet-run.js';
 import { packageRoot } from '../../src/native/paths.js';
-import { parseNdjson } from '../../src/report/load.js';
 import type { Sample } from '../../src/results/sample.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { needsVendor } from '../native/vendor.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const fixtures = resolve(packageRoot, 'test', 'fidelity', 'fixtures');
 const skip = needsVendor('skynet');
@@ -22,7 +22,7 @@ const out = mkdtempSync(join(tmpdir(), 'simload-gate-'));
 async function run(scenarioFile: string, script: string): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario; client: Record<string, number> }> {
   const { scenario, text } = await loadScenario(join(fixtures, scenarioFile));
   const r = await runSkynet(scenario, text, { script: join(fixtures, script), outDir: out, transport: 'gate', variants: ['madv-free'] });
-  const samples = parseNdjson<Sample>(readFileSync(join(r.dir, 'samples.ndjson'), 'utf8'), 'samples.ndjson');
+  const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
   const status = readFileSync(join(r.dir, 'gate-client-madv-free.log'), 'utf8').trim().split('\n').filter((l) => l.startsWith('GATE-CLIENT ')).at(-1) ?? '';
   const client = Object.fromEntries([...status.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
   return { r, samples, scenario, client };

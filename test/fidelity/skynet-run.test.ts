@@ -10,10 +10,10 @@ import { before, test } from 'node:test';
 import { runSkynet, type SkynetRunResult } from '../../src/fidelity/skynet-run.js';
 import { packageRoot } from '../../src/native/paths.js';
 import type { Sample } from '../../src/results/sample.js';
-import { parseNdjson } from '../../src/report/load.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { needsVendor } from '../native/vendor.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const fixtures = resolve(packageRoot, 'test', 'fidelity', 'fixtures');
 const skip = needsVendor('skynet');
@@ -23,7 +23,7 @@ const MiB = 2 ** 20;
 async function run(scenarioFile: string, script: string): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario }> {
   const { scenario, text } = await loadScenario(join(fixtures, scenarioFile));
   const r = await runSkynet(scenario, text, { script: join(fixtures, script), outDir: out, transport: 'driver' });
-  const samples = parseNdjson<Sample>(readFileSync(join(r.dir, 'samples.ndjson'), 'utf8'), 'samples.ndjson');
+  const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
   return { r, samples, scenario };
 }
 

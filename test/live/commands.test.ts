@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
 import { Client } from '../server/client.js';
 import { freePort } from './prometheus.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 
@@ -37,7 +38,7 @@ async function metric(url: string, series: string, ok: (v: number) => boolean, m
 
 function samplesOf(out: string): Sample[] {
   const run = join(out, readdirSync(out)[0]!);
-  return readFileSync(join(run, 'samples.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Sample);
+  return readNdjson<Sample>(join(run, 'samples.ndjson'));
 }
 
 test('serve --record --metrics: the online player the swarm logged in, then the endpoint closes with the recording', { timeout: 90_000 }, async () => {

@@ -4,7 +4,6 @@
 // taken within one interval before the scrape). When each reached it is heard on the run folder's writer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
@@ -12,6 +11,7 @@ import { LiveOutputs } from '../../src/live/outputs.js';
 import type { Sample } from '../../src/results/sample.js';
 import { tinyScenario, tinyScenarioFile } from '../run/fixtures.js';
 import { prometheusMissing, startPrometheus } from './prometheus.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const INTERVAL_MS = 1000;
 /** Between Prometheus reading its clock for a scrape and the request reaching simload. */
@@ -48,10 +48,7 @@ test('Prometheus scrapes --metrics at 1 s and stores the samples of the run fold
       await new Promise((r) => setTimeout(r, 250));
     }
     const r = await runScenario(scenario, yaml, { outDir: join(dir, 'results'), quiet: true, live });
-    const samples = (await readFile(join(r.dir, 'samples.ndjson'), 'utf8'))
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as Sample);
+    const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
     const first = samples[0]!.wall;
     const last = samples.at(-1)!.wall;
     const stored = async (metric: string): Promise<Array<[number, number]>> => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectMemoryCgroup, pidAlive } from '../../src/cgroup/memory-cgroup.js';
 import { predict, type PlanFile } from '../../src/results/plan.js';
-import { waitFor } from '../cgroup/helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 const TINY = fileURLToPath(new URL('../../../test/plan/fixtures/tiny.yaml', import.meta.url));
@@ -67,7 +68,7 @@ test('plan --verify on a tiny scenario: two runs, a fit, a recommendation that s
     assert.equal(verify.oomKills, 0);
     assert.ok(verify.peakRss! <= 200 * MiB, `verify peak Rss ${verify.peakRss}`);
     // The verify run's events show the hard limit applied from the start.
-    const events = (await readFile(join(dir, verify.run!, 'events.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; action?: string; limitBytes?: number });
+    const events = readNdjson<{ type: string; action?: string; limitBytes?: number }>(join(dir, verify.run!, 'events.ndjson'));
     assert.ok(events.some((e) => e.type === 'pressure' && e.action === 'apply' && e.limitBytes === 200 * MiB));
 
     assert.match(r.stdout, /^madv-free\s+\S+ KiB\s+\S+ MiB\s+[01]\.\d{3}\s+\d+/m);
@@ -91,21 +92,21 @@ test('Ctrl-C during a pressure phase: exit 130, results kept, no cgroup and no s
   try {
     const root = cg.available ? cg.root : '';
     const mine = () => readdirSync(root).filter((n) => n.startsWith(`simload-${child.pid}-`));
-    assert.ok(await waitFor(() => mine().length === 1, 30_000, 100), `no group for the server appeared\n${stderr}`);
+    await waitFor(() => `a group for the server\n${stderr}`, () => mine().length === 1, 30_000, 100);
     const group = join(root, mine()[0]!);
     // The group is made first, then the server is moved in: wait for its pid.
     const procs = () => Number(readFileSafe(join(group, 'cgroup.procs')).split('\n')[0]);
-    assert.ok(await waitFor(() => procs() > 0, 10_000, 50), `the server never joined its group\n${stderr}`);
+    await waitFor(() => `the server to join its group\n${stderr}`, () => procs() > 0, 10_000, 50);
     const serverPid = procs();
     // Wait until the limit is in force (the pressure phase began).
     const limitFile = join(group, cg.available && cg.version === 1 ? 'memory.limit_in_bytes' : 'memory.max');
-    assert.ok(await waitFor(() => existsSync(limitFile) && Number(readFileSafe(limitFile)) < 2 ** 40, 20_000, 100), 'the limit was never applied');
+    await waitFor('the limit to be applied', () => existsSync(limitFile) && Number(readFileSafe(limitFile)) < 2 ** 40, 20_000, 100);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGINT');
     assert.equal(await exited, 130, stderr);
     assert.equal(existsSync(group), false, 'group removed');
     assert.equal(mine().length, 0);
-    assert.ok(await waitFor(() => !pidAlive(serverPid), 5000), 'the server process is gone');
+    await waitFor('the server process to be gone', () => !pidAlive(serverPid), 5000);
     const runDir = join(out, readdirSync(out).find((n) => n.startsWith('tiny-'))!);
     const events = await readFile(join(runDir, 'events.ndjson'), 'utf8');
     assert.match(events, /"action":"apply"/);

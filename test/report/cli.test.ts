@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
 import { FIXTURE_DIR, MiB, fixtureCopy } from './helpers.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 
@@ -19,7 +20,7 @@ function simload(...args: string[]) {
 async function candidate(edit: (s: Sample) => void): Promise<string> {
   const dir = await fixtureCopy();
   const file = join(dir, 'samples.ndjson');
-  const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Sample);
+  const lines = readNdjson<Sample>(file);
   lines.forEach(edit);
   await writeFile(file, lines.map((s) => JSON.stringify(s)).join('\n') + '\n');
   return dir;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadRun } from '../../src/report/load.js';
 import { UsageError } from '../../src/errors.js';
 import { FIXTURE_DIR, fixtureCopy } from './helpers.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = join(process.cwd(), 'bin', 'simload.js');
 
@@ -24,8 +25,8 @@ test('a samples line that is null (or a number, a list) is skipped and counted; 
 
 test('a sample naming a variant the run did not have is skipped: no phantom column', async () => {
   const dir = await fixtureCopy();
-  const first = (await readFile(join(dir, 'samples.ndjson'), 'utf8')).split('\n')[0]!;
-  await appendFile(join(dir, 'samples.ndjson'), JSON.stringify({ ...JSON.parse(first), variant: 'phantom' }) + '\n');
+  const first = readNdjson<object>(join(dir, 'samples.ndjson'))[0]!;
+  await appendFile(join(dir, 'samples.ndjson'), JSON.stringify({ ...first, variant: 'phantom' }) + '\n');
   const got = await loadRun(dir);
   assert.deepEqual([...new Set(got.samples.map((s) => s.variant))].sort(), ['glibc', 'madv-free', 'no-madv-free']);
   const r = spawnSync(process.execPath, [BIN, 'report', dir, '--json'], { encoding: 'utf8', timeout: 60_000 });

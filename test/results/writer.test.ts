@@ -9,6 +9,7 @@ import { RunWriter } from '../../src/results/writer.js';
 import type { RunMeta } from '../../src/results/layout.js';
 import { loadRun } from '../../src/report/load.js';
 import type { Sample } from '../../src/results/sample.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const meta = { scenario: 'unit', variants: ['a'], parallel: false, host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version } };
 const sample = (i: number): Sample => ({
@@ -35,9 +36,9 @@ test('creates a run folder, appends samples within a second, finishes with a sta
   for (let i = 0; i < 5; i++) w.appendSample(sample(i));
   w.appendEvent({ type: 'variant-start', variant: 'a', wall: 1, pid: 42 });
   await sleep(1400); // the flush timer, not finish(), must have written them
-  const lines = (await readFile(join(w.dir, 'samples.ndjson'), 'utf8')).trim().split('\n');
+  const lines = readNdjson<Sample>(join(w.dir, 'samples.ndjson'));
   assert.equal(lines.length, 5);
-  assert.equal((JSON.parse(lines[4]!) as Sample).proc.rss, 1004);
+  assert.equal(lines[4]!.proc.rss, 1004);
 
   await w.writeLatency({ unit: 'us', variants: {} });
   await w.writeJson('plan.json', { steps: [] });

@@ -12,6 +12,7 @@ import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { tinyScenario, tinyScenarioFile } from './fixtures.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const CLI = join(process.cwd(), 'bin', 'simload.js');
 
@@ -38,7 +39,7 @@ test('--parallel: a server killed mid-run fails the run with its signal, and its
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const events = (folder: string): RunEvent[] =>
     existsSync(join(folder, 'events.ndjson'))
-      ? readFileSync(join(folder, 'events.ndjson'), 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => { try { return [JSON.parse(l) as RunEvent]; } catch { return []; } })
+      ? readNdjson<RunEvent>(join(folder, 'events.ndjson'), { torn: true })
       : [];
   let folder = '';
   let killedAt = 0;

@@ -3,7 +3,7 @@
 // and the players really came back for the second peak. About 45 s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sample } from '../../src/results/sample.js';
@@ -11,6 +11,7 @@ import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { requireBuilds } from '../alloc/builds.js';
 import { tolerance } from './fixtures.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 requireBuilds('madv-free');
 
@@ -63,10 +64,7 @@ test('two day-night cycles: per-cycle peaks, troughs and reuse from the samples 
     [0, 3],
     [4, 7],
   ]);
-  const samples = (await readFile(join(r.dir, 'samples.ndjson'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Sample);
+  const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
   for (const [k, cycle] of c.cycles.entries()) {
     const mine = samples.filter((s) => s.phaseIndex >= 4 * k && s.phaseIndex <= 4 * k + 3);
     assert.equal(cycle.peakRss, Math.max(...mine.map((s) => s.proc.rss)), `cycle ${k + 1}: peak Rss`);

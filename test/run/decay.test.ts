@@ -26,6 +26,7 @@ import { loadScenario } from '../../src/scenario/load.js';
 import { requireBuilds } from '../alloc/builds.js';
 import { needsVendor, require501, VENDOR_501 } from '../native/vendor.js';
 import { tolerance } from './fixtures.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 requireBuilds('madv-free');
 require501();
@@ -73,7 +74,7 @@ test('starved, running and MADV_FREE-held decay: matching diagnosis and decay me
   assert.equal(r.exitCode, 0, 'complete; `never` passes `> 10s` and the running decay passes `< 5s`');
   const by = new Map(r.summary.variants.map((v) => [v.variant, v]));
   // A run that did not deliver its load measures nothing: the players were there at the peak.
-  const samples = (await readFile(join(r.dir, 'samples.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Sample);
+  const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
   for (const v of r.summary.variants) {
     assert.ok(Math.abs(v.peakOnline - 400) <= tolerance(400), `${v.variant}: peak online ${v.peakOnline} of 400`);
     const peakHold = samples.filter((s) => s.variant === v.variant && s.phaseIndex === 1);

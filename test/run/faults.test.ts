@@ -13,6 +13,7 @@ import { detectMemoryCgroup } from '../../src/cgroup/memory-cgroup.js';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { spawnRun, tinyScenario, tinyScenarioFile } from './fixtures.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const cg = detectMemoryCgroup();
 const cgroupSkip = cg.available ? false : `memory cgroups unavailable here: ${cg.reason}`;
@@ -54,7 +55,7 @@ test('a results folder made unwritable mid-run: exit 3, a clear message, run.jso
   const meta = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8')) as RunMeta;
   assert.equal(meta.status, 'failed');
   assert.equal(meta.error?.code, 'ERR_RESULTS_WRITE');
-  const samples = readFileSync(join(folder, 'samples.ndjson'), 'utf8').split('\n').filter((l) => l.trim());
+  const samples = readNdjson(join(folder, 'samples.ndjson'), { torn: true });
   assert.ok(samples.length >= 20, `${samples.length} samples kept`);
   // What was recorded is still summarized on the console.
   assert.match(stdout, /peak Rss/);

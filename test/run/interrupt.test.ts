@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import { reportFolder, tinyScenario, tinyScenarioFile } from './fixtures.js';
+import { ndjson, readNdjson } from '../helpers/ndjson.js';
 
 const CLI = join(process.cwd(), 'bin', 'simload.js');
 
@@ -56,7 +57,7 @@ async function runUntilOnline() {
     assert.ok(Date.now() < until, `no players online in time; stderr:\n${out.stderr}`);
     const folder = runDir(base);
     const samples = folder && existsSync(join(folder, 'samples.ndjson')) ? readFileSync(join(folder, 'samples.ndjson'), 'utf8') : '';
-    if (folder && samples.split('\n').some((l) => l.trim() && (JSON.parse(l) as { online: number }).online > 50)) {
+    if (folder && ndjson<{ online: number }>(samples, { torn: true }).some((s) => s.online > 50)) {
       return { child, out, exited, folder };
     }
     await delay(200);
@@ -75,12 +76,9 @@ for (const sig of ['SIGINT', 'SIGHUP'] as const) test(`${sig} during a run: resu
 
   const meta = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8')) as RunMeta;
   assert.equal(meta.status, 'interrupted');
-  const samples = readFileSync(join(folder, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean);
+  const samples = readNdjson(join(folder, 'samples.ndjson'), { torn: true });
   assert.ok(samples.length >= 3, 'samples recorded before the interrupt are on disk');
-  const events = readFileSync(join(folder, 'events.ndjson'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as RunEvent);
+  const events = readNdjson<RunEvent>(join(folder, 'events.ndjson'));
   assert.ok(events.some((e) => e.type === 'interrupted' && e.signal === sig));
   const serverPids = events.filter((e): e is Extract<RunEvent, { type: 'variant-start' }> => e.type === 'variant-start').map((e) => e.pid);
   assert.equal(serverPids.length, 1);
@@ -134,13 +132,9 @@ test('a server that dies mid-run: exit 3, status failed, results so far on disk'
     assert.ok(Date.now() < until, `the server never started; stderr:\n${stderr}`);
     const folder = runDir(base);
     const events = folder && existsSync(join(folder, 'events.ndjson')) ? readFileSync(join(folder, 'events.ndjson'), 'utf8') : '';
-    const start = events
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as RunEvent)
-      .find((e) => e.type === 'phase' && e.phase === 'ramp');
+    const start = ndjson<RunEvent>(events, { torn: true }).find((e) => e.type === 'phase' && e.phase === 'ramp');
     if (start) {
-      pid = (events.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent).find((e) => e.type === 'variant-start') as { pid: number }).pid;
+      pid = (ndjson<RunEvent>(events, { torn: true }).find((e) => e.type === 'variant-start') as { pid: number }).pid;
     } else {
       await delay(200);
     }
@@ -155,7 +149,7 @@ test('a server that dies mid-run: exit 3, status failed, results so far on disk'
   const meta = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8')) as RunMeta;
   assert.equal(meta.status, 'failed');
   assert.match(meta.error?.code ?? '', /^ERR_SERVER_(EXIT|GONE)$/);
-  assert.ok(readFileSync(join(folder, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean).length >= 3);
+  assert.ok(readNdjson(join(folder, 'samples.ndjson'), { torn: true }).length >= 3);
   // Rendered again from the folder, it ends as the run did: failed.
   const again = reportFolder(folder);
   assert.equal(again.code, 3, again.out + again.err);
@@ -172,7 +166,7 @@ test('a second SIGINT kills at once: exit 130, run.json says interrupted, sample
   const meta = JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8')) as RunMeta;
   assert.equal(meta.status, 'interrupted');
   assert.ok(meta.endedAt, 'the end time is recorded');
-  assert.ok(readFileSync(join(folder, 'samples.ndjson'), 'utf8').split('\n').filter(Boolean).length >= 3);
+  assert.ok(readNdjson(join(folder, 'samples.ndjson'), { torn: true }).length >= 3);
   for (let i = 0; i < 50 && kids.some(alive); i++) await delay(100);
   assert.deepEqual(kids.filter(alive), [], 'child processes left running');
 });

@@ -14,6 +14,7 @@ import { UsageError } from '../../src/errors.js';
 import type { Sample } from '../../src/results/sample.js';
 import type { LatencyFile } from '../../src/results/layout.js';
 import { TINY_PEAK, tinyScenario, tinyScenarioFile, tolerance } from './fixtures.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 test('players_per_connection 40: the online counts follow the phases over 8 multiplexed connections', { timeout: 120_000 }, async () => {
   const { dir, file } = await tinyScenarioFile(tinyScenario().replace('  bot_workers: 2\n', '  bot_workers: 2\n  players_per_connection: 40\n'));
@@ -31,10 +32,7 @@ test('players_per_connection 40: the online counts follow the phases over 8 mult
   assert.equal(r.exitCode, 0, 'complete, no errors');
   // 8 bot sockets plus the recorder's and IPC's few; one per player would be 300 more.
   assert.ok(most - before >= 8 && most - before < 40, `the run opened ${most - before} sockets at most`);
-  const samples = (await readFile(join(r.dir, 'samples.ndjson'), 'utf8'))
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Sample);
+  const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
   const inPhases = samples.filter((s) => s.phaseIndex >= 0 && s.phaseIndex < scenario.load.phases.length);
   assert.ok(inPhases.length >= 25, `only ${inPhases.length} samples during the phases`);
   // Each sample within 2% (or 5 players) of its target, allowing one sample interval of lag as load validity

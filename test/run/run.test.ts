@@ -7,13 +7,7 @@ import { loadScenario } from '../../src/scenario/load.js';
 import type { Sample } from '../../src/results/sample.js';
 import type { LatencyFile, RunEvent, RunMeta } from '../../src/results/layout.js';
 import { TINY_PEAK, reportFolder, tinyScenarioFile, tolerance } from './fixtures.js';
-
-function ndjson<T>(text: string): T[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as T);
-}
+import { ndjson } from '../helpers/ndjson.js';
 
 test('a tiny scenario runs end to end and the sampled online counts follow the phases', { timeout: 90_000 }, async () => {
   const { dir, file } = await tinyScenarioFile();

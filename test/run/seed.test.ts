@@ -4,7 +4,7 @@
 // per-arena decay, the threads' arenas and size classes, and the breakdown adds up on both versions at every sample.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../../src/native/paths.js';
@@ -16,6 +16,7 @@ import { parseDuration } from '../../src/units.js';
 import { requireBuilds } from '../alloc/builds.js';
 import { needsVendor, require501, VENDOR_501 } from '../native/vendor.js';
 import { tolerance } from './fixtures.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 requireBuilds('madv-free', 'no-madv-free');
 require501();
@@ -49,7 +50,7 @@ test('seed.yaml, short: four variants on two jemalloc versions, breakdown adds u
   const r = await runScenario(scenario, text, { outDir: dir, quiet: true, parallel: true });
   assert.equal(r.exitCode, 0, 'complete, and seed.yaml\'s thresholds (no LazyFree without MADV_FREE) pass');
 
-  const samples = (await readFile(join(r.dir, 'samples.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Sample);
+  const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
   for (const v of r.summary.variants) {
     assert.ok(Math.abs(v.peakOnline - PEAK) <= tolerance(PEAK), `${v.variant}: peak online ${v.peakOnline}, asked ${PEAK}`);
     const peakHold = samples.filter((s) => s.variant === v.variant && s.phaseIndex === 1);

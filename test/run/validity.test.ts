@@ -11,6 +11,7 @@ import { ExitCode } from '../../src/errors.js';
 import type { Summary } from '../../src/report/summary.js';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import { spawnRun, tinyScenario, tinyScenarioFile } from './fixtures.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const CLI = join(process.cwd(), 'bin', 'simload.js');
 
@@ -26,16 +27,7 @@ function runDir(base: string, prefix: string): string | null {
 function events(folder: string): RunEvent[] {
   const f = join(folder, 'events.ndjson');
   if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as RunEvent];
-      } catch {
-        return [];
-      }
-    });
+  return readNdjson<RunEvent>(f, { torn: true });
 }
 
 /**

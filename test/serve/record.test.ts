@@ -16,6 +16,7 @@ import { loadScenario } from '../../src/scenario/load.js';
 import { recordServe } from '../../src/serve/record.js';
 import { launchServer } from '../../src/server/launch.js';
 import { Client } from '../server/client.js';
+import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 
@@ -102,7 +103,7 @@ test('serve --record: phases from the first login, a run folder judged like a ru
   const meta = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as { status: string; validity: { valid: boolean } };
   assert.equal(meta.status, 'complete');
   assert.equal(meta.validity.valid, true);
-  const samples = readFileSync(join(run, 'samples.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Sample);
+  const samples = readNdjson<Sample>(join(run, 'samples.ndjson'));
   const base = samples.filter((x) => x.phaseIndex === -1);
   assert.ok(base.length >= 3, `${base.length} baseline samples`);
   assert.ok(base.every((x) => x.online === 0 && x.target === 0));
@@ -110,7 +111,7 @@ test('serve --record: phases from the first login, a run folder judged like a ru
   assert.ok(hold.length >= 6);
   assert.ok(hold.every((x) => x.target === 2 && x.online === 2));
   // The phases last as the scenario says, from the first login.
-  const events = readFileSync(join(run, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; phaseIndex?: number; t: number });
+  const events = readNdjson<{ type: string; phaseIndex?: number; t: number }>(join(run, 'events.ndjson'));
   const phases = events.filter((e) => e.type === 'phase');
   assert.deepEqual(phases.map((e) => e.phaseIndex), [-1, 0, 1, 2]);
   assert.ok(Math.abs(phases[2]!.t - phases[1]!.t - 1000) < 150 && Math.abs(phases[3]!.t - phases[2]!.t - 2000) < 150, JSON.stringify(phases));
@@ -132,7 +133,7 @@ test('serve --record: Ctrl-C before any login exits 130 and keeps the baseline',
   assert.match(s.out(), /no player logged in; the folder holds the baseline only/);
   const run = join(dir, 'out', readdirSync(join(dir, 'out'))[0]!);
   assert.equal((JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as { status: string }).status, 'interrupted');
-  assert.ok(readFileSync(join(run, 'samples.ndjson'), 'utf8').trim().split('\n').length >= 2);
+  assert.ok(readNdjson(join(run, 'samples.ndjson')).length >= 2);
 });
 
 test('serve --record needs a scenario; --out needs --record; a scenario cannot leave loopback; --host can', { timeout: 60_000 }, async () => {
@@ -196,7 +197,7 @@ test('serve --record: a sample whose answer shows a login the poll has not seen 
     loggedIn();
     const r = await rec;
     assert.equal(r.status, 'complete');
-    const samples = readFileSync(join(r.dir, 'samples.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Sample);
+    const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
     const first = samples[0]!;
     assert.equal(first.online, 1, 'the first sample was answered after the login');
     assert.equal(first.phaseIndex, 0, `the first sample is labelled ${first.phase} with ${first.online} online`);

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloseCode } from '../../src/server/protocol.js';
-import { Client, startServer, waitFor } from './client.js';
+import { Client, startServer } from './client.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('bad frames get error replies or closes; other players keep being served; errors counted', async () => {
   const h = await startServer({ maxFrameBytes: 4096, logoutFreeDelayMs: 0 });

@@ -7,6 +7,7 @@ import { launchServer, type ServerHandle } from '../../src/server/launch.js';
 import type { AgentScript, ServerOptions } from '../../src/server/options.js';
 import type { VariantOptions } from '../../src/alloc/options.js';
 import type { ServerMessage } from '../../src/server/protocol.js';
+import { waitFor } from '../helpers/wait.js';
 
 export class Client {
   private readonly inbox: ServerMessage[] = [];
@@ -90,14 +91,6 @@ export async function inBatches<T>(n: number, concurrency: number, fn: (i: numbe
     }),
   );
   return out;
-}
-
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export const VARIANTS: Record<string, VariantOptions> = {

@@ -8,7 +8,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { launchServer } from '../../src/server/launch.js';
 import { CloseCode } from '../../src/server/protocol.js';
-import { Client, serverOptions, startServer, waitFor } from './client.js';
+import { Client, serverOptions, startServer } from './client.js';
+import { waitFor } from '../helpers/wait.js';
 
 function alive(pid: number): boolean {
   try {

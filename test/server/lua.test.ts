@@ -11,7 +11,8 @@ import { launchServer } from '../../src/server/launch.js';
 import type { AgentScript, ServerOptions } from '../../src/server/options.js';
 import { checkScript } from '../../src/server/script-check.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { Client, inBatches, serverOptions, VARIANTS, waitFor } from './client.js';
+import { Client, inBatches, serverOptions, VARIANTS } from './client.js';
+import { waitFor } from '../helpers/wait.js';
 
 const RPG = join(process.cwd(), 'scenarios', 'agents', 'rpg.lua');
 const tmp = mkdtempSync(join(tmpdir(), 'simload-lua-'));

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { drawPlayerSizes, profileMeanBytes } from '../../src/server/profile.js';
-import { Client, inBatches, serverOptions, startServer, VARIANTS, waitFor } from './client.js';
+import { Client, inBatches, serverOptions, startServer, VARIANTS } from './client.js';
+import { waitFor } from '../helpers/wait.js';
 
 const N = 300;
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import type { ServerHandle } from '../../src/server/launch.js';
 import type { ServerMessage } from '../../src/server/protocol.js';
-import { startServer, waitFor } from './client.js';
+import { startServer } from './client.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Reply = ServerMessage & { ch?: number | null };
 

@@ -2,7 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, inBatches, startServer, waitFor } from './client.js';
+import { Client, inBatches, startServer } from './client.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('5 000 connects and disconnects: no crash, allocated back at baseline within 1%', async () => {
   const h = await startServer({ logoutFreeDelayMs: 200 });

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
-import { ndjson } from './helpers.js';
+import { ndjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 

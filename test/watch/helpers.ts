@@ -73,13 +73,6 @@ export function markStream(): PassThrough & { mark(word: string): void } {
   return s;
 }
 
-export function ndjson<T>(text: string): T[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as T);
-}
-
 /** A Writable that keeps what runWatch prints. */
 export function sink(): PassThrough & { text(): string } {
   const s = new PassThrough() as PassThrough & { text(): string };

@@ -12,7 +12,8 @@ import { loadScenario } from '../../src/scenario/load.js';
 import type { ExpectRule } from '../../src/scenario/types.js';
 import { runWatch } from '../../src/watch/run-watch.js';
 import { tinyScenarioFile } from '../run/fixtures.js';
-import { ndjson, sink } from './helpers.js';
+import { sink } from './helpers.js';
+import { ndjson } from '../helpers/ndjson.js';
 
 const MB = 1e6;
 

@@ -13,7 +13,8 @@ import type { Summary } from '../../src/report/summary.js';
 import { runWatch } from '../../src/watch/run-watch.js';
 import { withReportInChromium } from '../report/chromium.js';
 import { needsVendor } from '../native/vendor.js';
-import { markStream, ndjson, sink, startWatchedSkynet } from './helpers.js';
+import { markStream, sink, startWatchedSkynet } from './helpers.js';
+import { ndjson } from '../helpers/ndjson.js';
 
 const MB = 1e6;
 const skip = needsVendor('skynet');

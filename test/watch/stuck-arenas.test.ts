@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import type { Sample } from '../../src/results/sample.js';
 import { stuckArenas, STUCK_MIN_BYTES } from '../../src/watch/arena-decay.js';
 import { runWatch } from '../../src/watch/run-watch.js';
-import { markStream, ndjson, sink, skynetSources, startWatchedSkynet } from './helpers.js';
+import { markStream, sink, skynetSources, startWatchedSkynet } from './helpers.js';
+import { ndjson } from '../helpers/ndjson.js';
 
 const MiB = 1024 * 1024;
 const FLOOD = 96 * MiB;
