@@ -109,7 +109,7 @@ test('watch names an exited service that left C memory behind, and the top growe
   assert.ok(gone, `the leaker ${leaker} among the exited: ${JSON.stringify(a.last)}`);
   assert.equal(gone.name, 'snlua cleak', 'named by the launch command last seen in list');
   assert.ok(Math.abs(gone.bytes - LEAKED) < 0.01 * LEAKED, `exited, holding ${gone.bytes} bytes; leaked ${LEAKED}`);
-  assert.ok(Math.abs(gone.bytes - heldAtExit) < 16 * 1024, `${gone.bytes} against ${heldAtExit} it reported itself as it exited`);
+  assert.equal(gone.bytes, heldAtExit, 'to the byte what skynet.memory.current() gave the leaker as it exited');
   assert.ok(!a.last.live.top.some((h) => h.address === leaker), 'no longer live');
 
   const span = (from: string, to: string) => a.spans.find((s) => s.from === from && s.to === to);
