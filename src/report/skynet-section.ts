@@ -70,6 +70,8 @@ function render(run: RunData): ReportSectionOutput | null {
             `${lost ? `; ${lost} sample(s) without an answer (see events)` : ''}.`
         : 'The console never answered: no jemalloc or Lua figures (see events).',
     );
+    const svc = samples.map((s) => s.skynet.servicesMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    if (svc.length) html.push(` The per-service reads (<code>list</code>, <code>cmem</code>, <code>mem</code>): median ${median(svc)!.toFixed(1)} ms, max ${svc.at(-1)!.toFixed(1)} ms over ${svc.length} readings.`);
     const mc = samples.find((s) => s.skynet.mallctl)?.skynet.mallctl;
     if (mc) {
       const keys = ['opt.dirty_decay_ms', 'opt.muzzy_decay_ms', 'arenas.dirty_decay_ms', 'arenas.muzzy_decay_ms', 'opt.narenas'].filter((k) => k in mc);

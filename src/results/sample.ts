@@ -74,6 +74,8 @@ export interface SkynetSample {
   top: Array<{ address: string; name: string; bytes: number }>;
   /** Lua memory of the services that answered `mem` and are not in `top`, summed, bytes. */
   luaRest?: number;
+  /** Round trip of the per-service reads (`list`, `cmem`, `mem` together), ms, on the samples that made them. */
+  servicesMs?: number;
   /** C memory per service (`cmem` with `list`), on the samples that read `mem`; absent otherwise. */
   cmem?: CmemSample;
   /** Mallctls read through `inject` (`--skynet-inject`), as jemalloc returns them. */

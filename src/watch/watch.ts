@@ -226,6 +226,7 @@ export class Watcher extends EventEmitter {
       if (memDue) this.lastMem = Date.now();
       const top = this.o.topServices ?? DEFAULT_TOP_SERVICES;
       // `list` just before `cmem`, so that the split into live and exited is as of one moment (one round trip).
+      const servicesFrom = performance.now();
       if (memDue) {
         const list = await c.command('list', timeoutMs).catch(() => null);
         const cm = list?.ok ? await c.command('cmem', timeoutMs).catch(() => null) : null;
@@ -243,6 +244,7 @@ export class Watcher extends EventEmitter {
         sample.top = mem.services.slice(0, top);
         sample.luaRest = mem.services.slice(top).reduce((acc, x) => acc + x.bytes, 0);
       }
+      if (memDue) sample.servicesMs = Math.round((performance.now() - servicesFrom) * 1000) / 1000;
       if (this.injectFile) {
         const r = await c.command(injectCommand(this.injectFile), timeoutMs);
         const all = r.ok ? parseMallctlLines(r.lines) : {};

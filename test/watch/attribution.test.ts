@@ -93,6 +93,7 @@ test('watch names an exited service that left C memory behind, and the top growe
     // The groups split skynet's own total (every handle it charged), up to what moved between two calls.
     const sum = c.live.bytes + c.exited.bytes + c.unlisted.bytes;
     assert.ok(Math.abs(sum - c.total!) < 256 * 1024, `groups ${sum} against skynet's total ${c.total} at ${s.t} ms`);
+    assert.ok(s.skynet!.servicesMs! > 0, 'the per-service reads timed');
     assert.ok(s.skynet!.top.length <= TOP);
     if (s.skynet!.luaTotal !== null) assert.equal(s.skynet!.top.reduce((a, x) => a + x.bytes, 0) + s.skynet!.luaRest!, s.skynet!.luaTotal);
   }
@@ -131,4 +132,5 @@ test('watch names an exited service that left C memory behind, and the top growe
   const exitedTable = /<table class="skynet-exited">.*?<\/table>/s.exec(html)?.[0] ?? '';
   assert.match(exitedTable, new RegExp(`${leaker}</td><td>snlua cleak</td>`), 'the report names the exited service');
   assert.match(html, /<table class="skynet-growers">.*snlua holder/s);
+  assert.match(html, /per-service reads \(<code>list<\/code>, <code>cmem<\/code>, <code>mem<\/code>\): median \d/);
 });
