@@ -4,9 +4,7 @@
 -- leaker exits (it prints its own C memory first).
 local skynet = require "skynet"
 
-local function ms(key, default)
-  return tonumber(skynet.getenv(key) or default)
-end
+local ms = require "envms"
 
 skynet.start(function()
   skynet.newservice("debug_console", "127.0.0.1", ms("console_port", 0))

@@ -3,9 +3,7 @@
 -- then keep the arenas busy with small garbage so jemalloc's decay runs. Times and counts come from the config.
 local skynet = require "skynet"
 
-local function ms(key, default)
-  return tonumber(skynet.getenv(key) or default)
-end
+local ms = require "envms"
 
 skynet.start(function()
   skynet.newservice("debug_console", "127.0.0.1", ms("console_port", 0))
