@@ -28,14 +28,17 @@ export const watchCommand: SimloadCommand = {
       .option('duration', { type: 'string', describe: 'stop after this long (default: until Ctrl-C or the process exits)' })
       .option('out', { type: 'string', default: 'results', describe: 'base folder of the run folder' })
       .option('name', { type: 'string', describe: "name of the folder and of the variant (default: the process's name)" })
-      .option('skynet-console', { type: 'string', describe: "a skynet debug console to read jmem and mem from, HOST:PORT (read-only)" })
+      .option('skynet-console', { type: 'string', describe: "a skynet debug console to read jmem, mem, cmem and list from, HOST:PORT (read-only)" })
       .option('skynet-inject', { type: 'boolean', default: false, describe: "also run a read-only Lua snippet in the server through the console's inject, for pdirty/pmuzzy/decay (runs code in the server)" })
-      .option('skynet-mem', { type: 'string', default: '10s', describe: "least time between two `mem` reads (per-service Lua memory; it asks every service), or `off`" })
+      .option('skynet-mem', { type: 'string', default: '10s', describe: "least time between two per-service reads (`mem`: Lua memory, it asks every service; `cmem` and `list`: C memory, exited services), or `off`" })
+      .option('skynet-top', { type: 'number', default: 10, describe: 'services kept by name per sample in each per-service list (the rest is summed)' })
       .option('online-cmd', { type: 'string', describe: 'a shell command printing the online player count, run each sample' })
       .option('expect', { type: 'string', array: true, describe: 'a threshold as in a scenario\'s expect:, e.g. "retention < 0.5" (repeatable; checked when a --duration watch completes)' })
       .check((a) => {
         if ((a.pid === undefined) === (a.cmd === undefined)) throw new UsageError('ERR_USAGE', 'give exactly one of --pid PID and --cmd "COMMAND"');
         if (a['skynet-inject'] && a['skynet-console'] === undefined) throw new UsageError('ERR_USAGE', '--skynet-inject needs --skynet-console HOST:PORT');
+        const top = a['skynet-top'];
+        if (!Number.isInteger(top) || (top as number) < 1 || (top as number) > 1000) throw new UsageError('ERR_USAGE', `--skynet-top ${String(top)}: give a whole number from 1 to 1000`);
         return true;
       })
       .example('$0 watch --pid 12345 --skynet-console 127.0.0.1:8000', 'a running skynet: /proc and its jemalloc stats every second')
@@ -71,6 +74,7 @@ export const watchCommand: SimloadCommand = {
         durationMs,
         console: consoleAddr,
         inject: Boolean(argv['skynet-inject']),
+        topServices: Number(argv['skynet-top']),
         memIntervalMs: argv['skynet-mem'] === 'off' ? null : argv['skynet-mem'] === '0' ? 0 : duration('skynet-mem', argv['skynet-mem'], 0),
         onlineCmd: typeof argv['online-cmd'] === 'string' ? argv['online-cmd'] : null,
         expect,

@@ -99,7 +99,7 @@ function slim(s: Sample): Sample {
     out.alloc = alloc;
   }
   if (s.skynet) {
-    const { mallctl: _m, ...skynet } = s.skynet;
+    const { mallctl: _m, cmem: _c, ...skynet } = s.skynet;
     out.skynet = { ...skynet, top: [] };
   }
   return out;

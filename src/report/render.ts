@@ -8,6 +8,7 @@ import { RESULT_FILES } from '../results/layout.js';
 import { memoryChartOption, type ChartOption } from './charts.js';
 import { renderHtml } from './html.js';
 import { loadRun, type RunData } from './load.js';
+import { attributionSection } from './attribution-section.js';
 import { cyclesSection } from './cycles-section.js';
 import { decaySection } from './decay-section.js';
 import { planSection } from './plan-section.js';
@@ -48,7 +49,7 @@ export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
 }
 
 /** The report's sections after the summary, in this order. */
-const SECTIONS: readonly ReportSection[] = [planSection, cyclesSection, decaySection, sizeClassSection, skynetSection];
+const SECTIONS: readonly ReportSection[] = [planSection, cyclesSection, decaySection, sizeClassSection, skynetSection, attributionSection];
 
 async function renderSections(run: RunData, summary: Summary): Promise<ReportSectionOutput[]> {
   const out: ReportSectionOutput[] = [];

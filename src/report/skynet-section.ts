@@ -1,6 +1,7 @@
 // The skynet section of report.html, for folders `simload watch --skynet-console` wrote: Lua memory per
-// service (`mem`: the largest services at the Lua peak and at the end, the total over time beside jemalloc's
-// allocated and active), what the console cost per sample, and the decay settings read with --skynet-inject.
+// service (`mem`: the largest services at the Lua peak and at the end, the total over time beside C memory's
+// (`cmem`) and jemalloc's allocated and active), what the console cost per sample, and the decay settings
+// read with --skynet-inject.
 
 import type { Sample, SkynetSample } from '../results/sample.js';
 import { formatBytes } from '../units.js';
@@ -28,7 +29,7 @@ export function skynetChartOption(variant: string, samples: WithSkynet[]): Chart
   });
   return {
     animation: false,
-    title: { text: `${variant}: Lua memory (mem) and jemalloc (jmem)`, left: 'center', textStyle: { fontSize: 14 } },
+    title: { text: `${variant}: Lua memory (mem), C memory (cmem) and jemalloc (jmem)`, left: 'center', textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
     legend: { bottom: 0 },
     grid: { left: 70, right: 30, top: 45, bottom: 70 },
@@ -36,6 +37,7 @@ export function skynetChartOption(variant: string, samples: WithSkynet[]): Chart
     yAxis: { type: 'value', name: 'MiB', nameLocation: 'middle', nameGap: 50 },
     series: [
       line('Lua total (mem)', '#3ba272', samples.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)])),
+      line('C total (cmem)', '#9a60b4', samples.map((s) => [sec(s.t), s.skynet.cmem?.total == null ? null : mib(s.skynet.cmem.total)])),
       line('allocated (jmem)', '#5470c6', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null]), 'dotted'),
       line('active (jmem)', '#fac858', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.active) : null]), 'dashed'),
       line('Rss', '#222', samples.map((s) => [sec(s.t), mib(s.proc.rss)])),
@@ -68,6 +70,8 @@ function render(run: RunData): ReportSectionOutput | null {
             `${lost ? `; ${lost} sample(s) without an answer (see events)` : ''}.`
         : 'The console never answered: no jemalloc or Lua figures (see events).',
     );
+    const svc = samples.map((s) => s.skynet.servicesMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    if (svc.length) html.push(` The per-service reads (<code>list</code>, <code>cmem</code>, <code>mem</code>): median ${median(svc)!.toFixed(1)} ms, max ${svc.at(-1)!.toFixed(1)} ms over ${svc.length} readings.`);
     const mc = samples.find((s) => s.skynet.mallctl)?.skynet.mallctl;
     if (mc) {
       const keys = ['opt.dirty_decay_ms', 'opt.muzzy_decay_ms', 'arenas.dirty_decay_ms', 'arenas.muzzy_decay_ms', 'opt.narenas'].filter((k) => k in mc);

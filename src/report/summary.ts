@@ -11,6 +11,7 @@ import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown }
 import { cycleSummary, type CycleSummary } from './cycles.js';
 import { decaySummary, type DecaySummary } from './decay.js';
 import { driftSummary, type DriftSummary } from './drift.js';
+import { attributionSummary, type AttributionSummary } from './growers.js';
 import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
 import { luaCodeSummary, type LuaCodeSummary } from './lua-code.js';
 import type { RunData } from './load.js';
@@ -127,6 +128,8 @@ export interface VariantSummary {
   cycles?: CycleSummary | null;
   /** Memory growth per hour over the drift window (drift.ts); null/absent when the window is too short. */
   drift?: DriftSummary | null;
+  /** A watched skynet's services: C memory of exited ones, the top growers between marks (growers.ts); absent without. */
+  attribution?: AttributionSummary | null;
 }
 
 export interface Summary {
@@ -257,8 +260,14 @@ export function summarizeVariant(
     ...luaCodeField(samples),
     cycles: cycleSummary(samples, spans, scenario, baselineRss),
     drift: driftSummary(samples, hold, scenario?.record.warmupMs),
+    ...attributionField(samples),
     validity: checkValidity(samples, latency, events, variant, scenario),
   };
+}
+
+function attributionField(samples: Sample[]): { attribution?: AttributionSummary } {
+  const a = attributionSummary(samples);
+  return a ? { attribution: a } : {};
 }
 
 function share(part: number, whole: number): number {

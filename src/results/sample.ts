@@ -70,8 +70,55 @@ export interface SkynetSample {
   luaServices: number;
   /** Services that did not answer `mem` in time (busy); luaTotal is then null, top lists those that did. */
   luaUnanswered?: number;
-  /** The largest services by Lua memory, at most 10. */
+  /** The largest services by Lua memory, at most the watch's --skynet-top (10). */
   top: Array<{ address: string; name: string; bytes: number }>;
+  /** Lua memory of the services that answered `mem` and are not in `top`, summed, bytes. */
+  luaRest?: number;
+  /** Round trip of the per-service reads (`list`, `cmem`, `mem` together), ms, on the samples that made them. */
+  servicesMs?: number;
+  /** C memory per service (`cmem` with `list`), on the samples that read `mem`; absent otherwise. */
+  cmem?: CmemSample;
   /** Mallctls read through `inject` (`--skynet-inject`), as jemalloc returns them. */
   mallctl?: Record<string, number>;
+}
+
+/** A handle charged C memory by skynet's malloc_hook.c. */
+export interface CmemHandle {
+  address: string;
+  /**
+   * The launch command last seen for the handle in `list` (e.g. `snlua agent`), or which of skynet's threads a
+   * pseudo-handle stands for (`(socket thread)`); null when never seen.
+   */
+  name: string | null;
+  /** Bytes skynet_malloc'd by the service and not freed (skynet's cookie of 16 bytes per block included). */
+  bytes: number;
+}
+
+/** Handles of one kind, bounded: how many hold C memory, their bytes together, and the largest few by name. */
+export interface CmemGroup {
+  count: number;
+  bytes: number;
+  /** The largest holders, at most the watch's --skynet-top; the rest is `bytes` minus their sum. */
+  top: CmemHandle[];
+}
+
+/**
+ * `cmem` split by the launcher's `list` read beside it. Handles with 0 bytes are left out (skynet keeps every
+ * handle it ever charged). skynet's table has 65 536 slots: a handle 65 536 above another takes over its slot
+ * and the bytes left in it.
+ */
+export interface CmemSample {
+  /** skynet's `total` line: bytes charged to every handle, exited ones included; null when absent. */
+  total: number | null;
+  /** skynet's `block` line: blocks allocated and not freed; null when absent. */
+  blocks: number | null;
+  /** Services in the launcher's list now. */
+  live: CmemGroup;
+  /** Services seen in an earlier `list` of this watch and gone from it: exited, and C memory still charged to them. */
+  exited: CmemGroup;
+  /**
+   * Handles never seen in `list`: skynet's own threads (main, socket, timer), services not started through
+   * the launcher (the launcher itself, bootstrap, C services such as the logger) or gone before the watch began.
+   */
+  unlisted: CmemGroup;
 }

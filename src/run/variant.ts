@@ -113,6 +113,7 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
       writer.appendEvent({ type: 'bot-error', variant: v.name, wall: Date.now(), message });
       c.progress?.print(`${v.name}: bot error: ${message}${shown === BOT_ERRORS_SHOWN ? ' (further bot errors are only counted)' : ''}`);
     });
+    await pool.ready(ctl.signal);
     const driver = new Driver({ scenario, variant: v.name, pool, serverPid: srv.pid, writer, cgroups: c.cgroups, signal: ctl.signal, startWall });
     driver.on('phase', (e: PhaseEvent) => events.push(e));
     if (c.progress) driver.on('phase', c.progress.onPhase);

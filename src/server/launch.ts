@@ -59,7 +59,10 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
   const env = { ...process.env, ...variantEnv(o.variant), ...(o.env ?? {}) };
   // Own process group: a terminal's Ctrl-C goes to simload, which stops the server after the last sample.
   // The server still exits when simload dies (IPC 'disconnect' in main.ts), so it cannot be orphaned.
-  const child: ChildProcess = fork(MAIN_PATH, [], { env, execArgv: [], detached: true, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  const child: ChildProcess = fork(MAIN_PATH, [], { env, execArgv: [], detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // Through this process's stdout, not inherited: what a loaded library prints passes the CLI's terminal filter.
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (text: string) => process.stdout.write(text));
 
   let tail = '';
   child.stderr!.setEncoding('utf8');

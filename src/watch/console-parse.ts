@@ -2,6 +2,10 @@
 //   jmem: `stats.allocated\t  123456789    117.74 Mb` (`%11d  %8.2f Mb`), one line per stat
 //   mem:  `:0000000b\t2054.23 Kb (snlua agent 3)`, one line per Lua service; TIMEOUT/ERROR for one that
 //         did not answer
+//   list: `:0000000b\tsnlua agent 3`, one line per service the launcher started and has not seen exit
+//   cmem: `:0000000b\t123456`, one line per handle malloc_hook.c has ever charged (exited ones too: its table
+//         is never cleared), bytes skynet_malloc'd and not freed; then `block\tN` (blocks not freed) and
+//         `total\tN` (bytes, every handle); lines sorted as strings, so the handles come first
 
 /** What `jmem` prints: jemalloc's stats after an `epoch` refresh, bytes. */
 export interface Jmem {
@@ -69,4 +73,38 @@ export function parseMallctlLines(lines: string[]): Record<string, number> {
     if (m) out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+/** `list`: address -> the launch command (`snlua agent 3`). */
+export function parseList(lines: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of lines) {
+    const m = /^(:[0-9a-fA-F]+)\t(.*)$/.exec(line);
+    if (m) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+/** What `cmem` prints: C memory (skynet_malloc's accounting) per handle, bytes. */
+export interface Cmem {
+  handles: Array<{ address: string; bytes: number }>;
+  /** skynet's `total` line (bytes over every handle); null when absent. */
+  total: number | null;
+  /** skynet's `block` line (blocks not freed); null when absent. */
+  blocks: number | null;
+}
+
+/** Null when the answer has neither handle lines nor a total: not a cmem answer. */
+export function parseCmem(lines: string[]): Cmem | null {
+  const handles: Cmem['handles'] = [];
+  let total: number | null = null;
+  let blocks: number | null = null;
+  for (const line of lines) {
+    const m = /^(:[0-9a-fA-F]+|total|block)\t(-?\d+)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === 'total') total = Number(m[2]);
+    else if (m[1] === 'block') blocks = Number(m[2]);
+    else handles.push({ address: m[1]!, bytes: Number(m[2]) });
+  }
+  return handles.length > 0 || total !== null ? { handles, total, blocks } : null;
 }

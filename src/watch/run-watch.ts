@@ -4,6 +4,7 @@
 
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
+import { formatAttribution } from '../report/attribution-text.js';
 import { checkExpectations } from '../report/expect.js';
 import { loadRun } from '../report/load.js';
 import { renderReport } from '../report/render.js';
@@ -28,6 +29,8 @@ export interface RunWatchOptions {
   console: ConsoleAddress | null;
   inject: boolean;
   memIntervalMs: number | null;
+  /** Services kept by name per sample and per list (--skynet-top); default 10. */
+  topServices?: number;
   onlineCmd: string | null;
   expect: ExpectRule[];
   /** Where marks come from (default process.stdin); null reads none. */
@@ -53,6 +56,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     console: o.console,
     inject: o.inject,
     memIntervalMs: o.memIntervalMs,
+    ...(o.topServices !== undefined ? { topServices: o.topServices } : {}),
     onlineCmd: o.onlineCmd,
     expect: o.expect,
     description: o.cmd !== null ? `simload watch --cmd ${o.cmd}` : `simload watch --pid ${target.pid} (${target.comm})`,
@@ -107,6 +111,8 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   const { summary, html } = await renderReport(end.dir);
   o.out.write(formatSummaryTable(summary));
   if (o.inject) o.out.write(formatStuckArenas(stuckArenas((await loadRun(end.dir)).samples)));
+  const attribution = summary.variants[0]?.attribution;
+  if (attribution) o.out.write(formatAttribution(attribution));
   say(`report: ${html}`);
   say(`simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`);
   // A watch asks for no load: its validity is not judged (see report/verdict.ts).

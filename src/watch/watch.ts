@@ -10,7 +10,8 @@ import { SAMPLE_SCHEMA_VERSION, type Sample, type SkynetSample } from '../result
 import { RESULT_FILES } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
 import type { ExpectRule } from '../scenario/types.js';
-import { parseJmem, parseMallctlLines, parseMem } from './console-parse.js';
+import { parseCmem, parseJmem, parseList, parseMallctlLines, parseMem } from './console-parse.js';
+import { HandleNames } from './attribution.js';
 import { SkynetConsole, type ConsoleAddress } from './console.js';
 import { splitArenaMallctls } from './arena-decay.js';
 import { injectCommand, removeInjectFile, writeInjectFile } from './inject.js';
@@ -28,8 +29,13 @@ export interface WatchOptions {
   intervalMs: number;
   console: ConsoleAddress | null;
   inject: boolean;
-  /** Least time between two `mem` commands (it asks every Lua service: the costly one); 0 = every sample, null = never. */
+  /**
+   * Least time between two per-service readings (`list`, `cmem`, `mem`: `mem` asks every Lua service, the
+   * costly one); 0 = every sample, null = never. A mark and the last sample always read them.
+   */
   memIntervalMs: number | null;
+  /** Services kept by name per sample in each per-service list (Lua memory; C memory live, exited, unlisted); default 10. */
+  topServices?: number;
   onlineCmd: string | null;
   expect: ExpectRule[];
   /** What is watched, for the report (`pid 123 (skynet)`, the --cmd text). */
@@ -40,7 +46,7 @@ export interface WatchOptions {
 
 export type WatchEnd = { status: 'complete' | 'interrupted' | 'failed'; reason: string; samples: number; dir: string };
 
-const TOP_SERVICES = 10;
+export const DEFAULT_TOP_SERVICES = 10;
 
 export class Watcher extends EventEmitter {
   readonly o: WatchOptions;
@@ -57,6 +63,9 @@ export class Watcher extends EventEmitter {
   private consoleUp: boolean | null = null;
   private lastOnline = 0;
   private lastMem = -Infinity;
+  /** The next sample to start reads the services whatever --skynet-mem says (set by a mark and by stop). */
+  private forceServices = false;
+  private readonly handleNames = new HandleNames();
   private count = 0;
   private endResolve!: (e: WatchEnd) => void;
   /** Resolves when the watch has ended and the folder is complete. */
@@ -101,6 +110,7 @@ export class Watcher extends EventEmitter {
     const phaseIndex = this.marks.length - 1;
     this.writer.appendEvent({ type: 'phase', variant: this.o.name, wall, t: marked.fromMs, phaseIndex, phase: m.word, target: m.target });
     void this.writeScenario();
+    this.forceServices = true; // the mark's sample reads the services too: growth between marks is measured there
     void this.enqueue(); // a sample at the mark, so the phase starts sharp
     this.emit('mark', marked);
     return marked;
@@ -112,6 +122,7 @@ export class Watcher extends EventEmitter {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.forceServices = true;
     if (status !== 'failed') await this.enqueue(true);
     this.stopped = true;
     await this.chain;
@@ -164,9 +175,11 @@ export class Watcher extends EventEmitter {
   private async take(): Promise<void> {
     const wall = Date.now();
     const timeout = Math.min(this.o.intervalMs, 2000);
+    const forced = this.forceServices;
+    this.forceServices = false;
     const [proc, skynet, online] = await Promise.all([
       readProcMemory(this.o.pid).catch((err: unknown) => err as Error),
-      this.console ? this.readConsole(timeout) : Promise.resolve(null),
+      this.console ? this.readConsole(timeout, forced) : Promise.resolve(null),
       this.o.onlineCmd ? readOnline(this.o.onlineCmd, timeout) : Promise.resolve(null),
     ]);
     if (proc instanceof Error) {
@@ -199,7 +212,7 @@ export class Watcher extends EventEmitter {
   }
 
   /** jmem (and mem, and the injected mallctls) in one go; a console that stops answering is noted once. */
-  private async readConsole(timeoutMs: number): Promise<{ alloc: AllocStats | null; sample: SkynetSample }> {
+  private async readConsole(timeoutMs: number, forceServices: boolean): Promise<{ alloc: AllocStats | null; sample: SkynetSample }> {
     const c = this.console!;
     const sample: SkynetSample = { consoleMs: null, luaTotal: null, luaServices: 0, top: [] };
     let alloc: AllocStats | null = null;
@@ -209,18 +222,29 @@ export class Watcher extends EventEmitter {
       if (!jm) throw new Error(`jmem gave no jemalloc stats: ${j.lines.slice(0, 3).join(' | ')}`);
       sample.consoleMs = Math.round(j.ms * 1000) / 1000;
       alloc = { ...jm, metadata: 0, pdirty: 0, pmuzzy: 0, source: 'skynet-jmem' };
+      const memDue = this.o.memIntervalMs !== null && (forceServices || Date.now() - this.lastMem >= this.o.memIntervalMs);
+      if (memDue) this.lastMem = Date.now();
+      const top = this.o.topServices ?? DEFAULT_TOP_SERVICES;
+      // `list` just before `cmem`, so that the split into live and exited is as of one moment (one round trip).
+      const servicesFrom = performance.now();
+      if (memDue) {
+        const list = await c.command('list', timeoutMs).catch(() => null);
+        const cm = list?.ok ? await c.command('cmem', timeoutMs).catch(() => null) : null;
+        const cmem = cm?.ok ? parseCmem(cm.lines) : null;
+        if (list?.ok && cmem) sample.cmem = this.handleNames.read(parseList(list.lines), cmem, top);
+      }
       // `mem` asks every Lua service; a busy one answers late. The console's own timeout (centiseconds) is
       // set under ours, so it lists the late ones as TIMEOUT instead of the whole answer being lost.
-      const memDue = this.o.memIntervalMs !== null && Date.now() - this.lastMem >= this.o.memIntervalMs;
-      if (memDue) this.lastMem = Date.now();
       const m = memDue ? await c.command(`mem ${Math.max(1, Math.floor((timeoutMs * 0.7) / 10))}`, timeoutMs).catch(() => null) : null;
       if (m?.ok) {
         const mem = parseMem(m.lines);
         sample.luaTotal = mem.unanswered === 0 ? mem.total : null;
         sample.luaServices = mem.services.length;
         sample.luaUnanswered = mem.unanswered;
-        sample.top = mem.services.slice(0, TOP_SERVICES);
+        sample.top = mem.services.slice(0, top);
+        sample.luaRest = mem.services.slice(top).reduce((acc, x) => acc + x.bytes, 0);
       }
+      if (memDue) sample.servicesMs = Math.round((performance.now() - servicesFrom) * 1000) / 1000;
       if (this.injectFile) {
         const r = await c.command(injectCommand(this.injectFile), timeoutMs);
         const all = r.ok ? parseMallctlLines(r.lines) : {};

@@ -2,7 +2,7 @@
 // workers on loopback (Debian's python3-locust and python3-websocket). The recorded run folder must follow
 // the scenario's shape, count the messages at the scenario's rate, and render like any run's.
 
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -59,17 +59,20 @@ function locustCounts(csv: string): Map<string, { requests: number; failures: nu
   return out;
 }
 
-test('a Locust master and two workers drive an exported scenario, a connection per player; the recorded run follows its shape', { skip: missing ?? false, timeout: 180_000 }, async () => {
-  const conns = await driveSwarm(1);
-  // One connection per player: at the peak the server held at least as many as players (the count is read
-  // from /proc/net/tcp, where an unrelated socket sharing the port number can show up too).
-  assert.ok(conns >= PEAK, `${conns} connections at most for ${PEAK} players`);
-});
+// The two swarms are light (60 players each, their own ports): side by side they take the time of one.
+describe('Locust drives an exported scenario', { concurrency: 2 }, () => {
+  test('a Locust master and two workers drive an exported scenario, a connection per player; the recorded run follows its shape', { skip: missing ?? false, timeout: 180_000 }, async () => {
+    const conns = await driveSwarm(1);
+    // One connection per player: at the peak the server held at least as many as players (the count is read
+    // from /proc/net/tcp, where an unrelated socket sharing the port number can show up too).
+    assert.ok(conns >= PEAK, `${conns} connections at most for ${PEAK} players`);
+  });
 
-test(`the same with ${MUX_N} players per multiplexed connection`, { skip: missing ?? false, timeout: 180_000 }, async () => {
-  const conns = await driveSwarm(MUX_N);
-  // 30 players per worker: two connections each.
-  assert.ok(conns >= Math.ceil(PEAK / MUX_N) && conns <= 4, `${conns} connections at most for ${PEAK} players, ${MUX_N} per connection`);
+  test(`the same with ${MUX_N} players per multiplexed connection`, { skip: missing ?? false, timeout: 180_000 }, async () => {
+    const conns = await driveSwarm(MUX_N);
+    // 30 players per worker: two connections each.
+    assert.ok(conns >= Math.ceil(PEAK / MUX_N) && conns <= 4, `${conns} connections at most for ${PEAK} players, ${MUX_N} per connection`);
+  });
 });
 
 /** Runs the swarm and checks the run folder; returns the most connections the server held at once. */

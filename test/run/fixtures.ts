@@ -1,6 +1,8 @@
 // A tiny scenario for end-to-end tests: a few hundred players with small state, ~12 s per variant.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -68,4 +70,26 @@ export function spawnRun(file: string, base: string): SpawnedRun {
 export function reportFolder(dir: string, ...flags: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'report', dir, ...flags], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * How busy the machine is while a run goes on: the median of the kernel's runnable-thread count (/proc/loadavg's
+ * fourth field), sampled every 200 ms. A test that asks a run to deliver its load may excuse an INVALID run only
+ * when this says the cores were oversubscribed; on a quiet machine INVALID is a failure.
+ */
+export function watchMachineLoad(): () => { runnable: number; cores: number; busy: boolean } {
+  const seen: number[] = [];
+  const read = (): void => {
+    const field = readFileSync('/proc/loadavg', 'utf8').split(' ')[3] ?? '0/0';
+    seen.push(Number(field.split('/')[0]));
+  };
+  read();
+  const timer = setInterval(read, 200);
+  return () => {
+    clearInterval(timer);
+    const sorted = [...seen].sort((a, b) => a - b);
+    const runnable = sorted[Math.floor(sorted.length / 2)]!;
+    const cores = availableParallelism();
+    return { runnable, cores, busy: runnable > 2 * cores };
+  };
 }

@@ -62,6 +62,9 @@ test('a pid that does not exist, and bad flags: exit 2 with a message that says 
   const addr = await simload(['watch', '--pid', String(process.pid), '--skynet-console', 'localhost']);
   assert.equal(addr.code, 2);
   assert.match(addr.stderr, /--skynet-console localhost: give HOST:PORT/);
+  const top = await simload(['watch', '--pid', String(process.pid), '--skynet-top', '0']);
+  assert.equal(top.code, 2);
+  assert.match(top.stderr, /--skynet-top 0: give a whole number from 1 to 1000/);
 });
 
 test('a pid of another user: exit 2, says whose it is', async (t) => {

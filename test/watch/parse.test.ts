@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConsoleAddress } from '../../src/watch/console.js';
-import { parseJmem, parseMallctlLines, parseMem } from '../../src/watch/console-parse.js';
+import { parseCmem, parseJmem, parseList, parseMallctlLines, parseMem } from '../../src/watch/console-parse.js';
 import { parseMark } from '../../src/watch/marks.js';
 
 test('jmem: the five stats from `%11d  %8.2f Mb` lines; null when one is missing', () => {
@@ -25,6 +25,23 @@ test('mem: services sorted by memory, TIMEOUT/ERROR counted as unanswered', () =
   assert.equal(m.services[0]!.name, 'snlua holder');
   assert.equal(m.total, Math.round(39418.49 * 1024) + Math.round(47.17 * 1024));
   assert.equal(m.unanswered, 2);
+});
+
+test('list: address -> launch command; cmem: bytes per handle, block and total lines', () => {
+  const list = parseList([':00000004\tsnlua cdummy', ':0000000a\tsnlua holder 3', 'junk']);
+  assert.deepEqual([...list], [[':00000004', 'snlua cdummy'], [':0000000a', 'snlua holder 3']]);
+  // debug_console's dump_list sorts the keys as strings: handles, then block, then total.
+  const c = parseCmem([':00000001\t0', ':0000000a\t4200126', ':fffffffe\t-16', 'block\t5', 'total\t4200110']);
+  assert.deepEqual(c, {
+    handles: [
+      { address: ':00000001', bytes: 0 },
+      { address: ':0000000a', bytes: 4200126 },
+      { address: ':fffffffe', bytes: -16 },
+    ],
+    total: 4200110,
+    blocks: 5,
+  });
+  assert.equal(parseCmem(['Invalid command, type help for command list']), null);
 });
 
 test('mallctl lines from inject, negative decay included', () => {

@@ -97,6 +97,8 @@ class BotHost {
     if (init.playersPerConnection > 1) this.openLink();
     this.sendTimer = setInterval(() => this.sendTick(), SEND_TICK_MS);
     this.statusTimer = setInterval(() => this.postStatus(), init.statusIntervalMs);
+    // The first status says this host is up: the pool holds the phases until every host has said so.
+    this.postStatus();
   }
 
   private phaseStats(label: string): PhaseStats {

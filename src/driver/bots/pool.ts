@@ -115,6 +115,39 @@ export class BotPool extends EventEmitter {
     }
   }
 
+  /**
+   * Resolves once every bot host has started (its first status arrived). A worker thread can take seconds to
+   * load on a busy machine; phases started before that would ask for logins nobody sends yet.
+   */
+  ready(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const dead = this.hosts.find((h) => h.dead);
+        if (dead) {
+          done();
+          reject(new SimloadError('ERR_BOT_HOST', `bot worker ${dead.index} died before it started`));
+          return true;
+        }
+        if (this.hosts.every((h) => h.status !== null) || signal?.aborted) {
+          done();
+          resolve();
+          return true;
+        }
+        return false;
+      };
+      const onEvent = (): void => void check();
+      const timer = setInterval(onEvent, 50);
+      const done = (): void => {
+        clearInterval(timer);
+        this.off('status', onEvent);
+        signal?.removeEventListener('abort', onEvent);
+      };
+      if (check()) return;
+      this.on('status', onEvent);
+      signal?.addEventListener('abort', onEvent);
+    });
+  }
+
   private intended(h: Host): number {
     return (h.status?.count ?? 0) + h.unacked.reduce((a, c) => a + c.delta, 0);
   }

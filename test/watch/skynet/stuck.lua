@@ -6,9 +6,7 @@
 local skynet = require "skynet"
 local socket = require "skynet.socket"
 
-local function ms(key, default)
-  return tonumber(skynet.getenv(key) or default)
-end
+local ms = require "envms"
 
 skynet.start(function()
   skynet.newservice("debug_console", "127.0.0.1", ms("console_port", 0))
