@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
+import { readNdjson } from '../helpers/ndjson.js';
 import { locustMissing, serverConnections, startSwarm, within } from './swarm.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
@@ -106,10 +107,7 @@ async function driveSwarm(perConnection: number): Promise<number> {
   const meta = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as { status: string; validity?: { valid: boolean; reasons: string[] } };
   assert.equal(meta.status, 'complete');
   assert.deepEqual(meta.validity, { valid: true, reasons: [] });
-  const samples = readFileSync(join(run, 'samples.ndjson'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Sample);
+  const samples = readNdjson<Sample>(join(run, 'samples.ndjson'));
 
   // The baseline (no players) comes first, then phase 0 from the first login.
   assert.ok(samples.filter((s) => s.phaseIndex === -1).length >= 2, 'a baseline of at least two samples');

@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Sample } from '../../src/results/sample.js';
+import { readNdjson } from '../helpers/ndjson.js';
 import { tinyScenarioFile } from './fixtures.js';
 
 /** Processes that spin on every core, several per core, so every thread of the run waits for its turn. */
@@ -29,10 +29,7 @@ test('on a machine with four spinning processes per core, the first players come
   } finally {
     for (const p of spin) p.kill('SIGKILL');
   }
-  const samples = (await readFile(join(r.dir, 'samples.ndjson'), 'utf8'))
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Sample);
+  const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
   // The ramp's first players are online within a second of being due, not after the bot workers' start-up. How
   // far the rest of the run keeps up is the machine's business: validity judges it, and at this load it may say
   // INVALID.
