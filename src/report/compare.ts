@@ -4,11 +4,13 @@
 // others are shown for information. "Worse" follows each metric's direction (format.ts). Pure.
 
 import type { MetricUnit, MetricName } from '../results/metrics.js';
+import { verdictOf, type Verdict } from '../verdict.js';
 import { METRICS, formatMetric, metricDef, type MetricDef } from './format.js';
 import { judge, type Role } from './noise.js';
 import type { Summary, VariantSummary } from './summary.js';
 
-export type Verdict = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
+/** How one metric changed from the baseline to the candidate (a metric's `verdict` in the JSON). */
+export type Change = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
 
 export interface MetricDelta {
   metric: string;
@@ -24,7 +26,7 @@ export interface MetricDelta {
   /** Whether this metric can make the comparison fail, and why not when a deciding metric cannot. */
   role: Role;
   why?: string;
-  verdict: Verdict;
+  verdict: Change;
 }
 
 export interface VariantComparison {
@@ -109,7 +111,7 @@ export function deltaOf(m: MetricDef, base: number | null, cand: number | null, 
   // Never settled (Infinity) is worse than any time; both never settled is the same.
   if (base === Infinity || cand === Infinity) {
     const worse = cand === Infinity && base !== Infinity;
-    const verdict: Verdict = base === cand ? 'same' : worse ? (role === 'decides' ? 'worse' : 'worse-within-tolerance') : 'better';
+    const verdict: Change = base === cand ? 'same' : worse ? (role === 'decides' ? 'worse' : 'worse-within-tolerance') : 'better';
     return { ...out, delta: null, relative: null, verdict };
   }
   const delta = cand - base;
@@ -119,6 +121,11 @@ export function deltaOf(m: MetricDef, base: number | null, cand: number | null, 
   if (Math.abs(delta) <= floor) return { ...out, delta, relative, verdict: isWorse ? 'worse-within-tolerance' : 'same' };
   if (!isWorse) return { ...out, delta, relative, verdict: 'better' };
   return { ...out, delta, relative, verdict: role === 'decides' ? 'worse' : 'worse-within-tolerance' };
+}
+
+/** Invalid when a side holds an INVALID run, expect-failed when the candidate is worse (any regression), else ok. */
+export function compareVerdict(c: Comparison): Verdict {
+  return verdictOf(c.invalid.length > 0 ? 'invalid' : c.regressions.length > 0 ? 'expect-failed' : 'ok');
 }
 
 /** The console text: a table per variant, which metrics decide, then the verdict. Pure. */

@@ -11,4 +11,4 @@ export { compareSummaries, formatComparison, type Comparison } from './compare.j
 export { diagnose } from './diagnose.js';
 export { METRICS, formatMetric } from './format.js';
 export { isWatchFolder } from './watch-folder.js';
-export { verdict, summaryValidity, invalidRunLines, folderVerdictInput, type Verdict, type VerdictInput, type Outcome, type RunEnd } from './verdict.js';
+export { verdict, summaryValidity, invalidRunLines, folderVerdictInput, type RunVerdict, type VerdictInput, type RunEnd } from './verdict.js';
