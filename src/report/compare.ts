@@ -1,11 +1,12 @@
 // Runs side by side: every metric's delta per variant, and whether the candidate is worse. With several runs per
 // side each metric is the median of its runs. A change counts only when it is beyond the metric's noise floor
 // and the relative tolerance (noise.ts), and only metrics that decide the verdict can make it a regression; the
-// others are shown for information. "Worse" follows each metric's direction (format.ts). Pure.
+// others are shown for information. "Worse" follows each metric's direction (results/metrics.ts). Pure.
 
 import type { MetricUnit, MetricName } from '../results/metrics.js';
 import { verdictOf, type Verdict } from '../verdict.js';
-import { METRICS, formatMetric, metricDef, type MetricDef } from './format.js';
+import { formatMetric } from './format.js';
+import { METRICS, metricDef, type MetricDef } from './metrics.js';
 import { judge, type Role } from './noise.js';
 import type { Summary, VariantSummary } from './summary.js';
 
