@@ -1,14 +1,17 @@
 // Runs side by side: every metric's delta per variant, and whether the candidate is worse. With several runs per
 // side each metric is the median of its runs. A change counts only when it is beyond the metric's noise floor
 // and the relative tolerance (noise.ts), and only metrics that decide the verdict can make it a regression; the
-// others are shown for information. "Worse" follows each metric's direction (format.ts). Pure.
+// others are shown for information. "Worse" follows each metric's direction (results/metrics.ts). Pure.
 
 import type { MetricUnit, MetricName } from '../results/metrics.js';
-import { METRICS, formatMetric, metricDef, type MetricDef } from './format.js';
+import { verdictOf, type Verdict } from '../verdict.js';
+import { formatMetric } from './format.js';
+import { METRICS, metricDef, type MetricDef } from './metrics.js';
 import { judge, observableMs, type Role } from './noise.js';
 import type { Summary, VariantSummary } from './summary.js';
 
-export type Verdict = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
+/** How one metric changed from the baseline to the candidate (a metric's `verdict` in the JSON). */
+export type Change = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
 
 export interface MetricDelta {
   metric: string;
@@ -24,7 +27,7 @@ export interface MetricDelta {
   /** Whether this metric can make the comparison fail, and why not when a deciding metric cannot. */
   role: Role;
   why?: string;
-  verdict: Verdict;
+  verdict: Change;
 }
 
 export interface VariantComparison {
@@ -125,7 +128,7 @@ export function deltaOf(
     const worse = cand === Infinity && base !== Infinity;
     const window = worse ? windows.candidate : windows.baseline;
     const beyond = window === null || window - (worse ? base : cand)! > floor;
-    const verdict: Verdict =
+    const verdict: Change =
       base === cand ? 'same' : !beyond ? (worse ? 'worse-within-tolerance' : 'same') : worse ? (role === 'decides' ? 'worse' : 'worse-within-tolerance') : 'better';
     return { ...out, delta: null, relative: null, verdict };
   }
@@ -136,6 +139,11 @@ export function deltaOf(
   if (Math.abs(delta) <= floor) return { ...out, delta, relative, verdict: isWorse ? 'worse-within-tolerance' : 'same' };
   if (!isWorse) return { ...out, delta, relative, verdict: 'better' };
   return { ...out, delta, relative, verdict: role === 'decides' ? 'worse' : 'worse-within-tolerance' };
+}
+
+/** Invalid when a side holds an INVALID run, expect-failed when the candidate is worse (any regression), else ok. */
+export function compareVerdict(c: Comparison): Verdict {
+  return verdictOf(c.invalid.length > 0 ? 'invalid' : c.regressions.length > 0 ? 'expect-failed' : 'ok');
 }
 
 /** The console text: a table per variant, which metrics decide, then the verdict. Pure. */

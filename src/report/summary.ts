@@ -14,7 +14,7 @@ import { driftSummary, type DriftSummary } from './drift.js';
 import { attributionSummary, type AttributionSummary } from './growers.js';
 import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
 import { luaCodeSummary, type LuaCodeSummary } from './lua-code.js';
-import type { RunData } from './load.js';
+import { samplesByVariant, type RunData } from './load.js';
 import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
 import { checkValidity, type Validity } from './validity.js';
 
@@ -150,24 +150,14 @@ export interface Summary {
 }
 
 export function summarize(run: RunData): Summary {
-  const byVariant = new Map<string, Sample[]>();
   const order = run.meta?.variants ?? [];
-  for (const v of order) byVariant.set(v, []);
-  for (const s of run.samples) {
-    let list = byVariant.get(s.variant);
-    if (!list) byVariant.set(s.variant, (list = []));
-    list.push(s);
-  }
+  const byVariant = samplesByVariant(run);
   const notes: string[] = [];
   if (run.skippedLines > 0) notes.push(`${run.skippedLines} unreadable line(s) skipped in samples/events (a run stopped mid-write)`);
   if (!run.latency) notes.push('no latency.json: latency, messages/s and client errors are unknown');
+  for (const variant of new Set(order)) if (!byVariant.has(variant)) notes.push(`variant ${variant}: no samples`);
   const variants: VariantSummary[] = [];
   for (const [variant, samples] of byVariant) {
-    if (samples.length === 0) {
-      notes.push(`variant ${variant}: no samples`);
-      continue;
-    }
-    samples.sort((a, b) => a.t - b.t);
     variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null));
   }
   // Only simload's own server reports its runtime: a watch or a real skynet's folder describes another server.

@@ -1,7 +1,8 @@
 // The console's summary: one column per variant, one row per metric. Pure: a string from plain data.
 
 import { formatBytes, formatDuration } from '../units.js';
-import { METRICS, showMetric } from './format.js';
+import { showMetric } from './format.js';
+import { METRICS } from './metrics.js';
 import { formatLuaCode } from './lua-code.js';
 import type { Summary, VariantSummary } from './summary.js';
 import { invalidRunLines } from './verdict.js';
