@@ -32,7 +32,7 @@ export function resolveSkynetVariant(
   let ok = true;
   if (typeof x.tree === 'string') {
     const where = [...at, 'tree'];
-    const tree = sourcePath(x.tree, baseDir, SKYNET, (m) => problem(where, m), (m) => unset(where, m), env);
+    const tree = sourcePath(x.tree, baseDir, SKYNET, { problem: (m) => problem(where, m), unset: (m) => unset(where, m) }, env);
     if (tree === null) return null;
     if (tree === undefined) ok = false;
     else out.tree = tree;
@@ -43,7 +43,7 @@ export function resolveSkynetVariant(
       ok = false;
     }
     const where = [...at, 'jemalloc'];
-    const je = sourcePath(x.jemalloc, baseDir, JEMALLOC, (m) => problem(where, m), (m) => unset(where, m), env);
+    const je = sourcePath(x.jemalloc, baseDir, JEMALLOC, { problem: (m) => problem(where, m), unset: (m) => unset(where, m) }, env);
     if (je === null) return null;
     if (je === undefined) ok = false;
     else out.jemalloc = je;

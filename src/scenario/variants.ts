@@ -110,7 +110,7 @@ export function jemallocSource(
   env: NodeJS.ProcessEnv = process.env,
   unset: (message: string) => void = problem,
 ): string | null {
-  return sourcePath(value, baseDir, JEMALLOC_SOURCE, problem, unset, env) ?? null;
+  return sourcePath(value, baseDir, JEMALLOC_SOURCE, { problem, unset }, env) ?? null;
 }
 
 /** Longer malloc_conf text is no configuration but a mistake; the kernel refuses env strings over 128 KiB (E2BIG). */

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import YAML from 'yaml';
 import { ExitCode } from '../../src/errors.js';
 import { findSourceBuild } from '../../src/native/jemalloc-build.js';
 import { packageRoot } from '../../src/native/paths.js';
@@ -26,31 +27,23 @@ const MiB = 2 ** 20;
 const PLAYERS = 150;
 const RPG = join(packageRoot, 'scenarios', 'agents', 'rpg.lua');
 
-/** One simload variant (`sim`, build madv-free of `jemalloc`) and one real skynet (`sky`). */
+/** One simload variant (`sim`, build madv-free of `jemalloc`) and one real skynet (`sky`), as YAML. */
 function scenarioText(jemalloc: string | null): string {
-  return `name: skyvar
-server:
-  threads: 2
-  script: ${RPG}
-variants:
-  - name: sim
-    build: madv-free
-${jemalloc ? `    jemalloc: ${jemalloc}\n` : ''}    malloc_conf: dirty_decay_ms:1000,muzzy_decay_ms:1000
-  - name: sky
-    skynet: madv-free
-    malloc_conf: dirty_decay_ms:1000,muzzy_decay_ms:1000
-load:
-  rate: 0.5
-  think_time: 500ms
-  phases:
-    - ramp: { to: ${PLAYERS}, over: 4s }
-    - hold: 3s
-    - ramp: { to: 33%, over: 1s }
-    - hold: 5s
-record:
-  interval: 500ms
-  baseline: 2s
-`;
+  const conf = 'dirty_decay_ms:1000,muzzy_decay_ms:1000';
+  return YAML.stringify({
+    name: 'skyvar',
+    server: { threads: 2, script: RPG },
+    variants: [
+      { name: 'sim', build: 'madv-free', ...(jemalloc ? { jemalloc } : {}), malloc_conf: conf },
+      { name: 'sky', skynet: 'madv-free', malloc_conf: conf },
+    ],
+    load: {
+      rate: 0.5,
+      think_time: '500ms',
+      phases: [{ ramp: { to: PLAYERS, over: '4s' } }, { hold: '3s' }, { ramp: { to: '33%', over: '1s' } }, { hold: '5s' }],
+    },
+    record: { interval: '500ms', baseline: '2s' },
+  });
 }
 
 function run(file: string, out: string, env: NodeJS.ProcessEnv = process.env): { code: number | null; stdout: string; stderr: string } {
