@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import YAML from 'yaml';
 import { resolveVariant } from '../../src/alloc/variants.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
+import { checkSkynetRun } from '../../src/fidelity/skynet-run.js';
 import { skynetSources } from '../../src/fidelity/skynet-variant.js';
 import { skynetPairs } from '../../src/report/fidelity.js';
 import { requireRunner } from '../../src/run/external-variants.js';
@@ -91,9 +92,11 @@ test('the exported JSON Schema accepts both forms and refuses a misspelt recipe'
   assert.equal(validate(YAML.parse(scenario('glibc'))), false);
 });
 
-test('a skynet variant runs only where a skynet runner is given: exit 2 elsewhere (plan, serve)', () => {
+test('a skynet variant runs only where a skynet runner is given: exit 2 elsewhere (plan, serve, fidelity)', () => {
   const s = parseScenario(scenario('madv-free'), FILE);
   assert.throws(() => requireRunner(s, s.variants, undefined), (e: unknown) => e instanceof UsageError && e.code === 'ERR_SKYNET_VARIANT' && e.exitCode === ExitCode.usage && e.message.endsWith('--variants sim'));
   assert.equal(requireRunner(s, [s.variants[0]!], undefined), null);
   assert.throws(() => resolveVariant(s.variants[1]!), (e: unknown) => e instanceof UsageError && e.code === 'ERR_SKYNET_VARIANT');
+  // `simload fidelity` puts simload variants beside skynet runs of their own: a scenario that has a skynet already is `simload run`'s.
+  assert.throws(() => checkSkynetRun(s, { script: FILE }), (e: unknown) => e instanceof UsageError && e.code === 'ERR_FIDELITY_VARIANT' && e.exitCode === ExitCode.usage);
 });
