@@ -12,6 +12,7 @@ import { loadRun, type RunData } from './load.js';
 import { attributionSection } from './attribution-section.js';
 import { cyclesSection } from './cycles-section.js';
 import { decaySection } from './decay-section.js';
+import { fidelitySection } from './fidelity-section.js';
 import { planSection } from './plan-section.js';
 import { escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';
 import { sizeClassSection } from './sizeclass-section.js';
@@ -50,7 +51,7 @@ export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
 }
 
 /** The report's sections after the summary, in this order. */
-const SECTIONS: readonly ReportSection[] = [planSection, cyclesSection, decaySection, sizeClassSection, skynetSection, attributionSection];
+const SECTIONS: readonly ReportSection[] = [fidelitySection, planSection, cyclesSection, decaySection, sizeClassSection, skynetSection, attributionSection];
 
 async function renderSections(run: RunData, summary: Summary): Promise<ReportSectionOutput[]> {
   const out: ReportSectionOutput[] = [];

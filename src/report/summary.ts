@@ -9,6 +9,7 @@ import { baselineNote, serverModel, type ServerModel } from '../results/server-m
 import { formatBytes } from '../units.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
 import { cycleSummary, type CycleSummary } from './cycles.js';
+import { fidelityTables, skynetPairs, type FidelityTable } from './fidelity.js';
 import { decaySummary, type DecaySummary } from './decay.js';
 import { driftSummary, type DriftSummary } from './drift.js';
 import { attributionSummary, type AttributionSummary } from './growers.js';
@@ -147,6 +148,8 @@ export interface Summary {
   /** False when any variant did not deliver its load; `invalid` says why, per variant. Absent in v1 files. */
   valid?: boolean;
   invalid?: string[];
+  /** A run with real skynet variants (`skynet:`): each beside the simload variants of its build (fidelity.ts). */
+  fidelity?: FidelityTable[];
 }
 
 export function summarize(run: RunData): Summary {
@@ -168,6 +171,9 @@ export function summarize(run: RunData): Summary {
     if (model.bareNote) notes.push(model.bareNote);
   }
   const invalid = variants.flatMap((v) => v.validity.reasons.map((r) => `${v.variant}: ${r}`));
+  const pairs = skynetPairs(run.scenario);
+  const side = { samples: run.samples, scenario: run.scenario, variants };
+  const fidelity = pairs.length > 0 ? fidelityTables(side, side, pairs) : [];
   for (const v of order) if (!variants.some((x) => x.variant === v) && run.meta?.status === 'complete') invalid.push(`${v}: no samples`);
   return {
     schema: SUMMARY_SCHEMA,
@@ -181,6 +187,7 @@ export function summarize(run: RunData): Summary {
     ...(model ? { server: model } : {}),
     valid: invalid.length === 0,
     invalid,
+    ...(fidelity.length > 0 ? { fidelity } : {}),
   };
 }
 
