@@ -4,7 +4,9 @@
 import type { Sample } from '../results/sample.js';
 import type { RunEvent } from '../results/layout.js';
 import { BREAKDOWN_LABELS, BREAKDOWN_PARTS, breakdown } from './breakdown.js';
+import { breakAtGaps, gapArea, runGaps, type Gap } from './gaps.js';
 import type { RunData } from './load.js';
+import { chartSamples } from './thin.js';
 import type { Summary } from './summary.js';
 
 export type ChartOption = Record<string, unknown>;
@@ -44,10 +46,12 @@ const baseAxis = { nameLocation: 'middle', nameGap: 28 };
 /** Rss, LazyFree and allocated over time for every variant, online players on a second axis. */
 export function memoryChartOption(run: RunData, title = 'Memory over time'): ChartOption {
   const series: unknown[] = [];
+  const gaps = runGaps(run.meta, run.samples);
   let i = 0;
-  for (const [variant, samples] of samplesByVariant(run)) {
+  for (const [variant, all] of samplesByVariant(run)) {
+    const samples = chartSamples(all);
     const color = PALETTE[i++ % PALETTE.length];
-    const line = (name: string, type: string, width: number, data: Array<[number, number | null]>, yAxisIndex = 0) => ({
+    const line = (name: string, type: string, width: number, points: Array<[number, number | null]>, yAxisIndex = 0) => ({
       name: `${variant} ${name}`,
       type: 'line',
       yAxisIndex,
@@ -55,9 +59,9 @@ export function memoryChartOption(run: RunData, title = 'Memory over time'): Cha
       sampling: 'lttb',
       lineStyle: { color, type, width },
       itemStyle: { color },
-      data,
+      data: breakAtGaps(points, gaps, sec),
     });
-    series.push(line('Rss', 'solid', 2.5, samples.map((s) => [sec(s.t), mib(s.proc.rss)])));
+    series.push({ ...line('Rss', 'solid', 2.5, samples.map((s) => [sec(s.t), mib(s.proc.rss)])), ...(i === 1 && gaps.length ? { markArea: gapArea(gaps, sec) } : {}) });
     series.push(line('LazyFree', 'dashed', 1.5, samples.map((s) => [sec(s.t), mib(s.proc.lazyFree)])));
     series.push(line('allocated', 'dotted', 1.5, samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null])));
     // A watched server without an online count (simload watch, no --online-cmd) has only zeros: no line.
@@ -81,8 +85,9 @@ export function memoryChartOption(run: RunData, title = 'Memory over time'): Cha
   };
 }
 
-/** Rss split into its parts (breakdown.ts) as stacked areas, for one variant, with phase boundaries. */
-export function breakdownChartOption(variant: string, samples: Sample[], events: RunEvent[]): ChartOption {
+/** Rss split into its parts (breakdown.ts) as stacked areas, for one variant, with phase boundaries and gaps. */
+export function breakdownChartOption(variant: string, all: Sample[], events: RunEvent[], gaps: readonly Gap[] = []): ChartOption {
+  const samples = chartSamples(all);
   const parts = samples.map((s) => ({ t: sec(s.t), b: breakdown(s) }));
   const shown = BREAKDOWN_PARTS.filter((p) => parts.some((x) => x.b[p] !== null));
   // A sample whose allocator stats came late cannot be split: leave a gap rather than a spike of `rest`.
@@ -96,7 +101,7 @@ export function breakdownChartOption(variant: string, samples: Sample[], events:
     areaStyle: { opacity: 0.75 },
     lineStyle: { width: 0.5, color: PART_COLORS[p] },
     itemStyle: { color: PART_COLORS[p] },
-    data: parts.map((x) => [x.t, value(x, p)]),
+    data: breakAtGaps(parts.map((x): [number, number | null] => [x.t, value(x, p)]), gaps, sec),
   }));
   const marks = events
     .filter((e): e is Extract<RunEvent, { type: 'phase' }> => e.type === 'phase' && e.variant === variant)
@@ -110,8 +115,9 @@ export function breakdownChartOption(variant: string, samples: Sample[], events:
     showSymbol: false,
     lineStyle: { color: '#222', width: 1.5 },
     itemStyle: { color: '#222' },
-    data: samples.map((s) => [sec(s.t), mib(s.proc.rss)]),
+    data: breakAtGaps(samples.map((s): [number, number | null] => [sec(s.t), mib(s.proc.rss)]), gaps, sec),
     markLine: { symbol: 'none', silent: true, lineStyle: { color: '#888', type: 'dashed' }, data: [...marks, ...pressure] },
+    ...(gaps.length ? { markArea: gapArea(gaps, sec) } : {}),
   });
   return {
     animation: false,

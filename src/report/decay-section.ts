@@ -9,6 +9,7 @@ import { purgeEvents } from './decay.js';
 import type { RunData } from './load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
 import type { Summary } from './summary.js';
+import { chartSamples } from './thin.js';
 
 const PALETTE = ['#5470c6', '#ee6666', '#91cc75', '#fac858', '#73c0de', '#3ba272', '#fc8452', '#9a60b4'];
 const mib = (b: number) => Math.round((b / (1024 * 1024)) * 10) / 10;
@@ -16,7 +17,7 @@ const sec = (ms: number) => Math.round(ms / 100) / 10;
 
 /** Dirty (solid) and muzzy (dashed) MiB per arena; purge sweeps per sample as bars on the right axis. */
 export function decayChartOption(variant: string, samples: Sample[]): ChartOption | null {
-  const withArenas = samples.filter((s) => s.alloc?.arenas);
+  const withArenas = chartSamples(samples.filter((s) => s.alloc?.arenas));
   if (withArenas.length === 0) return null;
   const arenas = [...new Set(withArenas.flatMap((s) => s.alloc!.arenas!.map((a) => a.arena)))].sort((a, b) => a - b);
   const series: unknown[] = [];

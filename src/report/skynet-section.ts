@@ -9,6 +9,8 @@ import { samplesByVariant, type ChartOption } from './charts.js';
 import { median } from './phases.js';
 import type { RunData } from './load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
+import { isServiceReading } from '../results/downsample.js';
+import { chartSamples } from './thin.js';
 
 const MiB = 1024 * 1024;
 const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
@@ -16,7 +18,10 @@ const sec = (ms: number) => Math.round(ms / 100) / 10;
 
 type WithSkynet = Sample & { skynet: SkynetSample };
 
-export function skynetChartOption(variant: string, samples: WithSkynet[]): ChartOption {
+export function skynetChartOption(variant: string, all: WithSkynet[]): ChartOption {
+  const samples = chartSamples(all);
+  // The per-service readings thinned on their own, so that a long watch's chart keeps them.
+  const readings = chartSamples(all.filter(isServiceReading));
   const line = (name: string, color: string, data: Array<[number, number | null]>, type = 'solid') => ({
     name,
     type: 'line',
@@ -36,8 +41,8 @@ export function skynetChartOption(variant: string, samples: WithSkynet[]): Chart
     xAxis: { type: 'value', name: 'seconds since the watch began', nameLocation: 'middle', nameGap: 28, min: 0 },
     yAxis: { type: 'value', name: 'MiB', nameLocation: 'middle', nameGap: 50 },
     series: [
-      line('Lua total (mem)', '#3ba272', samples.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)])),
-      line('C total (cmem)', '#9a60b4', samples.map((s) => [sec(s.t), s.skynet.cmem?.total == null ? null : mib(s.skynet.cmem.total)])),
+      line('Lua total (mem)', '#3ba272', readings.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)])),
+      line('C total (cmem)', '#9a60b4', readings.map((s) => [sec(s.t), s.skynet.cmem?.total == null ? null : mib(s.skynet.cmem.total)])),
       line('allocated (jmem)', '#5470c6', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null]), 'dotted'),
       line('active (jmem)', '#fac858', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.active) : null]), 'dashed'),
       line('Rss', '#222', samples.map((s) => [sec(s.t), mib(s.proc.rss)])),
