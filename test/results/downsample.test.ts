@@ -9,6 +9,7 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { loadRun } from '../../src/report/load.js';
 import { downsample } from '../../src/results/downsample.js';
 import { rotateSamples } from '../../src/results/rotate.js';
+import { RunWriter } from '../../src/results/writer.js';
 import type { Sample } from '../../src/results/sample.js';
 import { ndjson } from '../helpers/ndjson.js';
 
@@ -85,4 +86,30 @@ test('rotation: the head moves to the older file downsampled, the rest stays; a 
   await writeFile(join(dir, 'samples-older.ndjson.gz'), gz.subarray(0, gz.length - 20));
   const cut = await loadRun(dir);
   assert.equal(cut.samples.length, run.samples.length);
+});
+
+test('a writer keeping 1 s of samples: samples appended while a rotation runs are held and land after it, none lost', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'simload-rotate-'));
+  const w = await RunWriter.create(base, 'w', { scenario: 'w', variants: ['w'], parallel: false, host: { cpus: 1, memBytes: 1, kernel: 'k', node: process.version } });
+  await w.keepFull({ fullMs: 1000, periodMs: 100, firstT: null });
+  const all: Sample[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const s = sample(i * 10, i === 777 ? 900 : 100 + (i % 50));
+    all.push(s);
+    w.appendSample(s);
+    if (i % 50 === 0) w.flush();
+    if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1)); // lets a rotation run between appends
+  }
+  await w.finish('complete');
+  const full = ndjson<Sample>(await readFile(join(w.dir, 'samples.ndjson'), 'utf8'));
+  const older = ndjson<Sample>(gunzipSync(await readFile(join(w.dir, 'samples-older.ndjson.gz'))).toString('utf8'));
+  const last = all.at(-1)!.t;
+  assert.deepEqual(full, all.filter((s) => s.t >= full[0]!.t), 'samples.ndjson holds every sample from its first on, in order');
+  // At least the window; at most what came in while the last rotation ran (one runs at a time), far below 50 s.
+  assert.ok(last - full[0]!.t >= 1000 && last - full[0]!.t < 5000, `it spans ${last - full[0]!.t} ms of 50 s`);
+  assert.deepEqual(older, downsample(all.filter((s) => s.t < full[0]!.t), 100), 'the rest, downsampled per 100 ms over all rotations');
+  assert.ok(older.some((s) => s.proc.rss === 900 * MiB));
+  const meta = JSON.parse(await readFile(join(w.dir, 'run.json'), 'utf8')) as { retention?: unknown; status: string };
+  assert.deepEqual(meta.retention, { fullMs: 1000, periodMs: 100 });
+  assert.equal(meta.status, 'complete');
 });
