@@ -123,23 +123,23 @@ test('a watch killed with SIGKILL and resumed: both halves read, the gap recorde
   }
 });
 
-test('--keep-full 5s on a 20 s watch: samples.ndjson holds the window, older samples downsampled keep their peak; report --from/--to', { timeout: 60_000 }, async () => {
+test('--keep-full 3s on a 12 s watch: samples.ndjson holds the window, older samples downsampled keep their peak; report --from/--to', { timeout: 60_000 }, async () => {
   const out = await mkdtemp(join(tmpdir(), 'simload-longwatch-'));
-  const proc = peaky(3000, 7000);
+  const proc = peaky(1500, 4000);
   try {
-    const r = await simload(['watch', '--pid', String(proc.pid), '--interval', '200ms', '--duration', '20s', '--keep-full', '5s', '--downsample', '2s', '--out', out, '--name', 'rot']);
+    const r = await simload(['watch', '--pid', String(proc.pid), '--interval', '200ms', '--duration', '12s', '--keep-full', '3s', '--downsample', '1s', '--out', out, '--name', 'rot']);
     assert.equal(r.code, 0, r.stderr);
     const dir = /folder (\S+)/.exec(r.stdout)![1]!;
     const full = ndjson<Sample>(await readFile(join(dir, 'samples.ndjson'), 'utf8'));
     const older = ndjson<Sample>(gunzipSync(readFileSync(join(dir, 'samples-older.ndjson.gz'))).toString('utf8'));
     const last = full.at(-1)!.t;
-    // Rotated once the file spans more than max(1.25 x 5 s, 5 s + 2 s), cut on a 2 s boundary at or before
-    // 5 s from the end: it spans 5 s to 7 s (plus the sample that crossed the line).
+    // Rotated once the file spans more than max(1.25 x 3 s, 3 s + 1 s), cut on a 1 s boundary at or before
+    // 3 s from the end: it spans 3 s to 4 s (plus the sample that crossed the line).
     const span = last - full[0]!.t;
-    assert.ok(span >= 5000 - 200 && span <= 7000 + 400, `samples.ndjson spans ${span} ms`);
+    assert.ok(span >= 3000 - 200 && span <= 4000 + 400, `samples.ndjson spans ${span} ms`);
     assert.ok(older.length > 0 && older.every((s) => s.t < full[0]!.t), 'the older file holds what is before the window');
-    // Periods of 2 s at 200 ms hold about 10 samples; each keeps its highest and lowest Rss, phase start, last.
-    const periods = new Set(older.map((s) => Math.floor(s.t / 2000))).size;
+    // Periods of 1 s at 200 ms hold about 5 samples; each keeps its highest and lowest Rss, phase start, last.
+    const periods = new Set(older.map((s) => Math.floor(s.t / 1000))).size;
     assert.ok(older.length <= periods * 4, `${older.length} older samples over ${periods} periods`);
 
     const run = await loadRun(dir);
@@ -151,24 +151,24 @@ test('--keep-full 5s on a 20 s watch: samples.ndjson holds the window, older sam
     const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
     assert.equal(summary.variants[0]!.peakRss, peak.proc.rss);
     assert.equal(summary.older?.samples, older.length);
-    assert.equal(summary.older?.periodMs, 2000);
+    assert.equal(summary.older?.periodMs, 1000);
 
-    // A window from 2 s to 8 s after the start: its samples only, the peak in it.
-    const w = await simload(['report', dir, '--from', '+2s', '--to', '+8s', '--json']);
+    // A window from 1 s to 5 s after the start: its samples only, the peak in it.
+    const w = await simload(['report', dir, '--from', '+1s', '--to', '+5s', '--json']);
     assert.equal(w.code, 0, w.stderr);
     const ws = JSON.parse(w.stdout) as Summary;
-    const inside = run.samples.filter((s) => s.t >= 2000 && s.t <= 8000);
-    assert.deepEqual(ws.window, { fromMs: 2000, toMs: 8000, samples: inside.length });
+    const inside = run.samples.filter((s) => s.t >= 1000 && s.t <= 5000);
+    assert.deepEqual(ws.window, { fromMs: 1000, toMs: 5000, samples: inside.length });
     assert.equal(ws.variants[0]!.samples, inside.length);
     const insidePeak = inside.reduce((m, s) => Math.max(m, s.proc.rss), 0);
     assert.equal(ws.variants[0]!.peakRss, insidePeak);
     assert.ok(insidePeak - full.at(-1)!.proc.rss > 50 * MiB, 'the window holds part of the 64 MiB plateau');
-    assert.ok(existsSync(join(dir, 'window-2s-8s', 'report.html')) && existsSync(join(dir, 'window-2s-8s', 'summary.json')));
-    // The last 3 s: only full-resolution samples, without the peak.
-    const tail = await simload(['report', dir, '--from', '-3s', '--json']);
+    assert.ok(existsSync(join(dir, 'window-1s-5s', 'report.html')) && existsSync(join(dir, 'window-1s-5s', 'summary.json')));
+    // The last 2 s: only full-resolution samples, without the peak.
+    const tail = await simload(['report', dir, '--from', '-2s', '--json']);
     assert.equal(tail.code, 0, tail.stderr);
     const ts = JSON.parse(tail.stdout) as Summary;
-    assert.equal(ts.variants[0]!.samples, run.samples.filter((s) => s.t >= last - 3000).length);
+    assert.equal(ts.variants[0]!.samples, run.samples.filter((s) => s.t >= last - 2000).length);
     assert.ok(ts.variants[0]!.peakRss < peak.proc.rss - 50 * MiB);
     assert.equal(ts.older, undefined);
     // The whole report is untouched by the windows.
