@@ -3,6 +3,7 @@
 //
 // Bottom to top:
 //   leaves    errors.ts, units.ts, input-file.ts, terminal-text.ts, alloc/stats.ts (the allocator's stats format): import nothing of src/
+//             verdict.ts (outcomes and their exit codes, for report/ and probe/ alike): imports errors.ts alone
 //   native/   builds jemalloc variants, skynet, the shim: imports only leaves
 //   proc/     the one /proc reader: imports only leaves
 //   alloc/    the allocator bridge: imports native/ (to find a build) and leaves, nothing else. native/ does
@@ -34,6 +35,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(errors|units|input-file|terminal-text)\\.ts$|^src/alloc/stats\\.ts$' },
       to: { path: '^src/' },
+    },
+    {
+      name: 'verdict-imports-only-errors',
+      comment: 'verdict.ts names the outcomes every judging command ends with and their exit codes (errors.ts), nothing more.',
+      severity: 'error',
+      from: { path: '^src/verdict\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
     },
     {
       name: 'native-imports-only-leaves',
@@ -73,11 +81,11 @@ module.exports = {
     {
       name: 'report-reads-only-results',
       comment:
-        'The report is rendered from the run folder alone: it imports results/ (the formats), the leaves, and the ' +
+        'The report is rendered from the run folder alone: it imports results/ (the formats), the leaves, verdict.ts and the ' +
         "validated Scenario's type (scenario.json holds it; type-only, see report-scenario-type-only).",
       severity: 'error',
       from: { path: '^src/report/' },
-      to: { path: '^src/', pathNot: '^src/(report|results)/|^src/(errors|units|input-file|terminal-text)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/(report|results)/|^src/(errors|units|input-file|terminal-text|verdict)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
     },
     {
       name: 'report-scenario-type-only',

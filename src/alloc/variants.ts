@@ -26,6 +26,7 @@ export const GLIBC = 'glibc';
 export function resolveVariant(v: VariantOptions): ResolvedVariant {
   const where = `variant "${v.name}"`;
   if (v.unresolved !== undefined) throw new UsageError('ERR_SCENARIO_ENV', `${where} cannot run: ${v.unresolved}`);
+  if (v.skynet !== undefined) throw new UsageError('ERR_SKYNET_VARIANT', `${where} is a real skynet (\`skynet:\`), which only \`simload run\` runs`);
   if (v.build !== undefined && v.lib !== undefined) throw new UsageError('ERR_VARIANT', `${where}: give either build or lib, not both`);
   if (v.build === undefined && v.lib === undefined) throw new UsageError('ERR_VARIANT', `${where}: give build (${buildNames().join(', ')}) or lib (a path)`);
   if (v.mallocConf !== undefined) parseMallocConf(v.mallocConf, `${where}: malloc_conf`);

@@ -2,8 +2,8 @@
 // when a metric that decides the verdict is worse beyond it. Each side is a run, a list of runs or a folder of
 // runs (medians per metric). Runs that did not complete, INVALID runs and runs of different scenarios are
 // refused with their own exit codes.
-import { ExitCode, UsageError } from '../errors.js';
-import { compareRuns, formatComparison } from '../report/compare.js';
+import { UsageError } from '../errors.js';
+import { compareRuns, compareVerdict, formatComparison } from '../report/compare.js';
 import { readSide, requireComplete, requireSameScenario } from '../report/compare-inputs.js';
 import { parseFraction } from '../units.js';
 import type { SimloadCommand } from './command.js';
@@ -47,7 +47,6 @@ export const compareCommand: SimloadCommand = {
     const label = (runs: typeof baseline, arg: unknown) => (runs.length === 1 ? runs[0]!.path : `${String(arg)} (${runs.length} runs)`);
     if (argv.json) process.stdout.write(JSON.stringify({ ...c, notes }, null, 2) + '\n');
     else process.stdout.write(notes.map((n) => `note: ${n}\n`).join('') + formatComparison(c, { baseline: label(baseline, argv.baseline), candidate: label(candidate, argv.candidate) }));
-    if (c.invalid.length > 0) return ExitCode.invalid;
-    return c.regressions.length ? ExitCode.checkFailed : ExitCode.ok;
+    return compareVerdict(c).exitCode;
   },
 };

@@ -1,8 +1,9 @@
 // `simload probe`: does this allocator purge lazily (MADV_FREE) or eagerly? Measured in a child process.
 import { resolve } from 'node:path';
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { formatProbe } from '../probe/format.js';
 import { runProbe } from '../probe/probe.js';
+import { probeVerdict, type Purging } from '../probe/purging.js';
 import type { VariantOptions } from '../alloc/options.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { SimloadCommand } from './command.js';
@@ -32,11 +33,9 @@ export const probeCommand: SimloadCommand = {
     if (settle === null) throw new UsageError('ERR_USAGE', `--settle "${String(argv.settle)}": expected a duration, e.g. 1s or 500ms`);
     const r = await runProbe({ variant, targetBytes: size, settleMs: settle });
     process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatProbe(r));
-    if (typeof argv.expect === 'string' && argv.expect !== r.verdict.purging) {
-      process.stderr.write(`simload: probe expected ${argv.expect} purging, measured ${r.verdict.purging}\n`);
-      return ExitCode.checkFailed;
-    }
-    return ExitCode.ok;
+    const v = probeVerdict(r.verdict.purging, typeof argv.expect === 'string' ? (argv.expect as Purging) : undefined);
+    for (const line of v.lines) process.stderr.write(`simload: ${line}\n`);
+    return v.exitCode;
   },
 };
 

@@ -1,6 +1,7 @@
 // `simload run <scenario>`: runs a scenario file and reports where the memory went. Ctrl-C or SIGTERM stop
 // the bots and servers, keep everything recorded so far and exit 130; a second Ctrl-C kills at once.
 import { UsageError } from '../errors.js';
+import { skynetVariants } from '../fidelity/skynet-variant.js';
 import { runScenario } from '../run/run.js';
 import { withInterrupt } from '../run/interrupt.js';
 import { loadScenario } from '../scenario/load.js';
@@ -26,6 +27,7 @@ export const runCommand: SimloadCommand = {
       .example('$0 run scenarios/ramp.yaml --variants madv-free --out /tmp/r', 'one variant, results under /tmp/r')
       .example('$0 run scenarios/ramp.yaml --parallel', 'both variants at once (faster, but they compete for CPU)')
       .example('$0 run scenarios/ramp.yaml --metrics 9464 --live 8080', 'Prometheus metrics on 127.0.0.1:9464, a live page on http://127.0.0.1:8080/')
+      .example('$0 run bench/fidelity-run.yaml', 'simload beside a real skynet (a variant with `skynet: madv-free`): one folder, one report with the fidelity rows')
       .example('$0 schema --out scenario.schema.json', 'the JSON Schema of scenario files, for your editor')
       .epilogue(
         [
@@ -51,6 +53,7 @@ export const runCommand: SimloadCommand = {
         ...(typeof argv.out === 'string' ? { outDir: argv.out } : {}),
         ...(typeof argv.junit === 'string' ? { junit: argv.junit } : {}),
         quiet: Boolean(argv.quiet),
+        skynet: skynetVariants(),
         signal,
         out: json ? process.stderr : process.stdout,
       });

@@ -5,9 +5,11 @@
 import { ExitCode } from '../errors.js';
 import { loadRun } from '../report/load.js';
 import { runScenario } from '../run/run.js';
+import type { FidelityTable } from '../report/fidelity.js';
+import { formatFidelity } from '../report/fidelity-table.js';
 import type { Scenario } from '../scenario/types.js';
-import { compareFidelity, type FidelityTable } from './compare.js';
-import { formatFidelity, formatSpread } from './format.js';
+import { compareFidelity } from './compare.js';
+import { formatSpread } from './format.js';
 import type { FidelityOptions } from './options.js';
 import { fidelityRecordPath, writeFidelityRecord, type FidelityRecord } from './record.js';
 import { runSkynet } from './skynet-run.js';

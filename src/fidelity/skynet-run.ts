@@ -1,7 +1,8 @@
-// Runs a simload scenario on a real skynet (the peer simload simulates): for each variant whose build is a
-// skynet recipe (madv-free, no-madv-free), the cached skynet build of that recipe runs simload_driver.lua with
-// the variant's malloc_conf in JE_MALLOC_CONF and `thread` = server.threads, appending samples and events to
-// one run folder in simload's format, so `simload report` renders it unchanged.
+// Runs a simload scenario on a real skynet (the peer simload simulates): a skynet build runs simload_driver.lua with
+// the variant's malloc_conf in JE_MALLOC_CONF and `thread` = server.threads, appending samples and events to a run
+// folder in simload's format, so `simload report` renders it unchanged. runSkynet: each variant whose build is a
+// skynet recipe (madv-free, no-madv-free) into a folder of its own (`simload fidelity`); runSkynetVariant: one
+// variant into a given folder (a `skynet:` variant of `simload run`, skynet-variant.ts).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ExitCode, SimloadError, UsageError } from '../errors.js';
 import { nativeDir } from '../native/paths.js';
 import { PEER_RECIPES, requirePeerSources, type PeerSources } from '../native/peers.js';
-import { buildSkynet } from '../native/skynet-build.js';
+import { buildSkynet, type SkynetBuild } from '../native/skynet-build.js';
 import { writeSkynetConfig } from '../native/skynet-config.js';
 import { renderReport, type Summary } from '../report/index.js';
 import { RESULT_FILES } from '../results/layout.js';
@@ -18,6 +19,7 @@ import { RunWriter } from '../results/writer.js';
 import { adopt } from '../run/children.js';
 import { totalDurationMs } from '../run/preflight.js';
 import type { Scenario } from '../scenario/types.js';
+import type { VariantOptions } from '../alloc/options.js';
 import { parseNdjson } from '../report/load.js';
 import type { Sample } from '../results/sample.js';
 import { addCpuToSamples, pollCpu, type CpuPoint } from './cpu-poll.js';
@@ -65,6 +67,14 @@ export function checkSkynetRun(
   o: SkynetRunOptions,
 ): { variants: Scenario['variants']; skipped: string[]; sources: PeerSources; transport: SkynetTransport } {
   const script = resolve(o.script);
+  const real = s.variants.filter((v) => v.skynet !== undefined).map((v) => v.name);
+  if (real.length > 0) {
+    throw new UsageError(
+      'ERR_FIDELITY_VARIANT',
+      `${s.file ?? s.name}: ${real.join(', ')} ${real.length === 1 ? 'is a real skynet' : 'are real skynets'} already (\`skynet:\`): ` +
+        '`simload run` runs it beside the simload variants into one folder and report; `simload fidelity` takes a scenario of simload variants',
+    );
+  }
   const skipped: string[] = [];
   const variants = s.variants.filter((v) => {
     if (o.variants && !o.variants.includes(v.name)) return false;
@@ -97,36 +107,11 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
     for (const v of variants) {
       if (o.signal?.aborted) break;
       const build = await buildSkynet({ skynetSrc: sources.skynet, jemallocSrc: sources.jemalloc, recipe: v.build!, log });
-      log(`skynet ${v.name}: ${s.server.threads} threads, load through the ${transport}, JE_MALLOC_CONF=${v.mallocConf ?? ''}, ~${Math.round(totalDurationMs(s) / 1000)}s`);
-      const tmp = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
-      try {
-        const plan = join(tmp, 'plan.lua');
-        const p = skynetPlan(s, { variant: v.name, samples: join(writer.dir, RESULT_FILES.samples), events: join(writer.dir, RESULT_FILES.events), script, transport });
-        writeFileSync(plan, planLua(p));
-        const planJson = join(tmp, 'plan.json');
-        writeFileSync(planJson, JSON.stringify(p));
-        const config = writeSkynetConfig(join(tmp, 'config'), { root: build.root, start: 'simload_driver', serviceDirs: [DRIVER_DIR], thread: s.server.threads, env: { simload_plan: plan } });
-        writer.appendEvent({ type: 'variant-start', variant: v.name, wall: Date.now(), pid: 0 });
-        writer.flush(); // the driver appends to the same files next
-        const logFile = join(writer.dir, `skynet-${v.name}.log`);
-        const started = Date.now();
-        const clients = transport === 'gate' ? { plan: planJson, log: join(writer.dir, `gate-client-${v.name}.log`) } : null;
-        const cpu: CpuPoint[] = [];
-        const sent = await runDriver(build.binary, config, build.root, { ...process.env, JE_MALLOC_CONF: v.mallocConf ?? '' }, logFile, totalDurationMs(s) + GRACE_MS, clients, cpu, o.signal);
-        writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - started });
-        writer.flush();
-        addCpuToSamples(join(writer.dir, RESULT_FILES.samples), v.name, cpu);
-        if (o.signal?.aborted) break;
-        const samples = parseNdjson<Sample>(readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'), RESULT_FILES.samples).filter((x) => x.variant === v.name);
-        const missed = undelivered(s, samples);
-        if (missed) throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `skynet ${v.name} did not deliver the load: ${missed}`);
-        const forwarded = samples.at(-1)?.server?.messages ?? 0;
-        if (sent !== null && forwarded < FORWARDED_SHARE * sent) {
-          throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `skynet ${v.name} did not deliver the load: the gate forwarded ${forwarded} of the ${sent} messages its clients sent (at least ${FORWARDED_SHARE * 100}% needed)`);
-        }
-      } finally {
-        rmSync(tmp, { recursive: true, force: true });
-      }
+      const r = await runSkynetVariant(v, { scenario: s, writer, build, script, transport, log, ...(o.signal ? { signal: o.signal } : {}) });
+      if (o.signal?.aborted) break;
+      const samples = parseNdjson<Sample>(readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'), RESULT_FILES.samples).filter((x) => x.variant === v.name);
+      const missed = undelivered(s, samples) ?? r.gateShortfall;
+      if (missed) throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `skynet ${v.name} did not deliver the load: ${missed}`);
     }
   } catch (err) {
     const e = err instanceof SimloadError ? err : new SimloadError('ERR_SKYNET_RUN', (err as Error).message, undefined, { cause: err });
@@ -143,6 +128,58 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
   return { dir: writer.dir, summary, skipped };
 }
 
+export interface SkynetVariantRun {
+  scenario: Scenario;
+  /** The run folder the driver appends the variant's samples and events to. */
+  writer: RunWriter;
+  build: SkynetBuild;
+  /** The agent script, absolute. */
+  script: string;
+  transport: SkynetTransport;
+  signal?: AbortSignal;
+  log: (s: string) => void;
+}
+
+/**
+ * Runs one variant on a built skynet, its samples and events appended to the run folder (tagged with the
+ * variant's name). Throws when skynet failed (a bad script: ERR_AGENT_SCRIPT, exit 2). `gateShortfall`: what the
+ * gate lost (connections, messages its clients sent and it did not forward), or null; whether the online count and
+ * the messages met the plan is the caller's to judge from the samples.
+ */
+export async function runSkynetVariant(v: VariantOptions, o: SkynetVariantRun): Promise<{ gateShortfall: string | null }> {
+  const { scenario: s, writer, build, transport } = o;
+  o.log(`skynet ${v.name}: ${s.server.threads} threads, load through the ${transport}, JE_MALLOC_CONF=${v.mallocConf ?? ''}, ~${Math.round(totalDurationMs(s) / 1000)}s`);
+  const tmp = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
+  try {
+    const plan = join(tmp, 'plan.lua');
+    const p = skynetPlan(s, { variant: v.name, samples: join(writer.dir, RESULT_FILES.samples), events: join(writer.dir, RESULT_FILES.events), script: o.script, transport });
+    writeFileSync(plan, planLua(p));
+    const planJson = join(tmp, 'plan.json');
+    writeFileSync(planJson, JSON.stringify(p));
+    const config = writeSkynetConfig(join(tmp, 'config'), { root: build.root, start: 'simload_driver', serviceDirs: [DRIVER_DIR], thread: s.server.threads, env: { simload_plan: plan } });
+    writer.appendEvent({ type: 'variant-start', variant: v.name, wall: Date.now(), pid: 0 });
+    writer.flush(); // the driver appends to the same files next
+    const logFile = join(writer.dir, `skynet-${v.name}.log`);
+    const started = Date.now();
+    const clients = transport === 'gate' ? { plan: planJson, log: join(writer.dir, `gate-client-${v.name}.log`) } : null;
+    const cpu: CpuPoint[] = [];
+    const env = { ...process.env, ...(v.env ?? {}), JE_MALLOC_CONF: v.mallocConf ?? '' };
+    const r = await runDriver(build.binary, config, build.root, env, logFile, totalDurationMs(s) + GRACE_MS, clients, cpu, o.signal);
+    writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - started });
+    writer.flush();
+    addCpuToSamples(join(writer.dir, RESULT_FILES.samples), v.name, cpu);
+    if (r.lost || r.sent === null) return { gateShortfall: r.lost };
+    const samples = parseNdjson<Sample>(readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'), RESULT_FILES.samples).filter((x) => x.variant === v.name);
+    const forwarded = samples.at(-1)?.server?.messages ?? 0;
+    return {
+      gateShortfall:
+        forwarded < FORWARDED_SHARE * r.sent ? `the gate forwarded ${forwarded} of the ${r.sent} messages its clients sent (at least ${FORWARDED_SHARE * 100}% needed)` : null,
+    };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /** The gate transport's client process: its plan (JSON) and its log file. */
 interface GateClients {
   plan: string;
@@ -152,9 +189,10 @@ interface GateClients {
 /**
  * Runs skynet until the driver stops it; its output goes to `logFile`. Throws the driver's SIMLOAD-ERROR. With
  * `clients`, starts the gate clients when the driver prints `SIMLOAD-GATE PORT START_MS` and stops them when skynet has
- * stopped; returns how many messages they sent (null without clients). skynet's CPU time while it ran is pushed to `cpu`.
+ * stopped; returns how many messages they sent (null without clients or when interrupted) and the connections they
+ * lost, if any. skynet's CPU time while it ran is pushed to `cpu`.
  */
-async function runDriver(binary: string, config: string, cwd: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number, clients: GateClients | null, cpu: CpuPoint[], signal?: AbortSignal): Promise<number | null> {
+async function runDriver(binary: string, config: string, cwd: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number, clients: GateClients | null, cpu: CpuPoint[], signal?: AbortSignal): Promise<{ sent: number | null; lost: string | null }> {
   const fd = openSync(logFile, 'w');
   const child = spawn(binary, [config], { cwd, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -180,7 +218,7 @@ async function runDriver(binary: string, config: string, cwd: string, env: NodeJ
     if (poll) cpu.push(...poll.stop());
   });
   const clientStatus = gate ? await gate.stop() : null;
-  if (why === 'interrupted') return null;
+  if (why === 'interrupted') return { sent: null, lost: null };
   const out = readFileSync(logFile, 'utf8');
   const err = /^SIMLOAD-ERROR (\S+) (.*)$/m.exec(out);
   if (err) {
@@ -190,17 +228,15 @@ async function runDriver(binary: string, config: string, cwd: string, env: NodeJ
   if (!/^SIMLOAD-DONE /m.test(out)) {
     throw new SimloadError('ERR_SKYNET_RUN', `${why ?? `skynet stopped (exit ${exit.code}, signal ${exit.sig})`} before the driver finished; see ${logFile}`);
   }
-  if (!clients) return null;
+  if (!clients) return { sent: null, lost: null };
   if (!clientStatus) throw new SimloadError('ERR_SKYNET_RUN', `the gate clients never reported; see ${clients.log} and ${logFile}`);
   const n = (k: string): number => Number(new RegExp(`\\b${k}=(\\d+)`).exec(clientStatus)?.[1] ?? NaN);
   // A status line that lacks a count must not read as "nothing lost" (NaN compares false).
   if (!['sent', 'failures', 'dropped'].every((k) => Number.isFinite(n(k)))) {
     throw new SimloadError('ERR_SKYNET_RUN', `the gate clients' last status has no counts: ${clientStatus}; see ${clients.log}`);
   }
-  if (n('failures') > 0 || n('dropped') > 0) {
-    throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `the gate clients lost connections (${n('failures')} logins failed, ${n('dropped')} dropped online); see ${clients.log}`);
-  }
-  return n('sent');
+  const lost = n('failures') > 0 || n('dropped') > 0 ? `the gate clients lost connections (${n('failures')} logins failed, ${n('dropped')} dropped online); see ${clients.log}` : null;
+  return { sent: n('sent'), lost };
 }
 
 /**

@@ -21,6 +21,7 @@ export const PART_LABELS: Record<BreakdownPart, string> = {
 
 const QUANTILES: Array<[keyof LatencySummary, string]> = [['p50', '0.5'], ['p90', '0.9'], ['p99', '0.99'], ['p999', '0.999']];
 const JMEM_UNKNOWN = new Set(['metadata', 'pdirty', 'pmuzzy']);
+const CMEM_GROUPS = ['live', 'exited', 'unlisted'] as const;
 /** latency.json holds microseconds. */
 const US = 1e-6;
 
@@ -94,6 +95,10 @@ export class SampleMetrics {
     luaTotal: this.gauge('simload_skynet_lua_bytes', 'Memory of every Lua service together (console mem)'),
     luaServices: this.gauge('simload_skynet_lua_services', 'Lua services that answered mem'),
     service: this.gauge('simload_skynet_service_lua_bytes', 'Lua memory of one of the largest services', ['service', 'address']),
+    cmemTotal: this.gauge('simload_skynet_cmem_bytes', "C memory charged to every handle (console cmem's total)"),
+    cmemGroup: this.gauge('simload_skynet_cmem_group_bytes', 'C memory of the services running, exited, or never listed', ['group']),
+    cmemHolders: this.gauge('simload_skynet_cmem_group_services', 'Handles holding C memory, per group', ['group']),
+    cmemService: this.gauge('simload_skynet_service_c_bytes', 'C memory of one of the largest holders of its group', ['group', 'service', 'address']),
   };
   private readonly latency = {
     quantile: this.gauge('simload_bot_latency_seconds', 'Round trip of the bots, per phase, quantile over the phase so far', ['phase', 'quantile']),
@@ -160,6 +165,17 @@ export class SampleMetrics {
       this.skynet.luaTotal.set(v, k.luaTotal);
       this.skynet.luaServices.set(v, k.luaServices);
       if (k.top.length > 0) this.skynet.service.replace(s.variant, k.top.map((x) => ({ labels: { service: x.name, address: x.address }, value: x.bytes })));
+      // cmem is read with mem, every few samples: the gauges keep the last reading in between.
+      if (k.cmem) {
+        const groups = CMEM_GROUPS.map((g) => [g, k.cmem![g]] as const);
+        this.skynet.cmemTotal.set(v, k.cmem.total);
+        this.skynet.cmemGroup.replace(s.variant, groups.map(([group, x]) => ({ labels: { group }, value: x.bytes })));
+        this.skynet.cmemHolders.replace(s.variant, groups.map(([group, x]) => ({ labels: { group }, value: x.count })));
+        this.skynet.cmemService.replace(
+          s.variant,
+          groups.flatMap(([group, x]) => x.top.map((h) => ({ labels: { group, service: h.name ?? '(unknown)', address: h.address }, value: h.bytes }))),
+        );
+      }
     }
   }
 

@@ -4,7 +4,9 @@
 // most CHART_POINTS samples per variant (a screen shows no more; it keeps an update cheap on a long watch), the
 // validity reads every sample kept. Pure but for the clock.
 
-import { breakdownChartOption, latencyChartOption, memoryChartOption, samplesByVariant, type ChartOption } from '../report/charts.js';
+import type { ChartOption } from '../report/chart-kit.js';
+import { breakdownChartOption, latencyChartOption, memoryChartOption } from '../report/charts.js';
+import { samplesByVariant } from '../report/load.js';
 import { summarize } from '../report/summary.js';
 import { checkValidity } from '../report/validity.js';
 import { isWatchFolder } from '../report/watch-folder.js';

@@ -13,10 +13,17 @@ export interface PeerSources {
 
 const VENDOR = resolve(packageRoot, '..', 'shared', 'vendor');
 
-/** SKYNET_SRC / SKYNET_JEMALLOC_SRC when set, else the vendored tarballs beside the project; null if neither. */
+/** Where the peer sources are looked for: SKYNET_SRC / SKYNET_JEMALLOC_SRC when set, else the vendored tarballs. */
+export function peerSourcePaths(env: NodeJS.ProcessEnv = process.env): PeerSources {
+  return {
+    skynet: env['SKYNET_SRC'] ?? join(VENDOR, 'skynet-f19d1605.tar.gz'),
+    jemalloc: env['SKYNET_JEMALLOC_SRC'] ?? join(VENDOR, 'jemalloc-5.0.1.tar.bz2'),
+  };
+}
+
+/** The peer sources (peerSourcePaths) when both exist; null if either is missing. */
 export function peerSources(env: NodeJS.ProcessEnv = process.env): PeerSources | null {
-  const skynet = env['SKYNET_SRC'] ?? join(VENDOR, 'skynet-f19d1605.tar.gz');
-  const jemalloc = env['SKYNET_JEMALLOC_SRC'] ?? join(VENDOR, 'jemalloc-5.0.1.tar.bz2');
+  const { skynet, jemalloc } = peerSourcePaths(env);
   return existsSync(skynet) && existsSync(jemalloc) ? { skynet, jemalloc } : null;
 }
 

@@ -1,10 +1,11 @@
 // Printing a probe result: a pure function of plain data.
 import { formatBytes } from '../units.js';
 import type { ProbeResult } from './probe.js';
+import type { Purging } from './purging.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > -0.1 ? 1 : 0)}%`;
 
-const EXPLAIN: Record<ProbeResult['verdict']['purging'], string> = {
+const EXPLAIN: Record<Purging, string> = {
   lazy: 'LAZY (MADV_FREE): freed pages stay in Rss as LazyFree until the kernel needs memory',
   eager: 'EAGER (MADV_DONTNEED): freed pages left Rss at once',
   retained: 'RETAINED: freed pages neither left Rss nor became LazyFree (kept dirty by the allocator, or not purged yet)',

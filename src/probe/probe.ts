@@ -7,7 +7,7 @@ import { resolveVariant, variantEnv } from '../alloc/variants.js';
 import { ExitCode, SimloadError, UsageError } from '../errors.js';
 import type { VariantOptions } from '../alloc/options.js';
 import type { ChildReply, ProbeMeasurement, ProbeParams } from './messages.js';
-import { judge, type Verdict } from './verdict.js';
+import { readPurging, type PurgingReading } from './purging.js';
 
 /**
  * The conf that shows whether a library can purge lazily. Measured on jemalloc 5.3.0:
@@ -37,7 +37,8 @@ export interface ProbeResult {
   /** Where the conf came from. */
   confSource: 'user' | 'probe-default' | 'none';
   measurement: ProbeMeasurement;
-  verdict: Verdict;
+  /** How the measurement reads (named `verdict` in the JSON `--json` prints). */
+  verdict: PurgingReading;
 }
 
 const childPath = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
@@ -62,7 +63,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     mallocConf: r.confEnvVar ? (variant.mallocConf ?? null) : null,
     confSource,
     measurement: m,
-    verdict: judge(m),
+    verdict: readPurging(m),
   };
 }
 

@@ -4,12 +4,12 @@
 
 import type { CmemGroup } from '../results/sample.js';
 import { formatBytes } from '../units.js';
+import { sec } from './chart-kit.js';
 import type { GrowthSpan } from './growers.js';
 import type { RunData } from './load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
 import type { Summary } from './summary.js';
 
-const sec = (ms: number) => (Math.round(ms / 100) / 10).toString();
 const bytes = (b: number | null) => (b === null ? 'unknown' : formatBytes(b));
 
 function groupLine(label: string, g: CmemGroup): string {

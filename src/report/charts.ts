@@ -1,15 +1,13 @@
-// echarts options for the report, built in Node as plain JSON (no functions), so the same option draws the
-// canvas chart in report.html and the server-side SVG in chart.svg. Sizes in MiB, times in seconds. Pure.
+// The report's main charts: memory over time, where the Rss is, what was kept, latency (chart-kit.ts: the
+// style they share). Sizes in MiB, times in seconds. Pure.
 
 import type { Sample } from '../results/sample.js';
 import type { RunEvent } from '../results/layout.js';
 import { BREAKDOWN_LABELS, BREAKDOWN_PARTS, breakdown } from './breakdown.js';
-import type { RunData } from './load.js';
+import { chartFrame, lineSeries, mib, mibAxis, PALETTE, sec, timeAxis, valueAxis, type ChartOption } from './chart-kit.js';
+import { samplesByVariant, type RunData } from './load.js';
 import type { Summary } from './summary.js';
 
-export type ChartOption = Record<string, unknown>;
-
-const PALETTE = ['#5470c6', '#ee6666', '#91cc75', '#fac858', '#73c0de', '#3ba272', '#fc8452', '#9a60b4'];
 const PART_COLORS: Record<string, string> = {
   live: '#5470c6',
   fragmentation: '#fac858',
@@ -19,27 +17,6 @@ const PART_COLORS: Record<string, string> = {
   lazyFree: '#ee6666',
   rest: '#a0a7b4',
 };
-const MiB = 1024 * 1024;
-
-const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
-const sec = (ms: number) => Math.round(ms / 100) / 10;
-
-export function samplesByVariant(run: RunData): Map<string, Sample[]> {
-  const out = new Map<string, Sample[]>();
-  for (const v of run.meta?.variants ?? []) out.set(v, []);
-  for (const s of run.samples) {
-    let list = out.get(s.variant);
-    if (!list) out.set(s.variant, (list = []));
-    list.push(s);
-  }
-  for (const [v, list] of out) {
-    if (list.length === 0) out.delete(v);
-    else list.sort((a, b) => a.t - b.t);
-  }
-  return out;
-}
-
-const baseAxis = { nameLocation: 'middle', nameGap: 28 };
 
 /** Rss, LazyFree and allocated over time for every variant, online players on a second axis. */
 export function memoryChartOption(run: RunData, title = 'Memory over time'): ChartOption {
@@ -47,36 +24,23 @@ export function memoryChartOption(run: RunData, title = 'Memory over time'): Cha
   let i = 0;
   for (const [variant, samples] of samplesByVariant(run)) {
     const color = PALETTE[i++ % PALETTE.length];
-    const line = (name: string, type: string, width: number, data: Array<[number, number | null]>, yAxisIndex = 0) => ({
-      name: `${variant} ${name}`,
-      type: 'line',
-      yAxisIndex,
-      showSymbol: false,
-      sampling: 'lttb',
-      lineStyle: { color, type, width },
-      itemStyle: { color },
-      data,
-    });
+    const line = (name: string, type: string, width: number, data: Array<[number, number | null]>) =>
+      lineSeries(`${variant} ${name}`, { color, type, width }, data, { yAxisIndex: 0, sampling: 'lttb' });
     series.push(line('Rss', 'solid', 2.5, samples.map((s) => [sec(s.t), mib(s.proc.rss)])));
     series.push(line('LazyFree', 'dashed', 1.5, samples.map((s) => [sec(s.t), mib(s.proc.lazyFree)])));
     series.push(line('allocated', 'dotted', 1.5, samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null])));
     // A watched server without an online count (simload watch, no --online-cmd) has only zeros: no line.
     if (samples.some((s) => s.online > 0)) {
-      series.push({ ...line('online', 'solid', 1, samples.map((s) => [sec(s.t), s.online]), 1), lineStyle: { color, width: 1, opacity: 0.45 }, step: 'end' });
+      const online = samples.map((s) => [sec(s.t), s.online]);
+      series.push(lineSeries(`${variant} online`, { color, width: 1, opacity: 0.45 }, online, { yAxisIndex: 1, sampling: 'lttb', step: 'end' }));
     }
   }
   return {
-    animation: false,
+    ...chartFrame(title, { fontSize: 15, scroll: true }),
     backgroundColor: '#ffffff',
-    title: { text: title, left: 'center', textStyle: { fontSize: 15 } },
-    tooltip: { trigger: 'axis' },
-    legend: { type: 'scroll', bottom: 0 },
     grid: { left: 70, right: 70, top: 45, bottom: 70 },
-    xAxis: { ...baseAxis, type: 'value', name: 'seconds since server start', min: 0 },
-    yAxis: [
-      { ...baseAxis, type: 'value', name: 'MiB', nameGap: 50 },
-      { ...baseAxis, type: 'value', name: 'online players', nameGap: 50, splitLine: { show: false } },
-    ],
+    xAxis: timeAxis(),
+    yAxis: [mibAxis(), valueAxis('online players', { nameGap: 50, splitLine: { show: false } })],
     series,
   };
 }
@@ -88,39 +52,24 @@ export function breakdownChartOption(variant: string, samples: Sample[], events:
   // A sample whose allocator stats came late cannot be split: leave a gap rather than a spike of `rest`.
   const hasStats = parts.some((x) => x.b.kind !== 'none');
   const value = (x: (typeof parts)[number], p: (typeof shown)[number]) => (x.b[p] === null || (hasStats && x.b.kind === 'none') ? null : mib(x.b[p]!));
-  const series: unknown[] = shown.map((p) => ({
-    name: BREAKDOWN_LABELS[p],
-    type: 'line',
-    stack: 'rss',
-    showSymbol: false,
-    areaStyle: { opacity: 0.75 },
-    lineStyle: { width: 0.5, color: PART_COLORS[p] },
-    itemStyle: { color: PART_COLORS[p] },
-    data: parts.map((x) => [x.t, value(x, p)]),
-  }));
+  const series: unknown[] = shown.map((p) => {
+    const data = parts.map((x) => [x.t, value(x, p)]);
+    return lineSeries(BREAKDOWN_LABELS[p], { color: PART_COLORS[p], width: 0.5 }, data, { stack: 'rss', areaStyle: { opacity: 0.75 } });
+  });
   const marks = events
     .filter((e): e is Extract<RunEvent, { type: 'phase' }> => e.type === 'phase' && e.variant === variant)
     .map((e) => ({ xAxis: sec(e.t), label: { formatter: `${e.phaseIndex}:${e.phase}`, fontSize: 10 } }));
   const pressure = events
     .filter((e): e is Extract<RunEvent, { type: 'pressure' }> => e.type === 'pressure' && e.variant === variant)
     .map((e) => ({ xAxis: sec(e.t), label: { formatter: `pressure ${e.action}`, fontSize: 10, position: 'insideEndTop' }, lineStyle: { color: '#c23531' } }));
-  series.push({
-    name: 'Rss',
-    type: 'line',
-    showSymbol: false,
-    lineStyle: { color: '#222', width: 1.5 },
-    itemStyle: { color: '#222' },
-    data: samples.map((s) => [sec(s.t), mib(s.proc.rss)]),
-    markLine: { symbol: 'none', silent: true, lineStyle: { color: '#888', type: 'dashed' }, data: [...marks, ...pressure] },
-  });
+  const rss = samples.map((s) => [sec(s.t), mib(s.proc.rss)]);
+  const markLine = { symbol: 'none', silent: true, lineStyle: { color: '#888', type: 'dashed' }, data: [...marks, ...pressure] };
+  series.push(lineSeries('Rss', { color: '#222', width: 1.5 }, rss, { markLine }));
   return {
-    animation: false,
-    title: { text: `${variant}: where the Rss is`, left: 'center', textStyle: { fontSize: 14 } },
-    tooltip: { trigger: 'axis' },
-    legend: { type: 'scroll', bottom: 0 },
+    ...chartFrame(`${variant}: where the Rss is`, { scroll: true }),
     grid: { left: 70, right: 30, top: 45, bottom: 70 },
-    xAxis: { ...baseAxis, type: 'value', name: 'seconds since server start', min: 0 },
-    yAxis: { ...baseAxis, type: 'value', name: 'MiB', nameGap: 50 },
+    xAxis: timeAxis(),
+    yAxis: mibAxis(),
     series,
   };
 }
@@ -130,13 +79,10 @@ export function retentionChartOption(summary: Summary): ChartOption {
   const names = summary.variants.map((v) => v.variant);
   const pctOf = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);
   return {
-    animation: false,
-    title: { text: 'Kept after players left (at settle)', left: 'center', textStyle: { fontSize: 14 } },
-    tooltip: { trigger: 'axis' },
-    legend: { bottom: 0 },
+    ...chartFrame('Kept after players left (at settle)'),
     grid: { left: 70, right: 30, top: 45, bottom: 60 },
     xAxis: { type: 'category', data: names },
-    yAxis: { ...baseAxis, type: 'value', name: '%', nameGap: 40 },
+    yAxis: valueAxis('%', { nameGap: 40 }),
     series: [
       { name: 'retention', type: 'bar', itemStyle: { color: '#5470c6' }, label: { show: true, position: 'top' }, data: summary.variants.map((v) => pctOf(v.retention)) },
       { name: 'LazyFree share of Rss', type: 'bar', itemStyle: { color: '#ee6666' }, data: summary.variants.map((v) => pctOf(v.lazyFreeShare)) },
@@ -163,13 +109,10 @@ export function latencyChartOption(summary: Summary): ChartOption | null {
   const lowest = Math.min(...data.flat());
   const axisMin = 10 ** (Math.ceil(Math.log10(lowest)) - 1);
   return {
-    animation: false,
-    title: { text: 'Message latency per phase', left: 'center', textStyle: { fontSize: 14 } },
-    tooltip: { trigger: 'axis' },
-    legend: { bottom: 0 },
+    ...chartFrame('Message latency per phase'),
     grid: { left: 70, right: 30, top: 45, bottom: 90 },
     xAxis: { type: 'category', data: cats, axisLabel: { rotate: 20, fontSize: 10 } },
-    yAxis: { ...baseAxis, type: 'log', name: 'ms', nameGap: 45, logBase: 10, min: axisMin },
+    yAxis: valueAxis('ms', { type: 'log', nameGap: 45, logBase: 10, min: axisMin }),
     series: keys.map(([, name], i) => ({ name, type: 'line', symbol: 'circle', symbolSize: 8, data: data[i] })),
   };
 }

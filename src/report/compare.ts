@@ -1,14 +1,17 @@
 // Runs side by side: every metric's delta per variant, and whether the candidate is worse. With several runs per
 // side each metric is the median of its runs. A change counts only when it is beyond the metric's noise floor
 // and the relative tolerance (noise.ts), and only metrics that decide the verdict can make it a regression; the
-// others are shown for information. "Worse" follows each metric's direction (format.ts). Pure.
+// others are shown for information. "Worse" follows each metric's direction (results/metrics.ts). Pure.
 
 import type { MetricUnit, MetricName } from '../results/metrics.js';
-import { METRICS, formatMetric, metricDef, type MetricDef } from './format.js';
-import { judge, type Role } from './noise.js';
+import { verdictOf, type Verdict } from '../verdict.js';
+import { formatMetric } from './format.js';
+import { METRICS, metricDef, type MetricDef } from './metrics.js';
+import { judge, observableMs, type Role } from './noise.js';
 import type { Summary, VariantSummary } from './summary.js';
 
-export type Verdict = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
+/** How one metric changed from the baseline to the candidate (a metric's `verdict` in the JSON). */
+export type Change = 'same' | 'better' | 'worse' | 'worse-within-tolerance' | 'missing' | 'new' | 'n/a';
 
 export interface MetricDelta {
   metric: string;
@@ -24,7 +27,7 @@ export interface MetricDelta {
   /** Whether this metric can make the comparison fail, and why not when a deciding metric cannot. */
   role: Role;
   why?: string;
-  verdict: Verdict;
+  verdict: Change;
 }
 
 export interface VariantComparison {
@@ -90,9 +93,14 @@ function metricDelta(m: MetricDef, b: VariantSummary[], c: VariantSummary[], tol
   const base = middle(b.map((v) => m.get(v)));
   const cand = middle(c.map((v) => m.get(v)));
   const judged = judge(m.name as MetricName, base ?? 0, tolerance, [...b, ...c]);
-  const d = deltaOf(m, base, cand, judged.floor, judged.role);
+  const d = deltaOf(m, base, cand, judged.floor, judged.role, { baseline: shortestWindow(m, b), candidate: shortestWindow(m, c) });
   if (na !== undefined) return { ...d, verdict: 'n/a', why: `not applicable: ${na}` };
   return judged.why ? { ...d, why: judged.why } : d;
+}
+
+function shortestWindow(m: MetricDef, runs: VariantSummary[]): number | null {
+  const windows = runs.map((v) => observableMs(m.name as MetricName, v)).filter((w): w is number => w !== null);
+  return windows.length > 0 ? Math.min(...windows) : null;
 }
 
 /** The median of the measured values (the lower middle of an even count: Infinity stays exact); null if none. */
@@ -101,15 +109,27 @@ function middle(values: Array<number | null>): number | null {
   return xs.length === 0 ? null : xs[Math.floor((xs.length - 1) / 2)]!;
 }
 
-export function deltaOf(m: MetricDef, base: number | null, cand: number | null, floor: number, role: Role = 'decides'): MetricDelta {
+/** `windows`: for times, the longest each side could have measured ("never" is only known to lie beyond it). */
+export function deltaOf(
+  m: MetricDef,
+  base: number | null,
+  cand: number | null,
+  floor: number,
+  role: Role = 'decides',
+  windows: { baseline: number | null; candidate: number | null } = { baseline: null, candidate: null },
+): MetricDelta {
   const out = { metric: m.name, label: m.label, unit: m.unit, baseline: base, candidate: cand, floor, role };
   if (base === null && cand === null) return { ...out, delta: null, relative: null, verdict: 'n/a' };
   if (cand === null) return { ...out, delta: null, relative: null, verdict: m.worse === 'neither' || role === 'information' ? 'n/a' : 'missing' };
   if (base === null) return { ...out, delta: null, relative: null, verdict: 'new' };
-  // Never settled (Infinity) is worse than any time; both never settled is the same.
+  // Never (Infinity) is worse than any time; both never is the same. A run that saw W ms after the ramp-down and
+  // never got there only says "beyond W": the change is beyond the floor when W itself is.
   if (base === Infinity || cand === Infinity) {
     const worse = cand === Infinity && base !== Infinity;
-    const verdict: Verdict = base === cand ? 'same' : worse ? (role === 'decides' ? 'worse' : 'worse-within-tolerance') : 'better';
+    const window = worse ? windows.candidate : windows.baseline;
+    const beyond = window === null || window - (worse ? base : cand)! > floor;
+    const verdict: Change =
+      base === cand ? 'same' : !beyond ? (worse ? 'worse-within-tolerance' : 'same') : worse ? (role === 'decides' ? 'worse' : 'worse-within-tolerance') : 'better';
     return { ...out, delta: null, relative: null, verdict };
   }
   const delta = cand - base;
@@ -119,6 +139,11 @@ export function deltaOf(m: MetricDef, base: number | null, cand: number | null, 
   if (Math.abs(delta) <= floor) return { ...out, delta, relative, verdict: isWorse ? 'worse-within-tolerance' : 'same' };
   if (!isWorse) return { ...out, delta, relative, verdict: 'better' };
   return { ...out, delta, relative, verdict: role === 'decides' ? 'worse' : 'worse-within-tolerance' };
+}
+
+/** Invalid when a side holds an INVALID run, expect-failed when the candidate is worse (any regression), else ok. */
+export function compareVerdict(c: Comparison): Verdict {
+  return verdictOf(c.invalid.length > 0 ? 'invalid' : c.regressions.length > 0 ? 'expect-failed' : 'ok');
 }
 
 /** The console text: a table per variant, which metrics decide, then the verdict. Pure. */

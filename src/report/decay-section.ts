@@ -4,15 +4,11 @@
 
 import type { Sample } from '../results/sample.js';
 import { formatBytes, formatDuration } from '../units.js';
-import { samplesByVariant, type ChartOption } from './charts.js';
+import { chartFrame, lineSeries, mib, PALETTE, sec, timeAxis, type ChartOption } from './chart-kit.js';
 import { purgeEvents } from './decay.js';
-import type { RunData } from './load.js';
+import { samplesByVariant, type RunData } from './load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
 import type { Summary } from './summary.js';
-
-const PALETTE = ['#5470c6', '#ee6666', '#91cc75', '#fac858', '#73c0de', '#3ba272', '#fc8452', '#9a60b4'];
-const mib = (b: number) => Math.round((b / (1024 * 1024)) * 10) / 10;
-const sec = (ms: number) => Math.round(ms / 100) / 10;
 
 /** Dirty (solid) and muzzy (dashed) MiB per arena; purge sweeps per sample as bars on the right axis. */
 export function decayChartOption(variant: string, samples: Sample[]): ChartOption | null {
@@ -28,14 +24,8 @@ export function decayChartOption(variant: string, samples: Sample[]): ChartOptio
         return [sec(s.t), a ? mib(a[kind]) : null];
       });
       if (data.every((d) => !d[1])) continue;
-      series.push({
-        name: `arena ${arena} ${kind === 'pdirty' ? 'dirty' : 'muzzy'}`,
-        type: 'line',
-        showSymbol: false,
-        lineStyle: { color, width: 1.2, type: kind === 'pdirty' ? 'solid' : 'dashed' },
-        itemStyle: { color },
-        data,
-      });
+      const style = { color, width: 1.2, type: kind === 'pdirty' ? 'solid' : 'dashed' };
+      series.push(lineSeries(`arena ${arena} ${kind === 'pdirty' ? 'dirty' : 'muzzy'}`, style, data));
     }
   });
   const events = purgeEvents(withArenas);
@@ -57,12 +47,9 @@ export function decayChartOption(variant: string, samples: Sample[]): ChartOptio
     });
   }
   return {
-    animation: false,
-    title: { text: `${variant}: dirty and muzzy pages per arena, purges`, left: 'center', textStyle: { fontSize: 14 } },
-    tooltip: { trigger: 'axis' },
-    legend: { type: 'scroll', bottom: 0 },
+    ...chartFrame(`${variant}: dirty and muzzy pages per arena, purges`, { scroll: true }),
     grid: { left: 70, right: 70, top: 45, bottom: 70 },
-    xAxis: { type: 'value', name: 'seconds since server start', nameLocation: 'middle', nameGap: 28, min: 0 },
+    xAxis: timeAxis(),
     yAxis: [
       { type: 'value', name: 'MiB', nameGap: 50 },
       { type: 'value', name: 'purge sweeps', splitLine: { show: false }, minInterval: 1 },

@@ -38,6 +38,8 @@ export interface DriftSummary {
   /** Where the window is: the final hold after its warm-up, or (no phases) the whole recording after it. */
   window: 'final-hold' | 'whole';
   warmupMs: number;
+  /** The scenario set `record.warmup`: it asked for a drift window (a soak), not the default share of a hold. */
+  warmupGiven: boolean;
   rss: Slope;
   /** jemalloc's allocated; null without allocator stats. */
   allocated: Slope | null;
@@ -121,7 +123,7 @@ export function driftSummary(samples: Sample[], hold: PhaseSpan | null, warmupMs
   const allocated =
     withAlloc.length >= MIN_DRIFT_SAMPLES ? fitSlope(withAlloc.map((s) => s.t / MS_PER_HOUR), withAlloc.map((s) => s.alloc!.allocated)) : null;
   const services = serviceSlopes(win);
-  return { fromMs: win[0]!.t, toMs: win.at(-1)!.t, samples: win.length, window: hold ? 'final-hold' : 'whole', warmupMs: warmup, rss, allocated, ...(services ? { services } : {}) };
+  return { fromMs: win[0]!.t, toMs: win.at(-1)!.t, samples: win.length, window: hold ? 'final-hold' : 'whole', warmupMs: warmup, warmupGiven: warmupMs !== undefined, rss, allocated, ...(services ? { services } : {}) };
 }
 
 /** Per Lua service of a watched skynet (the samples' top lists): its slope, fastest growing first. */

@@ -3,10 +3,12 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { breakdownChartOption, latencyChartOption, memoryChartOption, retentionChartOption, samplesByVariant, type ChartOption } from './charts.js';
+import type { ChartOption } from './chart-kit.js';
+import { breakdownChartOption, latencyChartOption, memoryChartOption, retentionChartOption } from './charts.js';
 import { diagnose } from './diagnose.js';
-import { METRICS, showMetric } from './format.js';
-import type { RunData } from './load.js';
+import { showMetric } from './format.js';
+import { METRICS } from './metrics.js';
+import { samplesByVariant, type RunData } from './load.js';
 import { escapeHtml as esc, type ReportSectionOutput } from './sections.js';
 import type { Summary } from './summary.js';
 import { invalidLines } from './table.js';

@@ -9,6 +9,7 @@ export { checkExpectations, formatExpectations, type ExpectResult } from './expe
 export { writeJUnit, formatJUnit } from './junit.js';
 export { compareSummaries, formatComparison, type Comparison } from './compare.js';
 export { diagnose } from './diagnose.js';
-export { METRICS, formatMetric } from './format.js';
+export { formatMetric } from './format.js';
+export { METRICS } from './metrics.js';
 export { isWatchFolder } from './watch-folder.js';
-export { verdict, summaryValidity, invalidRunLines, folderVerdictInput, type Verdict, type VerdictInput, type Outcome, type RunEnd } from './verdict.js';
+export { verdict, summaryValidity, invalidRunLines, folderVerdictInput, type RunVerdict, type VerdictInput, type RunEnd } from './verdict.js';

@@ -88,6 +88,25 @@ export function parseNdjson<T>(text: string, _file: string, skipped: { n: number
   return out;
 }
 
+/**
+ * The run's samples per variant, each sorted by time: run.json's variants first, in its order, then any other in
+ * the order first seen. A variant without samples is left out.
+ */
+export function samplesByVariant(run: Pick<RunData, 'meta' | 'samples'>): Map<string, Sample[]> {
+  const out = new Map<string, Sample[]>();
+  for (const v of run.meta?.variants ?? []) out.set(v, []);
+  for (const s of run.samples) {
+    let list = out.get(s.variant);
+    if (!list) out.set(s.variant, (list = []));
+    list.push(s);
+  }
+  for (const [v, list] of out) {
+    if (list.length === 0) out.delete(v);
+    else list.sort((a, b) => a.t - b.t);
+  }
+  return out;
+}
+
 async function readOptional(file: string): Promise<string | null> {
   try {
     return await readFile(file, 'utf8');

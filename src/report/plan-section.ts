@@ -4,11 +4,8 @@
 
 import { PLAN_SCHEMA, predict, type Line, type PlanFile, type PlanVariant } from '../results/plan.js';
 import { formatBytes } from '../units.js';
-import type { ChartOption } from './charts.js';
+import { chartFrame, lineSeries, mib, mibAxis, valueAxis, type ChartOption } from './chart-kit.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
-
-const MiB = 1024 * 1024;
-const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
 
 const SERIES = [
   { key: 'peakRss', label: 'peak Rss', color: '#5470c6', point: (p: PlanVariant['points'][number]) => p.peakRss },
@@ -36,42 +33,14 @@ export function planChartOption(plan: PlanFile, v: PlanVariant): ChartOption {
     });
     const line: Line | undefined = fit?.lines[s.key];
     if (line) {
-      series.push({
-        name: `${s.label} (fit)`,
-        type: 'line',
-        showSymbol: false,
-        // Peak Rss solid and wider: peak Rss - LazyFree usually lies right on it.
-        lineStyle: s.key === 'peakRss' ? { color: s.color, width: 3, opacity: 0.7 } : { color: s.color, type: 'dashed', width: 1.5 },
-        itemStyle: { color: s.color },
-        data: [
-          [0, mib(line.intercept)],
-          [xMax, mib(predict(line, xMax))],
-        ],
-      });
+      // Peak Rss solid and wider: peak Rss - LazyFree usually lies right on it.
+      const style = s.key === 'peakRss' ? { color: s.color, width: 3, opacity: 0.7 } : { color: s.color, type: 'dashed', width: 1.5 };
+      series.push(lineSeries(`${s.label} (fit)`, style, [[0, mib(line.intercept)], [xMax, mib(predict(line, xMax))]]));
     }
   }
-  series.push({
-    name: 'budget',
-    type: 'line',
-    showSymbol: false,
-    lineStyle: { color: '#333', width: 2 },
-    itemStyle: { color: '#333' },
-    data: [
-      [0, mib(plan.budgetBytes)],
-      [xMax, mib(plan.budgetBytes)],
-    ],
-  });
-  series.push({
-    name: 'budget - headroom',
-    type: 'line',
-    showSymbol: false,
-    lineStyle: { color: '#333', width: 1, type: 'dotted' },
-    itemStyle: { color: '#333' },
-    data: [
-      [0, mib(plan.usableBytes)],
-      [xMax, mib(plan.usableBytes)],
-    ],
-  });
+  const level = (bytes: number) => [[0, mib(bytes)], [xMax, mib(bytes)]];
+  series.push(lineSeries('budget', { color: '#333', width: 2 }, level(plan.budgetBytes)));
+  series.push(lineSeries('budget - headroom', { color: '#333', width: 1, type: 'dotted' }, level(plan.usableBytes)));
   if (fit?.recommended != null) {
     series.push({
       name: 'recommended',
@@ -93,14 +62,11 @@ export function planChartOption(plan: PlanFile, v: PlanVariant): ChartOption {
     });
   }
   return {
-    animation: false,
+    ...chartFrame(`${v.variant}: memory vs peak players`, { fontSize: 15, tooltip: 'item', scroll: true }),
     backgroundColor: '#ffffff',
-    title: { text: `${v.variant}: memory vs peak players`, left: 'center', textStyle: { fontSize: 15 } },
-    tooltip: { trigger: 'item' },
-    legend: { type: 'scroll', bottom: 0 },
     grid: { left: 70, right: 30, top: 45, bottom: 70 },
-    xAxis: { type: 'value', name: 'peak players', nameLocation: 'middle', nameGap: 28, min: 0, max: xMax },
-    yAxis: { type: 'value', name: 'MiB', nameLocation: 'middle', nameGap: 50, min: 0 },
+    xAxis: valueAxis('peak players', { min: 0, max: xMax }),
+    yAxis: mibAxis({ min: 0 }),
     series,
   };
 }

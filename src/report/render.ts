@@ -5,12 +5,14 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
 import { RESULT_FILES } from '../results/layout.js';
-import { memoryChartOption, type ChartOption } from './charts.js';
+import type { ChartOption } from './chart-kit.js';
+import { memoryChartOption } from './charts.js';
 import { renderHtml } from './html.js';
 import { loadRun, type RunData } from './load.js';
 import { attributionSection } from './attribution-section.js';
 import { cyclesSection } from './cycles-section.js';
 import { decaySection } from './decay-section.js';
+import { fidelitySection } from './fidelity-section.js';
 import { planSection } from './plan-section.js';
 import { escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';
 import { sizeClassSection } from './sizeclass-section.js';
@@ -49,7 +51,7 @@ export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
 }
 
 /** The report's sections after the summary, in this order. */
-const SECTIONS: readonly ReportSection[] = [planSection, cyclesSection, decaySection, sizeClassSection, skynetSection, attributionSection];
+const SECTIONS: readonly ReportSection[] = [fidelitySection, planSection, cyclesSection, decaySection, sizeClassSection, skynetSection, attributionSection];
 
 async function renderSections(run: RunData, summary: Summary): Promise<ReportSectionOutput[]> {
   const out: ReportSectionOutput[] = [];

@@ -1,7 +1,7 @@
 // A section of report.html drawn from the run folder alone (the plan from plan.json, decay per arena, a
 // skynet's console); render.ts lists them. Each returns null when the run has nothing for it.
 
-import type { ChartOption } from './charts.js';
+import type { ChartOption } from './chart-kit.js';
 import type { RunData } from './load.js';
 import type { Summary } from './summary.js';
 

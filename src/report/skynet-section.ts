@@ -5,36 +5,22 @@
 
 import type { Sample, SkynetSample } from '../results/sample.js';
 import { formatBytes } from '../units.js';
-import { samplesByVariant, type ChartOption } from './charts.js';
+import { chartFrame, lineSeries, mib, mibAxis, sec, timeAxis, type ChartOption } from './chart-kit.js';
 import { median } from './phases.js';
-import type { RunData } from './load.js';
+import { samplesByVariant, type RunData } from './load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
-
-const MiB = 1024 * 1024;
-const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
-const sec = (ms: number) => Math.round(ms / 100) / 10;
 
 type WithSkynet = Sample & { skynet: SkynetSample };
 
 export function skynetChartOption(variant: string, samples: WithSkynet[]): ChartOption {
-  const line = (name: string, color: string, data: Array<[number, number | null]>, type = 'solid') => ({
-    name,
-    type: 'line',
-    showSymbol: false,
-    // `mem` is read less often than the rest (--skynet-mem): join its readings.
-    connectNulls: true,
-    lineStyle: { color, type, width: 2 },
-    itemStyle: { color },
-    data,
-  });
+  // `mem` is read less often than the rest (--skynet-mem): join its readings.
+  const line = (name: string, color: string, data: Array<[number, number | null]>, type = 'solid') =>
+    lineSeries(name, { color, type, width: 2 }, data, { connectNulls: true });
   return {
-    animation: false,
-    title: { text: `${variant}: Lua memory (mem), C memory (cmem) and jemalloc (jmem)`, left: 'center', textStyle: { fontSize: 14 } },
-    tooltip: { trigger: 'axis' },
-    legend: { bottom: 0 },
+    ...chartFrame(`${variant}: Lua memory (mem), C memory (cmem) and jemalloc (jmem)`),
     grid: { left: 70, right: 30, top: 45, bottom: 70 },
-    xAxis: { type: 'value', name: 'seconds since the watch began', nameLocation: 'middle', nameGap: 28, min: 0 },
-    yAxis: { type: 'value', name: 'MiB', nameLocation: 'middle', nameGap: 50 },
+    xAxis: timeAxis('seconds since the watch began'),
+    yAxis: mibAxis(),
     series: [
       line('Lua total (mem)', '#3ba272', samples.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)])),
       line('C total (cmem)', '#9a60b4', samples.map((s) => [sec(s.t), s.skynet.cmem?.total == null ? null : mib(s.skynet.cmem.total)])),

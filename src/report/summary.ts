@@ -9,12 +9,13 @@ import { baselineNote, serverModel, type ServerModel } from '../results/server-m
 import { formatBytes } from '../units.js';
 import { BREAKDOWN_PARTS, allocKind, breakdown, type AllocKind, type Breakdown } from './breakdown.js';
 import { cycleSummary, type CycleSummary } from './cycles.js';
+import { fidelityTables, skynetPairs, type FidelityTable } from './fidelity.js';
 import { decaySummary, type DecaySummary } from './decay.js';
 import { driftSummary, type DriftSummary } from './drift.js';
 import { attributionSummary, type AttributionSummary } from './growers.js';
 import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
 import { luaCodeSummary, type LuaCodeSummary } from './lua-code.js';
-import type { RunData } from './load.js';
+import { samplesByVariant, type RunData } from './load.js';
 import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
 import { checkValidity, type Validity } from './validity.js';
 
@@ -147,27 +148,19 @@ export interface Summary {
   /** False when any variant did not deliver its load; `invalid` says why, per variant. Absent in v1 files. */
   valid?: boolean;
   invalid?: string[];
+  /** A run with real skynet variants (`skynet:`): each beside the simload variants of its build (fidelity.ts). */
+  fidelity?: FidelityTable[];
 }
 
 export function summarize(run: RunData): Summary {
-  const byVariant = new Map<string, Sample[]>();
   const order = run.meta?.variants ?? [];
-  for (const v of order) byVariant.set(v, []);
-  for (const s of run.samples) {
-    let list = byVariant.get(s.variant);
-    if (!list) byVariant.set(s.variant, (list = []));
-    list.push(s);
-  }
+  const byVariant = samplesByVariant(run);
   const notes: string[] = [];
   if (run.skippedLines > 0) notes.push(`${run.skippedLines} unreadable line(s) skipped in samples/events (a run stopped mid-write)`);
   if (!run.latency) notes.push('no latency.json: latency, messages/s and client errors are unknown');
+  for (const variant of new Set(order)) if (!byVariant.has(variant)) notes.push(`variant ${variant}: no samples`);
   const variants: VariantSummary[] = [];
   for (const [variant, samples] of byVariant) {
-    if (samples.length === 0) {
-      notes.push(`variant ${variant}: no samples`);
-      continue;
-    }
-    samples.sort((a, b) => a.t - b.t);
     variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null));
   }
   // Only simload's own server reports its runtime: a watch or a real skynet's folder describes another server.
@@ -178,6 +171,9 @@ export function summarize(run: RunData): Summary {
     if (model.bareNote) notes.push(model.bareNote);
   }
   const invalid = variants.flatMap((v) => v.validity.reasons.map((r) => `${v.variant}: ${r}`));
+  const pairs = skynetPairs(run.scenario);
+  const side = { samples: run.samples, scenario: run.scenario, variants };
+  const fidelity = pairs.length > 0 ? fidelityTables(side, side, pairs) : [];
   for (const v of order) if (!variants.some((x) => x.variant === v) && run.meta?.status === 'complete') invalid.push(`${v}: no samples`);
   return {
     schema: SUMMARY_SCHEMA,
@@ -191,6 +187,7 @@ export function summarize(run: RunData): Summary {
     ...(model ? { server: model } : {}),
     valid: invalid.length === 0,
     invalid,
+    ...(fidelity.length > 0 ? { fidelity } : {}),
   };
 }
 

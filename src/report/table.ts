@@ -1,7 +1,9 @@
 // The console's summary: one column per variant, one row per metric. Pure: a string from plain data.
 
 import { formatBytes, formatDuration } from '../units.js';
-import { METRICS, showMetric } from './format.js';
+import { formatFidelity } from './fidelity-table.js';
+import { showMetric } from './format.js';
+import { METRICS } from './metrics.js';
 import { formatLuaCode } from './lua-code.js';
 import type { Summary, VariantSummary } from './summary.js';
 import { invalidRunLines } from './verdict.js';
@@ -18,7 +20,9 @@ export function formatSummaryTable(summary: Summary): string {
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
   const head = `simload ${summary.scenario ?? ''}${summary.status && summary.status !== 'complete' ? ` (${summary.status})` : ''}`.trimEnd();
-  return [...invalidLines(summary), head, ...out, ...summary.notes.map((n) => `note: ${n}`)].join('\n') + '\n';
+  // A run with real skynet variants: each beside the simload variants of its build, with the fidelity targets.
+  const fidelity = summary.fidelity?.length ? ['', formatFidelity(summary.fidelity, 'beside a real skynet (docs/fidelity.md, "The table")').trimEnd()] : [];
+  return [...invalidLines(summary), head, ...out, ...summary.notes.map((n) => `note: ${n}`), ...fidelity].join('\n') + '\n';
 }
 
 /** First thing a reader sees when the run did not deliver its load. Pure. */

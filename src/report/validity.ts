@@ -126,6 +126,8 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
 
   const messages = scenario ? phaseMessages(samples, scenario) : [];
   reasons.push(...messageShortfalls(messages));
+  // What only the load's own clients saw (a real skynet's gate clients: lost connections, messages not forwarded).
+  for (const e of events) if (e.type === 'error' && e.variant === variant && e.code === 'ERR_LOAD_NOT_DELIVERED') reasons.push(e.message);
 
   return { valid: reasons.length === 0, reasons, phases, attempts, failures, samplesWithoutStats: without, lateLoginsAtMs: late?.atMs ?? null, messages };
 }

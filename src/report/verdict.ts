@@ -1,21 +1,20 @@
 // The end-of-run verdict of `simload run`, `simload serve --record` and `simload watch`, and of `simload report`
 // on the folder one of them wrote: how the run ended, whether it delivered its load and what its `expect:`
-// thresholds said, as one exit code and the lines printed after the summary table. Pure (docs/report.md,
-// "Exit codes and the verdict").
+// thresholds said, as one outcome (verdict.ts: its exit code) and the lines printed after the summary table.
+// Pure (docs/report.md, "Exit codes and the verdict").
 //
 // Precedence, strongest first: failed (3) > interrupted (130) > invalid (4) > a threshold failed (1) > ok (0).
 // A run that did not complete judges no threshold (its numbers are cut short); a complete run that did not
 // deliver its load is never 0, whatever the thresholds said.
 
-import { ExitCode } from '../errors.js';
 import type { RunMeta } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
+import { verdictOf, type Verdict } from '../verdict.js';
 import { formatExpectations, type ExpectResult } from './expect.js';
 import type { Summary } from './summary.js';
 import { isWatchFolder } from './watch-folder.js';
 
 export type RunEnd = 'complete' | 'interrupted' | 'failed';
-export type Outcome = 'failed' | 'interrupted' | 'invalid' | 'expect-failed' | 'ok';
 
 export interface VerdictInput {
   /** How the run ended (run.json's status). */
@@ -29,32 +28,21 @@ export interface VerdictInput {
   expect: ExpectResult[];
 }
 
-export interface Verdict {
-  outcome: Outcome;
-  exitCode: ExitCode;
+/** A run's verdict; its lines are printed after the summary table: the thresholds, then the INVALID lines. */
+export interface RunVerdict extends Verdict {
   /** The thresholds that count: null when the run did not complete (not checked). */
   checked: ExpectResult[] | null;
-  /** Printed after the summary table, in this order: the thresholds, then the INVALID lines. */
-  lines: string[];
 }
 
-export function verdict(i: VerdictInput): Verdict {
+export function verdict(i: VerdictInput): RunVerdict {
   if (i.status !== 'complete') {
     const why = i.status === 'failed' ? 'the run failed' : 'the run was interrupted';
-    return {
-      outcome: i.status,
-      exitCode: i.status === 'failed' ? ExitCode.runtime : ExitCode.interrupted,
-      checked: null,
-      lines: i.expect.length > 0 ? [`expect: not checked, ${why}`] : [],
-    };
+    return { ...verdictOf(i.status, i.expect.length > 0 ? [`expect: not checked, ${why}`] : []), checked: null };
   }
   const lines = i.expect.length > 0 ? formatExpectations(i.expect).trimEnd().split('\n') : [];
   // Not a measurement of the load asked for: never 0, whatever the thresholds said.
-  if (i.validity && !i.validity.valid) {
-    return { outcome: 'invalid', exitCode: ExitCode.invalid, checked: i.expect, lines: [...lines, ...invalidRunLines(i.validity.reasons)] };
-  }
-  if (i.expect.some((r) => !r.pass)) return { outcome: 'expect-failed', exitCode: ExitCode.checkFailed, checked: i.expect, lines };
-  return { outcome: 'ok', exitCode: ExitCode.ok, checked: i.expect, lines };
+  if (i.validity && !i.validity.valid) return { ...verdictOf('invalid', [...lines, ...invalidRunLines(i.validity.reasons)]), checked: i.expect };
+  return { ...verdictOf(i.expect.some((r) => !r.pass) ? 'expect-failed' : 'ok', lines), checked: i.expect };
 }
 
 /** First thing a reader sees of a run that did not deliver its load (the table's head), and the verdict's last. */

@@ -1,6 +1,7 @@
 // `simload run`: the composition. A run folder, a recorder, each variant in its own fresh server (one after
-// another, or side by side with --parallel), then latency.json, the report, the summary table and the
-// `expect:` checks. Interrupted or failed runs keep everything recorded so far on disk.
+// another, or side by side with --parallel; a real skynet variant through the runner its caller gives,
+// external-variants.ts), then latency.json, the report, the summary table and the `expect:` checks. Interrupted
+// or failed runs keep everything recorded so far on disk.
 
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { latencySummaries } from './latency.js';
 import { preflight, selectVariants, totalDurationMs } from './preflight.js';
 import { requireResolved } from '../scenario/unresolved.js';
 import { runVariant, type VariantOutcome } from './variant.js';
+import { isSkynetVariant, requireRunner, type ExternalVariantRunner } from './external-variants.js';
 
 export interface RunOptions {
   parallel?: boolean;
@@ -40,6 +42,8 @@ export interface RunOptions {
   cgroups?: ServerCgroups;
   /** `--metrics`, `--live`: follow the run folder as it is written, end with the verdict (docs/live.md). */
   live?: LiveOutputs | null;
+  /** Runs the scenario's real skynet variants (`skynet:`); without it a run of one is refused (exit 2). */
+  skynet?: ExternalVariantRunner;
 }
 
 /** A run that could not complete: its folder holds what was recorded. Exit 3. */
@@ -57,7 +61,10 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const parallel = o.parallel ?? false;
   const variants = selectVariants(s, o.variants);
   requireResolved(s, variants);
-  await preflight(s, variants, parallel);
+  const skynet = requireRunner(s, variants, o.skynet);
+  const simulated = variants.filter((v) => !isSkynetVariant(v));
+  await preflight(s, simulated, parallel);
+  if (skynet) await skynet.prepare(s, variants.filter(isSkynetVariant), (line) => (o.quiet ? undefined : process.stderr.write(`${line}\n`)));
   // A simload killed with SIGKILL leaves its memory cgroups: swept at every run's start, not only by the next
   // pressure run (cheap: a readdir of the cgroup root; nothing when cgroups are unavailable).
   sweepStaleCgroups();
@@ -94,8 +101,9 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   userSignal.addEventListener('abort', onAbort, { once: true });
 
   const each = formatDuration(totalDurationMs(s));
-  if (parallel && variants.length > 1) {
-    progress?.print(`${s.name}: ${variants.length} variants side by side for ~${each}; they share ${cpus().length} CPUs, so latency and decay timing affect each other`);
+  if (parallel && simulated.length > 1) {
+    progress?.print(`${s.name}: ${simulated.length} variants side by side for ~${each}; they share ${cpus().length} CPUs, so latency and decay timing affect each other`);
+    if (skynet) progress?.print(`${s.name}: then the real skynet variant(s), one after another`);
   } else {
     progress?.print(`${s.name}: ${variants.length} variant(s) one after another, ~${each} each; results in ${writer.dir}`);
   }
@@ -105,15 +113,14 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const cgroups = o.cgroups ?? new ServerCgroups();
   const ctx = { scenario: s, writer, recorder, progress, signal, runId, cgroups, live: o.live ?? null, ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}) };
   const outcomes: VariantOutcome[] = [];
+  // With --parallel the simulated servers run side by side, then each skynet alone: skynet's driver appends to the
+  // folder's files itself, and a shared CPU would blur the comparison.
+  const queue = parallel ? variants.filter(isSkynetVariant) : variants;
   try {
-    if (parallel) {
-      outcomes.push(...(await Promise.all(variants.map((v) => runVariant(v, ctx)))));
-    } else {
-      for (const v of variants) {
-        const r = await runVariant(v, ctx);
-        outcomes.push(r);
-        if (r.status !== 'complete') break;
-      }
+    if (parallel) outcomes.push(...(await Promise.all(simulated.map((v) => runVariant(v, ctx)))));
+    for (const v of queue) {
+      if (outcomes.some((r) => r.status !== 'complete')) break;
+      outcomes.push(await (skynet && isSkynetVariant(v) ? skynet.run(v, ctx) : runVariant(v, ctx)));
     }
   } finally {
     userSignal.removeEventListener('abort', onAbort);
@@ -123,7 +130,9 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   }
 
   const latency: LatencyFile = { unit: 'us', variants: {} };
-  for (const r of outcomes) latency.variants[r.variant] = latencySummaries(r.phases, r.spans);
+  // A skynet variant's clients keep no latency: its messages and errors are read from its samples.
+  const real = new Set(variants.filter(isSkynetVariant).map((v) => v.name));
+  for (const r of outcomes) if (!real.has(r.variant)) latency.variants[r.variant] = latencySummaries(r.phases, r.spans);
   await writer.writeLatency(latency).catch(() => undefined);
   const failed = outcomes.find((r) => r.status === 'failed') ?? (writer.writeError ? { error: writer.writeError } : undefined);
   const interrupted = userSignal.aborted || (!writer.writeError && outcomes.some((r) => r.status === 'interrupted'));

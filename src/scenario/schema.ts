@@ -189,6 +189,28 @@ const variant: Json = {
         '`${NAME}` takes the path from the environment variable NAME (relative to the working directory). Default: Debian\'s 5.3.0.',
     },
     lib: { type: 'string', description: 'Path of your own allocator library instead of a build.' },
+    skynet: {
+      description:
+        'A real skynet instead of simload\'s server, with the same phases, agent script (server.script) and players through ' +
+        "skynet's gate: `madv-free` or `no-madv-free` (the peer build: SKYNET_SRC and SKYNET_JEMALLOC_SRC, else ../shared/vendor), " +
+        'or `{build, tree, jemalloc}` for your own skynet tree (relative to this file; jemalloc defaults to the tree\'s 3rd/jemalloc). ' +
+        'The report then compares it with the simload variants of the same build. See docs/fidelity.md.',
+      anyOf: [
+        // A pattern, not an enum: a mapping given here then gets its own errors alone (scenario/validate.ts).
+        { type: 'string', pattern: '^(madv-free|no-madv-free)$' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['build'],
+          properties: {
+            build: { enum: ['madv-free', 'no-madv-free'], description: 'The jemalloc recipe skynet is built with.' },
+            tree: { type: 'string', minLength: 1, description: 'Your skynet source tree or tarball; `${NAME}` reads it from the environment.' },
+            jemalloc: { type: 'string', minLength: 1, description: "The jemalloc source tree or tarball skynet is built with (default: the tree's 3rd/jemalloc)." },
+          },
+        },
+      ],
+      errorMessage: 'expected madv-free, no-madv-free, or {build: madv-free, tree: PATH, jemalloc: PATH}',
+    },
     prefix: { enum: ['je_', 'none'], description: "With lib: the library's symbol prefix (default none)." },
     malloc_conf: {
       type: 'string',

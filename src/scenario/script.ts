@@ -13,6 +13,7 @@ import { checkScript } from '../server/script-check.js';
 import { MAX_SCRIPT_INSTRUCTIONS } from '../server/validate.js';
 import { parseSize } from '../units.js';
 import type { PathPart } from './problems.js';
+import { scenarioPath } from './source-path.js';
 
 type Obj = Record<string, unknown>;
 
@@ -142,20 +143,9 @@ export function serviceLib(value: unknown, baseDir: string, problem: (message: s
     }
     abs = join(root, 'lualib');
   } else {
-    const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(value);
-    if (m) {
-      const got = env[m[1]!];
-      if (got === undefined || got === '') {
-        problem(`\${${m[1]}} is not set: export ${m[1]}=PATH to a skynet tree's lualib folder`);
-        return null;
-      }
-      abs = resolve(got + m[2]!);
-    } else if (value.includes('${')) {
-      problem(`expected a path, or \`\${NAME}\` at its start to read it from an environment variable, got ${JSON.stringify(value)}`);
-      return null;
-    } else {
-      abs = resolve(baseDir, value);
-    }
+    const p = scenarioPath(value, baseDir, "a skynet tree's lualib folder", { problem, unset: problem }, env);
+    if (!p) return null;
+    abs = p.abs;
   }
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {
     problem(`no such folder: ${abs} (expected a skynet tree's lualib, holding skynet.lua)`);

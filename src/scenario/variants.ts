@@ -1,13 +1,14 @@
 // The `variants:` section: names, builds or libraries, malloc_conf and env, checked against the allocator
 // catalog; every problem goes to `problem` with its data path.
 
-import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { VariantOptions } from '../alloc/options.js';
 import { variantEnvProblem } from '../alloc/env.js';
 import { confRangeProblem } from '../alloc/conf.js';
 import { checkRegularFile } from '../input-file.js';
 import { buildNames } from './builds.js';
+import { resolveSkynetVariant } from './skynet-variant.js';
+import { sourcePath, type SourceWords } from './source-path.js';
 import { didYouMean, type PathPart } from './problems.js';
 
 /** jemalloc options, to catch typos in malloc_conf (an unknown option is only a warning to jemalloc). */
@@ -42,15 +43,23 @@ export function resolveVariants(
     const hasBuild = typeof x.build === 'string';
     const hasLib = typeof x.lib === 'string';
     if (hasBuild && hasLib) problem(p, 'give either `build:` or `lib:`, not both');
-    if (!hasBuild && !hasLib && x.build === undefined && x.lib === undefined) {
-      problem(p, `needs \`build:\` (one of ${builds.join(', ')}) or \`lib:\` (a path to your allocator library)`);
+    if (x.skynet !== undefined) {
+      // skynet links its own jemalloc: the simload allocator keys do not apply to it.
+      for (const k of ['build', 'lib', 'jemalloc', 'prefix'] as const) {
+        if (x[k] === undefined) continue;
+        problem([...p, k], `does not apply to a real skynet (\`skynet:\` builds skynet with its own jemalloc${k === 'jemalloc' ? '; yours: `skynet: {build, tree, jemalloc}`' : ''})`);
+      }
+      const sky = resolveSkynetVariant(x.skynet, [...p, 'skynet'], baseDir, problem, (path, m) => unset(vo, path, m));
+      if (sky) vo.skynet = sky;
+    } else if (!hasBuild && !hasLib && x.build === undefined && x.lib === undefined) {
+      problem(p, `needs \`build:\` (one of ${builds.join(', ')}), \`lib:\` (a path to your allocator library) or \`skynet:\` (a real skynet)`);
     }
     if (hasBuild) {
       const b = x.build as string;
       if (!builds.includes(b)) problem([...p, 'build'], `unknown build "${b}"${didYouMean(b, builds)} (known: ${builds.join(', ')})`);
       vo.build = b;
     }
-    if (typeof x.jemalloc === 'string') {
+    if (typeof x.jemalloc === 'string' && x.skynet === undefined) {
       if (!hasBuild || x.build === 'glibc') problem([...p, 'jemalloc'], 'a jemalloc source goes with `build: madv-free` or `build: no-madv-free`');
       const src = jemallocSource(x.jemalloc, baseDir, (m) => problem([...p, 'jemalloc'], m), process.env, (m) => unset(vo, [...p, 'jemalloc'], m));
       if (src !== null) vo.jemalloc = src;
@@ -62,7 +71,7 @@ export function resolveVariants(
       if (bad) problem([...p, 'lib'], bad.problem === 'no such file' ? `no such file: ${abs}` : `${abs} ${bad.problem}`);
       vo.lib = abs;
     }
-    if (x.prefix === 'je_' || x.prefix === 'none') {
+    if ((x.prefix === 'je_' || x.prefix === 'none') && x.skynet === undefined) {
       if (!hasLib) problem([...p, 'prefix'], 'only applies with `lib:` (builds know their prefix)');
       vo.prefix = x.prefix;
     }
@@ -87,11 +96,13 @@ export function resolveVariants(
   return out;
 }
 
-/**
- * A variant's jemalloc source: a path relative to the scenario file, or `${NAME}` (an environment variable holding
- * a path, relative to the working directory: the file names where to look, the user's shell says what is there).
- * Null after a problem.
- */
+const JEMALLOC_SOURCE: SourceWords = {
+  what: 'jemalloc source',
+  unsetHint: "a jemalloc source tree (e.g. your skynet checkout's 3rd/jemalloc) or a jemalloc release tarball",
+  expected: 'a source tree or a release tarball',
+};
+
+/** A variant's jemalloc source (source-path.ts): a tree or a release tarball, which is hashed and unpacked. Null after a problem. */
 export function jemallocSource(
   value: string,
   baseDir: string,
@@ -99,32 +110,7 @@ export function jemallocSource(
   env: NodeJS.ProcessEnv = process.env,
   unset: (message: string) => void = problem,
 ): string | null {
-  const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(value);
-  let abs: string;
-  if (m) {
-    const got = env[m[1]!];
-    if (got === undefined || got === '') {
-      unset(`\${${m[1]}} is not set: export ${m[1]}=PATH to a jemalloc source tree (e.g. your skynet checkout's 3rd/jemalloc) or a jemalloc release tarball`);
-      return null;
-    }
-    abs = resolvePath(got + m[2]!);
-  } else if (value.includes('${')) {
-    problem(`expected a path, or \`\${NAME}\` at its start to read it from an environment variable, got ${JSON.stringify(value)}`);
-    return null;
-  } else {
-    abs = isAbsolute(value) ? value : resolvePath(baseDir, value);
-  }
-  if (!existsSync(abs)) {
-    problem(`no such jemalloc source: ${abs}${m ? ` (from \${${m[1]}})` : ''}`);
-    return null;
-  }
-  // a source tree, or a release tarball that is hashed and unpacked: a regular file
-  const bad = statSync(abs).isDirectory() ? null : checkRegularFile(abs);
-  if (bad) {
-    problem(`the jemalloc source ${abs} ${bad.problem} (expected a source tree or a release tarball)`);
-    return null;
-  }
-  return abs;
+  return sourcePath(value, baseDir, JEMALLOC_SOURCE, { problem, unset }, env) ?? null;
 }
 
 /** Longer malloc_conf text is no configuration but a mistake; the kernel refuses env strings over 128 KiB (E2BIG). */

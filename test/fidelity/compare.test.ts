@@ -2,8 +2,8 @@
 // with the most active - allocated on either side first, the rest summed, and the totals; then as text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareSizeClasses, TOP_SIZE_CLASSES, type FidelityTable } from '../../src/fidelity/compare.js';
-import { formatFidelity } from '../../src/fidelity/format.js';
+import { compareSizeClasses, TOP_SIZE_CLASSES, type FidelityTable } from '../../src/report/fidelity.js';
+import { formatFidelity } from '../../src/report/fidelity-table.js';
 import type { SizeClassPoint, SizeClassRow } from '../../src/report/sizeclass.js';
 
 const MiB = 2 ** 20;

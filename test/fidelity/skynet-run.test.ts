@@ -144,7 +144,7 @@ for (const [script, pattern] of [
 
 test('fidelity table: a skynet run compared with itself gives ratio 1 and meets the targets', { skip, timeout: 60_000 }, async () => {
   const { compareFidelity } = await import('../../src/fidelity/compare.js');
-  const { formatFidelity } = await import('../../src/fidelity/format.js');
+  const { formatFidelity } = await import('../../src/report/fidelity-table.js');
   const { loadRun } = await import('../../src/report/load.js');
   const { summarize } = await import('../../src/report/summary.js');
   const run = await loadRun(short.r.dir);

@@ -111,7 +111,14 @@ test("jemalloc's series only from jemalloc: a watched skynet's console and injec
   const base = { v: 1 as const, t: 0, wall: 1_000_000, phaseIndex: -1, phase: 'baseline', target: 0, online: 0, proc, runtime: null };
   const alloc = { allocated: 10 << 20, active: 12 << 20, metadata: 0, resident: 14 << 20, mapped: 20 << 20, retained: 0, pdirty: 0, pmuzzy: 0 };
   // `watch --skynet-console`: jmem alone (metadata, dirty, muzzy unknown) ...
-  m.observe({ ...base, variant: 'jmem', alloc: { ...alloc, source: 'skynet-jmem' }, skynet: { consoleMs: 2, luaTotal: 5 << 20, luaServices: 3, top: [{ address: ':0000000a', name: 'agent', bytes: 1 << 20 }] } });
+  const cmem = {
+    total: 7 << 20,
+    blocks: 1200,
+    live: { count: 2, bytes: 3 << 20, top: [{ address: ':0000000a', name: 'snlua agent', bytes: 2 << 20 }] },
+    exited: { count: 1, bytes: 4 << 20, top: [{ address: ':0000000c', name: 'snlua leaker', bytes: 4 << 20 }] },
+    unlisted: { count: 0, bytes: 0, top: [] },
+  };
+  m.observe({ ...base, variant: 'jmem', alloc: { ...alloc, source: 'skynet-jmem' }, skynet: { consoleMs: 2, luaTotal: 5 << 20, luaServices: 3, top: [{ address: ':0000000a', name: 'agent', bytes: 1 << 20 }], cmem } });
   // ... with --skynet-inject: dirty, muzzy, metadata and each arena's decay ...
   const arenas = [{ arena: 0, pdirty: 4096, pmuzzy: 8192, dirtyNpurge: 3, dirtyNmadvise: 4, dirtyPurged: 5, muzzyNpurge: 0, muzzyNmadvise: 0, muzzyPurged: 0 }];
   m.observe({ ...base, variant: 'inject', alloc: { ...alloc, metadata: 1 << 20, pdirty: 4096, pmuzzy: 8192, arenas }, skynet: { consoleMs: 2, luaTotal: null, luaServices: 0, top: [] } });
@@ -121,6 +128,12 @@ test("jemalloc's series only from jemalloc: a watched skynet's console and injec
   assert.equal(got.get('simload_jemalloc_allocated_bytes{variant="jmem"}'), 10 << 20);
   assert.equal(got.get('simload_jemalloc_dirty_bytes{variant="jmem"}'), undefined, 'jmem does not tell dirty pages');
   assert.equal(got.get('simload_skynet_service_lua_bytes{variant="jmem",service="agent",address=":0000000a"}'), 1 << 20);
+  // cmem: the total, each group, and the largest holders named, an exited one too.
+  assert.equal(got.get('simload_skynet_cmem_bytes{variant="jmem"}'), 7 << 20);
+  assert.equal(got.get('simload_skynet_cmem_group_bytes{variant="jmem",group="exited"}'), 4 << 20);
+  assert.equal(got.get('simload_skynet_cmem_group_services{variant="jmem",group="live"}'), 2);
+  assert.equal(got.get('simload_skynet_service_c_bytes{variant="jmem",group="exited",service="snlua leaker",address=":0000000c"}'), 4 << 20);
+  assert.equal(got.get('simload_skynet_cmem_bytes{variant="inject"}'), undefined, 'no cmem read, no series');
   assert.equal(got.get('simload_jemalloc_dirty_bytes{variant="inject"}'), 4096);
   assert.equal(got.get('simload_jemalloc_arena_muzzy_bytes{variant="inject",arena="0"}'), 8192);
   assert.equal(got.get('simload_jemalloc_arena_purge_sweeps_total{variant="inject",arena="0",state="dirty"}'), 3);

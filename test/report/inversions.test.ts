@@ -9,7 +9,8 @@ import type { Sample } from '../../src/results/sample.js';
 import { compareSummaries } from '../../src/report/compare.js';
 import { decaySummary } from '../../src/report/decay.js';
 import { checkExpectations } from '../../src/report/expect.js';
-import { metricDef, showMetric } from '../../src/report/format.js';
+import { showMetric } from '../../src/report/format.js';
+import { metricDef } from '../../src/report/metrics.js';
 import { loadRun } from '../../src/report/load.js';
 import type { PhaseSpan } from '../../src/report/phases.js';
 import { settleTime, summarize, type Summary } from '../../src/report/summary.js';
@@ -32,19 +33,19 @@ const span = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({ 
 
 test('dirty_decay_ms:0 (no dirty pages ever) reads 0 and beats decay switched off; a hold with nothing to purge has no gap', () => {
   // Purged at once: a few pages at most, no purge needed in the hold.
-  const zero = [0, 1000, 2000, 4000, 8000, 12000].map((t) => sample(t, t === 1000 ? 64 * 1024 : 0, 1));
-  const z = decaySummary(zero, 2000, span(zero.slice(2), 2000, 12000))!;
+  const zero = [0, 1000, 2000, 4000, 8000, 20000].map((t) => sample(t, t === 1000 ? 64 * 1024 : 0, 1));
+  const z = decaySummary(zero, 2000, span(zero.slice(2), 2000, 20000))!;
   assert.equal(z.dirtyDecayTimeMs, 0);
   assert.equal(z.dirtyDecayNever, false);
   assert.equal(z.maxPurgeGapMs, 0);
   // Decay off (dirty_decay_ms:-1): 40 MiB stay dirty and nothing purges.
-  const off = [0, 1000, 2000, 4000, 8000, 12000].map((t) => sample(t, t === 0 ? 0 : 40 * MiB, 0));
-  const o = decaySummary(off, 2000, span(off.slice(2), 2000, 12000))!;
+  const off = [0, 1000, 2000, 4000, 8000, 20000].map((t) => sample(t, t === 0 ? 0 : 40 * MiB, 0));
+  const o = decaySummary(off, 2000, span(off.slice(2), 2000, 20000))!;
   assert.equal(o.dirtyDecayNever, true);
-  assert.equal(o.maxPurgeGapMs, 10_000);
+  assert.equal(o.maxPurgeGapMs, 18_000);
   // Pages waiting from 2 s to 8 s without a purge, none left after: the gap is those 6 s, not the hold.
-  const drained = [0, 1000, 2000, 4000, 8000, 12000].map((t) => sample(t, t >= 1000 && t < 8000 ? 20 * MiB : 0, 1));
-  assert.equal(decaySummary(drained, 2000, span(drained.slice(2), 2000, 12000))!.maxPurgeGapMs, 6000);
+  const drained = [0, 1000, 2000, 4000, 8000, 20000].map((t) => sample(t, t >= 1000 && t < 8000 ? 20 * MiB : 0, 1));
+  assert.equal(decaySummary(drained, 2000, span(drained.slice(2), 2000, 20000))!.maxPurgeGapMs, 6000);
 
   const def = metricDef('dirty_decay_time')!;
   const cmp = compareSummaries(withDecay(o), withDecay(z), 0.1);
@@ -90,6 +91,7 @@ test('LazyFree under 1 MiB left at the end is taken back, not "still held"', asy
 function withDecay(d: NonNullable<ReturnType<typeof decaySummary>>): Summary {
   return {
     schema: 'simload.summary', v: 2, scenario: 'x', status: 'complete', startedAt: null, endedAt: null, notes: [], valid: true, invalid: [],
-    variants: [{ ...FIXTURE_VARIANT, decay: d }],
+    // The ramp-down of the hand-made timelines ends at 2 s.
+    variants: [{ ...FIXTURE_VARIANT, rampDownEndMs: 2000, decay: d }],
   };
 }

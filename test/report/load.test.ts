@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadRun } from '../../src/report/load.js';
+import { loadRun, samplesByVariant } from '../../src/report/load.js';
 import { UsageError } from '../../src/errors.js';
 import { FIXTURE_DIR, fixtureCopy } from './helpers.js';
 import { readNdjson } from '../helpers/ndjson.js';
@@ -49,4 +49,15 @@ test('run.json with wrong types: exit 2 naming each field, no TypeError', async 
     assert.doesNotMatch(r.stderr, /TypeError|unexpected failure/);
     for (const f of fields) assert.match(r.stderr, new RegExp(`\\b${f}\\b`));
   }
+});
+
+test("samples per variant: run.json's order first, then as first seen; each sorted by time; none without samples", async () => {
+  const run = await loadRun(FIXTURE_DIR);
+  const [first, second] = run.meta!.variants;
+  const at = (variant: string, t: number) => ({ ...run.samples[0]!, variant, t });
+  const samples = [at(second!, 9), at('extra', 5), at(second!, 3), at('late', 1), at(second!, 6)];
+  const by = samplesByVariant({ meta: run.meta, samples });
+  assert.deepEqual([...by.keys()], [second, 'extra', 'late']);
+  assert.deepEqual(by.get(second!)!.map((s) => s.t), [3, 6, 9]);
+  assert.equal(by.has(first!), false);
 });

@@ -58,8 +58,8 @@ test('N runs per side: medians; one outlier run decides nothing, a shift of ever
 test('drift slopes differ by noise within their confidence intervals; without an interval they only inform', () => {
   const GiBh = 2 ** 30;
   const slope = (perHour: number, half: number | null) => ({ perHour, low: half === null ? null : perHour - half, high: half === null ? null : perHour + half, stdError: null, lag1: 0.9, batches: 10 });
-  const drift = (perHour: number, half: number | null) => (v: VariantSummary) => {
-    v.drift = { fromMs: 0, toMs: 30_000, samples: 40, window: 'final-hold', warmupMs: 0, rss: slope(perHour, half), allocated: null };
+  const drift = (perHour: number, half: number | null, warmupGiven = true) => (v: VariantSummary) => {
+    v.drift = { fromMs: 0, toMs: 30_000, samples: 40, window: 'final-hold', warmupMs: 0, warmupGiven, rss: slope(perHour, half), allocated: null };
   };
   const rss = (c: ReturnType<typeof compareSummaries>) => c.variants[0]!.metrics.find((d) => d.metric === 'rss_slope')!;
   // A 30 s hold extrapolated per hour: -7.9 GiB/h and +0.03 GiB/h, each +-10 GiB/h, are the same.
@@ -71,4 +71,31 @@ test('drift slopes differ by noise within their confidence intervals; without an
   // No interval: shown, not judged.
   const none = compareSummaries(edited(drift(0, null)), edited(drift(1 * GiBh, null)), 0.1);
   assert.deepEqual([rss(none).role, rss(none).verdict], ['information', 'worse-within-tolerance']);
+  // The same tight climb in a scenario that asked for no drift window (no record.warmup): shown, not judged.
+  const hold = compareSummaries(edited(drift(0, 0.01 * GiBh, false)), edited(drift(1 * GiBh, 0.01 * GiBh)), 0.1);
+  assert.deepEqual([rss(hold).role, rss(hold).verdict, hold.regressions], ['information', 'worse-within-tolerance', []]);
+});
+
+test('"never" is only beyond what the run could see: a change decides when that window is beyond the floor', () => {
+  // Every variant: the ramp-down ends at 10 s and the decay stats go on for 16 s after it.
+  const times = (decayMs: number | null) => (v: VariantSummary) => {
+    v.rampDownEndMs = 10_000;
+    v.decay = {
+      ...{ samples: 40, dirtyPeak: 64 * 2 ** 20, dirtyPeakAtMs: 9_000, maxPurgeGapMs: null, purgesSinceRampDown: null, arenas: [], threads: [], version: null },
+      endMs: 26_000,
+      dirtyDecayTimeMs: decayMs,
+      dirtyDecayNever: decayMs === null,
+    };
+  };
+  const decay = (c: ReturnType<typeof compareSummaries>) => c.variants.map((x) => x.metrics.find((d) => d.metric === 'dirty_decay_time')!.verdict);
+  const n = fixture.variants.length;
+  // 12 s, then not within 16 s: at least 4 s later, under the 12 s floor.
+  assert.deepEqual(decay(compareSummaries(edited(times(12_000)), edited(times(null)), 0.1)), Array(n).fill('worse-within-tolerance'));
+  // 2 s, then not within 16 s: at least 14 s later.
+  const late = compareSummaries(edited(times(2_000)), edited(times(null)), 0.1);
+  assert.deepEqual(decay(late), Array(n).fill('worse'));
+  assert.ok(late.regressions.every((r) => /dirty decay time 2(\.0)?s -> never/.test(r)), late.regressions.join('; '));
+  // And back: never, then 12 s is no better beyond the floor; never, then 2 s is.
+  assert.deepEqual(decay(compareSummaries(edited(times(null)), edited(times(12_000)), 0.1)), Array(n).fill('same'));
+  assert.deepEqual(decay(compareSummaries(edited(times(null)), edited(times(2_000)), 0.1)), Array(n).fill('better'));
 });

@@ -149,3 +149,11 @@ test('a sample with missing fields is skipped and noted, not a TypeError', async
   assert.match(s.notes.join('\n'), /2 unreadable line\(s\) skipped/);
   await rm(dirname(dir), { recursive: true, force: true });
 });
+
+test('a variant of run.json without samples is left out, noted once, and makes a complete run invalid', async () => {
+  const run = await loadRun(FIXTURE_DIR);
+  const s = summarize({ ...run, meta: { ...run.meta!, variants: [...run.meta!.variants, 'gone', 'gone'] } });
+  assert.deepEqual(s.variants.map((v) => v.variant), ['madv-free', 'no-madv-free', 'glibc']);
+  assert.equal(s.notes.filter((n) => n === 'variant gone: no samples').length, 1);
+  assert.ok(s.invalid?.includes('gone: no samples'));
+});

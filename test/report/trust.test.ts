@@ -26,6 +26,11 @@ test('compare: a variant that never settled is worse than one that settled in 2.
   assert.equal(settled.settleState, 'settled');
   assert.equal(never.settleState, 'never');
   cand.variants = cand.variants.map((v) => (v.variant === 'no-madv-free' ? { ...v, timeToSettleMs: null, settleState: 'never' as const } : v));
+  // The fixture sees 19.5 s after its ramp-down: no longer than the time's noise floor, so it only informs.
+  const short = compareSummaries(base, cand, 0.1).variants.find((v) => v.variant === 'no-madv-free')!.metrics.find((m) => m.metric === 'time_to_settle')!;
+  assert.deepEqual([short.verdict, short.role], ['worse-within-tolerance', 'information']);
+  // A final hold a minute longer: never settled within it is beyond the floor.
+  for (const s of [base, cand]) s.variants = s.variants.map((v) => ({ ...v, settle: v.settle && { ...v.settle, toMs: v.settle.toMs + 60_000 } }));
   const c = compareSummaries(base, cand, 0.1);
   const d = c.variants.find((v) => v.variant === 'no-madv-free')!.metrics.find((m) => m.metric === 'time_to_settle')!;
   assert.equal(d.verdict, 'worse');

@@ -6,7 +6,8 @@ import { ExitCode } from '../../src/errors.js';
 import type { ExpectResult } from '../../src/report/expect.js';
 import type { Summary } from '../../src/report/summary.js';
 import { invalidLines } from '../../src/report/table.js';
-import { summaryValidity, verdict, type Outcome, type RunEnd, type VerdictInput } from '../../src/report/verdict.js';
+import { summaryValidity, verdict, type RunEnd, type VerdictInput } from '../../src/report/verdict.js';
+import type { Outcome } from '../../src/verdict.js';
 
 const result = (pass: boolean, source = pass ? 'retention < 0.5' : 'peak_rss < 1MiB'): ExpectResult => ({
   rule: { variant: null, metric: source.split(' ')[0]!, op: '<', value: pass ? 0.5 : 2 ** 20, source },

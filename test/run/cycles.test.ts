@@ -1,6 +1,6 @@
 // Cycles in a real run: a `repeat:` of two day-night cycles (400 players, two thirds leave, back again) on the
 // madv-free build. The per-cycle figures are checked against the samples the run wrote, worked out here again,
-// and the players really came back for the second peak. About 45 s.
+// and the players really came back for the second peak. About 35 s.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -35,10 +35,10 @@ load:
     - repeat:
         times: 2
         phases:
-          - ramp: { to: ${PEAK}, over: 5s }
-          - hold: 5s
+          - ramp: { to: ${PEAK}, over: 4s }
+          - hold: 3s
           - ramp: { to: 33%, over: 3s }
-          - hold: 5s
+          - hold: 4s
 record:
   interval: 250ms
   baseline: 1s

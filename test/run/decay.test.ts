@@ -20,7 +20,7 @@ import type { Sample } from '../../src/results/sample.js';
 import { breakdownCheck, worstGapShare } from '../../src/report/breakdown-check.js';
 import { diagnose } from '../../src/report/diagnose.js';
 import { checkExpectations } from '../../src/report/expect.js';
-import { metricDef } from '../../src/report/format.js';
+import { metricDef } from '../../src/report/metrics.js';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { requireBuilds } from '../alloc/builds.js';

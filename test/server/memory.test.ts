@@ -58,9 +58,12 @@ for (const variant of ['madv-free', 'glibc'] as const) {
       assert.equal(end.online, 0);
       assert.equal(end.counters.logouts, 2 * N);
       // jemalloc's counter holds only the players' heap: back to baseline within 1% of what login added.
-      // glibc's mallinfo2 counts every malloc of the process, Node's own socket buffers too: 3%.
-      const tolerance = variant === 'glibc' ? 0.03 : 0.01; // measured residue: jemalloc 0 B, glibc ~0.4%
-      assert.ok(Math.abs(end.alloc.allocated - base) <= tolerance * delta, `allocated ${end.alloc.allocated} after logout, baseline ${base} (login added ${delta})`);
+      // glibc's mallinfo2 counts every malloc of the process: a leak shows above the baseline (3% allowed), while
+      // Node freeing its own buffers meanwhile can take it below (seen: -3.1% of what login added in a CI run).
+      const above = variant === 'glibc' ? 0.03 : 0.01;
+      const below = variant === 'glibc' ? 0.1 : 0.01;
+      const residue = end.alloc.allocated - base;
+      assert.ok(residue <= above * delta && residue >= -below * delta, `allocated ${end.alloc.allocated} after logout, baseline ${base} (login added ${delta})`);
     } finally {
       await h.stop();
     }

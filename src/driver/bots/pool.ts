@@ -135,15 +135,16 @@ export class BotPool extends EventEmitter {
         }
         return false;
       };
+      // A host's first status, a host dying ('error', emitted after it is marked dead) or the abort: each may end the wait.
       const onEvent = (): void => void check();
-      const timer = setInterval(onEvent, 50);
       const done = (): void => {
-        clearInterval(timer);
         this.off('status', onEvent);
+        this.off('error', onEvent);
         signal?.removeEventListener('abort', onEvent);
       };
       if (check()) return;
       this.on('status', onEvent);
+      this.on('error', onEvent);
       signal?.addEventListener('abort', onEvent);
     });
   }

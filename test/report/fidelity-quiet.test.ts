@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { isQuiet, madvExtraRow, quietRows } from '../../src/fidelity/quiet.js';
+import { isQuiet, madvExtraRow, quietRows } from '../../src/report/fidelity-quiet.js';
 import { packageRoot } from '../../src/native/paths.js';
 import type { VariantSummary } from '../../src/report/summary.js';
 import { loadScenario } from '../../src/scenario/load.js';
@@ -34,10 +34,10 @@ test('quiet rows: LazyFree and dirty at the end within 50% of skynet, nothing on
 });
 
 test("quiet rows: the MADV_FREE build's extra Rss over the other, each side, within 30% of skynet's", () => {
-  const sky = [v('madv-free', 1646, 62, 105), v('no-madv-free', 1519, 0, 46)]; // 127 MiB more
-  const row = (a: number, b: number) => madvExtraRow([v('madv-free', a, 0, 0), v('no-madv-free', b, 0, 0)], sky)!;
+  const sky = { 'madv-free': v('madv-free', 1646, 62, 105), 'no-madv-free': v('no-madv-free', 1519, 0, 46) }; // 127 MiB more
+  const row = (a: number, b: number) => madvExtraRow({ 'madv-free': v('madv-free', a, 0, 0), 'no-madv-free': v('no-madv-free', b, 0, 0) }, sky)!;
   assert.deepEqual([row(1836, 1840).simload! / MiB, row(1836, 1840).skynet! / MiB, row(1836, 1840).pass], [-4, 127, false]);
   assert.equal(row(1940, 1840).pass, true); // 100 against 127: within 30%
   assert.equal(row(1940, 1860).pass, false); // 80 against 127
-  assert.equal(madvExtraRow([v('madv-free', 1, 0, 0)], sky), null, 'without both builds on a side there is no row');
+  assert.equal(madvExtraRow({ 'madv-free': v('madv-free', 1, 0, 0) }, sky), null, 'without both builds on a side there is no row');
 });

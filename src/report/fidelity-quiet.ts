@@ -3,9 +3,9 @@
 // skynet keeps then is the incident in small: LazyFree and dirty pages held to the end, and the MADV_FREE build
 // holding more Rss than the other. Judged only on a quiet scenario: a final hold whose message rate is at most a
 // tenth of the load's. Pure.
-import type { VariantSummary } from '../report/summary.js';
+import type { VariantSummary } from './summary.js';
 import type { Scenario } from '../scenario/types.js';
-import type { FidelityRow } from './compare.js';
+import type { FidelityRow } from './fidelity.js';
 
 /** Final hold at most this share of the load's message rate: a quiet night. */
 export const QUIET_RATE_SHARE = 0.1;
@@ -32,11 +32,14 @@ export function quietRows(sim: VariantSummary, sky: VariantSummary): FidelityRow
   ];
 }
 
+/** One side's variants of each build (undefined when that side has none). */
+export type ByBuild = Partial<Record<'madv-free' | 'no-madv-free', VariantSummary>>;
+
 /** The madv-free build's settled Rss minus the no-madv-free build's, each side, within 30% of skynet's. Null without both. */
-export function madvExtraRow(sim: VariantSummary[], sky: VariantSummary[]): FidelityRow | null {
-  const extra = (vs: VariantSummary[]) => {
-    const a = vs.find((v) => v.variant === 'madv-free')?.settledRss;
-    const b = vs.find((v) => v.variant === 'no-madv-free')?.settledRss;
+export function madvExtraRow(sim: ByBuild, sky: ByBuild): FidelityRow | null {
+  const extra = (vs: ByBuild) => {
+    const a = vs['madv-free']?.settledRss;
+    const b = vs['no-madv-free']?.settledRss;
     return a !== undefined && a !== null && b !== undefined && b !== null ? a - b : null;
   };
   const a = extra(sim);
