@@ -7,12 +7,13 @@ import type { SimloadCommand } from './commands/command.js';
 import { keepGoingWhenOutputCloses } from './commands/closed-output.js';
 import { escapeOutput } from './commands/safe-output.js';
 import { commands } from './commands/index.js';
+import { joinWindowValues } from './commands/report.js';
 
 export async function main(args: string[]): Promise<number> {
   keepGoingWhenOutputCloses();
   escapeOutput();
   let exitCode: number = ExitCode.ok;
-  const parser = yargs(args)
+  const parser = yargs(args[0] === 'report' ? joinWindowValues(args) : args)
     .scriptName('simload')
     .usage(
       [

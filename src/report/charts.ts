@@ -5,7 +5,9 @@ import type { Sample } from '../results/sample.js';
 import type { RunEvent } from '../results/layout.js';
 import { BREAKDOWN_LABELS, BREAKDOWN_PARTS, breakdown } from './breakdown.js';
 import { chartFrame, lineSeries, mib, mibAxis, PALETTE, sec, timeAxis, valueAxis, type ChartOption } from './chart-kit.js';
+import { breakAtGaps, gapArea, runGaps, type Gap } from './gaps.js';
 import { samplesByVariant, type RunData } from './load.js';
+import { chartSamples } from './thin.js';
 import type { Summary } from './summary.js';
 
 const PART_COLORS: Record<string, string> = {
@@ -21,12 +23,14 @@ const PART_COLORS: Record<string, string> = {
 /** Rss, LazyFree and allocated over time for every variant, online players on a second axis. */
 export function memoryChartOption(run: RunData, title = 'Memory over time'): ChartOption {
   const series: unknown[] = [];
+  const gaps = runGaps(run.meta, run.samples);
   let i = 0;
-  for (const [variant, samples] of samplesByVariant(run)) {
+  for (const [variant, all] of samplesByVariant(run)) {
+    const samples = chartSamples(all);
     const color = PALETTE[i++ % PALETTE.length];
-    const line = (name: string, type: string, width: number, data: Array<[number, number | null]>) =>
-      lineSeries(`${variant} ${name}`, { color, type, width }, data, { yAxisIndex: 0, sampling: 'lttb' });
-    series.push(line('Rss', 'solid', 2.5, samples.map((s) => [sec(s.t), mib(s.proc.rss)])));
+    const line = (name: string, type: string, width: number, points: Array<[number, number | null]>, yAxisIndex = 0) =>
+      lineSeries(`${variant} ${name}`, { color, type, width }, breakAtGaps(points, gaps, sec), { yAxisIndex, sampling: 'lttb' });
+    series.push({ ...line('Rss', 'solid', 2.5, samples.map((s) => [sec(s.t), mib(s.proc.rss)])), ...(i === 1 && gaps.length ? { markArea: gapArea(gaps, sec) } : {}) });
     series.push(line('LazyFree', 'dashed', 1.5, samples.map((s) => [sec(s.t), mib(s.proc.lazyFree)])));
     series.push(line('allocated', 'dotted', 1.5, samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null])));
     // A watched server without an online count (simload watch, no --online-cmd) has only zeros: no line.
@@ -45,15 +49,16 @@ export function memoryChartOption(run: RunData, title = 'Memory over time'): Cha
   };
 }
 
-/** Rss split into its parts (breakdown.ts) as stacked areas, for one variant, with phase boundaries. */
-export function breakdownChartOption(variant: string, samples: Sample[], events: RunEvent[]): ChartOption {
+/** Rss split into its parts (breakdown.ts) as stacked areas, for one variant, with phase boundaries and gaps. */
+export function breakdownChartOption(variant: string, all: Sample[], events: RunEvent[], gaps: readonly Gap[] = []): ChartOption {
+  const samples = chartSamples(all);
   const parts = samples.map((s) => ({ t: sec(s.t), b: breakdown(s) }));
   const shown = BREAKDOWN_PARTS.filter((p) => parts.some((x) => x.b[p] !== null));
   // A sample whose allocator stats came late cannot be split: leave a gap rather than a spike of `rest`.
   const hasStats = parts.some((x) => x.b.kind !== 'none');
   const value = (x: (typeof parts)[number], p: (typeof shown)[number]) => (x.b[p] === null || (hasStats && x.b.kind === 'none') ? null : mib(x.b[p]!));
   const series: unknown[] = shown.map((p) => {
-    const data = parts.map((x) => [x.t, value(x, p)]);
+    const data = breakAtGaps(parts.map((x): [number, number | null] => [x.t, value(x, p)]), gaps, sec);
     return lineSeries(BREAKDOWN_LABELS[p], { color: PART_COLORS[p], width: 0.5 }, data, { stack: 'rss', areaStyle: { opacity: 0.75 } });
   });
   const marks = events
@@ -62,9 +67,9 @@ export function breakdownChartOption(variant: string, samples: Sample[], events:
   const pressure = events
     .filter((e): e is Extract<RunEvent, { type: 'pressure' }> => e.type === 'pressure' && e.variant === variant)
     .map((e) => ({ xAxis: sec(e.t), label: { formatter: `pressure ${e.action}`, fontSize: 10, position: 'insideEndTop' }, lineStyle: { color: '#c23531' } }));
-  const rss = samples.map((s) => [sec(s.t), mib(s.proc.rss)]);
+  const rss = breakAtGaps(samples.map((s): [number, number | null] => [sec(s.t), mib(s.proc.rss)]), gaps, sec);
   const markLine = { symbol: 'none', silent: true, lineStyle: { color: '#888', type: 'dashed' }, data: [...marks, ...pressure] };
-  series.push(lineSeries('Rss', { color: '#222', width: 1.5 }, rss, { markLine }));
+  series.push(lineSeries('Rss', { color: '#222', width: 1.5 }, rss, { markLine, ...(gaps.length ? { markArea: gapArea(gaps, sec) } : {}) }));
   return {
     ...chartFrame(`${variant}: where the Rss is`, { scroll: true }),
     grid: { left: 70, right: 30, top: 45, bottom: 70 },

@@ -5,6 +5,7 @@
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/types.js';
 import { lastTenth, median, type PhaseSpan } from './phases.js';
+import { maxOf } from './extremes.js';
 
 export interface Cycle {
   /** 1-based. */
@@ -110,7 +111,7 @@ export function cycleSummary(samples: Sample[], spans: PhaseSpan[], scenario: Sc
       toPhase,
       peakRss: peak.proc.rss,
       peakAtMs: peak.t,
-      peakOnline: Math.max(...inCycle.map((s) => s.online)),
+      peakOnline: maxOf(inCycle.map((s) => s.online)),
       peakRatio: 1,
       trough: low && low.length > 0 ? { rss: median(low.map((s) => s.proc.rss))!, online: median(low.map((s) => s.online))!, fromMs: low[0]!.t, toMs: low.at(-1)!.t } : null,
       growth: null,

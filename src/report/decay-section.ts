@@ -9,10 +9,11 @@ import { purgeEvents } from './decay.js';
 import { samplesByVariant, type RunData } from './load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
 import type { Summary } from './summary.js';
+import { chartSamples } from './thin.js';
 
 /** Dirty (solid) and muzzy (dashed) MiB per arena; purge sweeps per sample as bars on the right axis. */
 export function decayChartOption(variant: string, samples: Sample[]): ChartOption | null {
-  const withArenas = samples.filter((s) => s.alloc?.arenas);
+  const withArenas = chartSamples(samples.filter((s) => s.alloc?.arenas));
   if (withArenas.length === 0) return null;
   const arenas = [...new Set(withArenas.flatMap((s) => s.alloc!.arenas!.map((a) => a.arena)))].sort((a, b) => a - b);
   const series: unknown[] = [];

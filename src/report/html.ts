@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { ChartOption } from './chart-kit.js';
 import { breakdownChartOption, latencyChartOption, memoryChartOption, retentionChartOption } from './charts.js';
 import { diagnose } from './diagnose.js';
+import { runGaps } from './gaps.js';
 import { showMetric } from './format.js';
 import { METRICS } from './metrics.js';
 import { samplesByVariant, type RunData } from './load.js';
@@ -61,7 +62,8 @@ export function renderHtml(run: RunData, summary: Summary, sections: ReportSecti
     '<p>live = bytes allocated; fragmentation = jemalloc active - allocated; dirty = freed pages not purged yet; metadata = jemalloc bookkeeping; LazyFree = freed with MADV_FREE, still in Rss until the kernel needs memory; rest = Rss minus all of these (the Node runtime and everything outside jemalloc).</p>',
   );
   let n = 0;
-  for (const [variant, samples] of byVariant) body.push(chart(`chart-breakdown-${n++}`, breakdownChartOption(variant, samples, run.events), 380));
+  const gaps = runGaps(run.meta, run.samples);
+  for (const [variant, samples] of byVariant) body.push(chart(`chart-breakdown-${n++}`, breakdownChartOption(variant, samples, run.events, gaps), 380));
   const lat = latencyChartOption(summary);
   body.push('<h2>Latency</h2>', lat ? chart('chart-latency', lat, 380) : '<p>No latency was recorded (no latency.json).</p>');
   for (const s of sections) {

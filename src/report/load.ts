@@ -1,8 +1,11 @@
 // Reads a run folder back into plain data. The report uses nothing else, so it can be rendered again later
 // (`simload report DIR`) or from a folder a crashed run left behind.
 
+import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { constants, gunzipSync } from 'node:zlib';
 import { UsageError } from '../errors.js';
 import { SAMPLE_SCHEMA_VERSION, type Sample } from '../results/sample.js';
 import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from '../results/layout.js';
@@ -22,17 +25,27 @@ export interface RunData {
   plan: unknown | null;
   /** NDJSON lines that could not be read and were skipped (a crash can cut the last line). */
   skippedLines: number;
+  /**
+   * A long watch's downsampled older samples (samples-older.ndjson.gz), among `samples`: how many, and the
+   * time of the last one (full resolution after it). Null when the folder has none.
+   */
+  older?: { samples: number; untilMs: number } | null;
 }
 
-export async function loadRun(dir: string): Promise<RunData> {
+export interface LoadOptions {
+  /** Only the samples this keeps are read (a report for a window of a long watch). */
+  keep?: (s: Sample) => boolean;
+}
+
+export async function loadRun(dir: string, opts: LoadOptions = {}): Promise<RunData> {
   const abs = resolve(dir);
   const st = await stat(abs).catch(() => null);
   if (!st?.isDirectory()) throw new UsageError('ERR_NO_RUN', `${dir}: not a folder (expected a run folder such as results/ramp-20240501-120000)`);
-  const samplesText = await readOptional(join(abs, RESULT_FILES.samples));
-  if (samplesText === null) {
+  const skipped = { n: 0 };
+  const full = await readNdjsonFile(join(abs, RESULT_FILES.samples), skipped);
+  if (full === null) {
     throw new UsageError('ERR_NO_RUN', `${dir}: not a simload run folder (no ${RESULT_FILES.samples})`);
   }
-  const skipped = { n: 0 };
   const meta = await readJson<unknown>(join(abs, RESULT_FILES.run));
   const metaProblems = meta === null ? [] : runMetaProblems(meta);
   if (metaProblems.length > 0) {
@@ -41,7 +54,8 @@ export async function loadRun(dir: string): Promise<RunData> {
   const runMeta = meta as RunMeta | null;
   // A line that parsed but is no sample (null, a number, a list: a torn or hand-edited line) is skipped and
   // counted like an unreadable one; only a sample of another schema version says the folder needs another simload.
-  const parsed = parseNdjson<unknown>(samplesText, join(dir, RESULT_FILES.samples), skipped);
+  const older = await readOlder(join(abs, RESULT_FILES.samplesOlder), full, skipped);
+  const parsed = [...older, ...full];
   const samples = parsed.filter((s): s is Sample => typeof s === 'object' && s !== null && !Array.isArray(s));
   skipped.n += parsed.length - samples.length;
   samples.forEach((s, i) => {
@@ -57,17 +71,73 @@ export async function loadRun(dir: string): Promise<RunData> {
   const known = runMeta && plan === null ? new Set(runMeta.variants) : null;
   const whole = samples.filter((s) => isWholeSample(s) && (known === null || known.has(s.variant)));
   skipped.n += samples.length - whole.length;
+  const olderSet = new Set<unknown>(older);
+  const kept = opts.keep ? whole.filter(opts.keep) : whole;
+  const keptOlder = kept.filter((s) => olderSet.has(s));
   const eventsText = await readOptional(join(abs, RESULT_FILES.events));
   return {
     dir: abs,
     meta: runMeta,
     scenario: await readJson<Scenario>(join(abs, RESULT_FILES.scenario)),
-    samples: whole,
+    samples: kept,
     events: eventsText === null ? [] : parseNdjson<RunEvent>(eventsText, join(dir, RESULT_FILES.events), skipped),
     latency: await readJson<LatencyFile>(join(abs, RESULT_FILES.latency)),
     plan,
     skippedLines: skipped.n,
+    older: keptOlder.length > 0 ? { samples: keptOlder.length, untilMs: keptOlder.reduce((m, s) => Math.max(m, s.t), -Infinity) } : null,
   };
+}
+
+/** An NDJSON file read a line at a time (a long watch's samples.ndjson can exceed what one string holds); null when absent. */
+async function readNdjsonFile(file: string, skipped: { n: number }): Promise<unknown[] | null> {
+  const out: unknown[] = [];
+  try {
+    if (!(await stat(file)).isFile()) throw new Error('not a file');
+    for await (const raw of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+      const line = raw.trim();
+      if (line === '') continue;
+      try {
+        out.push(JSON.parse(line));
+      } catch {
+        skipped.n++;
+      }
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new UsageError('ERR_RUN_FILE', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  return out;
+}
+
+/**
+ * samples-older.ndjson.gz: one gzip member per rotation, read as one stream; a member cut off by a crash gives
+ * what it holds up to the cut. A rotation the crash stopped before samples.ndjson was replaced leaves its
+ * samples in both files: the full-resolution copy is kept (samples here from the first one in `full` on are left out).
+ */
+async function readOlder(file: string, full: unknown[], skipped: { n: number }): Promise<unknown[]> {
+  let gz: Buffer;
+  try {
+    gz = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new UsageError('ERR_RUN_FILE', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  let text: string;
+  try {
+    text = gunzipSync(gz, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+  } catch (err) {
+    throw new UsageError('ERR_RUN_FILE', `${file}: not gzip: ${(err as Error).message}`);
+  }
+  const firstFull = new Map<string, number>();
+  for (const s of full) {
+    const x = s as Partial<Sample> | null;
+    if (x && typeof x === 'object' && typeof x.variant === 'string' && typeof x.t === 'number' && !firstFull.has(x.variant)) firstFull.set(x.variant, x.t);
+  }
+  return parseNdjson<unknown>(text, file, skipped).filter((s) => {
+    const x = s as Partial<Sample> | null;
+    const from = x && typeof x === 'object' && typeof x.variant === 'string' ? firstFull.get(x.variant) : undefined;
+    return from === undefined || typeof x!.t !== 'number' || x!.t < from;
+  });
 }
 
 /**
@@ -116,7 +186,8 @@ async function readOptional(file: string): Promise<string | null> {
   }
 }
 
-async function readJson<T>(file: string): Promise<T | null> {
+/** A JSON file of a run folder; null when absent, a usage error (exit 2) when not JSON. */
+export async function readJson<T>(file: string): Promise<T | null> {
   const text = await readOptional(file);
   if (text === null) return null;
   try {

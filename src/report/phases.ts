@@ -4,6 +4,7 @@
 import type { Sample } from '../results/sample.js';
 import type { RunEvent } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
+import { maxOf, minOf } from './extremes.js';
 
 export interface PhaseSpan {
   phaseIndex: number;
@@ -68,9 +69,9 @@ export function rampDown(spans: PhaseSpan[], scenario: Scenario | null, before: 
   for (const span of spans) {
     if (span.phaseIndex >= before) break;
     const targets = span.samples.map((s) => s.target);
-    const lowest = Math.min(...targets);
+    const lowest = minOf(targets);
     if (span.phaseIndex >= 0 && kindOf(span, scenario) === 'ramp' && lowest < highest) found = span;
-    highest = Math.max(highest, ...targets);
+    highest = maxOf(targets, highest);
   }
   return found;
 }

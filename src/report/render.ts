@@ -1,9 +1,9 @@
 // Renders a run folder: summary.json, report.html and chart.svg, from the folder alone.
 
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { SimloadError } from '../errors.js';
+import { SimloadError, UsageError } from '../errors.js';
 import { RESULT_FILES } from '../results/layout.js';
 import type { ChartOption } from './chart-kit.js';
 import { memoryChartOption } from './charts.js';
@@ -18,21 +18,36 @@ import { escapeHtml, type ReportSection, type ReportSectionOutput } from './sect
 import { sizeClassSection } from './sizeclass-section.js';
 import { skynetSection } from './skynet-section.js';
 import { summarize, type Summary } from './summary.js';
+import { inWindow, windowEvents, windowFolderName, type ReportWindow } from './window.js';
 
 export const CHART_SIZE = { width: 1200, height: 600 };
 
-/** Writes summary.json, report.html and chart.svg into `dir`; returns the summary and the two paths. */
-export async function renderReport(dir: string): Promise<{ summary: Summary; html: string; chart: string }> {
-  const run = await loadRun(dir);
-  const summary = summarize(run);
+/**
+ * Writes summary.json, report.html and chart.svg into `dir`; returns the summary and the two paths. With a
+ * window (`simload report --from/--to`), of its samples and events only, into `dir/window-<from>s-<to>s/`.
+ */
+export async function renderReport(dir: string, opts: { window?: ReportWindow } = {}): Promise<{ summary: Summary; html: string; chart: string; run: RunData }> {
+  const w = opts.window;
+  const run = await loadRun(dir, w ? { keep: inWindow(w) } : {});
+  let outDir = run.dir;
+  if (w) {
+    if (run.samples.length === 0) throw new UsageError('ERR_EMPTY_WINDOW', `${dir}: no samples from ${w.from ?? 'the start'} to ${w.to ?? 'the end'}`);
+    const first = run.samples[0]!;
+    run.events = windowEvents(run.events, w, first.wall - first.t);
+    outDir = join(run.dir, windowFolderName(w, run.samples));
+    await mkdir(outDir, { recursive: true });
+  }
+  const summary: Summary = { ...summarize(run), ...(w ? { window: { fromMs: finite(w.fromMs), toMs: finite(w.toMs), samples: run.samples.length } } : {}) };
   const sections = await renderSections(run, summary);
-  const htmlPath = join(run.dir, RESULT_FILES.report);
-  const chartPath = join(run.dir, RESULT_FILES.chart);
-  await writeAtomic(join(run.dir, RESULT_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
+  const htmlPath = join(outDir, RESULT_FILES.report);
+  const chartPath = join(outDir, RESULT_FILES.chart);
+  await writeAtomic(join(outDir, RESULT_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
   await writeAtomic(htmlPath, renderHtml(run, summary, sections));
   await writeAtomic(chartPath, renderSvg(memoryChartOption(run, `simload ${summary.scenario ?? ''}: memory over time`)));
-  return { summary, html: htmlPath, chart: chartPath };
+  return { summary, html: htmlPath, chart: chartPath, run };
 }
+
+const finite = (ms: number) => (Number.isFinite(ms) ? ms : null);
 
 // echarts costs ~0.8 s of CPU to load: loaded on the first chart, not by every command that imports the report
 // (--help, bad flags, export, probe). Its CommonJS build, so renderSvg stays synchronous.

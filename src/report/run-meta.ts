@@ -30,6 +30,8 @@ export function runMetaProblems(m: unknown): string[] {
     m.validity === undefined || (isObj(m.validity) && typeof m.validity.valid === 'boolean' && Array.isArray(m.validity.reasons) && m.validity.reasons.every(isStr)),
     'an object with valid and reasons',
   );
+  want('retention', m.retention === undefined || (isObj(m.retention) && isNum(m.retention.fullMs) && isNum(m.retention.periodMs) && m.retention.periodMs > 0), 'an object with fullMs and periodMs');
+  want('resumes', m.resumes === undefined || (Array.isArray(m.resumes) && m.resumes.every((r) => isObj(r) && isNum(r.gapFromMs) && isNum(r.gapToMs))), 'a list of restarts with gapFromMs and gapToMs');
   return p;
 }
 

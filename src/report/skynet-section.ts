@@ -9,10 +9,15 @@ import { chartFrame, lineSeries, mib, mibAxis, sec, timeAxis, type ChartOption }
 import { median } from './phases.js';
 import { samplesByVariant, type RunData } from './load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
+import { isServiceReading } from '../results/downsample.js';
+import { chartSamples } from './thin.js';
 
 type WithSkynet = Sample & { skynet: SkynetSample };
 
-export function skynetChartOption(variant: string, samples: WithSkynet[]): ChartOption {
+export function skynetChartOption(variant: string, all: WithSkynet[]): ChartOption {
+  const samples = chartSamples(all);
+  // The per-service readings thinned on their own, so that a long watch's chart keeps them.
+  const readings = chartSamples(all.filter(isServiceReading));
   // `mem` is read less often than the rest (--skynet-mem): join its readings.
   const line = (name: string, color: string, data: Array<[number, number | null]>, type = 'solid') =>
     lineSeries(name, { color, type, width: 2 }, data, { connectNulls: true });
@@ -22,8 +27,8 @@ export function skynetChartOption(variant: string, samples: WithSkynet[]): Chart
     xAxis: timeAxis('seconds since the watch began'),
     yAxis: mibAxis(),
     series: [
-      line('Lua total (mem)', '#3ba272', samples.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)])),
-      line('C total (cmem)', '#9a60b4', samples.map((s) => [sec(s.t), s.skynet.cmem?.total == null ? null : mib(s.skynet.cmem.total)])),
+      line('Lua total (mem)', '#3ba272', readings.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)])),
+      line('C total (cmem)', '#9a60b4', readings.map((s) => [sec(s.t), s.skynet.cmem?.total == null ? null : mib(s.skynet.cmem.total)])),
       line('allocated (jmem)', '#5470c6', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null]), 'dotted'),
       line('active (jmem)', '#fac858', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.active) : null]), 'dashed'),
       line('Rss', '#222', samples.map((s) => [sec(s.t), mib(s.proc.rss)])),

@@ -13,11 +13,13 @@ import { fidelityTables, skynetPairs, type FidelityTable } from './fidelity.js';
 import { decaySummary, type DecaySummary } from './decay.js';
 import { driftSummary, type DriftSummary } from './drift.js';
 import { attributionSummary, type AttributionSummary } from './growers.js';
+import { evenSeries, longWatchFields, type LongWatchFields } from './long-watch.js';
 import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
 import { luaCodeSummary, type LuaCodeSummary } from './lua-code.js';
 import { samplesByVariant, type RunData } from './load.js';
 import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
 import { checkValidity, type Validity } from './validity.js';
+import { maxOf, minOf } from './extremes.js';
 
 export const SUMMARY_SCHEMA = 'simload.summary';
 /** 2: `fragmentation` became `residentPerAllocated`, `validity` and `settleState` were added (v1 files are read too). */
@@ -133,7 +135,7 @@ export interface VariantSummary {
   attribution?: AttributionSummary | null;
 }
 
-export interface Summary {
+export interface Summary extends LongWatchFields {
   schema: typeof SUMMARY_SCHEMA;
   v: typeof SUMMARY_SCHEMA_VERSION;
   scenario: string | null;
@@ -158,10 +160,14 @@ export function summarize(run: RunData): Summary {
   const notes: string[] = [];
   if (run.skippedLines > 0) notes.push(`${run.skippedLines} unreadable line(s) skipped in samples/events (a run stopped mid-write)`);
   if (!run.latency) notes.push('no latency.json: latency, messages/s and client errors are unknown');
+  const long = longWatchFields(run);
+  notes.push(...long.notes);
+  // Drift of a folder with downsampled samples is fitted to an evenly spaced series (long-watch.ts).
+  const evenMs = run.older ? (run.meta?.retention?.periodMs ?? null) : null;
   for (const variant of new Set(order)) if (!byVariant.has(variant)) notes.push(`variant ${variant}: no samples`);
   const variants: VariantSummary[] = [];
   for (const [variant, samples] of byVariant) {
-    variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null));
+    variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null, evenMs));
   }
   // Only simload's own server reports its runtime: a watch or a real skynet's folder describes another server.
   const model = run.samples.some((x) => x.runtime) ? serverModel(run.scenario?.server) : null;
@@ -185,6 +191,7 @@ export function summarize(run: RunData): Summary {
     variants,
     notes,
     ...(model ? { server: model } : {}),
+    ...long.fields,
     valid: invalid.length === 0,
     invalid,
     ...(fidelity.length > 0 ? { fidelity } : {}),
@@ -197,6 +204,7 @@ export function summarizeVariant(
   events: RunEvent[],
   scenario: Scenario | null,
   latency: Record<string, LatencySummary> | null,
+  evenMs: number | null = null,
 ): VariantSummary {
   const spans = phaseSpans(samples);
   const withAlloc = samples.filter((s) => s.alloc !== null);
@@ -206,7 +214,7 @@ export function summarizeVariant(
   const baselineRss = median(warmBaseline(baseline).map((s) => s.proc.rss))!;
   let peak = samples[0]!;
   for (const s of samples) if (s.proc.rss > peak.proc.rss) peak = s;
-  const peakOnline = Math.max(0, ...samples.map((s) => s.online));
+  const peakOnline = maxOf(samples.map((s) => s.online), 0);
 
   const hold = finalHold(spans, scenario);
   const win = hold ? lastTenth(hold) : [];
@@ -221,7 +229,7 @@ export function summarizeVariant(
     rampDownEndMs !== null && settledRss !== null && hold ? settleTime(samples, peak.proc.rss, rampDownEndMs, hold.toMs, settledRss, baselineRss) : null;
 
   const baseAlloc = median(baseline.filter((s) => s.alloc).map((s) => s.alloc!.allocated));
-  const maxAlloc = withAlloc.length ? Math.max(...withAlloc.map((s) => s.alloc!.allocated)) : null;
+  const maxAlloc = withAlloc.length ? maxOf(withAlloc.map((s) => s.alloc!.allocated)) : null;
 
   return {
     variant,
@@ -256,7 +264,7 @@ export function summarizeVariant(
     sizeClasses: sizeClassSummary(samples, win),
     ...luaCodeField(samples),
     cycles: cycleSummary(samples, spans, scenario, baselineRss),
-    drift: driftSummary(samples, hold, scenario?.record.warmupMs),
+    drift: evenMs === null ? driftSummary(samples, hold, scenario?.record.warmupMs) : driftSummary(evenSeries(samples, evenMs), hold && { ...hold, samples: evenSeries(hold.samples, evenMs) }, scenario?.record.warmupMs),
     ...attributionField(samples),
     validity: checkValidity(samples, latency, events, variant, scenario),
   };
@@ -300,11 +308,11 @@ function lazyFreeTimeline(samples: Sample[], holdSamples: Sample[], peakRss: num
   // Under 1 MiB left is taken back too: a few pages of LazyFree held to the end are not "still held".
   const line = Math.max(LAZYFREE_RECLAIMED * peak, MIN_FALL_BYTES);
   const back = peakIdx >= 0 ? samples.slice(peakIdx + 1).find((s) => s.proc.lazyFree < line) : undefined;
-  const maxInHold = holdSamples.length ? Math.max(...holdSamples.map((s) => s.proc.lazyFree)) : null;
+  const maxInHold = holdSamples.length ? maxOf(holdSamples.map((s) => s.proc.lazyFree)) : null;
   return {
     peak,
     peakAtMs: peakIdx >= 0 ? samples[peakIdx]!.t : null,
-    maxShareOfRss: Math.max(0, ...samples.map((s) => share(s.proc.lazyFree, s.proc.rss))),
+    maxShareOfRss: maxOf(samples.map((s) => share(s.proc.lazyFree, s.proc.rss)), 0),
     maxInFinalHold: maxInHold,
     maxInFinalHoldShareOfPeakRss: maxInHold !== null && peakRss > 0 ? maxInHold / peakRss : null,
     reclaimedAtMs: back ? back.t : null,
@@ -337,7 +345,7 @@ function settledBreakdown(win: Sample[], settledRss: number | null): Breakdown |
 function restShare(withAlloc: Sample[]): VariantSummary['restShare'] {
   if (withAlloc.length === 0) return null;
   const shares = withAlloc.map((s) => share(breakdown(s).rest, s.proc.rss));
-  return { min: Math.min(...shares), max: Math.max(...shares) };
+  return { min: minOf(shares), max: maxOf(shares) };
 }
 
 const US_PER_MS = 1000;

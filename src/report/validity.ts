@@ -8,6 +8,7 @@ import type { LatencySummary, RunEvent } from '../results/layout.js';
 import type { Scenario } from '../scenario/types.js';
 import { messageShortfalls, phaseMessages, type PhaseMessages } from './message-load.js';
 import { isWatchFolder } from './watch-folder.js';
+import { maxOf, minOf } from './extremes.js';
 
 /** The documented tolerances. */
 export const VALIDITY = {
@@ -99,9 +100,9 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
       samples: list.length,
       withStats: known.length,
       short: short.length,
-      maxTarget: Math.max(0, ...list.map((s) => s.target)),
-      minServerShare: loaded.length ? Math.min(...loaded.map((s) => delivered(s)! / s.target)) : null,
-      minBotShare: botShares.length ? Math.min(...botShares) : null,
+      maxTarget: maxOf(list.map((s) => s.target), 0),
+      minServerShare: loaded.length ? minOf(loaded.map((s) => delivered(s)! / s.target)) : null,
+      minBotShare: botShares.length ? minOf(botShares) : null,
     };
     phases.push(p);
     if (loaded.length > 0 && short.length > VALIDITY.shortSamples * loaded.length) {

@@ -8,6 +8,11 @@ export const RESULT_FILES = {
   scenario: 'scenario.json',
   /** One Sample (results/sample.ts) per line, appended as taken. */
   samples: 'samples.ndjson',
+  /**
+   * A long watch's samples older than its full-resolution window (`retention` in run.json), downsampled
+   * (results/downsample.ts): NDJSON, one gzip member appended per rotation (results/rotate.ts).
+   */
+  samplesOlder: 'samples-older.ndjson.gz',
   /** One RunEvent per line: phase changes, pressure, errors, interruptions. */
   events: 'events.ndjson',
   /** Latency histograms per variant and phase (LatencyFile). */
@@ -35,6 +40,28 @@ export interface RunMeta {
   error?: { code: string; message: string };
   /** Set once the report is computed: did every variant deliver its load (report/validity.ts)? */
   validity?: { valid: boolean; reasons: string[] };
+  /**
+   * A watch that keeps full resolution for its last `fullMs` only: older samples are moved to samplesOlder,
+   * downsampled to a few per `periodMs`.
+   */
+  retention?: { fullMs: number; periodMs: number };
+  /** Each time a watch was started again into this folder (`simload watch --resume`), in order. */
+  resumes?: ResumeRecord[];
+}
+
+/** A watch started again into its folder: when, and the time nothing was recorded before it. */
+export interface ResumeRecord {
+  /** When the watch started again (ISO time). */
+  at: string;
+  /** The gap, ms since the watch first began (sample `t`): from the last record before it to the restart. */
+  gapFromMs: number;
+  gapToMs: number;
+  /** What run.json said before (`running`: the watch was killed or crashed and never said how it ended). */
+  previousStatus: RunMeta['status'];
+  /** The process watched after the restart. */
+  pid: number;
+  /** Bytes of a last line cut off mid-write by the crash, dropped so that appending goes on cleanly. */
+  tornBytes: number;
 }
 
 export type RunEvent =
@@ -44,6 +71,8 @@ export type RunEvent =
   | { type: 'pressure'; variant: string; wall: number; t: number; action: 'apply' | 'release' | 'skipped' | 'oom-kill'; limitBytes: number | null; detail: string }
   | { type: 'error'; variant: string | null; wall: number; code: string; message: string }
   | { type: 'interrupted'; wall: number; signal: string }
+  /** A watch started again into this folder after a gap (run.json's `resumes` has the details). */
+  | { type: 'resumed'; variant: string; wall: number; t: number; gapFromMs: number; pid: number }
   /** What the bots saw go wrong (not counted again as errors: latency.json counts them). First few only. */
   | { type: 'bot-error'; variant: string; wall: number; message: string };
 

@@ -9,8 +9,10 @@ import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { SimloadError, UsageError } from '../errors.js';
 import { assertInside, containedDir } from './contain.js';
+import { dropTornLine, removeTemporaries } from './reopen.js';
+import { rotateSamples } from './rotate.js';
 import type { Sample } from './sample.js';
-import { RESULT_FILES, type LatencyFile, type RunEvent, type RunMeta } from './layout.js';
+import { RESULT_FILES, type LatencyFile, type ResumeRecord, type RunEvent, type RunMeta } from './layout.js';
 
 /** Longest time a sample or event waits in memory before it reaches the disk. */
 export const FLUSH_INTERVAL_MS = 1000;
@@ -34,10 +36,18 @@ export class RunWriter {
   private readonly fds = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
+  /** While a rotation rewrites samples.ndjson, its lines wait in memory. */
+  private holding = false;
   /** The first failure to write into the folder (unwritable, full): the run stops, run.json says `failed`. */
   private failure: SimloadError | null = null;
   private readonly failureListeners: Array<(err: SimloadError) => void> = [];
   private readonly taps: Array<(r: RunRecord) => void> = [];
+  /** Full-resolution window (keepFull, `retention` in run.json) and the span samples.ndjson holds now. */
+  private keep: { fullMs: number; periodMs: number } | null = null;
+  private firstT: number | null = null;
+  private lastT: number | null = null;
+  /** A rotation moving older samples out of samples.ndjson; samples stay buffered until it is done. */
+  private rotation: Promise<void> | null = null;
 
   private constructor(dir: string, meta: RunMeta) {
     this.dir = dir;
@@ -86,6 +96,42 @@ export class RunWriter {
   }
 
   /**
+   * An existing run folder, appended to again (a watch started again with --resume): a last line cut off by a
+   * crash is dropped, temporaries left by it removed, and run.json says `running` until finish. `previous`:
+   * the folder's run.json as read (and checked) by the caller. Returns the writer and the torn bytes dropped.
+   */
+  static async reopen(dir: string, previous: RunMeta): Promise<{ writer: RunWriter; tornBytes: number }> {
+    const abs = resolve(dir);
+    await removeTemporaries(abs);
+    let tornBytes = 0;
+    for (const f of [RESULT_FILES.samples, RESULT_FILES.events]) tornBytes += await dropTornLine(join(abs, f));
+    // Rotation is what this watch asks for (keepFull), whatever the last one did.
+    const { endedAt: _e, error: _x, validity: _v, retention: _k, ...rest } = previous;
+    const w = new RunWriter(abs, { ...rest, status: 'running', endedAt: null });
+    await w.writeRunJson();
+    open.add(w);
+    return { writer: w, tornBytes };
+  }
+
+  /**
+   * Keeps samples.ndjson to the last `fullMs` of samples (plus at most a quarter of it, or one period): older
+   * ones are moved to samples-older.ndjson.gz, downsampled per `periodMs` (rotate.ts). `firstT`: the first
+   * sample already in samples.ndjson (a reopened folder), null when it has none.
+   */
+  async keepFull(o: { fullMs: number; periodMs: number; firstT: number | null }): Promise<void> {
+    this.keep = { fullMs: o.fullMs, periodMs: o.periodMs };
+    this.meta = { ...this.meta, retention: this.keep };
+    this.firstT = o.firstT;
+    await this.writeRunJson();
+  }
+
+  /** Adds a restart of the watch to run.json's `resumes`. */
+  async recordResume(r: ResumeRecord): Promise<void> {
+    this.meta = { ...this.meta, resumes: [...(this.meta.resumes ?? []), r] };
+    await this.writeRunJson();
+  }
+
+  /**
    * scenario.yaml (the text as run; the resolved scenario as YAML when there is no text) and scenario.json.
    * `scenario` is the validated Scenario (scenario/types.ts) as plain data: results/ sits below scenario/.
    */
@@ -97,6 +143,39 @@ export class RunWriter {
   appendSample(s: Sample): void {
     this.append(RESULT_FILES.samples, s);
     this.tell({ kind: 'sample', sample: s });
+    this.firstT ??= s.t;
+    this.lastT = s.t;
+    this.rotateIfDue();
+  }
+
+  /** Starts a rotation once samples.ndjson spans more than its window and a quarter (or a period) more. */
+  private rotateIfDue(): void {
+    const keep = this.keep;
+    if (!keep || this.rotation || this.finished || this.firstT === null || this.lastT === null) return;
+    if (this.lastT - this.firstT <= Math.max(keep.fullMs * 1.25, keep.fullMs + keep.periodMs)) return;
+    // Cut on a period boundary, so that no period is split between two rotations.
+    const cutoff = Math.floor((this.lastT - keep.fullMs) / keep.periodMs) * keep.periodMs;
+    this.rotation = this.rotate(cutoff, keep.periodMs).finally(() => (this.rotation = null));
+  }
+
+  private async rotate(cutoff: number, periodMs: number): Promise<void> {
+    try {
+      this.flushOrThrow();
+      const fd = this.fds.get(RESULT_FILES.samples);
+      this.fds.delete(RESULT_FILES.samples);
+      this.holding = true;
+      if (fd !== undefined) closeSync(fd);
+      const r = await rotateSamples(this.dir, cutoff, periodMs);
+      this.firstT = r.firstT ?? cutoff;
+    } catch (err) {
+      // The samples stay where they were (rotate.ts cleans up after itself): the folder only grows, the run goes on.
+      this.keep = null;
+      const message = `cannot move older samples out of ${RESULT_FILES.samples} in ${this.dir}: ${(err as Error).message}; it keeps every sample from now on`;
+      this.appendEvent({ type: 'error', variant: null, wall: Date.now(), code: 'ERR_RESULTS_ROTATE', message });
+      process.stderr.write(`simload: ${message}\n`);
+    } finally {
+      this.holding = false;
+    }
   }
 
   appendEvent(e: RunEvent): void {
@@ -163,7 +242,7 @@ export class RunWriter {
 
   private flushOrThrow(): void {
     for (const [name, lines] of this.buffers) {
-      if (lines.length === 0) continue;
+      if (lines.length === 0 || (this.holding && name === RESULT_FILES.samples)) continue;
       let fd = this.fds.get(name);
       if (fd === undefined) {
         fd = openSync(join(this.dir, name), 'a');
@@ -182,6 +261,7 @@ export class RunWriter {
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.rotation;
     this.flush();
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
@@ -220,6 +300,7 @@ export class RunWriter {
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
+    this.holding = false; // a rotation cut short by the exit: samples.ndjson (whichever it is now) takes them
     try {
       this.flushOrThrow();
       for (const fd of this.fds.values()) closeSync(fd);

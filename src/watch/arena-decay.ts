@@ -7,6 +7,7 @@
 import type { ArenaDecay } from '../alloc/stats.js';
 import type { Sample } from '../results/sample.js';
 import { INJECT_ARENA_FIELDS } from './inject.js';
+import { minOf } from '../report/extremes.js';
 
 /** Pages an arena must hold through the hold to count as stuck (less is noise: a few slabs). */
 export const STUCK_MIN_BYTES = 1024 * 1024;
@@ -95,7 +96,7 @@ export function stuckArenas(samples: Sample[]): StuckArenas {
   const evenShare = holding.length ? holding.reduce((t, b) => t + b, 0) / holding.length : 0;
   const arenas: ArenaHold[] = ids.map((id) => {
     const series = hold.map((s) => pages(at(s, id)));
-    const h = { arena: id, fromBytes: series[0]!, toBytes: series.at(-1)!, minBytes: Math.min(...series), purges: purges(at(last, id)) - purges(at(first, id)) };
+    const h = { arena: id, fromBytes: series[0]!, toBytes: series.at(-1)!, minBytes: minOf(series), purges: purges(at(last, id)) - purges(at(first, id)) };
     const state: ArenaHold['state'] =
       h.purges > 0 ? 'purged' : h.minBytes < STUCK_MIN_BYTES ? 'empty' : h.minBytes >= STUCK_MIN_SHARE * evenShare ? 'stuck' : 'small';
     return { ...h, state };
@@ -125,7 +126,7 @@ function dropEnd(xs: Sample[]): { atMs: number; how: StuckArenas['drop'] } | nul
     if (s.alloc!.allocated > xs[peak]!.alloc!.allocated) peak = i;
   });
   const rest = xs.slice(peak);
-  const low = Math.min(...rest.map((s) => s.alloc!.allocated));
+  const low = minOf(rest.map((s) => s.alloc!.allocated));
   const fall = xs[peak]!.alloc!.allocated - low;
   // A fall of at least a third of the peak: players leaving, not the heap breathing.
   if (fall < xs[peak]!.alloc!.allocated / 3) return null;

@@ -16,6 +16,7 @@ import { formatDuration } from '../units.js';
 import { formatStuckArenas, stuckArenas } from './arena-decay.js';
 import type { ConsoleAddress } from './console.js';
 import { checkPid, startCommand, type WatchTarget } from './target.js';
+import { newestWatchFolder, watchFolderName } from './resume.js';
 import { Watcher, type WatchEnd } from './watch.js';
 import type { LiveOutputs } from '../live/outputs.js';
 
@@ -39,6 +40,10 @@ export interface RunWatchOptions {
   signal: AbortSignal;
   /** `--metrics`, `--live` (docs/live.md). */
   live?: LiveOutputs | null;
+  /** --keep-full, --downsample; null keeps every sample at full resolution. */
+  retention?: { fullMs: number; periodMs: number } | null;
+  /** --resume: the folder to append to, `''` for the newest of this name in outDir (a new one if none). */
+  resume?: string | null;
 }
 
 export async function runWatch(o: RunWatchOptions): Promise<number> {
@@ -47,7 +52,16 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   const child = target.child;
   const release = child ? adopt({ pid: target.pid, kill: () => child.kill('SIGKILL') }) : () => undefined;
   child?.once('exit', () => release());
-  const name = o.name ?? (target.comm.replace(/[^A-Za-z0-9._-]+/g, '-') || 'watch');
+  let name = o.name ?? (target.comm.replace(/[^A-Za-z0-9._-]+/g, '-') || 'watch');
+  let resumeDir: string | null = null;
+  try {
+    resumeDir = o.resume === '' ? await newestWatchFolder(o.outDir, name) : (o.resume ?? null);
+    if (o.resume === '' && resumeDir === null) process.stderr.write(`simload watch: --resume: no earlier watch folder ${name}-* in ${o.outDir}, starting a new one\n`);
+    if (resumeDir !== null && o.name === null) name = (await watchFolderName(resumeDir)) ?? name;
+  } catch (err) {
+    target.child?.kill('SIGTERM');
+    throw err;
+  }
   const w = new Watcher({
     pid: target.pid,
     name,
@@ -61,6 +75,8 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     expect: o.expect,
     description: o.cmd !== null ? `simload watch --cmd ${o.cmd}` : `simload watch --pid ${target.pid} (${target.comm})`,
     live: o.live ?? null,
+    retention: o.retention ?? null,
+    resumeDir,
   });
   const say = (line: string) => o.out.write(`${line}\n`);
   w.on('notice', (m: string) => process.stderr.write(`simload watch: ${m}\n`));
@@ -72,6 +88,10 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   } catch (err) {
     target.child?.kill('SIGTERM');
     throw err;
+  }
+  if (resumeDir !== null) {
+    const r = w.resumed!;
+    say(`simload watch: resumed ${dir}: nothing recorded for ${formatDuration(r.gapToMs - r.gapFromMs)} (from ${formatDuration(r.gapFromMs)} to ${formatDuration(r.gapToMs)} after the watch began)`);
   }
   say(
     `simload watch: pid ${target.pid} (${target.comm}) every ${formatDuration(o.intervalMs)}` +

@@ -7,7 +7,7 @@ import { cpus, release, totalmem } from 'node:os';
 import type { AllocStats } from '../alloc/stats.js';
 import { readProcMemory } from '../proc/memory.js';
 import { SAMPLE_SCHEMA_VERSION, type Sample, type SkynetSample } from '../results/sample.js';
-import { RESULT_FILES } from '../results/layout.js';
+import { RESULT_FILES, type ResumeRecord } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { parseCmem, parseJmem, parseList, parseMallctlLines, parseMem } from './console-parse.js';
@@ -17,6 +17,7 @@ import { splitArenaMallctls } from './arena-decay.js';
 import { injectCommand, removeInjectFile, writeInjectFile } from './inject.js';
 import { parseMark } from './marks.js';
 import { readOnline } from './online.js';
+import { resumeFolder } from './resume.js';
 import { watchScenario, type MarkedPhase } from './scenario.js';
 import type { LiveOutputs } from '../live/outputs.js';
 
@@ -42,6 +43,10 @@ export interface WatchOptions {
   description: string;
   /** `--metrics`, `--live`: follow the folder as it is written (docs/live.md). */
   live?: LiveOutputs | null;
+  /** --keep-full, --downsample: samples.ndjson keeps `fullMs` at full resolution, older ones a few per `periodMs`. */
+  retention?: { fullMs: number; periodMs: number } | null;
+  /** --resume: append to this watch folder (resume.ts) instead of making a new one. */
+  resumeDir?: string | null;
 }
 
 export type WatchEnd = { status: 'complete' | 'interrupted' | 'failed'; reason: string; samples: number; dir: string };
@@ -67,6 +72,8 @@ export class Watcher extends EventEmitter {
   private forceServices = false;
   private readonly handleNames = new HandleNames();
   private count = 0;
+  /** Set by start() when it resumed a folder: the gap, as run.json's `resumes` has it. */
+  resumed: ResumeRecord | null = null;
   private endResolve!: (e: WatchEnd) => void;
   /** Resolves when the watch has ended and the folder is complete. */
   readonly ended: Promise<WatchEnd>;
@@ -82,19 +89,34 @@ export class Watcher extends EventEmitter {
   }
 
   async start(): Promise<string> {
-    this.writer = await RunWriter.create(this.o.outDir, this.o.name, {
-      scenario: this.o.name,
-      variants: [this.o.name],
-      parallel: false,
-      host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-    });
-    this.startWall = Date.now();
+    let firstT: number | null = null;
+    if (this.o.resumeDir) {
+      const r = await resumeFolder(this.o.resumeDir, this.o.name);
+      this.writer = r.writer;
+      this.startWall = r.startWall;
+      this.marks = r.marks;
+      firstT = r.firstT;
+      const wall = Date.now();
+      const gap = { gapFromMs: r.gapFromMs, gapToMs: wall - r.startWall };
+      this.resumed = { at: new Date(wall).toISOString(), ...gap, previousStatus: r.previous.status, pid: this.o.pid, tornBytes: r.tornBytes };
+      await this.writer.recordResume(this.resumed);
+      this.writer.appendEvent({ type: 'resumed', variant: this.o.name, wall, t: gap.gapToMs, gapFromMs: gap.gapFromMs, pid: this.o.pid });
+    } else {
+      this.writer = await RunWriter.create(this.o.outDir, this.o.name, {
+        scenario: this.o.name,
+        variants: [this.o.name],
+        parallel: false,
+        host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+      });
+      this.startWall = Date.now();
+    }
+    if (this.o.retention) await this.writer.keepFull({ ...this.o.retention, firstT });
     if (this.o.console) this.console = new SkynetConsole(this.o.console);
     if (this.o.inject) this.injectFile = writeInjectFile();
     await this.writeScenario();
     this.o.live?.attach(this.writer, this.scenarioNow());
-    this.writer.appendEvent({ type: 'variant-start', variant: this.o.name, wall: this.startWall, pid: this.o.pid });
-    this.nextDue = this.startWall;
+    if (!this.o.resumeDir) this.writer.appendEvent({ type: 'variant-start', variant: this.o.name, wall: this.startWall, pid: this.o.pid });
+    this.nextDue = Date.now();
     await this.enqueue();
     this.schedule();
     return this.writer.dir;
