@@ -5,6 +5,7 @@
 
 // C0 controls but tab and newline, DEL, C1 controls, and the invisible format characters that reorder or hide
 // text: bidi marks, embeddings, overrides and isolates, zero-width characters, line/paragraph separators, BOM.
+// eslint-disable-next-line no-control-regex -- finding control characters is what this pattern is for
 const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 /** `text` with every character that could drive or disguise a terminal written as \xNN or \uNNNN. */

@@ -11,6 +11,7 @@ import { terminalText } from '../src/terminal-text.js';
 import { fixtureCopy } from './report/helpers.js';
 
 const BIN = join(process.cwd(), 'bin', 'simload.js');
+// eslint-disable-next-line no-control-regex -- finding control characters is what this pattern is for
 const RAW = /[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]/;
 
 test('terminalText escapes controls and bidi characters, keeps newlines, tabs and ordinary text', () => {

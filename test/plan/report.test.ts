@@ -111,7 +111,7 @@ test('the recommendation says which server model it assumes: agent kind, service
   }
   const t = formatPlanTable({ ...fixedPlan(), model: bare });
   assert.match(t, /\nassumes: per-player Lua agents running \S*scenarios\/agents\/rpg\.lua, no service library \(a bare Lua VM\), on Debian's Lua 5\.4;/);
-  assert.match(t, /\n  per-player figures are for a bare Lua VM \(about 14 KiB[^\n]*about 32-36 KiB more per player/);
+  assert.match(t, /\n {2}per-player figures are for a bare Lua VM \(about 14 KiB[^\n]*about 32-36 KiB more per player/);
   const skynet = { ...bare, serviceLib: '/sk/lualib', lua: "skynet's Lua (/sk/3rd/lua)", bareNote: null, words: "per-player Lua agents running rpg.lua, skynet's service library (/sk/lualib), on skynet's Lua (/sk/3rd/lua)" };
   const t2 = formatPlanTable({ ...fixedPlan(), model: skynet });
   assert.match(t2, /\nassumes: per-player Lua agents running rpg\.lua, skynet's service library \(\/sk\/lualib\), on skynet's Lua/);

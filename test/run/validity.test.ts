@@ -82,7 +82,7 @@ function assertInvalid(r: { code: number | null; stdout: string; folder: string 
   assert.match(r.stdout, /expect: 2 of 2 threshold\(s\) failed/);
   assert.match(r.stdout, /FAIL {2}glibc: peak_rss < 100GiB {2}\(actual invalid run: /);
   // ... and the verdict repeats the INVALID lines after the thresholds (report/verdict.ts).
-  assert.match(r.stdout, /threshold\(s\) failed\n[\s\S]*\nINVALID RUN: [^\n]*\n(  [^\n]*\n)+results: /);
+  assert.match(r.stdout, /threshold\(s\) failed\n[\s\S]*\nINVALID RUN: [^\n]*\n( {2}[^\n]*\n)+results: /);
   const html = readFileSync(join(r.folder, 'report.html'), 'utf8');
   assert.ok(html.indexOf('INVALID RUN') >= 0 && html.indexOf('INVALID RUN') < html.indexOf('<h2>What happened'), 'report.html shows it before the charts');
   return summary;
