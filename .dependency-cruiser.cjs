@@ -31,14 +31,16 @@ module.exports = {
     },
     {
       name: 'leaves-import-nothing',
-      comment: 'errors.ts, units.ts, input-file.ts, terminal-text.ts and alloc/stats.ts are leaves: anything may import them, they import nothing of src/.',
+      comment:
+        'errors.ts, units.ts, input-file.ts, terminal-text.ts and alloc/stats.ts are leaves: anything may import them, they import nothing of src/.',
       severity: 'error',
       from: { path: '^src/(errors|units|input-file|terminal-text)\\.ts$|^src/alloc/stats\\.ts$' },
       to: { path: '^src/' },
     },
     {
       name: 'verdict-imports-only-errors',
-      comment: 'verdict.ts names the outcomes every judging command ends with and their exit codes (errors.ts), nothing more.',
+      comment:
+        'verdict.ts names the outcomes every judging command ends with and their exit codes (errors.ts), nothing more.',
       severity: 'error',
       from: { path: '^src/verdict\\.ts$' },
       to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
@@ -62,11 +64,15 @@ module.exports = {
       comment: 'results/ defines the run folder: it may name the allocator stats and /proc formats, nothing above.',
       severity: 'error',
       from: { path: '^src/results/' },
-      to: { path: '^src/', pathNot: '^src/(results|proc)/|^src/(errors|units|input-file|terminal-text)\\.ts$|^src/alloc/stats\\.ts$' },
+      to: {
+        path: '^src/',
+        pathNot: '^src/(results|proc)/|^src/(errors|units|input-file|terminal-text)\\.ts$|^src/alloc/stats\\.ts$',
+      },
     },
     {
       name: 'cgroup-at-the-bottom',
-      comment: 'cgroup/ is used by run, the pressure shape and plan, and uses none of them: only proc/, results/ and leaves.',
+      comment:
+        'cgroup/ is used by run, the pressure shape and plan, and uses none of them: only proc/, results/ and leaves.',
       severity: 'error',
       from: { path: '^src/cgroup/' },
       to: { path: '^src/', pathNot: '^src/(cgroup|proc|results)/|^src/(errors|units|input-file|terminal-text)\\.ts$' },
@@ -85,7 +91,11 @@ module.exports = {
         "validated Scenario's type (scenario.json holds it; type-only, see report-scenario-type-only).",
       severity: 'error',
       from: { path: '^src/report/' },
-      to: { path: '^src/', pathNot: '^src/(report|results)/|^src/(errors|units|input-file|terminal-text|verdict)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
+      to: {
+        path: '^src/',
+        pathNot:
+          '^src/(report|results)/|^src/(errors|units|input-file|terminal-text|verdict)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
+      },
     },
     {
       name: 'report-scenario-type-only',
@@ -101,7 +111,11 @@ module.exports = {
         'leaves and the Scenario type, never what records (run/, serve/, watch/, recorder/, driver/, server/).',
       severity: 'error',
       from: { path: '^src/live/' },
-      to: { path: '^src/', pathNot: '^src/(live|report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$' },
+      to: {
+        path: '^src/',
+        pathNot:
+          '^src/(live|report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
+      },
     },
     {
       name: 'nothing-imports-commands',

@@ -44,9 +44,15 @@ const bridgeChurn = time(churned, ROUNDS * BATCH);
 const outDir = join(buildDir, 'bench');
 mkdirSync(outDir, { recursive: true });
 const exe = join(outDir, 'bench_alloc');
-execFileSync(process.env['CC'] || 'cc', ['-O2', '-o', exe, join(nativeDir, 'bench_alloc.c'), '-ldl', '-lpthread'], { stdio: 'inherit' });
+execFileSync(process.env['CC'] || 'cc', ['-O2', '-o', exe, join(nativeDir, 'bench_alloc.c'), '-ldl', '-lpthread'], {
+  stdio: 'inherit',
+});
 const c = JSON.parse(
-  execFileSync(exe, [lib ?? '-', a.info.prefix || 'none', String(SIZE), String(PAIRS * 5), String(BATCH), String(ROUNDS)], { encoding: 'utf8' }),
+  execFileSync(
+    exe,
+    [lib ?? '-', a.info.prefix || 'none', String(SIZE), String(PAIRS * 5), String(BATCH), String(ROUNDS)],
+    { encoding: 'utf8' },
+  ),
 ) as { plainNs: number; batchedNs: number };
 
 const rows: Array<[string, number, number]> = [
@@ -55,9 +61,15 @@ const rows: Array<[string, number, number]> = [
   [`batched: churn(${BATCH} x ${SIZE} B, written)`, bridgeChurn, c.batchedNs],
 ];
 process.stdout.write(`bench:alloc  ${build} (${a.info.version ?? ''}) ${lib ?? 'libc'}\n`);
-process.stdout.write(`${'ns per object (allocate + free)'.padEnd(48)}${'bridge'.padStart(10)}${'C'.padStart(10)}${'ratio'.padStart(9)}\n`);
+process.stdout.write(
+  `${'ns per object (allocate + free)'.padEnd(48)}${'bridge'.padStart(10)}${'C'.padStart(10)}${'ratio'.padStart(9)}\n`,
+);
 for (const [label, js, cn] of rows) {
-  process.stdout.write(`${label.padEnd(48)}${js.toFixed(1).padStart(10)}${cn.toFixed(1).padStart(10)}${(js / cn).toFixed(2).padStart(8)}x\n`);
+  process.stdout.write(
+    `${label.padEnd(48)}${js.toFixed(1).padStart(10)}${cn.toFixed(1).padStart(10)}${(js / cn).toFixed(2).padStart(8)}x\n`,
+  );
 }
 const ratio = bridgeBatch / c.batchedNs;
-process.stdout.write(`goal: batched within 3x of C per object -> ${ratio.toFixed(2)}x ${ratio <= 3 ? 'met' : 'NOT met'}\n`);
+process.stdout.write(
+  `goal: batched within 3x of C per object -> ${ratio.toFixed(2)}x ${ratio <= 3 ? 'met' : 'NOT met'}\n`,
+);

@@ -94,7 +94,8 @@ function childPids(): number[] {
   const out: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      for (const p of readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (p) out.push(Number(p));
+      for (const p of readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+        if (p) out.push(Number(p));
     } catch {
       // gone
     }
@@ -148,7 +149,10 @@ function recentSamples(out: string, ms: number): Sample[] {
   }
 }
 
-async function measuredRun(text: string, label: string): Promise<{ dir: string; ticks: Tick[]; stoppedForMemory: boolean; stoppedBehind: string | null }> {
+async function measuredRun(
+  text: string,
+  label: string,
+): Promise<{ dir: string; ticks: Tick[]; stoppedForMemory: boolean; stoppedBehind: string | null }> {
   const s = parseScenario(text, `${label}.yaml`);
   const out = await mkdtemp(join(tmpdir(), 'simload-capacity-'));
   const stop = new AbortController();
@@ -173,8 +177,16 @@ async function measuredRun(text: string, label: string): Promise<{ dir: string; 
     const last = recent.at(-1);
     const first = recent[0];
     let why: string | null = null;
-    if (last && last.target > 1000 && (last.loaded ?? last.online) < 0.8 * last.target) why = `the server held ${last.loaded ?? last.online} of ${last.target} players`;
-    else if (last && first && last.wall - first.wall >= 5000 && last.server && first.server && (first.loaded ?? 0) > 1000) {
+    if (last && last.target > 1000 && (last.loaded ?? last.online) < 0.8 * last.target)
+      why = `the server held ${last.loaded ?? last.online} of ${last.target} players`;
+    else if (
+      last &&
+      first &&
+      last.wall - first.wall >= 5000 &&
+      last.server &&
+      first.server &&
+      (first.loaded ?? 0) > 1000
+    ) {
       const expected = (RATE * (first.loaded ?? first.online) * (last.wall - first.wall)) / 1000;
       const got = last.server.messages - first.server.messages;
       if (got < 0.7 * expected) why = `the server handled ${Math.round(got)} of ${Math.round(expected)} messages due`;
@@ -186,7 +198,15 @@ async function measuredRun(text: string, label: string): Promise<{ dir: string; 
       process.stderr.write(`capacity: ${stoppedBehind}: stopping the run\n`);
       stop.abort();
     }
-    ticks.push({ wall: Date.now(), bots: botThreadsCpu(), main: mainThreadCpu(), server: serverCpu(), threads: serverThreads(), available, load: loadAverage() });
+    ticks.push({
+      wall: Date.now(),
+      bots: botThreadsCpu(),
+      main: mainThreadCpu(),
+      server: serverCpu(),
+      threads: serverThreads(),
+      available,
+      load: loadAverage(),
+    });
     if (available < MIN_AVAILABLE && !stop.signal.aborted) {
       stoppedForMemory = true;
       process.stderr.write(`capacity: MemAvailable ${(available / 2 ** 30).toFixed(1)} GiB: stopping the run\n`);
@@ -199,7 +219,9 @@ async function measuredRun(text: string, label: string): Promise<{ dir: string; 
   } catch (err) {
     const dir = (err as { dir?: string }).dir;
     if (!dir) throw err;
-    process.stderr.write(`capacity: the run failed (${(err as Error).message.split('\n')[0]}); judging what was recorded\n`);
+    process.stderr.write(
+      `capacity: the run failed (${(err as Error).message.split('\n')[0]}); judging what was recorded\n`,
+    );
     return { dir, ticks, stoppedForMemory, stoppedBehind };
   } finally {
     clearInterval(timer);
@@ -253,7 +275,9 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
   } catch {
     latency = null;
   }
-  const phases = events.filter((e): e is Extract<RunEvent, { type: 'phase' }> => e.type === 'phase' && e.variant === variant);
+  const phases = events.filter(
+    (e): e is Extract<RunEvent, { type: 'phase' }> => e.type === 'phase' && e.variant === variant,
+  );
   const out: StepResult[] = [];
   for (let i = 0; i < phases.length - 1; i++) {
     const p = phases[i]!;
@@ -270,7 +294,8 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     const counted = xs.filter((x) => x.server);
     const delivered = counted.length >= 2 ? counted.at(-1)!.server!.messages - counted[0]!.server!.messages : 0;
     let expected = 0;
-    for (let k = 1; k < xs.length; k++) expected += (RATE * (xs[k - 1]!.loaded ?? xs[k - 1]!.online) * (xs[k]!.wall - xs[k - 1]!.wall)) / 1000;
+    for (let k = 1; k < xs.length; k++)
+      expected += (RATE * (xs[k - 1]!.loaded ?? xs[k - 1]!.online) * (xs[k]!.wall - xs[k - 1]!.wall)) / 1000;
     const ts = between(ticks, from, end);
     const dt = ts.length >= 2 ? (ts.at(-1)!.wall - ts[0]!.wall) / 1000 : 0;
     const botCores = dt > 0 ? (ts.at(-1)!.bots - ts[0]!.bots) / dt : 0;
@@ -287,7 +312,10 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     const p99ms = lat ? lat.p99 / 1000 : null;
     const why: string[] = [];
     if (loadedMin < 0.95 * target) why.push(`held ${loadedMin} of ${target} players (logins not run)`);
-    if (expected > 0 && delivered < 0.95 * expected) why.push(`delivered ${Math.round(delivered)} of ${Math.round(expected)} messages (${((100 * delivered) / expected).toFixed(0)}%)`);
+    if (expected > 0 && delivered < 0.95 * expected)
+      why.push(
+        `delivered ${Math.round(delivered)} of ${Math.round(expected)} messages (${((100 * delivered) / expected).toFixed(0)}%)`,
+      );
     if (p99ms === null || p99ms > 1000) why.push(`p99 ${p99ms === null ? 'unknown' : `${p99ms.toFixed(0)} ms`}`);
     out.push({
       target,
@@ -326,7 +354,9 @@ function table(rows: StepResult[]): string {
       [
         String(r.target).padEnd(8),
         String(r.loadedMin).padEnd(12),
-        `${Math.round(r.delivered)}/${Math.round(r.expected)} (${r.expected > 0 ? ((100 * r.delivered) / r.expected).toFixed(1) : '-'}%)`.padEnd(20),
+        `${Math.round(r.delivered)}/${Math.round(r.expected)} (${r.expected > 0 ? ((100 * r.delivered) / r.expected).toFixed(1) : '-'}%)`.padEnd(
+          20,
+        ),
         (r.p99ms === null ? '-' : `${r.p99ms.toFixed(1)}ms`).padEnd(8),
         gib(r.rssMax).padEnd(10),
         `${r.serverCores.toFixed(2)} cores`.padEnd(11),
@@ -356,10 +386,20 @@ function saturation(r: StepResult): string {
   const ours = r.serverCores + r.botCores + r.mainCores;
   const parts: string[] = [];
   if (r.gateCores >= SATURATED) parts.push(`the gate thread is saturated (${r.gateCores.toFixed(2)} of a core)`);
-  if (r.busiestWorkerCores >= SATURATED) parts.push(`a worker thread is saturated (${r.busiestWorkerCores.toFixed(2)} of a core)`);
-  if (ours >= SATURATED * cores) parts.push(`the machine's ${cores} cores are full with simload alone (${ours.toFixed(2)} cores: server ${r.serverCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`);
-  else if (r.load > cores) parts.push(`the machine is shared: load average ${r.load.toFixed(1)} on ${cores} cores while simload used ${ours.toFixed(2)} (server ${r.serverCores.toFixed(2)}, gate ${r.gateCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`);
-  if (parts.length === 0) parts.push(`no thread and no core was saturated (server ${r.serverCores.toFixed(2)} cores, gate ${r.gateCores.toFixed(2)}, busiest worker ${r.busiestWorkerCores.toFixed(2)}, bots ${r.botCores.toFixed(2)}; load average ${r.load.toFixed(1)})`);
+  if (r.busiestWorkerCores >= SATURATED)
+    parts.push(`a worker thread is saturated (${r.busiestWorkerCores.toFixed(2)} of a core)`);
+  if (ours >= SATURATED * cores)
+    parts.push(
+      `the machine's ${cores} cores are full with simload alone (${ours.toFixed(2)} cores: server ${r.serverCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`,
+    );
+  else if (r.load > cores)
+    parts.push(
+      `the machine is shared: load average ${r.load.toFixed(1)} on ${cores} cores while simload used ${ours.toFixed(2)} (server ${r.serverCores.toFixed(2)}, gate ${r.gateCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`,
+    );
+  if (parts.length === 0)
+    parts.push(
+      `no thread and no core was saturated (server ${r.serverCores.toFixed(2)} cores, gate ${r.gateCores.toFixed(2)}, busiest worker ${r.busiestWorkerCores.toFixed(2)}, bots ${r.botCores.toFixed(2)}; load average ${r.load.toFixed(1)})`,
+    );
   return parts.join('; ');
 }
 
@@ -379,7 +419,9 @@ if (PLAIN > 0) {
   process.stdout.write(`\n${PLAIN} players, one socket each vs ${PER_CONN} per connection:\n`);
   process.stdout.write(table([plain, muxSmall].filter((x): x is StepResult => x !== null)));
   if (plain && muxSmall && muxSmall.botMsPer1000 > 0) {
-    process.stdout.write(`bot CPU per 1000 players, plain / multiplexed: ${(plain.botMsPer1000 / muxSmall.botMsPer1000).toFixed(2)}x\n`);
+    process.stdout.write(
+      `bot CPU per 1000 players, plain / multiplexed: ${(plain.botMsPer1000 / muxSmall.botMsPer1000).toFixed(2)}x\n`,
+    );
   }
 }
 const run = await measuredRun(scenarioText(STEPS, PER_CONN, 'capacity-steps'), 'capacity-steps');
@@ -389,8 +431,13 @@ process.stdout.write(table(steps));
 const held = steps.filter((r) => r.pass).map((r) => r.target);
 const best = held.length ? Math.max(...held) : 0;
 const firstFail = steps.find((r) => !r.pass);
-process.stdout.write(`\nmost players held: ${best}${firstFail ? `; at ${firstFail.target}: ${firstFail.why.join('; ')}` : ' (every step held)'}\n`);
+process.stdout.write(
+  `\nmost players held: ${best}${firstFail ? `; at ${firstFail.target}: ${firstFail.why.join('; ')}` : ' (every step held)'}\n`,
+);
 if (firstFail) process.stdout.write(`what stops it at ${firstFail.target}: ${saturation(firstFail)}\n`);
 if (run.stoppedBehind) process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
-if (run.stoppedForMemory) process.stdout.write(`stopped early: MemAvailable fell under ${MIN_AVAILABLE / 2 ** 30} GiB\n`);
-process.stdout.write(`bench took ${((Date.now() - started) / 60000).toFixed(1)} min; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+if (run.stoppedForMemory)
+  process.stdout.write(`stopped early: MemAvailable fell under ${MIN_AVAILABLE / 2 ** 30} GiB\n`);
+process.stdout.write(
+  `bench took ${((Date.now() - started) / 60000).toFixed(1)} min; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+);

@@ -15,8 +15,17 @@ import { skynetAgentLib } from '../src/native/agent-build.js';
 import { attachLua, LuaFn } from '../src/server/lua-vm.js';
 import { Allocator } from '../src/alloc/allocator.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '300' }, rounds: { type: 'string', default: '200' }, every: { type: 'string', default: '10' }, script: { type: 'string', default: 'scenarios/agents/rpg.lua' } } });
-const N = Number(values.n), ROUNDS = Number(values.rounds), EVERY = Number(values.every);
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '200' },
+    every: { type: 'string', default: '10' },
+    script: { type: 'string', default: 'scenarios/agents/rpg.lua' },
+  },
+});
+const N = Number(values.n),
+  ROUNDS = Number(values.rounds),
+  EVERY = Number(values.every);
 const script = resolve(values.script!);
 const src = requirePeerSources();
 const build = findSkynetBuild({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe: 'madv-free' });
@@ -37,8 +46,17 @@ function skynet(): Point[] {
     thread: 2,
     env: { simload_gc_n: N, simload_gc_rounds: ROUNDS, simload_gc_every: EVERY, simload_gc_script: script },
   });
-  const r = spawnSync(build!.binary, [config], { cwd: build!.root, encoding: 'utf8', timeout: 900_000, env: { ...process.env, JE_MALLOC_CONF: '' } });
-  const out = [...r.stdout.matchAll(/^GC round=(\d+) lua=(\S+) alloc=(\S+)$/gm)].map((m) => ({ round: Number(m[1]), lua: Number(m[2]) * 1024, alloc: Number(m[3]) }));
+  const r = spawnSync(build!.binary, [config], {
+    cwd: build!.root,
+    encoding: 'utf8',
+    timeout: 900_000,
+    env: { ...process.env, JE_MALLOC_CONF: '' },
+  });
+  const out = [...r.stdout.matchAll(/^GC round=(\d+) lua=(\S+) alloc=(\S+)$/gm)].map((m) => ({
+    round: Number(m[1]),
+    lua: Number(m[2]) * 1024,
+    alloc: Number(m[3]),
+  }));
   if (out.length === 0) throw new Error(`skynet gc probe failed:\n${r.stdout}\n${r.stderr}`);
   return out;
 }
@@ -54,7 +72,10 @@ function simload(): Point[] {
     return h;
   });
   const bytes = vms.map((h, i) => lua.call(h, LuaFn.login, i + 1, 0));
-  const point = (round: number): Point => (alloc.purge(), { round, lua: bytes.reduce((a, b) => a + b, 0), alloc: alloc.stats().allocated });
+  const point = (round: number): Point => (
+    alloc.purge(),
+    { round, lua: bytes.reduce((a, b) => a + b, 0), alloc: alloc.stats().allocated }
+  );
   const out = [point(0)];
   for (let r = 1; r <= ROUNDS; r++) {
     vms.forEach((h, i) => (bytes[i] = lua.call(h, LuaFn.message, r, i + 1)));
@@ -75,10 +96,15 @@ try {
   ];
   for (const p of a) {
     const q = b.find((x) => x.round === p.round);
-    if (q) lines.push(`${String(p.round).padStart(5)}  ${mib(p.lua).padStart(6)}  ${mib(q.lua).padStart(7)}  ${(q.lua / p.lua).toFixed(3)}  ${mib(p.alloc).padStart(17)}  ${mib(q.alloc).padStart(7)}`);
+    if (q)
+      lines.push(
+        `${String(p.round).padStart(5)}  ${mib(p.lua).padStart(6)}  ${mib(q.lua).padStart(7)}  ${(q.lua / p.lua).toFixed(3)}  ${mib(p.alloc).padStart(17)}  ${mib(q.alloc).padStart(7)}`,
+      );
   }
   const slope = (s: Point[]) => (s.at(-1)!.lua - s[1]!.lua) / (s.at(-1)!.round - s[1]!.round);
-  lines.push(`per round after round ${a[1]!.round}: skynet ${(slope(a) / 1024).toFixed(1)} KiB, simload ${(slope(b) / 1024).toFixed(1)} KiB`);
+  lines.push(
+    `per round after round ${a[1]!.round}: skynet ${(slope(a) / 1024).toFixed(1)} KiB, simload ${(slope(b) / 1024).toFixed(1)} KiB`,
+  );
   process.stdout.write(lines.join('\n') + '\n');
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -37,9 +37,19 @@ function skynet(cacheOff: boolean): Record<string, Row> {
     root: build!.root,
     start: 'simload_vmsize',
     serviceDirs: [DRIVER_DIR],
-    env: { simload_vmsize_n: N, simload_vmsize_script: empty, simload_vmsize_out: out, ...(cacheOff ? { preload: off } : {}) },
+    env: {
+      simload_vmsize_n: N,
+      simload_vmsize_script: empty,
+      simload_vmsize_out: out,
+      ...(cacheOff ? { preload: off } : {}),
+    },
   });
-  const r = spawnSync(build!.binary, [config], { cwd: build!.root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, JE_MALLOC_CONF: '' } });
+  const r = spawnSync(build!.binary, [config], {
+    cwd: build!.root,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, JE_MALLOC_CONF: '' },
+  });
   const rows: Record<string, Row> = {};
   for (const m of r.stdout.matchAll(/^VMSIZE kind=(\w+) n=\d+ alloc=(\S+) c0=(\S+) c1=(\S+) c2=(\S+)$/gm)) {
     rows[m[1]!] = { alloc: Number(m[2]), c0: Number(m[3]), c1: Number(m[4]), c2: Number(m[5]) };
@@ -51,7 +61,12 @@ function skynet(cacheOff: boolean): Record<string, Row> {
 try {
   const on = skynet(false);
   const offRows = skynet(true);
-  const script = { path: empty, source: 'function login() end\nfunction message() end\n', maxInstructions: 10_000_000, maxMemoryBytes: 64 * 2 ** 20 };
+  const script = {
+    path: empty,
+    source: 'function login() end\nfunction message() end\n',
+    maxInstructions: 10_000_000,
+    maxMemoryBytes: 64 * 2 ** 20,
+  };
   const bare = checkScript(script, 'per-player');
   const lib = checkScript({ ...script, serviceLib: join(build.root, 'lualib') }, 'per-player');
   // the same VMs on skynet's own Lua (scenario `server.lua: skynet`), when build:peers made that library
@@ -105,7 +120,9 @@ try {
       `  ratio simload/skynet (started service)        ${(skyWith.emptyBytes / 1024 / on.lib!.c2).toFixed(2)}`,
     );
   } else {
-    lines.push(`simload with lua: skynet: not measured (${sky.lib} is not built from today's agent.c: npm run build:peers)`);
+    lines.push(
+      `simload with lua: skynet: not measured (${sky.lib} is not built from today's agent.c: npm run build:peers)`,
+    );
   }
   process.stdout.write(lines.join('\n') + '\n');
 } finally {

@@ -55,7 +55,11 @@ export interface LiveOverhead {
 const cpuUs = (u: NodeJS.CpuUsage) => u.user + u.system;
 const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
 
-export async function liveOverhead(variant: VariantOptions, samplesPerRound: number, rounds: number): Promise<LiveOverhead> {
+export async function liveOverhead(
+  variant: VariantOptions,
+  samplesPerRound: number,
+  rounds: number,
+): Promise<LiveOverhead> {
   const server = await launchServer({ options: defaultServerOptions(), variant });
   const base = await mkdtemp(join(tmpdir(), 'simload-bench-live-'));
   const client = spawn(process.execPath, ['-e', CLIENT], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -78,9 +82,17 @@ export async function liveOverhead(variant: VariantOptions, samplesPerRound: num
   try {
     for (let r = 0; r < rounds; r++) {
       for (const mode of MODES) {
-        const writer = await RunWriter.create(base, `bench-${r}-${mode}`, { scenario: 'bench', variants: [variant.name], parallel: false, host: { cpus: 2, memBytes: 0, kernel: '', node: '' } });
+        const writer = await RunWriter.create(base, `bench-${r}-${mode}`, {
+          scenario: 'bench',
+          variants: [variant.name],
+          parallel: false,
+          host: { cpus: 2, memBytes: 0, kernel: '', node: '' },
+        });
         const addr = { host: '127.0.0.1', port: 0, exposed: false };
-        const live = LiveOutputs.fromFlags({ metrics: mode === 'metrics' || mode === 'both' ? addr : null, page: mode === 'page' || mode === 'both' ? addr : null });
+        const live = LiveOutputs.fromFlags({
+          metrics: mode === 'metrics' || mode === 'both' ? addr : null,
+          page: mode === 'page' || mode === 'both' ? addr : null,
+        });
         if (live) {
           await live.start();
           live.attach(writer, null);
@@ -93,7 +105,9 @@ export async function liveOverhead(variant: VariantOptions, samplesPerRound: num
         const u0 = process.cpuUsage();
         for (let i = 0; i < samplesPerRound; i++) {
           last = (await recorder.sampleNow(variant.name)) ?? last;
-          if (live?.urls.metrics) metricsBytes = (await ask<{ length: number }>({ op: 'scrape', metrics: live.urls.metrics }, 'scraped')).length;
+          if (live?.urls.metrics)
+            metricsBytes = (await ask<{ length: number }>({ op: 'scrape', metrics: live.urls.metrics }, 'scraped'))
+              .length;
           await new Promise((res) => setTimeout(res, 1000));
         }
         const us = cpuUs(process.cpuUsage(u0)) / samplesPerRound;
@@ -111,7 +125,21 @@ export async function liveOverhead(variant: VariantOptions, samplesPerRound: num
     await rm(base, { recursive: true, force: true });
   }
   // The page's update at the largest history it keeps: MAX_POINTS copies of the last real sample, one per second.
-  const h = new LiveHistory('/bench', () => ({ tool: 'simload', version: '', scenario: 'bench', startedAt: '', endedAt: null, status: 'running', variants: [variant.name], parallel: false, host: { cpus: 2, memBytes: 0, kernel: '', node: '' } }), null);
+  const h = new LiveHistory(
+    '/bench',
+    () => ({
+      tool: 'simload',
+      version: '',
+      scenario: 'bench',
+      startedAt: '',
+      endedAt: null,
+      status: 'running',
+      variants: [variant.name],
+      parallel: false,
+      host: { cpus: 2, memBytes: 0, kernel: '', node: '' },
+    }),
+    null,
+  );
   for (let i = 0; i < MAX_POINTS; i++) h.addSample({ ...last!, t: i * 1000, wall: last!.wall + i * 1000 });
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -119,5 +147,13 @@ export async function liveOverhead(variant: VariantOptions, samplesPerRound: num
     JSON.stringify(liveUpdate(h));
     times.push(cpuUs(process.cpuUsage(u0)));
   }
-  return { us: { off: med(per.off), metrics: med(per.metrics), page: med(per.page), both: med(per.both) }, rounds: all, pageFullUs: med(times), arenas: last?.alloc?.arenas?.length ?? 0, metricsBytes, updates: counted.updates, updateBytes: counted.updates ? counted.bytes / counted.updates : 0 };
+  return {
+    us: { off: med(per.off), metrics: med(per.metrics), page: med(per.page), both: med(per.both) },
+    rounds: all,
+    pageFullUs: med(times),
+    arenas: last?.alloc?.arenas?.length ?? 0,
+    metricsBytes,
+    updates: counted.updates,
+    updateBytes: counted.updates ? counted.bytes / counted.updates : 0,
+  };
 }

@@ -101,13 +101,24 @@ interface RunFolder {
 function readRun(base: string): RunFolder {
   const [name] = readdirSync(base);
   const dir = join(base, name!);
-  const events = readFileSync(join(dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; phaseIndex?: number; wall: number; pid?: number });
+  const events = readFileSync(join(dir, 'events.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; phaseIndex?: number; wall: number; pid?: number });
   const start = events.find((e) => e.type === 'phase' && e.phaseIndex === 1);
-  const end = events.find((e) => e.type === 'phase' && e.phaseIndex === 2) ?? events.find((e) => e.type === 'variant-end');
-  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { validity?: { valid: boolean; reasons: string[] } };
+  const end =
+    events.find((e) => e.type === 'phase' && e.phaseIndex === 2) ?? events.find((e) => e.type === 'variant-end');
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {
+    validity?: { valid: boolean; reasons: string[] };
+  };
   const serverPid = events.find((e) => e.type === 'variant-start')?.pid ?? 0;
   if (!start || !end) throw new Error(`${dir}: no hold in the events`);
-  return { hold: [start.wall, end.wall], valid: run.validity?.valid ?? false, reasons: run.validity?.reasons ?? ['no validity recorded'], serverPid };
+  return {
+    hold: [start.wall, end.wall],
+    valid: run.validity?.valid ?? false,
+    reasons: run.validity?.reasons ?? ['no validity recorded'],
+    serverPid,
+  };
 }
 
 interface Row {
@@ -123,7 +134,9 @@ async function simloadBots(dir: string): Promise<Row> {
   const file = join(dir, 'simload.yaml');
   await writeFile(file, scenario('bench-simload'));
   const out = join(dir, 'simload-runs');
-  const child = spawn(process.execPath, [BIN, 'run', file, '--out', out, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', file, '--out', out, '--quiet'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d) => (err += String(d)));
   const serverPids = new Set<number>();
@@ -144,7 +157,14 @@ async function simloadBots(dir: string): Promise<Row> {
   if (code !== 0 && code !== 4) throw new Error(`simload run exited ${code}: ${err}`);
   const f = readRun(out);
   const [a, b] = f.hold;
-  return { engine: "simload's bots (run)", botsCpu: log.used(child.pid!, a, b), serverCpu: f.serverPid ? log.used(f.serverPid, a, b) : NaN, holdS: (b - a) / 1000, valid: f.valid, note: f.valid ? '' : f.reasons.join('; ') };
+  return {
+    engine: "simload's bots (run)",
+    botsCpu: log.used(child.pid!, a, b),
+    serverCpu: f.serverPid ? log.used(f.serverPid, a, b) : NaN,
+    holdS: (b - a) / 1000,
+    valid: f.valid,
+    note: f.valid ? '' : f.reasons.join('; '),
+  };
 }
 
 async function locust(dir: string, perConnection: number): Promise<Row> {
@@ -152,11 +172,22 @@ async function locust(dir: string, perConnection: number): Promise<Row> {
   await writeFile(file, scenario(`bench-locust-${perConnection}`));
   const py = join(dir, `locust_${perConnection}.py`);
   await new Promise<void>((resolve, reject) => {
-    const c = spawn(process.execPath, [BIN, 'export', 'locust', file, '-o', py, '--players-per-connection', String(perConnection)], { stdio: 'ignore' });
+    const c = spawn(
+      process.execPath,
+      [BIN, 'export', 'locust', file, '-o', py, '--players-per-connection', String(perConnection)],
+      { stdio: 'ignore' },
+    );
     c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`export exited ${code}`))));
   });
   const out = join(dir, `locust-runs-${perConnection}`);
-  const swarm = await startSwarm({ scenario: file, locustfile: py, variant: 'glibc', outDir: out, cwd: dir, workers: 2 });
+  const swarm = await startSwarm({
+    scenario: file,
+    locustfile: py,
+    variant: 'glibc',
+    outDir: out,
+    cwd: dir,
+    workers: 2,
+  });
   const serverPid = Number(/pid (\d+)/.exec(swarm.serve.out())?.[1] ?? 0);
   const pids = [swarm.master.child.pid!, ...swarm.workers.map((w) => w.child.pid!)];
   const log = new CpuLog(() => [...pids, serverPid]);
@@ -186,18 +217,25 @@ async function main(): Promise<void> {
   const missing = locustMissing();
   if (missing) throw new Error(missing);
   const dir = await mkdtemp(join(tmpdir(), 'simload-bench-locust-'));
-  console.log(`bench:locust: ${players} players held ${holdS} s at ${rate} msg/player/s; CPU over the hold (utime+stime); folders in ${dir}`);
+  console.log(
+    `bench:locust: ${players} players held ${holdS} s at ${rate} msg/player/s; CPU over the hold (utime+stime); folders in ${dir}`,
+  );
   const rows: Row[] = [await simloadBots(dir), await locust(dir, 1), await locust(dir, muxN)];
   const per = (cpu: number, r: Row) => cpu / ((players / 1000) * r.holdS);
   console.log('');
-  console.log(`${'engine'.padEnd(34)} ${'hold'.padStart(6)} ${'bots CPU'.padStart(9)} ${'per 1000 players'.padStart(17)} ${'server CPU'.padStart(11)}  valid  note`);
+  console.log(
+    `${'engine'.padEnd(34)} ${'hold'.padStart(6)} ${'bots CPU'.padStart(9)} ${'per 1000 players'.padStart(17)} ${'server CPU'.padStart(11)}  valid  note`,
+  );
   for (const r of rows) {
     console.log(
       `${r.engine.padEnd(34)} ${`${r.holdS.toFixed(1)}s`.padStart(6)} ${`${r.botsCpu.toFixed(2)}s`.padStart(9)} ${`${(per(r.botsCpu, r) * 100).toFixed(1)}% core`.padStart(17)} ${`${r.serverCpu.toFixed(2)}s`.padStart(11)}  ${r.valid ? 'yes' : 'NO '}    ${r.note}`,
     );
   }
   const base = rows[0]!;
-  for (const r of rows.slice(1)) console.log(`${r.engine}: ${(per(r.botsCpu, r) / per(base.botsCpu, base)).toFixed(1)}x the CPU of simload's bots per player`);
+  for (const r of rows.slice(1))
+    console.log(
+      `${r.engine}: ${(per(r.botsCpu, r) / per(base.botsCpu, base)).toFixed(1)}x the CPU of simload's bots per player`,
+    );
 }
 
 main().catch((err: unknown) => {

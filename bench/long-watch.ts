@@ -31,7 +31,10 @@ const step = span / (real.length - 1);
 const out = mkdtempSync(join(tmpdir(), 'simload-longwatch-bench-'));
 for (const f of ['run.json', 'scenario.json', 'events.ndjson']) copyFileSync(join(src, f), join(out, f));
 const meta = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Record<string, unknown>;
-writeFileSync(join(out, 'run.json'), JSON.stringify({ ...meta, retention: { fullMs: DAY, periodMs: 60_000 } }, null, 2));
+writeFileSync(
+  join(out, 'run.json'),
+  JSON.stringify({ ...meta, retention: { fullMs: DAY, periodMs: 60_000 } }, null, 2),
+);
 
 /** The real samples, over and over, one every `step` ms from `from` to `to`. */
 function* samples(from: number, to: number): Generator<Sample> {
@@ -68,11 +71,14 @@ const mb = (f: string) => (statSync(join(out, f)).size / 1e6).toFixed(2);
 process.stdout.write(
   `source: ${src}, ${real.length} samples at ${step.toFixed(0)} ms, ${(statSync(join(src, 'samples.ndjson')).size / real.length).toFixed(0)} B/sample\n` +
     `folder: ${out}, ${days} days: samples.ndjson ${mb('samples.ndjson')} MB (${written} samples, the last day), ` +
-    `samples-older.ndjson.gz ${mb('samples-older.ndjson.gz')} MB (${days - 1} days: ${((statSync(olderFile).size / (days - 1)) / 1e6).toFixed(2)} MB a day)\n`,
+    `samples-older.ndjson.gz ${mb('samples-older.ndjson.gz')} MB (${days - 1} days: ${(statSync(olderFile).size / (days - 1) / 1e6).toFixed(2)} MB a day)\n`,
 );
 for (const args of [[], ['--from', '-2h']]) {
   const t0 = Date.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'report', out, ...args, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BIN, 'report', out, ...args, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const ms = Date.now() - t0;
   const peakKiB = Number(r.stderr.trim().split('\n').at(-1));
   const s = JSON.parse(r.stdout) as { variants: Array<{ samples: number }> };

@@ -27,7 +27,10 @@ end
 
 const dir = mkdtempSync(join(tmpdir(), 'simload-nightly-'));
 const nightly = join(packageRoot, 'scenarios', 'nightly.yaml');
-writeFileSync(join(dir, 'keeps-30k.lua'), readFileSync(join(packageRoot, 'scenarios', 'agents', 'rpg.lua'), 'utf8') + PLANT);
+writeFileSync(
+  join(dir, 'keeps-30k.lua'),
+  readFileSync(join(packageRoot, 'scenarios', 'agents', 'rpg.lua'), 'utf8') + PLANT,
+);
 const planted = readFileSync(nightly, 'utf8').replace(/script: agents\/rpg\.lua/, 'script: keeps-30k.lua');
 if (!planted.includes('keeps-30k.lua')) throw new Error(`${nightly} no longer names agents/rpg.lua: update this bench`);
 writeFileSync(join(dir, 'planted.yaml'), planted);
@@ -60,7 +63,9 @@ for (let round = 1; round <= rounds; round++) {
   const same = compare(a!, b!);
   const plant = compare(a!, p!);
   const named = plant.regressions.some((r) => /bytes\/player/.test(r));
-  console.log(`  identical pair: compare exit ${same.code}${same.regressions.length ? `: ${same.regressions.join('; ')}` : ''}`);
+  console.log(
+    `  identical pair: compare exit ${same.code}${same.regressions.length ? `: ${same.regressions.join('; ')}` : ''}`,
+  );
   console.log(`  planted: compare exit ${plant.code}, bytes per player ${named ? 'named' : 'NOT named'}`);
   if (codes[0] === 0 && codes[1] === 0) {
     pairs++;
@@ -71,5 +76,9 @@ for (let round = 1; round <= rounds; round++) {
     if (plant.code === 1 && named) caught++;
   }
 }
-console.log(`identical pairs, both runs valid: ${pairs} of ${rounds}; compare exit 0 on ${quiet} (false positives ${pairs - quiet})`);
-console.log(`planted regression, both runs valid: ${planteds} of ${rounds}; exit 1 naming bytes per player on ${caught}`);
+console.log(
+  `identical pairs, both runs valid: ${pairs} of ${rounds}; compare exit 0 on ${quiet} (false positives ${pairs - quiet})`,
+);
+console.log(
+  `planted regression, both runs valid: ${planteds} of ${rounds}; exit 1 naming bytes per player on ${caught}`,
+);

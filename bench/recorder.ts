@@ -37,17 +37,37 @@ const connections = Number(flag('connections', '200'));
 const seconds = Number(flag('seconds', '4'));
 const rounds = Number(flag('rounds', '3'));
 const calls = Number(flag('calls', '2000'));
-const variant: VariantOptions = { name: variantName, build: variantName, mallocConf: 'dirty_decay_ms:10000,muzzy_decay_ms:10000', ...(jemalloc ? { jemalloc } : {}) };
+const variant: VariantOptions = {
+  name: variantName,
+  build: variantName,
+  mallocConf: 'dirty_decay_ms:10000,muzzy_decay_ms:10000',
+  ...(jemalloc ? { jemalloc } : {}),
+};
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
-async function perSampleCost(): Promise<{ baseUs: number; fullUs: number; classesUs: number; procUs: number; arenas: number; threads: number; bins: number }> {
+async function perSampleCost(): Promise<{
+  baseUs: number;
+  fullUs: number;
+  classesUs: number;
+  procUs: number;
+  arenas: number;
+  threads: number;
+  bins: number;
+}> {
   for (const [k, v] of Object.entries(variantEnv(variant))) process.env[k] = v;
   const a = Allocator.load(variant);
   // 8 threads that load the allocator and allocate, as the server's workers do.
   const src = `const { workerData, parentPort } = require('node:worker_threads');
     import(workerData.url).then((m) => { const a = m.Allocator.load(workerData.variant); const s = a.allocSet(new Uint32Array(1000).map((_, i) => 16 + ((i * 137) % 14320))); parentPort.postMessage(s); });`;
-  const workers = Array.from({ length: 8 }, () => new Worker(src, { eval: true, workerData: { url: new URL('../src/alloc/allocator.js', import.meta.url).href, variant } }));
+  const workers = Array.from(
+    { length: 8 },
+    () =>
+      new Worker(src, {
+        eval: true,
+        workerData: { url: new URL('../src/alloc/allocator.js', import.meta.url).href, variant },
+      }),
+  );
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   const shim = loadShim();
   const out = new Float64Array(8);
@@ -75,7 +95,15 @@ async function perSampleCost(): Promise<{ baseUs: number; fullUs: number; classe
   const s = a.stats();
   for (const w of workers) await w.terminate();
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
-  return { baseUs: med(base), fullUs: med(full), classesUs: med(classes), procUs, arenas: s.arenas?.length ?? 0, threads: s.threads?.length ?? 0, bins: s.sizeClasses?.bins.length ?? 0 };
+  return {
+    baseUs: med(base),
+    fullUs: med(full),
+    classesUs: med(classes),
+    procUs,
+    arenas: s.arenas?.length ?? 0,
+    threads: s.threads?.length ?? 0,
+    bins: s.sizeClasses?.bins.length ?? 0,
+  };
 }
 
 function runClients(init: ClientsInit): Promise<ClientsResult> {
@@ -86,17 +114,30 @@ function runClients(init: ClientsInit): Promise<ClientsResult> {
   });
 }
 
-async function rateRound(intervalMs: number | null, tag: string): Promise<{ rate: number; samples: number; errors: number }> {
+async function rateRound(
+  intervalMs: number | null,
+  tag: string,
+): Promise<{ rate: number; samples: number; errors: number }> {
   const h = await launchServer({ options: { ...defaultServerOptions(), logoutFreeDelayMs: 0 }, variant });
   let samples = 0;
   let timer: NodeJS.Timeout | null = null;
   try {
     if (intervalMs !== null) {
       timer = setInterval(() => {
-        void Promise.all([h.stats(), readProcMemory(h.pid)]).then(() => samples++, () => undefined);
+        void Promise.all([h.stats(), readProcMemory(h.pid)]).then(
+          () => samples++,
+          () => undefined,
+        );
       }, intervalMs);
     }
-    const r = await runClients({ url: h.url, connections, warmupMs: 1000, measureMs: seconds * 1000, login: true, prefix: tag });
+    const r = await runClients({
+      url: h.url,
+      connections,
+      warmupMs: 1000,
+      measureMs: seconds * 1000,
+      login: true,
+      prefix: tag,
+    });
     const s = await h.stats();
     return { rate: (r.roundTrips / r.ms) * 1000, samples, errors: r.errors + s.counters.errors };
   } finally {
@@ -110,7 +151,8 @@ if (!liveOnly) await samplingAndRate();
 const liveSamples = Number(flag('live-samples', '20'));
 const lo = await liveOverhead(variant, liveSamples, rounds);
 const pct = (us: number) => `${(us / 1e4).toFixed(3)}%`;
-const added = (us: number) => `${(us - lo.us.off).toFixed(0).padStart(6)} us added, ${pct(us - lo.us.off)} of one core at 1 s (ratio ${(us / lo.us.off).toFixed(2)}x)`;
+const added = (us: number) =>
+  `${(us - lo.us.off).toFixed(0).padStart(6)} us added, ${pct(us - lo.us.off)} of one core at 1 s (ratio ${(us / lo.us.off).toFixed(2)}x)`;
 process.stdout.write(
   `live outputs: ${rounds} rounds of ${liveSamples} samples 1 s apart per mode, modes alternating; ${lo.arenas} arenas per sample\n` +
     `  rounds (us per sample): ${lo.rounds.map((r) => `${r.mode} ${r.us.toFixed(0)}`).join(', ')}\n` +
@@ -141,20 +183,26 @@ async function samplingAndRate(): Promise<void> {
   ];
   const rates = new Map<string, number[]>(modes.map((m) => [m.label, []]));
   let errors = 0;
-  process.stdout.write(`message rate: ${connections} connections, ${rounds} rounds of ${seconds}s per mode, modes alternating\n`);
+  process.stdout.write(
+    `message rate: ${connections} connections, ${rounds} rounds of ${seconds}s per mode, modes alternating\n`,
+  );
   for (let r = 0; r < rounds; r++) {
     for (const m of modes) {
       const res = await rateRound(m.interval, `r${r}${m.interval ?? 0}`);
       errors += res.errors;
       rates.get(m.label)!.push(res.rate);
-      process.stdout.write(`  round ${r + 1} ${m.label.padEnd(16)} ${Math.round(res.rate).toString().padStart(7)} msg/s  (${res.samples} samples)\n`);
+      process.stdout.write(
+        `  round ${r + 1} ${m.label.padEnd(16)} ${Math.round(res.rate).toString().padStart(7)} msg/s  (${res.samples} samples)\n`,
+      );
     }
   }
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
   const none = med(rates.get('no sampling')!);
   for (const m of modes) {
     const v = med(rates.get(m.label)!);
-    process.stdout.write(`${m.label.padEnd(16)} median ${Math.round(v).toString().padStart(7)} msg/s  ratio to no sampling ${(v / none).toFixed(3)}\n`);
+    process.stdout.write(
+      `${m.label.padEnd(16)} median ${Math.round(v).toString().padStart(7)} msg/s  ratio to no sampling ${(v / none).toFixed(3)}\n`,
+    );
   }
   process.stdout.write(`errors: ${errors}\n`);
   if (errors > 0) process.exitCode = 3;

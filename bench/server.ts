@@ -67,7 +67,11 @@ function runClients(init: ClientsInit, serverPid: number): Promise<ClientsResult
     let cpu: WindowCpu = { server: [], self: [] };
     w.on('message', (m: ClientsEvent) => {
       if (m.type === 'window' && m.open) opened = { server: readThreads(serverPid), self: readThreads('self') };
-      else if (m.type === 'window' && opened) cpu = { server: threadDelta(opened.server, readThreads(serverPid)), self: threadDelta(opened.self, readThreads('self')) };
+      else if (m.type === 'window' && opened)
+        cpu = {
+          server: threadDelta(opened.server, readThreads(serverPid)),
+          self: threadDelta(opened.self, readThreads('self')),
+        };
       else if (m.type === 'result') resolve({ ...m, cpu });
     });
     w.once('error', reject);
@@ -89,22 +93,54 @@ interface Round {
   workersUs?: number;
 }
 
-function cpuLine(what: string, threads: string, cores: number, usPerRt: number, botCores: number, botUs: number): string {
+function cpuLine(
+  what: string,
+  threads: string,
+  cores: number,
+  usPerRt: number,
+  botCores: number,
+  botUs: number,
+): string {
   return `      ${what.padEnd(8)} ${cores.toFixed(2)} cores (${threads}), ${usPerRt.toFixed(1)} us per round trip; clients ${botCores.toFixed(2)} cores, ${botUs.toFixed(1)} us\n`;
 }
 
 async function echoRound(round: number): Promise<Round> {
   const child = fork(fileURLToPath(new URL('./server-echo.js', import.meta.url)), [], { stdio: 'inherit' });
   try {
-    const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-    const r = await runClients({ url: `ws://127.0.0.1:${port}`, connections, warmupMs: 1000, measureMs: seconds * 1000, login: false, prefix: `e${round}` }, child.pid!);
+    const port = await new Promise<number>((resolve) =>
+      child.once('message', (m: { port: number }) => resolve(m.port)),
+    );
+    const r = await runClients(
+      {
+        url: `ws://127.0.0.1:${port}`,
+        connections,
+        warmupMs: 1000,
+        measureMs: seconds * 1000,
+        login: false,
+        prefix: `e${round}`,
+      },
+      child.pid!,
+    );
     const s = r.ms / 1000;
     const main = sum(r.cpu.server.filter((t) => t.tid === child.pid));
     const total = sum(r.cpu.server);
     const bots = botsCpu(r.cpu);
     const usPerRt = (total / r.roundTrips) * 1e6;
     const botUsPerRt = (bots / r.roundTrips) * 1e6;
-    return { rate: (r.roundTrips / r.ms) * 1000, errors: r.errors, usPerRt, botUsPerRt, line: cpuLine('echo', `main ${(main / s).toFixed(2)}, other ${((total - main) / s).toFixed(2)}`, total / s, usPerRt, bots / s, botUsPerRt) };
+    return {
+      rate: (r.roundTrips / r.ms) * 1000,
+      errors: r.errors,
+      usPerRt,
+      botUsPerRt,
+      line: cpuLine(
+        'echo',
+        `main ${(main / s).toFixed(2)}, other ${((total - main) / s).toFixed(2)}`,
+        total / s,
+        usPerRt,
+        bots / s,
+        botUsPerRt,
+      ),
+    };
   } finally {
     child.kill('SIGTERM');
   }
@@ -113,7 +149,10 @@ async function echoRound(round: number): Promise<Round> {
 async function serverRound(round: number): Promise<Round> {
   const h = await launchServer({ options: benchOptions(), variant: { name: variantName, build: variantName } });
   try {
-    const r = await runClients({ url: h.url, connections, warmupMs: 1000, measureMs: seconds * 1000, login: true, prefix: `s${round}` }, h.pid);
+    const r = await runClients(
+      { url: h.url, connections, warmupMs: 1000, measureMs: seconds * 1000, login: true, prefix: `s${round}` },
+      h.pid,
+    );
     const st = await h.stats();
     const s = r.ms / 1000;
     const split = splitServerThreads(h.pid, r.cpu.server);
@@ -128,7 +167,14 @@ async function serverRound(round: number): Promise<Round> {
       botUsPerRt: per(bots),
       gateUs: per(split.gate),
       workersUs: per(split.workers.reduce((a, b) => a + b, 0)),
-      line: cpuLine('simload', `${f.text}; busiest thread ${f.busiest} ${f.busiestCores.toFixed(2)}`, total / s, per(total), bots / s, per(bots)),
+      line: cpuLine(
+        'simload',
+        `${f.text}; busiest thread ${f.busiest} ${f.busiestCores.toFixed(2)}`,
+        total / s,
+        per(total),
+        bots / s,
+        per(bots),
+      ),
     };
   } finally {
     await h.stop();
@@ -141,7 +187,9 @@ const sim: number[] = [];
 const echoRounds: Round[] = [];
 const simRounds: Round[] = [];
 let errors = 0;
-process.stdout.write(`bench:server  ${connections} connections, ${rounds} rounds of ${seconds}s each, variant ${variantName}, ${model === 'lua' ? `Lua agents (rpg.lua${skynet ? ', skynet lualib on skynet\'s Lua' : ''})` : 'synthetic agents'}, 1 request in flight per connection\n`);
+process.stdout.write(
+  `bench:server  ${connections} connections, ${rounds} rounds of ${seconds}s each, variant ${variantName}, ${model === 'lua' ? `Lua agents (rpg.lua${skynet ? ", skynet lualib on skynet's Lua" : ''})` : 'synthetic agents'}, 1 request in flight per connection\n`,
+);
 try {
   for (let round = 0; round < rounds; round++) {
     const e = await echoRound(round);
@@ -151,7 +199,9 @@ try {
     sim.push(s.rate);
     simRounds.push(s);
     errors += s.errors;
-    process.stdout.write(`  round ${round + 1}: raw echo ${fmt(echo[round]!)} rt/s   simload gate->service->reply ${fmt(sim[round]!)} rt/s   ratio ${(sim[round]! / echo[round]!).toFixed(2)}\n`);
+    process.stdout.write(
+      `  round ${round + 1}: raw echo ${fmt(echo[round]!)} rt/s   simload gate->service->reply ${fmt(sim[round]!)} rt/s   ratio ${(sim[round]! / echo[round]!).toFixed(2)}\n`,
+    );
     process.stdout.write(e.line + s.line);
   }
 } catch (err) {
@@ -166,7 +216,9 @@ const median = (a: number[]): number => {
 const ratio = median(sim) / median(echo);
 const us = (rs: Round[], f: (r: Round) => number | undefined): string => median(rs.map((r) => f(r) ?? 0)).toFixed(1);
 const med = (rs: Round[], f: (r: Round) => number): number => median(rs.map(f));
-const cpuRatio = (med(echoRounds, (r) => r.botUsPerRt) + med(echoRounds, (r) => r.usPerRt)) / (med(simRounds, (r) => r.botUsPerRt) + med(simRounds, (r) => r.usPerRt));
+const cpuRatio =
+  (med(echoRounds, (r) => r.botUsPerRt) + med(echoRounds, (r) => r.usPerRt)) /
+  (med(simRounds, (r) => r.botUsPerRt) + med(simRounds, (r) => r.usPerRt));
 const ratios = sim.map((v, i) => v / echo[i]!);
 process.stdout.write(
   `raw ws echo (median):    ${fmt(median(echo))} round trips/s\n` +

@@ -40,7 +40,11 @@ const pct = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.
 
 async function main(): Promise<void> {
   if (!skynetSources) throw new Error('no skynet/jemalloc source (../shared/vendor or SKYNET_SRC)');
-  const sk = await startWatchedSkynet({ recipe: 'madv-free', conf: 'dirty_decay_ms:10000,muzzy_decay_ms:10000', env: { holders: services, churn, build_after_ms: 100, hold_ms: 3_600_000, strings: 2000 } });
+  const sk = await startWatchedSkynet({
+    recipe: 'madv-free',
+    conf: 'dirty_decay_ms:10000,muzzy_decay_ms:10000',
+    env: { holders: services, churn, build_after_ms: 100, hold_ms: 3_600_000, strings: 2000 },
+  });
   try {
     await sk.printed('SIMLOAD built', 120_000);
     await sleep(1000);
@@ -52,8 +56,16 @@ async function main(): Promise<void> {
     const idle0 = cpuNs(sk.pid);
     await sleep(idleWindow);
     const idleNsPerMs = (cpuNs(sk.pid) - idle0) / idleWindow;
-    console.log(`skynet pid ${sk.pid}, ${services} holder services (+8 of skynet's own), ${churn} started and exited, idle CPU ${(idleNsPerMs / 1e3).toFixed(2)} ms/s`);
-    for (const [label, cmd] of [['jmem', 'jmem'], ['mem', 'mem 140'], ['list', 'list'], ['cmem', 'cmem'], ['inject (mallctls)', inject]] as const) {
+    console.log(
+      `skynet pid ${sk.pid}, ${services} holder services (+8 of skynet's own), ${churn} started and exited, idle CPU ${(idleNsPerMs / 1e3).toFixed(2)} ms/s`,
+    );
+    for (const [label, cmd] of [
+      ['jmem', 'jmem'],
+      ['mem', 'mem 140'],
+      ['list', 'list'],
+      ['cmem', 'cmem'],
+      ['inject (mallctls)', inject],
+    ] as const) {
       const rtt: number[] = [];
       const cpu0 = cpuNs(sk.pid);
       const t0 = performance.now();
@@ -67,7 +79,9 @@ async function main(): Promise<void> {
       }
       const wall = performance.now() - t0;
       const cpu = (cpuNs(sk.pid) - cpu0 - idleNsPerMs * wall) / reps / 1e6;
-      console.log(`${label.padEnd(18)} round trip median ${pct(rtt, 0.5).toFixed(2)} ms, p95 ${pct(rtt, 0.95).toFixed(2)} ms; server CPU ${cpu.toFixed(3)} ms per command`);
+      console.log(
+        `${label.padEnd(18)} round trip median ${pct(rtt, 0.5).toFixed(2)} ms, p95 ${pct(rtt, 0.95).toFixed(2)} ms; server CPU ${cpu.toFixed(3)} ms per command`,
+      );
     }
     const proc: number[] = [];
     for (let i = 0; i < reps; i++) {
@@ -75,7 +89,9 @@ async function main(): Promise<void> {
       await readProcMemory(sk.pid);
       proc.push(performance.now() - t);
     }
-    console.log(`${'/proc read'.padEnd(18)} median ${pct(proc, 0.5).toFixed(2)} ms, p95 ${pct(proc, 0.95).toFixed(2)} ms (in simload, not the server)`);
+    console.log(
+      `${'/proc read'.padEnd(18)} median ${pct(proc, 0.5).toFixed(2)} ms, p95 ${pct(proc, 0.95).toFixed(2)} ms (in simload, not the server)`,
+    );
     c.close();
     removeInjectFile(injectFile);
     await sampleBytes(sk.pid, sk.port);
@@ -86,17 +102,39 @@ async function main(): Promise<void> {
 
 /** What samples cost on disk: a short watch reading every service each sample, and one reading none. */
 async function sampleBytes(pid: number, port: number): Promise<void> {
-  for (const [label, memIntervalMs] of [['with mem, cmem, list', 0], ['jmem only', null]] as const) {
+  for (const [label, memIntervalMs] of [
+    ['with mem, cmem, list', 0],
+    ['jmem only', null],
+  ] as const) {
     const outDir = mkdtempSync(join(tmpdir(), 'simload-bench-watch-'));
     try {
       const out = new PassThrough().resume();
       const ctl = new AbortController();
-      const running = runWatch({ pid, cmd: null, name: 'bench', outDir, intervalMs: 500, durationMs: 10_000, console: { host: '127.0.0.1', port }, inject: false, memIntervalMs, onlineCmd: null, expect: [], marks: null, out, signal: ctl.signal });
+      const running = runWatch({
+        pid,
+        cmd: null,
+        name: 'bench',
+        outDir,
+        intervalMs: 500,
+        durationMs: 10_000,
+        console: { host: '127.0.0.1', port },
+        inject: false,
+        memIntervalMs,
+        onlineCmd: null,
+        expect: [],
+        marks: null,
+        out,
+        signal: ctl.signal,
+      });
       await running;
       const dir = join(outDir, readdirSync(outDir)[0]!);
-      const lines = readFileSync(join(dir, 'samples.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+      const lines = readFileSync(join(dir, 'samples.ndjson'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
       const bytes = lines.reduce((a, l) => a + l.length + 1, 0);
-      console.log(`${`sample, ${label}`.padEnd(30)} ${Math.round(bytes / lines.length)} bytes on disk (${lines.length} samples, --skynet-top 10)`);
+      console.log(
+        `${`sample, ${label}`.padEnd(30)} ${Math.round(bytes / lines.length)} bytes on disk (${lines.length} samples, --skynet-top 10)`,
+      );
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }

@@ -63,10 +63,14 @@ export async function main(args: string[]): Promise<number> {
     const code = (err as NodeJS.ErrnoException | null)?.code;
     if (code === 'EMFILE' || code === 'ENFILE') {
       // Out of file descriptors wherever it happened (a lazy import, a socket, a file): the limit, not a bug.
-      process.stderr.write(`simload: too many open files (${code}: ${(err as Error).message}); raise the open-file limit with \`ulimit -n\`\n`);
+      process.stderr.write(
+        `simload: too many open files (${code}: ${(err as Error).message}); raise the open-file limit with \`ulimit -n\`\n`,
+      );
       return ExitCode.usage;
     }
-    process.stderr.write(`simload: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `simload: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return ExitCode.runtime;
   }
 }

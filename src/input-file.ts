@@ -63,7 +63,8 @@ export function readInputFile(path: string, maxBytes: number): InputFile {
       const got = readSync(o.fd, buf, n, buf.length - n, null);
       if (got === 0) break;
       n += got;
-      if (n > cap) return { problem: cap === maxBytes ? `is more than the ${maxBytes} bytes allowed` : 'grew while it was read' };
+      if (n > cap)
+        return { problem: cap === maxBytes ? `is more than the ${maxBytes} bytes allowed` : 'grew while it was read' };
     }
     return { text: buf.subarray(0, n).toString('utf8') };
   } finally {

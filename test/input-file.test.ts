@@ -20,7 +20,12 @@ const tail = 'load: { phases: [ { ramp: { to: 10, over: 1s } } ] }\n';
 
 /** `simload run FILE` in a child: its exit code and stderr (signal set when it had to be killed). */
 function run(file: string): { status: number | null; signal: NodeJS.Signals | null; stderr: string } {
-  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'run', file, '--quiet'], { cwd: dir, encoding: 'utf8', timeout: HANG_MS, killSignal: 'SIGKILL' });
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'run', file, '--quiet'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: HANG_MS,
+    killSignal: 'SIGKILL',
+  });
   return { status: r.status, signal: r.signal, stderr: r.stderr };
 }
 
@@ -39,12 +44,19 @@ test('a scenario or an agent script that is a FIFO: exit 2 at once, not a read t
   assert.equal(scenario.signal, null, 'simload run blocked on a FIFO scenario (killed)');
   assert.equal(scenario.status, 2, scenario.stderr);
   assert.match(scenario.stderr, /pipe: is a named pipe \(FIFO\)/);
-  writeFileSync(join(dir, 'fifo-script.yaml'), `name: s\nserver:\n  script: pipe\nvariants: [{ name: g, build: glibc }]\n${tail}`);
+  writeFileSync(
+    join(dir, 'fifo-script.yaml'),
+    `name: s\nserver:\n  script: pipe\nvariants: [{ name: g, build: glibc }]\n${tail}`,
+  );
   const script = run(join(dir, 'fifo-script.yaml'));
   assert.equal(script.signal, null, 'simload run blocked on a FIFO agent script (killed)');
   assert.equal(script.status, 2, script.stderr);
   assert.match(script.stderr, /fifo-script\.yaml:3:11 server\.script: .*pipe: is a named pipe \(FIFO\)/);
-  const serve = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'serve', '--variant', 'glibc', '--config', fifo], { encoding: 'utf8', timeout: HANG_MS, killSignal: 'SIGKILL' });
+  const serve = spawnSync(
+    process.execPath,
+    [join(process.cwd(), 'bin', 'simload.js'), 'serve', '--variant', 'glibc', '--config', fifo],
+    { encoding: 'utf8', timeout: HANG_MS, killSignal: 'SIGKILL' },
+  );
   assert.equal(serve.signal, null, 'simload serve blocked on a FIFO --config (killed)');
   assert.equal(serve.status, 2, serve.stderr);
 });
@@ -60,7 +72,10 @@ test('/dev/zero as a scenario or a script, and files past the bound, are refused
   const zero = run('/dev/zero');
   assert.equal(zero.status, 2, zero.stderr);
   assert.match(zero.stderr, /\/dev\/zero: is a character device, not a regular file/);
-  assert.deepEqual(problems(`name: s\nserver:\n  script: /dev/zero\nvariants: [{ name: g, build: glibc }]\n${tail}`).length, 1);
+  assert.deepEqual(
+    problems(`name: s\nserver:\n  script: /dev/zero\nvariants: [{ name: g, build: glibc }]\n${tail}`).length,
+    1,
+  );
   const big = join(dir, 'big.yaml');
   writeFileSync(big, '#'.repeat(1024 * 1024 + 1));
   const r = run(big);

@@ -22,7 +22,10 @@ test('terminalText escapes controls and bidi characters, keeps newlines, tabs an
 test('a name with NUL, ESC and U+202E in an error and in a report: escaped on the terminal, JSON intact', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'simload-tty-'));
   const file = join(dir, 's.yaml');
-  writeFileSync(file, 'name: s\nvariants: [{ name: v, build: "glibc\\u202egpj.exe\\u0000\\e[2J" }]\nload: { phases: [ { ramp: { to: 10, over: 1s } } ] }\n');
+  writeFileSync(
+    file,
+    'name: s\nvariants: [{ name: v, build: "glibc\\u202egpj.exe\\u0000\\e[2J" }]\nload: { phases: [ { ramp: { to: 10, over: 1s } } ] }\n',
+  );
   const r = spawnSync(process.execPath, [BIN, 'run', file], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 2, r.stderr);
   assert.doesNotMatch(r.stderr, RAW);
@@ -35,6 +38,7 @@ test('a name with NUL, ESC and U+202E in an error and in a report: escaped on th
   for (const args of [[], ['--json']]) {
     const rep = spawnSync(process.execPath, [BIN, 'report', run, ...args], { encoding: 'utf8', timeout: 60_000 });
     assert.doesNotMatch(rep.stdout + rep.stderr, RAW, `report ${args.join(' ')}`);
-    if (args.length) assert.equal((JSON.parse(rep.stdout) as { scenario?: string }).scenario, evil, 'the JSON holds the same string');
+    if (args.length)
+      assert.equal((JSON.parse(rep.stdout) as { scenario?: string }).scenario, evil, 'the JSON holds the same string');
   }
 });

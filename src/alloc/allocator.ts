@@ -51,7 +51,10 @@ export class Allocator {
       if (v.mallocConf !== undefined && inEnv !== v.mallocConf) {
         // Only the main thread's process.env reaches the C environment jemalloc reads; a worker's is a copy.
         if (!isMainThread) {
-          throw new UsageError('ERR_MALLOC_CONF', `variant "${v.name}": ${r.confEnvVar} is "${inEnv ?? ''}" in this worker but the variant asks for "${v.mallocConf}"; set it in the process environment (variantEnv) before starting workers`);
+          throw new UsageError(
+            'ERR_MALLOC_CONF',
+            `variant "${v.name}": ${r.confEnvVar} is "${inEnv ?? ''}" in this worker but the variant asks for "${v.mallocConf}"; set it in the process environment (variantEnv) before starting workers`,
+          );
         }
         process.env[r.confEnvVar] = v.mallocConf;
       }
@@ -63,11 +66,18 @@ export class Allocator {
     if (rc !== SL.ok) throw loadError(v, r.libPath, r.prefix, rc, s.lastError());
     if (firstFree !== undefined) {
       const code = s.free(firstFree);
-      if (code !== SL.ok) throw new SimloadError('ERR_BAD_HANDLE', `variant "${v.name}": the first free failed: ${s.lastError() || `code ${code}`}`);
+      if (code !== SL.ok)
+        throw new SimloadError(
+          'ERR_BAD_HANDLE',
+          `variant "${v.name}": the first free failed: ${s.lastError() || `code ${code}`}`,
+        );
     }
     const messages = s.confMessages();
     if (messages.includes('<jemalloc>')) {
-      throw new UsageError('ERR_MALLOC_CONF', `variant "${v.name}": jemalloc rejected its conf ${r.confEnvVar}="${conf ?? ''}": ${messages.trim().replace(/\n/g, '; ')}`);
+      throw new UsageError(
+        'ERR_MALLOC_CONF',
+        `variant "${v.name}": jemalloc rejected its conf ${r.confEnvVar}="${conf ?? ''}": ${messages.trim().replace(/\n/g, '; ')}`,
+      );
     }
     const optsOut = new Float64Array(4);
     const ver = Buffer.alloc(256);
@@ -75,7 +85,12 @@ export class Allocator {
     const opts: AllocOptions =
       r.kind === 'glibc'
         ? { dirtyDecayMs: null, muzzyDecayMs: null, backgroundThread: null, narenas: null }
-        : { dirtyDecayMs: optsOut[0]!, muzzyDecayMs: optsOut[1]!, backgroundThread: optsOut[2] === 1, narenas: optsOut[3]! };
+        : {
+            dirtyDecayMs: optsOut[0]!,
+            muzzyDecayMs: optsOut[1]!,
+            backgroundThread: optsOut[2] === 1,
+            narenas: optsOut[3]!,
+          };
     if (conf) verifyConf(v.name, r.confEnvVar!, conf, opts);
     const version = r.kind === 'glibc' ? r.version : ver.toString('utf8', 0, Math.max(0, ver.indexOf(0))) || r.version;
     // Binds this thread to its arena now and records it, so samples can say which arena each worker uses.
@@ -84,7 +99,11 @@ export class Allocator {
       arena = s.threadRegister();
       if (arena < 0) throw new SimloadError('ERR_MALLCTL', `variant "${v.name}": thread.arena: ${s.lastError()}`);
     }
-    return new Allocator(s, { variant: v.name, kind: r.kind, libPath: r.libPath, prefix: r.prefix, version, mallocConf: conf, opts }, arena);
+    return new Allocator(
+      s,
+      { variant: v.name, kind: r.kind, libPath: r.libPath, prefix: r.prefix, version, mallocConf: conf, opts },
+      arena,
+    );
   }
 
   malloc(size: number): ObjectHandle {
@@ -112,8 +131,10 @@ export class Allocator {
 
   /** Resizes object `index` of the set (realloc) and writes the new bytes; returns the set's new byte total. */
   resizeInSet(set: SetHandle, index: number, newSize: number): number {
-    if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) throw new SimloadError('ERR_BAD_INDEX', `resizeInSet: index ${index} is not a valid object index`);
-    if (!Number.isInteger(newSize) || newSize < 1 || newSize > 0xffffffff) throw new SimloadError('ERR_BAD_SIZE', `resizeInSet: size ${newSize} is not an integer in 1..4294967295`);
+    if (!Number.isInteger(index) || index < 0 || index > 0xffffffff)
+      throw new SimloadError('ERR_BAD_INDEX', `resizeInSet: index ${index} is not a valid object index`);
+    if (!Number.isInteger(newSize) || newSize < 1 || newSize > 0xffffffff)
+      throw new SimloadError('ERR_BAD_SIZE', `resizeInSet: size ${newSize} is not an integer in 1..4294967295`);
     return this.#handle(this.#s.resizeInSet(set, index, newSize), 'resizeInSet', set, index);
   }
 
@@ -131,7 +152,16 @@ export class Allocator {
   stats(): AllocStats {
     const o = this.#out;
     check(this.#s.stats(o), this.#s, 'stats');
-    const base: AllocStats = { allocated: o[0]!, active: o[1]!, metadata: o[2]!, resident: o[3]!, mapped: o[4]!, retained: o[5]!, pdirty: o[6]!, pmuzzy: o[7]! };
+    const base: AllocStats = {
+      allocated: o[0]!,
+      active: o[1]!,
+      metadata: o[2]!,
+      resident: o[3]!,
+      mapped: o[4]!,
+      retained: o[5]!,
+      pdirty: o[6]!,
+      pmuzzy: o[7]!,
+    };
     if (this.info.kind !== 'jemalloc') return base;
     const n = this.#s.arenaStats(this.#arenas, MAX_ARENAS, this.#threads, MAX_THREADS, this.#nthreads);
     if (n < 0) check(n, this.#s, 'arena stats');
@@ -139,9 +169,15 @@ export class Allocator {
     for (let i = 0; i < n; i++) {
       const a = this.#arenas.subarray(i * ARENA_FIELDS, (i + 1) * ARENA_FIELDS);
       arenas.push({
-        arena: a[0]!, pdirty: a[1]!, pmuzzy: a[2]!,
-        dirtyNpurge: a[3]!, dirtyNmadvise: a[4]!, dirtyPurged: a[5]!,
-        muzzyNpurge: a[6]!, muzzyNmadvise: a[7]!, muzzyPurged: a[8]!,
+        arena: a[0]!,
+        pdirty: a[1]!,
+        pmuzzy: a[2]!,
+        dirtyNpurge: a[3]!,
+        dirtyNmadvise: a[4]!,
+        dirtyPurged: a[5]!,
+        muzzyNpurge: a[6]!,
+        muzzyNmadvise: a[7]!,
+        muzzyPurged: a[8]!,
       });
     }
     const threads: ThreadArena[] = [];
@@ -149,7 +185,13 @@ export class Allocator {
       const tid = this.#threads[2 * i]!;
       threads.push({ tid, arena: this.#threads[2 * i + 1]!, main: tid === process.pid });
     }
-    return { ...base, ...(this.info.version ? { version: this.info.version } : {}), arenas, threads, sizeClasses: this.#sizeClasses() };
+    return {
+      ...base,
+      ...(this.info.version ? { version: this.info.version } : {}),
+      arenas,
+      threads,
+      sizeClasses: this.#sizeClasses(),
+    };
   }
 
   /** Per small size class and large in bulk, of the snapshot stats() just refreshed. */
@@ -194,7 +236,10 @@ export class Allocator {
 function codeError(rc: number, op: string, arg: number, index?: number): SimloadError {
   switch (rc) {
     case SL.badHandle:
-      return new SimloadError('ERR_BAD_HANDLE', `${op}(${arg}): not a live handle of this kind (already freed, or not from this allocator)`);
+      return new SimloadError(
+        'ERR_BAD_HANDLE',
+        `${op}(${arg}): not a live handle of this kind (already freed, or not from this allocator)`,
+      );
     case SL.nomem:
       return new SimloadError('ERR_NOMEM', `${op}: out of memory`);
     case SL.range:
@@ -209,7 +254,11 @@ function codeError(rc: number, op: string, arg: number, index?: number): Simload
 }
 
 function check(rc: number, s: ShimFns, op: string): void {
-  if (rc !== SL.ok) throw new SimloadError(rc === SL.mallctl ? 'ERR_MALLCTL' : 'ERR_ALLOC', `${op}: ${s.lastError() || `shim error ${rc}`}`);
+  if (rc !== SL.ok)
+    throw new SimloadError(
+      rc === SL.mallctl ? 'ERR_MALLCTL' : 'ERR_ALLOC',
+      `${op}: ${s.lastError() || `shim error ${rc}`}`,
+    );
 }
 
 function toSizes(sizes: ArrayLike<number>, op: string): Uint32Array {
@@ -217,7 +266,8 @@ function toSizes(sizes: ArrayLike<number>, op: string): Uint32Array {
   const u = new Uint32Array(sizes.length);
   for (let i = 0; i < sizes.length; i++) {
     const n = sizes[i]!;
-    if (!(n >= 1 && n <= 0xffffffff) || !Number.isInteger(n)) throw new SimloadError('ERR_BAD_SIZE', `${op}: size #${i} is ${n}; sizes are integers in 1..4294967295`);
+    if (!(n >= 1 && n <= 0xffffffff) || !Number.isInteger(n))
+      throw new SimloadError('ERR_BAD_SIZE', `${op}: size #${i} is ${n}; sizes are integers in 1..4294967295`);
     u[i] = n;
   }
   return u;
@@ -227,10 +277,16 @@ function loadError(v: VariantOptions, lib: string | null, prefix: string, rc: nu
   const what = lib ?? 'the process (glibc)';
   if (rc === SL.otherLib) return new SimloadError('ERR_OTHER_ALLOCATOR', `variant "${v.name}": ${detail}`);
   if (/mallctl not found/.test(detail)) {
-    return new UsageError('ERR_NO_MALLCTL', `variant "${v.name}": ${what} has no ${prefix}mallctl: not a jemalloc library, or its prefix is not "${prefix || 'none'}" (try --prefix ${prefix ? 'none' : 'je_'})`);
+    return new UsageError(
+      'ERR_NO_MALLCTL',
+      `variant "${v.name}": ${what} has no ${prefix}mallctl: not a jemalloc library, or its prefix is not "${prefix || 'none'}" (try --prefix ${prefix ? 'none' : 'je_'})`,
+    );
   }
   if (/static TLS/.test(detail)) {
-    return new UsageError('ERR_LOAD_LIB', `variant "${v.name}": ${what} cannot be dlopen'ed into a running process (${detail}); it needs LD_PRELOAD, which variantEnv sets for child processes, or a build configured with --disable-initial-exec-tls`);
+    return new UsageError(
+      'ERR_LOAD_LIB',
+      `variant "${v.name}": ${what} cannot be dlopen'ed into a running process (${detail}); it needs LD_PRELOAD, which variantEnv sets for child processes, or a build configured with --disable-initial-exec-tls`,
+    );
   }
   return new UsageError('ERR_LOAD_LIB', `variant "${v.name}": cannot load ${what}: ${detail}`);
 }
@@ -238,11 +294,18 @@ function loadError(v: VariantOptions, lib: string | null, prefix: string, rc: nu
 function verifyConf(name: string, envVar: string, conf: string, opts: AllocOptions): void {
   const want = expectedOpts(conf);
   const diffs: string[] = [];
-  if (want.dirtyDecayMs !== undefined && want.dirtyDecayMs !== opts.dirtyDecayMs) diffs.push(`dirty_decay_ms ${opts.dirtyDecayMs} (asked ${want.dirtyDecayMs})`);
-  if (want.muzzyDecayMs !== undefined && want.muzzyDecayMs !== opts.muzzyDecayMs) diffs.push(`muzzy_decay_ms ${opts.muzzyDecayMs} (asked ${want.muzzyDecayMs})`);
-  if (want.backgroundThread !== undefined && want.backgroundThread !== opts.backgroundThread) diffs.push(`background_thread ${opts.backgroundThread} (asked ${want.backgroundThread})`);
-  if (want.narenas !== undefined && want.narenas !== opts.narenas) diffs.push(`narenas ${opts.narenas} (asked ${want.narenas})`);
+  if (want.dirtyDecayMs !== undefined && want.dirtyDecayMs !== opts.dirtyDecayMs)
+    diffs.push(`dirty_decay_ms ${opts.dirtyDecayMs} (asked ${want.dirtyDecayMs})`);
+  if (want.muzzyDecayMs !== undefined && want.muzzyDecayMs !== opts.muzzyDecayMs)
+    diffs.push(`muzzy_decay_ms ${opts.muzzyDecayMs} (asked ${want.muzzyDecayMs})`);
+  if (want.backgroundThread !== undefined && want.backgroundThread !== opts.backgroundThread)
+    diffs.push(`background_thread ${opts.backgroundThread} (asked ${want.backgroundThread})`);
+  if (want.narenas !== undefined && want.narenas !== opts.narenas)
+    diffs.push(`narenas ${opts.narenas} (asked ${want.narenas})`);
   if (diffs.length) {
-    throw new UsageError('ERR_MALLOC_CONF', `variant "${name}": jemalloc did not take ${envVar}="${conf}": it reports ${diffs.join(', ')}. Was the allocator already initialised in this process, or the conf set after load?`);
+    throw new UsageError(
+      'ERR_MALLOC_CONF',
+      `variant "${name}": jemalloc did not take ${envVar}="${conf}": it reports ${diffs.join(', ')}. Was the allocator already initialised in this process, or the conf set after load?`,
+    );
   }
 }

@@ -17,7 +17,8 @@ export const VARIANT_ENV_ALLOWED: readonly string[] = [
 
 /** Null when `name` may be set by a variant's `env:`, else why not. */
 export function variantEnvProblem(name: string): string | null {
-  if (name === 'MALLOC_CONF' || name === 'JE_MALLOC_CONF') return 'set `malloc_conf:` instead (simload picks the variable the build reads)';
+  if (name === 'MALLOC_CONF' || name === 'JE_MALLOC_CONF')
+    return 'set `malloc_conf:` instead (simload picks the variable the build reads)';
   if (name === 'LD_PRELOAD') return 'use `lib:` to load your own allocator';
   if (VARIANT_ENV_ALLOWED.includes(name)) return null;
   return `${name} is not allowed: a scenario must not change what the server runs (${name === 'NODE_OPTIONS' ? 'NODE_OPTIONS can --require any file' : 'only allocator tunables are passed on'}); allowed: ${VARIANT_ENV_ALLOWED.join(', ')}`;

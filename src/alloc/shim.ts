@@ -23,7 +23,13 @@ export interface ShimFns {
   decay(): number;
   live(out: Float64Array): number;
   threadRegister(): number;
-  arenaStats(out: Float64Array, maxArenas: number, threads: Float64Array, maxThreads: number, nthreads: Int32Array): number;
+  arenaStats(
+    out: Float64Array,
+    maxArenas: number,
+    threads: Float64Array,
+    maxThreads: number,
+    nthreads: Int32Array,
+  ): number;
   sizeClasses(out: Float64Array, maxBins: number, large: Float64Array): number;
 }
 
@@ -34,13 +40,27 @@ export const BIN_FIELDS = 4;
 export const ARENA_FIELDS = 9;
 
 /** Return codes of the shim, as native/shim.h defines them (test/alloc/shim-header.test.ts checks). */
-export const SL = { ok: 0, badHandle: -1, nomem: -2, range: -3, notLoaded: -4, mallctl: -5, otherLib: -6, load: -7, arg: -8 } as const;
+export const SL = {
+  ok: 0,
+  badHandle: -1,
+  nomem: -2,
+  range: -3,
+  notLoaded: -4,
+  mallctl: -5,
+  otherLib: -6,
+  load: -7,
+  arg: -8,
+} as const;
 
 let fns: ShimFns | null = null;
 
 export function loadShim(): ShimFns {
   if (fns) return fns;
-  if (!existsSync(shimLib)) throw new SimloadError('ERR_NOT_BUILT', `the allocator shim ${shimLib} is missing; run \`npm install\` (or \`simload build\`)`);
+  if (!existsSync(shimLib))
+    throw new SimloadError(
+      'ERR_NOT_BUILT',
+      `the allocator shim ${shimLib} is missing; run \`npm install\` (or \`simload build\`)`,
+    );
   const lib = koffi.load(shimLib);
   fns = {
     init: lib.func('int sl_init(const char *lib, const char *prefix, int need_mallctl)'),
@@ -60,7 +80,9 @@ export function loadShim(): ShimFns {
     decay: lib.func('int sl_decay(void)'),
     live: lib.func('int sl_live(double *out)'),
     threadRegister: lib.func('int sl_thread_register(void)'),
-    arenaStats: lib.func('int sl_arena_stats(double *out, int max_arenas, double *threads, int max_threads, _Out_ int *nthreads)'),
+    arenaStats: lib.func(
+      'int sl_arena_stats(double *out, int max_arenas, double *threads, int max_threads, _Out_ int *nthreads)',
+    ),
     sizeClasses: lib.func('int sl_size_classes(double *out, int max_bins, double *large)'),
   } as ShimFns;
   return fns;

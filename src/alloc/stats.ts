@@ -80,7 +80,9 @@ export function residentIncludesMuzzy(version: string | undefined): boolean {
 }
 
 /** `5.0.1-0-g896ed3a8...` as its numbers and `5.0.1`; null when the string is not a jemalloc version. */
-export function jemallocRelease(version: string | undefined | null): { major: number; minor: number; text: string } | null {
+export function jemallocRelease(
+  version: string | undefined | null,
+): { major: number; minor: number; text: string } | null {
   const m = /^(\d+)\.(\d+)\.\d+/.exec(version ?? '');
   return m ? { major: Number(m[1]), minor: Number(m[2]), text: m[0] } : null;
 }

@@ -26,18 +26,33 @@ export const GLIBC = 'glibc';
 export function resolveVariant(v: VariantOptions): ResolvedVariant {
   const where = `variant "${v.name}"`;
   if (v.unresolved !== undefined) throw new UsageError('ERR_SCENARIO_ENV', `${where} cannot run: ${v.unresolved}`);
-  if (v.skynet !== undefined) throw new UsageError('ERR_SKYNET_VARIANT', `${where} is a real skynet (\`skynet:\`), which only \`simload run\` runs`);
-  if (v.build !== undefined && v.lib !== undefined) throw new UsageError('ERR_VARIANT', `${where}: give either build or lib, not both`);
-  if (v.build === undefined && v.lib === undefined) throw new UsageError('ERR_VARIANT', `${where}: give build (${buildNames().join(', ')}) or lib (a path)`);
+  if (v.skynet !== undefined)
+    throw new UsageError(
+      'ERR_SKYNET_VARIANT',
+      `${where} is a real skynet (\`skynet:\`), which only \`simload run\` runs`,
+    );
+  if (v.build !== undefined && v.lib !== undefined)
+    throw new UsageError('ERR_VARIANT', `${where}: give either build or lib, not both`);
+  if (v.build === undefined && v.lib === undefined)
+    throw new UsageError('ERR_VARIANT', `${where}: give build (${buildNames().join(', ')}) or lib (a path)`);
   if (v.mallocConf !== undefined) parseMallocConf(v.mallocConf, `${where}: malloc_conf`);
   if (v.build === GLIBC) {
-    if (v.mallocConf) throw new UsageError('ERR_MALLOC_CONF', `${where}: glibc has no malloc_conf (it applies to jemalloc only)`);
+    if (v.mallocConf)
+      throw new UsageError('ERR_MALLOC_CONF', `${where}: glibc has no malloc_conf (it applies to jemalloc only)`);
     return { name: v.name, kind: 'glibc', libPath: null, prefix: '', confEnvVar: null, version: glibcVersion() };
   }
-  if (v.jemalloc !== undefined && v.build === undefined) throw new UsageError('ERR_VARIANT', `${where}: jemalloc (a source) goes with build (madv-free or no-madv-free), not with lib`);
+  if (v.jemalloc !== undefined && v.build === undefined)
+    throw new UsageError(
+      'ERR_VARIANT',
+      `${where}: jemalloc (a source) goes with build (madv-free or no-madv-free), not with lib`,
+    );
   if (v.build !== undefined) {
     const recipe = RECIPES.find((r) => r.name === v.build);
-    if (!recipe) throw new UsageError('ERR_UNKNOWN_BUILD', `${where}: unknown build "${v.build}"; builds: ${buildNames().join(', ')}`);
+    if (!recipe)
+      throw new UsageError(
+        'ERR_UNKNOWN_BUILD',
+        `${where}: unknown build "${v.build}"; builds: ${buildNames().join(', ')}`,
+      );
     if (v.jemalloc !== undefined) {
       const src = resolve(v.jemalloc);
       let hash: string;
@@ -48,35 +63,79 @@ export function resolveVariant(v: VariantOptions): ResolvedVariant {
       }
       const rec = findSourceBuild(recipe, hash);
       if (!rec) {
-        throw new UsageError('ERR_NOT_BUILT', `${where}: build "${v.build}" of jemalloc source ${src} is not built; run \`simload build --source ${src}\``);
+        throw new UsageError(
+          'ERR_NOT_BUILT',
+          `${where}: build "${v.build}" of jemalloc source ${src} is not built; run \`simload build --source ${src}\``,
+        );
       }
-      return { name: v.name, kind: 'jemalloc', libPath: variantLib(rec.name), prefix: 'je_', confEnvVar: 'JE_MALLOC_CONF', version: rec.fullVersion };
+      return {
+        name: v.name,
+        kind: 'jemalloc',
+        libPath: variantLib(rec.name),
+        prefix: 'je_',
+        confEnvVar: 'JE_MALLOC_CONF',
+        version: rec.fullVersion,
+      };
     }
     const lib = variantLib(v.build);
     const rec = readBuildRecord(v.build);
     if (!rec || !existsSync(lib)) {
-      throw new UsageError('ERR_NOT_BUILT', `${where}: build "${v.build}" is not built (${lib} missing); run \`npm install\` or \`simload build\``);
+      throw new UsageError(
+        'ERR_NOT_BUILT',
+        `${where}: build "${v.build}" is not built (${lib} missing); run \`npm install\` or \`simload build\``,
+      );
     }
-    return { name: v.name, kind: 'jemalloc', libPath: lib, prefix: 'je_', confEnvVar: 'JE_MALLOC_CONF', version: rec.fullVersion };
+    return {
+      name: v.name,
+      kind: 'jemalloc',
+      libPath: lib,
+      prefix: 'je_',
+      confEnvVar: 'JE_MALLOC_CONF',
+      version: rec.fullVersion,
+    };
   }
   const lib = resolve(v.lib!);
   const bad = checkRegularFile(lib);
-  if (bad) throw new UsageError('ERR_NO_LIB', `${where}: library ${lib} ${bad.problem === 'no such file' ? 'does not exist' : bad.problem}`);
+  if (bad)
+    throw new UsageError(
+      'ERR_NO_LIB',
+      `${where}: library ${lib} ${bad.problem === 'no such file' ? 'does not exist' : bad.problem}`,
+    );
   const prefix = v.prefix === undefined ? detectPrefix(lib) : v.prefix === 'none' ? '' : v.prefix;
-  if (prefix !== 'je_' && prefix !== '') throw new UsageError('ERR_VARIANT', `${where}: prefix must be je_ or none, got "${String(v.prefix)}"`);
-  return { name: v.name, kind: 'jemalloc', libPath: lib, prefix, confEnvVar: prefix === 'je_' ? 'JE_MALLOC_CONF' : 'MALLOC_CONF', version: null };
+  if (prefix !== 'je_' && prefix !== '')
+    throw new UsageError('ERR_VARIANT', `${where}: prefix must be je_ or none, got "${String(v.prefix)}"`);
+  return {
+    name: v.name,
+    kind: 'jemalloc',
+    libPath: lib,
+    prefix,
+    confEnvVar: prefix === 'je_' ? 'JE_MALLOC_CONF' : 'MALLOC_CONF',
+    version: null,
+  };
 }
 
 export function buildNames(): string[] {
   return [...RECIPES.map((r) => r.name), GLIBC];
 }
 
-export function listBuilds(): Array<{ name: string; built: boolean; version: string | null; configureFlags: string[]; libPath: string | null }> {
+export function listBuilds(): Array<{
+  name: string;
+  built: boolean;
+  version: string | null;
+  configureFlags: string[];
+  libPath: string | null;
+}> {
   const out = RECIPES.map((r) => {
     const rec = readBuildRecord(r.name);
     const lib = variantLib(r.name);
     const built = !!rec && existsSync(lib);
-    return { name: r.name, built, version: rec?.fullVersion ?? null, configureFlags: rec?.configureFlags ?? r.configureFlags, libPath: built ? lib : null };
+    return {
+      name: r.name,
+      built,
+      version: rec?.fullVersion ?? null,
+      configureFlags: rec?.configureFlags ?? r.configureFlags,
+      libPath: built ? lib : null,
+    };
   });
   return [...out, { name: GLIBC, built: true, version: glibcVersion(), configureFlags: [], libPath: null }];
 }

@@ -8,13 +8,21 @@
 // - v1 refuses a limit below what reclaim can reach with EBUSY; v2 reclaims and then OOM-kills instead;
 // - reclaim under a limit takes MADV_FREE (LazyFree) pages first, without swap.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+  accessSync,
+  constants,
+} from 'node:fs';
 import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
 
-export type CgroupDetection =
-  | { available: true; version: 1 | 2; root: string }
-  | { available: false; reason: string };
+export type CgroupDetection = { available: true; version: 1 | 2; root: string } | { available: false; reason: string };
 
 export interface DetectOptions {
   /** Parent folder for new groups; default SIMLOAD_CGROUP_ROOT, else the memory cgroup this process is in. */
@@ -48,7 +56,8 @@ export function detectMemoryCgroup(o: DetectOptions = {}): CgroupDetection {
   for (const line of mounts) {
     const [, dir, fstype, opts] = line.split(' ');
     if (fstype !== 'cgroup' || !dir || !opts || !opts.split(',').includes('memory')) continue;
-    const rel = own.map((l) => l.split(':')).find((f) => f.length >= 3 && f[1]!.split(',').includes('memory'))?.[2] ?? '/';
+    const rel =
+      own.map((l) => l.split(':')).find((f) => f.length >= 3 && f[1]!.split(',').includes('memory'))?.[2] ?? '/';
     const root = join(dir, rel);
     return checkRoot(root, 1, 'the cgroup v1 memory controller', opts.split(',').includes('ro'));
   }
@@ -60,7 +69,10 @@ export function detectMemoryCgroup(o: DetectOptions = {}): CgroupDetection {
     if (!readText(join(dir, 'cgroup.controllers'))?.split(/\s+/).includes('memory')) continue; // v2 without memory
     return checkRoot(root, 2, 'cgroup v2', opts.split(',').includes('ro'));
   }
-  return { available: false, reason: 'no memory cgroup controller is mounted (neither cgroup v1 memory nor cgroup v2 with memory)' };
+  return {
+    available: false,
+    reason: 'no memory cgroup controller is mounted (neither cgroup v1 memory nor cgroup v2 with memory)',
+  };
 }
 
 function versionOf(dir: string): 1 | 2 | null {
@@ -157,7 +169,12 @@ export class MemoryCgroup {
         mkdirSync(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw new SimloadError('ERR_CGROUP_CREATE', `cannot create the memory cgroup ${path}: ${(err as Error).message}`, undefined, { cause: err });
+        throw new SimloadError(
+          'ERR_CGROUP_CREATE',
+          `cannot create the memory cgroup ${path}: ${(err as Error).message}`,
+          undefined,
+          { cause: err },
+        );
       }
       const g = new MemoryCgroup(dirName, path, d.version, d.root);
       live.add(g);
@@ -174,7 +191,9 @@ export class MemoryCgroup {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const why = e.code === 'ESRCH' ? `process ${pid} does not exist` : e.message;
-      throw new SimloadError('ERR_CGROUP_ADD', `cannot move process ${pid} into ${this.path}: ${why}`, undefined, { cause: err });
+      throw new SimloadError('ERR_CGROUP_ADD', `cannot move process ${pid} into ${this.path}: ${why}`, undefined, {
+        cause: err,
+      });
     }
   }
 
@@ -182,7 +201,10 @@ export class MemoryCgroup {
   pids(): number[] {
     const text = readText(join(this.path, 'cgroup.procs'));
     if (text === null) return [];
-    return text.split('\n').filter((s) => s !== '').map(Number);
+    return text
+      .split('\n')
+      .filter((s) => s !== '')
+      .map(Number);
   }
 
   /**
@@ -197,9 +219,16 @@ export class MemoryCgroup {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EBUSY') {
-        throw new SimloadError('ERR_CGROUP_BUSY', `the kernel could not reclaim ${this.name} below ${value} bytes (in use: ${this.readUsage().usage})`, undefined, { cause: err });
+        throw new SimloadError(
+          'ERR_CGROUP_BUSY',
+          `the kernel could not reclaim ${this.name} below ${value} bytes (in use: ${this.readUsage().usage})`,
+          undefined,
+          { cause: err },
+        );
       }
-      throw new SimloadError('ERR_CGROUP_LIMIT', `cannot set ${file} to ${value}: ${e.message}`, undefined, { cause: err });
+      throw new SimloadError('ERR_CGROUP_LIMIT', `cannot set ${file} to ${value}: ${e.message}`, undefined, {
+        cause: err,
+      });
     }
   }
 
@@ -235,7 +264,12 @@ export class MemoryCgroup {
       } catch (err) {
         // A task that is exiting can keep the group busy for a moment.
         if (attempt >= 40) {
-          throw new SimloadError('ERR_CGROUP_REMOVE', `cannot remove the memory cgroup ${this.path}: ${(err as Error).message}`, undefined, { cause: err });
+          throw new SimloadError(
+            'ERR_CGROUP_REMOVE',
+            `cannot remove the memory cgroup ${this.path}: ${(err as Error).message}`,
+            undefined,
+            { cause: err },
+          );
         }
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -295,7 +329,9 @@ export function sweepStaleCgroups(o: DetectOptions = {}): string[] {
       removeGroupSync(join(d.root, name), d.root);
       removed.push(name);
     } catch (err) {
-      process.stderr.write(`simload: could not remove the stale memory cgroup ${join(d.root, name)}: ${(err as Error).message}\n`);
+      process.stderr.write(
+        `simload: could not remove the stale memory cgroup ${join(d.root, name)}: ${(err as Error).message}\n`,
+      );
     }
   }
   return removed;

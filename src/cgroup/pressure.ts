@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
 import { readProcMemory } from '../proc/memory.js';
 import { formatBytes } from '../units.js';
-import { event, groupLimit, newEntry, outsideNote, type EventSink, type ServerCgroup, type ServerCgroups } from './server-cgroup.js';
+import {
+  event,
+  groupLimit,
+  newEntry,
+  outsideNote,
+  type EventSink,
+  type ServerCgroup,
+  type ServerCgroups,
+} from './server-cgroup.js';
 import { detectMemoryCgroup, MemoryCgroup, pidAlive } from './memory-cgroup.js';
 
 export interface PressureContext {
@@ -57,7 +65,12 @@ export async function applyPressure(limitBytes: number, ctx: PressureContext): P
       }
     }
     if (!ok) {
-      event(entry, 'skipped', limitBytes, `the kernel refused every limit down to ${formatBytes(applied)} (cgroup v1 EBUSY): the server's memory is not reclaimable`);
+      event(
+        entry,
+        'skipped',
+        limitBytes,
+        `the kernel refused every limit down to ${formatBytes(applied)} (cgroup v1 EBUSY): the server's memory is not reclaimable`,
+      );
       return entry;
     }
     refused = `; the kernel could reclaim the group only down to ${formatBytes(floor)}, so the limit is ${formatBytes(applied + entry.chargedOutside)} instead of ${formatBytes(limitBytes)}`;
@@ -65,7 +78,12 @@ export async function applyPressure(limitBytes: number, ctx: PressureContext): P
   entry.limit = applied + entry.chargedOutside;
   entry.pressureActive = true;
   const at = before ? ` on Rss ${formatBytes(before.rss)} with LazyFree ${formatBytes(before.lazyFree)}` : '';
-  event(entry, 'apply', entry.limit, `memory limit ${formatBytes(entry.limit)}${at} (cgroup v${entry.group.version} ${entry.group.path})${refused}${outsideNote(entry)}`);
+  event(
+    entry,
+    'apply',
+    entry.limit,
+    `memory limit ${formatBytes(entry.limit)}${at} (cgroup v${entry.group.version} ${entry.group.path})${refused}${outsideNote(entry)}`,
+  );
   return entry;
 }
 
@@ -77,12 +95,15 @@ export async function releasePressure(ctx: PressureContext): Promise<void> {
   ctx.cgroups.checkOom(entry);
   const alive = pidAlive(ctx.serverPid);
   try {
-    if (!entry.group.isRemoved) await entry.group.setLimit(entry.runLimit === null ? null : groupLimit(entry, entry.runLimit));
+    if (!entry.group.isRemoved)
+      await entry.group.setLimit(entry.runLimit === null ? null : groupLimit(entry, entry.runLimit));
   } finally {
     entry.limit = entry.runLimit;
   }
   const after = alive ? await readProcMemory(ctx.serverPid).catch(() => null) : null;
-  const state = after ? `Rss ${formatBytes(after.rss)}, LazyFree ${formatBytes(after.lazyFree)} at release` : 'the server process is gone';
+  const state = after
+    ? `Rss ${formatBytes(after.rss)}, LazyFree ${formatBytes(after.lazyFree)} at release`
+    : 'the server process is gone';
   const restored = entry.runLimit === null ? 'limit removed' : `run limit ${formatBytes(entry.runLimit)} restored`;
   event(entry, 'release', entry.runLimit, `${restored}; ${state}; OOM kills in the group: ${entry.oomKillsReported}`);
   if (entry.ownedByPhase) await ctx.cgroups.detach(ctx.serverPid);
@@ -107,7 +128,9 @@ async function lateAttach(limitBytes: number, ctx: PressureContext): Promise<Ser
     try {
       writeFileSync(join(group.path, 'memory.move_charge_at_immigrate'), '1');
     } catch (err) {
-      throw new Error(`this kernel cannot move memory already charged (memory.move_charge_at_immigrate: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; removed in Linux 6.12)`);
+      throw new Error(
+        `this kernel cannot move memory already charged (memory.move_charge_at_immigrate: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; removed in Linux 6.12)`,
+      );
     }
     await group.addPid(ctx.serverPid);
   } catch (err) {

@@ -102,7 +102,8 @@ export class ServerCgroups {
       entry.group = null;
       entry.unavailable = (err as Error).message;
       this.servers.set(o.pid, entry);
-      if (runLimit !== null) event(entry, 'skipped', runLimit, `no hard memory limit for this run: ${entry.unavailable}`);
+      if (runLimit !== null)
+        event(entry, 'skipped', runLimit, `no hard memory limit for this run: ${entry.unavailable}`);
       return entry;
     }
     this.servers.set(o.pid, entry);
@@ -155,7 +156,12 @@ export class ServerCgroups {
     if (fresh > 0) {
       entry.oomKillsReported = u.oomKills;
       this.oomByVariant.set(entry.variant, (this.oomByVariant.get(entry.variant) ?? 0) + fresh);
-      event(entry, 'oom-kill', entry.limit, `the kernel's OOM killer killed ${fresh} process(es) in the server's cgroup (charged ${formatBytes(u.usage)}, group limit ${u.limit === null ? 'none' : formatBytes(u.limit)})`);
+      event(
+        entry,
+        'oom-kill',
+        entry.limit,
+        `the kernel's OOM killer killed ${fresh} process(es) in the server's cgroup (charged ${formatBytes(u.usage)}, group limit ${u.limit === null ? 'none' : formatBytes(u.limit)})`,
+      );
     }
     return fresh;
   }
@@ -195,9 +201,22 @@ export function outsideNote(entry: ServerCgroup): string {
 }
 
 /** Writes a `pressure` RunEvent for this server. */
-export function event(entry: ServerCgroup, action: 'apply' | 'release' | 'skipped' | 'oom-kill', limitBytes: number | null, detail: string): void {
+export function event(
+  entry: ServerCgroup,
+  action: 'apply' | 'release' | 'skipped' | 'oom-kill',
+  limitBytes: number | null,
+  detail: string,
+): void {
   const wall = Date.now();
-  entry.writer.appendEvent({ type: 'pressure', variant: entry.variant, wall, t: wall - entry.startWall, action, limitBytes, detail });
+  entry.writer.appendEvent({
+    type: 'pressure',
+    variant: entry.variant,
+    wall,
+    t: wall - entry.startWall,
+    action,
+    limitBytes,
+    detail,
+  });
 }
 
 export function newEntry(pid: number, variant: string, writer: EventSink): ServerCgroup {

@@ -21,7 +21,10 @@ export function keepGoingWhenOutputCloses(): void {
       if (!GONE.has(err.code ?? '')) throw err;
       if (closed.has(stream)) return;
       closed.add(stream);
-      if (!closed.has(other)) other.write(`simload: ${name} was closed (${err.code}); going on without it: results are written to the run folder as usual\n`);
+      if (!closed.has(other))
+        other.write(
+          `simload: ${name} was closed (${err.code}); going on without it: results are written to the run folder as usual\n`,
+        );
     });
   }
 }

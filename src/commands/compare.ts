@@ -10,17 +10,44 @@ import type { SimloadCommand } from './command.js';
 
 export const compareCommand: SimloadCommand = {
   command: 'compare <baseline> <candidate>',
-  describe: 'Compare runs (folders, summary.json files, lists or folders of runs); exit 1 if the candidate is worse beyond the noise',
+  describe:
+    'Compare runs (folders, summary.json files, lists or folders of runs); exit 1 if the candidate is worse beyond the noise',
   builder: (y) =>
     y
-      .positional('baseline', { type: 'string', describe: 'the reference: a run folder, summary.json, a comma-separated list of them, or a folder of run folders', demandOption: true })
-      .positional('candidate', { type: 'string', describe: 'the runs to judge, given the same way', demandOption: true })
-      .option('tolerance', { type: 'string', default: '10%', describe: "relative change allowed before a worse metric fails (10% or 0.1), beside each metric's noise floor" })
-      .option('any-scenario', { type: 'boolean', default: false, describe: 'compare runs of different scenarios (refused otherwise)' })
+      .positional('baseline', {
+        type: 'string',
+        describe:
+          'the reference: a run folder, summary.json, a comma-separated list of them, or a folder of run folders',
+        demandOption: true,
+      })
+      .positional('candidate', {
+        type: 'string',
+        describe: 'the runs to judge, given the same way',
+        demandOption: true,
+      })
+      .option('tolerance', {
+        type: 'string',
+        default: '10%',
+        describe: "relative change allowed before a worse metric fails (10% or 0.1), beside each metric's noise floor",
+      })
+      .option('any-scenario', {
+        type: 'boolean',
+        default: false,
+        describe: 'compare runs of different scenarios (refused otherwise)',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the comparison as JSON' })
-      .example('$0 compare results/nightly-20240501-020000 results/nightly-20240502-020000', 'last night against the night before')
-      .example('$0 compare nightly/base nightly/tonight', 'N runs per side (folders of run folders): medians, judged against the noise floors')
-      .example('$0 compare old/summary.json results/ramp-20240501-120000 --tolerance 5%', 'a stored summary against a run folder, 5% allowed')
+      .example(
+        '$0 compare results/nightly-20240501-020000 results/nightly-20240502-020000',
+        'last night against the night before',
+      )
+      .example(
+        '$0 compare nightly/base nightly/tonight',
+        'N runs per side (folders of run folders): medians, judged against the noise floors',
+      )
+      .example(
+        '$0 compare old/summary.json results/ramp-20240501-120000 --tolerance 5%',
+        'a stored summary against a run folder, 5% allowed',
+      )
       .epilogue(
         [
           'A change counts when it is beyond both the tolerance and the metric\'s noise floor (docs/report.md, "compare");',
@@ -32,21 +59,41 @@ export const compareCommand: SimloadCommand = {
   handler: async (argv) => {
     const tolerance = parseFraction(String(argv.tolerance));
     if (tolerance === null || tolerance < 0) {
-      throw new UsageError('ERR_TOLERANCE', `--tolerance: expected a fraction such as 10% or 0.1, got "${String(argv.tolerance)}"`);
+      throw new UsageError(
+        'ERR_TOLERANCE',
+        `--tolerance: expected a fraction such as 10% or 0.1, got "${String(argv.tolerance)}"`,
+      );
     }
     const baseline = await readSide(String(argv.baseline));
     const candidate = await readSide(String(argv.candidate));
     const notes = requireSameScenario([...baseline, ...candidate], Boolean(argv['any-scenario']));
     requireComplete('baseline', baseline);
     requireComplete('candidate', candidate);
-    const names = (runs: typeof baseline) => [...new Set(runs.flatMap((r) => r.summary.variants.map((v) => v.variant)))];
+    const names = (runs: typeof baseline) => [
+      ...new Set(runs.flatMap((r) => r.summary.variants.map((v) => v.variant))),
+    ];
     if (!names(baseline).some((n) => names(candidate).includes(n))) {
-      throw new UsageError('ERR_COMPARE_VARIANTS', `nothing to compare: baseline has variants [${names(baseline).join(', ')}], candidate has [${names(candidate).join(', ')}]`);
+      throw new UsageError(
+        'ERR_COMPARE_VARIANTS',
+        `nothing to compare: baseline has variants [${names(baseline).join(', ')}], candidate has [${names(candidate).join(', ')}]`,
+      );
     }
-    const c = compareRuns(baseline.map((r) => r.summary), candidate.map((r) => r.summary), tolerance);
-    const label = (runs: typeof baseline, arg: unknown) => (runs.length === 1 ? runs[0]!.path : `${String(arg)} (${runs.length} runs)`);
+    const c = compareRuns(
+      baseline.map((r) => r.summary),
+      candidate.map((r) => r.summary),
+      tolerance,
+    );
+    const label = (runs: typeof baseline, arg: unknown) =>
+      runs.length === 1 ? runs[0]!.path : `${String(arg)} (${runs.length} runs)`;
     if (argv.json) process.stdout.write(JSON.stringify({ ...c, notes }, null, 2) + '\n');
-    else process.stdout.write(notes.map((n) => `note: ${n}\n`).join('') + formatComparison(c, { baseline: label(baseline, argv.baseline), candidate: label(candidate, argv.candidate) }));
+    else
+      process.stdout.write(
+        notes.map((n) => `note: ${n}\n`).join('') +
+          formatComparison(c, {
+            baseline: label(baseline, argv.baseline),
+            candidate: label(candidate, argv.candidate),
+          }),
+      );
     return compareVerdict(c).exitCode;
   },
 };

@@ -14,18 +14,26 @@ const MAX_PLAYERS_PER_CONNECTION = 4096;
 
 export const exportCommand: SimloadCommand = {
   command: 'export <format> <scenario>',
-  describe: "Write a scenario's load for another load engine (locust: a Python locustfile for Locust's master/worker mode)",
+  describe:
+    "Write a scenario's load for another load engine (locust: a Python locustfile for Locust's master/worker mode)",
   builder: (y) =>
     y
       .positional('format', { type: 'string', choices: ['locust'], describe: 'the engine', demandOption: true })
-      .positional('scenario', { type: 'string', describe: 'a scenario file, e.g. scenarios/ramp.yaml', demandOption: true })
+      .positional('scenario', {
+        type: 'string',
+        describe: 'a scenario file, e.g. scenarios/ramp.yaml',
+        demandOption: true,
+      })
       .option('output', { alias: 'o', type: 'string', describe: 'write to this file (default: standard output)' })
       .option('players-per-connection', {
         type: 'number',
         describe: `1: one connection per player (the plain protocol); 2..${MAX_PLAYERS_PER_CONNECTION}: players multiplexed on shared connections (?mux=1) (default: the scenario's load.players_per_connection, else 1)`,
       })
       .example('$0 export locust scenarios/ramp.yaml -o ramp_locust.py', 'a locustfile following ramp.yaml')
-      .example('$0 export locust scenarios/ramp.yaml -o ramp_locust.py --players-per-connection 1000', 'the same, 1 000 players per connection')
+      .example(
+        '$0 export locust scenarios/ramp.yaml -o ramp_locust.py --players-per-connection 1000',
+        'the same, 1 000 players per connection',
+      )
       .epilogue(
         [
           'Then: simload serve --config SCENARIO --variant V --record   (prints the ws:// URL, records a run folder)',
@@ -56,7 +64,9 @@ export const exportCommand: SimloadCommand = {
       } catch (err) {
         throw new UsageError('ERR_OUT', `cannot write ${argv.output}: ${(err as Error).message}`);
       }
-      process.stderr.write(`simload export: wrote ${argv.output} (${summary})\n  next: locust -f ${argv.output} --headless --host ws://HOST:PORT  (the URL simload serve prints)\n`);
+      process.stderr.write(
+        `simload export: wrote ${argv.output} (${summary})\n  next: locust -f ${argv.output} --headless --host ws://HOST:PORT  (the URL simload serve prints)\n`,
+      );
     } else {
       process.stdout.write(py);
       process.stderr.write(`simload export: ${summary}\n`);

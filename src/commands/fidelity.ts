@@ -12,25 +12,55 @@ import { parseVariantsFlag } from './variants-flag.js';
 
 export const fidelityCommand: SimloadCommand = {
   command: 'fidelity <scenario>',
-  describe: 'Run a scenario on simload and on a real skynet (jemalloc 5.0.1) and print both side by side with the fidelity targets',
+  describe:
+    'Run a scenario on simload and on a real skynet (jemalloc 5.0.1) and print both side by side with the fidelity targets',
   builder: (y) =>
     y
-      .positional('scenario', { type: 'string', describe: 'a scenario file, e.g. bench/fidelity-ramp-3000.yaml', demandOption: true })
-      .option('script', { type: 'string', describe: "the Lua agent script skynet's agents run (default: the scenario's server.script)" })
-      .option('variants', { type: 'string', describe: 'only these variants, comma-separated (the skynet side runs madv-free and no-madv-free)' })
+      .positional('scenario', {
+        type: 'string',
+        describe: 'a scenario file, e.g. bench/fidelity-ramp-3000.yaml',
+        demandOption: true,
+      })
+      .option('script', {
+        type: 'string',
+        describe: "the Lua agent script skynet's agents run (default: the scenario's server.script)",
+      })
+      .option('variants', {
+        type: 'string',
+        describe: 'only these variants, comma-separated (the skynet side runs madv-free and no-madv-free)',
+      })
       .option('out', { type: 'string', describe: 'where both run folders and the record file go (default: results)' })
-      .option('simload', { type: 'string', describe: "simload run folders already recorded, one per pair, comma-separated: simload's side does not run" })
-      .option('skynet', { type: 'string', describe: "skynet run folders already recorded, one per pair, comma-separated: skynet's side does not run" })
+      .option('simload', {
+        type: 'string',
+        describe: "simload run folders already recorded, one per pair, comma-separated: simload's side does not run",
+      })
+      .option('skynet', {
+        type: 'string',
+        describe: "skynet run folders already recorded, one per pair, comma-separated: skynet's side does not run",
+      })
       .option('transport', {
         type: 'string',
-        describe: "how skynet's players send: gate (clients through skynet's gate, as a game's players) or driver (a service sends); default gate",
+        describe:
+          "how skynet's players send: gate (clients through skynet's gate, as a game's players) or driver (a service sends); default gate",
       })
-      .option('repeat', { type: 'string', describe: 'pairs, one after the other, then each target row across them (default: the folders given, else 1)' })
-      .example('$0 fidelity bench/fidelity-ramp-3000.yaml', 'simload run, then skynet run, then the table (npm run build:peers once first)')
+      .option('repeat', {
+        type: 'string',
+        describe: 'pairs, one after the other, then each target row across them (default: the folders given, else 1)',
+      })
+      .example(
+        '$0 fidelity bench/fidelity-ramp-3000.yaml',
+        'simload run, then skynet run, then the table (npm run build:peers once first)',
+      )
       .example('$0 fidelity my.yaml --script my_agent.lua', "the agent script skynet's agents run")
       .example('$0 fidelity my.yaml --repeat 3', 'three pairs one after the other, then each target row across them')
-      .example('$0 fidelity my.yaml --simload results/A --skynet results/B', 'the table of two run folders already recorded')
-      .example('$0 fidelity my.yaml --simload A,B,C --skynet X,Y,Z', 'three recorded pairs (A with X, ...) and the rows across them')
+      .example(
+        '$0 fidelity my.yaml --simload results/A --skynet results/B',
+        'the table of two run folders already recorded',
+      )
+      .example(
+        '$0 fidelity my.yaml --simload A,B,C --skynet X,Y,Z',
+        'three recorded pairs (A with X, ...) and the rows across them',
+      )
       .epilogue(
         [
           'Each side leaves an ordinary run folder (`simload report` renders either); the tables also go',
@@ -46,7 +76,8 @@ export const fidelityCommand: SimloadCommand = {
     const { scenario, text } = await loadScenario(o.scenario);
     // No skynet run, no script needed: the folders given are compared as they are.
     const script = o.skyDirs ? undefined : agentScript(scenario, o.script);
-    if (script) checkSkynetRun(scenario, { script, transport: o.transport, ...(o.variants ? { variants: o.variants } : {}) });
+    if (script)
+      checkSkynetRun(scenario, { script, transport: o.transport, ...(o.variants ? { variants: o.variants } : {}) });
     return withInterrupt((signal) =>
       runFidelitySeries(scenario, text, {
         ...o,

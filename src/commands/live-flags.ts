@@ -8,12 +8,17 @@ import { LiveOutputs } from '../live/outputs.js';
 export function metricsOption(y: Argv): Argv {
   return y.option('metrics', {
     type: 'string',
-    describe: 'serve the samples at http://HOST:PORT/metrics while it runs, for Prometheus ([host:]port, host 127.0.0.1 unless written out; docs/live.md)',
+    describe:
+      'serve the samples at http://HOST:PORT/metrics while it runs, for Prometheus ([host:]port, host 127.0.0.1 unless written out; docs/live.md)',
   });
 }
 
 export function liveOption(y: Argv): Argv {
-  return y.option('live', { type: 'string', describe: 'a live page of the charts at http://HOST:PORT/ while it runs, then the report ([host:]port, host 127.0.0.1 unless written out)' });
+  return y.option('live', {
+    type: 'string',
+    describe:
+      'a live page of the charts at http://HOST:PORT/ while it runs, then the report ([host:]port, host 127.0.0.1 unless written out)',
+  });
 }
 
 function address(flag: string, v: unknown): ListenAddress | null {
@@ -22,13 +27,19 @@ function address(flag: string, v: unknown): ListenAddress | null {
 }
 
 /** The live outputs the flags ask for, listening; null when none. Their URLs go to `say`. */
-export async function startLiveOutputs(argv: Record<string, unknown>, say: (line: string) => void): Promise<LiveOutputs | null> {
+export async function startLiveOutputs(
+  argv: Record<string, unknown>,
+  say: (line: string) => void,
+): Promise<LiveOutputs | null> {
   const metrics = address('metrics', argv.metrics);
   const page = address('live', argv.live);
   const live = LiveOutputs.fromFlags({ metrics, page });
   if (!live) return null;
   for (const line of await live.start()) say(line);
-  for (const [flag, a] of [['metrics', metrics], ['live', page]] as const) {
+  for (const [flag, a] of [
+    ['metrics', metrics],
+    ['live', page],
+  ] as const) {
     // Written out on the command line, so allowed; said, because it is reachable from other hosts.
     if (a?.exposed) say(`--${flag} ${a.host}: listening beyond loopback, anyone who reaches this port can read it`);
   }

@@ -10,20 +10,40 @@ import { parseVariantsFlag } from './variants-flag.js';
 
 export const planCommand: SimloadCommand = {
   command: 'plan <scenario>',
-  describe: 'Find how many players fit in a memory budget: a sweep of runs, a straight-line fit, an optional check under a hard limit',
+  describe:
+    'Find how many players fit in a memory budget: a sweep of runs, a straight-line fit, an optional check under a hard limit',
   builder: (y) =>
     y
-      .positional('scenario', { type: 'string', describe: 'a scenario file whose shape is scaled, e.g. scenarios/ramp.yaml', demandOption: true })
+      .positional('scenario', {
+        type: 'string',
+        describe: 'a scenario file whose shape is scaled, e.g. scenarios/ramp.yaml',
+        demandOption: true,
+      })
       .option('budget', { type: 'string', demandOption: true, describe: 'memory one server may use, e.g. 4GiB' })
       .option('headroom', { type: 'string', default: '10%', describe: 'share of the budget kept free' })
-      .option('points', { type: 'number', default: 3, describe: 'runs in the sweep (peaks evenly spaced up to the largest)' })
+      .option('points', {
+        type: 'number',
+        default: 3,
+        describe: 'runs in the sweep (peaks evenly spaced up to the largest)',
+      })
       .option('max-players', { type: 'number', describe: "largest peak of the sweep (default: the scenario's peak)" })
       .option('variants', { type: 'string', describe: 'plan only these variants, comma-separated' })
-      .option('verify', { type: 'boolean', default: false, describe: 'run the recommended count under the budget as a hard cgroup limit (needs root); exit 1 if the server is killed' })
-      .option('out', { type: 'string', describe: "base folder of the plan folder (default: the scenario's output.dir)" })
+      .option('verify', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'run the recommended count under the budget as a hard cgroup limit (needs root); exit 1 if the server is killed',
+      })
+      .option('out', {
+        type: 'string',
+        describe: "base folder of the plan folder (default: the scenario's output.dir)",
+      })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress from the runs' })
       .example('$0 plan scenarios/ramp.yaml --budget 4GiB', 'three runs per variant, a recommendation per variant')
-      .example('$0 plan scenarios/ramp.yaml --budget 4GiB --verify', 'then confirm each recommendation under a 4 GiB memory limit')
+      .example(
+        '$0 plan scenarios/ramp.yaml --budget 4GiB --verify',
+        'then confirm each recommendation under a 4 GiB memory limit',
+      )
       .epilogue(
         [
           'Writes results/<scenario>-plan-<timestamp>/: plan.json, report.html (every run as variant@players, and the',
@@ -33,10 +53,17 @@ export const planCommand: SimloadCommand = {
       ),
   handler: async (argv) => {
     const budget = parseSize(String(argv.budget));
-    if (budget === null || budget <= 0) throw new UsageError('ERR_PLAN_BUDGET', `--budget: expected a size such as 4GiB or 1500MB, got "${String(argv.budget)}"`);
+    if (budget === null || budget <= 0)
+      throw new UsageError(
+        'ERR_PLAN_BUDGET',
+        `--budget: expected a size such as 4GiB or 1500MB, got "${String(argv.budget)}"`,
+      );
     const headroom = parseFraction(String(argv.headroom));
     if (headroom === null || headroom < 0 || headroom >= 1) {
-      throw new UsageError('ERR_PLAN_HEADROOM', `--headroom: expected a share from 0% to below 100% such as 10%, got "${String(argv.headroom)}"`);
+      throw new UsageError(
+        'ERR_PLAN_HEADROOM',
+        `--headroom: expected a share from 0% to below 100% such as 10%, got "${String(argv.headroom)}"`,
+      );
     }
     const points = Number(argv.points);
     const maxPlayers = argv['max-players'] === undefined ? undefined : Number(argv['max-players']);

@@ -30,16 +30,28 @@ export const reportCommand: SimloadCommand = {
   describe: 'Render the report of a run folder again (summary.json, report.html, chart.svg) and print its summary',
   builder: (y) =>
     y
-      .positional('dir', { type: 'string', describe: 'a run folder, e.g. results/ramp-20240501-120000', demandOption: true })
+      .positional('dir', {
+        type: 'string',
+        describe: 'a run folder, e.g. results/ramp-20240501-120000',
+        demandOption: true,
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print summary.json instead of the table' })
-      .option('junit', { type: 'string', describe: "write the scenario's expect: results as JUnit XML to this file (a complete run only, as run does)" })
-      .option('from', { type: 'string', describe: 'report only the samples from this time on: ISO time, +DURATION after the start or -DURATION before the end; written to DIR/window-<from>s-<to>s/' })
+      .option('junit', {
+        type: 'string',
+        describe: "write the scenario's expect: results as JUnit XML to this file (a complete run only, as run does)",
+      })
+      .option('from', {
+        type: 'string',
+        describe:
+          'report only the samples from this time on: ISO time, +DURATION after the start or -DURATION before the end; written to DIR/window-<from>s-<to>s/',
+      })
       .option('to', { type: 'string', describe: 'report only the samples up to this time (as --from)' })
       .example('$0 report results/ramp-20240501-120000', 'render report.html again and print the table')
       .example('$0 report results/skynet-20240501-120000 --from -2h', 'the last two hours of a long watch')
       .example('$0 report results/ramp-20240501-120000 --json > summary.json', 'the summary as JSON')
       .check((a) => {
-        for (const f of ['from', 'to']) if (a[f] === '') throw new UsageError('ERR_USAGE', `--${f} needs a time, e.g. --${f} -2h`);
+        for (const f of ['from', 'to'])
+          if (a[f] === '') throw new UsageError('ERR_USAGE', `--${f} needs a time, e.g. --${f} -2h`);
         return true;
       })
       .epilogue(
@@ -53,7 +65,12 @@ export const reportCommand: SimloadCommand = {
     const to = typeof argv.to === 'string' ? argv.to : null;
     const window = from !== null || to !== null ? await resolveWindow(dir, from, to) : undefined;
     const { summary, html, chart, run } = await renderReport(dir, window ? { window } : {});
-    const { input, note } = folderVerdictInput(run.meta, run.scenario, summary, run.scenario ? checkExpectations(summary, run.scenario.expect ?? []) : []);
+    const { input, note } = folderVerdictInput(
+      run.meta,
+      run.scenario,
+      summary,
+      run.scenario ? checkExpectations(summary, run.scenario.expect ?? []) : [],
+    );
     const v = verdict(input);
     if (v.checked && typeof argv.junit === 'string') await writeJUnit(argv.junit, v.checked);
     const lines = [...(note ? [`note: ${note}`] : []), ...v.lines];

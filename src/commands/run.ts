@@ -15,19 +15,53 @@ export const runCommand: SimloadCommand = {
   describe: 'Ramp players up and down against a server per allocator variant; record and report its memory',
   builder: (y) =>
     liveOption(metricsOption(y))
-      .positional('scenario', { type: 'string', describe: 'a scenario file, e.g. scenarios/ramp.yaml', demandOption: true })
-      .option('parallel', { type: 'boolean', default: false, describe: 'run the variants side by side (they then share the CPUs)' })
-      .option('variants', { type: 'string', describe: 'run only these variants, comma-separated (e.g. madv-free,no-madv-free)' })
-      .option('out', { type: 'string', describe: "base folder of the run folder (default: the scenario's output.dir, else results)" })
+      .positional('scenario', {
+        type: 'string',
+        describe: 'a scenario file, e.g. scenarios/ramp.yaml',
+        demandOption: true,
+      })
+      .option('parallel', {
+        type: 'boolean',
+        default: false,
+        describe: 'run the variants side by side (they then share the CPUs)',
+      })
+      .option('variants', {
+        type: 'string',
+        describe: 'run only these variants, comma-separated (e.g. madv-free,no-madv-free)',
+      })
+      .option('out', {
+        type: 'string',
+        describe: "base folder of the run folder (default: the scenario's output.dir, else results)",
+      })
       .option('junit', { type: 'string', describe: "write the scenario's expect: results as JUnit XML to this file" })
-      .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON on stdout (table and messages go to stderr)' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress and no table (failed thresholds are still listed)' })
-      .example('$0 run scenarios/ramp.yaml', 'the story: 8 000 players, ramp down to a third, madv-free vs no-madv-free')
-      .example('$0 run scenarios/nightly.yaml --junit junit.xml', 'a short run with thresholds for CI; exits 1 if one fails')
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the summary as JSON on stdout (table and messages go to stderr)',
+      })
+      .option('quiet', {
+        type: 'boolean',
+        default: false,
+        describe: 'no progress and no table (failed thresholds are still listed)',
+      })
+      .example(
+        '$0 run scenarios/ramp.yaml',
+        'the story: 8 000 players, ramp down to a third, madv-free vs no-madv-free',
+      )
+      .example(
+        '$0 run scenarios/nightly.yaml --junit junit.xml',
+        'a short run with thresholds for CI; exits 1 if one fails',
+      )
       .example('$0 run scenarios/ramp.yaml --variants madv-free --out /tmp/r', 'one variant, results under /tmp/r')
       .example('$0 run scenarios/ramp.yaml --parallel', 'both variants at once (faster, but they compete for CPU)')
-      .example('$0 run scenarios/ramp.yaml --metrics 9464 --live 8080', 'Prometheus metrics on 127.0.0.1:9464, a live page on http://127.0.0.1:8080/')
-      .example('$0 run bench/fidelity-run.yaml', 'simload beside a real skynet (a variant with `skynet: madv-free`): one folder, one report with the fidelity rows')
+      .example(
+        '$0 run scenarios/ramp.yaml --metrics 9464 --live 8080',
+        'Prometheus metrics on 127.0.0.1:9464, a live page on http://127.0.0.1:8080/',
+      )
+      .example(
+        '$0 run bench/fidelity-run.yaml',
+        'simload beside a real skynet (a variant with `skynet: madv-free`): one folder, one report with the fidelity rows',
+      )
       .example('$0 schema --out scenario.schema.json', 'the JSON Schema of scenario files, for your editor')
       .epilogue(
         [

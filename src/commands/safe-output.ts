@@ -15,6 +15,9 @@ export function escapeOutput(): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-      write(typeof chunk === 'string' ? chunk.split(OWN).map(terminalText).join(OWN) : chunk, ...rest)) as typeof stream.write;
+      write(
+        typeof chunk === 'string' ? chunk.split(OWN).map(terminalText).join(OWN) : chunk,
+        ...rest,
+      )) as typeof stream.write;
   }
 }

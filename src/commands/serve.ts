@@ -32,11 +32,16 @@ async function readConfig(file: string): Promise<{ server: ServerOptions; varian
   } catch (err) {
     throw new UsageError('ERR_CONFIG', `${file}: not a scenario (.yaml) and not JSON: ${(err as Error).message}`);
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('ERR_CONFIG', `${file}: a JSON config must be an object of server options`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new UsageError('ERR_CONFIG', `${file}: a JSON config must be an object of server options`);
   const base = defaultServerOptions() as unknown as Record<string, unknown>;
   const known = new Set(Object.keys(base).concat(['sendHighWaterBytes', 'maxInflightPerConnection']));
   const unknown = Object.keys(data).filter((k) => !known.has(k));
-  if (unknown.length) throw new UsageError('ERR_CONFIG', `${file}: unknown server option(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  if (unknown.length)
+    throw new UsageError(
+      'ERR_CONFIG',
+      `${file}: unknown server option(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`,
+    );
   return { server: { ...base, ...(data as object) } as unknown as ServerOptions, variants: [] };
 }
 
@@ -45,7 +50,10 @@ function pickVariant(name: string, variants: VariantOptions[], mallocConf: strin
   const v: VariantOptions | null = found ? { ...found } : buildNames().includes(name) ? { name, build: name } : null;
   if (!v) {
     const names = [...new Set([...variants.map((x) => x.name), ...buildNames()])];
-    throw new UsageError('ERR_UNKNOWN_VARIANT', `--variant ${name}: not a variant of the config nor a build; choose one of ${names.join(', ')}`);
+    throw new UsageError(
+      'ERR_UNKNOWN_VARIANT',
+      `--variant ${name}: not a variant of the config nor a build; choose one of ${names.join(', ')}`,
+    );
   }
   if (mallocConf !== undefined) v.mallocConf = mallocConf;
   return v;
@@ -63,28 +71,69 @@ export const serveCommand: SimloadCommand = {
   describe: 'Run one simulated server in the foreground for your own bots (prints its ws:// URL; Ctrl-C stops it)',
   builder: (y) =>
     metricsOption(y)
-      .option('variant', { type: 'string', demandOption: true, describe: `a variant of --config, or a build: ${buildNames().join(', ')}` })
-      .option('config', { type: 'string', describe: 'a scenario file (.yaml) for server options and variants, or a JSON object of server options' })
-      .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1; 0.0.0.0 only for bots on other hosts, docs/distributed.md)' })
+      .option('variant', {
+        type: 'string',
+        demandOption: true,
+        describe: `a variant of --config, or a build: ${buildNames().join(', ')}`,
+      })
+      .option('config', {
+        type: 'string',
+        describe: 'a scenario file (.yaml) for server options and variants, or a JSON object of server options',
+      })
+      .option('host', {
+        type: 'string',
+        describe: 'address to listen on (default 127.0.0.1; 0.0.0.0 only for bots on other hosts, docs/distributed.md)',
+      })
       .option('port', { type: 'number', describe: 'port to listen on (default: any free port)' })
       .option('threads', { type: 'number', describe: 'worker threads (default 8)' })
-      .option('agent', { type: 'string', choices: ['per-player', 'pool'], describe: 'one agent per player, or a fixed pool' })
-      .option('malloc-conf', { type: 'string', describe: 'malloc_conf for a jemalloc variant, e.g. dirty_decay_ms:1000' })
+      .option('agent', {
+        type: 'string',
+        choices: ['per-player', 'pool'],
+        describe: 'one agent per player, or a fixed pool',
+      })
+      .option('malloc-conf', {
+        type: 'string',
+        describe: 'malloc_conf for a jemalloc variant, e.g. dirty_decay_ms:1000',
+      })
       .option('stats', { type: 'string', describe: 'print a stats line this often, e.g. 5s (default: never)' })
-      .option('record', { type: 'boolean', default: false, describe: "record a run folder following --config's phases from the first login, then report (docs/distributed.md)" })
-      .option('out', { type: 'string', describe: "with --record: base folder of the run folder (default: the scenario's output.dir)" })
+      .option('record', {
+        type: 'boolean',
+        default: false,
+        describe:
+          "record a run folder following --config's phases from the first login, then report (docs/distributed.md)",
+      })
+      .option('out', {
+        type: 'string',
+        describe: "with --record: base folder of the run folder (default: the scenario's output.dir)",
+      })
       .example('$0 serve --variant madv-free --stats 5s', 'a madv-free server on a free port, a stats line every 5 s')
-      .example('$0 serve --config scenarios/ramp.yaml --variant no-madv-free --port 9000', "the scenario's server options, on port 9000")
-      .example('$0 serve --config scenarios/ramp.yaml --variant madv-free --record --host 0.0.0.0', 'record a run driven by a Locust swarm on other hosts')
-      .example('$0 serve --config scenarios/ramp.yaml --variant madv-free --record --metrics 9464', 'the same, its samples at http://127.0.0.1:9464/metrics for Prometheus')
-      .epilogue('The gate accepts WebSocket clients that send no Origin or Origin http://127.0.0.1 (a scenario adds more with server.origins).'),
+      .example(
+        '$0 serve --config scenarios/ramp.yaml --variant no-madv-free --port 9000',
+        "the scenario's server options, on port 9000",
+      )
+      .example(
+        '$0 serve --config scenarios/ramp.yaml --variant madv-free --record --host 0.0.0.0',
+        'record a run driven by a Locust swarm on other hosts',
+      )
+      .example(
+        '$0 serve --config scenarios/ramp.yaml --variant madv-free --record --metrics 9464',
+        'the same, its samples at http://127.0.0.1:9464/metrics for Prometheus',
+      )
+      .epilogue(
+        'The gate accepts WebSocket clients that send no Origin or Origin http://127.0.0.1 (a scenario adds more with server.origins).',
+      ),
   handler: async (argv) => {
     const record = Boolean(argv.record);
     if (record && (typeof argv.config !== 'string' || !/\.ya?ml$/i.test(argv.config))) {
-      throw new UsageError('ERR_USAGE', '--record needs --config SCENARIO.yaml: the scenario says the phases and targets the run is judged by');
+      throw new UsageError(
+        'ERR_USAGE',
+        '--record needs --config SCENARIO.yaml: the scenario says the phases and targets the run is judged by',
+      );
     }
-    if (!record && argv.metrics !== undefined) throw new UsageError('ERR_USAGE', '--metrics is for --record (it serves the recorded samples)');
-    if (!record && argv.out !== undefined) throw new UsageError('ERR_USAGE', '--out is for --record (where the run folder goes)');
+    if (!record && argv.metrics !== undefined)
+      throw new UsageError('ERR_USAGE', '--metrics is for --record (it serves the recorded samples)');
+    if (!record && argv.out !== undefined)
+      throw new UsageError('ERR_USAGE', '--out is for --record (where the run folder goes)');
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
     const loaded = record ? await loadScenario(String(argv.config)) : null;
     const cfg = loaded
@@ -101,20 +150,31 @@ export const serveCommand: SimloadCommand = {
     if (argv.port !== undefined) options.port = Number(argv.port);
     if (argv.threads !== undefined) options.threads = Number(argv.threads);
     if (typeof argv.agent === 'string') options.agent = argv.agent as ServerOptions['agent'];
-    const variant = pickVariant(String(argv.variant), cfg.variants, typeof argv['malloc-conf'] === 'string' ? argv['malloc-conf'] : undefined);
+    const variant = pickVariant(
+      String(argv.variant),
+      cfg.variants,
+      typeof argv['malloc-conf'] === 'string' ? argv['malloc-conf'] : undefined,
+    );
     let statsMs: number | null = null;
     if (typeof argv.stats === 'string') {
       statsMs = parseDuration(argv.stats);
-      if (statsMs === null || statsMs < 100) throw new UsageError('ERR_USAGE', `--stats ${argv.stats}: give a duration of at least 100ms, e.g. 5s`);
+      if (statsMs === null || statsMs < 100)
+        throw new UsageError('ERR_USAGE', `--stats ${argv.stats}: give a duration of at least 100ms, e.g. 5s`);
     }
 
-    const live = record ? await startLiveOutputs(argv, (line) => process.stderr.write(`simload serve: ${line}\n`)) : null;
-    const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) }).catch(async (err: unknown) => {
-      await live?.close();
-      throw err;
-    });
+    const live = record
+      ? await startLiveOutputs(argv, (line) => process.stderr.write(`simload serve: ${line}\n`))
+      : null;
+    const handle = await launchServer({ options, variant, onStderr: (t) => process.stderr.write(t) }).catch(
+      async (err: unknown) => {
+        await live?.close();
+        throw err;
+      },
+    );
     if (options.exposed) {
-      process.stderr.write(`simload serve: listening on ${options.host}: the gate is reachable from other hosts; anyone who reaches port ${handle.port} can log players in (open it to your bot hosts only)\n`);
+      process.stderr.write(
+        `simload serve: listening on ${options.host}: the gate is reachable from other hosts; anyone who reaches port ${handle.port} can log players in (open it to your bot hosts only)\n`,
+      );
     }
     const a = handle.alloc;
     process.stdout.write(
@@ -123,7 +183,16 @@ export const serveCommand: SimloadCommand = {
         `  ${options.threads} workers, agent ${options.agent}, pid ${handle.pid}; Ctrl-C stops it\n`,
     );
 
-    if (loaded) return serveRecorded(handle, loaded, variant, typeof argv.out === 'string' ? { outDir: argv.out } : { outDir: loaded.scenario.output.dir, within: process.cwd() }, live).finally(() => live?.close());
+    if (loaded)
+      return serveRecorded(
+        handle,
+        loaded,
+        variant,
+        typeof argv.out === 'string'
+          ? { outDir: argv.out }
+          : { outDir: loaded.scenario.output.dir, within: process.cwd() },
+        live,
+      ).finally(() => live?.close());
 
     let stopping = false;
     const stop = (): void => {
@@ -136,7 +205,10 @@ export const serveCommand: SimloadCommand = {
       statsMs === null
         ? null
         : setInterval(() => {
-            handle.stats().then((s) => process.stdout.write(statsLine(handle, s)), () => undefined);
+            handle.stats().then(
+              (s) => process.stdout.write(statsLine(handle, s)),
+              () => undefined,
+            );
           }, statsMs);
     const { code, signal } = await handle.exited;
     if (timer) clearInterval(timer);
@@ -168,10 +240,22 @@ async function serveRecorded(
   };
   for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
-    const r = await recordServe({ scenario: loaded.scenario, text: loaded.text, variant, server: handle, ...base, signal: ctl.signal, out: process.stdout, live });
+    const r = await recordServe({
+      scenario: loaded.scenario,
+      text: loaded.text,
+      variant,
+      server: handle,
+      ...base,
+      signal: ctl.signal,
+      out: process.stdout,
+      live,
+    });
     if (r.status === 'complete') {
       const left = await playersGone(handle, LEAVE_WAIT_MS, ctl.signal);
-      if (left > 0) process.stderr.write(`simload serve: ${left} player(s) still online ${LEAVE_WAIT_MS / 1000} s after the recording; stopping the server\n`);
+      if (left > 0)
+        process.stderr.write(
+          `simload serve: ${left} player(s) still online ${LEAVE_WAIT_MS / 1000} s after the recording; stopping the server\n`,
+        );
     }
     process.stdout.write(`simload serve: stopped; results ${r.dir}\n`);
     return r.exitCode;

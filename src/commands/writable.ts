@@ -17,7 +17,14 @@ export function checkWritable(file: string, flag: string): void {
     closeSync(openSync(file, 'a'));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'its folder does not exist' : e.code === 'EISDIR' ? 'it is a folder' : e.code === 'EACCES' || e.code === 'EROFS' ? 'not writable' : e.message;
+    const why =
+      e.code === 'ENOENT'
+        ? 'its folder does not exist'
+        : e.code === 'EISDIR'
+          ? 'it is a folder'
+          : e.code === 'EACCES' || e.code === 'EROFS'
+            ? 'not writable'
+            : e.message;
     throw new UsageError('ERR_OUTPUT_FILE', `${flag} ${file}: cannot write it (${why}; ${e.code})`);
   }
   if (!existed) unlinkSync(file);

@@ -99,7 +99,13 @@ export class Driver extends EventEmitter {
       this.memoryLimit = shape.memoryLimit?.(p);
       this.o.pool.setRate(phaseRate(p, scenario));
       this.o.pool.setPhase(phaseLabel(i, p.kind));
-      this.enter(i, p.kind, shape.target(p, 0, ctx), durationMs, Math.max(0, Math.round(shape.target(p, durationMs, ctx))));
+      this.enter(
+        i,
+        p.kind,
+        shape.target(p, 0, ctx),
+        durationMs,
+        Math.max(0, Math.round(shape.target(p, durationMs, ctx))),
+      );
       let entered = false;
       try {
         if (shape.enter) await shape.enter(p, ctx);
@@ -146,7 +152,15 @@ export class Driver extends EventEmitter {
       durationMs,
       ...(toTarget !== undefined ? { toTarget } : {}),
     };
-    this.o.writer.appendEvent({ type: 'phase', variant: e.variant, wall, t: e.t, phaseIndex: index, phase: name, target });
+    this.o.writer.appendEvent({
+      type: 'phase',
+      variant: e.variant,
+      wall,
+      t: e.t,
+      phaseIndex: index,
+      phase: name,
+      target,
+    });
     this.emit('phase', e);
   }
 }

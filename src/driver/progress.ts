@@ -44,10 +44,14 @@ export class Progress {
     const v = this.line(e.variant);
     v.phase = e.phase;
     v.phaseIndex = e.phaseIndex;
-    const which = e.phaseIndex >= 0 && e.phaseIndex < this.o.phaseCount ? ` (${e.phaseIndex + 1}/${this.o.phaseCount})` : '';
+    const which =
+      e.phaseIndex >= 0 && e.phaseIndex < this.o.phaseCount ? ` (${e.phaseIndex + 1}/${this.o.phaseCount})` : '';
     const span = e.durationMs > 0 ? ` for ${formatDuration(e.durationMs)}` : '';
     // A ramp starts at its start count: say where it goes, not "target 0 players".
-    const goal = e.toTarget !== undefined && e.toTarget !== e.target ? `target ${e.target} -> ${e.toTarget} players` : `target ${e.target} players`;
+    const goal =
+      e.toTarget !== undefined && e.toTarget !== e.target
+        ? `target ${e.target} -> ${e.toTarget} players`
+        : `target ${e.target} players`;
     this.print(`${e.variant}: ${e.phase}${which}${span}, ${goal}`);
   };
 

@@ -60,7 +60,10 @@ export function hasShape(kind: string): boolean {
 export function shapeFor(kind: string): LoadShape {
   const s = shapes.get(kind);
   if (!s) {
-    throw new SimloadError('ERR_NO_SHAPE', `no load shape "${kind}" in this simload (known: ${[...shapes.keys()].join(', ') || 'none'})`);
+    throw new SimloadError(
+      'ERR_NO_SHAPE',
+      `no load shape "${kind}" in this simload (known: ${[...shapes.keys()].join(', ') || 'none'})`,
+    );
   }
   return s;
 }

@@ -45,7 +45,10 @@ function locustBody(): string {
 
 /** Player names: `<prefix>-<process>-<n>`; the prefix comes from the scenario name, kept short and plain. */
 export function playerPrefix(scenarioName: string): string {
-  const p = scenarioName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const p = scenarioName
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   return p === '' ? 'locust' : p;
 }
 

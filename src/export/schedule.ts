@@ -86,7 +86,9 @@ function unsupportedProblem(p: Phase, i: number, s: Scenario, source: ScenarioSo
   const path = ['load', 'phases', i] as const;
   const message =
     `a ${p.kind} phase cannot be exported: only ${[...LINEAR_KINDS].join(' and ')} phases move players, which another load engine can follow` +
-    (p.kind === 'pressure' ? ' (pressure limits the server\'s memory from inside simload; use `simload run` for it)' : '');
+    (p.kind === 'pressure'
+      ? " (pressure limits the server's memory from inside simload; use `simload run` for it)"
+      : '');
   const file = source?.file ?? s.file ?? s.name;
   if (!source) return { file, line: 0, col: 0, path: `load.phases[${i}]`, message };
   const lines = new LineCounter();

@@ -13,7 +13,9 @@ export const ONLINE_TOLERANCE = 0.02;
 
 /** Null when every hold sample is within tolerance and every phase got its messages, else what was missed. */
 export function undelivered(s: Scenario, samples: Sample[]): string | null {
-  const missed = [onlineMissed(s, samples), ...messageShortfalls(phaseMessages(samples, s))].filter((x): x is string => x !== null);
+  const missed = [onlineMissed(s, samples), ...messageShortfalls(phaseMessages(samples, s))].filter(
+    (x): x is string => x !== null,
+  );
   return missed.length ? missed.join('; ') : null;
 }
 

@@ -9,10 +9,18 @@ export function formatSpread(s: Spread): string {
   const head = `across ${s.pairs} pairs${left ? ` (left out, INVALID: ${left})` : ''}`;
   const out: string[] = [head];
   for (const variant of [...new Set(s.rows.map((r) => r.variant))]) {
-    const rows: string[][] = [[variant, ...Array.from({ length: s.pairs }, (_, i) => `pair ${i + 1}`), 'median', 'pairs ok', 'target']];
+    const rows: string[][] = [
+      [variant, ...Array.from({ length: s.pairs }, (_, i) => `pair ${i + 1}`), 'median', 'pairs ok', 'target'],
+    ];
     for (const r of s.rows.filter((x) => x.variant === variant)) {
       const m = median(r.ratios);
-      rows.push([r.metric, ...r.cells.map((c) => c ?? '-'), m === null ? '-' : m.toFixed(2), `${r.passes} of ${r.judged}`, r.target]);
+      rows.push([
+        r.metric,
+        ...r.cells.map((c) => c ?? '-'),
+        m === null ? '-' : m.toFixed(2),
+        `${r.passes} of ${r.judged}`,
+        r.target,
+      ]);
     }
     out.push('', ...columns(rows, [0, rows[0]!.length - 1]));
   }

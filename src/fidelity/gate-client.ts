@@ -131,7 +131,8 @@ function at(elapsed: number): { phase: PlanPhase | null; target: number; over: b
   let t = elapsed - plan.baseline_ms;
   if (t < 0) return { phase: null, target: 0, over: false };
   for (const p of plan.phases) {
-    if (t < p.duration_ms) return { phase: p, target: Math.floor(p.from + (p.to - p.from) * (t / p.duration_ms) + 0.5), over: false };
+    if (t < p.duration_ms)
+      return { phase: p, target: Math.floor(p.from + (p.to - p.from) * (t / p.duration_ms) + 0.5), over: false };
     t -= p.duration_ms;
   }
   const last = plan.phases[plan.phases.length - 1];

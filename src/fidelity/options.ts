@@ -35,21 +35,30 @@ function value(flags: FidelityFlags, name: keyof FidelityFlags, list = false): s
 function folders(flags: FidelityFlags, name: 'simload' | 'skynet'): string[] | undefined {
   const text = value(flags, name, true);
   if (text === undefined) return undefined;
-  const dirs = text.split(',').map((d) => d.trim()).filter(Boolean);
+  const dirs = text
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   if (dirs.length === 0) throw usage(`--${name} needs a value`);
   return dirs;
 }
 
 export function fidelityOptions(scenario: string, flags: FidelityFlags, variants?: string[]): FidelityOptions {
   const transport = (value(flags, 'transport') ?? 'gate') as SkynetTransport; // runSkynet's default too
-  if (!SKYNET_TRANSPORTS.includes(transport)) throw usage(`--transport ${transport}: one of ${SKYNET_TRANSPORTS.join(', ')}`);
+  if (!SKYNET_TRANSPORTS.includes(transport))
+    throw usage(`--transport ${transport}: one of ${SKYNET_TRANSPORTS.join(', ')}`);
   const simDirs = folders(flags, 'simload');
   const skyDirs = folders(flags, 'skynet');
   const repeatText = value(flags, 'repeat');
   const repeat = repeatText !== undefined ? Number(repeatText) : (simDirs?.length ?? skyDirs?.length ?? 1);
-  if (!Number.isInteger(repeat) || repeat < 1) throw usage(`--repeat ${repeatText}: a whole number of pairs, at least 1`);
-  for (const [name, dirs] of [['simload', simDirs], ['skynet', skyDirs]] as const) {
-    if (dirs && dirs.length !== repeat) throw usage(`--${name} names ${dirs.length} folder(s) for ${repeat} pair(s): one per pair`);
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw usage(`--repeat ${repeatText}: a whole number of pairs, at least 1`);
+  for (const [name, dirs] of [
+    ['simload', simDirs],
+    ['skynet', skyDirs],
+  ] as const) {
+    if (dirs && dirs.length !== repeat)
+      throw usage(`--${name} names ${dirs.length} folder(s) for ${repeat} pair(s): one per pair`);
   }
   const script = value(flags, 'script');
   return {

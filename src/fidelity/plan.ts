@@ -55,7 +55,10 @@ export function skynetPlan(s: Scenario, o: PlanPaths): SkynetPlan {
   s.load.phases.forEach((p, i) => {
     const rate = p.rate ?? s.load.messageRate;
     if (p.kind === 'pressure') {
-      throw new UsageError('ERR_FIDELITY_PHASE', `${s.file ?? s.name}: load.phases[${i}]: a pressure phase cannot run in the skynet driver (only ramp and hold)`);
+      throw new UsageError(
+        'ERR_FIDELITY_PHASE',
+        `${s.file ?? s.name}: load.phases[${i}]: a pressure phase cannot run in the skynet driver (only ramp and hold)`,
+      );
     }
     const from = target;
     if (p.kind === 'ramp') target = 'count' in p.to ? p.to.count : Math.round(p.to.fractionOfPeak * peak);
@@ -78,7 +81,9 @@ export function skynetPlan(s: Scenario, o: PlanPaths): SkynetPlan {
 /** A Lua string literal: every byte outside printable ASCII, and quotes and backslashes, as \ddd. */
 function luaString(v: string): string {
   let out = '"';
-  for (const b of Buffer.from(v, 'utf8')) out += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${String(b).padStart(3, '0')}`;
+  for (const b of Buffer.from(v, 'utf8'))
+    out +=
+      b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${String(b).padStart(3, '0')}`;
   return out + '"';
 }
 
@@ -89,7 +94,10 @@ function luaValue(v: unknown): string {
     return String(v);
   }
   if (Array.isArray(v)) return `{ ${v.map(luaValue).join(', ')} }`;
-  if (v && typeof v === 'object') return `{ ${Object.entries(v).map(([k, x]) => `${k} = ${luaValue(x)}`).join(', ')} }`;
+  if (v && typeof v === 'object')
+    return `{ ${Object.entries(v)
+      .map(([k, x]) => `${k} = ${luaValue(x)}`)
+      .join(', ')} }`;
   throw new Error(`cannot write ${typeof v} into a Lua plan`);
 }
 

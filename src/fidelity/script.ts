@@ -24,6 +24,7 @@ export function agentScript(s: Scenario, override: string | undefined): string {
         'which a skynet cannot run); set server.script (both sides run it, e.g. scenarios/agents/rpg.lua) or give --script PATH (skynet only)',
     );
   }
-  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError('ERR_AGENT_SCRIPT', `${where}: ${path}: no such file`);
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new UsageError('ERR_AGENT_SCRIPT', `${where}: ${path}: no such file`);
   return path;
 }

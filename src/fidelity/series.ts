@@ -28,7 +28,9 @@ export interface SeriesOptions extends FidelityOptions {
 /** 0 every target met, 1 a target missed, 4 a side did not deliver its load, 130 interrupted. */
 export async function runFidelitySeries(scenario: Scenario, text: string, o: SeriesOptions): Promise<ExitCode> {
   const { variants, outDir, simDirs, skyDirs, transport, repeat, signal, agentScript: script } = o;
-  const skynetSide = script ? `skynet agents run ${script}; skynet's load comes through the ${transport}` : 'skynet side from the folders given';
+  const skynetSide = script
+    ? `skynet agents run ${script}; skynet's load comes through the ${transport}`
+    : 'skynet side from the folders given';
   o.log(`fidelity: ${scenario.name}; ${skynetSide}`);
   const recordFile = fidelityRecordPath(outDir, scenario.name, new Date());
   const record: FidelityRecord = { scenario: scenario.name, transport, pairs: [] };
@@ -42,14 +44,23 @@ export async function runFidelitySeries(scenario: Scenario, text: string, o: Ser
     }
     let skyDir = skyDirs?.[i];
     if (!skyDir && script && !signal.aborted) {
-      const r = await runSkynet(scenario, text, { script, outDir, signal, transport, ...(variants ? { variants } : {}), log: o.log });
+      const r = await runSkynet(scenario, text, {
+        script,
+        outDir,
+        signal,
+        transport,
+        ...(variants ? { variants } : {}),
+        log: o.log,
+      });
       for (const s of r.skipped) o.log(`skipped ${s}`);
       skyDir = r.dir;
     }
     if (signal.aborted || !skyDir) break;
     const tables = compareFidelity(await loadRun(simDir), await loadRun(skyDir));
     const pair = repeat > 1 ? `pair ${i + 1} of ${repeat}: ` : '';
-    o.out(`${i > 0 ? '\n' : ''}${formatFidelity(tables, `${pair}fidelity ${scenario.name}: simload ${simDir} vs skynet ${skyDir}`)}`);
+    o.out(
+      `${i > 0 ? '\n' : ''}${formatFidelity(tables, `${pair}fidelity ${scenario.name}: simload ${simDir} vs skynet ${skyDir}`)}`,
+    );
     pairs.push(tables);
     record.pairs.push({ simload: simDir, skynet: skyDir, tables });
     writeFidelityRecord(recordFile, record);

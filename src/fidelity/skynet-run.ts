@@ -79,13 +79,24 @@ export function checkSkynetRun(
   const variants = s.variants.filter((v) => {
     if (o.variants && !o.variants.includes(v.name)) return false;
     const ok = v.build !== undefined && (PEER_RECIPES as readonly string[]).includes(v.build);
-    if (!ok) skipped.push(`${v.name}: skynet links its own jemalloc; only builds ${PEER_RECIPES.join(' and ')} have a skynet peer`);
+    if (!ok)
+      skipped.push(
+        `${v.name}: skynet links its own jemalloc; only builds ${PEER_RECIPES.join(' and ')} have a skynet peer`,
+      );
     return ok;
   });
-  if (variants.length === 0) throw new UsageError('ERR_FIDELITY_VARIANT', `${s.file ?? s.name}: no variant with build ${PEER_RECIPES.join(' or ')} to run on skynet`);
+  if (variants.length === 0)
+    throw new UsageError(
+      'ERR_FIDELITY_VARIANT',
+      `${s.file ?? s.name}: no variant with build ${PEER_RECIPES.join(' or ')} to run on skynet`,
+    );
   const sources = requirePeerSources();
   const transport = o.transport ?? 'gate';
-  if (!SKYNET_TRANSPORTS.includes(transport)) throw new UsageError('ERR_FIDELITY_TRANSPORT', `unknown skynet transport "${String(transport)}": one of ${SKYNET_TRANSPORTS.join(', ')}`);
+  if (!SKYNET_TRANSPORTS.includes(transport))
+    throw new UsageError(
+      'ERR_FIDELITY_TRANSPORT',
+      `unknown skynet transport "${String(transport)}": one of ${SKYNET_TRANSPORTS.join(', ')}`,
+    );
   // Validates the phases before anything starts.
   skynetPlan(s, { variant: '', samples: '', events: '', script, transport });
   return { variants, skipped, sources, transport };
@@ -96,25 +107,50 @@ export async function runSkynet(s: Scenario, text: string | null, o: SkynetRunOp
   const script = resolve(o.script);
   const { variants, skipped, sources, transport } = checkSkynetRun(s, o);
 
-  const writer = await RunWriter.create(o.outDir ?? s.output.dir, `${s.name}-skynet`, {
-    scenario: s.name,
-    variants: variants.map((v) => v.name),
-    parallel: false,
-    host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-  }, o.outDir === undefined ? { within: process.cwd() } : {});
+  const writer = await RunWriter.create(
+    o.outDir ?? s.output.dir,
+    `${s.name}-skynet`,
+    {
+      scenario: s.name,
+      variants: variants.map((v) => v.name),
+      parallel: false,
+      host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+    },
+    o.outDir === undefined ? { within: process.cwd() } : {},
+  );
   await writer.writeScenario(text, s);
   try {
     for (const v of variants) {
       if (o.signal?.aborted) break;
-      const build = await buildSkynet({ skynetSrc: sources.skynet, jemallocSrc: sources.jemalloc, recipe: v.build!, log });
-      const r = await runSkynetVariant(v, { scenario: s, writer, build, script, transport, log, ...(o.signal ? { signal: o.signal } : {}) });
+      const build = await buildSkynet({
+        skynetSrc: sources.skynet,
+        jemallocSrc: sources.jemalloc,
+        recipe: v.build!,
+        log,
+      });
+      const r = await runSkynetVariant(v, {
+        scenario: s,
+        writer,
+        build,
+        script,
+        transport,
+        log,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
       if (o.signal?.aborted) break;
-      const samples = parseNdjson<Sample>(readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'), RESULT_FILES.samples).filter((x) => x.variant === v.name);
+      const samples = parseNdjson<Sample>(
+        readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'),
+        RESULT_FILES.samples,
+      ).filter((x) => x.variant === v.name);
       const missed = undelivered(s, samples) ?? r.gateShortfall;
-      if (missed) throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `skynet ${v.name} did not deliver the load: ${missed}`);
+      if (missed)
+        throw new SimloadError('ERR_LOAD_NOT_DELIVERED', `skynet ${v.name} did not deliver the load: ${missed}`);
     }
   } catch (err) {
-    const e = err instanceof SimloadError ? err : new SimloadError('ERR_SKYNET_RUN', (err as Error).message, undefined, { cause: err });
+    const e =
+      err instanceof SimloadError
+        ? err
+        : new SimloadError('ERR_SKYNET_RUN', (err as Error).message, undefined, { cause: err });
     await writer.finish('failed', { code: e.code, message: e.message });
     e.message += `\nresults so far: ${writer.dir}`;
     throw e;
@@ -146,34 +182,67 @@ export interface SkynetVariantRun {
  * gate lost (connections, messages its clients sent and it did not forward), or null; whether the online count and
  * the messages met the plan is the caller's to judge from the samples.
  */
-export async function runSkynetVariant(v: VariantOptions, o: SkynetVariantRun): Promise<{ gateShortfall: string | null }> {
+export async function runSkynetVariant(
+  v: VariantOptions,
+  o: SkynetVariantRun,
+): Promise<{ gateShortfall: string | null }> {
   const { scenario: s, writer, build, transport } = o;
-  o.log(`skynet ${v.name}: ${s.server.threads} threads, load through the ${transport}, JE_MALLOC_CONF=${v.mallocConf ?? ''}, ~${Math.round(totalDurationMs(s) / 1000)}s`);
+  o.log(
+    `skynet ${v.name}: ${s.server.threads} threads, load through the ${transport}, JE_MALLOC_CONF=${v.mallocConf ?? ''}, ~${Math.round(totalDurationMs(s) / 1000)}s`,
+  );
   const tmp = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
   try {
     const plan = join(tmp, 'plan.lua');
-    const p = skynetPlan(s, { variant: v.name, samples: join(writer.dir, RESULT_FILES.samples), events: join(writer.dir, RESULT_FILES.events), script: o.script, transport });
+    const p = skynetPlan(s, {
+      variant: v.name,
+      samples: join(writer.dir, RESULT_FILES.samples),
+      events: join(writer.dir, RESULT_FILES.events),
+      script: o.script,
+      transport,
+    });
     writeFileSync(plan, planLua(p));
     const planJson = join(tmp, 'plan.json');
     writeFileSync(planJson, JSON.stringify(p));
-    const config = writeSkynetConfig(join(tmp, 'config'), { root: build.root, start: 'simload_driver', serviceDirs: [DRIVER_DIR], thread: s.server.threads, env: { simload_plan: plan } });
+    const config = writeSkynetConfig(join(tmp, 'config'), {
+      root: build.root,
+      start: 'simload_driver',
+      serviceDirs: [DRIVER_DIR],
+      thread: s.server.threads,
+      env: { simload_plan: plan },
+    });
     writer.appendEvent({ type: 'variant-start', variant: v.name, wall: Date.now(), pid: 0 });
     writer.flush(); // the driver appends to the same files next
     const logFile = join(writer.dir, `skynet-${v.name}.log`);
     const started = Date.now();
-    const clients = transport === 'gate' ? { plan: planJson, log: join(writer.dir, `gate-client-${v.name}.log`) } : null;
+    const clients =
+      transport === 'gate' ? { plan: planJson, log: join(writer.dir, `gate-client-${v.name}.log`) } : null;
     const cpu: CpuPoint[] = [];
     const env = { ...process.env, ...(v.env ?? {}), JE_MALLOC_CONF: v.mallocConf ?? '' };
-    const r = await runDriver(build.binary, config, build.root, env, logFile, totalDurationMs(s) + GRACE_MS, clients, cpu, o.signal);
+    const r = await runDriver(
+      build.binary,
+      config,
+      build.root,
+      env,
+      logFile,
+      totalDurationMs(s) + GRACE_MS,
+      clients,
+      cpu,
+      o.signal,
+    );
     writer.appendEvent({ type: 'variant-end', variant: v.name, wall: Date.now(), t: Date.now() - started });
     writer.flush();
     addCpuToSamples(join(writer.dir, RESULT_FILES.samples), v.name, cpu);
     if (r.lost || r.sent === null) return { gateShortfall: r.lost };
-    const samples = parseNdjson<Sample>(readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'), RESULT_FILES.samples).filter((x) => x.variant === v.name);
+    const samples = parseNdjson<Sample>(
+      readFileSync(join(writer.dir, RESULT_FILES.samples), 'utf8'),
+      RESULT_FILES.samples,
+    ).filter((x) => x.variant === v.name);
     const forwarded = samples.at(-1)?.server?.messages ?? 0;
     return {
       gateShortfall:
-        forwarded < FORWARDED_SHARE * r.sent ? `the gate forwarded ${forwarded} of the ${r.sent} messages its clients sent (at least ${FORWARDED_SHARE * 100}% needed)` : null,
+        forwarded < FORWARDED_SHARE * r.sent
+          ? `the gate forwarded ${forwarded} of the ${r.sent} messages its clients sent (at least ${FORWARDED_SHARE * 100}% needed)`
+          : null,
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -192,7 +261,17 @@ interface GateClients {
  * stopped; returns how many messages they sent (null without clients or when interrupted) and the connections they
  * lost, if any. skynet's CPU time while it ran is pushed to `cpu`.
  */
-async function runDriver(binary: string, config: string, cwd: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number, clients: GateClients | null, cpu: CpuPoint[], signal?: AbortSignal): Promise<{ sent: number | null; lost: string | null }> {
+async function runDriver(
+  binary: string,
+  config: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  timeoutMs: number,
+  clients: GateClients | null,
+  cpu: CpuPoint[],
+  signal?: AbortSignal,
+): Promise<{ sent: number | null; lost: string | null }> {
   const fd = openSync(logFile, 'w');
   const child = spawn(binary, [config], { cwd, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -226,16 +305,26 @@ async function runDriver(binary: string, config: string, cwd: string, env: NodeJ
     throw new SimloadError(err[1]!, err[2]!);
   }
   if (!/^SIMLOAD-DONE /m.test(out)) {
-    throw new SimloadError('ERR_SKYNET_RUN', `${why ?? `skynet stopped (exit ${exit.code}, signal ${exit.sig})`} before the driver finished; see ${logFile}`);
+    throw new SimloadError(
+      'ERR_SKYNET_RUN',
+      `${why ?? `skynet stopped (exit ${exit.code}, signal ${exit.sig})`} before the driver finished; see ${logFile}`,
+    );
   }
   if (!clients) return { sent: null, lost: null };
-  if (!clientStatus) throw new SimloadError('ERR_SKYNET_RUN', `the gate clients never reported; see ${clients.log} and ${logFile}`);
+  if (!clientStatus)
+    throw new SimloadError('ERR_SKYNET_RUN', `the gate clients never reported; see ${clients.log} and ${logFile}`);
   const n = (k: string): number => Number(new RegExp(`\\b${k}=(\\d+)`).exec(clientStatus)?.[1] ?? NaN);
   // A status line that lacks a count must not read as "nothing lost" (NaN compares false).
   if (!['sent', 'failures', 'dropped'].every((k) => Number.isFinite(n(k)))) {
-    throw new SimloadError('ERR_SKYNET_RUN', `the gate clients' last status has no counts: ${clientStatus}; see ${clients.log}`);
+    throw new SimloadError(
+      'ERR_SKYNET_RUN',
+      `the gate clients' last status has no counts: ${clientStatus}; see ${clients.log}`,
+    );
   }
-  const lost = n('failures') > 0 || n('dropped') > 0 ? `the gate clients lost connections (${n('failures')} logins failed, ${n('dropped')} dropped online); see ${clients.log}` : null;
+  const lost =
+    n('failures') > 0 || n('dropped') > 0
+      ? `the gate clients lost connections (${n('failures')} logins failed, ${n('dropped')} dropped online); see ${clients.log}`
+      : null;
   return { sent: n('sent'), lost };
 }
 
@@ -243,7 +332,11 @@ async function runDriver(binary: string, config: string, cwd: string, env: NodeJ
  * Polls skynet's log for the driver's `SIMLOAD-GATE PORT START_MS`, then runs the client process with its output in
  * `clients.log`. `stop()` ends it (SIGTERM: it prints a last status) and gives its last status line.
  */
-function startClientsWhenReady(skynetLog: string, clients: GateClients, skynet: ReturnType<typeof spawn>): { stop: () => Promise<string | null> } {
+function startClientsWhenReady(
+  skynetLog: string,
+  clients: GateClients,
+  skynet: ReturnType<typeof spawn>,
+): { stop: () => Promise<string | null> } {
   let client: ReturnType<typeof spawn> | null = null;
   let release = (): void => undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -268,7 +361,9 @@ function startClientsWhenReady(skynetLog: string, clients: GateClients, skynet: 
       await exited;
       clearTimeout(force);
       release();
-      const lines = readFileSync(clients.log, 'utf8').split('\n').filter((l) => l.startsWith('GATE-CLIENT '));
+      const lines = readFileSync(clients.log, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('GATE-CLIENT '));
       return lines.at(-1) ?? null;
     },
   };

@@ -22,8 +22,14 @@ export function skynetSources(v: VariantOptions, env: NodeJS.ProcessEnv = proces
   if (sky.tree !== undefined && sky.jemalloc !== undefined) return { skynet: sky.tree, jemalloc: sky.jemalloc };
   const paths = peerSourcePaths(env);
   const missing = [
-    ...(existsSync(paths.skynet) ? [] : [`${paths.skynet} (${env['SKYNET_SRC'] !== undefined ? 'SKYNET_SRC' : 'the vendored skynet'})`]),
-    ...(existsSync(paths.jemalloc) ? [] : [`${paths.jemalloc} (${env['SKYNET_JEMALLOC_SRC'] !== undefined ? 'SKYNET_JEMALLOC_SRC' : 'the vendored jemalloc 5.0.1'})`]),
+    ...(existsSync(paths.skynet)
+      ? []
+      : [`${paths.skynet} (${env['SKYNET_SRC'] !== undefined ? 'SKYNET_SRC' : 'the vendored skynet'})`]),
+    ...(existsSync(paths.jemalloc)
+      ? []
+      : [
+          `${paths.jemalloc} (${env['SKYNET_JEMALLOC_SRC'] !== undefined ? 'SKYNET_JEMALLOC_SRC' : 'the vendored jemalloc 5.0.1'})`,
+        ]),
   ];
   if (missing.length === 0) return paths;
   return (
@@ -46,17 +52,27 @@ export function skynetVariants(o: { transport?: SkynetTransport } = {}): Externa
         if (typeof src === 'string') problems.push(src);
         else sources.set(v.name, src);
       }
-      for (const check of [() => (script = agentScript(s, undefined)), () => skynetPlan(s, { variant: '', samples: '', events: '', script: '', transport })]) {
+      for (const check of [
+        () => (script = agentScript(s, undefined)),
+        () => skynetPlan(s, { variant: '', samples: '', events: '', script: '', transport }),
+      ]) {
         try {
           check();
         } catch (err) {
           problems.push((err as Error).message);
         }
       }
-      if (problems.length > 0) throw new UsageError('ERR_SKYNET_VARIANT', problems.length === 1 ? problems[0]! : `cannot run ${s.name}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+      if (problems.length > 0)
+        throw new UsageError(
+          'ERR_SKYNET_VARIANT',
+          problems.length === 1 ? problems[0]! : `cannot run ${s.name}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+        );
       for (const v of variants) {
         const src = sources.get(v.name)!;
-        builds.set(v.name, await buildSkynet({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe: v.skynet!.build, log }));
+        builds.set(
+          v.name,
+          await buildSkynet({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe: v.skynet!.build, log }),
+        );
       }
     },
 
@@ -64,7 +80,9 @@ export function skynetVariants(o: { transport?: SkynetTransport } = {}): Externa
       const build = builds.get(v.name);
       if (!build) throw new Error(`skynet variant ${v.name} was not prepared`);
       if (c.signal.aborted) return { variant: v.name, status: 'interrupted', error: null, phases: {}, spans: {} };
-      c.progress?.print(`${v.name}: a real skynet (${build.recipe}, jemalloc ${build.jemallocVersion}), players through its ${transport}`);
+      c.progress?.print(
+        `${v.name}: a real skynet (${build.recipe}, jemalloc ${build.jemallocVersion}), players through its ${transport}`,
+      );
       try {
         const r = await runSkynetVariant(v, {
           scenario: c.scenario,
@@ -77,12 +95,23 @@ export function skynetVariants(o: { transport?: SkynetTransport } = {}): Externa
         });
         if (c.signal.aborted) return { variant: v.name, status: 'interrupted', error: null, phases: {}, spans: {} };
         if (r.gateShortfall) {
-          c.writer.appendEvent({ type: 'error', variant: v.name, wall: Date.now(), code: 'ERR_LOAD_NOT_DELIVERED', message: r.gateShortfall });
+          c.writer.appendEvent({
+            type: 'error',
+            variant: v.name,
+            wall: Date.now(),
+            code: 'ERR_LOAD_NOT_DELIVERED',
+            message: r.gateShortfall,
+          });
           c.progress?.print(`${v.name}: ${r.gateShortfall}`);
         }
         return { variant: v.name, status: 'complete', error: null, phases: {}, spans: {} };
       } catch (err) {
-        const e = err instanceof SimloadError ? err : new SimloadError('ERR_SKYNET_RUN', `variant ${v.name}: ${(err as Error).message}`, undefined, { cause: err });
+        const e =
+          err instanceof SimloadError
+            ? err
+            : new SimloadError('ERR_SKYNET_RUN', `variant ${v.name}: ${(err as Error).message}`, undefined, {
+                cause: err,
+              });
         c.writer.appendEvent({ type: 'error', variant: v.name, wall: Date.now(), code: e.code, message: e.message });
         c.progress?.print(e.message);
         c.onFail?.(e);

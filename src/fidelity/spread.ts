@@ -39,7 +39,15 @@ export function fidelitySpread(pairs: FidelityTable[][]): Spread {
         const key = `${t.variant}\u0000${r.metric}`;
         let row = rows.get(key);
         if (!row) {
-          row = { variant: t.variant, metric: r.metric, target: r.target ?? '-', cells: pairs.map(() => null), ratios: [], passes: 0, judged: 0 };
+          row = {
+            variant: t.variant,
+            metric: r.metric,
+            target: r.target ?? '-',
+            cells: pairs.map(() => null),
+            ratios: [],
+            passes: 0,
+            judged: 0,
+          };
           rows.set(key, row);
         }
         if (bad) {
@@ -47,7 +55,11 @@ export function fidelitySpread(pairs: FidelityTable[][]): Spread {
           continue;
         }
         const lazy = r.metric.startsWith('LazyFree taken back');
-        row.cells[i] = lazy ? `${short(t.lazyFree.simload)} / ${short(t.lazyFree.skynet)}` : r.ratio === null ? null : r.ratio.toFixed(2);
+        row.cells[i] = lazy
+          ? `${short(t.lazyFree.simload)} / ${short(t.lazyFree.skynet)}`
+          : r.ratio === null
+            ? null
+            : r.ratio.toFixed(2);
         if (r.ratio !== null) row.ratios.push(r.ratio);
         if (r.pass === true || r.pass === false) {
           row.judged++;

@@ -38,7 +38,10 @@ export function parseListenAddress(flag: string, text: string): ListenAddress {
     portText = t.slice(i + 1);
     if (host.includes(':')) throw bad('write an IPv6 host in brackets, e.g. [::1]:9464');
   }
-  if (host === '') throw bad(`no host before the port: write it out (${DEFAULT_LIVE_HOST}:${portText} for this machine only, 0.0.0.0:${portText} to listen on every interface)`);
+  if (host === '')
+    throw bad(
+      `no host before the port: write it out (${DEFAULT_LIVE_HOST}:${portText} for this machine only, 0.0.0.0:${portText} to listen on every interface)`,
+    );
   if (!/^\d+$/.test(portText)) throw bad('the port is not a number');
   const port = Number(portText);
   if (port > 65535) throw bad('the port is above 65535');

@@ -26,7 +26,10 @@ export class MetricsEndpoint {
           res.writeHead(200, { 'content-type': this.metrics.contentType, 'cache-control': 'no-store' });
           res.end(req.method === 'HEAD' ? undefined : text);
         },
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`simload: ${(err as Error).message}\n`),
+        (err: unknown) =>
+          res
+            .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+            .end(`simload: ${(err as Error).message}\n`),
       );
     });
     // Scrapers keep connections alive between scrapes; none may hold simload's exit.

@@ -19,7 +19,12 @@ export const PART_LABELS: Record<BreakdownPart, string> = {
   rest: 'rest',
 };
 
-const QUANTILES: Array<[keyof LatencySummary, string]> = [['p50', '0.5'], ['p90', '0.9'], ['p99', '0.99'], ['p999', '0.999']];
+const QUANTILES: Array<[keyof LatencySummary, string]> = [
+  ['p50', '0.5'],
+  ['p90', '0.9'],
+  ['p99', '0.99'],
+  ['p999', '0.999'],
+];
 const JMEM_UNKNOWN = new Set(['metadata', 'pdirty', 'pmuzzy']);
 const CMEM_GROUPS = ['live', 'exited', 'unlisted'] as const;
 /** latency.json holds microseconds. */
@@ -44,15 +49,28 @@ export class SampleMetrics {
   private readonly run = this.gauge('simload_run_info', 'The run folder being written (value 1)', ['run', 'scenario']);
   private readonly ts = this.gauge('simload_sample_timestamp_seconds', 'When the latest sample was taken (Unix time)');
   private readonly samples = this.counter('simload_samples_total', 'Samples taken');
-  private readonly noStats = this.counter('simload_samples_without_stats_total', 'Samples whose allocator stats did not arrive in time');
+  private readonly noStats = this.counter(
+    'simload_samples_without_stats_total',
+    'Samples whose allocator stats did not arrive in time',
+  );
   private readonly proc = {
     rss: this.gauge('simload_rss_bytes', 'Rss of the server process (/proc/PID/smaps_rollup)'),
-    lazyFree: this.gauge('simload_lazyfree_bytes', 'LazyFree: pages freed with MADV_FREE the kernel has not taken back yet'),
+    lazyFree: this.gauge(
+      'simload_lazyfree_bytes',
+      'LazyFree: pages freed with MADV_FREE the kernel has not taken back yet',
+    ),
     anonymous: this.gauge('simload_anonymous_bytes', 'Anonymous memory of the server process'),
-    anonHugePages: this.gauge('simload_anon_huge_pages_bytes', 'Anonymous transparent huge pages of the server process'),
+    anonHugePages: this.gauge(
+      'simload_anon_huge_pages_bytes',
+      'Anonymous transparent huge pages of the server process',
+    ),
     vmHWM: this.gauge('simload_vm_hwm_bytes', 'Peak Rss so far (VmHWM)'),
   };
-  private readonly part = this.gauge('simload_rss_breakdown_bytes', 'Rss split into parts that add up to it (docs/report.md)', ['part']);
+  private readonly part = this.gauge(
+    'simload_rss_breakdown_bytes',
+    'Rss split into parts that add up to it (docs/report.md)',
+    ['part'],
+  );
   private readonly je = {
     allocated: this.gauge('simload_jemalloc_allocated_bytes', 'jemalloc stats.allocated'),
     active: this.gauge('simload_jemalloc_active_bytes', 'jemalloc stats.active'),
@@ -66,17 +84,30 @@ export class SampleMetrics {
   private readonly arena = {
     dirty: this.gauge('simload_jemalloc_arena_dirty_bytes', 'Dirty pages of one arena', ['arena']),
     muzzy: this.gauge('simload_jemalloc_arena_muzzy_bytes', 'Muzzy pages of one arena', ['arena']),
-    sweeps: this.counter('simload_jemalloc_arena_purge_sweeps_total', 'Purge sweeps of one arena (state: dirty -> muzzy/clean, muzzy -> clean)', ['arena', 'state']),
-    madvise: this.counter('simload_jemalloc_arena_madvise_calls_total', 'madvise calls of purges of one arena', ['arena', 'state']),
+    sweeps: this.counter(
+      'simload_jemalloc_arena_purge_sweeps_total',
+      'Purge sweeps of one arena (state: dirty -> muzzy/clean, muzzy -> clean)',
+      ['arena', 'state'],
+    ),
+    madvise: this.counter('simload_jemalloc_arena_madvise_calls_total', 'madvise calls of purges of one arena', [
+      'arena',
+      'state',
+    ]),
     purged: this.counter('simload_jemalloc_arena_purged_pages_total', 'Pages purged in one arena', ['arena', 'state']),
   };
   private readonly players = {
     target: this.gauge('simload_target_players', 'Players the driver targets now'),
     online: this.gauge('simload_online_players', 'Players the server has logged in (queued logins included)'),
-    loaded: this.gauge('simload_loaded_players', 'Online players whose login the server has run (their state is in the heap)'),
+    loaded: this.gauge(
+      'simload_loaded_players',
+      'Online players whose login the server has run (their state is in the heap)',
+    ),
     bots: this.gauge('simload_bot_players', 'Players the bots hold logged in'),
   };
-  private readonly phaseIndex = this.gauge('simload_phase_index', 'Index of the current phase (-1 baseline, the phase count once done)');
+  private readonly phaseIndex = this.gauge(
+    'simload_phase_index',
+    'Index of the current phase (-1 baseline, the phase count once done)',
+  );
   private readonly phase = this.gauge('simload_phase_info', 'The current phase (value 1)', ['phase']);
   private readonly server = {
     messages: this.counter('simload_server_messages_total', 'Messages the server handled'),
@@ -87,25 +118,45 @@ export class SampleMetrics {
   private readonly runtime = {
     heapUsed: this.gauge('simload_runtime_heap_used_bytes', "The server runtime's V8 heap in use"),
     heapTotal: this.gauge('simload_runtime_heap_total_bytes', "The server runtime's V8 heap size"),
-    external: this.gauge('simload_runtime_external_bytes', "The server runtime's memory outside the V8 heap that it tracks"),
+    external: this.gauge(
+      'simload_runtime_external_bytes',
+      "The server runtime's memory outside the V8 heap that it tracks",
+    ),
   };
   private readonly limit = this.gauge('simload_memory_limit_bytes', 'The cgroup memory limit a pressure phase applies');
   private readonly skynet = {
     consoleMs: this.gauge('simload_skynet_console_round_trip_seconds', "Round trip of the skynet console's jmem"),
     luaTotal: this.gauge('simload_skynet_lua_bytes', 'Memory of every Lua service together (console mem)'),
     luaServices: this.gauge('simload_skynet_lua_services', 'Lua services that answered mem'),
-    service: this.gauge('simload_skynet_service_lua_bytes', 'Lua memory of one of the largest services', ['service', 'address']),
+    service: this.gauge('simload_skynet_service_lua_bytes', 'Lua memory of one of the largest services', [
+      'service',
+      'address',
+    ]),
     cmemTotal: this.gauge('simload_skynet_cmem_bytes', "C memory charged to every handle (console cmem's total)"),
-    cmemGroup: this.gauge('simload_skynet_cmem_group_bytes', 'C memory of the services running, exited, or never listed', ['group']),
+    cmemGroup: this.gauge(
+      'simload_skynet_cmem_group_bytes',
+      'C memory of the services running, exited, or never listed',
+      ['group'],
+    ),
     cmemHolders: this.gauge('simload_skynet_cmem_group_services', 'Handles holding C memory, per group', ['group']),
-    cmemService: this.gauge('simload_skynet_service_c_bytes', 'C memory of one of the largest holders of its group', ['group', 'service', 'address']),
+    cmemService: this.gauge('simload_skynet_service_c_bytes', 'C memory of one of the largest holders of its group', [
+      'group',
+      'service',
+      'address',
+    ]),
   };
   private readonly latency = {
-    quantile: this.gauge('simload_bot_latency_seconds', 'Round trip of the bots, per phase, quantile over the phase so far', ['phase', 'quantile']),
+    quantile: this.gauge(
+      'simload_bot_latency_seconds',
+      'Round trip of the bots, per phase, quantile over the phase so far',
+      ['phase', 'quantile'],
+    ),
     max: this.gauge('simload_bot_latency_max_seconds', 'Longest round trip of the bots in the phase so far', ['phase']),
     answered: this.counter('simload_bot_messages_answered_total', 'Messages the bots got answers to', ['phase']),
     errors: this.counter('simload_bot_errors_total', 'Error replies the bots got', ['phase']),
-    connectFailures: this.counter('simload_bot_connect_failures_total', 'Connections the bots could not open', ['phase']),
+    connectFailures: this.counter('simload_bot_connect_failures_total', 'Connections the bots could not open', [
+      'phase',
+    ]),
   };
 
   /** The run folder's name, so a dashboard can tell runs apart. */
@@ -130,12 +181,22 @@ export class SampleMetrics {
     // jemalloc's (glibc's bridge fills some of the same fields from mallinfo2, and nothing more). The console's
     // jmem alone does not tell metadata, dirty nor muzzy pages (their 0 means unknown).
     const a = s.alloc;
-    if (a && (a.version !== undefined || a.arenas !== undefined || a.source === 'skynet-jmem' || s.skynet !== undefined)) {
+    if (
+      a &&
+      (a.version !== undefined || a.arenas !== undefined || a.source === 'skynet-jmem' || s.skynet !== undefined)
+    ) {
       const jmem = a.source === 'skynet-jmem';
-      for (const k of Object.keys(this.je) as Array<keyof SampleMetrics['je']>) if (!jmem || !JMEM_UNKNOWN.has(k)) this.je[k].set(v, a[k]);
+      for (const k of Object.keys(this.je) as Array<keyof SampleMetrics['je']>)
+        if (!jmem || !JMEM_UNKNOWN.has(k)) this.je[k].set(v, a[k]);
       const arenas = a.arenas ?? [];
-      this.arena.dirty.replace(s.variant, arenas.map((x) => ({ labels: { arena: String(x.arena) }, value: x.pdirty })));
-      this.arena.muzzy.replace(s.variant, arenas.map((x) => ({ labels: { arena: String(x.arena) }, value: x.pmuzzy })));
+      this.arena.dirty.replace(
+        s.variant,
+        arenas.map((x) => ({ labels: { arena: String(x.arena) }, value: x.pdirty })),
+      );
+      this.arena.muzzy.replace(
+        s.variant,
+        arenas.map((x) => ({ labels: { arena: String(x.arena) }, value: x.pmuzzy })),
+      );
       for (const x of arenas) {
         const arena = String(x.arena);
         this.arena.sweeps.follow({ ...v, arena, state: 'dirty' }, x.dirtyNpurge);
@@ -152,7 +213,9 @@ export class SampleMetrics {
     this.players.bots.set(v, s.bots);
     this.phaseIndex.set(v, s.phaseIndex);
     this.phase.replace(s.variant, [{ labels: { phase: s.phase }, value: 1 }]);
-    if (s.server) for (const k of Object.keys(this.server) as Array<keyof SampleMetrics['server']>) this.server[k].follow(v, s.server[k]);
+    if (s.server)
+      for (const k of Object.keys(this.server) as Array<keyof SampleMetrics['server']>)
+        this.server[k].follow(v, s.server[k]);
     if (s.runtime) {
       this.runtime.heapUsed.set(v, s.runtime.heapUsed);
       this.runtime.heapTotal.set(v, s.runtime.heapTotal);
@@ -164,16 +227,31 @@ export class SampleMetrics {
       this.skynet.consoleMs.set(v, k.consoleMs === null ? null : k.consoleMs / 1000);
       this.skynet.luaTotal.set(v, k.luaTotal);
       this.skynet.luaServices.set(v, k.luaServices);
-      if (k.top.length > 0) this.skynet.service.replace(s.variant, k.top.map((x) => ({ labels: { service: x.name, address: x.address }, value: x.bytes })));
+      if (k.top.length > 0)
+        this.skynet.service.replace(
+          s.variant,
+          k.top.map((x) => ({ labels: { service: x.name, address: x.address }, value: x.bytes })),
+        );
       // cmem is read with mem, every few samples: the gauges keep the last reading in between.
       if (k.cmem) {
         const groups = CMEM_GROUPS.map((g) => [g, k.cmem![g]] as const);
         this.skynet.cmemTotal.set(v, k.cmem.total);
-        this.skynet.cmemGroup.replace(s.variant, groups.map(([group, x]) => ({ labels: { group }, value: x.bytes })));
-        this.skynet.cmemHolders.replace(s.variant, groups.map(([group, x]) => ({ labels: { group }, value: x.count })));
+        this.skynet.cmemGroup.replace(
+          s.variant,
+          groups.map(([group, x]) => ({ labels: { group }, value: x.bytes })),
+        );
+        this.skynet.cmemHolders.replace(
+          s.variant,
+          groups.map(([group, x]) => ({ labels: { group }, value: x.count })),
+        );
         this.skynet.cmemService.replace(
           s.variant,
-          groups.flatMap(([group, x]) => x.top.map((h) => ({ labels: { group, service: h.name ?? '(unknown)', address: h.address }, value: h.bytes }))),
+          groups.flatMap(([group, x]) =>
+            x.top.map((h) => ({
+              labels: { group, service: h.name ?? '(unknown)', address: h.address },
+              value: h.bytes,
+            })),
+          ),
         );
       }
     }

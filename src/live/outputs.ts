@@ -41,7 +41,8 @@ export class LiveOutputs {
   async start(): Promise<string[]> {
     const lines: string[] = [];
     try {
-      if (this.endpoint) lines.push(`metrics: ${await this.endpoint.start()} (OpenMetrics, for Prometheus; docs/live.md)`);
+      if (this.endpoint)
+        lines.push(`metrics: ${await this.endpoint.start()} (OpenMetrics, for Prometheus; docs/live.md)`);
       if (this.page) lines.push(`live page: ${await this.page.start()}`);
     } catch (err) {
       await this.close();

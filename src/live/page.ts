@@ -95,7 +95,12 @@ export class LivePage {
       this.sentVersion = this.history.version;
       this.send('update', JSON.stringify(liveUpdate(this.history)));
     }
-    const html = end.report ? await readFile(end.report, 'utf8').then((t) => finalPageHtml(t, end), () => null) : null;
+    const html = end.report
+      ? await readFile(end.report, 'utf8').then(
+          (t) => finalPageHtml(t, end),
+          () => null,
+        )
+      : null;
     this.final = { html, data: JSON.stringify({ outcome: end.outcome, exitCode: end.exitCode, lines: end.lines }) };
     const waiting = html ? this.clients.size : 0;
     this.send(html ? 'final' : 'closed', this.final.data);
@@ -127,7 +132,11 @@ export class LivePage {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(livePageHtml(h?.title ?? 'simload', h?.dir ?? ''));
     } else if (path === '/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
       res.write('retry: 1000\n\n');
       this.clients.add(res);
       req.on('close', () => this.clients.delete(res));
@@ -140,7 +149,9 @@ export class LivePage {
         this.onFetched?.();
       });
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('simload: not here (the live page is at /)\n');
+      res
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('simload: not here (the live page is at /)\n');
     }
   }
 }

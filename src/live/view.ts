@@ -49,7 +49,9 @@ export function liveUpdate(h: LiveHistory): LiveUpdate {
   const byVariant = samplesByVariant(run);
   const variants: LiveVariant[] = h.latest().map((s) => {
     const kept = allByVariant.get(s.variant) ?? [];
-    const v = judged ? checkValidity(kept, all.latency?.variants[s.variant] ?? null, all.events, s.variant, all.scenario) : null;
+    const v = judged
+      ? checkValidity(kept, all.latency?.variants[s.variant] ?? null, all.events, s.variant, all.scenario)
+      : null;
     return {
       variant: s.variant,
       phase: s.phase,
@@ -67,7 +69,12 @@ export function liveUpdate(h: LiveHistory): LiveUpdate {
   });
   const charts: LiveUpdate['charts'] = [{ id: 'chart-memory', height: 420, option: memoryChartOption(run) }];
   let n = 0;
-  for (const [variant, samples] of byVariant) charts.push({ id: `chart-breakdown-${n++}`, height: 360, option: breakdownChartOption(variant, samples, run.events) });
+  for (const [variant, samples] of byVariant)
+    charts.push({
+      id: `chart-breakdown-${n++}`,
+      height: 360,
+      option: breakdownChartOption(variant, samples, run.events),
+    });
   const lat = latencyChartOption(summary);
   if (lat) charts.push({ id: 'chart-latency', height: 360, option: lat });
   return { title: `simload: ${summary.scenario ?? 'run'}`, dir: h.dir, wall: Date.now(), variants, charts };

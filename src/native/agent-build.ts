@@ -12,7 +12,17 @@ import { fetchDebianSource } from './apt.js';
 import { run } from './exec.js';
 import { agentDir, agentExtraSources, agentLib, agentSource, nativeDir, srcCacheDir } from './paths.js';
 
-const CFLAGS = ['-O2', '-g', '-Wall', '-Wextra', '-Wno-format-truncation', '-fPIC', '-shared', '-fvisibility=hidden', '-DLUA_USE_LINUX'];
+const CFLAGS = [
+  '-O2',
+  '-g',
+  '-Wall',
+  '-Wextra',
+  '-Wno-format-truncation',
+  '-fPIC',
+  '-shared',
+  '-fvisibility=hidden',
+  '-DLUA_USE_LINUX',
+];
 const LIBS = ['-lm', '-ldl', '-lpthread'];
 const SYSTEM_INCLUDE = '/usr/include/lua5.4';
 const TARBALL = /^lua5\.4_.*\.orig\.tar\.(gz|bz2|xz)$/;
@@ -21,7 +31,9 @@ type LuaSource = { kind: 'tarball'; path: string; hash: string } | { kind: 'syst
 
 function cachedTarball(): string | null {
   if (!existsSync(srcCacheDir)) return null;
-  const files = readdirSync(srcCacheDir).filter((f) => TARBALL.test(f)).sort();
+  const files = readdirSync(srcCacheDir)
+    .filter((f) => TARBALL.test(f))
+    .sort();
   return files.length ? join(srcCacheDir, files[files.length - 1]!) : null;
 }
 
@@ -35,10 +47,16 @@ async function luaSource(log: (s: string) => void): Promise<LuaSource> {
       why = (err as Error).message.split('\n')[0]!;
     }
   }
-  if (tarball) return { kind: 'tarball', path: tarball, hash: createHash('sha256').update(readFileSync(tarball)).digest('hex') };
+  if (tarball)
+    return { kind: 'tarball', path: tarball, hash: createHash('sha256').update(readFileSync(tarball)).digest('hex') };
   if (existsSync(join(SYSTEM_INCLUDE, 'lua.h'))) {
     log(`agent: Debian's lua5.4 source package is not reachable (${why}); using the installed liblua5.4-dev`);
-    return { kind: 'system', hash: createHash('sha256').update(readFileSync(join(SYSTEM_INCLUDE, 'lua.h'))).digest('hex') };
+    return {
+      kind: 'system',
+      hash: createHash('sha256')
+        .update(readFileSync(join(SYSTEM_INCLUDE, 'lua.h')))
+        .digest('hex'),
+    };
   }
   throw new SimloadError(
     'ERR_LUA_SOURCE',
@@ -50,7 +68,12 @@ async function luaSource(log: (s: string) => void): Promise<LuaSource> {
 function key(kind: string, luaHash: string): string {
   const h = createHash('sha256').update(readFileSync(agentSource));
   for (const f of agentExtraSources) h.update(readFileSync(f));
-  return h.update(kind).update(luaHash).update(JSON.stringify([CFLAGS, LIBS])).digest('hex').slice(0, 16);
+  return h
+    .update(kind)
+    .update(luaHash)
+    .update(JSON.stringify([CFLAGS, LIBS]))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function recordedKey(dir: string): string | null {
@@ -70,16 +93,28 @@ function luaFiles(dir: string): string[] {
 }
 
 /** Compiles agent.c with the given Lua into DIR/libsimload_agent.so (atomically) and records the key. */
-async function compile(dir: string, k: string, luaArgs: string[], luaName: string, log: (s: string) => void): Promise<string> {
+async function compile(
+  dir: string,
+  k: string,
+  luaArgs: string[],
+  luaName: string,
+  log: (s: string) => void,
+): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const lib = join(dir, 'libsimload_agent.so');
   const cc = process.env['CC'] || 'cc';
   const tmp = lib + '.tmp';
   const cSources = agentExtraSources.filter((f) => f.endsWith('.c'));
   log(`agent: ${cc} native/agent.c with Lua from ${luaName}`);
-  await run(cc, [...CFLAGS, `-I${nativeDir}`, '-o', tmp, agentSource, ...cSources, ...luaArgs, ...LIBS], { log: join(dir, 'build.log'), code: 'ERR_BUILD' });
+  await run(cc, [...CFLAGS, `-I${nativeDir}`, '-o', tmp, agentSource, ...cSources, ...luaArgs, ...LIBS], {
+    log: join(dir, 'build.log'),
+    code: 'ERR_BUILD',
+  });
   renameSync(tmp, lib);
-  writeFileSync(join(dir, 'build.json'), JSON.stringify({ key: k, cc, cflags: CFLAGS, lua: luaName, builtAt: new Date().toISOString() }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'build.json'),
+    JSON.stringify({ key: k, cc, cflags: CFLAGS, lua: luaName, builtAt: new Date().toISOString() }, null, 2) + '\n',
+  );
   return lib;
 }
 
@@ -91,7 +126,10 @@ export async function buildAgent(log: (s: string) => void): Promise<void> {
     const tree = join(agentDir, 'lua-src');
     rmSync(tree, { recursive: true, force: true });
     mkdirSync(tree, { recursive: true });
-    await run('tar', ['-xf', src.path, '-C', tree, '--strip-components=1'], { log: join(agentDir, 'build.log'), code: 'ERR_BUILD' });
+    await run('tar', ['-xf', src.path, '-C', tree, '--strip-components=1'], {
+      log: join(agentDir, 'build.log'),
+      code: 'ERR_BUILD',
+    });
     const dir = join(tree, 'src');
     await compile(agentDir, k, [`-I${dir}`, ...luaFiles(dir)], src.path, log);
   } else {
@@ -112,7 +150,10 @@ export function skynetAgentDir(skynetRoot: string): string {
 function skynetLuaHash(skynetRoot: string): string {
   const h = createHash('sha256');
   const dir = join(skynetRoot, '3rd', 'lua');
-  for (const f of readdirSync(dir).filter((f) => /\.[ch]$/.test(f)).sort()) h.update(f).update(readFileSync(join(dir, f)));
+  for (const f of readdirSync(dir)
+    .filter((f) => /\.[ch]$/.test(f))
+    .sort())
+    h.update(f).update(readFileSync(join(dir, f)));
   return h.digest('hex');
 }
 
@@ -136,10 +177,23 @@ export async function buildSkynetAgent(skynetRoot: string, log: (s: string) => v
   const lauxlib = join(out, 'lauxlib.o');
   const cc = process.env['CC'] || 'cc';
   const objFlags = CFLAGS.filter((f) => f !== '-shared');
-  await run(cc, [...objFlags, ...inc, '-include', join(nativeDir, 'agent_codecache_alloc.h'), '-c', '-o', lauxlib, join(dir, 'lauxlib.c')], {
-    log: join(out, 'build.log'),
-    code: 'ERR_BUILD',
-  });
+  await run(
+    cc,
+    [
+      ...objFlags,
+      ...inc,
+      '-include',
+      join(nativeDir, 'agent_codecache_alloc.h'),
+      '-c',
+      '-o',
+      lauxlib,
+      join(dir, 'lauxlib.c'),
+    ],
+    {
+      log: join(out, 'build.log'),
+      code: 'ERR_BUILD',
+    },
+  );
   const args = ['-DSLA_SKYNET_CODECACHE', ...inc, ...luaFiles(dir).filter((f) => !f.endsWith('/lauxlib.c')), lauxlib];
   return compile(out, key('skynet', skynetLuaHash(skynetRoot)), args, dir, log);
 }

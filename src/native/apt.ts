@@ -1,7 +1,16 @@
 // Debian source packages (`jemalloc`, `lua5.4`) through apt, with a private temporary apt configuration: deb-src entries
 // derived from the machine's configured Debian sources, our own lists/cache dirs. The system's apt
 // configuration is only read, never written.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimloadError } from '../errors.js';
@@ -50,7 +59,12 @@ export function parseOneLine(text: string): AptEntry[] {
     const m = /^deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
     if (!m) continue;
     const signed = /signed-by=(\S+)/.exec(m[1] ?? '');
-    out.push({ uri: m[2]!, suite: m[3]!, components: m[4]!.split(/\s+/).filter(Boolean), signedBy: signed ? signed[1]! : null });
+    out.push({
+      uri: m[2]!,
+      suite: m[3]!,
+      components: m[4]!.split(/\s+/).filter(Boolean),
+      signedBy: signed ? signed[1]! : null,
+    });
   }
   return out;
 }
@@ -73,7 +87,9 @@ export function systemAptEntries(etc = '/etc/apt'): AptEntry[] {
 export function debSrcLines(entries: AptEntry[]): string {
   return entries
     .filter((e) => e.components.length > 0)
-    .map((e) => `deb-src ${e.signedBy ? `[signed-by=${e.signedBy}] ` : ''}${e.uri} ${e.suite} ${e.components.join(' ')}`)
+    .map(
+      (e) => `deb-src ${e.signedBy ? `[signed-by=${e.signedBy}] ` : ''}${e.uri} ${e.suite} ${e.components.join(' ')}`,
+    )
     .join('\n');
 }
 
@@ -81,12 +97,18 @@ export function debSrcLines(entries: AptEntry[]): string {
  * Downloads a source package (default `jemalloc`) into a temp dir and copies its .orig tarball into
  * `cacheDir`. Returns the cached tarball's path. Failures carry `code`.
  */
-export async function fetchDebianSource(cacheDir: string, log: (s: string) => void, pkg = 'jemalloc', code = 'ERR_JEMALLOC_SOURCE'): Promise<string> {
+export async function fetchDebianSource(
+  cacheDir: string,
+  log: (s: string) => void,
+  pkg = 'jemalloc',
+  code = 'ERR_JEMALLOC_SOURCE',
+): Promise<string> {
   const entries = systemAptEntries();
   if (entries.length === 0) throw new SimloadError(code, 'no Debian apt sources configured in /etc/apt');
   const tmp = mkdtempSync(join(tmpdir(), 'simload-apt-'));
   try {
-    for (const d of ['lists/partial', 'cache/archives/partial', 'parts', 'prefs', 'dl']) mkdirSync(join(tmp, d), { recursive: true });
+    for (const d of ['lists/partial', 'cache/archives/partial', 'parts', 'prefs', 'dl'])
+      mkdirSync(join(tmp, d), { recursive: true });
     writeFileSync(join(tmp, 'sources.list'), debSrcLines(entries) + '\n');
     const opts = [
       `Dir::Etc::SourceList=${join(tmp, 'sources.list')}`,
@@ -106,9 +128,19 @@ export async function fetchDebianSource(cacheDir: string, log: (s: string) => vo
       // Some configured sources may be unreachable; apt-get source below decides.
       log(`apt-get update reported problems (continuing): ${(err as Error).message.split('\n')[0]}`);
     }
-    await run('apt-get', [...opts, '-q', 'source', '--download-only', pkg], { cwd: join(tmp, 'dl'), log: aptLog, code });
-    const orig = readdirSync(join(tmp, 'dl')).find((f) => f.startsWith(`${pkg}_`) && /\.orig\.tar\.(bz2|gz|xz)$/.test(f));
-    if (!orig) throw new SimloadError(code, `apt-get source ${pkg} gave no .orig tarball (${readdirSync(join(tmp, 'dl')).join(', ')})`);
+    await run('apt-get', [...opts, '-q', 'source', '--download-only', pkg], {
+      cwd: join(tmp, 'dl'),
+      log: aptLog,
+      code,
+    });
+    const orig = readdirSync(join(tmp, 'dl')).find(
+      (f) => f.startsWith(`${pkg}_`) && /\.orig\.tar\.(bz2|gz|xz)$/.test(f),
+    );
+    if (!orig)
+      throw new SimloadError(
+        code,
+        `apt-get source ${pkg} gave no .orig tarball (${readdirSync(join(tmp, 'dl')).join(', ')})`,
+      );
     mkdirSync(cacheDir, { recursive: true });
     const dest = join(cacheDir, orig);
     copyFileSync(join(tmp, 'dl', orig), dest);

@@ -30,7 +30,11 @@ export async function buildAll(o: BuildAllOptions = {}): Promise<BuildAllResult>
   const names = o.variants ?? RECIPES.map((r) => r.name);
   const recipes = names.map((n) => {
     const r = RECIPES.find((x) => x.name === n);
-    if (!r) throw new UsageError('ERR_UNKNOWN_BUILD', `unknown build "${n}"; builds: ${RECIPES.map((x) => x.name).join(', ')} (glibc needs no build)`);
+    if (!r)
+      throw new UsageError(
+        'ERR_UNKNOWN_BUILD',
+        `unknown build "${n}"; builds: ${RECIPES.map((x) => x.name).join(', ')} (glibc needs no build)`,
+      );
     return r;
   });
   const release = await buildLock(join(buildDir, '.lock'), log);

@@ -31,7 +31,10 @@ export async function buildLock(dir: string, log: (s: string) => void): Promise<
       await sleep(500);
     }
   }
-  throw new SimloadError('ERR_BUILD_LOCKED', `${dir} is held by another build for 15 minutes; remove it if no build is running`);
+  throw new SimloadError(
+    'ERR_BUILD_LOCKED',
+    `${dir} is held by another build for 15 minutes; remove it if no build is running`,
+  );
 }
 
 function alive(pid: number): boolean {

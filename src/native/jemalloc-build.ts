@@ -43,14 +43,28 @@ export interface BuildRecord {
 /** Over the recipe's base fields and the source hash; what a source supports follows from the source itself. */
 export function buildKey(recipe: Recipe, source: Pick<JemallocSource, 'hash'>): string {
   return createHash('sha256')
-    .update(JSON.stringify({ BUILDER_VERSION, source: source.hash, flags: recipe.configureFlags, cache: recipe.configCache, rm: recipe.removeDefines }))
+    .update(
+      JSON.stringify({
+        BUILDER_VERSION,
+        source: source.hash,
+        flags: recipe.configureFlags,
+        cache: recipe.configCache,
+        rm: recipe.removeDefines,
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
 }
 
 /** Folder name of a build: the recipe for the default source, else <recipe>-<version>-<key8>. */
-export function buildName(recipe: Recipe, source: Pick<JemallocSource, 'hash' | 'version'>, isDefault: boolean): string {
-  return isDefault ? recipe.name : `${recipe.name}-${source.version.replace(/[^0-9A-Za-z._-]/g, '_')}-${buildKey(recipe, source).slice(0, 8)}`;
+export function buildName(
+  recipe: Recipe,
+  source: Pick<JemallocSource, 'hash' | 'version'>,
+  isDefault: boolean,
+): string {
+  return isDefault
+    ? recipe.name
+    : `${recipe.name}-${source.version.replace(/[^0-9A-Za-z._-]/g, '_')}-${buildKey(recipe, source).slice(0, 8)}`;
 }
 
 /** The build of `recipe` from a source with this hash, if one is built (any version in the name). */
@@ -83,8 +97,14 @@ export function listBuildRecords(): BuildRecord[] {
  * What this source supports, from its configure script: 5.x before 5.1 has no --disable-initial-exec-tls
  * (configure ignores unknown flags), so the TLS model is dropped through configure's cache instead.
  */
-export function planFor(recipe: Recipe, configureText: string): { configureFlags: string[]; configCache: string[]; tls: NonNullable<BuildRecord['tls']> } {
-  if (configureText.includes('disable-initial-exec-tls') || !recipe.configureFlags.includes('--disable-initial-exec-tls')) {
+export function planFor(
+  recipe: Recipe,
+  configureText: string,
+): { configureFlags: string[]; configCache: string[]; tls: NonNullable<BuildRecord['tls']> } {
+  if (
+    configureText.includes('disable-initial-exec-tls') ||
+    !recipe.configureFlags.includes('--disable-initial-exec-tls')
+  ) {
     return { configureFlags: recipe.configureFlags, configCache: recipe.configCache, tls: 'disable-initial-exec-tls' };
   }
   return {
@@ -107,7 +127,12 @@ export function isUpToDate(recipe: Recipe, source: JemallocSource, name: string 
   return !!rec && rec.key === buildKey(recipe, source) && existsSync(variantLib(name));
 }
 
-export async function buildVariant(recipe: Recipe, source: JemallocSource, log: (s: string) => void, name: string = recipe.name): Promise<BuildRecord> {
+export async function buildVariant(
+  recipe: Recipe,
+  source: JemallocSource,
+  log: (s: string) => void,
+  name: string = recipe.name,
+): Promise<BuildRecord> {
   const started = Date.now();
   const dir = variantDir(name);
   const src = join(dir, 'src');
@@ -121,17 +146,32 @@ export async function buildVariant(recipe: Recipe, source: JemallocSource, log: 
     await run('tar', ['-xf', source.path, '--strip-components=1', '-C', src], { log: logFile });
   } else {
     // A copy, so a user's tree (maybe built in place) is never touched; its build output is left behind.
-    await run('sh', ['-c', `tar -C "$1" --exclude=.git --exclude=lib --exclude='*.o' --exclude='*.d' --exclude=config.cache --exclude=config.status -cf - . | tar -C "$2" -xf -`, 'sh', source.path, src], { log: logFile });
+    await run(
+      'sh',
+      [
+        '-c',
+        `tar -C "$1" --exclude=.git --exclude=lib --exclude='*.o' --exclude='*.d' --exclude=config.cache --exclude=config.status -cf - . | tar -C "$2" -xf -`,
+        'sh',
+        source.path,
+        src,
+      ],
+      { log: logFile },
+    );
   }
   if (!existsSync(join(src, 'configure'))) {
     log(`${recipe.name}: no generated configure in the source; running autoconf`);
     await run('autoconf', [], { ...o, code: 'ERR_BUILD' }).catch((err: Error) => {
-      throw new SimloadError('ERR_BUILD', `the jemalloc source has no configure script and autoconf failed (apt-get install autoconf): ${err.message}`);
+      throw new SimloadError(
+        'ERR_BUILD',
+        `the jemalloc source has no configure script and autoconf failed (apt-get install autoconf): ${err.message}`,
+      );
     });
   }
   const plan = planFor(recipe, readFileSync(join(src, 'configure'), 'utf8'));
   writeFileSync(join(src, 'config.cache'), plan.configCache.map((l) => l + '\n').join(''));
-  log(`${name}: configure ${plan.configureFlags.join(' ')}${plan.configCache.length ? ` (config.cache: ${plan.configCache.join(', ')})` : ''}`);
+  log(
+    `${name}: configure ${plan.configureFlags.join(' ')}${plan.configCache.length ? ` (config.cache: ${plan.configCache.join(', ')})` : ''}`,
+  );
   await run('./configure', ['--cache-file=config.cache', ...plan.configureFlags], o);
 
   const removed = editDefines(join(src, DEFS_HEADER), recipe);
@@ -141,7 +181,8 @@ export async function buildVariant(recipe: Recipe, source: JemallocSource, log: 
   log(`${name}: make -j${jobs} build_lib_shared`);
   await run('make', [`-j${jobs}`, 'build_lib_shared'], o);
   const built = join(src, 'lib', 'libjemalloc.so.2');
-  if (!existsSync(built)) throw new SimloadError('ERR_BUILD', `${name}: make finished but ${built} is missing; see ${logFile}`);
+  if (!existsSync(built))
+    throw new SimloadError('ERR_BUILD', `${name}: make finished but ${built} is missing; see ${logFile}`);
   mkdirSync(join(dir, 'lib'), { recursive: true });
   // Copy, not link: the library stays valid if src/ is cleaned.
   writeFileSync(variantLib(name), readFileSync(built), { mode: 0o755 });
@@ -192,7 +233,9 @@ export function editDefines(header: string, recipe: Recipe): string[] {
       throw new SimloadError(
         'ERR_BUILD_CHECK',
         `${recipe.name}: ${name} is ${has ? 'still defined' : 'not defined'} in ${header} after configure` +
-          (want ? ' (this jemalloc cannot purge with MADV_FREE here, so a madv-free build would not differ)' : ' (lazy purging would still be compiled in)'),
+          (want
+            ? ' (this jemalloc cannot purge with MADV_FREE here, so a madv-free build would not differ)'
+            : ' (lazy purging would still be compiled in)'),
       );
     }
   }
@@ -203,7 +246,10 @@ export function editDefines(header: string, recipe: Recipe): string[] {
 export function checkTlsModel(header: string, name: string): void {
   const m = /^[ \t]*#[ \t]*define[ \t]+JEMALLOC_TLS_MODEL\b(.*)$/m.exec(readFileSync(header, 'utf8'));
   if (m && /initial-exec/.test(m[1]!)) {
-    throw new SimloadError('ERR_BUILD_CHECK', `${name}: JEMALLOC_TLS_MODEL is still initial-exec in ${header} after configure; the library could not be dlopen'ed into Node ("cannot allocate memory in static TLS block")`);
+    throw new SimloadError(
+      'ERR_BUILD_CHECK',
+      `${name}: JEMALLOC_TLS_MODEL is still initial-exec in ${header} after configure; the library could not be dlopen'ed into Node ("cannot allocate memory in static TLS block")`,
+    );
   }
 }
 
@@ -219,6 +265,11 @@ export async function loadCheck(lib: string, name: string, logFile: string): Pro
     const res = JSON.parse(stdout.trim().split('\n').at(-1)!) as { version: string };
     return res.version;
   } catch (err) {
-    throw new SimloadError('ERR_BUILD_LOAD', `${name}: built, but the library does not load into Node through the shim, so it cannot be used: ${(err as Error).message}`, undefined, { cause: err });
+    throw new SimloadError(
+      'ERR_BUILD_LOAD',
+      `${name}: built, but the library does not load into Node through the shim, so it cannot be used: ${(err as Error).message}`,
+      undefined,
+      { cause: err },
+    );
   }
 }

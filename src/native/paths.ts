@@ -20,7 +20,10 @@ export const shimSource = join(nativeDir, 'shim.c');
 /** The handle table, compiled into both the shim and the agent library (and hashed into both builds' keys). */
 export const handleSources = ['handles.c', 'handles.h'].map((f) => join(nativeDir, f));
 /** Compiled with shim.c (and hashed into its build's key): its split files, their headers and the handle table. */
-export const shimExtraSources = [...['shim.h', 'shim_internal.h', 'shim_objects.c', 'shim_stats.c'].map((f) => join(nativeDir, f)), ...handleSources];
+export const shimExtraSources = [
+  ...['shim.h', 'shim_internal.h', 'shim_objects.c', 'shim_stats.c'].map((f) => join(nativeDir, f)),
+  ...handleSources,
+];
 export const shimDir = join(buildDir, 'shim');
 export const shimLib = join(shimDir, 'libsimload_shim.so');
 export const agentSource = join(nativeDir, 'agent.c');

@@ -13,7 +13,9 @@ const log = (s: string): void => void process.stderr.write(`simload peers: ${s}\
 try {
   const src = peerSources();
   if (!src) {
-    log('no skynet and jemalloc sources (../shared/vendor, or SKYNET_SRC and SKYNET_JEMALLOC_SRC): peer builds skipped');
+    log(
+      'no skynet and jemalloc sources (../shared/vendor, or SKYNET_SRC and SKYNET_JEMALLOC_SRC): peer builds skipped',
+    );
   } else {
     await buildAll({ source: src.jemalloc, log });
     for (const recipe of PEER_RECIPES) {

@@ -12,7 +12,10 @@ const LIBS = ['-ldl', '-lpthread'];
 function shimKey(): string {
   const h = createHash('sha256').update(readFileSync(shimSource));
   for (const f of shimExtraSources) h.update(readFileSync(f));
-  return h.update(JSON.stringify([CFLAGS, LIBS])).digest('hex').slice(0, 16);
+  return h
+    .update(JSON.stringify([CFLAGS, LIBS]))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function shimUpToDate(): boolean {
@@ -31,8 +34,14 @@ export async function buildShim(log: (s: string) => void): Promise<void> {
   const tmp = shimLib + '.tmp';
   const cSources = shimExtraSources.filter((f) => f.endsWith('.c'));
   log(`shim: ${cc} ${CFLAGS.join(' ')} native/shim.c ${cSources.map((f) => 'native/' + basename(f)).join(' ')}`);
-  await run(cc, [...CFLAGS, '-o', tmp, shimSource, ...cSources, ...LIBS], { log: join(shimDir, 'build.log'), code: 'ERR_BUILD' });
+  await run(cc, [...CFLAGS, '-o', tmp, shimSource, ...cSources, ...LIBS], {
+    log: join(shimDir, 'build.log'),
+    code: 'ERR_BUILD',
+  });
   // rename, so a process that has the old .so mapped keeps a valid file
   renameSync(tmp, shimLib);
-  writeFileSync(join(shimDir, 'build.json'), JSON.stringify({ key: shimKey(), cc, cflags: CFLAGS, builtAt: new Date().toISOString() }, null, 2) + '\n');
+  writeFileSync(
+    join(shimDir, 'build.json'),
+    JSON.stringify({ key: shimKey(), cc, cflags: CFLAGS, builtAt: new Date().toISOString() }, null, 2) + '\n',
+  );
 }

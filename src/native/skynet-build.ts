@@ -57,10 +57,14 @@ export function findSkynetBuild(o: Omit<SkynetBuildOptions, 'force' | 'log'>): S
 export async function buildSkynet(o: SkynetBuildOptions): Promise<SkynetBuild> {
   const log = o.log ?? (() => undefined);
   const recipe = recipeFor(o.recipe);
-  if (!recipe) throw new SimloadError('ERR_UNKNOWN_BUILD', `unknown recipe "${o.recipe}" for skynet (madv-free or no-madv-free)`);
+  if (!recipe)
+    throw new SimloadError('ERR_UNKNOWN_BUILD', `unknown recipe "${o.recipe}" for skynet (madv-free or no-madv-free)`);
   const skynetSrc = resolve(o.skynetSrc);
   const jemallocSrc = resolve(o.jemallocSrc);
-  for (const [what, p] of [['skynet', skynetSrc], ['jemalloc', jemallocSrc]] as const) {
+  for (const [what, p] of [
+    ['skynet', skynetSrc],
+    ['jemalloc', jemallocSrc],
+  ] as const) {
     if (!existsSync(p)) throw new SimloadError('ERR_SKYNET_SOURCE', `${what} source ${p} does not exist`);
   }
   const release = await buildLock(join(buildDir, `.lock-skynet-${o.recipe}`), log);
@@ -75,7 +79,12 @@ export async function buildSkynet(o: SkynetBuildOptions): Promise<SkynetBuild> {
   }
 }
 
-async function build(recipe: Recipe, skynetSrc: string, jemallocSrc: string, log: (s: string) => void): Promise<SkynetBuild> {
+async function build(
+  recipe: Recipe,
+  skynetSrc: string,
+  jemallocSrc: string,
+  log: (s: string) => void,
+): Promise<SkynetBuild> {
   const started = Date.now();
   const skynetHash = hashSource(skynetSrc);
   const jemallocHash = hashSource(jemallocSrc);
@@ -96,7 +105,9 @@ async function build(recipe: Recipe, skynetSrc: string, jemallocSrc: string, log
   const o2 = { cwd: je, log: logFile };
   writeFileSync(join(je, 'config.cache'), recipe.configCache.map((l) => l + '\n').join(''));
   const configure = existsSync(join(je, 'configure')) ? './configure' : './autogen.sh';
-  log(`skynet (${recipe.name}): ${configure} -C ${SKYNET_JEMALLOC_FLAGS.join(' ')}${recipe.configCache.length ? ` (config.cache: ${recipe.configCache.join(', ')})` : ''}`);
+  log(
+    `skynet (${recipe.name}): ${configure} -C ${SKYNET_JEMALLOC_FLAGS.join(' ')}${recipe.configCache.length ? ` (config.cache: ${recipe.configCache.join(', ')})` : ''}`,
+  );
   await run(configure, ['-C', ...SKYNET_JEMALLOC_FLAGS], o2);
   editDefines(join(je, DEFS_HEADER), recipe);
 
@@ -104,7 +115,11 @@ async function build(recipe: Recipe, skynetSrc: string, jemallocSrc: string, log
   log(`skynet (${recipe.name}): make -j${jobs} linux`);
   await run('make', [`-j${jobs}`, 'linux'], { cwd: root, log: logFile });
   const binary = join(root, 'skynet');
-  if (!existsSync(binary)) throw new SimloadError('ERR_BUILD', `skynet (${recipe.name}): make finished but ${binary} is missing; see ${logFile}`);
+  if (!existsSync(binary))
+    throw new SimloadError(
+      'ERR_BUILD',
+      `skynet (${recipe.name}): make finished but ${binary} is missing; see ${logFile}`,
+    );
   const macros = readFileSync(join(je, 'include/jemalloc/jemalloc_macros.h'), 'utf8');
   const rec: SkynetBuild = {
     recipe: recipe.name,
@@ -126,7 +141,17 @@ async function build(recipe: Recipe, skynetSrc: string, jemallocSrc: string, log
 function keyOf(recipe: string, skynetHash: string, jemallocHash: string): string {
   const r = recipeFor(recipe)!;
   return createHash('sha256')
-    .update(JSON.stringify({ BUILDER_VERSION, recipe, skynetHash, jemallocHash, flags: SKYNET_JEMALLOC_FLAGS, cache: r.configCache, rm: r.removeDefines }))
+    .update(
+      JSON.stringify({
+        BUILDER_VERSION,
+        recipe,
+        skynetHash,
+        jemallocHash,
+        flags: SKYNET_JEMALLOC_FLAGS,
+        cache: r.configCache,
+        rm: r.removeDefines,
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
 }
@@ -149,7 +174,17 @@ function readRecord(dir: string): SkynetBuild | null {
 async function unpack(src: string, into: string, logFile: string): Promise<void> {
   if (statSync(src).isDirectory()) {
     // A copy, so a user's checkout is never touched; build output in it is left behind.
-    await run('sh', ['-c', `tar -C "$1" --exclude=.git --exclude='*.o' --exclude='*.a' --exclude='*.so' --exclude=config.cache --exclude=config.status -cf - . | tar -C "$2" -xf -`, 'sh', src, into], { log: logFile });
+    await run(
+      'sh',
+      [
+        '-c',
+        `tar -C "$1" --exclude=.git --exclude='*.o' --exclude='*.a' --exclude='*.so' --exclude=config.cache --exclude=config.status -cf - . | tar -C "$2" -xf -`,
+        'sh',
+        src,
+        into,
+      ],
+      { log: logFile },
+    );
   } else {
     await run('tar', ['-xf', src, '--strip-components=1', '-C', into], { log: logFile });
   }
@@ -164,7 +199,8 @@ function hashSource(p: string): string {
       if (e.name === '.git') continue;
       const f = join(dir, e.name);
       if (e.isDirectory()) walk(f);
-      else if (e.isFile() && !/\.(o|a|so|d)$/.test(e.name)) h.update(f.slice(p.length)).update('\0').update(readFileSync(f)).update('\0');
+      else if (e.isFile() && !/\.(o|a|so|d)$/.test(e.name))
+        h.update(f.slice(p.length)).update('\0').update(readFileSync(f)).update('\0');
     }
   };
   walk(p);

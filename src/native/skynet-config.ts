@@ -31,7 +31,11 @@ export function skynetConfig(o: SkynetConfigOptions): string {
     cpath: `${o.root}/cservice/?.so`,
     ...o.env,
   };
-  return Object.entries(pairs).map(([k, v]) => `${k} = ${lua(v)}`).join('\n') + '\n';
+  return (
+    Object.entries(pairs)
+      .map(([k, v]) => `${k} = ${lua(v)}`)
+      .join('\n') + '\n'
+  );
 }
 
 export function writeSkynetConfig(file: string, o: SkynetConfigOptions): string {

@@ -19,7 +19,8 @@ export interface JemallocSource {
 }
 
 // Headers configure/make generate without a `.in` template beside them.
-const GENERATED = /^(public_symbols\.txt|private_namespace.*\.h|public_(un)?namespace\.h|jemalloc(_protos_jet|_rename|_mangle.*)?\.h|size_classes\.h|config\.(cache|log|status))$/;
+const GENERATED =
+  /^(public_symbols\.txt|private_namespace.*\.h|public_(un)?namespace\.h|jemalloc(_protos_jet|_rename|_mangle.*)?\.h|size_classes\.h|config\.(cache|log|status))$/;
 const TARBALL = /\.tar(\.(gz|bz2|xz))?$|\.tgz$/;
 
 export async function resolveSource(o: { fetch: boolean; log: (s: string) => void }): Promise<JemallocSource> {
@@ -39,7 +40,7 @@ function noSource(why: string, cause?: unknown): SimloadError {
   return new SimloadError(
     'ERR_JEMALLOC_SOURCE',
     'no jemalloc source. Either set JEMALLOC_SRC to a jemalloc source tree or release tarball ' +
-      '(e.g. skynet\'s 3rd/jemalloc, or jemalloc-5.3.0.tar.bz2), or make Debian\'s `jemalloc` source package ' +
+      "(e.g. skynet's 3rd/jemalloc, or jemalloc-5.3.0.tar.bz2), or make Debian's `jemalloc` source package " +
       `reachable through apt (a Debian entry in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list). ` +
       `The apt route failed: ${why}`,
     undefined,
@@ -68,14 +69,25 @@ export function hashSource(path: string): string {
 }
 
 async function fromPath(path: string, origin: JemallocSource['origin']): Promise<JemallocSource> {
-  if (!existsSync(path)) throw new SimloadError('ERR_JEMALLOC_SOURCE', `${origin === 'JEMALLOC_SRC' ? 'JEMALLOC_SRC=' : 'jemalloc source '}${path} does not exist`);
+  if (!existsSync(path))
+    throw new SimloadError(
+      'ERR_JEMALLOC_SOURCE',
+      `${origin === 'JEMALLOC_SRC' ? 'JEMALLOC_SRC=' : 'jemalloc source '}${path} does not exist`,
+    );
   if (statSync(path).isDirectory()) {
     if (!existsSync(join(path, 'configure.ac')) || !existsSync(join(path, 'src', 'jemalloc.c'))) {
-      throw new SimloadError('ERR_JEMALLOC_SOURCE', `${path} is not a jemalloc source tree (no configure.ac or src/jemalloc.c)`);
+      throw new SimloadError(
+        'ERR_JEMALLOC_SOURCE',
+        `${path} is not a jemalloc source tree (no configure.ac or src/jemalloc.c)`,
+      );
     }
     return { origin, kind: 'tree', path, hash: hashTree(path), version: await treeVersion(path) };
   }
-  if (!TARBALL.test(path)) throw new SimloadError('ERR_JEMALLOC_SOURCE', `${path}: expected a jemalloc source tree or a .tar.{gz,bz2,xz} release tarball`);
+  if (!TARBALL.test(path))
+    throw new SimloadError(
+      'ERR_JEMALLOC_SOURCE',
+      `${path}: expected a jemalloc source tree or a .tar.{gz,bz2,xz} release tarball`,
+    );
   const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
   return { origin, kind: 'tarball', path, hash, version: await tarballVersion(path) };
 }
@@ -90,12 +102,18 @@ async function tarballVersion(path: string): Promise<string> {
     // a tarball without VERSION (a git archive): fall back to its name
   }
   if (fromName) return fromName[1]!;
-  throw new SimloadError('ERR_JEMALLOC_SOURCE', `${path}: cannot tell the jemalloc version (no VERSION file, no version in the name)`);
+  throw new SimloadError(
+    'ERR_JEMALLOC_SOURCE',
+    `${path}: cannot tell the jemalloc version (no VERSION file, no version in the name)`,
+  );
 }
 
 async function treeVersion(path: string): Promise<string> {
   const vf = join(path, 'VERSION');
-  if (existsSync(vf)) return readFileSync(vf, 'utf8').trim().replace(/-0-g[0-9a-f]+$/, '');
+  if (existsSync(vf))
+    return readFileSync(vf, 'utf8')
+      .trim()
+      .replace(/-0-g[0-9a-f]+$/, '');
   try {
     const { stdout } = await run('git', ['-C', path, 'describe', '--long', '--abbrev=40']);
     return stdout.trim();
@@ -112,7 +130,8 @@ export function hashTree(root: string): string {
       const p = join(dir, e.name);
       const rel = relative(root, p);
       if (e.isDirectory()) {
-        if (['.git', 'lib', 'bin', 'doc', 'test', 'msvc', 'obj', 'autom4te.cache'].includes(e.name) && dir === root) continue;
+        if (['.git', 'lib', 'bin', 'doc', 'test', 'msvc', 'obj', 'autom4te.cache'].includes(e.name) && dir === root)
+          continue;
         walk(p);
       } else if (e.isFile()) {
         if (/\.(o|d|sym|a|so(\.\d+)*|awk|stamp)$/.test(e.name)) continue;

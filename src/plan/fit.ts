@@ -41,10 +41,22 @@ export function playersWithin(line: Line, bytes: number): number | null {
 export function fitCapacity(points: readonly PlanPoint[], budgetBytes: number, headroom: number): CapacityFit {
   const xs = points.map((p) => p.players);
   const lines = {
-    peakRss: fitLine(xs, points.map((p) => p.peakRss)),
-    peakUnreclaimable: fitLine(xs, points.map((p) => p.peakUnreclaimable)),
-    settledRss: fitLine(xs, points.map((p) => p.settledRss)),
-    settledUnreclaimable: fitLine(xs, points.map((p) => p.settledUnreclaimable)),
+    peakRss: fitLine(
+      xs,
+      points.map((p) => p.peakRss),
+    ),
+    peakUnreclaimable: fitLine(
+      xs,
+      points.map((p) => p.peakUnreclaimable),
+    ),
+    settledRss: fitLine(
+      xs,
+      points.map((p) => p.settledRss),
+    ),
+    settledUnreclaimable: fitLine(
+      xs,
+      points.map((p) => p.settledUnreclaimable),
+    ),
   };
   const usableBytes = budgetBytes * (1 - headroom);
   const recommended = playersWithin(lines.peakRss, usableBytes);

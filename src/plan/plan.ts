@@ -52,18 +52,37 @@ export interface PlanResult {
 
 /** Checks the options before anything runs; UsageError names the flag. */
 export function validatePlanOptions(s: Scenario, o: PlanOptions): void {
-  if (!(o.budgetBytes > 0)) throw new UsageError('ERR_PLAN_BUDGET', `--budget: expected a size above 0 such as 4GiB, got ${o.budgetBytes}`);
-  if (!(o.headroom >= 0 && o.headroom < 1)) throw new UsageError('ERR_PLAN_HEADROOM', `--headroom: expected a fraction from 0% to below 100%, got ${o.headroom}`);
-  if (!Number.isInteger(o.points) || o.points < 2) throw new UsageError('ERR_PLAN_POINTS', `--points: expected a whole number of at least 2 (a line needs two points), got ${o.points}`);
+  if (!(o.budgetBytes > 0))
+    throw new UsageError('ERR_PLAN_BUDGET', `--budget: expected a size above 0 such as 4GiB, got ${o.budgetBytes}`);
+  if (!(o.headroom >= 0 && o.headroom < 1))
+    throw new UsageError(
+      'ERR_PLAN_HEADROOM',
+      `--headroom: expected a fraction from 0% to below 100%, got ${o.headroom}`,
+    );
+  if (!Number.isInteger(o.points) || o.points < 2)
+    throw new UsageError(
+      'ERR_PLAN_POINTS',
+      `--points: expected a whole number of at least 2 (a line needs two points), got ${o.points}`,
+    );
   if (o.maxPlayers !== undefined && (!Number.isInteger(o.maxPlayers) || o.maxPlayers < o.points)) {
-    throw new UsageError('ERR_PLAN_MAX_PLAYERS', `--max-players: expected a whole number of at least --points (${o.points}), got ${o.maxPlayers}`);
+    throw new UsageError(
+      'ERR_PLAN_MAX_PLAYERS',
+      `--max-players: expected a whole number of at least --points (${o.points}), got ${o.maxPlayers}`,
+    );
   }
   if (peakPlayers(s) <= 0) {
-    throw new UsageError('ERR_PLAN_SCENARIO', `${s.file ?? s.name}: load.phases has no ramp to an absolute player count, so there is no peak to scale`);
+    throw new UsageError(
+      'ERR_PLAN_SCENARIO',
+      `${s.file ?? s.name}: load.phases has no ramp to an absolute player count, so there is no peak to scale`,
+    );
   }
   if (o.verify) {
     const d = detectMemoryCgroup();
-    if (!d.available) throw new UsageError('ERR_PLAN_VERIFY', `--verify needs a memory cgroup to hold the server to the budget, and ${d.reason}`);
+    if (!d.available)
+      throw new UsageError(
+        'ERR_PLAN_VERIFY',
+        `--verify needs a memory cgroup to hold the server to the budget, and ${d.reason}`,
+      );
   }
 }
 
@@ -81,18 +100,26 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
   const started = Date.now();
   sweepStaleCgroups();
 
-  const writer = await RunWriter.create(o.outDir ?? s.output.dir, `${s.name}-plan`, {
-    scenario: `${s.name} (plan)`,
-    variants: variants.flatMap((v) => peaks.map((p) => seriesName(v, p))),
-    parallel: false,
-    host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-  }, o.outDir === undefined ? { within: process.cwd() } : {});
+  const writer = await RunWriter.create(
+    o.outDir ?? s.output.dir,
+    `${s.name}-plan`,
+    {
+      scenario: `${s.name} (plan)`,
+      variants: variants.flatMap((v) => peaks.map((p) => seriesName(v, p))),
+      parallel: false,
+      host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+    },
+    o.outDir === undefined ? { within: process.cwd() } : {},
+  );
   await writer.writeScenario(text, { ...scaleScenario(s, peaks.at(-1)!, SWEEP_SCALING), name: `${s.name} (plan)` });
   const runsDir = join(writer.dir, 'runs');
   const latency: LatencyFile = { unit: 'us', variants: {} };
-  const perVariant = new Map<string, PlanVariant>(variants.map((v) => [v, { variant: v, points: [], fit: null, verify: null, notes: [] }]));
+  const perVariant = new Map<string, PlanVariant>(
+    variants.map((v) => [v, { variant: v, points: [], fit: null, verify: null, notes: [] }]),
+  );
   const notes: string[] = [];
-  if (s.load.phases.some((p) => p.kind === 'pressure')) notes.push('pressure phases were left out of the sweep: it measures the unconstrained footprint');
+  if (s.load.phases.some((p) => p.kind === 'pressure'))
+    notes.push('pressure phases were left out of the sweep: it measures the unconstrained footprint');
   let status: PlanFile['status'] = 'complete';
   let failure: SimloadError | null = null;
 
@@ -112,7 +139,18 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
     model: serverModel(s.server),
   });
 
-  const swept = await sweep({ scenario: s, variants, peaks, writer, runsDir, latency, perVariant, signal, say, quiet: o.quiet });
+  const swept = await sweep({
+    scenario: s,
+    variants,
+    peaks,
+    writer,
+    runsDir,
+    latency,
+    perVariant,
+    signal,
+    say,
+    quiet: o.quiet,
+  });
   if (swept) {
     failure = swept;
     status = 'failed';
@@ -137,7 +175,10 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
   const file = plan();
   await writer.writeLatency(latency);
   await writer.writeJson('plan.json', file);
-  await writer.finish(status === 'complete' ? 'complete' : status, failure ? { code: failure.code, message: failure.message } : undefined);
+  await writer.finish(
+    status === 'complete' ? 'complete' : status,
+    failure ? { code: failure.code, message: failure.message } : undefined,
+  );
   try {
     await renderReport(writer.dir);
   } catch (err) {
@@ -159,7 +200,12 @@ function fitVariant(pv: PlanVariant, budgetBytes: number, headroom: number): voi
   }
   pv.fit = fitCapacity(pv.points, budgetBytes, headroom);
   if (pv.fit.extrapolated) {
-    pv.notes.push(`the recommendation is a straight-line extrapolation beyond 1.5x the largest measured run (${pv.fit.largestMeasured} players); --verify checks it`);
+    pv.notes.push(
+      `the recommendation is a straight-line extrapolation beyond 1.5x the largest measured run (${pv.fit.largestMeasured} players); --verify checks it`,
+    );
   }
-  if (pv.fit.lines.peakRss.r2 < 0.9) pv.notes.push(`peak Rss does not grow in a straight line with players (r² ${pv.fit.lines.peakRss.r2.toFixed(3)}); treat the recommendation with care`);
+  if (pv.fit.lines.peakRss.r2 < 0.9)
+    pv.notes.push(
+      `peak Rss does not grow in a straight line with players (r² ${pv.fit.lines.peakRss.r2.toFixed(3)}); treat the recommendation with care`,
+    );
 }

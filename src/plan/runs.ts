@@ -16,9 +16,23 @@ export interface OneRun {
   error: SimloadError | null;
 }
 
-export async function runOnce(s: Scenario, variants: string[], outDir: string, signal: AbortSignal, quiet?: boolean, cgroups?: ServerCgroups): Promise<OneRun> {
+export async function runOnce(
+  s: Scenario,
+  variants: string[],
+  outDir: string,
+  signal: AbortSignal,
+  quiet?: boolean,
+  cgroups?: ServerCgroups,
+): Promise<OneRun> {
   try {
-    const r = await runScenario(s, null, { variants, outDir, signal, quiet: quiet ?? false, out: process.stderr, ...(cgroups ? { cgroups } : {}) });
+    const r = await runScenario(s, null, {
+      variants,
+      outDir,
+      signal,
+      quiet: quiet ?? false,
+      out: process.stderr,
+      ...(cgroups ? { cgroups } : {}),
+    });
     return { dir: r.dir, summary: r.summary, exitCode: r.exitCode, error: null };
   } catch (err) {
     if (err instanceof UsageError) {
@@ -39,7 +53,13 @@ export function seriesName(variant: string, players: number, suffix = ''): strin
 }
 
 /** Copies one variant of a run into the plan folder under another series name. */
-export function copySeries(run: RunData, variant: string, series: string, writer: RunWriter, latency: LatencyFile): void {
+export function copySeries(
+  run: RunData,
+  variant: string,
+  series: string,
+  writer: RunWriter,
+  latency: LatencyFile,
+): void {
   for (const x of run.samples) if (x.variant === variant) writer.appendSample({ ...x, variant: series });
   for (const e of run.events) {
     if ('variant' in e && e.variant === variant) writer.appendEvent({ ...e, variant: series } as RunEvent);
@@ -47,4 +67,3 @@ export function copySeries(run: RunData, variant: string, series: string, writer
   const l = run.latency?.variants[variant];
   if (l) latency.variants[series] = l;
 }
-

@@ -35,7 +35,10 @@ export function scaleScenario(s: Scenario, peak: number, o: ScaleOptions): Scena
   const lastHold = kept.map((p) => p.kind).lastIndexOf('hold');
   const phases: Phase[] = kept.map((p, i): Phase => {
     if (p.kind === 'ramp') {
-      const to = 'count' in p.to ? { count: Math.max(0, Math.round(p.to.count * factor)) } : { fractionOfPeak: p.to.fractionOfPeak };
+      const to =
+        'count' in p.to
+          ? { count: Math.max(0, Math.round(p.to.count * factor)) }
+          : { fractionOfPeak: p.to.fractionOfPeak };
       return { ...p, to, durationMs: Math.max(PLAN_MIN_RAMP_MS, Math.round(p.durationMs * factor)) };
     }
     if (p.kind === 'hold' && o.shortenHolds) {

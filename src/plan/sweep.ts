@@ -33,7 +33,9 @@ export interface SweepOptions {
 export async function sweep(o: SweepOptions): Promise<SimloadError | null> {
   const { peaks, variants, writer, perVariant, signal } = o;
   let failure: SimloadError | null = null;
-  o.say(`${peaks.length} runs at peaks ${peaks.join(', ')} for ${variants.join(', ')} (holds shortened); folder ${writer.dir}`);
+  o.say(
+    `${peaks.length} runs at peaks ${peaks.join(', ')} for ${variants.join(', ')} (holds shortened); folder ${writer.dir}`,
+  );
   for (const [i, peak] of peaks.entries()) {
     if (signal.aborted) break;
     o.say(`run ${i + 1}/${peaks.length}: peak ${peak} players`);
@@ -46,7 +48,9 @@ export async function sweep(o: SweepOptions): Promise<SimloadError | null> {
       if (!vs || r.error || r.exitCode === ExitCode.interrupted) continue;
       // A run that did not deliver its load says nothing about what that load costs: not a point of the fit.
       if (vs.validity && !vs.validity.valid) {
-        perVariant.get(v)!.notes.push(`peak ${peak}: the run is INVALID, not used for the fit (${vs.validity.reasons[0]})`);
+        perVariant
+          .get(v)!
+          .notes.push(`peak ${peak}: the run is INVALID, not used for the fit (${vs.validity.reasons[0]})`);
         continue;
       }
       const point = pointOf(run, vs, peak, relative(writer.dir, r.dir));

@@ -11,15 +11,37 @@ export function formatPlanTable(plan: PlanFile): string {
       ` (${plan.status}, ${formatDuration(plan.durationMs)})`,
   );
   lines.push('');
-  const measured: string[][] = [['variant', 'players', 'peak Rss', 'peak Rss-LazyFree', 'settled Rss', 'settled LazyFree', 'settled needed']];
+  const measured: string[][] = [
+    ['variant', 'players', 'peak Rss', 'peak Rss-LazyFree', 'settled Rss', 'settled LazyFree', 'settled needed'],
+  ];
   for (const v of plan.variants) {
     for (const p of v.points) {
-      measured.push([v.variant, String(p.players), formatBytes(p.peakRss), formatBytes(p.peakUnreclaimable), formatBytes(p.settledRss), formatBytes(p.settledLazyFree), formatBytes(p.settledUnreclaimable)]);
+      measured.push([
+        v.variant,
+        String(p.players),
+        formatBytes(p.peakRss),
+        formatBytes(p.peakUnreclaimable),
+        formatBytes(p.settledRss),
+        formatBytes(p.settledLazyFree),
+        formatBytes(p.settledUnreclaimable),
+      ]);
     }
   }
   lines.push('measured (each run ramps to the peak, holds, ramps down, holds):', ...grid(measured), '');
 
-  const rec: string[][] = [['variant', 'bytes/player', 'base', 'r²', 'recommended', 'if LazyFree reclaimed', 'peak Rss there', 'settled there: reclaimable / needed', 'verify']];
+  const rec: string[][] = [
+    [
+      'variant',
+      'bytes/player',
+      'base',
+      'r²',
+      'recommended',
+      'if LazyFree reclaimed',
+      'peak Rss there',
+      'settled there: reclaimable / needed',
+      'verify',
+    ],
+  ];
   for (const v of plan.variants) {
     const f = v.fit;
     if (!f) {
@@ -45,12 +67,23 @@ export function formatPlanTable(plan: PlanFile): string {
     lines.push(`assumes: ${plan.model.words}; the base is the simulator's constant, bytes/player the players'`);
     if (plan.model.bareNote) lines.push(`  ${plan.model.bareNote}`);
   }
-  const notes = [...plan.notes, ...plan.variants.flatMap((v) => [...v.notes.map((n) => `${v.variant}: ${n}`), ...(v.verify ? [`${v.variant} verify: ${v.verify.detail}`] : [])])];
+  const notes = [
+    ...plan.notes,
+    ...plan.variants.flatMap((v) => [
+      ...v.notes.map((n) => `${v.variant}: ${n}`),
+      ...(v.verify ? [`${v.variant} verify: ${v.verify.detail}`] : []),
+    ]),
+  ];
   if (notes.length) lines.push('', ...notes.map((n) => `- ${n}`));
   return lines.join('\n') + '\n';
 }
 
 function grid(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }

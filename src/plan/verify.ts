@@ -33,7 +33,14 @@ export async function verifyVariant(
   }
   say(`verify ${pv.variant}: ${players} players under a hard limit of ${formatBytes(budget)}`);
   const before = cgroups.oomKillsFor(pv.variant);
-  const r = await runOnce(scaleScenario(s, players, { shortenHolds: true, dropPressure: true }), [pv.variant], runsDir, signal, quiet, cgroups);
+  const r = await runOnce(
+    scaleScenario(s, players, { shortenHolds: true, dropPressure: true }),
+    [pv.variant],
+    runsDir,
+    signal,
+    quiet,
+    cgroups,
+  );
   const oomKills = cgroups.oomKillsFor(pv.variant) - before;
   const series = seriesName(pv.variant, players, '-verify');
   let peakRss: number | null = null;
@@ -57,14 +64,33 @@ export async function verifyVariant(
   const rel = r.dir ? relative(writer.dir, r.dir) : null;
   const common = { ...base, players, oomKills, peakRss, peakUnreclaimable, run: rel, series: r.dir ? series : null };
   if (r.exitCode === ExitCode.interrupted) return { ...common, result: 'skipped', detail: 'interrupted' };
-  if (r.exitCode === ExitCode.usage) return { ...common, result: 'skipped', detail: `the verify run could not start: ${r.error?.message ?? 'refused'}` };
+  if (r.exitCode === ExitCode.usage)
+    return { ...common, result: 'skipped', detail: `the verify run could not start: ${r.error?.message ?? 'refused'}` };
   if (!applied) {
-    return { ...common, result: 'skipped', detail: `the server did not run under the limit: ${skippedWhy ?? 'the run engine did not put the server into a memory cgroup (cgroup/server-cgroup.ts ServerCgroups.attach was not called)'}` };
+    return {
+      ...common,
+      result: 'skipped',
+      detail: `the server did not run under the limit: ${skippedWhy ?? 'the run engine did not put the server into a memory cgroup (cgroup/server-cgroup.ts ServerCgroups.attach was not called)'}`,
+    };
   }
-  if (oomKills > 0) return { ...common, result: 'failed', detail: `the kernel OOM-killed the server ${oomKills} time(s) under ${formatBytes(budget)}` };
+  if (oomKills > 0)
+    return {
+      ...common,
+      result: 'failed',
+      detail: `the kernel OOM-killed the server ${oomKills} time(s) under ${formatBytes(budget)}`,
+    };
   if (r.error) return { ...common, result: 'failed', detail: `the run failed: ${r.error.message}` };
   // A run that did not deliver its load did not show that the count fits: never a pass.
   const validity = r.summary?.variants.find((x) => x.variant === pv.variant)?.validity;
-  if (validity && !validity.valid) return { ...common, result: 'failed', detail: `the run did not deliver its load (INVALID): ${validity.reasons[0]}` };
-  return { ...common, result: 'passed', detail: `survived the whole run under ${formatBytes(budget)} (peak Rss ${peakRss === null ? '?' : formatBytes(peakRss)})` };
+  if (validity && !validity.valid)
+    return {
+      ...common,
+      result: 'failed',
+      detail: `the run did not deliver its load (INVALID): ${validity.reasons[0]}`,
+    };
+  return {
+    ...common,
+    result: 'passed',
+    detail: `survived the whole run under ${formatBytes(budget)} (peak Rss ${peakRss === null ? '?' : formatBytes(peakRss)})`,
+  };
 }

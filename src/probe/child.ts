@@ -14,7 +14,14 @@ const PER_SET = 256;
 async function point(a: Allocator): Promise<MemoryPoint> {
   const s = a.stats();
   const p = await readProcMemory(process.pid);
-  return { rss: p.rss, lazyFree: p.lazyFree, allocated: s.allocated, resident: s.resident, pdirty: s.pdirty, pmuzzy: s.pmuzzy };
+  return {
+    rss: p.rss,
+    lazyFree: p.lazyFree,
+    allocated: s.allocated,
+    resident: s.resident,
+    pdirty: s.pdirty,
+    pmuzzy: s.pmuzzy,
+  };
 }
 
 async function main(params: ProbeParams): Promise<ChildReply> {

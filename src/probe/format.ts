@@ -8,7 +8,8 @@ const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > -0.1 ? 1 : 0)}%`;
 const EXPLAIN: Record<Purging, string> = {
   lazy: 'LAZY (MADV_FREE): freed pages stay in Rss as LazyFree until the kernel needs memory',
   eager: 'EAGER (MADV_DONTNEED): freed pages left Rss at once',
-  retained: 'RETAINED: freed pages neither left Rss nor became LazyFree (kept dirty by the allocator, or not purged yet)',
+  retained:
+    'RETAINED: freed pages neither left Rss nor became LazyFree (kept dirty by the allocator, or not purged yet)',
 };
 
 export function formatProbe(r: ProbeResult): string {

@@ -29,7 +29,13 @@ export interface ProbeMeasurement {
   afterFree: MemoryPoint;
   settleMs: number;
   version: string | null;
-  opts: { dirtyDecayMs: number | null; muzzyDecayMs: number | null; backgroundThread: boolean | null; narenas: number | null };
+  opts: {
+    dirtyDecayMs: number | null;
+    muzzyDecayMs: number | null;
+    backgroundThread: boolean | null;
+    narenas: number | null;
+  };
 }
 
-export type ChildReply = { ok: true; m: ProbeMeasurement } | { ok: false; code: string; message: string; exitCode: number };
+export type ChildReply =
+  { ok: true; m: ProbeMeasurement } | { ok: false; code: string; message: string; exitCode: number };

@@ -45,9 +45,16 @@ const childPath = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
 
 export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const r = resolveVariant(o.variant);
-  const confSource: ProbeResult['confSource'] = r.kind === 'glibc' ? 'none' : o.variant.mallocConf !== undefined ? 'user' : 'probe-default';
-  const variant: VariantOptions = confSource === 'probe-default' ? { ...o.variant, mallocConf: PROBE_DEFAULT_CONF } : o.variant;
-  const env: Record<string, string | undefined> = { ...process.env, JE_MALLOC_CONF: undefined, MALLOC_CONF: undefined, ...variantEnv(variant) };
+  const confSource: ProbeResult['confSource'] =
+    r.kind === 'glibc' ? 'none' : o.variant.mallocConf !== undefined ? 'user' : 'probe-default';
+  const variant: VariantOptions =
+    confSource === 'probe-default' ? { ...o.variant, mallocConf: PROBE_DEFAULT_CONF } : o.variant;
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    JE_MALLOC_CONF: undefined,
+    MALLOC_CONF: undefined,
+    ...variantEnv(variant),
+  };
   const params: ProbeParams = {
     variant: { name: variant.name, build: variant.build, lib: variant.lib, prefix: variant.prefix },
     targetBytes: o.targetBytes ?? 256 * 1024 * 1024,
@@ -67,10 +74,17 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   };
 }
 
-function runChild(params: ProbeParams, env: Record<string, string | undefined>, timeoutMs: number): Promise<ProbeMeasurement> {
+function runChild(
+  params: ProbeParams,
+  env: Record<string, string | undefined>,
+  timeoutMs: number,
+): Promise<ProbeMeasurement> {
   return new Promise((resolve, reject) => {
     const clean = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
-    const child = spawn(process.execPath, [childPath, JSON.stringify(params)], { env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [childPath, JSON.stringify(params)], {
+      env: clean,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
@@ -85,7 +99,13 @@ function runChild(params: ProbeParams, env: Record<string, string | undefined>, 
       process.off('exit', onExit);
       // A preloaded jemalloc parses its conf before any of our code runs; its complaints only reach stderr.
       const complaint = /<jemalloc>:[^\n]*/.exec(err);
-      if (complaint) return reject(new UsageError('ERR_MALLOC_CONF', `jemalloc rejected malloc_conf "${env['JE_MALLOC_CONF'] ?? env['MALLOC_CONF'] ?? ''}": ${complaint[0]}`));
+      if (complaint)
+        return reject(
+          new UsageError(
+            'ERR_MALLOC_CONF',
+            `jemalloc rejected malloc_conf "${env['JE_MALLOC_CONF'] ?? env['MALLOC_CONF'] ?? ''}": ${complaint[0]}`,
+          ),
+        );
       const line = out.trim().split('\n').pop() ?? '';
       let reply: ChildReply | null = null;
       try {
@@ -95,8 +115,15 @@ function runChild(params: ProbeParams, env: Record<string, string | undefined>, 
       }
       if (reply?.ok) return resolve(reply.m);
       if (reply && !reply.ok) return reject(new SimloadError(reply.code, reply.message, reply.exitCode as ExitCode));
-      const how = signal ? `was killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs} ms?)` : ''}` : `exited with code ${code}`;
-      reject(new SimloadError('ERR_PROBE', `the probe child ${how} without a result${err.trim() ? `: ${err.trim().split('\n').slice(-5).join(' | ')}` : ''}`));
+      const how = signal
+        ? `was killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs} ms?)` : ''}`
+        : `exited with code ${code}`;
+      reject(
+        new SimloadError(
+          'ERR_PROBE',
+          `the probe child ${how} without a result${err.trim() ? `: ${err.trim().split('\n').slice(-5).join(' | ')}` : ''}`,
+        ),
+      );
     });
   });
 }

@@ -28,11 +28,17 @@ export function readPurging(m: ProbeMeasurement): PurgingReading {
   const rssFall = m.afterAlloc.rss - m.afterFree.rss;
   const rssFallShare = rssFall / freed;
   const purging: Purging =
-    lazyShare >= LAZY_MIN_SHARE ? 'lazy' : lazyShare < EAGER_MAX_LAZY_SHARE && rssFallShare >= EAGER_MIN_FALL_SHARE ? 'eager' : 'retained';
+    lazyShare >= LAZY_MIN_SHARE
+      ? 'lazy'
+      : lazyShare < EAGER_MAX_LAZY_SHARE && rssFallShare >= EAGER_MIN_FALL_SHARE
+        ? 'eager'
+        : 'retained';
   return { purging, lazyShare, rssFall, rssFallShare, unreclaimable: m.afterFree.rss - m.afterFree.lazyFree };
 }
 
 /** ok unless `expect` names a purging other than the one measured. */
 export function probeVerdict(measured: Purging, expect?: Purging): Verdict {
-  return expect === undefined || expect === measured ? verdictOf('ok') : verdictOf('expect-failed', [`probe expected ${expect} purging, measured ${measured}`]);
+  return expect === undefined || expect === measured
+    ? verdictOf('ok')
+    : verdictOf('expect-failed', [`probe expected ${expect} purging, measured ${measured}`]);
 }

@@ -20,7 +20,12 @@ export interface ProcMemory {
   cpuMs?: number;
 }
 
-const ROLLUP_FIELDS = { Rss: 'rss', LazyFree: 'lazyFree', Anonymous: 'anonymous', AnonHugePages: 'anonHugePages' } as const;
+const ROLLUP_FIELDS = {
+  Rss: 'rss',
+  LazyFree: 'lazyFree',
+  Anonymous: 'anonymous',
+  AnonHugePages: 'anonHugePages',
+} as const;
 
 export async function readProcMemory(pid: number): Promise<ProcMemory> {
   if (!Number.isInteger(pid) || pid <= 0) throw new SimloadError('ERR_NO_PROC', `not a process id: ${pid}`);
@@ -28,7 +33,9 @@ export async function readProcMemory(pid: number): Promise<ProcMemory> {
     // smaps_rollup exists since Linux 4.14; older kernels have only the per-mapping smaps, summed below.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     if (await processExists(pid)) return readProcFile(pid, 'smaps');
-    throw new SimloadError('ERR_NO_PROC', `process ${pid} is gone (/proc/${pid} does not exist)`, undefined, { cause: err });
+    throw new SimloadError('ERR_NO_PROC', `process ${pid} is gone (/proc/${pid} does not exist)`, undefined, {
+      cause: err,
+    });
   });
   const status = await readProcFile(pid, 'status');
   const stat = await readProcFile(pid, 'stat').catch(() => '');
@@ -74,9 +81,13 @@ async function readProcFile(pid: number, name: string): Promise<string> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') {
       if (name === 'smaps_rollup' && code === 'ENOENT') throw err; // caller decides: old kernel or gone
-      throw new SimloadError('ERR_NO_PROC', `process ${pid} is gone (/proc/${pid}/${name}: ${code})`, undefined, { cause: err });
+      throw new SimloadError('ERR_NO_PROC', `process ${pid} is gone (/proc/${pid}/${name}: ${code})`, undefined, {
+        cause: err,
+      });
     }
-    throw new SimloadError('ERR_PROC_READ', `cannot read /proc/${pid}/${name}: ${(err as Error).message}`, undefined, { cause: err });
+    throw new SimloadError('ERR_PROC_READ', `cannot read /proc/${pid}/${name}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
 }
 

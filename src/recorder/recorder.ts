@@ -60,7 +60,8 @@ export class Recorder extends EventEmitter {
 
   constructor(o: RecorderOptions) {
     super();
-    if (!Number.isFinite(o.intervalMs) || o.intervalMs < 10) throw new RangeError(`intervalMs must be at least 10, got ${o.intervalMs}`);
+    if (!Number.isFinite(o.intervalMs) || o.intervalMs < 10)
+      throw new RangeError(`intervalMs must be at least 10, got ${o.intervalMs}`);
     this.writer = o.writer;
     this.intervalMs = o.intervalMs;
     this.statsTimeoutMs = o.statsTimeoutMs ?? Math.min(o.intervalMs, 2000);
@@ -70,7 +71,13 @@ export class Recorder extends EventEmitter {
    * Samples `variant` every interval until untrack. `startWall` is when its server started (ms since epoch;
    * default now): sample times `t` count from it. `relabel`: see Relabel.
    */
-  track(variant: string, source: SampleSource, state: () => PhaseState, startWall: number = Date.now(), relabel: Relabel | null = null): void {
+  track(
+    variant: string,
+    source: SampleSource,
+    state: () => PhaseState,
+    startWall: number = Date.now(),
+    relabel: Relabel | null = null,
+  ): void {
     if (this.tracked.has(variant)) throw new Error(`variant ${variant} is already tracked`);
     const tr: Tracked = {
       variant,
@@ -132,13 +139,16 @@ export class Recorder extends EventEmitter {
     const now = Date.now();
     tr.nextDue += this.intervalMs;
     if (tr.nextDue < now) tr.nextDue += Math.ceil((now - tr.nextDue) / this.intervalMs) * this.intervalMs;
-    tr.timer = setTimeout(() => {
-      tr.timer = null;
-      void this.enqueue(tr).then(() => {
-        this.flush();
-        this.schedule(tr);
-      });
-    }, Math.max(0, tr.nextDue - now));
+    tr.timer = setTimeout(
+      () => {
+        tr.timer = null;
+        void this.enqueue(tr).then(() => {
+          this.flush();
+          this.schedule(tr);
+        });
+      },
+      Math.max(0, tr.nextDue - now),
+    );
   }
 
   private enqueue(tr: Tracked, final = false): Promise<Sample | null> {
@@ -159,7 +169,9 @@ export class Recorder extends EventEmitter {
       return null;
     }
     if (stats) tr.lastOnline = stats.online;
-    const state = tr.relabel ? tr.relabel(taken, { online: tr.lastOnline, logins: stats ? stats.counters.logins : null, wall }) : taken;
+    const state = tr.relabel
+      ? tr.relabel(taken, { online: tr.lastOnline, logins: stats ? stats.counters.logins : null, wall })
+      : taken;
     const sample: Sample = {
       v: SAMPLE_SCHEMA_VERSION,
       variant: tr.variant,

@@ -18,9 +18,14 @@ function groupLine(label: string, g: CmemGroup): string {
 
 function exitedTable(g: CmemGroup): string {
   if (g.count === 0) return '<p>No exited service holds C memory.</p>';
-  const rows = g.top.map((h) => `<tr><td>${esc(h.address)}</td><td>${esc(h.name ?? '')}</td><td>${esc(formatBytes(h.bytes))}</td></tr>`).join('');
+  const rows = g.top
+    .map((h) => `<tr><td>${esc(h.address)}</td><td>${esc(h.name ?? '')}</td><td>${esc(formatBytes(h.bytes))}</td></tr>`)
+    .join('');
   const shown = g.top.reduce((a, h) => a + h.bytes, 0);
-  const more = g.count > g.top.length ? `<p>and ${g.count - g.top.length} more exited services holding ${esc(formatBytes(g.bytes - shown))}.</p>` : '';
+  const more =
+    g.count > g.top.length
+      ? `<p>and ${g.count - g.top.length} more exited services holding ${esc(formatBytes(g.bytes - shown))}.</p>`
+      : '';
   return `<table class="skynet-exited"><tr><th>service (exited)</th><th>last launched as</th><th>C memory still charged</th></tr>${rows}</table>${more}`;
 }
 

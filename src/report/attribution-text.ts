@@ -13,12 +13,21 @@ export function formatAttribution(a: AttributionSummary): string {
   const lines = [
     e.count === 0
       ? 'exited services holding C memory: none'
-      : `exited services holding C memory: ${e.count}, ${formatBytes(e.bytes)}: ` + e.top.map((h) => `${who(h.address, h.name)} ${formatBytes(h.bytes)}`).join(', '),
+      : `exited services holding C memory: ${e.count}, ${formatBytes(e.bytes)}: ` +
+        e.top.map((h) => `${who(h.address, h.name)} ${formatBytes(h.bytes)}`).join(', '),
   ];
-  const span: GrowthSpan | undefined = a.spans.find((s) => (s.from === 'peak' || s.from === 'hold') && s.to === 'end') ?? a.spans.at(-1);
+  const span: GrowthSpan | undefined =
+    a.spans.find((s) => (s.from === 'peak' || s.from === 'hold') && s.to === 'end') ?? a.spans.at(-1);
   if (span) {
-    const grew = span.services.slice(0, SHOWN).map((g) => `${who(g.address, g.name)} ${g.exact ? '+' : '>= +'}${formatBytes(g.growth)}${g.exited ? ' (exited)' : ''}`);
-    lines.push(`top growers (Lua + C memory) from ${span.from} to ${span.to}: ${grew.length ? grew.join(', ') : 'none'}`);
+    const grew = span.services
+      .slice(0, SHOWN)
+      .map(
+        (g) =>
+          `${who(g.address, g.name)} ${g.exact ? '+' : '>= +'}${formatBytes(g.growth)}${g.exited ? ' (exited)' : ''}`,
+      );
+    lines.push(
+      `top growers (Lua + C memory) from ${span.from} to ${span.to}: ${grew.length ? grew.join(', ') : 'none'}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

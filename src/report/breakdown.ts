@@ -27,7 +27,15 @@ import type { Sample } from '../results/sample.js';
  */
 export type AllocKind = 'jemalloc' | 'jmem' | 'allocated-only' | 'none';
 
-export const BREAKDOWN_PARTS = ['live', 'fragmentation', 'dirty', 'metadata', 'residentNotActive', 'lazyFree', 'rest'] as const;
+export const BREAKDOWN_PARTS = [
+  'live',
+  'fragmentation',
+  'dirty',
+  'metadata',
+  'residentNotActive',
+  'lazyFree',
+  'rest',
+] as const;
 export type BreakdownPart = (typeof BREAKDOWN_PARTS)[number];
 
 export const BREAKDOWN_LABELS: Record<BreakdownPart, string> = {
@@ -68,20 +76,60 @@ export function breakdown(s: Pick<Sample, 'proc' | 'alloc'>): Breakdown {
 export function breakdownOf(rss: number, lazyFree: number, a: AllocStats | null): Breakdown {
   const kind = allocKind(a);
   if (kind === 'none' || !a) {
-    return { kind, rss, live: null, fragmentation: null, dirty: null, metadata: null, residentNotActive: null, lazyFree, rest: rss - lazyFree };
+    return {
+      kind,
+      rss,
+      live: null,
+      fragmentation: null,
+      dirty: null,
+      metadata: null,
+      residentNotActive: null,
+      lazyFree,
+      rest: rss - lazyFree,
+    };
   }
   if (kind === 'allocated-only') {
-    return { kind, rss, live: a.allocated, fragmentation: null, dirty: null, metadata: null, residentNotActive: null, lazyFree, rest: rss - lazyFree - a.allocated };
+    return {
+      kind,
+      rss,
+      live: a.allocated,
+      fragmentation: null,
+      dirty: null,
+      metadata: null,
+      residentNotActive: null,
+      lazyFree,
+      rest: rss - lazyFree - a.allocated,
+    };
   }
   // active >= allocated in jemalloc; a reading taken mid-update can invert them by a few bytes.
   const fragmentation = Math.max(0, a.active - a.allocated);
   if (kind === 'jmem') {
     const rna = Math.max(0, a.resident - a.active - lazyFree);
     const rest = rss - a.allocated - fragmentation - rna - lazyFree;
-    return { kind, rss, live: a.allocated, fragmentation, dirty: null, metadata: null, residentNotActive: rna, lazyFree, rest };
+    return {
+      kind,
+      rss,
+      live: a.allocated,
+      fragmentation,
+      dirty: null,
+      metadata: null,
+      residentNotActive: rna,
+      lazyFree,
+      rest,
+    };
   }
   const rest = rss - a.allocated - fragmentation - a.pdirty - a.metadata - lazyFree;
-  return { kind, rss, live: a.allocated, fragmentation, dirty: a.pdirty, metadata: a.metadata, residentNotActive: null, lazyFree, rest };
+  return {
+    kind,
+    rss,
+    live: a.allocated,
+    fragmentation,
+    dirty: a.pdirty,
+    metadata: a.metadata,
+    residentNotActive: null,
+    lazyFree,
+    rest,
+  };
 }
 
 /** Sum of the parts (nulls count as zero). Equals `rss` by construction; tests check it. */

@@ -20,7 +20,10 @@ export const sec = (ms: number): number => Math.round(ms / 100) / 10;
  * What every chart opens with: no animation, its title centred above it, a tooltip for the whole
  * axis (`item`: for the point under the pointer) and the legend at the bottom, scrolling when it may be long.
  */
-export function chartFrame(title: string, o: { fontSize?: number; tooltip?: 'axis' | 'item'; scroll?: boolean } = {}): ChartOption {
+export function chartFrame(
+  title: string,
+  o: { fontSize?: number; tooltip?: 'axis' | 'item'; scroll?: boolean } = {},
+): ChartOption {
   return {
     animation: false,
     title: { text: title, left: 'center', textStyle: { fontSize: o.fontSize ?? 14 } },

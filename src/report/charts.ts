@@ -4,7 +4,17 @@
 import type { Sample } from '../results/sample.js';
 import type { RunEvent } from '../results/layout.js';
 import { BREAKDOWN_LABELS, BREAKDOWN_PARTS, breakdown } from './breakdown.js';
-import { chartFrame, lineSeries, mib, mibAxis, PALETTE, sec, timeAxis, valueAxis, type ChartOption } from './chart-kit.js';
+import {
+  chartFrame,
+  lineSeries,
+  mib,
+  mibAxis,
+  PALETTE,
+  sec,
+  timeAxis,
+  valueAxis,
+  type ChartOption,
+} from './chart-kit.js';
 import { breakAtGaps, gapArea, runGaps, type Gap } from './gaps.js';
 import { samplesByVariant, type RunData } from './load.js';
 import { chartSamples } from './thin.js';
@@ -29,14 +39,45 @@ export function memoryChartOption(run: RunData, title = 'Memory over time'): Cha
     const samples = chartSamples(all);
     const color = PALETTE[i++ % PALETTE.length];
     const line = (name: string, type: string, width: number, points: Array<[number, number | null]>, yAxisIndex = 0) =>
-      lineSeries(`${variant} ${name}`, { color, type, width }, breakAtGaps(points, gaps, sec), { yAxisIndex, sampling: 'lttb' });
-    series.push({ ...line('Rss', 'solid', 2.5, samples.map((s) => [sec(s.t), mib(s.proc.rss)])), ...(i === 1 && gaps.length ? { markArea: gapArea(gaps, sec) } : {}) });
-    series.push(line('LazyFree', 'dashed', 1.5, samples.map((s) => [sec(s.t), mib(s.proc.lazyFree)])));
-    series.push(line('allocated', 'dotted', 1.5, samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null])));
+      lineSeries(`${variant} ${name}`, { color, type, width }, breakAtGaps(points, gaps, sec), {
+        yAxisIndex,
+        sampling: 'lttb',
+      });
+    series.push({
+      ...line(
+        'Rss',
+        'solid',
+        2.5,
+        samples.map((s) => [sec(s.t), mib(s.proc.rss)]),
+      ),
+      ...(i === 1 && gaps.length ? { markArea: gapArea(gaps, sec) } : {}),
+    });
+    series.push(
+      line(
+        'LazyFree',
+        'dashed',
+        1.5,
+        samples.map((s) => [sec(s.t), mib(s.proc.lazyFree)]),
+      ),
+    );
+    series.push(
+      line(
+        'allocated',
+        'dotted',
+        1.5,
+        samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null]),
+      ),
+    );
     // A watched server without an online count (simload watch, no --online-cmd) has only zeros: no line.
     if (samples.some((s) => s.online > 0)) {
       const online = samples.map((s) => [sec(s.t), s.online]);
-      series.push(lineSeries(`${variant} online`, { color, width: 1, opacity: 0.45 }, online, { yAxisIndex: 1, sampling: 'lttb', step: 'end' }));
+      series.push(
+        lineSeries(`${variant} online`, { color, width: 1, opacity: 0.45 }, online, {
+          yAxisIndex: 1,
+          sampling: 'lttb',
+          step: 'end',
+        }),
+      );
     }
   }
   return {
@@ -50,26 +91,57 @@ export function memoryChartOption(run: RunData, title = 'Memory over time'): Cha
 }
 
 /** Rss split into its parts (breakdown.ts) as stacked areas, for one variant, with phase boundaries and gaps. */
-export function breakdownChartOption(variant: string, all: Sample[], events: RunEvent[], gaps: readonly Gap[] = []): ChartOption {
+export function breakdownChartOption(
+  variant: string,
+  all: Sample[],
+  events: RunEvent[],
+  gaps: readonly Gap[] = [],
+): ChartOption {
   const samples = chartSamples(all);
   const parts = samples.map((s) => ({ t: sec(s.t), b: breakdown(s) }));
   const shown = BREAKDOWN_PARTS.filter((p) => parts.some((x) => x.b[p] !== null));
   // A sample whose allocator stats came late cannot be split: leave a gap rather than a spike of `rest`.
   const hasStats = parts.some((x) => x.b.kind !== 'none');
-  const value = (x: (typeof parts)[number], p: (typeof shown)[number]) => (x.b[p] === null || (hasStats && x.b.kind === 'none') ? null : mib(x.b[p]!));
+  const value = (x: (typeof parts)[number], p: (typeof shown)[number]) =>
+    x.b[p] === null || (hasStats && x.b.kind === 'none') ? null : mib(x.b[p]!);
   const series: unknown[] = shown.map((p) => {
-    const data = breakAtGaps(parts.map((x): [number, number | null] => [x.t, value(x, p)]), gaps, sec);
-    return lineSeries(BREAKDOWN_LABELS[p], { color: PART_COLORS[p], width: 0.5 }, data, { stack: 'rss', areaStyle: { opacity: 0.75 } });
+    const data = breakAtGaps(
+      parts.map((x): [number, number | null] => [x.t, value(x, p)]),
+      gaps,
+      sec,
+    );
+    return lineSeries(BREAKDOWN_LABELS[p], { color: PART_COLORS[p], width: 0.5 }, data, {
+      stack: 'rss',
+      areaStyle: { opacity: 0.75 },
+    });
   });
   const marks = events
     .filter((e): e is Extract<RunEvent, { type: 'phase' }> => e.type === 'phase' && e.variant === variant)
     .map((e) => ({ xAxis: sec(e.t), label: { formatter: `${e.phaseIndex}:${e.phase}`, fontSize: 10 } }));
   const pressure = events
     .filter((e): e is Extract<RunEvent, { type: 'pressure' }> => e.type === 'pressure' && e.variant === variant)
-    .map((e) => ({ xAxis: sec(e.t), label: { formatter: `pressure ${e.action}`, fontSize: 10, position: 'insideEndTop' }, lineStyle: { color: '#c23531' } }));
-  const rss = breakAtGaps(samples.map((s): [number, number | null] => [sec(s.t), mib(s.proc.rss)]), gaps, sec);
-  const markLine = { symbol: 'none', silent: true, lineStyle: { color: '#888', type: 'dashed' }, data: [...marks, ...pressure] };
-  series.push(lineSeries('Rss', { color: '#222', width: 1.5 }, rss, { markLine, ...(gaps.length ? { markArea: gapArea(gaps, sec) } : {}) }));
+    .map((e) => ({
+      xAxis: sec(e.t),
+      label: { formatter: `pressure ${e.action}`, fontSize: 10, position: 'insideEndTop' },
+      lineStyle: { color: '#c23531' },
+    }));
+  const rss = breakAtGaps(
+    samples.map((s): [number, number | null] => [sec(s.t), mib(s.proc.rss)]),
+    gaps,
+    sec,
+  );
+  const markLine = {
+    symbol: 'none',
+    silent: true,
+    lineStyle: { color: '#888', type: 'dashed' },
+    data: [...marks, ...pressure],
+  };
+  series.push(
+    lineSeries('Rss', { color: '#222', width: 1.5 }, rss, {
+      markLine,
+      ...(gaps.length ? { markArea: gapArea(gaps, sec) } : {}),
+    }),
+  );
   return {
     ...chartFrame(`${variant}: where the Rss is`, { scroll: true }),
     grid: { left: 70, right: 30, top: 45, bottom: 70 },
@@ -89,9 +161,25 @@ export function retentionChartOption(summary: Summary): ChartOption {
     xAxis: { type: 'category', data: names },
     yAxis: valueAxis('%', { nameGap: 40 }),
     series: [
-      { name: 'retention', type: 'bar', itemStyle: { color: '#5470c6' }, label: { show: true, position: 'top' }, data: summary.variants.map((v) => pctOf(v.retention)) },
-      { name: 'LazyFree share of Rss', type: 'bar', itemStyle: { color: '#ee6666' }, data: summary.variants.map((v) => pctOf(v.lazyFreeShare)) },
-      { name: 'dirty share of Rss', type: 'bar', itemStyle: { color: '#fc8452' }, data: summary.variants.map((v) => pctOf(v.dirtyShare)) },
+      {
+        name: 'retention',
+        type: 'bar',
+        itemStyle: { color: '#5470c6' },
+        label: { show: true, position: 'top' },
+        data: summary.variants.map((v) => pctOf(v.retention)),
+      },
+      {
+        name: 'LazyFree share of Rss',
+        type: 'bar',
+        itemStyle: { color: '#ee6666' },
+        data: summary.variants.map((v) => pctOf(v.lazyFreeShare)),
+      },
+      {
+        name: 'dirty share of Rss',
+        type: 'bar',
+        itemStyle: { color: '#fc8452' },
+        data: summary.variants.map((v) => pctOf(v.dirtyShare)),
+      },
     ],
   };
 }
@@ -108,7 +196,13 @@ export function latencyChartOption(summary: Summary): ChartOption | null {
     }
   }
   if (cats.length === 0) return null;
-  const keys: Array<[string, string]> = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max']];
+  const keys: Array<[string, string]> = [
+    ['p50', 'p50'],
+    ['p90', 'p90'],
+    ['p99', 'p99'],
+    ['p999', 'p99.9'],
+    ['max', 'max'],
+  ];
   const data = keys.map(([k]) => rows.map((r) => Math.max(0.001, Math.round(r[k]! * 1000) / 1000)));
   // Points joined per percentile on a log axis (bars on a log axis start at 1 and hide values near it).
   const lowest = Math.min(...data.flat());

@@ -17,8 +17,15 @@ export interface Run {
 
 /** The runs one side names. */
 export async function readSide(arg: string): Promise<Run[]> {
-  const paths = arg.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  if (paths.length === 0) throw new UsageError('ERR_NO_RUN', `expected a run folder, summary.json, a list of them or a folder of run folders, got "${arg}"`);
+  const paths = arg
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (paths.length === 0)
+    throw new UsageError(
+      'ERR_NO_RUN',
+      `expected a run folder, summary.json, a list of them or a folder of run folders, got "${arg}"`,
+    );
   const out: Run[] = [];
   for (const p of paths) {
     for (const path of await expand(p)) out.push({ path, summary: await readSummary(path) });
@@ -29,12 +36,16 @@ export async function readSide(arg: string): Promise<Run[]> {
 async function expand(path: string): Promise<string[]> {
   const st = await stat(path).catch(() => null);
   if (!st?.isDirectory()) return [path];
-  const own = await Promise.all([RESULT_FILES.samples, RESULT_FILES.summary].map((f) => stat(join(path, f)).catch(() => null)));
+  const own = await Promise.all(
+    [RESULT_FILES.samples, RESULT_FILES.summary].map((f) => stat(join(path, f)).catch(() => null)),
+  );
   if (own.some((x) => x !== null)) return [path];
   const runs: string[] = [];
   for (const name of (await readdir(path)).sort()) {
     const sub = join(path, name);
-    const files = await Promise.all([RESULT_FILES.samples, RESULT_FILES.summary].map((f) => stat(join(sub, f)).catch(() => null)));
+    const files = await Promise.all(
+      [RESULT_FILES.samples, RESULT_FILES.summary].map((f) => stat(join(sub, f)).catch(() => null)),
+    );
     if (files.some((x) => x !== null)) runs.push(sub);
   }
   return runs.length > 0 ? runs : [path];
@@ -58,7 +69,10 @@ export function requireSameScenario(runs: Run[], allowed: boolean): string[] {
   if (names.length <= 1) return [];
   const list = names.map((n) => `"${n}"`).join(', ');
   if (!allowed) {
-    throw new UsageError('ERR_COMPARE_SCENARIOS', `these runs are of different scenarios (${list}); to compare them anyway, pass --any-scenario`);
+    throw new UsageError(
+      'ERR_COMPARE_SCENARIOS',
+      `these runs are of different scenarios (${list}); to compare them anyway, pass --any-scenario`,
+    );
   }
   return [`runs of different scenarios compared (${list}), as --any-scenario asked`];
 }

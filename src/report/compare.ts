@@ -58,7 +58,14 @@ export function compareRuns(baselines: Summary[], candidates: Summary[], toleran
   const names = [...new Set(all.flatMap((s) => s.variants.map((v) => v.variant)))];
   const variants: VariantComparison[] = [];
   const regressions: string[] = [];
-  const invalid = ([['baseline', baselines], ['candidate', candidates]] as const).filter(([, runs]) => runs.some((x) => x.valid === false)).map(([side]) => side);
+  const invalid = (
+    [
+      ['baseline', baselines],
+      ['candidate', candidates],
+    ] as const
+  )
+    .filter(([, runs]) => runs.some((x) => x.valid === false))
+    .map(([side]) => side);
   // An invalid run measured some other load: comparing against it or with it proves nothing.
   for (const side of invalid) {
     const runs = side === 'baseline' ? baselines : candidates;
@@ -80,8 +87,12 @@ export function compareRuns(baselines: Summary[], candidates: Summary[], toleran
     }
     const metrics = METRICS.map((m) => metricDelta(m, b, c, tolerance));
     for (const d of metrics) {
-      if (d.verdict === 'worse') regressions.push(`${name}: ${d.label} ${fmt(d.baseline, d)} -> ${fmt(d.candidate, d)}${d.relative === null ? '' : ` (${pct(d.relative)})`}, beyond its noise floor ${fmtFloor(d)}`);
-      if (d.verdict === 'missing') regressions.push(`${name}: ${d.label} was ${fmt(d.baseline, d)}, not measured in the candidate`);
+      if (d.verdict === 'worse')
+        regressions.push(
+          `${name}: ${d.label} ${fmt(d.baseline, d)} -> ${fmt(d.candidate, d)}${d.relative === null ? '' : ` (${pct(d.relative)})`}, beyond its noise floor ${fmtFloor(d)}`,
+        );
+      if (d.verdict === 'missing')
+        regressions.push(`${name}: ${d.label} was ${fmt(d.baseline, d)}, not measured in the candidate`);
     }
     variants.push({ variant: name, presence: 'both', runs, metrics });
   }
@@ -93,7 +104,10 @@ function metricDelta(m: MetricDef, b: VariantSummary[], c: VariantSummary[], tol
   const base = middle(b.map((v) => m.get(v)));
   const cand = middle(c.map((v) => m.get(v)));
   const judged = judge(m.name as MetricName, base ?? 0, tolerance, [...b, ...c]);
-  const d = deltaOf(m, base, cand, judged.floor, judged.role, { baseline: shortestWindow(m, b), candidate: shortestWindow(m, c) });
+  const d = deltaOf(m, base, cand, judged.floor, judged.role, {
+    baseline: shortestWindow(m, b),
+    candidate: shortestWindow(m, c),
+  });
   if (na !== undefined) return { ...d, verdict: 'n/a', why: `not applicable: ${na}` };
   return judged.why ? { ...d, why: judged.why } : d;
 }
@@ -120,7 +134,13 @@ export function deltaOf(
 ): MetricDelta {
   const out = { metric: m.name, label: m.label, unit: m.unit, baseline: base, candidate: cand, floor, role };
   if (base === null && cand === null) return { ...out, delta: null, relative: null, verdict: 'n/a' };
-  if (cand === null) return { ...out, delta: null, relative: null, verdict: m.worse === 'neither' || role === 'information' ? 'n/a' : 'missing' };
+  if (cand === null)
+    return {
+      ...out,
+      delta: null,
+      relative: null,
+      verdict: m.worse === 'neither' || role === 'information' ? 'n/a' : 'missing',
+    };
   if (base === null) return { ...out, delta: null, relative: null, verdict: 'new' };
   // Never (Infinity) is worse than any time; both never is the same. A run that saw W ms after the ramp-down and
   // never got there only says "beyond W": the change is beyond the floor when W itself is.
@@ -129,14 +149,25 @@ export function deltaOf(
     const window = worse ? windows.candidate : windows.baseline;
     const beyond = window === null || window - (worse ? base : cand)! > floor;
     const verdict: Change =
-      base === cand ? 'same' : !beyond ? (worse ? 'worse-within-tolerance' : 'same') : worse ? (role === 'decides' ? 'worse' : 'worse-within-tolerance') : 'better';
+      base === cand
+        ? 'same'
+        : !beyond
+          ? worse
+            ? 'worse-within-tolerance'
+            : 'same'
+          : worse
+            ? role === 'decides'
+              ? 'worse'
+              : 'worse-within-tolerance'
+            : 'better';
     return { ...out, delta: null, relative: null, verdict };
   }
   const delta = cand - base;
   const relative = base !== 0 ? delta / Math.abs(base) : null;
   if (delta === 0 || m.worse === 'neither') return { ...out, delta, relative, verdict: 'same' };
   const isWorse = m.worse === 'higher' ? delta > 0 : delta < 0;
-  if (Math.abs(delta) <= floor) return { ...out, delta, relative, verdict: isWorse ? 'worse-within-tolerance' : 'same' };
+  if (Math.abs(delta) <= floor)
+    return { ...out, delta, relative, verdict: isWorse ? 'worse-within-tolerance' : 'same' };
   if (!isWorse) return { ...out, delta, relative, verdict: 'better' };
   return { ...out, delta, relative, verdict: role === 'decides' ? 'worse' : 'worse-within-tolerance' };
 }
@@ -148,7 +179,11 @@ export function compareVerdict(c: Comparison): Verdict {
 
 /** The console text: a table per variant, which metrics decide, then the verdict. Pure. */
 export function formatComparison(c: Comparison, labels: { baseline: string; candidate: string }): string {
-  const out: string[] = [`simload compare (tolerance ${(c.tolerance * 100).toFixed(0)}%, and each metric's noise floor)`, `  baseline:  ${labels.baseline}`, `  candidate: ${labels.candidate}`];
+  const out: string[] = [
+    `simload compare (tolerance ${(c.tolerance * 100).toFixed(0)}%, and each metric's noise floor)`,
+    `  baseline:  ${labels.baseline}`,
+    `  candidate: ${labels.candidate}`,
+  ];
   for (const v of c.variants) {
     out.push('');
     if (v.presence !== 'both') {
@@ -156,18 +191,46 @@ export function formatComparison(c: Comparison, labels: { baseline: string; cand
       continue;
     }
     const head = ['metric', 'baseline', 'candidate', 'delta', '', 'noise floor', 'role', ''];
-    const rows = [head, ...v.metrics.map((d) => [d.label, fmt(d.baseline, d), fmt(d.candidate, d), fmtDelta(d), pct(d.relative), fmtFloor(d), d.role === 'decides' && d.verdict !== 'n/a' ? 'decides' : 'info', mark(d)])];
+    const rows = [
+      head,
+      ...v.metrics.map((d) => [
+        d.label,
+        fmt(d.baseline, d),
+        fmt(d.candidate, d),
+        fmtDelta(d),
+        pct(d.relative),
+        fmtFloor(d),
+        d.role === 'decides' && d.verdict !== 'n/a' ? 'decides' : 'info',
+        mark(d),
+      ]),
+    ];
     const w = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    const many = v.runs.baseline > 1 || v.runs.candidate > 1 ? ` (medians of ${v.runs.baseline} and ${v.runs.candidate} runs)` : '';
+    const many =
+      v.runs.baseline > 1 || v.runs.candidate > 1
+        ? ` (medians of ${v.runs.baseline} and ${v.runs.candidate} runs)`
+        : '';
     out.push(`${v.variant}:${many}`);
-    for (const r of rows) out.push('  ' + r.map((cell, i) => (i === 0 ? cell.padEnd(w[i]!) : cell.padStart(w[i]!))).join('  ').trimEnd());
+    for (const r of rows)
+      out.push(
+        '  ' +
+          r
+            .map((cell, i) => (i === 0 ? cell.padEnd(w[i]!) : cell.padStart(w[i]!)))
+            .join('  ')
+            .trimEnd(),
+      );
     const info = v.metrics.filter((d) => d.why);
     if (info.length > 0) out.push(...info.map((d) => `  ${d.label}: information only, ${d.why}`));
   }
   out.push('');
-  const deciding = METRICS.filter((m) => c.variants.some((v) => v.metrics.some((d) => d.metric === m.name && d.role === 'decides' && d.verdict !== 'n/a')));
+  const deciding = METRICS.filter((m) =>
+    c.variants.some((v) => v.metrics.some((d) => d.metric === m.name && d.role === 'decides' && d.verdict !== 'n/a')),
+  );
   out.push(`decide the verdict: ${deciding.map((m) => m.name).join(', ')}; the others are shown for information`);
-  out.push(c.regressions.length ? `WORSE: ${c.regressions.length} regression(s)\n${c.regressions.map((r) => `  ${r}`).join('\n')}` : 'ok: no deciding metric worse beyond its noise floor');
+  out.push(
+    c.regressions.length
+      ? `WORSE: ${c.regressions.length} regression(s)\n${c.regressions.map((r) => `  ${r}`).join('\n')}`
+      : 'ok: no deciding metric worse beyond its noise floor',
+  );
   return out.join('\n') + '\n';
 }
 

@@ -89,7 +89,12 @@ export function cycleStarts(targets: Map<number, number>): number[] {
 }
 
 /** Null unless the run has at least two cycles. */
-export function cycleSummary(samples: Sample[], spans: PhaseSpan[], scenario: Scenario | null, baselineRss: number): CycleSummary | null {
+export function cycleSummary(
+  samples: Sample[],
+  spans: PhaseSpan[],
+  scenario: Scenario | null,
+  baselineRss: number,
+): CycleSummary | null {
   const targets = phaseEndTargets(spans, scenario);
   const starts = cycleStarts(targets);
   if (starts.length < 2) return null;
@@ -102,7 +107,9 @@ export function cycleSummary(samples: Sample[], spans: PhaseSpan[], scenario: Sc
     if (inCycle.length === 0) break; // the run stopped before this cycle
     let peak = inCycle[0]!;
     for (const s of inCycle) if (s.proc.rss > peak.proc.rss) peak = s;
-    const peakTarget = Math.max(...[...targets.entries()].filter(([i]) => i >= fromPhase && i <= toPhase).map(([, t]) => t));
+    const peakTarget = Math.max(
+      ...[...targets.entries()].filter(([i]) => i >= fromPhase && i <= toPhase).map(([, t]) => t),
+    );
     const endSpan = spans.find((s) => s.phaseIndex === toPhase);
     const low = endSpan && (targets.get(toPhase) ?? 0) < peakTarget ? lastTenth(endSpan) : null;
     cycles.push({
@@ -113,7 +120,15 @@ export function cycleSummary(samples: Sample[], spans: PhaseSpan[], scenario: Sc
       peakAtMs: peak.t,
       peakOnline: maxOf(inCycle.map((s) => s.online)),
       peakRatio: 1,
-      trough: low && low.length > 0 ? { rss: median(low.map((s) => s.proc.rss))!, online: median(low.map((s) => s.online))!, fromMs: low[0]!.t, toMs: low.at(-1)!.t } : null,
+      trough:
+        low && low.length > 0
+          ? {
+              rss: median(low.map((s) => s.proc.rss))!,
+              online: median(low.map((s) => s.online))!,
+              fromMs: low[0]!.t,
+              toMs: low.at(-1)!.t,
+            }
+          : null,
       growth: null,
       need: null,
       kept: null,
@@ -123,7 +138,8 @@ export function cycleSummary(samples: Sample[], spans: PhaseSpan[], scenario: Sc
   }
   if (cycles.length < 2) return null;
   const first = cycles[0]!;
-  const perPlayer = first.peakOnline > 0 && first.peakRss > baselineRss ? (first.peakRss - baselineRss) / first.peakOnline : null;
+  const perPlayer =
+    first.peakOnline > 0 && first.peakRss > baselineRss ? (first.peakRss - baselineRss) / first.peakOnline : null;
   for (let k = 1; k < cycles.length; k++) {
     const c = cycles[k]!;
     c.peakRatio = c.peakRss / first.peakRss;

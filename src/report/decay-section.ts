@@ -67,7 +67,11 @@ export function renderDecaySection(run: RunData, summary: Summary): ReportSectio
     const option = decayChartOption(variant, samples);
     const d = summary.variants.find((v) => v.variant === variant)?.decay;
     if (!option || !d) continue;
-    const decayTime = d.dirtyDecayNever ? 'never' : d.dirtyDecayTimeMs !== null ? formatDuration(d.dirtyDecayTimeMs) : '-';
+    const decayTime = d.dirtyDecayNever
+      ? 'never'
+      : d.dirtyDecayTimeMs !== null
+        ? formatDuration(d.dirtyDecayTimeMs)
+        : '-';
     html.push(
       `<h3>${esc(variant)}</h3><p>dirty peak ${esc(formatBytes(d.dirtyPeak))}; dirty decay time ${esc(decayTime)}; ` +
         `longest gap without a purge in the final hold ${esc(d.maxPurgeGapMs !== null ? formatDuration(d.maxPurgeGapMs) : '-')}; ` +
@@ -76,9 +80,14 @@ export function renderDecaySection(run: RunData, summary: Summary): ReportSectio
     const threads = d.threads.map((t) => `${t.main ? 'main' : `tid ${t.tid}`} &rarr; arena ${t.arena}`).join(', ');
     if (threads) html.push(`<p>threads (thread.arena): ${threads}</p>`);
     const rows = d.arenas
-      .map((a) => `<tr><td>${a.arena}</td><td>${esc(formatBytes(a.pdirty))}</td><td>${esc(formatBytes(a.pmuzzy))}</td><td>${a.lastDirtyPurgeMs !== null ? esc(formatDuration(a.lastDirtyPurgeMs)) : 'never'}</td><td>${a.lastMuzzyPurgeMs !== null ? esc(formatDuration(a.lastMuzzyPurgeMs)) : 'never'}</td></tr>`)
+      .map(
+        (a) =>
+          `<tr><td>${a.arena}</td><td>${esc(formatBytes(a.pdirty))}</td><td>${esc(formatBytes(a.pmuzzy))}</td><td>${a.lastDirtyPurgeMs !== null ? esc(formatDuration(a.lastDirtyPurgeMs)) : 'never'}</td><td>${a.lastMuzzyPurgeMs !== null ? esc(formatDuration(a.lastMuzzyPurgeMs)) : 'never'}</td></tr>`,
+      )
       .join('');
-    html.push(`<table><tr><th>arena</th><th>dirty (end)</th><th>muzzy (end)</th><th>last dirty purge</th><th>last muzzy purge</th></tr>${rows}</table>`);
+    html.push(
+      `<table><tr><th>arena</th><th>dirty (end)</th><th>muzzy (end)</th><th>last dirty purge</th><th>last muzzy purge</th></tr>${rows}</table>`,
+    );
     charts.push({ id: `chart-decay-${n++}`, option, height: 380 });
   }
   if (charts.length === 0) return null;

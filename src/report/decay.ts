@@ -36,7 +36,13 @@ export interface DecaySummary {
   /** Purge sweeps (dirty + muzzy npurge, all arenas) from the ramp-down's end to the last sample. */
   purgesSinceRampDown: number | null;
   /** Per arena at the last sample, with when it last purged muzzy / dirty pages (ms since server start; null = never seen). */
-  arenas: Array<{ arena: number; pdirty: number; pmuzzy: number; lastDirtyPurgeMs: number | null; lastMuzzyPurgeMs: number | null }>;
+  arenas: Array<{
+    arena: number;
+    pdirty: number;
+    pmuzzy: number;
+    lastDirtyPurgeMs: number | null;
+    lastMuzzyPurgeMs: number | null;
+  }>;
   /** Arena of each thread that loaded the allocator (last sample). */
   threads: Array<{ tid: number; arena: number; main: boolean }>;
   /** t of the last sample with arena stats. */
@@ -69,7 +75,8 @@ export function purgeEvents(samples: Sample[]): PurgeEvent[] {
         const p = prev.get(a.arena);
         const dirty = a.dirtyNpurge - (p?.dirtyNpurge ?? 0);
         const muzzy = a.muzzyNpurge - (p?.muzzyNpurge ?? 0);
-        if (dirty > 0 || muzzy > 0) out.push({ t: s.t, arena: a.arena, dirty: Math.max(0, dirty), muzzy: Math.max(0, muzzy) });
+        if (dirty > 0 || muzzy > 0)
+          out.push({ t: s.t, arena: a.arena, dirty: Math.max(0, dirty), muzzy: Math.max(0, muzzy) });
       }
     }
     prev = now;
@@ -78,7 +85,11 @@ export function purgeEvents(samples: Sample[]): PurgeEvent[] {
   return out;
 }
 
-export function decaySummary(samples: Sample[], rampDownEndMs: number | null, hold: PhaseSpan | null): DecaySummary | null {
+export function decaySummary(
+  samples: Sample[],
+  rampDownEndMs: number | null,
+  hold: PhaseSpan | null,
+): DecaySummary | null {
   const withArenas = samples.filter((s) => arenasOf(s) !== undefined);
   if (withArenas.length === 0) return null;
   let peak = withArenas[0]!;
@@ -125,7 +136,9 @@ export function decaySummary(samples: Sample[], rampDownEndMs: number | null, ho
     if (prevWaiting) maxPurgeGapMs = Math.max(maxPurgeGapMs, run + (hold.toMs - prevT));
   }
   const purgesSinceRampDown =
-    rampDownEndMs === null ? null : events.filter((e) => e.t > rampDownEndMs).reduce((n, e) => n + e.dirty + e.muzzy, 0);
+    rampDownEndMs === null
+      ? null
+      : events.filter((e) => e.t > rampDownEndMs).reduce((n, e) => n + e.dirty + e.muzzy, 0);
 
   const last = withArenas.at(-1)!;
   const lastPurge = (arena: number, kind: 'dirty' | 'muzzy') => {

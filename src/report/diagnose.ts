@@ -6,8 +6,10 @@ import { decayEvidence } from './decay-diagnose.js';
 import type { VariantSummary } from './summary.js';
 
 const REASONS = {
-  lazyFree: 'MADV_FREE: freed pages still counted in Rss (LazyFree) until the kernel needs memory; a memory limit or pressure takes them back',
-  dirty: 'dirty pages jemalloc has not purged yet: decay has not run (it advances only when the arena is used, unless background_thread is on)',
+  lazyFree:
+    'MADV_FREE: freed pages still counted in Rss (LazyFree) until the kernel needs memory; a memory limit or pressure takes them back',
+  dirty:
+    'dirty pages jemalloc has not purged yet: decay has not run (it advances only when the arena is used, unless background_thread is on)',
   fragmentation: 'fragmentation: jemalloc pages that hold some live objects among freed ones',
   live: 'live data: the program still holds these bytes (players still online, or a leak)',
   residentNotActive: 'pages jemalloc keeps resident but not active (dirty pages not purged yet, and metadata)',

@@ -84,7 +84,14 @@ export function fitSlope(x: number[], y: number[]): Slope | null {
   const batch = leastSquares(bx, by);
   if (!batch) return none;
   const t = tQuantile975(BATCHES - 2);
-  return { perHour: line.b, low: line.b - t * batch.se, high: line.b + t * batch.se, stdError: batch.se, lag1, batches: BATCHES };
+  return {
+    perHour: line.b,
+    low: line.b - t * batch.se,
+    high: line.b + t * batch.se,
+    stdError: batch.se,
+    lag1,
+    batches: BATCHES,
+  };
 }
 
 function leastSquares(x: number[], y: number[]): { a: number; b: number; se: number } | null {
@@ -109,7 +116,11 @@ function leastSquares(x: number[], y: number[]): { a: number; b: number; se: num
  * The drift window: the final hold (`hold` = the summary's final-hold span) after `warmupMs` of it (default a
  * quarter); without a final hold, every sample after the first quarter of the recording.
  */
-export function driftSummary(samples: Sample[], hold: PhaseSpan | null, warmupMs: number | undefined): DriftSummary | null {
+export function driftSummary(
+  samples: Sample[],
+  hold: PhaseSpan | null,
+  warmupMs: number | undefined,
+): DriftSummary | null {
   const from = hold ? hold.fromMs : samples[0]?.t;
   const to = hold ? hold.toMs : samples.at(-1)?.t;
   if (from === undefined || to === undefined) return null;
@@ -117,13 +128,31 @@ export function driftSummary(samples: Sample[], hold: PhaseSpan | null, warmupMs
   const win = (hold ? hold.samples : samples).filter((s) => s.t >= from + warmup && s.t <= to);
   if (win.length < MIN_DRIFT_SAMPLES) return null;
   const hours = win.map((s) => s.t / MS_PER_HOUR);
-  const rss = fitSlope(hours, win.map((s) => s.proc.rss));
+  const rss = fitSlope(
+    hours,
+    win.map((s) => s.proc.rss),
+  );
   if (!rss) return null;
   const withAlloc = win.filter((s) => s.alloc !== null);
   const allocated =
-    withAlloc.length >= MIN_DRIFT_SAMPLES ? fitSlope(withAlloc.map((s) => s.t / MS_PER_HOUR), withAlloc.map((s) => s.alloc!.allocated)) : null;
+    withAlloc.length >= MIN_DRIFT_SAMPLES
+      ? fitSlope(
+          withAlloc.map((s) => s.t / MS_PER_HOUR),
+          withAlloc.map((s) => s.alloc!.allocated),
+        )
+      : null;
   const services = serviceSlopes(win);
-  return { fromMs: win[0]!.t, toMs: win.at(-1)!.t, samples: win.length, window: hold ? 'final-hold' : 'whole', warmupMs: warmup, warmupGiven: warmupMs !== undefined, rss, allocated, ...(services ? { services } : {}) };
+  return {
+    fromMs: win[0]!.t,
+    toMs: win.at(-1)!.t,
+    samples: win.length,
+    window: hold ? 'final-hold' : 'whole',
+    warmupMs: warmup,
+    warmupGiven: warmupMs !== undefined,
+    rss,
+    allocated,
+    ...(services ? { services } : {}),
+  };
 }
 
 /** Per Lua service of a watched skynet (the samples' top lists): its slope, fastest growing first. */
@@ -178,7 +207,10 @@ function tMass(t: number, df: number): number {
 
 /** ln Gamma(x) for x > 0 (Lanczos, g = 7: about 15 significant digits). */
 function lnGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
   const y = x - 1;
   let a = c[0]!;

@@ -23,9 +23,13 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
   for (const rule of rules) {
     const def = metricDef(rule.metric);
     if (!def) {
-      throw new UsageError('ERR_EXPECT_METRIC', `expect: unknown metric "${rule.metric}" in "${rule.source}" (known: ${METRIC_NAMES.join(', ')})`);
+      throw new UsageError(
+        'ERR_EXPECT_METRIC',
+        `expect: unknown metric "${rule.metric}" in "${rule.source}" (known: ${METRIC_NAMES.join(', ')})`,
+      );
     }
-    const targets = rule.variant === null ? summary.variants : summary.variants.filter((v) => v.variant === rule.variant);
+    const targets =
+      rule.variant === null ? summary.variants : summary.variants.filter((v) => v.variant === rule.variant);
     if (targets.length === 0) {
       const reason = rule.variant === null ? 'the run has no variants' : `the run has no variant "${rule.variant}"`;
       out.push({ rule, variant: rule.variant ?? '(none)', actual: null, pass: false, reason });
@@ -35,7 +39,13 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
       const actual = def.get(v);
       // A run that did not deliver its load measured something else: no threshold passes on it.
       if (v.validity && !v.validity.valid) {
-        out.push({ rule, variant: v.variant, actual: Number.isFinite(actual) ? actual : null, pass: false, reason: `invalid run: ${v.validity.reasons[0]}` });
+        out.push({
+          rule,
+          variant: v.variant,
+          actual: Number.isFinite(actual) ? actual : null,
+          pass: false,
+          reason: `invalid run: ${v.validity.reasons[0]}`,
+        });
         continue;
       }
       // Nothing happened that the metric times (Rss never grew: nothing to settle): no threshold fails on it.
@@ -46,11 +56,23 @@ export function checkExpectations(summary: Summary, rules: ExpectRule[]): Expect
       }
       // "Never" (Infinity: never settled, dirty pages never decayed) is a measurement: it passes only `>` rules.
       if (actual === Infinity) {
-        out.push({ rule, variant: v.variant, actual: Infinity, pass: rule.op === '>' || rule.op === '>=', reason: def.never ?? 'never' });
+        out.push({
+          rule,
+          variant: v.variant,
+          actual: Infinity,
+          pass: rule.op === '>' || rule.op === '>=',
+          reason: def.never ?? 'never',
+        });
         continue;
       }
       const measured = actual !== null && Number.isFinite(actual);
-      out.push({ rule, variant: v.variant, actual: measured ? actual : null, pass: measured && compare(actual, rule.op, rule.value), ...(measured ? {} : { reason: 'not measured in this run' }) });
+      out.push({
+        rule,
+        variant: v.variant,
+        actual: measured ? actual : null,
+        pass: measured && compare(actual, rule.op, rule.value),
+        ...(measured ? {} : { reason: 'not measured in this run' }),
+      });
     }
   }
   return out;
@@ -73,8 +95,12 @@ function compare(a: number, op: ExpectRule['op'], b: number): boolean {
 export function formatExpectations(results: ExpectResult[]): string {
   if (results.length === 0) return '';
   const failed = results.filter((r) => !r.pass);
-  const lines = [...failed, ...results.filter((r) => r.pass)].map((r) => `${r.pass ? 'pass' : 'FAIL'}  ${r.variant}: ${r.rule.source}  (actual ${describeActual(r)})`);
-  const head = failed.length ? `expect: ${failed.length} of ${results.length} threshold(s) failed` : `expect: all ${results.length} threshold(s) passed`;
+  const lines = [...failed, ...results.filter((r) => r.pass)].map(
+    (r) => `${r.pass ? 'pass' : 'FAIL'}  ${r.variant}: ${r.rule.source}  (actual ${describeActual(r)})`,
+  );
+  const head = failed.length
+    ? `expect: ${failed.length} of ${results.length} threshold(s) failed`
+    : `expect: all ${results.length} threshold(s) passed`;
   return [head, ...lines].join('\n') + '\n';
 }
 
@@ -88,6 +114,11 @@ export function describeActual(r: ExpectResult): string {
   const shown = formatMetric(r.actual, def.unit, def.never);
   // Show the raw number too, in the rule's own unit, so `retention < 0.6` reads against 0.63.
   if (r.actual === Infinity) return shown;
-  const raw = def.unit === 'fraction' || def.unit === 'ratio' ? r.actual.toFixed(3) : def.unit === 'ms' ? `${r.actual.toFixed(2)} ms` : String(Math.round(r.actual));
+  const raw =
+    def.unit === 'fraction' || def.unit === 'ratio'
+      ? r.actual.toFixed(3)
+      : def.unit === 'ms'
+        ? `${r.actual.toFixed(2)} ms`
+        : String(Math.round(r.actual));
   return shown === raw ? shown : `${shown} = ${raw}`;
 }

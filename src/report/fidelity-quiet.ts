@@ -20,8 +20,17 @@ const ratio = (a: number | null, b: number | null) => (a !== null && b !== null 
 /** Within `tol` of skynet's value; both (near) zero counts as met (nothing held on either side). */
 function held(metric: string, a: number | null, b: number | null, tol: number): FidelityRow {
   const MiB = 2 ** 20;
-  const pass = a === null || b === null ? null : Math.abs(b) < MiB ? Math.abs(a) < MiB : Math.abs(a - b) <= tol * Math.abs(b);
-  return { metric, unit: 'bytes', simload: a, skynet: b, ratio: ratio(a, b), target: `within ${tol * 100}% of skynet (under 1 MiB on both: met)`, pass };
+  const pass =
+    a === null || b === null ? null : Math.abs(b) < MiB ? Math.abs(a) < MiB : Math.abs(a - b) <= tol * Math.abs(b);
+  return {
+    metric,
+    unit: 'bytes',
+    simload: a,
+    skynet: b,
+    ratio: ratio(a, b),
+    target: `within ${tol * 100}% of skynet (under 1 MiB on both: met)`,
+    pass,
+  };
 }
 
 /** LazyFree and dirty pages at the end (median over the settle window), within 50% of skynet's. */
@@ -45,5 +54,8 @@ export function madvExtraRow(sim: ByBuild, sky: ByBuild): FidelityRow | null {
   const a = extra(sim);
   const b = extra(sky);
   if (a === null || b === null) return null;
-  return { ...held("MADV_FREE build's extra Rss at the end (over no-madv-free)", a, b, 0.3), target: 'within 30% of skynet' };
+  return {
+    ...held("MADV_FREE build's extra Rss at the end (over no-madv-free)", a, b, 0.3),
+    target: 'within 30% of skynet',
+  };
 }

@@ -34,10 +34,15 @@ export function rowCells(t: FidelityTable, r: FidelityRow): string[] {
 export function formatFidelity(tables: FidelityTable[], title: string): string {
   const out: string[] = [title];
   for (const t of tables) {
-    const rows: string[][] = [[t.skynet ? `${t.variant} vs ${t.skynet}` : t.variant, 'simload', 'skynet', 'simload/skynet', 'target']];
+    const rows: string[][] = [
+      [t.skynet ? `${t.variant} vs ${t.skynet}` : t.variant, 'simload', 'skynet', 'simload/skynet', 'target'],
+    ];
     for (const r of t.rows) rows.push([r.metric, ...rowCells(t, r)]);
     const invalid = t.invalid.length
-      ? [`INVALID: ${t.variant}: a side did not deliver the load it asked for, so this table measures nothing (docs/report.md, "Load validity")`, ...t.invalid.map((r) => `  ${r}`)]
+      ? [
+          `INVALID: ${t.variant}: a side did not deliver the load it asked for, so this table measures nothing (docs/report.md, "Load validity")`,
+          ...t.invalid.map((r) => `  ${r}`),
+        ]
       : [];
     out.push('', ...invalid, ...columns(rows, [0, 4]), ...t.notes.map((n) => `note: ${n}`));
     if (t.sizeClasses) out.push('', ...sizeClassLines(t.variant, t.sizeClasses));
@@ -48,22 +53,47 @@ export function formatFidelity(tables: FidelityTable[], title: string): string {
 /** Rows as aligned columns under a rule; columns in `left` are left-aligned, the others right-aligned. */
 export function columns(rows: string[][], left: number[]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((x, c) => (left.includes(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((x, c) => (left.includes(c) ? x.padEnd(widths[c]!) : x.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
 }
 
-const LABELS = { others: 'other classes', small: 'small classes', large: 'large extents', total: 'active - allocated' } as const;
+const LABELS = {
+  others: 'other classes',
+  small: 'small classes',
+  large: 'large extents',
+  total: 'active - allocated',
+} as const;
 const slabUse = (u: number | null): string => (u === null ? '' : `${(u * 100).toFixed(0)}%`);
 
 /** One size-class row as text: the class, simload, skynet, the ratio, each side's slab use (allocated / active). */
 export function sizeClassCells(r: SizeClassCompareRow): string[] {
   const label = typeof r.size === 'number' ? formatBytes(r.size) : LABELS[r.size];
-  return [label, formatBytes(r.simload), formatBytes(r.skynet), r.ratio === null ? '-' : r.ratio.toFixed(2), slabUse(r.simloadUtil), slabUse(r.skynetUtil)];
+  return [
+    label,
+    formatBytes(r.simload),
+    formatBytes(r.skynet),
+    r.ratio === null ? '-' : r.ratio.toFixed(2),
+    slabUse(r.simloadUtil),
+    slabUse(r.skynetUtil),
+  ];
 }
 
 /** active - allocated at settle per size class, simload beside skynet, with each side's slab utilisation. */
 function sizeClassLines(variant: string, sc: SizeClassComparison): string[] {
-  const rows: string[][] = [[`${variant}: active - allocated at settle by size class`, 'simload', 'skynet', 'simload/skynet', 'slab use simload', 'skynet']];
+  const rows: string[][] = [
+    [
+      `${variant}: active - allocated at settle by size class`,
+      'simload',
+      'skynet',
+      'simload/skynet',
+      'slab use simload',
+      'skynet',
+    ],
+  ];
   for (const r of sc.rows) rows.push(sizeClassCells(r));
   return columns(rows, [0]);
 }

@@ -133,7 +133,9 @@ export function skynetPairs(scenario: Scenario | null): FidelityPair[] {
   const out: FidelityPair[] = [];
   for (const k of variants) {
     if (!k.skynet) continue;
-    for (const v of variants) if (!v.skynet && v.lib === undefined && v.build === k.skynet.build) out.push({ simload: v.name, skynet: k.name, build: k.skynet.build });
+    for (const v of variants)
+      if (!v.skynet && v.lib === undefined && v.build === k.skynet.build)
+        out.push({ simload: v.name, skynet: k.name, build: k.skynet.build });
   }
   return out;
 }
@@ -154,13 +156,16 @@ function jemSide(side: Side): { peak: number | null; settled: number | null } {
   };
 }
 
-const ratioOf = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b !== 0 ? a / b : null);
+const ratioOf = (a: number | null, b: number | null): number | null =>
+  a !== null && b !== null && b !== 0 ? a / b : null;
 const within = (r: number | null, tol: number): boolean | null => (r === null ? null : Math.abs(r - 1) <= tol);
 
 function compareVariant(sim: Side, sky: Side): FidelityTable {
   const row = (metric: string, unit: Unit, a: number | null, b: number | null, tol?: number): FidelityRow => {
     const ratio = ratioOf(a, b);
-    return tol === undefined ? { metric, unit, simload: a, skynet: b, ratio } : { metric, unit, simload: a, skynet: b, ratio, target: `within ${tol * 100}%`, pass: within(ratio, tol) };
+    return tol === undefined
+      ? { metric, unit, simload: a, skynet: b, ratio }
+      : { metric, unit, simload: a, skynet: b, ratio, target: `within ${tol * 100}%`, pass: within(ratio, tol) };
   };
   const js = jemSide(sim);
   const jk = jemSide(sky);
@@ -181,8 +186,10 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
     ...(sim.v.validity?.reasons ?? []).map((r) => `simload: ${r}`),
     ...(sky.v.validity?.reasons ?? []).map((r) => `skynet: ${r}`),
   ];
-  if (sim.v.peakOnline !== sky.v.peakOnline) notes.push(`peak online differs: simload ${sim.v.peakOnline}, skynet ${sky.v.peakOnline}`);
-  if (!sim.cpu || !sky.cpu) notes.push(`no CPU times in the ${!sim.cpu ? 'simload' : 'skynet'} samples (recorded before they were read)`);
+  if (sim.v.peakOnline !== sky.v.peakOnline)
+    notes.push(`peak online differs: simload ${sim.v.peakOnline}, skynet ${sky.v.peakOnline}`);
+  if (!sim.cpu || !sky.cpu)
+    notes.push(`no CPU times in the ${!sim.cpu ? 'simload' : 'skynet'} samples (recorded before they were read)`);
   const growth = (v: VariantSummary, at: number | null) => (at === null ? null : at - v.baselineRss);
   const cpuRow = (metric: string, unit: Unit, f: (c: CpuFigures) => number | null): FidelityRow => ({
     ...row(metric, unit, sim.cpu ? f(sim.cpu) : null, sky.cpu ? f(sky.cpu) : null),
@@ -196,13 +203,25 @@ function compareVariant(sim: Side, sky: Side): FidelityTable {
       row('settled Rss', 'bytes', sim.v.settledRss, sky.v.settledRss),
       row('retention', 'fraction', sim.v.retention, sky.v.retention),
       row('process Rss growth at the peak', 'bytes', growth(sim.v, sim.v.peakRss), growth(sky.v, sky.v.peakRss), 0.1),
-      row('process Rss growth at settle', 'bytes', growth(sim.v, sim.v.settledRss), growth(sky.v, sky.v.settledRss), 0.15),
+      row(
+        'process Rss growth at settle',
+        'bytes',
+        growth(sim.v, sim.v.settledRss),
+        growth(sky.v, sky.v.settledRss),
+        0.15,
+      ),
       row('peak jemalloc-side Rss', 'bytes', js.peak, jk.peak, 0.1),
       row('settled jemalloc-side Rss', 'bytes', js.settled, jk.settled, 0.15),
       row('LazyFree peak', 'bytes', sim.v.lazyFree.peak, sky.v.lazyFree.peak),
       lazyRow,
       row('dirty at settle', 'bytes', sim.v.settledBreakdown?.dirty ?? null, sky.v.settledBreakdown?.dirty ?? null),
-      row('active - allocated at settle', 'bytes', sim.v.settledBreakdown?.fragmentation ?? null, sky.v.settledBreakdown?.fragmentation ?? null, 0.25),
+      row(
+        'active - allocated at settle',
+        'bytes',
+        sim.v.settledBreakdown?.fragmentation ?? null,
+        sky.v.settledBreakdown?.fragmentation ?? null,
+        0.25,
+      ),
       row('time to settle', 'ms', sim.v.timeToSettleMs, sky.v.timeToSettleMs),
       row('messages/s (whole run)', 'count', sim.v.messagesPerSecond, sky.v.messagesPerSecond),
       row('errors', 'count', sim.v.errors, sky.v.errors),
@@ -225,14 +244,44 @@ export function compareSizeClasses(sim: SizeClassPoint | null, sky: SizeClassPoi
   const sizes = [...new Set([...simBy.keys(), ...skyBy.keys()])];
   const gap = (m: Map<number, { gap: number }>, size: number) => m.get(size)?.gap ?? 0;
   sizes.sort((a, b) => Math.max(gap(simBy, b), gap(skyBy, b)) - Math.max(gap(simBy, a), gap(skyBy, a)) || a - b);
-  const row = (size: SizeClassCompareRow['size'], a: number, b: number, ua: number | null = null, ub: number | null = null): SizeClassCompareRow => ({
-    size, simload: a, skynet: b, ratio: ratioOf(a, b), simloadUtil: ua, skynetUtil: ub,
+  const row = (
+    size: SizeClassCompareRow['size'],
+    a: number,
+    b: number,
+    ua: number | null = null,
+    ub: number | null = null,
+  ): SizeClassCompareRow => ({
+    size,
+    simload: a,
+    skynet: b,
+    ratio: ratioOf(a, b),
+    simloadUtil: ua,
+    skynetUtil: ub,
   });
   const top = sizes.slice(0, TOP_SIZE_CLASSES);
   const rest = sizes.slice(TOP_SIZE_CLASSES);
-  const rows = top.map((size) => row(size, gap(simBy, size), gap(skyBy, size), simBy.get(size)?.utilisation ?? null, skyBy.get(size)?.utilisation ?? null));
-  if (rest.length) rows.push(row('others', rest.reduce((t, z) => t + gap(simBy, z), 0), rest.reduce((t, z) => t + gap(skyBy, z), 0)));
-  rows.push(row('small', sim.small, sky.small), row('large', sim.large, sky.large), row('total', sim.activeMinusAllocated, sky.activeMinusAllocated));
+  const rows = top.map((size) =>
+    row(
+      size,
+      gap(simBy, size),
+      gap(skyBy, size),
+      simBy.get(size)?.utilisation ?? null,
+      skyBy.get(size)?.utilisation ?? null,
+    ),
+  );
+  if (rest.length)
+    rows.push(
+      row(
+        'others',
+        rest.reduce((t, z) => t + gap(simBy, z), 0),
+        rest.reduce((t, z) => t + gap(skyBy, z), 0),
+      ),
+    );
+  rows.push(
+    row('small', sim.small, sky.small),
+    row('large', sim.large, sky.large),
+    row('total', sim.activeMinusAllocated, sky.activeMinusAllocated),
+  );
   return { rows };
 }
 

@@ -16,11 +16,17 @@ export function runGaps(meta: Pick<RunMeta, 'resumes'> | null, samples: readonly
   if (!meta?.resumes?.length || samples.length === 0) return [];
   const first = samples.reduce((m, s) => Math.min(m, s.t), Infinity);
   const last = samples.reduce((m, s) => Math.max(m, s.t), -Infinity);
-  return meta.resumes.map((r) => ({ fromMs: r.gapFromMs, toMs: r.gapToMs })).filter((g) => g.toMs >= first && g.fromMs <= last);
+  return meta.resumes
+    .map((r) => ({ fromMs: r.gapFromMs, toMs: r.gapToMs }))
+    .filter((g) => g.toMs >= first && g.fromMs <= last);
 }
 
 /** A line's points with a null inside each gap, so the line stops there (points in time order, x in seconds). */
-export function breakAtGaps<T extends [number, number | null]>(data: T[], gaps: readonly Gap[], sec: (ms: number) => number): Array<[number, number | null]> {
+export function breakAtGaps<T extends [number, number | null]>(
+  data: T[],
+  gaps: readonly Gap[],
+  sec: (ms: number) => number,
+): Array<[number, number | null]> {
   if (gaps.length === 0) return data;
   const holes: Array<[number, null]> = gaps.map((g) => [sec((g.fromMs + g.toMs) / 2), null]);
   return [...data, ...holes].sort((a, b) => a[0] - b[0]);

@@ -55,7 +55,9 @@ const GROUPS = ['live', 'exited', 'unlisted'] as const;
 
 /** Null without at least one reading (no console, `--skynet-mem off`, or a skynet without cmem). */
 export function attributionSummary(samples: Sample[]): AttributionSummary | null {
-  const readings = samples.filter((s): s is Reading => s.skynet !== undefined && s.skynet.cmem !== undefined && s.skynet.luaTotal !== null);
+  const readings = samples.filter(
+    (s): s is Reading => s.skynet !== undefined && s.skynet.cmem !== undefined && s.skynet.luaTotal !== null,
+  );
   if (readings.length === 0) return null;
   const last = readings.at(-1)!;
   const spans: GrowthSpan[] = [];
@@ -70,7 +72,11 @@ export function attributionSummary(samples: Sample[]): AttributionSummary | null
   if (peak && peak !== starts.at(-1) && peak !== last) spans.push(growthSpan(peak, last, 'end'));
   if (starts.length > 1 && readings[0] !== last) spans.push(growthSpan(readings[0]!, last, 'end'));
   const c = last.skynet.cmem;
-  return { readings: readings.length, spans, last: { t: last.t, live: c.live, exited: c.exited, unlisted: c.unlisted } };
+  return {
+    readings: readings.length,
+    spans,
+    last: { t: last.t, live: c.live, exited: c.exited, unlisted: c.unlisted },
+  };
 }
 
 type Group = (typeof GROUPS)[number];
@@ -104,7 +110,8 @@ function known(r: Reading, address: string): Known {
 /** The most a service outside the reading's lists can hold: the smallest listed, 0 when a list holds them all. */
 function bounds(r: Reading): { mem: number } & Record<Group, number> {
   const top = r.skynet.top;
-  const smallest = (n: number, listed: Array<{ bytes: number }>) => (n > listed.length ? Math.max(0, listed.at(-1)?.bytes ?? 0) : 0);
+  const smallest = (n: number, listed: Array<{ bytes: number }>) =>
+    n > listed.length ? Math.max(0, listed.at(-1)?.bytes ?? 0) : 0;
   const c = r.skynet.cmem;
   return {
     mem: smallest(Math.max(r.skynet.luaServices, (r.skynet.luaRest ?? 0) > 0 ? top.length + 1 : 0), top),
@@ -134,11 +141,23 @@ function growthSpan(a: Reading, b: Reading, to: string): GrowthSpan {
     const memB = kb.mem ?? 0;
     const cmemB = kb.cmem ?? 0;
     const exact =
-      memA === (ka.mem ?? 0) && cmemA === (ka.cmem ?? 0) && (kb.mem !== undefined || groupB !== 'live' || bb.mem === 0) && (kb.cmem !== undefined || bb.live === 0);
+      memA === (ka.mem ?? 0) &&
+      cmemA === (ka.cmem ?? 0) &&
+      (kb.mem !== undefined || groupB !== 'live' || bb.mem === 0) &&
+      (kb.cmem !== undefined || bb.live === 0);
     const from = memA + cmemA;
     const growth = memB + cmemB - from;
     if (growth <= 0) continue;
-    out.push({ address, name: kb.name ?? ka.name, from, to: memB + cmemB, growth, exact, cmem: cmemB, exited: groupB === 'exited' });
+    out.push({
+      address,
+      name: kb.name ?? ka.name,
+      from,
+      to: memB + cmemB,
+      growth,
+      exact,
+      cmem: cmemB,
+      exited: groupB === 'exited',
+    });
   }
   out.sort((x, y) => y.growth - x.growth || (x.address < y.address ? -1 : 1));
   return {

@@ -48,9 +48,16 @@ export function renderHtml(run: RunData, summary: Summary, sections: ReportSecti
   body.push(`<h1>${esc(title)}</h1>`);
   // A run that did not deliver its load says so before anything else.
   const invalid = invalidLines(summary);
-  if (invalid.length) body.push(`<div class="invalid"><p><strong>${esc(invalid[0]!)}</strong></p><ul>${invalid.slice(1).map((l) => `<li>${esc(l.trim())}</li>`).join('')}</ul></div>`);
+  if (invalid.length)
+    body.push(
+      `<div class="invalid"><p><strong>${esc(invalid[0]!)}</strong></p><ul>${invalid
+        .slice(1)
+        .map((l) => `<li>${esc(l.trim())}</li>`)
+        .join('')}</ul></div>`,
+    );
   body.push(`<p class="meta">${esc(metaLine(run, summary))}</p>`);
-  if (summary.notes.length) body.push(`<ul class="notes">${summary.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
+  if (summary.notes.length)
+    body.push(`<ul class="notes">${summary.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   body.push('<h2>What happened</h2>');
   body.push(`<ul class="diagnosis">${summary.variants.map((v) => `<li>${esc(diagnose(v))}</li>`).join('')}</ul>`);
   body.push(chart('chart-memory', memoryChartOption(run), 480));
@@ -63,9 +70,13 @@ export function renderHtml(run: RunData, summary: Summary, sections: ReportSecti
   );
   let n = 0;
   const gaps = runGaps(run.meta, run.samples);
-  for (const [variant, samples] of byVariant) body.push(chart(`chart-breakdown-${n++}`, breakdownChartOption(variant, samples, run.events, gaps), 380));
+  for (const [variant, samples] of byVariant)
+    body.push(chart(`chart-breakdown-${n++}`, breakdownChartOption(variant, samples, run.events, gaps), 380));
   const lat = latencyChartOption(summary);
-  body.push('<h2>Latency</h2>', lat ? chart('chart-latency', lat, 380) : '<p>No latency was recorded (no latency.json).</p>');
+  body.push(
+    '<h2>Latency</h2>',
+    lat ? chart('chart-latency', lat, 380) : '<p>No latency was recorded (no latency.json).</p>',
+  );
   for (const s of sections) {
     body.push(`<h2>${esc(s.title)}</h2>`, s.html);
     for (const c of s.charts ?? []) body.push(chart(c.id, c.option, c.height));
@@ -106,7 +117,10 @@ ${body.join('\n')}
 
 /** JSON inside <script>: `<` escaped so no `</script>` or `<!--` can end it early. */
 function jsonForScript(json: string): string {
-  return json.replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return json
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function metaLine(run: RunData, summary: Summary): string {
@@ -116,7 +130,9 @@ function metaLine(run: RunData, summary: Summary): string {
     parts.push(`started ${m.startedAt}`);
     if (m.endedAt) parts.push(`ended ${m.endedAt}`);
     parts.push(`${m.parallel ? 'parallel' : 'sequential'} variants`);
-    parts.push(`host ${m.host.cpus} CPUs, ${formatBytes(m.host.memBytes)}, Linux ${m.host.kernel}, Node ${m.host.node}`);
+    parts.push(
+      `host ${m.host.cpus} CPUs, ${formatBytes(m.host.memBytes)}, Linux ${m.host.kernel}, Node ${m.host.node}`,
+    );
     parts.push(`simload ${m.version}`);
   }
   if (m?.error) parts.push(`error ${m.error.code}: ${m.error.message}`);
@@ -125,11 +141,17 @@ function metaLine(run: RunData, summary: Summary): string {
 
 function summaryTableHtml(summary: Summary): string {
   const head = `<tr><th></th>${summary.variants.map((v) => `<th>${esc(v.variant)}</th>`).join('')}</tr>`;
-  const rows = METRICS.map((m) => `<tr><td title="${esc(m.name)}">${esc(m.label)}</td>${summary.variants.map((v) => `<td>${esc(showMetric(m, v))}</td>`).join('')}</tr>`);
+  const rows = METRICS.map(
+    (m) =>
+      `<tr><td title="${esc(m.name)}">${esc(m.label)}</td>${summary.variants.map((v) => `<td>${esc(showMetric(m, v))}</td>`).join('')}</tr>`,
+  );
   const lazy = summary.variants.map((v) => {
     const l = v.lazyFree;
     if (l.peak === 0 || l.peakAtMs === null) return '<td>none</td>';
-    const back = l.reclaimedAtMs === null ? 'still held at the end' : `taken back at ${formatDuration(l.reclaimedAtMs)} (${l.reclaimedPhase})`;
+    const back =
+      l.reclaimedAtMs === null
+        ? 'still held at the end'
+        : `taken back at ${formatDuration(l.reclaimedAtMs)} (${l.reclaimedPhase})`;
     return `<td>${esc(`${formatBytes(l.peak)} at ${formatDuration(l.peakAtMs)}; ${back}`)}</td>`;
   });
   rows.push(`<tr><td>LazyFree peak</td>${lazy.join('')}</tr>`);
@@ -141,7 +163,14 @@ function eventsHtml(run: RunData): string {
   if (shown.length === 0) return '<p>No errors, pressure or interruptions were recorded.</p>';
   const rows = shown.map((e) => {
     const when = new Date(e.wall).toISOString();
-    const what = e.type === 'error' ? `${e.code}: ${e.message}` : e.type === 'pressure' ? `${e.action} ${e.limitBytes !== null ? formatBytes(e.limitBytes) : ''} ${e.detail}` : e.type === 'interrupted' ? e.signal : '';
+    const what =
+      e.type === 'error'
+        ? `${e.code}: ${e.message}`
+        : e.type === 'pressure'
+          ? `${e.action} ${e.limitBytes !== null ? formatBytes(e.limitBytes) : ''} ${e.detail}`
+          : e.type === 'interrupted'
+            ? e.signal
+            : '';
     const variant = 'variant' in e ? (e.variant ?? '') : '';
     return `<tr><td>${esc(when)}</td><td>${esc(variant)}</td><td>${esc(e.type)}</td><td style="text-align:left">${esc(what)}</td></tr>`;
   });

@@ -29,7 +29,12 @@ export async function writeJUnit(file: string, results: ExpectResult[]): Promise
   try {
     await writeFile(file, formatJUnit(results));
   } catch (err) {
-    throw new SimloadError('ERR_JUNIT_WRITE', `cannot write JUnit XML to ${file}: ${(err as Error).message}`, undefined, { cause: err });
+    throw new SimloadError(
+      'ERR_JUNIT_WRITE',
+      `cannot write JUnit XML to ${file}: ${(err as Error).message}`,
+      undefined,
+      { cause: err },
+    );
   }
 }
 

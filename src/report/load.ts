@@ -40,7 +40,11 @@ export interface LoadOptions {
 export async function loadRun(dir: string, opts: LoadOptions = {}): Promise<RunData> {
   const abs = resolve(dir);
   const st = await stat(abs).catch(() => null);
-  if (!st?.isDirectory()) throw new UsageError('ERR_NO_RUN', `${dir}: not a folder (expected a run folder such as results/ramp-20240501-120000)`);
+  if (!st?.isDirectory())
+    throw new UsageError(
+      'ERR_NO_RUN',
+      `${dir}: not a folder (expected a run folder such as results/ramp-20240501-120000)`,
+    );
   const skipped = { n: 0 };
   const full = await readNdjsonFile(join(abs, RESULT_FILES.samples), skipped);
   if (full === null) {
@@ -49,7 +53,10 @@ export async function loadRun(dir: string, opts: LoadOptions = {}): Promise<RunD
   const meta = await readJson<unknown>(join(abs, RESULT_FILES.run));
   const metaProblems = meta === null ? [] : runMetaProblems(meta);
   if (metaProblems.length > 0) {
-    throw new UsageError('ERR_RUN_FILE', `${join(dir, RESULT_FILES.run)} is not a run.json this simload can read:\n  ${metaProblems.join('\n  ')}`);
+    throw new UsageError(
+      'ERR_RUN_FILE',
+      `${join(dir, RESULT_FILES.run)} is not a run.json this simload can read:\n  ${metaProblems.join('\n  ')}`,
+    );
   }
   const runMeta = meta as RunMeta | null;
   // A line that parsed but is no sample (null, a number, a list: a torn or hand-edited line) is skipped and
@@ -60,7 +67,10 @@ export async function loadRun(dir: string, opts: LoadOptions = {}): Promise<RunD
   skipped.n += parsed.length - samples.length;
   samples.forEach((s, i) => {
     if (s.v !== SAMPLE_SCHEMA_VERSION) {
-      throw new UsageError('ERR_SAMPLE_VERSION', `${join(dir, RESULT_FILES.samples)}: sample ${i + 1} has schema version ${String(s.v)}, this simload reads ${SAMPLE_SCHEMA_VERSION}`);
+      throw new UsageError(
+        'ERR_SAMPLE_VERSION',
+        `${join(dir, RESULT_FILES.samples)}: sample ${i + 1} has schema version ${String(s.v)}, this simload reads ${SAMPLE_SCHEMA_VERSION}`,
+      );
     }
   });
   // A sample missing what every metric reads (a hand edit, a torn write that still parsed) is skipped and
@@ -84,7 +94,10 @@ export async function loadRun(dir: string, opts: LoadOptions = {}): Promise<RunD
     latency: await readJson<LatencyFile>(join(abs, RESULT_FILES.latency)),
     plan,
     skippedLines: skipped.n,
-    older: keptOlder.length > 0 ? { samples: keptOlder.length, untilMs: keptOlder.reduce((m, s) => Math.max(m, s.t), -Infinity) } : null,
+    older:
+      keptOlder.length > 0
+        ? { samples: keptOlder.length, untilMs: keptOlder.reduce((m, s) => Math.max(m, s.t), -Infinity) }
+        : null,
   };
 }
 
@@ -131,7 +144,14 @@ async function readOlder(file: string, full: unknown[], skipped: { n: number }):
   const firstFull = new Map<string, number>();
   for (const s of full) {
     const x = s as Partial<Sample> | null;
-    if (x && typeof x === 'object' && typeof x.variant === 'string' && typeof x.t === 'number' && !firstFull.has(x.variant)) firstFull.set(x.variant, x.t);
+    if (
+      x &&
+      typeof x === 'object' &&
+      typeof x.variant === 'string' &&
+      typeof x.t === 'number' &&
+      !firstFull.has(x.variant)
+    )
+      firstFull.set(x.variant, x.t);
   }
   return parseNdjson<unknown>(text, file, skipped).filter((s) => {
     const x = s as Partial<Sample> | null;
@@ -208,7 +228,10 @@ function isWholeSample(s: Sample): boolean {
     typeof s.phase === 'string' &&
     num(s.target) &&
     num(s.online) &&
-    typeof p === 'object' && p !== null && num(p.rss) && num(p.lazyFree) &&
+    typeof p === 'object' &&
+    p !== null &&
+    num(p.rss) &&
+    num(p.lazyFree) &&
     (a === null || (typeof a === 'object' && num(a.allocated) && num(a.resident) && num(a.active)))
   );
 }

@@ -22,13 +22,18 @@ export function longWatchFields(run: RunData): { fields: LongWatchFields; notes:
   const gaps = runGaps(run.meta, run.samples);
   if (gaps.length > 0) {
     fields.gaps = gaps;
-    for (const g of gaps) notes.push(`nothing recorded from ${formatDuration(g.fromMs)} to ${formatDuration(g.toMs)} (${formatDuration(g.toMs - g.fromMs)}): the watch stopped and was started again into this folder`);
+    for (const g of gaps)
+      notes.push(
+        `nothing recorded from ${formatDuration(g.fromMs)} to ${formatDuration(g.toMs)} (${formatDuration(g.toMs - g.fromMs)}): the watch stopped and was started again into this folder`,
+      );
   }
   if (run.older) {
     const periodMs = run.meta?.retention?.periodMs ?? null;
     fields.older = { ...run.older, periodMs };
     const per = periodMs !== null ? ` per ${formatDuration(periodMs)}` : '';
-    notes.push(`${run.older.samples} samples up to ${formatDuration(run.older.untilMs)} are downsampled (highest and lowest Rss, highest allocated and LazyFree, phase starts, the last service reading and the last sample${per}); full resolution after`);
+    notes.push(
+      `${run.older.samples} samples up to ${formatDuration(run.older.untilMs)} are downsampled (highest and lowest Rss, highest allocated and LazyFree, phase starts, the last service reading and the last sample${per}); full resolution after`,
+    );
   }
   return { fields, notes };
 }

@@ -23,7 +23,13 @@ export function luaCodeSummary(samples: readonly Sample[]): LuaCodeSummary | nul
   if (!top?.lua) return null;
   const { vms, code } = top.lua;
   const held = code.model === 'shared' ? code.cacheBytes : code.heapBytes;
-  return { model: code.model, vms, cacheBytes: code.cacheBytes, heapBytes: code.heapBytes, perVm: vms > 0 ? held / vms : 0 };
+  return {
+    model: code.model,
+    vms,
+    cacheBytes: code.cacheBytes,
+    heapBytes: code.heapBytes,
+    perVm: vms > 0 ? held / vms : 0,
+  };
 }
 
 /** The table's cell: e.g. `shared, 189 KiB once` or `per VM, 70.1 KiB each`. */

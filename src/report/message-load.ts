@@ -93,7 +93,11 @@ export function phaseMessages(samples: Sample[], scenario: Scenario): PhaseMessa
     const rate = p.rate ?? scenario.load.messageRate;
     if (rate <= 0) continue;
     let m = out.get(b.phaseIndex);
-    if (!m) out.set(b.phaseIndex, (m = { phaseIndex: b.phaseIndex, phase: b.phase, rate, asked: 0, handled: 0, lastAsked: 0 }));
+    if (!m)
+      out.set(
+        b.phaseIndex,
+        (m = { phaseIndex: b.phaseIndex, phase: b.phase, rate, asked: 0, handled: 0, lastAsked: 0 }),
+      );
     m.lastAsked = (rate * ((prev.senders + sb) / 2) * (b.t - prev.t)) / 1000;
     m.asked += m.lastAsked;
     m.handled += hb - prev.handled;
@@ -101,7 +105,10 @@ export function phaseMessages(samples: Sample[], scenario: Scenario): PhaseMessa
   const sorted = [...out.values()].sort((x, y) => x.phaseIndex - y.phaseIndex);
   return sorted.map(({ lastAsked, ...m }, i) => {
     const next = sorted[i + 1];
-    const late = next && next.phaseIndex === m.phaseIndex + 1 ? Math.min(Math.max(0, m.asked - m.handled), Math.max(0, next.handled - next.asked), lastAsked) : 0;
+    const late =
+      next && next.phaseIndex === m.phaseIndex + 1
+        ? Math.min(Math.max(0, m.asked - m.handled), Math.max(0, next.handled - next.asked), lastAsked)
+        : 0;
     return late > 0 ? { ...m, late } : m;
   });
 }

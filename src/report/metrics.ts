@@ -14,7 +14,8 @@ export interface MetricDef extends MetricInfo {
 
 /** Metrics that can be "not applicable": no threshold fails and compare judges nothing on them. */
 const NOT_APPLICABLE: Partial<Record<MetricName, (v: VariantSummary) => string | null>> = {
-  time_to_settle: (v) => (v.settleState === 'not-applicable' ? 'Rss never grew, so there was nothing to give back' : null),
+  time_to_settle: (v) =>
+    v.settleState === 'not-applicable' ? 'Rss never grew, so there was nothing to give back' : null,
 };
 
 /** How each metric of the catalogue (results/metrics.ts) is read from a variant's summary. */
@@ -47,7 +48,11 @@ const GETTERS: Record<MetricName, (v: VariantSummary) => number | null> = {
   service_slope: (v) => v.drift?.services?.[0]?.perHour ?? null,
 };
 
-export const METRICS: MetricDef[] = METRIC_CATALOGUE.map((m) => ({ ...m, get: GETTERS[m.name], notApplicable: NOT_APPLICABLE[m.name] ?? (() => null) }));
+export const METRICS: MetricDef[] = METRIC_CATALOGUE.map((m) => ({
+  ...m,
+  get: GETTERS[m.name],
+  notApplicable: NOT_APPLICABLE[m.name] ?? (() => null),
+}));
 
 export function metricDef(name: string): MetricDef | undefined {
   const info = metricInfo(name);

@@ -84,23 +84,39 @@ export function judge(metric: MetricName, base: number, tolerance: number, runs:
     // A time whose noise is as long as what the run could see after the ramp-down tells nothing about a change.
     const windows = runs.map((v) => observableMs(metric, v)).filter((w): w is number => w !== null);
     const window = windows.length > 0 ? Math.min(...windows) : null;
-    if (window !== null && floor >= window) return { floor, role: 'information', why: `its noise floor is as long as the ${Math.round(window / SECOND)} s the run could see after the ramp-down` };
+    if (window !== null && floor >= window)
+      return {
+        floor,
+        role: 'information',
+        why: `its noise floor is as long as the ${Math.round(window / SECOND)} s the run could see after the ramp-down`,
+      };
   }
   if (metric === 'rss_slope' || metric === 'allocated_slope') {
     // A slope is as good as its confidence interval: two runs differ by noise within their half-widths.
     // Without a warm-up of its own the window is the end of an ordinary hold: what moves there is memory still
     // settling after the ramp-down (decay, the collector), not drift.
-    if (runs.some((v) => v.drift && !v.drift.warmupGiven)) return { floor, role: 'information', why: 'the scenario sets no record.warmup, so the final hold is no soak window' };
+    if (runs.some((v) => v.drift && !v.drift.warmupGiven))
+      return {
+        floor,
+        role: 'information',
+        why: 'the scenario sets no record.warmup, so the final hold is no soak window',
+      };
     const slopes = runs.map((v) => (metric === 'rss_slope' ? v.drift?.rss : v.drift?.allocated) ?? null);
     const halves = slopes.map((x) => (x && x.low !== null && x.high !== null ? (x.high - x.low) / 2 : null));
-    if (halves.some((h) => h === null)) return { floor, role: 'information', why: 'no confidence interval for the slope in every run' };
+    if (halves.some((h) => h === null))
+      return { floor, role: 'information', why: 'no confidence interval for the slope in every run' };
     floor = Math.max(floor, Math.hypot(...(halves as number[])));
   }
   if (n.quantile !== undefined) {
-    const counts = runs.flatMap((v) => Object.values(v.latency).map((p) => p.count).filter((c) => c > 0));
+    const counts = runs.flatMap((v) =>
+      Object.values(v.latency)
+        .map((p) => p.count)
+        .filter((c) => c > 0),
+    );
     const fewest = counts.length > 0 ? Math.min(...counts) : 0;
     const needed = Math.ceil(TAIL_SAMPLES / (1 - n.quantile));
-    if (fewest < needed) return { floor, role: 'information', why: `${fewest} samples in the smallest phase, ${needed} needed` };
+    if (fewest < needed)
+      return { floor, role: 'information', why: `${fewest} samples in the smallest phase, ${needed} needed` };
   }
   return { floor, role: n.role };
 }
@@ -112,6 +128,7 @@ export function judge(metric: MetricName, base: number, tolerance: number, runs:
 export function observableMs(metric: MetricName, v: VariantSummary): number | null {
   if (v.rampDownEndMs === null) return null;
   if (metric === 'time_to_settle') return v.settle ? v.settle.toMs - v.rampDownEndMs : null;
-  if (metric === 'dirty_decay_time' || metric === 'max_purge_gap') return v.decay ? v.decay.endMs - v.rampDownEndMs : null;
+  if (metric === 'dirty_decay_time' || metric === 'max_purge_gap')
+    return v.decay ? v.decay.endMs - v.rampDownEndMs : null;
   return null;
 }

@@ -20,7 +20,11 @@ export function phaseSpans(samples: Sample[]): PhaseSpan[] {
   const spans = new Map<number, PhaseSpan>();
   for (const s of samples) {
     let span = spans.get(s.phaseIndex);
-    if (!span) spans.set(s.phaseIndex, (span = { phaseIndex: s.phaseIndex, phase: s.phase, fromMs: s.t, toMs: s.t, samples: [] }));
+    if (!span)
+      spans.set(
+        s.phaseIndex,
+        (span = { phaseIndex: s.phaseIndex, phase: s.phase, fromMs: s.t, toMs: s.t, samples: [] }),
+      );
     span.samples.push(s);
     span.fromMs = Math.min(span.fromMs, s.t);
     span.toMs = Math.max(span.toMs, s.t);

@@ -9,19 +9,47 @@ import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from 
 
 const SERIES = [
   { key: 'peakRss', label: 'peak Rss', color: '#5470c6', point: (p: PlanVariant['points'][number]) => p.peakRss },
-  { key: 'peakUnreclaimable', label: 'peak Rss - LazyFree', color: '#91cc75', point: (p: PlanVariant['points'][number]) => p.peakUnreclaimable },
-  { key: 'settledRss', label: 'settled Rss', color: '#ee6666', point: (p: PlanVariant['points'][number]) => p.settledRss },
-  { key: 'settledUnreclaimable', label: 'settled Rss - LazyFree (needed)', color: '#fc8452', point: (p: PlanVariant['points'][number]) => p.settledUnreclaimable },
+  {
+    key: 'peakUnreclaimable',
+    label: 'peak Rss - LazyFree',
+    color: '#91cc75',
+    point: (p: PlanVariant['points'][number]) => p.peakUnreclaimable,
+  },
+  {
+    key: 'settledRss',
+    label: 'settled Rss',
+    color: '#ee6666',
+    point: (p: PlanVariant['points'][number]) => p.settledRss,
+  },
+  {
+    key: 'settledUnreclaimable',
+    label: 'settled Rss - LazyFree (needed)',
+    color: '#fc8452',
+    point: (p: PlanVariant['points'][number]) => p.settledUnreclaimable,
+  },
 ] as const;
 
 export function isPlanFile(x: unknown): x is PlanFile {
-  return typeof x === 'object' && x !== null && (x as { schema?: unknown }).schema === PLAN_SCHEMA && Array.isArray((x as PlanFile).variants);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    (x as { schema?: unknown }).schema === PLAN_SCHEMA &&
+    Array.isArray((x as PlanFile).variants)
+  );
 }
 
 /** Measured points and fitted lines of one variant, with the budget and the usable budget as horizontal lines. */
 export function planChartOption(plan: PlanFile, v: PlanVariant): ChartOption {
   const fit = v.fit;
-  const xMax = Math.ceil(Math.max(fit?.recommended ?? 0, fit?.fitsIfReclaimed ?? 0, ...v.points.map((p) => p.players), v.verify?.players ?? 0) * 1.05) || 1;
+  const xMax =
+    Math.ceil(
+      Math.max(
+        fit?.recommended ?? 0,
+        fit?.fitsIfReclaimed ?? 0,
+        ...v.points.map((p) => p.players),
+        v.verify?.players ?? 0,
+      ) * 1.05,
+    ) || 1;
   const series: unknown[] = [];
   for (const s of SERIES) {
     series.push({
@@ -34,11 +62,22 @@ export function planChartOption(plan: PlanFile, v: PlanVariant): ChartOption {
     const line: Line | undefined = fit?.lines[s.key];
     if (line) {
       // Peak Rss solid and wider: peak Rss - LazyFree usually lies right on it.
-      const style = s.key === 'peakRss' ? { color: s.color, width: 3, opacity: 0.7 } : { color: s.color, type: 'dashed', width: 1.5 };
-      series.push(lineSeries(`${s.label} (fit)`, style, [[0, mib(line.intercept)], [xMax, mib(predict(line, xMax))]]));
+      const style =
+        s.key === 'peakRss'
+          ? { color: s.color, width: 3, opacity: 0.7 }
+          : { color: s.color, type: 'dashed', width: 1.5 };
+      series.push(
+        lineSeries(`${s.label} (fit)`, style, [
+          [0, mib(line.intercept)],
+          [xMax, mib(predict(line, xMax))],
+        ]),
+      );
     }
   }
-  const level = (bytes: number) => [[0, mib(bytes)], [xMax, mib(bytes)]];
+  const level = (bytes: number) => [
+    [0, mib(bytes)],
+    [xMax, mib(bytes)],
+  ];
   series.push(lineSeries('budget', { color: '#333', width: 2 }, level(plan.budgetBytes)));
   series.push(lineSeries('budget - headroom', { color: '#333', width: 1, type: 'dotted' }, level(plan.usableBytes)));
   if (fit?.recommended != null) {
@@ -93,7 +132,9 @@ export function planSectionHtml(plan: PlanFile): string {
     ];
     return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
   });
-  const model = plan.model ? [`assumes: ${plan.model.words}`, ...(plan.model.bareNote ? [plan.model.bareNote] : [])] : [];
+  const model = plan.model
+    ? [`assumes: ${plan.model.words}`, ...(plan.model.bareNote ? [plan.model.bareNote] : [])]
+    : [];
   const notes = [...model, ...plan.notes, ...plan.variants.flatMap((v) => v.notes.map((n) => `${v.variant}: ${n}`))];
   return [
     `<p>Budget ${esc(formatBytes(plan.budgetBytes))} with ${esc(pct(plan.headroom))} headroom: ${esc(formatBytes(plan.usableBytes))} usable. ` +
@@ -108,12 +149,15 @@ export function planSectionHtml(plan: PlanFile): string {
 
 export function renderPlanSection(planJson: unknown): ReportSectionOutput | null {
   if (planJson === null || planJson === undefined) return null;
-  if (!isPlanFile(planJson)) return { title: 'Capacity plan', html: '<p>plan.json is not a simload plan this version reads.</p>' };
+  if (!isPlanFile(planJson))
+    return { title: 'Capacity plan', html: '<p>plan.json is not a simload plan this version reads.</p>' };
   const plan = planJson;
   return {
     title: 'Capacity plan',
     html: planSectionHtml(plan),
-    charts: plan.variants.filter((v) => v.points.length > 0).map((v, i) => ({ id: `chart-plan-${i}`, option: planChartOption(plan, v), height: 420 })),
+    charts: plan.variants
+      .filter((v) => v.points.length > 0)
+      .map((v, i) => ({ id: `chart-plan-${i}`, option: planChartOption(plan, v), height: 420 })),
   };
 }
 

@@ -14,7 +14,11 @@ export async function readSummary(path: string): Promise<Summary> {
     const samples = await stat(join(path, RESULT_FILES.samples)).catch(() => null);
     if (samples) return summarize(await loadRun(path));
     const file = join(path, RESULT_FILES.summary);
-    if (!(await stat(file).catch(() => null))) throw new UsageError('ERR_NO_RUN', `${path}: not a simload run folder (no ${RESULT_FILES.samples} or ${RESULT_FILES.summary})`);
+    if (!(await stat(file).catch(() => null)))
+      throw new UsageError(
+        'ERR_NO_RUN',
+        `${path}: not a simload run folder (no ${RESULT_FILES.samples} or ${RESULT_FILES.summary})`,
+      );
     return readSummaryFile(file);
   }
   return readSummaryFile(path);
@@ -28,9 +32,17 @@ async function readSummaryFile(file: string): Promise<Summary> {
     throw new UsageError('ERR_SUMMARY', `${file}: not a JSON file: ${(err as Error).message}`);
   }
   const s = data as Partial<Summary>;
-  if (s?.schema !== SUMMARY_SCHEMA) throw new UsageError('ERR_SUMMARY', `${file}: not a simload summary (schema is ${JSON.stringify(s?.schema)}, expected "${SUMMARY_SCHEMA}")`);
+  if (s?.schema !== SUMMARY_SCHEMA)
+    throw new UsageError(
+      'ERR_SUMMARY',
+      `${file}: not a simload summary (schema is ${JSON.stringify(s?.schema)}, expected "${SUMMARY_SCHEMA}")`,
+    );
   const v = s.v as unknown;
-  if (v !== SUMMARY_SCHEMA_VERSION && v !== 1) throw new UsageError('ERR_SUMMARY', `${file}: summary version ${String(s.v)}, this simload reads versions 1 and ${SUMMARY_SCHEMA_VERSION}`);
+  if (v !== SUMMARY_SCHEMA_VERSION && v !== 1)
+    throw new UsageError(
+      'ERR_SUMMARY',
+      `${file}: summary version ${String(s.v)}, this simload reads versions 1 and ${SUMMARY_SCHEMA_VERSION}`,
+    );
   if (!Array.isArray(s.variants)) throw new UsageError('ERR_SUMMARY', `${file}: summary has no variants list`);
   return v === 1 ? fromV1(s as Summary) : (s as Summary);
 }
@@ -46,5 +58,10 @@ function fromV1(s: Summary): Summary {
       settleState: old.settleState ?? (old.timeToSettleMs === null ? 'unknown' : 'settled'),
     } as VariantSummary;
   });
-  return { ...s, v: SUMMARY_SCHEMA_VERSION, variants, notes: [...(s.notes ?? []), 'read from a version 1 summary: load validity was not checked'] };
+  return {
+    ...s,
+    v: SUMMARY_SCHEMA_VERSION,
+    variants,
+    notes: [...(s.notes ?? []), 'read from a version 1 summary: load validity was not checked'],
+  };
 }

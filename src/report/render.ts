@@ -26,24 +26,37 @@ export const CHART_SIZE = { width: 1200, height: 600 };
  * Writes summary.json, report.html and chart.svg into `dir`; returns the summary and the two paths. With a
  * window (`simload report --from/--to`), of its samples and events only, into `dir/window-<from>s-<to>s/`.
  */
-export async function renderReport(dir: string, opts: { window?: ReportWindow } = {}): Promise<{ summary: Summary; html: string; chart: string; run: RunData }> {
+export async function renderReport(
+  dir: string,
+  opts: { window?: ReportWindow } = {},
+): Promise<{ summary: Summary; html: string; chart: string; run: RunData }> {
   const w = opts.window;
   const run = await loadRun(dir, w ? { keep: inWindow(w) } : {});
   let outDir = run.dir;
   if (w) {
-    if (run.samples.length === 0) throw new UsageError('ERR_EMPTY_WINDOW', `${dir}: no samples from ${w.from ?? 'the start'} to ${w.to ?? 'the end'}`);
+    if (run.samples.length === 0)
+      throw new UsageError(
+        'ERR_EMPTY_WINDOW',
+        `${dir}: no samples from ${w.from ?? 'the start'} to ${w.to ?? 'the end'}`,
+      );
     const first = run.samples[0]!;
     run.events = windowEvents(run.events, w, first.wall - first.t);
     outDir = join(run.dir, windowFolderName(w, run.samples));
     await mkdir(outDir, { recursive: true });
   }
-  const summary: Summary = { ...summarize(run), ...(w ? { window: { fromMs: finite(w.fromMs), toMs: finite(w.toMs), samples: run.samples.length } } : {}) };
+  const summary: Summary = {
+    ...summarize(run),
+    ...(w ? { window: { fromMs: finite(w.fromMs), toMs: finite(w.toMs), samples: run.samples.length } } : {}),
+  };
   const sections = await renderSections(run, summary);
   const htmlPath = join(outDir, RESULT_FILES.report);
   const chartPath = join(outDir, RESULT_FILES.chart);
   await writeAtomic(join(outDir, RESULT_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
   await writeAtomic(htmlPath, renderHtml(run, summary, sections));
-  await writeAtomic(chartPath, renderSvg(memoryChartOption(run, `simload ${summary.scenario ?? ''}: memory over time`)));
+  await writeAtomic(
+    chartPath,
+    renderSvg(memoryChartOption(run, `simload ${summary.scenario ?? ''}: memory over time`)),
+  );
   return { summary, html: htmlPath, chart: chartPath, run };
 }
 
@@ -66,7 +79,15 @@ export function renderSvg(option: ChartOption, size = CHART_SIZE): string {
 }
 
 /** The report's sections after the summary, in this order. */
-const SECTIONS: readonly ReportSection[] = [fidelitySection, planSection, cyclesSection, decaySection, sizeClassSection, skynetSection, attributionSection];
+const SECTIONS: readonly ReportSection[] = [
+  fidelitySection,
+  planSection,
+  cyclesSection,
+  decaySection,
+  sizeClassSection,
+  skynetSection,
+  attributionSection,
+];
 
 async function renderSections(run: RunData, summary: Summary): Promise<ReportSectionOutput[]> {
   const out: ReportSectionOutput[] = [];
@@ -76,7 +97,10 @@ async function renderSections(run: RunData, summary: Summary): Promise<ReportSec
       if (r) out.push(r);
     } catch (err) {
       // One broken section must not cost the whole report.
-      out.push({ title: `${s.id} (failed)`, html: `<p>${escapeHtml(`section ${s.id} failed: ${(err as Error).message}`)}</p>` });
+      out.push({
+        title: `${s.id} (failed)`,
+        html: `<p>${escapeHtml(`section ${s.id} failed: ${(err as Error).message}`)}</p>`,
+      });
     }
   }
   return out;
@@ -90,6 +114,8 @@ async function writeAtomic(file: string, text: string): Promise<void> {
   } catch (err) {
     // A half-written temporary would keep the space a full disk needs back (and sit in the folder).
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw new SimloadError('ERR_REPORT_WRITE', `cannot write ${file}: ${(err as Error).message}`, undefined, { cause: err });
+    throw new SimloadError('ERR_REPORT_WRITE', `cannot write ${file}: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
 }

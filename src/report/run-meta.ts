@@ -23,15 +23,37 @@ export function runMetaProblems(m: unknown): string[] {
   want('startedAt', isStr(m.startedAt), 'a time');
   want('endedAt', m.endedAt === undefined || m.endedAt === null || isStr(m.endedAt), 'a time or null');
   want('parallel', m.parallel === undefined || typeof m.parallel === 'boolean', 'true or false');
-  want('host', m.host === undefined || (isObj(m.host) && isNum(m.host.cpus) && isNum(m.host.memBytes)), 'an object with cpus and memBytes');
-  want('error', m.error === undefined || (isObj(m.error) && isStr(m.error.code) && isStr(m.error.message)), 'an object with code and message');
+  want(
+    'host',
+    m.host === undefined || (isObj(m.host) && isNum(m.host.cpus) && isNum(m.host.memBytes)),
+    'an object with cpus and memBytes',
+  );
+  want(
+    'error',
+    m.error === undefined || (isObj(m.error) && isStr(m.error.code) && isStr(m.error.message)),
+    'an object with code and message',
+  );
   want(
     'validity',
-    m.validity === undefined || (isObj(m.validity) && typeof m.validity.valid === 'boolean' && Array.isArray(m.validity.reasons) && m.validity.reasons.every(isStr)),
+    m.validity === undefined ||
+      (isObj(m.validity) &&
+        typeof m.validity.valid === 'boolean' &&
+        Array.isArray(m.validity.reasons) &&
+        m.validity.reasons.every(isStr)),
     'an object with valid and reasons',
   );
-  want('retention', m.retention === undefined || (isObj(m.retention) && isNum(m.retention.fullMs) && isNum(m.retention.periodMs) && m.retention.periodMs > 0), 'an object with fullMs and periodMs');
-  want('resumes', m.resumes === undefined || (Array.isArray(m.resumes) && m.resumes.every((r) => isObj(r) && isNum(r.gapFromMs) && isNum(r.gapToMs))), 'a list of restarts with gapFromMs and gapToMs');
+  want(
+    'retention',
+    m.retention === undefined ||
+      (isObj(m.retention) && isNum(m.retention.fullMs) && isNum(m.retention.periodMs) && m.retention.periodMs > 0),
+    'an object with fullMs and periodMs',
+  );
+  want(
+    'resumes',
+    m.resumes === undefined ||
+      (Array.isArray(m.resumes) && m.resumes.every((r) => isObj(r) && isNum(r.gapFromMs) && isNum(r.gapToMs))),
+    'a list of restarts with gapFromMs and gapToMs',
+  );
   return p;
 }
 

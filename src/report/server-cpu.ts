@@ -32,7 +32,15 @@ interface Counted {
 export function cpuFigures(samples: Sample[]): CpuFigures | null {
   const xs: Counted[] = samples
     .filter((s) => s.proc.cpuMs !== undefined && s.server !== undefined)
-    .map((s) => ({ t: s.t, phaseIndex: s.phaseIndex, phase: s.phase, cpu: s.proc.cpuMs!, messages: s.server!.messages, logins: s.server!.logins, logouts: s.server!.logouts }))
+    .map((s) => ({
+      t: s.t,
+      phaseIndex: s.phaseIndex,
+      phase: s.phase,
+      cpu: s.proc.cpuMs!,
+      messages: s.server!.messages,
+      logins: s.server!.logins,
+      logouts: s.server!.logouts,
+    }))
     .sort((a, b) => a.t - b.t);
   if (xs.length < 2) return null;
   const hold = { cpu: 0, messages: 0 };
@@ -41,7 +49,12 @@ export function cpuFigures(samples: Sample[]): CpuFigures | null {
     const a = xs[i - 1]!;
     const b = xs[i]!;
     if (a.phaseIndex !== b.phaseIndex) continue; // an interval across a phase change belongs to neither
-    const d = { cpu: b.cpu - a.cpu, messages: b.messages - a.messages, logins: b.logins - a.logins, logouts: b.logouts - a.logouts };
+    const d = {
+      cpu: b.cpu - a.cpu,
+      messages: b.messages - a.messages,
+      logins: b.logins - a.logins,
+      logouts: b.logouts - a.logouts,
+    };
     if (b.phase === 'hold' && d.logins === 0 && d.logouts === 0) {
       hold.cpu += d.cpu;
       hold.messages += d.messages;
@@ -55,7 +68,8 @@ export function cpuFigures(samples: Sample[]): CpuFigures | null {
   return {
     totalMs: xs.at(-1)!.cpu - xs[0]!.cpu,
     perThousandMessagesMs: perMessage === null ? null : perMessage * 1000,
-    perLoginMs: perMessage !== null && ramp.logins > 0 ? Math.max(0, ramp.cpu - ramp.messages * perMessage) / ramp.logins : null,
+    perLoginMs:
+      perMessage !== null && ramp.logins > 0 ? Math.max(0, ramp.cpu - ramp.messages * perMessage) / ramp.logins : null,
     holdMessages: hold.messages,
     rampLogins: ramp.logins,
   };

@@ -19,17 +19,40 @@ function pointTable(title: string, p: SizeClassPoint): string {
   const others = p.classes.slice(TOP_CLASSES);
   const row = (cells: string[]) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   const share = (gap: number) => pct(p.activeMinusAllocated > 0 ? gap / p.activeMinusAllocated : null);
-  const rows = top.map((c) => row([bytes(c.size), bytes(c.slabSize), bytes(c.allocated), bytes(c.active), bytes(c.gap), share(c.gap), pct(c.utilisation)]));
+  const rows = top.map((c) =>
+    row([
+      bytes(c.size),
+      bytes(c.slabSize),
+      bytes(c.allocated),
+      bytes(c.active),
+      bytes(c.gap),
+      share(c.gap),
+      pct(c.utilisation),
+    ]),
+  );
   if (others.length) {
     const sum = (k: 'allocated' | 'active' | 'gap') => others.reduce((t, c) => t + c[k], 0);
     const a = sum('allocated');
     const act = sum('active');
-    rows.push(row([`${others.length} other classes`, '', bytes(a), bytes(act), bytes(sum('gap')), share(sum('gap')), pct(act > 0 ? a / act : null)]));
+    rows.push(
+      row([
+        `${others.length} other classes`,
+        '',
+        bytes(a),
+        bytes(act),
+        bytes(sum('gap')),
+        share(sum('gap')),
+        pct(act > 0 ? a / act : null),
+      ]),
+    );
   }
   rows.push(row(['<b>small classes</b>', '', '', '', `<b>${bytes(p.small)}</b>`, share(p.small), '']));
   rows.push(row(['large extents (a page each)', '', '', '', bytes(p.large), share(p.large), '']));
   rows.push(row(['<b>active - allocated</b>', '', '', '', `<b>${bytes(p.activeMinusAllocated)}</b>`, '', '']));
-  const when = p.samples === 1 ? `at ${formatDuration(p.fromMs)}` : `mean of ${p.samples} samples, ${formatDuration(p.fromMs)} to ${formatDuration(p.toMs)}`;
+  const when =
+    p.samples === 1
+      ? `at ${formatDuration(p.fromMs)}`
+      : `mean of ${p.samples} samples, ${formatDuration(p.fromMs)} to ${formatDuration(p.toMs)}`;
   return (
     `<h4>${esc(title)} (${esc(when)})</h4><table><tr><th>class size</th><th>slab size</th><th>allocated</th>` +
     `<th>active (slabs)</th><th>active - allocated</th><th>share</th><th>slab utilisation</th></tr>${rows.join('')}</table>`
@@ -48,7 +71,7 @@ export function renderSizeClassSection(_run: RunData, summary: Summary): ReportS
   if (html.length === 0) return null;
   const intro =
     '<p>Per jemalloc small size class (all arenas merged): allocated = live regions x class size, active = slabs x ' +
-    'slab size; active - allocated is the free room in the class\'s slabs, and slab utilisation = allocated / active. ' +
+    "slab size; active - allocated is the free room in the class's slabs, and slab utilisation = allocated / active. " +
     'Large allocations are whole extents: theirs is one page per extent. The rows add up to active - allocated.</p>';
   return { title: 'active - allocated by size class', html: intro + html.join('\n') };
 }

@@ -76,10 +76,25 @@ export function sizeClassPoint(samples: Sample[]): SizeClassPoint | null {
   const classes: SizeClassRow[] = [...bySize].map(([size, c]) => {
     const allocated = c.allocated / n;
     const active = c.active / n;
-    return { size, slabSize: c.slabSize, allocated, active, gap: active - allocated, utilisation: active > 0 ? allocated / active : null };
+    return {
+      size,
+      slabSize: c.slabSize,
+      allocated,
+      active,
+      gap: active - allocated,
+      utilisation: active > 0 ? allocated / active : null,
+    };
   });
   classes.sort((a, b) => b.gap - a.gap || a.size - b.size);
   const small = classes.reduce((t, c) => t + c.gap, 0);
   const activeMinusAllocated = gapTotal / n;
-  return { fromMs: withClasses[0]!.t, toMs: withClasses.at(-1)!.t, samples: n, activeMinusAllocated, small, large: activeMinusAllocated - small, classes };
+  return {
+    fromMs: withClasses[0]!.t,
+    toMs: withClasses.at(-1)!.t,
+    samples: n,
+    activeMinusAllocated,
+    small,
+    large: activeMinusAllocated - small,
+    classes,
+  };
 }

@@ -27,17 +27,41 @@ export function skynetChartOption(variant: string, all: WithSkynet[]): ChartOpti
     xAxis: timeAxis('seconds since the watch began'),
     yAxis: mibAxis(),
     series: [
-      line('Lua total (mem)', '#3ba272', readings.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)])),
-      line('C total (cmem)', '#9a60b4', readings.map((s) => [sec(s.t), s.skynet.cmem?.total == null ? null : mib(s.skynet.cmem.total)])),
-      line('allocated (jmem)', '#5470c6', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null]), 'dotted'),
-      line('active (jmem)', '#fac858', samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.active) : null]), 'dashed'),
-      line('Rss', '#222', samples.map((s) => [sec(s.t), mib(s.proc.rss)])),
+      line(
+        'Lua total (mem)',
+        '#3ba272',
+        readings.map((s) => [sec(s.t), s.skynet.luaTotal === null ? null : mib(s.skynet.luaTotal)]),
+      ),
+      line(
+        'C total (cmem)',
+        '#9a60b4',
+        readings.map((s) => [sec(s.t), s.skynet.cmem?.total == null ? null : mib(s.skynet.cmem.total)]),
+      ),
+      line(
+        'allocated (jmem)',
+        '#5470c6',
+        samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.allocated) : null]),
+        'dotted',
+      ),
+      line(
+        'active (jmem)',
+        '#fac858',
+        samples.map((s) => [sec(s.t), s.alloc ? mib(s.alloc.active) : null]),
+        'dashed',
+      ),
+      line(
+        'Rss',
+        '#222',
+        samples.map((s) => [sec(s.t), mib(s.proc.rss)]),
+      ),
     ],
   };
 }
 
 function topTable(title: string, s: WithSkynet): string {
-  const rows = s.skynet.top.map((x) => `<tr><td>${esc(x.address)}</td><td>${esc(x.name)}</td><td>${esc(formatBytes(x.bytes))}</td></tr>`).join('');
+  const rows = s.skynet.top
+    .map((x) => `<tr><td>${esc(x.address)}</td><td>${esc(x.name)}</td><td>${esc(formatBytes(x.bytes))}</td></tr>`)
+    .join('');
   return (
     `<h3>${esc(title)} (${esc(formatBytes(s.skynet.luaTotal ?? 0))} in ${s.skynet.luaServices} services, at ${sec(s.t)} s)</h3>` +
     `<table class="skynet-top"><tr><th>service</th><th>launched as</th><th>Lua memory</th></tr>${rows}</table>`
@@ -52,7 +76,10 @@ function render(run: RunData): ReportSectionOutput | null {
     const samples = all.filter((s): s is WithSkynet => s.skynet !== undefined);
     if (samples.length === 0) continue;
     const withMem = samples.filter((s) => s.skynet.luaTotal !== null);
-    const rtt = samples.map((s) => s.skynet.consoleMs).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const rtt = samples
+      .map((s) => s.skynet.consoleMs)
+      .filter((x): x is number => x !== null)
+      .sort((a, b) => a - b);
     const lost = samples.length - rtt.length;
     html.push(`<h3>${esc(variant)}</h3><p>`);
     html.push(
@@ -61,11 +88,23 @@ function render(run: RunData): ReportSectionOutput | null {
             `${lost ? `; ${lost} sample(s) without an answer (see events)` : ''}.`
         : 'The console never answered: no jemalloc or Lua figures (see events).',
     );
-    const svc = samples.map((s) => s.skynet.servicesMs).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-    if (svc.length) html.push(` The per-service reads (<code>list</code>, <code>cmem</code>, <code>mem</code>): median ${median(svc)!.toFixed(1)} ms, max ${svc.at(-1)!.toFixed(1)} ms over ${svc.length} readings.`);
+    const svc = samples
+      .map((s) => s.skynet.servicesMs)
+      .filter((x): x is number => x !== undefined)
+      .sort((a, b) => a - b);
+    if (svc.length)
+      html.push(
+        ` The per-service reads (<code>list</code>, <code>cmem</code>, <code>mem</code>): median ${median(svc)!.toFixed(1)} ms, max ${svc.at(-1)!.toFixed(1)} ms over ${svc.length} readings.`,
+      );
     const mc = samples.find((s) => s.skynet.mallctl)?.skynet.mallctl;
     if (mc) {
-      const keys = ['opt.dirty_decay_ms', 'opt.muzzy_decay_ms', 'arenas.dirty_decay_ms', 'arenas.muzzy_decay_ms', 'opt.narenas'].filter((k) => k in mc);
+      const keys = [
+        'opt.dirty_decay_ms',
+        'opt.muzzy_decay_ms',
+        'arenas.dirty_decay_ms',
+        'arenas.muzzy_decay_ms',
+        'opt.narenas',
+      ].filter((k) => k in mc);
       html.push(` Read through <code>inject</code>: ${keys.map((k) => `${esc(k)} = ${mc[k]}`).join(', ')}.`);
     } else if (samples.some((s) => s.alloc?.source === 'skynet-jmem')) {
       html.push(

@@ -17,7 +17,16 @@ import { evenSeries, longWatchFields, type LongWatchFields } from './long-watch.
 import { sizeClassSummary, type SizeClassSummary } from './sizeclass.js';
 import { luaCodeSummary, type LuaCodeSummary } from './lua-code.js';
 import { samplesByVariant, type RunData } from './load.js';
-import { baselineSamples, finalHold, lastTenth, median, phaseEndMs, phaseSpans, rampDown, warmBaseline } from './phases.js';
+import {
+  baselineSamples,
+  finalHold,
+  lastTenth,
+  median,
+  phaseEndMs,
+  phaseSpans,
+  rampDown,
+  warmBaseline,
+} from './phases.js';
 import { checkValidity, type Validity } from './validity.js';
 import { maxOf, minOf } from './extremes.js';
 
@@ -158,7 +167,8 @@ export function summarize(run: RunData): Summary {
   const order = run.meta?.variants ?? [];
   const byVariant = samplesByVariant(run);
   const notes: string[] = [];
-  if (run.skippedLines > 0) notes.push(`${run.skippedLines} unreadable line(s) skipped in samples/events (a run stopped mid-write)`);
+  if (run.skippedLines > 0)
+    notes.push(`${run.skippedLines} unreadable line(s) skipped in samples/events (a run stopped mid-write)`);
   if (!run.latency) notes.push('no latency.json: latency, messages/s and client errors are unknown');
   const long = longWatchFields(run);
   notes.push(...long.notes);
@@ -167,20 +177,24 @@ export function summarize(run: RunData): Summary {
   for (const variant of new Set(order)) if (!byVariant.has(variant)) notes.push(`variant ${variant}: no samples`);
   const variants: VariantSummary[] = [];
   for (const [variant, samples] of byVariant) {
-    variants.push(summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null, evenMs));
+    variants.push(
+      summarizeVariant(variant, samples, run.events, run.scenario, run.latency?.variants[variant] ?? null, evenMs),
+    );
   }
   // Only simload's own server reports its runtime: a watch or a real skynet's folder describes another server.
   const model = run.samples.some((x) => x.runtime) ? serverModel(run.scenario?.server) : null;
   if (model) {
     notes.push(`server model: ${model.words}`);
-    if (variants.length) notes.push(baselineNote(variants.map((v) => ({ variant: v.variant, rss: formatBytes(v.baselineRss) }))));
+    if (variants.length)
+      notes.push(baselineNote(variants.map((v) => ({ variant: v.variant, rss: formatBytes(v.baselineRss) }))));
     if (model.bareNote) notes.push(model.bareNote);
   }
   const invalid = variants.flatMap((v) => v.validity.reasons.map((r) => `${v.variant}: ${r}`));
   const pairs = skynetPairs(run.scenario);
   const side = { samples: run.samples, scenario: run.scenario, variants };
   const fidelity = pairs.length > 0 ? fidelityTables(side, side, pairs) : [];
-  for (const v of order) if (!variants.some((x) => x.variant === v) && run.meta?.status === 'complete') invalid.push(`${v}: no samples`);
+  for (const v of order)
+    if (!variants.some((x) => x.variant === v) && run.meta?.status === 'complete') invalid.push(`${v}: no samples`);
   return {
     schema: SUMMARY_SCHEMA,
     v: SUMMARY_SCHEMA_VERSION,
@@ -214,7 +228,10 @@ export function summarizeVariant(
   const baselineRss = median(warmBaseline(baseline).map((s) => s.proc.rss))!;
   let peak = samples[0]!;
   for (const s of samples) if (s.proc.rss > peak.proc.rss) peak = s;
-  const peakOnline = maxOf(samples.map((s) => s.online), 0);
+  const peakOnline = maxOf(
+    samples.map((s) => s.online),
+    0,
+  );
 
   const hold = finalHold(spans, scenario);
   const win = hold ? lastTenth(hold) : [];
@@ -226,7 +243,9 @@ export function summarizeVariant(
   const down = hold ? rampDown(spans, scenario, hold.phaseIndex) : null;
   const rampDownEndMs = down ? phaseEndMs(down, spans, events, variant) : null;
   const settle =
-    rampDownEndMs !== null && settledRss !== null && hold ? settleTime(samples, peak.proc.rss, rampDownEndMs, hold.toMs, settledRss, baselineRss) : null;
+    rampDownEndMs !== null && settledRss !== null && hold
+      ? settleTime(samples, peak.proc.rss, rampDownEndMs, hold.toMs, settledRss, baselineRss)
+      : null;
 
   const baseAlloc = median(baseline.filter((s) => s.alloc).map((s) => s.alloc!.allocated));
   const maxAlloc = withAlloc.length ? maxOf(withAlloc.map((s) => s.alloc!.allocated)) : null;
@@ -241,17 +260,33 @@ export function summarizeVariant(
     peakRss: peak.proc.rss,
     peakRssAtMs: peak.t,
     settledRss,
-    settle: hold ? { phaseIndex: hold.phaseIndex, phase: hold.phase, fromMs: win[0]!.t, toMs: win.at(-1)!.t, samples: win.length } : null,
+    settle: hold
+      ? { phaseIndex: hold.phaseIndex, phase: hold.phase, fromMs: win[0]!.t, toMs: win.at(-1)!.t, samples: win.length }
+      : null,
     retention,
     lazyFreeShare: median(win.map((s) => share(s.proc.lazyFree, s.proc.rss))),
     dirtyShare: kind === 'jemalloc' ? median(winAlloc.map((s) => share(s.alloc!.pdirty, s.proc.rss))) : null,
     unreclaimableRss: median(win.map((s) => s.proc.rss - s.proc.lazyFree)),
-    residentPerAllocated: kind === 'jemalloc' || kind === 'jmem' ? median(winAlloc.filter((s) => s.alloc!.allocated > 0).map((s) => residentWithoutMuzzy(s.alloc!) / s.alloc!.allocated)) : null,
+    residentPerAllocated:
+      kind === 'jemalloc' || kind === 'jmem'
+        ? median(
+            winAlloc
+              .filter((s) => s.alloc!.allocated > 0)
+              .map((s) => residentWithoutMuzzy(s.alloc!) / s.alloc!.allocated),
+          )
+        : null,
     bytesPerPlayer: peakOnline > 0 ? (peak.proc.rss - baselineRss) / peakOnline : null,
-    liveBytesPerPlayer: peakOnline > 0 && baseAlloc !== null && maxAlloc !== null ? (maxAlloc - baseAlloc) / peakOnline : null,
+    liveBytesPerPlayer:
+      peakOnline > 0 && baseAlloc !== null && maxAlloc !== null ? (maxAlloc - baseAlloc) / peakOnline : null,
     rampDownEndMs,
     timeToSettleMs: settle?.ms ?? null,
-    settleState: !settle ? 'unknown' : settle.notApplicable ? 'not-applicable' : settle.ms === null ? 'never' : 'settled',
+    settleState: !settle
+      ? 'unknown'
+      : settle.notApplicable
+        ? 'not-applicable'
+        : settle.ms === null
+          ? 'never'
+          : 'settled',
     lazyFree: lazyFreeTimeline(samples, hold?.samples ?? [], peak.proc.rss),
     settledBreakdown: settledBreakdown(win, settledRss),
     restShare: restShare(withAlloc),
@@ -264,7 +299,14 @@ export function summarizeVariant(
     sizeClasses: sizeClassSummary(samples, win),
     ...luaCodeField(samples),
     cycles: cycleSummary(samples, spans, scenario, baselineRss),
-    drift: evenMs === null ? driftSummary(samples, hold, scenario?.record.warmupMs) : driftSummary(evenSeries(samples, evenMs), hold && { ...hold, samples: evenSeries(hold.samples, evenMs) }, scenario?.record.warmupMs),
+    drift:
+      evenMs === null
+        ? driftSummary(samples, hold, scenario?.record.warmupMs)
+        : driftSummary(
+            evenSeries(samples, evenMs),
+            hold && { ...hold, samples: evenSeries(hold.samples, evenMs) },
+            scenario?.record.warmupMs,
+          ),
     ...attributionField(samples),
     validity: checkValidity(samples, latency, events, variant, scenario),
   };
@@ -287,7 +329,14 @@ function share(part: number, whole: number): number {
  * not applicable when Rss never grew by 1 MiB.
  * Resolution: one sample interval.
  */
-export function settleTime(samples: Sample[], peak: number, endMs: number, toMs: number, settled: number, baseline: number): { ms: number | null; notApplicable?: true } {
+export function settleTime(
+  samples: Sample[],
+  peak: number,
+  endMs: number,
+  toMs: number,
+  settled: number,
+  baseline: number,
+): { ms: number | null; notApplicable?: true } {
   // No growth, nothing to give back: "never settled" would rank the idle case worst.
   if (peak - baseline < MIN_FALL_BYTES) return { ms: null, notApplicable: true };
   const fall = peak - settled;
@@ -312,7 +361,10 @@ function lazyFreeTimeline(samples: Sample[], holdSamples: Sample[], peakRss: num
   return {
     peak,
     peakAtMs: peakIdx >= 0 ? samples[peakIdx]!.t : null,
-    maxShareOfRss: maxOf(samples.map((s) => share(s.proc.lazyFree, s.proc.rss)), 0),
+    maxShareOfRss: maxOf(
+      samples.map((s) => share(s.proc.lazyFree, s.proc.rss)),
+      0,
+    ),
     maxInFinalHold: maxInHold,
     maxInFinalHoldShareOfPeakRss: maxInHold !== null && peakRss > 0 ? maxInHold / peakRss : null,
     reclaimedAtMs: back ? back.t : null,
@@ -392,7 +444,12 @@ function messagesPerSecond(l: Record<string, LatencySummary> | null, samples: Sa
   return b.t > a.t ? ((b.server!.messages - a.server!.messages) * 1000) / (b.t - a.t) : null;
 }
 
-function errorCount(variant: string, l: Record<string, LatencySummary> | null, events: RunEvent[], samples: Sample[]): number {
+function errorCount(
+  variant: string,
+  l: Record<string, LatencySummary> | null,
+  events: RunEvent[],
+  samples: Sample[],
+): number {
   const evErrors = events.filter((e) => e.type === 'error' && e.variant === variant).length;
   if (l) return Object.values(l).reduce((a, p) => a + p.errors + p.connectFailures, 0) + evErrors;
   const last = [...samples].reverse().find((s) => s.server);

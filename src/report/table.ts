@@ -9,20 +9,35 @@ import type { Summary, VariantSummary } from './summary.js';
 import { invalidRunLines } from './verdict.js';
 
 export function formatSummaryTable(summary: Summary): string {
-  if (summary.variants.length === 0) return [...invalidLines(summary), `simload: no samples${summary.scenario ? ` for ${summary.scenario}` : ''}`].join('\n') + '\n';
+  if (summary.variants.length === 0)
+    return (
+      [...invalidLines(summary), `simload: no samples${summary.scenario ? ` for ${summary.scenario}` : ''}`].join(
+        '\n',
+      ) + '\n'
+    );
   const rows: string[][] = [['', ...summary.variants.map((v) => v.variant)]];
   for (const m of METRICS) rows.push([m.label, ...summary.variants.map((v) => showMetric(m, v))]);
   rows.push(['LazyFree peak', ...summary.variants.map(lazyPeak)]);
   rows.push(['LazyFree taken back', ...summary.variants.map(lazyBack)]);
   rows.push(['settled: live/frag/dirty/meta/lazy/rest', ...summary.variants.map(settledParts)]);
-  if (summary.variants.some((v) => v.luaCode)) rows.push(['Lua prototypes', ...summary.variants.map((v) => formatLuaCode(v.luaCode))]);
+  if (summary.variants.some((v) => v.luaCode))
+    rows.push(['Lua prototypes', ...summary.variants.map((v) => formatLuaCode(v.luaCode))]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
-  const head = `simload ${summary.scenario ?? ''}${summary.status && summary.status !== 'complete' ? ` (${summary.status})` : ''}`.trimEnd();
+  const head =
+    `simload ${summary.scenario ?? ''}${summary.status && summary.status !== 'complete' ? ` (${summary.status})` : ''}`.trimEnd();
   // A run with real skynet variants: each beside the simload variants of its build, with the fidelity targets.
-  const fidelity = summary.fidelity?.length ? ['', formatFidelity(summary.fidelity, 'beside a real skynet (docs/fidelity.md, "The table")').trimEnd()] : [];
-  return [...invalidLines(summary), head, ...out, ...summary.notes.map((n) => `note: ${n}`), ...fidelity].join('\n') + '\n';
+  const fidelity = summary.fidelity?.length
+    ? ['', formatFidelity(summary.fidelity, 'beside a real skynet (docs/fidelity.md, "The table")').trimEnd()]
+    : [];
+  return (
+    [...invalidLines(summary), head, ...out, ...summary.notes.map((n) => `note: ${n}`), ...fidelity].join('\n') + '\n'
+  );
 }
 
 /** First thing a reader sees when the run did not deliver its load. Pure. */

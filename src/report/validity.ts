@@ -69,11 +69,27 @@ export function isShort(target: number, got: number): boolean {
   return gap > VALIDITY.slackPlayers && gap > VALIDITY.shortBy * target;
 }
 
-export function checkValidity(samples: Sample[], latency: Record<string, LatencySummary> | null, events: RunEvent[], variant: string, scenario: Scenario | null): Validity {
+export function checkValidity(
+  samples: Sample[],
+  latency: Record<string, LatencySummary> | null,
+  events: RunEvent[],
+  variant: string,
+  scenario: Scenario | null,
+): Validity {
   const without = samples.filter((s) => s.alloc === null).length;
   // A watched process was asked for no load, and without the skynet console it has no allocator stats at all:
   // nothing here applies, and its `expect:` thresholds are judged on what was measured (docs/watch.md).
-  if (isWatchFolder(scenario)) return { valid: true, reasons: [], phases: [], attempts: 0, failures: 0, samplesWithoutStats: without, lateLoginsAtMs: null, messages: [] };
+  if (isWatchFolder(scenario))
+    return {
+      valid: true,
+      reasons: [],
+      phases: [],
+      attempts: 0,
+      failures: 0,
+      samplesWithoutStats: without,
+      lateLoginsAtMs: null,
+      messages: [],
+    };
   const reasons: string[] = [];
   const nPhases = scenario?.load.phases.length ?? Infinity;
   const inRun = samples.filter((s) => s.phaseIndex >= 0 && s.phaseIndex < nPhases && s.phase !== 'done');
@@ -100,7 +116,10 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
       samples: list.length,
       withStats: known.length,
       short: short.length,
-      maxTarget: maxOf(list.map((s) => s.target), 0),
+      maxTarget: maxOf(
+        list.map((s) => s.target),
+        0,
+      ),
       minServerShare: loaded.length ? minOf(loaded.map((s) => delivered(s)! / s.target)) : null,
       minBotShare: botShares.length ? minOf(botShares) : null,
     };
@@ -115,11 +134,15 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
 
   const { attempts, failures } = messageFailures(samples, latency, events, variant);
   if (attempts > 0 ? failures > VALIDITY.errors * attempts : failures > 0) {
-    reasons.push(`${failures} errors and connect failures in ${attempts} message attempts (${pct(attempts ? failures / attempts : 1)}; at most ${pct(VALIDITY.errors)} allowed)`);
+    reasons.push(
+      `${failures} errors and connect failures in ${attempts} message attempts (${pct(attempts ? failures / attempts : 1)}; at most ${pct(VALIDITY.errors)} allowed)`,
+    );
   }
 
   if (samples.length > 0 && without > VALIDITY.missingStats * samples.length) {
-    reasons.push(`${without} of ${samples.length} samples without allocator stats (the server did not answer; at most ${pct(VALIDITY.missingStats)} allowed)`);
+    reasons.push(
+      `${without} of ${samples.length} samples without allocator stats (the server did not answer; at most ${pct(VALIDITY.missingStats)} allowed)`,
+    );
   }
 
   const late = lateLogins(inRun);
@@ -128,9 +151,19 @@ export function checkValidity(samples: Sample[], latency: Record<string, Latency
   const messages = scenario ? phaseMessages(samples, scenario) : [];
   reasons.push(...messageShortfalls(messages));
   // What only the load's own clients saw (a real skynet's gate clients: lost connections, messages not forwarded).
-  for (const e of events) if (e.type === 'error' && e.variant === variant && e.code === 'ERR_LOAD_NOT_DELIVERED') reasons.push(e.message);
+  for (const e of events)
+    if (e.type === 'error' && e.variant === variant && e.code === 'ERR_LOAD_NOT_DELIVERED') reasons.push(e.message);
 
-  return { valid: reasons.length === 0, reasons, phases, attempts, failures, samplesWithoutStats: without, lateLoginsAtMs: late?.atMs ?? null, messages };
+  return {
+    valid: reasons.length === 0,
+    reasons,
+    phases,
+    attempts,
+    failures,
+    samplesWithoutStats: without,
+    lateLoginsAtMs: late?.atMs ?? null,
+    messages,
+  };
 }
 
 /**
@@ -174,7 +207,12 @@ function lateLogins(inRun: Sample[]): { reason: string; atMs: number } | null {
   return null;
 }
 
-function messageFailures(samples: Sample[], latency: Record<string, LatencySummary> | null, events: RunEvent[], variant: string): { attempts: number; failures: number } {
+function messageFailures(
+  samples: Sample[],
+  latency: Record<string, LatencySummary> | null,
+  events: RunEvent[],
+  variant: string,
+): { attempts: number; failures: number } {
   const evErrors = events.filter((e) => e.type === 'error' && e.variant === variant).length;
   if (latency) {
     const phases = Object.values(latency);

@@ -41,13 +41,17 @@ export function verdict(i: VerdictInput): RunVerdict {
   }
   const lines = i.expect.length > 0 ? formatExpectations(i.expect).trimEnd().split('\n') : [];
   // Not a measurement of the load asked for: never 0, whatever the thresholds said.
-  if (i.validity && !i.validity.valid) return { ...verdictOf('invalid', [...lines, ...invalidRunLines(i.validity.reasons)]), checked: i.expect };
+  if (i.validity && !i.validity.valid)
+    return { ...verdictOf('invalid', [...lines, ...invalidRunLines(i.validity.reasons)]), checked: i.expect };
   return { ...verdictOf(i.expect.some((r) => !r.pass) ? 'expect-failed' : 'ok', lines), checked: i.expect };
 }
 
 /** First thing a reader sees of a run that did not deliver its load (the table's head), and the verdict's last. */
 export function invalidRunLines(reasons: string[]): string[] {
-  return [`INVALID RUN: the load asked for was not delivered, so these numbers do not measure it (${reasons.length} reason(s))`, ...reasons.map((r) => `  ${r}`)];
+  return [
+    `INVALID RUN: the load asked for was not delivered, so these numbers do not measure it (${reasons.length} reason(s))`,
+    ...reasons.map((r) => `  ${r}`),
+  ];
 }
 
 /** A summary's validity as the verdict takes it (v1 summaries, without `valid`, count as valid). */
@@ -68,7 +72,8 @@ export function folderVerdictInput(
   expect: ExpectResult[],
 ): { input: VerdictInput; note: string | null } {
   const recorded = meta?.status;
-  const status: RunEnd = recorded === 'complete' || recorded === 'interrupted' || recorded === 'failed' ? recorded : 'failed';
+  const status: RunEnd =
+    recorded === 'complete' || recorded === 'interrupted' || recorded === 'failed' ? recorded : 'failed';
   const note =
     recorded === undefined
       ? 'run.json is missing: the run did not record how it ended; read as failed'
@@ -77,4 +82,3 @@ export function folderVerdictInput(
         : null;
   return { input: { status, validity: isWatchFolder(scenario) ? null : summaryValidity(summary), expect }, note };
 }
-

@@ -7,5 +7,10 @@ import type { Scenario } from '../scenario/types.js';
  * process is not simload's server), where every run and recorded serve has the server's full options.
  */
 export function isWatchFolder(scenario: Pick<Scenario, 'server'> | null): boolean {
-  return scenario !== null && typeof scenario.server === 'object' && scenario.server !== null && Object.keys(scenario.server).length === 0;
+  return (
+    scenario !== null &&
+    typeof scenario.server === 'object' &&
+    scenario.server !== null &&
+    Object.keys(scenario.server).length === 0
+  );
 }

@@ -52,17 +52,29 @@ export async function resolveWindow(dir: string, from: string | null, to: string
   const parse = (flag: string, text: string | null): WindowBound | null => {
     if (text === null) return null;
     const b = parseWindowBound(text);
-    if (!b) throw new UsageError('ERR_USAGE', `--${flag} ${text}: give an ISO time (2026-12-07T10:00:00Z), +DURATION after the start or -DURATION before the end (e.g. +30m, -2h)`);
+    if (!b)
+      throw new UsageError(
+        'ERR_USAGE',
+        `--${flag} ${text}: give an ISO time (2026-12-07T10:00:00Z), +DURATION after the start or -DURATION before the end (e.g. +30m, -2h)`,
+      );
     return b;
   };
   const f = parse('from', from);
   const t = parse('to', to);
   const span = await folderSpan(dir);
-  if (!span) throw new UsageError('ERR_NO_RUN', `${dir}: no readable last sample in ${RESULT_FILES.samples}, so no window can be placed`);
+  if (!span)
+    throw new UsageError(
+      'ERR_NO_RUN',
+      `${dir}: no readable last sample in ${RESULT_FILES.samples}, so no window can be placed`,
+    );
   const at = (b: WindowBound | null, open: number) =>
     b === null ? open : b.kind === 'start' ? b.ms : b.kind === 'end' ? span.endMs - b.ms : b.ms - span.startWall;
   const w: ReportWindow = { fromMs: at(f, -Infinity), toMs: at(t, Infinity), from, to };
-  if (w.fromMs > w.toMs) throw new UsageError('ERR_USAGE', `--from ${from} --to ${to}: the window ends (${formatDuration(w.toMs)}) before it starts (${formatDuration(w.fromMs)})`);
+  if (w.fromMs > w.toMs)
+    throw new UsageError(
+      'ERR_USAGE',
+      `--from ${from} --to ${to}: the window ends (${formatDuration(w.toMs)}) before it starts (${formatDuration(w.fromMs)})`,
+    );
   return w;
 }
 

@@ -22,7 +22,11 @@ export function isSkynetVariant(v: VariantOptions): boolean {
 }
 
 /** Skynet variants need a runner: a command other than `simload run` (plan, serve) refuses them up front. */
-export function requireRunner(s: Scenario, variants: VariantOptions[], runner: ExternalVariantRunner | undefined): ExternalVariantRunner | null {
+export function requireRunner(
+  s: Scenario,
+  variants: VariantOptions[],
+  runner: ExternalVariantRunner | undefined,
+): ExternalVariantRunner | null {
   const real = variants.filter(isSkynetVariant);
   if (real.length === 0) return null;
   if (runner) return runner;

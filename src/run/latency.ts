@@ -7,7 +7,10 @@ import type { MergedPhase } from '../driver/bots/pool.js';
 /** Phase label -> how long the phase ran, ms (for messages per second). */
 export type PhaseSpans = Record<string, number>;
 
-export function latencySummaries(phases: Record<string, MergedPhase>, spans: PhaseSpans): Record<string, LatencySummary> {
+export function latencySummaries(
+  phases: Record<string, MergedPhase>,
+  spans: PhaseSpans,
+): Record<string, LatencySummary> {
   const out: Record<string, LatencySummary> = {};
   for (const [label, p] of Object.entries(phases)) {
     // Phases with no traffic at all (the baseline) say nothing about latency.

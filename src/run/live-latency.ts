@@ -7,7 +7,13 @@ import type { LiveOutputs } from '../live/outputs.js';
 import { latencySummaries, type PhaseSpans } from './latency.js';
 
 /** Polls until the returned stop is called (which waits for a snapshot in flight, so the pool can stop). */
-export function followLatency(pool: BotPool, variant: string, live: LiveOutputs, intervalMs: number, spans: () => PhaseSpans): () => Promise<void> {
+export function followLatency(
+  pool: BotPool,
+  variant: string,
+  live: LiveOutputs,
+  intervalMs: number,
+  spans: () => PhaseSpans,
+): () => Promise<void> {
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();
   const tick = () => {

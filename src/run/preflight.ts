@@ -16,7 +16,10 @@ export function selectVariants(s: Scenario, names: string[] | undefined): Varian
   const known = s.variants.map((v) => v.name);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
-    throw new UsageError('ERR_UNKNOWN_VARIANT', `--variants: no variant ${unknown.map((n) => `"${n}"`).join(', ')} in ${s.name} (variants: ${known.join(', ')})`);
+    throw new UsageError(
+      'ERR_UNKNOWN_VARIANT',
+      `--variants: no variant ${unknown.map((n) => `"${n}"`).join(', ')} in ${s.name} (variants: ${known.join(', ')})`,
+    );
   }
   return s.variants.filter((v) => names.includes(v.name));
 }
@@ -59,7 +62,9 @@ export async function preflight(s: Scenario, variants: VariantOptions[], paralle
     const perConn = s.load.playersPerConnection ?? 1;
     problems.push(
       `the peak of ${players} players needs ${sockets + 256} open files in simload, but the limit is ${limit} ` +
-        (perConn > 1 ? '(raise it with `ulimit -n`, or raise load.players_per_connection)' : '(raise it with `ulimit -n`, or multiplex players with load.players_per_connection, e.g. 1000)'),
+        (perConn > 1
+          ? '(raise it with `ulimit -n`, or raise load.players_per_connection)'
+          : '(raise it with `ulimit -n`, or multiplex players with load.players_per_connection, e.g. 1000)'),
     );
   }
   // The allocator catalog is the authority on builds: a build not built yet fails here, not mid-run.
@@ -70,5 +75,9 @@ export async function preflight(s: Scenario, variants: VariantOptions[], paralle
       problems.push((err as Error).message);
     }
   }
-  if (problems.length > 0) throw new UsageError('ERR_PREFLIGHT', problems.length === 1 ? problems[0]! : `cannot run ${s.name}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  if (problems.length > 0)
+    throw new UsageError(
+      'ERR_PREFLIGHT',
+      problems.length === 1 ? problems[0]! : `cannot run ${s.name}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
 }

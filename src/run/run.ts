@@ -13,7 +13,17 @@ import { loadRun } from '../report/load.js';
 import { sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { summarize } from '../report/summary.js';
-import { checkExpectations, formatSummaryTable, renderReport, SUMMARY_SCHEMA, SUMMARY_SCHEMA_VERSION, summaryValidity, verdict, writeJUnit, type Summary } from '../report/index.js';
+import {
+  checkExpectations,
+  formatSummaryTable,
+  renderReport,
+  SUMMARY_SCHEMA,
+  SUMMARY_SCHEMA_VERSION,
+  summaryValidity,
+  verdict,
+  writeJUnit,
+  type Summary,
+} from '../report/index.js';
 import { RESULT_FILES, type LatencyFile, type RunMeta } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
 import type { LiveOutputs } from '../live/outputs.js';
@@ -57,14 +67,21 @@ export class RunFailedError extends SimloadError {
   }
 }
 
-export async function runScenario(s: Scenario, text: string | null, o: RunOptions): Promise<{ dir: string; summary: Summary; exitCode: number }> {
+export async function runScenario(
+  s: Scenario,
+  text: string | null,
+  o: RunOptions,
+): Promise<{ dir: string; summary: Summary; exitCode: number }> {
   const parallel = o.parallel ?? false;
   const variants = selectVariants(s, o.variants);
   requireResolved(s, variants);
   const skynet = requireRunner(s, variants, o.skynet);
   const simulated = variants.filter((v) => !isSkynetVariant(v));
   await preflight(s, simulated, parallel);
-  if (skynet) await skynet.prepare(s, variants.filter(isSkynetVariant), (line) => (o.quiet ? undefined : process.stderr.write(`${line}\n`)));
+  if (skynet)
+    await skynet.prepare(s, variants.filter(isSkynetVariant), (line) =>
+      o.quiet ? undefined : process.stderr.write(`${line}\n`),
+    );
   // A simload killed with SIGKILL leaves its memory cgroups: swept at every run's start, not only by the next
   // pressure run (cheap: a readdir of the cgroup root; nothing when cgroups are unavailable).
   sweepStaleCgroups();
@@ -79,12 +96,17 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
 
   // Before the writer: its failure listener prints through it, even for the first file it writes.
   const progress = o.quiet ? null : new Progress({ out: process.stderr, phaseCount: s.load.phases.length });
-  const writer = await RunWriter.create(o.outDir ?? s.output.dir, s.name, {
-    scenario: s.name,
-    variants: variants.map((v) => v.name),
-    parallel,
-    host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-  }, o.outDir === undefined ? { within: process.cwd() } : {});
+  const writer = await RunWriter.create(
+    o.outDir ?? s.output.dir,
+    s.name,
+    {
+      scenario: s.name,
+      variants: variants.map((v) => v.name),
+      parallel,
+      host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+    },
+    o.outDir === undefined ? { within: process.cwd() } : {},
+  );
   writer.onWriteError((err) => {
     progress?.print(`${err.message}: stopping the run, keeping what was written`);
     stop.abort(err);
@@ -96,22 +118,41 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const onAbort = () => {
     if (writer.writeError) return;
     writer.appendEvent({ type: 'interrupted', wall: Date.now(), signal: String(userSignal.reason ?? 'abort') });
-    progress?.print(`interrupted (${String(userSignal.reason ?? 'abort')}): stopping bots and servers, keeping the results`);
+    progress?.print(
+      `interrupted (${String(userSignal.reason ?? 'abort')}): stopping bots and servers, keeping the results`,
+    );
   };
   userSignal.addEventListener('abort', onAbort, { once: true });
 
   const each = formatDuration(totalDurationMs(s));
   if (parallel && simulated.length > 1) {
-    progress?.print(`${s.name}: ${simulated.length} variants side by side for ~${each}; they share ${cpus().length} CPUs, so latency and decay timing affect each other`);
+    progress?.print(
+      `${s.name}: ${simulated.length} variants side by side for ~${each}; they share ${cpus().length} CPUs, so latency and decay timing affect each other`,
+    );
     if (skynet) progress?.print(`${s.name}: then the real skynet variant(s), one after another`);
   } else {
-    progress?.print(`${s.name}: ${variants.length} variant(s) one after another, ~${each} each; results in ${writer.dir}`);
+    progress?.print(
+      `${s.name}: ${variants.length} variant(s) one after another, ~${each} each; results in ${writer.dir}`,
+    );
   }
 
-  const runId = writer.dir.split('/').pop()!.replace(/[^A-Za-z0-9-]/g, '');
+  const runId = writer.dir
+    .split('/')
+    .pop()!
+    .replace(/[^A-Za-z0-9-]/g, '');
   // With --parallel, one variant's failure stops its siblings: their numbers would be cut short anyway.
   const cgroups = o.cgroups ?? new ServerCgroups();
-  const ctx = { scenario: s, writer, recorder, progress, signal, runId, cgroups, live: o.live ?? null, ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}) };
+  const ctx = {
+    scenario: s,
+    writer,
+    recorder,
+    progress,
+    signal,
+    runId,
+    cgroups,
+    live: o.live ?? null,
+    ...(parallel ? { onFail: (err: SimloadError) => stop.abort(err) } : {}),
+  };
   const outcomes: VariantOutcome[] = [];
   // With --parallel the simulated servers run side by side, then each skynet alone: skynet's driver appends to the
   // folder's files itself, and a shared CPU would blur the comparison.
@@ -134,13 +175,18 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const real = new Set(variants.filter(isSkynetVariant).map((v) => v.name));
   for (const r of outcomes) if (!real.has(r.variant)) latency.variants[r.variant] = latencySummaries(r.phases, r.spans);
   await writer.writeLatency(latency).catch(() => undefined);
-  const failed = outcomes.find((r) => r.status === 'failed') ?? (writer.writeError ? { error: writer.writeError } : undefined);
+  const failed =
+    outcomes.find((r) => r.status === 'failed') ?? (writer.writeError ? { error: writer.writeError } : undefined);
   const interrupted = userSignal.aborted || (!writer.writeError && outcomes.some((r) => r.status === 'interrupted'));
   const status = failed ? 'failed' : interrupted ? 'interrupted' : 'complete';
-  await writer.finish(status, failed?.error ? { code: failed.error.code, message: failed.error.message } : undefined).catch(() => undefined);
+  await writer
+    .finish(status, failed?.error ? { code: failed.error.code, message: failed.error.message } : undefined)
+    .catch(() => undefined);
   if (writer.writeError) {
     // The folder takes no more files: show what was recorded, from memory, and end with the reason.
-    const kept = await loadRun(writer.dir).then(summarize).catch(() => null);
+    const kept = await loadRun(writer.dir)
+      .then(summarize)
+      .catch(() => null);
     if (kept && !o.quiet) out.write(formatSummaryTable(kept));
     throw new RunFailedError(writer.dir, writer.writeError);
   }
@@ -149,7 +195,10 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   try {
     summary = (await renderReport(writer.dir)).summary;
   } catch (err) {
-    const e = err instanceof SimloadError ? err : new SimloadError('ERR_REPORT', `the report failed: ${(err as Error).message}`, undefined, { cause: err });
+    const e =
+      err instanceof SimloadError
+        ? err
+        : new SimloadError('ERR_REPORT', `the report failed: ${(err as Error).message}`, undefined, { cause: err });
     if (!interrupted || failed) throw new RunFailedError(writer.dir, failed?.error ?? e);
     // Interrupted before anything was sampled: nothing to report, still an interrupt.
     summary = emptySummary(s.name, writer.runMeta, `no report: ${e.message}`);
@@ -162,7 +211,8 @@ export async function runScenario(s: Scenario, text: string | null, o: RunOption
   const v = verdict({ status, validity, expect: checkExpectations(summary, s.expect) });
   if (v.checked && o.junit) await writeJUnit(o.junit, v.checked);
   // Quiet: only what went wrong (the table, which also heads with the INVALID lines, is not printed).
-  if (v.lines.length > 0 && (!o.quiet || v.outcome === 'invalid' || v.outcome === 'expect-failed')) out.write(v.lines.join('\n') + '\n');
+  if (v.lines.length > 0 && (!o.quiet || v.outcome === 'invalid' || v.outcome === 'expect-failed'))
+    out.write(v.lines.join('\n') + '\n');
   const exitCode = v.exitCode;
   if (!o.quiet) out.write(`results: ${writer.dir}\nreport:  ${writer.dir}/report.html\n`);
   await o.live?.finish({ outcome: v.outcome, exitCode, lines: v.lines, report: join(writer.dir, RESULT_FILES.report) });

@@ -88,7 +88,8 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
       if (stopping || c.signal.aborted) return;
       // Signal, the last fatal message and stderr lines: the reason reaches the console, events and run.json.
       const why = await srv.crashReason();
-      if (!stopping && !c.signal.aborted) fail(new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the run (${why})`));
+      if (!stopping && !c.signal.aborted)
+        fail(new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the run (${why})`));
     });
     // Joins a memory cgroup now, before players arrive, when a pressure phase or plan --verify needs one:
     // since Linux 6.12 a process's earlier memory stays charged to its old group (no-op otherwise).
@@ -111,19 +112,37 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
       if (shown >= BOT_ERRORS_SHOWN) return;
       shown++;
       writer.appendEvent({ type: 'bot-error', variant: v.name, wall: Date.now(), message });
-      c.progress?.print(`${v.name}: bot error: ${message}${shown === BOT_ERRORS_SHOWN ? ' (further bot errors are only counted)' : ''}`);
+      c.progress?.print(
+        `${v.name}: bot error: ${message}${shown === BOT_ERRORS_SHOWN ? ' (further bot errors are only counted)' : ''}`,
+      );
     });
     await pool.ready(ctl.signal);
-    const driver = new Driver({ scenario, variant: v.name, pool, serverPid: srv.pid, writer, cgroups: c.cgroups, signal: ctl.signal, startWall });
+    const driver = new Driver({
+      scenario,
+      variant: v.name,
+      pool,
+      serverPid: srv.pid,
+      writer,
+      cgroups: c.cgroups,
+      signal: ctl.signal,
+      startWall,
+    });
     driver.on('phase', (e: PhaseEvent) => events.push(e));
     if (c.progress) driver.on('phase', c.progress.onPhase);
     recorder.track(v.name, srv, () => driver.state(), startWall);
     tracked = true;
-    if (c.live?.wantsLatency) stopLatency = followLatency(pool, v.name, c.live, Math.max(1000, recorder.intervalMs), () => spansOf(events, Date.now()));
+    if (c.live?.wantsLatency)
+      stopLatency = followLatency(pool, v.name, c.live, Math.max(1000, recorder.intervalMs), () =>
+        spansOf(events, Date.now()),
+      );
     await driver.run();
   } catch (err) {
     if (!ctl.signal.aborted || !(err instanceof Error && err.name === 'AbortError')) {
-      fail(err instanceof SimloadError ? err : new SimloadError('ERR_VARIANT', `variant ${v.name}: ${(err as Error).message}`, undefined, { cause: err }));
+      fail(
+        err instanceof SimloadError
+          ? err
+          : new SimloadError('ERR_VARIANT', `variant ${v.name}: ${(err as Error).message}`, undefined, { cause: err }),
+      );
     }
   } finally {
     c.signal.removeEventListener('abort', onUserAbort);
@@ -135,7 +154,10 @@ export async function runVariant(v: VariantOptions, c: VariantRunContext): Promi
     if (pool) {
       const t = pool.totals();
       phases = await pool.stop().catch(() => ({}));
-      if (t.errors + t.connectFailures > 0) c.progress?.print(`${v.name}: bots saw ${t.errors} error(s) and ${t.connectFailures} connect failure(s) in ${t.sent} message(s) sent`);
+      if (t.errors + t.connectFailures > 0)
+        c.progress?.print(
+          `${v.name}: bots saw ${t.errors} error(s) and ${t.connectFailures} connect failure(s) in ${t.sent} message(s) sent`,
+        );
     }
     if (server) {
       await server.stop().catch(() => server!.kill());

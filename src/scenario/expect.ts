@@ -16,7 +16,10 @@ export function parseExpectRule(text: string, variant: string | null): ExpectRul
   const op = m[2] as ExpectRule['op'];
   const raw = m[3]!;
   const def = metricInfo(metric);
-  if (!def) return { error: `unknown metric "${metric}"${didYouMean(metric, METRIC_NAMES)} (known: ${METRIC_NAMES.join(', ')})` };
+  if (!def)
+    return {
+      error: `unknown metric "${metric}"${didYouMean(metric, METRIC_NAMES)} (known: ${METRIC_NAMES.join(', ')})`,
+    };
   let value: number | null;
   switch (def.unit) {
     case 'fraction':

@@ -36,7 +36,13 @@ export function parseScenario(text: string, file: string): Scenario {
 
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-    problems.push({ file: shownFile, line: pos.line, col: pos.col, path: '', message: `YAML: ${firstLine(e.message)}` });
+    problems.push({
+      file: shownFile,
+      line: pos.line,
+      col: pos.col,
+      path: '',
+      message: `YAML: ${firstLine(e.message)}`,
+    });
   }
   const locator = new Locator(doc, lineCounter);
   problems.push(...tagProblems(doc, text, locator, shownFile));
@@ -46,10 +52,20 @@ export function parseScenario(text: string, file: string): Scenario {
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new ScenarioError([{ file: shownFile, line: 1, col: 1, path: '', message: `YAML: ${firstLine((err as Error).message)}` }]);
+    throw new ScenarioError([
+      { file: shownFile, line: 1, col: 1, path: '', message: `YAML: ${firstLine((err as Error).message)}` },
+    ]);
   }
   if (data === null || data === undefined) {
-    throw new ScenarioError([{ file: shownFile, line: 1, col: 1, path: '', message: 'the file is empty: a scenario needs at least name, variants and load' }]);
+    throw new ScenarioError([
+      {
+        file: shownFile,
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'the file is empty: a scenario needs at least name, variants and load',
+      },
+    ]);
   }
 
   const raw: RawProblem[] = validateStructure(data);
@@ -60,19 +76,35 @@ export function parseScenario(text: string, file: string): Scenario {
   const seen = new Set<string>();
   for (const r of raw) {
     const pos = r.atKey ? locator.key(r.path) : locator.value(r.path);
-    const p: ScenarioProblem = { file: shownFile, line: pos.line, col: pos.col, path: formatPath(r.path), message: r.message };
+    const p: ScenarioProblem = {
+      file: shownFile,
+      line: pos.line,
+      col: pos.col,
+      path: formatPath(r.path),
+      message: r.message,
+    };
     const key = `${p.path}\u0000${p.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     problems.push(p);
   }
   if (problems.length > 0 || !scenario) {
-    throw new ScenarioError(problems.length ? sortProblems(problems) : [{ file: shownFile, line: 1, col: 1, path: '', message: 'not a scenario' }]);
+    throw new ScenarioError(
+      problems.length
+        ? sortProblems(problems)
+        : [{ file: shownFile, line: 1, col: 1, path: '', message: 'not a scenario' }],
+    );
   }
   // Valid as written; what needs the environment stays on its variant, refused only when that variant runs.
   for (const u of resolver.unresolved) {
     const pos = locator.value(u.path);
-    u.variant.unresolved = formatProblem({ file: shownFile, line: pos.line, col: pos.col, path: formatPath(u.path), message: u.message });
+    u.variant.unresolved = formatProblem({
+      file: shownFile,
+      line: pos.line,
+      col: pos.col,
+      path: formatPath(u.path),
+      message: u.message,
+    });
   }
   return scenario;
 }

@@ -61,7 +61,10 @@ export function resolvePhases(list: unknown[], ctx: PhaseContext): ResolvedPhase
       else state.complete = false;
     });
     if (phases.length + once.length * times > MAX_PHASES) {
-      ctx.problem([...path, 'times'], `expands to ${phases.length + once.length * times} phases, more than ${MAX_PHASES}: lengthen the phases instead`);
+      ctx.problem(
+        [...path, 'times'],
+        `expands to ${phases.length + once.length * times} phases, more than ${MAX_PHASES}: lengthen the phases instead`,
+      );
       state.complete = false;
       return;
     }
@@ -70,14 +73,21 @@ export function resolvePhases(list: unknown[], ctx: PhaseContext): ResolvedPhase
   return { phases, peak: state.peak, complete: state.complete };
 }
 
-function onePhase(kind: string, body: unknown, p: PathPart[], ctx: PhaseContext, state: { peak: number }): Phase | null {
+function onePhase(
+  kind: string,
+  body: unknown,
+  p: PathPart[],
+  ctx: PhaseContext,
+  state: { peak: number },
+): Phase | null {
   const b = obj(body);
   const phaseRate = b && typeof b.rate === 'number' ? b.rate : undefined;
   if (b) ctx.rate(b.rate, [...p, 'rate']);
   const rateField = phaseRate === undefined ? {} : { rate: phaseRate };
   if (kind === 'ramp' && b) {
     const over = ctx.timer(b.over, [...p, 'over']);
-    if (over !== null && over <= 0) ctx.problem([...p, 'over'], 'must be longer than 0s (a ramp spreads arrivals over it)');
+    if (over !== null && over <= 0)
+      ctx.problem([...p, 'over'], 'must be longer than 0s (a ramp spreads arrivals over it)');
     let to: PhaseTarget | null = null;
     if (isInt(b.to)) {
       to = { count: b.to };
@@ -85,8 +95,16 @@ function onePhase(kind: string, body: unknown, p: PathPart[], ctx: PhaseContext,
     } else if (typeof b.to === 'string') {
       const f = parseFraction(b.to);
       if (f !== null) {
-        if (f > 1) ctx.problem([...p, 'to'], `a percentage of the peak must be at most 100%, got ${b.to.trim()} (ramp to a count to go higher)`);
-        else if (state.peak === 0) ctx.problem([...p, 'to'], `${b.to.trim()} of the peak, but no earlier phase ramps to an absolute count above 0: ramp to a count first`);
+        if (f > 1)
+          ctx.problem(
+            [...p, 'to'],
+            `a percentage of the peak must be at most 100%, got ${b.to.trim()} (ramp to a count to go higher)`,
+          );
+        else if (state.peak === 0)
+          ctx.problem(
+            [...p, 'to'],
+            `${b.to.trim()} of the peak, but no earlier phase ramps to an absolute count above 0: ramp to a count first`,
+          );
         to = { fractionOfPeak: f };
       }
     }
@@ -100,7 +118,8 @@ function onePhase(kind: string, body: unknown, p: PathPart[], ctx: PhaseContext,
   if (kind === 'pressure' && b) {
     const limit = typeof b.limit === 'number' || typeof b.limit === 'string' ? parseSize(b.limit) : null;
     const d = ctx.timer(b.for, [...p, 'for']);
-    if (limit !== null && limit < 16 * 2 ** 20) ctx.problem([...p, 'limit'], `a limit under 16MiB kills the server before it starts, got ${formatBytes(limit)}`);
+    if (limit !== null && limit < 16 * 2 ** 20)
+      ctx.problem([...p, 'limit'], `a limit under 16MiB kills the server before it starts, got ${formatBytes(limit)}`);
     if (d !== null && d <= 0) ctx.problem([...p, 'for'], 'must be longer than 0s');
     return limit !== null && d !== null ? { kind: 'pressure', limitBytes: limit, durationMs: d, ...rateField } : null;
   }

@@ -33,7 +33,10 @@ export class ScenarioError extends UsageError {
   readonly problems: ScenarioProblem[];
   constructor(problems: ScenarioProblem[]) {
     const n = problems.length;
-    super('ERR_SCENARIO', `${n} problem${n === 1 ? '' : 's'} in the scenario:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    super(
+      'ERR_SCENARIO',
+      `${n} problem${n === 1 ? '' : 's'} in the scenario:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
     this.name = 'ScenarioError';
     this.problems = problems;
   }
@@ -41,7 +44,9 @@ export class ScenarioError extends UsageError {
 
 /** Edit distance counting a swap of neighbours as one edit (optimal string alignment); short strings only. */
 export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -45,18 +45,32 @@ export class Resolver {
     const root = obj(raw);
     if (!root) return null;
     const server = this.server(obj(root.server) ?? {});
-    const variants = resolveVariants(root.variants, this.baseDir, (path, message) => this.problem(path, message), (variant, path, message) => this.unresolved.push({ path, message, variant }));
+    const variants = resolveVariants(
+      root.variants,
+      this.baseDir,
+      (path, message) => this.problem(path, message),
+      (variant, path, message) => this.unresolved.push({ path, message, variant }),
+    );
     const load = this.load(obj(root.load) ?? {});
     const record = this.record(obj(root.record) ?? {});
-    const expect = this.expect(root.expect, variants.map((v) => v.name));
+    const expect = this.expect(
+      root.expect,
+      variants.map((v) => v.name),
+    );
     const output = obj(root.output) ?? {};
     // A scenario someone else wrote must not write into /etc or $HOME: results stay under the working folder.
     // Writing elsewhere is the user's explicit choice on the command line (--out).
     if (typeof output.dir === 'string' && (isAbsolute(output.dir) || normalize(output.dir).split(sep).includes('..'))) {
-      this.problem(['output', 'dir'], `must be a folder inside the working folder (relative, no ..), got ${shown(output.dir)}; to write elsewhere pass --out`);
+      this.problem(
+        ['output', 'dir'],
+        `must be a folder inside the working folder (relative, no ..), got ${shown(output.dir)}; to write elsewhere pass --out`,
+      );
     }
     if (typeof root.description === 'string' && Buffer.byteLength(root.description) > MAX_DESCRIPTION_BYTES) {
-      this.problem(['description'], `must be at most ${formatBytes(MAX_DESCRIPTION_BYTES)} (it is copied into every run folder), got ${formatBytes(Buffer.byteLength(root.description))}`);
+      this.problem(
+        ['description'],
+        `must be at most ${formatBytes(MAX_DESCRIPTION_BYTES)} (it is copied into every run folder), got ${formatBytes(Buffer.byteLength(root.description))}`,
+      );
     }
     const scenario: Scenario = {
       name: typeof root.name === 'string' ? root.name : 'scenario',
@@ -82,7 +96,11 @@ export class Resolver {
       if (o.agent !== 'pool') this.problem(['server', 'pool_size'], 'only applies with `agent: pool`');
     }
     if (typeof s.host === 'string') {
-      if (!LOOPBACK.has(s.host)) this.problem(['server', 'host'], `simload only serves on loopback (127.0.0.1, ::1, localhost), got ${shown(s.host)}`);
+      if (!LOOPBACK.has(s.host))
+        this.problem(
+          ['server', 'host'],
+          `simload only serves on loopback (127.0.0.1, ::1, localhost), got ${shown(s.host)}`,
+        );
       else o.host = s.host;
     }
     if (isInt(s.port)) o.port = s.port;
@@ -103,19 +121,32 @@ export class Resolver {
       if (step !== null) o.churn.reallocStep = step;
     }
     if (isInt(s.free_first_workers)) {
-      if (s.free_first_workers > o.threads) this.problem(['server', 'free_first_workers'], `must be at most server.threads (${o.threads}), got ${s.free_first_workers}`);
+      if (s.free_first_workers > o.threads)
+        this.problem(
+          ['server', 'free_first_workers'],
+          `must be at most server.threads (${o.threads}), got ${s.free_first_workers}`,
+        );
       else o.freeFirstWorkers = s.free_first_workers;
     }
     const delay = this.timer(s.logout_free_delay, ['server', 'logout_free_delay']);
     if (delay !== null) o.logoutFreeDelayMs = delay;
     const frame = size(s.max_frame);
     if (frame !== null) {
-      if (frame < MIN_MAX_FRAME) this.problem(['server', 'max_frame'], `must be at least 1KiB (a login frame must fit), got ${formatBytes(frame)}`);
-      else if (frame > MAX_FRAME_BYTES) this.problem(['server', 'max_frame'], `must be at most ${formatBytes(MAX_FRAME_BYTES)} (the server's largest frame), got ${formatBytes(frame)}`);
+      if (frame < MIN_MAX_FRAME)
+        this.problem(
+          ['server', 'max_frame'],
+          `must be at least 1KiB (a login frame must fit), got ${formatBytes(frame)}`,
+        );
+      else if (frame > MAX_FRAME_BYTES)
+        this.problem(
+          ['server', 'max_frame'],
+          `must be at most ${formatBytes(MAX_FRAME_BYTES)} (the server's largest frame), got ${formatBytes(frame)}`,
+        );
       o.maxFrameBytes = frame;
     }
     if (isInt(s.seed)) o.seed = s.seed;
-    if (Array.isArray(s.origins) && s.origins.every((x) => typeof x === 'string')) o.allowedOrigins = [BOT_ORIGIN, ...(s.origins as string[])];
+    if (Array.isArray(s.origins) && s.origins.every((x) => typeof x === 'string'))
+      o.allowedOrigins = [BOT_ORIGIN, ...(s.origins as string[])];
     const script = resolveScript(s, this.baseDir, o.agent, (path, message) => this.problem(path, message));
     if (script) {
       o.agentModel = 'lua';
@@ -123,7 +154,13 @@ export class Resolver {
     }
     if (typeof s.script === 'string') {
       // The Lua model has no size draws: a script builds the state.
-      for (const k of ['state', 'churn'] as const) if (s[k] !== undefined) this.problem(['server', k], 'only applies to the synthetic model (no `script:`); a Lua script builds and changes the state itself', true);
+      for (const k of ['state', 'churn'] as const)
+        if (s[k] !== undefined)
+          this.problem(
+            ['server', k],
+            'only applies to the synthetic model (no `script:`); a Lua script builds and changes the state itself',
+            true,
+          );
     }
     return o;
   }
@@ -191,7 +228,10 @@ export class Resolver {
       perConn = l.players_per_connection;
       // The server refuses logins past its channel limit (TOO_MANY_CHANNELS): say so here, not mid-run.
       if (perConn > MUX_DEFAULTS.maxChannelsPerConnection) {
-        this.problem(['load', 'players_per_connection'], `must be at most ${MUX_DEFAULTS.maxChannelsPerConnection} (the server's maxChannelsPerConnection), got ${perConn}`);
+        this.problem(
+          ['load', 'players_per_connection'],
+          `must be at most ${MUX_DEFAULTS.maxChannelsPerConnection} (the server's maxChannelsPerConnection), got ${perConn}`,
+        );
       }
     }
     const list = Array.isArray(l.phases) ? l.phases : [];
@@ -200,7 +240,9 @@ export class Resolver {
       timer: (v, path) => this.timer(v, path),
       rate: (v, path) => this.rate(v, path),
     });
-    const percentBeforePeak = this.problems.some((x) => x.message.includes('no earlier phase ramps to an absolute count'));
+    const percentBeforePeak = this.problems.some((x) =>
+      x.message.includes('no earlier phase ramps to an absolute count'),
+    );
     if (list.length > 0 && complete && peak === 0 && !percentBeforePeak) {
       this.problem(['load', 'phases'], 'no phase brings a player online: ramp to a count above 0');
     }
@@ -209,7 +251,11 @@ export class Resolver {
 
   private record(r: Obj): Scenario['record'] {
     const interval = this.timer(r.interval, ['record', 'interval']) ?? RECORD_DEFAULTS.intervalMs;
-    if (interval < MIN_RECORD_INTERVAL_MS) this.problem(['record', 'interval'], `must be at least ${MIN_RECORD_INTERVAL_MS}ms (each sample reads /proc and asks the server), got ${interval}ms`);
+    if (interval < MIN_RECORD_INTERVAL_MS)
+      this.problem(
+        ['record', 'interval'],
+        `must be at least ${MIN_RECORD_INTERVAL_MS}ms (each sample reads /proc and asks the server), got ${interval}ms`,
+      );
     const baseline = this.timer(r.baseline, ['record', 'baseline']) ?? Math.max(2000, 3 * interval);
     const warmup = this.timer(r.warmup, ['record', 'warmup']);
     return { intervalMs: interval, baselineMs: baseline, ...(warmup !== null ? { warmupMs: warmup } : {}) };
@@ -219,7 +265,10 @@ export class Resolver {
   private timer(v: unknown, path: PathPart[]): number | null {
     const d = duration(v);
     if (d !== null && d > MAX_TIMER_MS) {
-      this.problem(path, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node can set), got ${d} ms`);
+      this.problem(
+        path,
+        `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node can set), got ${d} ms`,
+      );
       return null;
     }
     return d;
@@ -246,7 +295,11 @@ export class Resolver {
       if (!x) return;
       for (const [variant, rules] of Object.entries(x)) {
         if (!variants.includes(variant)) {
-          this.problem(['expect', i, variant], `no variant named "${variant}"${didYouMean(variant, variants)} (variants: ${variants.join(', ')})`, true);
+          this.problem(
+            ['expect', i, variant],
+            `no variant named "${variant}"${didYouMean(variant, variants)} (variants: ${variants.join(', ')})`,
+            true,
+          );
         }
         if (Array.isArray(rules)) rules.forEach((t, j) => add(t, variant, ['expect', i, variant, j]));
       }

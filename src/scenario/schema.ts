@@ -96,10 +96,16 @@ const server: Json = {
   additionalProperties: false,
   description: 'The simulated skynet-style server. Every key is optional; defaults: `simload schema` descriptions.',
   properties: {
-    threads: { type: 'integer', minimum: 1, maximum: MAX_THREADS, description: "Worker threads, skynet's `thread` (default 8)." },
+    threads: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_THREADS,
+      description: "Worker threads, skynet's `thread` (default 8).",
+    },
     agent: {
       enum: ['per-player', 'pool'],
-      description: '`per-player`: one agent service per connection, freed at logout (skynet watchdog); `pool`: a fixed pool.',
+      description:
+        '`per-player`: one agent service per connection, freed at logout (skynet watchdog); `pool`: a fixed pool.',
     },
     pool_size: { type: 'integer', minimum: 1, description: 'Agents in `pool` mode.' },
     host: { type: 'string', description: 'Loopback address to listen on (127.0.0.1, ::1 or localhost).' },
@@ -130,21 +136,26 @@ const server: Json = {
       minimum: 0,
       maximum: MAX_THREADS,
       description:
-        "Workers whose first allocator call is a free (of a block the main thread allocated), as a skynet worker whose first message at boot only frees; jemalloc 5.0-5.2 never lets such a thread trigger decay (jemalloc#1497). Default 0; docs/fidelity.md.",
+        'Workers whose first allocator call is a free (of a block the main thread allocated), as a skynet worker whose first message at boot only frees; jemalloc 5.0-5.2 never lets such a thread trigger decay (jemalloc#1497). Default 0; docs/fidelity.md.',
     },
     max_frame: { $ref: '#/definitions/size' },
     origins: {
       type: 'array',
       items: { type: 'string', pattern: '^[a-z][a-z0-9+.-]*://[^/\\s]+$' },
-      description: 'WebSocket Origins the gate accepts besides none (default: only http://127.0.0.1, which the bots send).',
+      description:
+        'WebSocket Origins the gate accepts besides none (default: only http://127.0.0.1, which the bots send).',
       errorMessage: 'expected a list of origins such as http://127.0.0.1 or https://game.example:8443',
     },
-    seed: { type: 'integer', minimum: 0, description: 'Seed of the deterministic size draws (and of each Lua VM\'s math.random).' },
+    seed: {
+      type: 'integer',
+      minimum: 0,
+      description: "Seed of the deterministic size draws (and of each Lua VM's math.random).",
+    },
     script: {
       type: 'string',
       minLength: 1,
       description:
-        'A Lua 5.4 agent script (relative to this file), e.g. `agents/rpg.lua`: each agent service runs it in its own sandboxed Lua VM over the variant\'s allocator. Defines login(player_id) and message(n), optionally logout(player_id); see docs/agents.md. Without it, the synthetic `state`/`churn` model is used.',
+        "A Lua 5.4 agent script (relative to this file), e.g. `agents/rpg.lua`: each agent service runs it in its own sandboxed Lua VM over the variant's allocator. Defines login(player_id) and message(n), optionally logout(player_id); see docs/agents.md. Without it, the synthetic `state`/`churn` model is used.",
     },
     service_lib: {
       type: 'string',
@@ -162,7 +173,11 @@ const server: Json = {
       additionalProperties: false,
       description: 'Limits of each Lua call and VM.',
       properties: {
-        instructions: { type: 'integer', minimum: 1000, description: 'Lua instructions one call may run before it is stopped (default 10000000).' },
+        instructions: {
+          type: 'integer',
+          minimum: 1000,
+          description: 'Lua instructions one call may run before it is stopped (default 10000000).',
+        },
         memory: { $ref: '#/definitions/size' },
       },
     },
@@ -185,15 +200,15 @@ const variant: Json = {
     jemalloc: {
       type: 'string',
       description:
-        'With build: the jemalloc source to build from (a tree such as skynet\'s 3rd/jemalloc, or a release tarball), relative to this file; ' +
-        '`${NAME}` takes the path from the environment variable NAME (relative to the working directory). Default: Debian\'s 5.3.0.',
+        "With build: the jemalloc source to build from (a tree such as skynet's 3rd/jemalloc, or a release tarball), relative to this file; " +
+        "`${NAME}` takes the path from the environment variable NAME (relative to the working directory). Default: Debian's 5.3.0.",
     },
     lib: { type: 'string', description: 'Path of your own allocator library instead of a build.' },
     skynet: {
       description:
-        'A real skynet instead of simload\'s server, with the same phases, agent script (server.script) and players through ' +
+        "A real skynet instead of simload's server, with the same phases, agent script (server.script) and players through " +
         "skynet's gate: `madv-free` or `no-madv-free` (the peer build: SKYNET_SRC and SKYNET_JEMALLOC_SRC, else ../shared/vendor), " +
-        'or `{build, tree, jemalloc}` for your own skynet tree (relative to this file; jemalloc defaults to the tree\'s 3rd/jemalloc). ' +
+        "or `{build, tree, jemalloc}` for your own skynet tree (relative to this file; jemalloc defaults to the tree's 3rd/jemalloc). " +
         'The report then compares it with the simload variants of the same build. See docs/fidelity.md.',
       anyOf: [
         // A pattern, not an enum: a mapping given here then gets its own errors alone (scenario/validate.ts).
@@ -204,8 +219,17 @@ const variant: Json = {
           required: ['build'],
           properties: {
             build: { enum: ['madv-free', 'no-madv-free'], description: 'The jemalloc recipe skynet is built with.' },
-            tree: { type: 'string', minLength: 1, description: 'Your skynet source tree or tarball; `${NAME}` reads it from the environment.' },
-            jemalloc: { type: 'string', minLength: 1, description: "The jemalloc source tree or tarball skynet is built with (default: the tree's 3rd/jemalloc)." },
+            tree: {
+              type: 'string',
+              minLength: 1,
+              description: 'Your skynet source tree or tarball; `${NAME}` reads it from the environment.',
+            },
+            jemalloc: {
+              type: 'string',
+              minLength: 1,
+              description:
+                "The jemalloc source tree or tarball skynet is built with (default: the tree's 3rd/jemalloc).",
+            },
           },
         },
       ],
@@ -235,7 +259,8 @@ const onePhase: Json = {
       type: 'object',
       additionalProperties: false,
       required: ['to', 'over'],
-      description: 'Moves the online count linearly to `to` over `over`; arrivals are spread, leavers chosen at random.',
+      description:
+        'Moves the online count linearly to `to` over `over`; arrivals are spread, leavers chosen at random.',
       properties: {
         to: { $ref: '#/definitions/target' },
         over: { $ref: '#/definitions/duration' },
@@ -279,7 +304,8 @@ const phase: Json = {
       type: 'object',
       additionalProperties: false,
       required: ['times', 'phases'],
-      description: 'Plays `phases` `times` times in a row (a day-night pattern: several peaks). The report measures each cycle: its peak against the first, and reuse.',
+      description:
+        'Plays `phases` `times` times in a row (a day-night pattern: several peaks). The report measures each cycle: its peak against the first, and reuse.',
       properties: {
         times: { type: 'integer', minimum: 1, maximum: 1000 },
         phases: { type: 'array', minItems: 1, items: onePhase },
@@ -295,12 +321,17 @@ const load: Json = {
   properties: {
     rate: { $ref: '#/definitions/rate' },
     think_time: { $ref: '#/definitions/duration' },
-    bot_workers: { type: 'integer', minimum: 1, maximum: 64, description: 'Worker threads hosting the bots (default 2).' },
+    bot_workers: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64,
+      description: 'Worker threads hosting the bots (default 2).',
+    },
     players_per_connection: {
       type: 'integer',
       minimum: 1,
       description:
-        'Players per bot connection (default 1: one WebSocket each). N > 1: multiplexed connections (`?mux=1`) of up to N players each, one channel per player, as a gateway tier in front of a game server; at most the server\'s maxChannelsPerConnection (4096).',
+        "Players per bot connection (default 1: one WebSocket each). N > 1: multiplexed connections (`?mux=1`) of up to N players each, one channel per player, as a gateway tier in front of a game server; at most the server's maxChannelsPerConnection (4096).",
       errorMessage: 'expected a whole number of players per connection, 1 or more',
     },
     phases: { type: 'array', minItems: 1, items: phase },
@@ -321,7 +352,8 @@ export function scenarioSchema(): Json {
       $schema: 'http://json-schema.org/draft-07/schema#',
       $id: SCENARIO_SCHEMA_ID,
       title: 'simload scenario',
-      description: 'Players ramp up and down against a simulated game server, once per allocator variant. See docs/scenario.md.',
+      description:
+        'Players ramp up and down against a simulated game server, once per allocator variant. See docs/scenario.md.',
       type: 'object',
       additionalProperties: false,
       required: ['name', 'variants', 'load'],
@@ -347,7 +379,12 @@ export function scenarioSchema(): Json {
           items: {
             anyOf: [
               expectRule,
-              { type: 'object', minProperties: 1, maxProperties: 1, additionalProperties: { type: 'array', items: expectRule } },
+              {
+                type: 'object',
+                minProperties: 1,
+                maxProperties: 1,
+                additionalProperties: { type: 'array', items: expectRule },
+              },
             ],
             errorMessage: 'expected a rule such as `retention < 0.6`, or `variant: [rules]`',
           },
@@ -355,7 +392,9 @@ export function scenarioSchema(): Json {
         output: {
           type: 'object',
           additionalProperties: false,
-          properties: { dir: { type: 'string', minLength: 1, description: 'Base folder of run folders (default results).' } },
+          properties: {
+            dir: { type: 'string', minLength: 1, description: 'Base folder of run folders (default results).' },
+          },
         },
       },
       definitions,

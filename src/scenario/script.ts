@@ -48,9 +48,19 @@ export function resolveScript(
     return null;
   }
   const source = read.text;
-  const lib = s.service_lib === undefined ? undefined : s.service_lib === 'auto' ? knownServiceLib() : serviceLib(s.service_lib, baseDir, (m) => problem(['server', 'service_lib'], m));
+  const lib =
+    s.service_lib === undefined
+      ? undefined
+      : s.service_lib === 'auto'
+        ? knownServiceLib()
+        : serviceLib(s.service_lib, baseDir, (m) => problem(['server', 'service_lib'], m));
   if (lib === null) return null;
-  const lua = s.lua === 'skynet' ? skynetLua((m) => problem(['server', 'lua'], m)) : s.lua === 'auto' ? knownSkynetLua() : undefined;
+  const lua =
+    s.lua === 'skynet'
+      ? skynetLua((m) => problem(['server', 'lua'], m))
+      : s.lua === 'auto'
+        ? knownSkynetLua()
+        : undefined;
   if (lua === null) return null;
   const mem = typeof limits.memory === 'number' || typeof limits.memory === 'string' ? parseSize(limits.memory) : null;
   const script: AgentScript = {
@@ -62,11 +72,17 @@ export function resolveScript(
     ...(lua ? { luaLib: lua.lib, luaName: lua.name } : {}),
   };
   if (!Number.isSafeInteger(script.maxInstructions) || script.maxInstructions > MAX_SCRIPT_INSTRUCTIONS) {
-    problem(['server', 'script_limits', 'instructions'], `must be at most ${MAX_SCRIPT_INSTRUCTIONS} (what the server accepts), got ${script.maxInstructions}`);
+    problem(
+      ['server', 'script_limits', 'instructions'],
+      `must be at most ${MAX_SCRIPT_INSTRUCTIONS} (what the server accepts), got ${script.maxInstructions}`,
+    );
     return null;
   }
   if (script.maxMemoryBytes < 1024 * 1024) {
-    problem(['server', 'script_limits', 'memory'], `must be at least 1MiB (an empty VM needs about 15KiB, a player's state more), got ${script.maxMemoryBytes} bytes`);
+    problem(
+      ['server', 'script_limits', 'memory'],
+      `must be at least 1MiB (an empty VM needs about 15KiB, a player's state more), got ${script.maxMemoryBytes} bytes`,
+    );
     return null;
   }
   try {
@@ -81,7 +97,11 @@ export function resolveScript(
 /** The skynet peer build that `skynet` names (service_lib, lua): the first recipe built, or null. */
 function skynetPeer(env: NodeJS.ProcessEnv): string | null {
   const src = peerSources(env);
-  const build = src ? PEER_RECIPES.map((recipe) => findSkynetBuild({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe })).find((b) => b) : null;
+  const build = src
+    ? PEER_RECIPES.map((recipe) => findSkynetBuild({ skynetSrc: src.skynet, jemallocSrc: src.jemalloc, recipe })).find(
+        (b) => b,
+      )
+    : null;
   return build ? build.root : null;
 }
 
@@ -89,15 +109,22 @@ function skynetPeer(env: NodeJS.ProcessEnv): string | null {
  * `server.lua: skynet`: the agent library compiled with the skynet peer build's own Lua (its 3rd/lua), built by
  * `npm run build:peers` beside that build. Null after a problem (no peer build, or a library older than agent.c).
  */
-export function skynetLua(problem: (message: string) => void, env: NodeJS.ProcessEnv = process.env): { lib: string; name: string } | null {
+export function skynetLua(
+  problem: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): { lib: string; name: string } | null {
   const root = skynetPeer(env);
   if (!root) {
-    problem('`skynet` names the Lua of the skynet peer build, and there is none: run `npm run build:peers` (needs SKYNET_SRC or ../shared/vendor)');
+    problem(
+      '`skynet` names the Lua of the skynet peer build, and there is none: run `npm run build:peers` (needs SKYNET_SRC or ../shared/vendor)',
+    );
     return null;
   }
   const { lib, current } = skynetAgentLib(root);
   if (!current) {
-    problem(`the agent library with skynet's Lua (${lib}) is ${existsSync(lib) ? 'older than native/agent.c' : 'not built'}: run \`npm run build:peers\``);
+    problem(
+      `the agent library with skynet's Lua (${lib}) is ${existsSync(lib) ? 'older than native/agent.c' : 'not built'}: run \`npm run build:peers\``,
+    );
     return null;
   }
   return { lib, name: `skynet's Lua (${join(root, '3rd', 'lua')})` };
@@ -129,16 +156,23 @@ export function knownSkynetLua(env: NodeJS.ProcessEnv = process.env): { lib: str
  * from an environment variable (relative to the working directory); else a path relative to the scenario file.
  * Null after a problem.
  */
-export function serviceLib(value: unknown, baseDir: string, problem: (message: string) => void, env: NodeJS.ProcessEnv = process.env): string | null {
+export function serviceLib(
+  value: unknown,
+  baseDir: string,
+  problem: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   if (typeof value !== 'string' || value === '') {
-    problem('expected a folder holding skynet.lua (a skynet tree\'s lualib), `${NAME}`, or `skynet`');
+    problem("expected a folder holding skynet.lua (a skynet tree's lualib), `${NAME}`, or `skynet`");
     return null;
   }
   let abs: string;
   if (value === 'skynet') {
     const root = skynetPeer(env);
     if (!root) {
-      problem('`skynet` names the lualib of the skynet peer build, and there is none: run `npm run build:peers` (needs SKYNET_SRC or ../shared/vendor), or give a path to your skynet tree\'s lualib');
+      problem(
+        "`skynet` names the lualib of the skynet peer build, and there is none: run `npm run build:peers` (needs SKYNET_SRC or ../shared/vendor), or give a path to your skynet tree's lualib",
+      );
       return null;
     }
     abs = join(root, 'lualib');

@@ -12,8 +12,16 @@ const RECIPES = ['madv-free', 'no-madv-free'] as const;
 
 type Problem = (path: PathPart[], message: string) => void;
 
-const SKYNET: SourceWords = { what: 'skynet source', unsetHint: 'your skynet tree or tarball', expected: 'a source tree or a tarball' };
-const JEMALLOC: SourceWords = { what: 'jemalloc source', unsetHint: "your skynet's jemalloc (its 3rd/jemalloc, or a release tarball)", expected: 'a source tree or a release tarball' };
+const SKYNET: SourceWords = {
+  what: 'skynet source',
+  unsetHint: 'your skynet tree or tarball',
+  expected: 'a source tree or a tarball',
+};
+const JEMALLOC: SourceWords = {
+  what: 'jemalloc source',
+  unsetHint: "your skynet's jemalloc (its 3rd/jemalloc, or a release tarball)",
+  expected: 'a source tree or a release tarball',
+};
 
 /** Null after a problem, an unset `${NAME}`, or a value of the wrong shape (the schema reports that). */
 export function resolveSkynetVariant(
@@ -24,7 +32,8 @@ export function resolveSkynetVariant(
   unset: Problem,
   env: NodeJS.ProcessEnv = process.env,
 ): SkynetVariantOptions | null {
-  if (typeof value === 'string') return (RECIPES as readonly string[]).includes(value) ? { build: value as SkynetVariantOptions['build'] } : null;
+  if (typeof value === 'string')
+    return (RECIPES as readonly string[]).includes(value) ? { build: value as SkynetVariantOptions['build'] } : null;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
   const x = value as Record<string, unknown>;
   if (!(RECIPES as readonly string[]).includes(x.build as string)) return null;
@@ -32,7 +41,13 @@ export function resolveSkynetVariant(
   let ok = true;
   if (typeof x.tree === 'string') {
     const where = [...at, 'tree'];
-    const tree = sourcePath(x.tree, baseDir, SKYNET, { problem: (m) => problem(where, m), unset: (m) => unset(where, m) }, env);
+    const tree = sourcePath(
+      x.tree,
+      baseDir,
+      SKYNET,
+      { problem: (m) => problem(where, m), unset: (m) => unset(where, m) },
+      env,
+    );
     if (tree === null) return null;
     if (tree === undefined) ok = false;
     else out.tree = tree;
@@ -43,14 +58,23 @@ export function resolveSkynetVariant(
       ok = false;
     }
     const where = [...at, 'jemalloc'];
-    const je = sourcePath(x.jemalloc, baseDir, JEMALLOC, { problem: (m) => problem(where, m), unset: (m) => unset(where, m) }, env);
+    const je = sourcePath(
+      x.jemalloc,
+      baseDir,
+      JEMALLOC,
+      { problem: (m) => problem(where, m), unset: (m) => unset(where, m) },
+      env,
+    );
     if (je === null) return null;
     if (je === undefined) ok = false;
     else out.jemalloc = je;
   } else if (out.tree !== undefined) {
     const je = join(out.tree, '3rd', 'jemalloc');
     if (!statSync(out.tree).isDirectory()) {
-      problem([...at, 'tree'], `${out.tree} is a tarball: give its jemalloc too (\`jemalloc: PATH\`, a source tree or release tarball)`);
+      problem(
+        [...at, 'tree'],
+        `${out.tree} is a tarball: give its jemalloc too (\`jemalloc: PATH\`, a source tree or release tarball)`,
+      );
       ok = false;
     } else if (!existsSync(je) || !statSync(je).isDirectory() || readdirSync(je).length === 0) {
       problem(

@@ -26,7 +26,13 @@ export interface SourceWords {
  * `unsetHint`" when it is not set), else relative to `baseDir`. `from`: the variable it came from. Null after a
  * problem or an unset variable.
  */
-export function scenarioPath(value: string, baseDir: string, unsetHint: string, report: PathReport, env: NodeJS.ProcessEnv = process.env): { abs: string; from?: string } | null {
+export function scenarioPath(
+  value: string,
+  baseDir: string,
+  unsetHint: string,
+  report: PathReport,
+  env: NodeJS.ProcessEnv = process.env,
+): { abs: string; from?: string } | null {
   const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(value);
   if (m) {
     const got = env[m[1]!];
@@ -37,7 +43,9 @@ export function scenarioPath(value: string, baseDir: string, unsetHint: string, 
     return { abs: resolvePath(got + m[2]!), from: m[1]! };
   }
   if (value.includes('${')) {
-    report.problem(`expected a path, or \`\${NAME}\` at its start to read it from an environment variable, got ${JSON.stringify(value)}`);
+    report.problem(
+      `expected a path, or \`\${NAME}\` at its start to read it from an environment variable, got ${JSON.stringify(value)}`,
+    );
     return null;
   }
   return { abs: isAbsolute(value) ? value : resolvePath(baseDir, value) };
@@ -47,7 +55,13 @@ export function scenarioPath(value: string, baseDir: string, unsetHint: string, 
  * The absolute path of a source tree or tarball. Null when `${NAME}` is not set (`unset` heard why: the variant
  * cannot run, the file is valid); undefined after a problem.
  */
-export function sourcePath(value: string, baseDir: string, words: SourceWords, report: PathReport, env: NodeJS.ProcessEnv = process.env): string | null | undefined {
+export function sourcePath(
+  value: string,
+  baseDir: string,
+  words: SourceWords,
+  report: PathReport,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null | undefined {
   let wasUnset = false;
   const onUnset = (m: string): void => {
     wasUnset = true;

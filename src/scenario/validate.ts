@@ -52,13 +52,17 @@ function foldErrors(data: unknown, errors: ErrorObject[]): RawProblem[] {
     // A scalar matched no branch: the whole message. A mapping or list chose its branch by type: its own
     // errors (unknown keys, missing keys, bad items) say more, unless there are none.
     const specific =
-      container && errors.some((x) => x.instancePath.startsWith(`${ptr}/`) || (x.instancePath === ptr && !SHAPE_KEYWORDS.has(x.keyword)));
+      container &&
+      errors.some(
+        (x) => x.instancePath.startsWith(`${ptr}/`) || (x.instancePath === ptr && !SHAPE_KEYWORDS.has(x.keyword)),
+      );
     if (!specific) push({ path: toPath(data, ptr), message: String(e.parentSchema!.errorMessage) });
   }
   for (const e of errors) {
     if (e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
     // At an anyOf's pointer: a scalar is covered by the one message; a container keeps its specific errors.
-    if (anyOfAt.has(e.instancePath) && (!isContainer(valueAt(data, e.instancePath)) || SHAPE_KEYWORDS.has(e.keyword))) continue;
+    if (anyOfAt.has(e.instancePath) && (!isContainer(valueAt(data, e.instancePath)) || SHAPE_KEYWORDS.has(e.keyword)))
+      continue;
     const p = describe(data, e);
     if (p) push(p);
   }
@@ -89,7 +93,10 @@ function describe(data: unknown, e: ErrorObject): RawProblem | null {
     case 'enum': {
       // a value allowed both as text and as a YAML number (lua: 5.4) is named once
       const allowed = [...new Set((params.allowedValues as unknown[]).map(String))];
-      return { path, message: `expected one of ${allowed.join(', ')}, got ${shown(e.data)}${didYouMean(String(e.data), allowed)}` };
+      return {
+        path,
+        message: `expected one of ${allowed.join(', ')}, got ${shown(e.data)}${didYouMean(String(e.data), allowed)}`,
+      };
     }
     case 'minimum':
     case 'maximum':

@@ -54,12 +54,17 @@ export interface RecordServeResult {
 export async function recordServe(o: RecordServeOptions): Promise<RecordServeResult> {
   const { scenario: s, variant: v, server } = o;
   const tl = timeline(s, s.file && o.text !== null ? { file: s.file, text: o.text } : null);
-  const writer = await RunWriter.create(o.outDir, s.name, {
-    scenario: s.name,
-    variants: [v.name],
-    parallel: false,
-    host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-  }, o.within === undefined ? {} : { within: o.within });
+  const writer = await RunWriter.create(
+    o.outDir,
+    s.name,
+    {
+      scenario: s.name,
+      variants: [v.name],
+      parallel: false,
+      host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+    },
+    o.within === undefined ? {} : { within: o.within },
+  );
   await writer.writeScenario(o.text, s);
   o.live?.attach(writer, s);
   const say = (line: string) => o.out.write(`${line}\n`);
@@ -71,7 +76,15 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
   };
   const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
   writer.appendEvent({ type: 'variant-start', variant: v.name, wall: startWall, pid: server.pid });
-  writer.appendEvent({ type: 'phase', variant: v.name, wall: startWall, t: 0, phaseIndex: -1, phase: 'baseline', target: 0 });
+  writer.appendEvent({
+    type: 'phase',
+    variant: v.name,
+    wall: startWall,
+    t: 0,
+    phaseIndex: -1,
+    phase: 'baseline',
+    target: 0,
+  });
   // Labelled baseline when it started, but the server had a login by the time it answered: the phases have
   // begun (they start at the first login), whatever the poll has reported so far.
   const firstPhase: Relabel = (st, seen) => {
@@ -80,7 +93,9 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
     return { phaseIndex: p.phaseIndex, phase: p.phase, target: p.target };
   };
   recorder.track(v.name, server, state, startWall, firstPhase);
-  say(`simload serve: recording into ${writer.dir}; the phases start at the first login (${tl.segments.length} phases, ${formatDuration(tl.endMs)})`);
+  say(
+    `simload serve: recording into ${writer.dir}; the phases start at the first login (${tl.segments.length} phases, ${formatDuration(tl.endMs)})`,
+  );
 
   let failure: SimloadError | null = null;
   const stop = new AbortController();
@@ -89,7 +104,10 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
   else o.signal.addEventListener('abort', onAbort, { once: true });
   void server.exited.then(async () => {
     if (stop.signal.aborted) return;
-    failure = new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the recording (${await server.crashReason()})`);
+    failure = new SimloadError(
+      'ERR_SERVER_EXIT',
+      `variant ${v.name}: the server exited during the recording (${await server.crashReason()})`,
+    );
     stop.abort(failure);
   });
   recorder.on('gone', (g: { message: string }) => {
@@ -105,9 +123,20 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
       say(`simload serve: first login at ${formatDuration(t0 - startWall)}: phase 0 starts`);
       const phaseEvent = (index: number, phase: string, target: number) => {
         const wall = Date.now();
-        writer.appendEvent({ type: 'phase', variant: v.name, wall, t: wall - startWall, phaseIndex: index, phase, target });
+        writer.appendEvent({
+          type: 'phase',
+          variant: v.name,
+          wall,
+          t: wall - startWall,
+          phaseIndex: index,
+          phase,
+          target,
+        });
       };
-      for (const seg of tl.segments) timers.push(setTimeout(() => phaseEvent(seg.index, seg.kind, seg.from), Math.max(0, t0 + seg.startMs - Date.now())));
+      for (const seg of tl.segments)
+        timers.push(
+          setTimeout(() => phaseEvent(seg.index, seg.kind, seg.from), Math.max(0, t0 + seg.startMs - Date.now())),
+        );
       await sleep(t0 + tl.endMs - Date.now(), stop.signal);
       if (!stop.signal.aborted) phaseEvent(tl.segments.length, 'done', tl.segments.at(-1)?.to ?? 0);
     }
@@ -137,7 +166,12 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
   say(`report: ${html}`);
   const end = verdict({ status, validity, expect: checkExpectations(summary, s.expect) });
   if (end.lines.length > 0) o.out.write(end.lines.join('\n') + '\n');
-  await o.live?.finish({ outcome: end.outcome, exitCode: end.exitCode, lines: end.lines, report: join(writer.dir, RESULT_FILES.report) });
+  await o.live?.finish({
+    outcome: end.outcome,
+    exitCode: end.exitCode,
+    lines: end.lines,
+    report: join(writer.dir, RESULT_FILES.report),
+  });
   return { dir: writer.dir, exitCode: end.exitCode, status };
 }
 

@@ -73,9 +73,15 @@ export class Agents {
 
   /** Returns an error to send back, or null when the mail was queued. */
   login(conn: Conn, seq: number, name: string): { code: ErrorCode; message: string } | null {
-    if (conn.player) return { code: 'ALREADY_LOGGED_IN', message: `this connection is already logged in as ${JSON.stringify(conn.player.name)}` };
-    if (this.online.has(name)) return { code: 'ALREADY_LOGGED_IN', message: `player ${JSON.stringify(name)} is online on another connection` };
-    const service = this.options.agent === 'pool' ? this.poolAgents[fnv1a(name) % this.poolAgents.length]! : this.newService(true);
+    if (conn.player)
+      return {
+        code: 'ALREADY_LOGGED_IN',
+        message: `this connection is already logged in as ${JSON.stringify(conn.player.name)}`,
+      };
+    if (this.online.has(name))
+      return { code: 'ALREADY_LOGGED_IN', message: `player ${JSON.stringify(name)} is online on another connection` };
+    const service =
+      this.options.agent === 'pool' ? this.poolAgents[fnv1a(name) % this.poolAgents.length]! : this.newService(true);
     const player = new Player(name, service, this.slots.alloc(), this.nextOrdinal++, conn);
     service.players++;
     this.online.set(name, player);
@@ -90,11 +96,13 @@ export class Agents {
   msg(conn: Conn, seq: number, frame?: Buffer): { code: ErrorCode; message: string } | null {
     const player = conn.player;
     if (!player) return { code: 'NOT_LOGGED_IN', message: 'log in first: send {"t":"login","seq":N,"player":"name"}' };
-    if (this.scheduler.pending >= MAX_PENDING) return { code: 'SERVER_BUSY', message: `${this.scheduler.pending} messages are queued; try again later` };
+    if (this.scheduler.pending >= MAX_PENDING)
+      return { code: 'SERVER_BUSY', message: `${this.scheduler.pending} messages are queued; try again later` };
     let packet = 0;
     if (this.packets && frame) {
       packet = this.packets.packetNew(frame, frame.length);
-      if (packet < 0) return { code: 'SERVER_BUSY', message: `cannot copy the message into the server's heap (error ${packet})` };
+      if (packet < 0)
+        return { code: 'SERVER_BUSY', message: `cannot copy the message into the server's heap (error ${packet})` };
     }
     player.msgs++;
     conn.inflight++;
@@ -204,7 +212,12 @@ export class Agents {
     if (!conn) return;
     conn.inflight--;
     if (conn.open) {
-      if (error === null) conn.send({ t: 'ok', seq: mail.seq, op: mail.tag === 'logout' ? 'logout' : mail.tag === 'login' || mail.tag === 'start' ? 'login' : 'msg' });
+      if (error === null)
+        conn.send({
+          t: 'ok',
+          seq: mail.seq,
+          op: mail.tag === 'logout' ? 'logout' : mail.tag === 'login' || mail.tag === 'start' ? 'login' : 'msg',
+        });
       else conn.send({ t: 'err', seq: mail.seq, code: 'INTERNAL', message: error });
     }
     conn.settled();
@@ -235,15 +248,18 @@ export class Agents {
   private armCollector(): void {
     const next = this.collectPeek();
     if (!next) return;
-    this.collectTimer = setTimeout(() => {
-      this.collectTimer = null;
-      const now = Date.now();
-      for (let n = this.collectPeek(); n && n.due <= now; n = this.collectPeek()) {
-        this.collect.shift();
-        this.scheduler.post(n.player.service, new Mail('free', Op.free, n.player, null, 0));
-      }
-      this.armCollector();
-    }, Math.max(0, next.due - Date.now()));
+    this.collectTimer = setTimeout(
+      () => {
+        this.collectTimer = null;
+        const now = Date.now();
+        for (let n = this.collectPeek(); n && n.due <= now; n = this.collectPeek()) {
+          this.collect.shift();
+          this.scheduler.post(n.player.service, new Mail('free', Op.free, n.player, null, 0));
+        }
+        this.armCollector();
+      },
+      Math.max(0, next.due - Date.now()),
+    );
   }
 
   private collectPeek(): { player: Player; due: number } | undefined {

@@ -49,13 +49,19 @@ export class ControlClient {
     this.current = 'gone';
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new SimloadError('ERR_SERVER_GONE', this.explain(`the server process ${this.child.pid} exited (code ${code}, signal ${signal})`)));
+      p.reject(
+        new SimloadError(
+          'ERR_SERVER_GONE',
+          this.explain(`the server process ${this.child.pid} exited (code ${code}, signal ${signal})`),
+        ),
+      );
     }
     this.pending.clear();
   }
 
   request(op: ControlRequest['op'], timeoutMs: number): Promise<ControlReply> {
-    if (this.current === 'gone') return Promise.reject(new SimloadError('ERR_SERVER_GONE', `the server process ${this.child.pid} has exited`));
+    if (this.current === 'gone')
+      return Promise.reject(new SimloadError('ERR_SERVER_GONE', `the server process ${this.child.pid} has exited`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

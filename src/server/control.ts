@@ -36,7 +36,6 @@ export interface ServerStats {
   luaCode?: LuaCodeStats;
 }
 
-
 export interface ServiceMemory {
   id: number;
   /** Bytes of player state the service holds, like skynet's `mem`. */

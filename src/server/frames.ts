@@ -30,20 +30,32 @@ export function parseFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: bool
     const m = fastMsg(data);
     if (m) return { ok: true, msg: { t: 'msg', seq: m.seq }, ch: m.ch };
   }
-  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+  const text = Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Buffer.from(data).toString('utf8');
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
     return bad(null, 'BAD_FRAME', `not JSON: ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)}`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad(null, 'BAD_FRAME', 'a frame must be a JSON object like {"t":"msg","seq":1}');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return bad(null, 'BAD_FRAME', 'a frame must be a JSON object like {"t":"msg","seq":1}');
   const o = v as Record<string, unknown>;
   const seq = typeof o.seq === 'number' && Number.isFinite(o.seq) ? o.seq : null;
   const ch = channelOf(o);
   if (typeof o.t !== 'string') return bad(seq, 'BAD_FRAME', 'missing "t": the message type (login, msg or logout)', ch);
-  if (o.t !== 'login' && o.t !== 'msg' && o.t !== 'logout') return bad(seq, 'UNKNOWN_TYPE', `unknown message type ${JSON.stringify(o.t.slice(0, 40))}: use login, msg or logout`, ch);
-  if (seq === null) return bad(null, 'BAD_FRAME', `"seq" must be a number, got ${JSON.stringify(o.seq) ?? 'nothing'}`, ch);
+  if (o.t !== 'login' && o.t !== 'msg' && o.t !== 'logout')
+    return bad(
+      seq,
+      'UNKNOWN_TYPE',
+      `unknown message type ${JSON.stringify(o.t.slice(0, 40))}: use login, msg or logout`,
+      ch,
+    );
+  if (seq === null)
+    return bad(null, 'BAD_FRAME', `"seq" must be a number, got ${JSON.stringify(o.seq) ?? 'nothing'}`, ch);
   switch (o.t) {
     case 'login':
       if (typeof o.player !== 'string' || o.player.length === 0 || o.player.length > MAX_PLAYER_NAME) {

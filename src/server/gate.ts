@@ -153,13 +153,28 @@ export class Gate {
     return new Promise((resolve, reject) => {
       const origins = options.allowedOrigins ?? ORIGIN_DEFAULTS;
       // Cross-site WebSocket hijacking: a page in a local browser must not reach the gate (403 before upgrade).
-      const verifyClient = (info: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void): void =>
-        !info.origin || origins.includes(info.origin) ? done(true) : done(false, 403, 'Origin not allowed');
-      const wss = new WebSocketServer({ host: options.host, port: options.port, maxPayload: options.maxFrameBytes, clientTracking: false, perMessageDeflate: false, verifyClient });
+      const verifyClient = (
+        info: { origin?: string },
+        done: (ok: boolean, code?: number, message?: string) => void,
+      ): void => (!info.origin || origins.includes(info.origin) ? done(true) : done(false, 403, 'Origin not allowed'));
+      const wss = new WebSocketServer({
+        host: options.host,
+        port: options.port,
+        maxPayload: options.maxFrameBytes,
+        clientTracking: false,
+        perMessageDeflate: false,
+        verifyClient,
+      });
       const onError = (err: NodeJS.ErrnoException): void => {
         wss.close();
-        const why = err.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use` : err.message;
-        reject(new SimloadError(err.code === 'EADDRINUSE' ? 'ERR_PORT_IN_USE' : 'ERR_LISTEN', `the gate cannot listen: ${why}`));
+        const why =
+          err.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use` : err.message;
+        reject(
+          new SimloadError(
+            err.code === 'EADDRINUSE' ? 'ERR_PORT_IN_USE' : 'ERR_LISTEN',
+            `the gate cannot listen: ${why}`,
+          ),
+        );
       };
       wss.once('error', onError);
       wss.once('listening', () => {
@@ -216,12 +231,20 @@ export class Gate {
         err = p;
         seq = p.seq;
       } else if (p.ch !== undefined) {
-        err = { code: 'BAD_CHANNEL', message: '"ch" is only for multiplexed connections (open the gate\'s URL with ?mux=1)' };
+        err = {
+          code: 'BAD_CHANNEL',
+          message: '"ch" is only for multiplexed connections (open the gate\'s URL with ?mux=1)',
+        };
         seq = p.msg.seq;
       } else {
         seq = p.msg.seq;
         const m = p.msg;
-        err = m.t === 'login' ? this.agents.login(conn, m.seq, m.player) : m.t === 'msg' ? this.agents.msg(conn, m.seq, frameBuffer(data)) : this.agents.logout(conn, m.seq);
+        err =
+          m.t === 'login'
+            ? this.agents.login(conn, m.seq, m.player)
+            : m.t === 'msg'
+              ? this.agents.msg(conn, m.seq, frameBuffer(data))
+              : this.agents.logout(conn, m.seq);
       }
       if (err) {
         this.counters.errors++;

@@ -59,7 +59,12 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
   const env = { ...process.env, ...variantEnv(o.variant), ...(o.env ?? {}) };
   // Own process group: a terminal's Ctrl-C goes to simload, which stops the server after the last sample.
   // The server still exits when simload dies (IPC 'disconnect' in main.ts), so it cannot be orphaned.
-  const child: ChildProcess = fork(MAIN_PATH, [], { env, execArgv: [], detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child: ChildProcess = fork(MAIN_PATH, [], {
+    env,
+    execArgv: [],
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   // Through this process's stdout, not inherited: what a loaded library prints passes the CLI's terminal filter.
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (text: string) => process.stdout.write(text));
@@ -70,7 +75,8 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
     tail = (tail + text).slice(-STDERR_TAIL);
     o.onStderr?.(text);
   });
-  const withTail = (message: string): string => (tail.trim() ? `${message}\nserver stderr:\n${tail.trimEnd()}` : message);
+  const withTail = (message: string): string =>
+    tail.trim() ? `${message}\nserver stderr:\n${tail.trimEnd()}` : message;
 
   const control = new ControlClient(child, withTail);
   // 'close' comes after the exit and after stderr has been read to its end: the reason is complete then.
@@ -124,7 +130,10 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
       // Wait for the exit so the caller never sees a half-dead process, then report with stderr.
       void exited.then(() => closed).then(() => reject(new SimloadError(code, withTail(message))));
     };
-    const timer = setTimeout(() => fail('ERR_SERVER_START', `the server did not start within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail('ERR_SERVER_START', `the server did not start within ${START_TIMEOUT_MS / 1000} s`),
+      START_TIMEOUT_MS,
+    );
     child.on('message', (m: ServerEvent | ControlReply) => {
       if (settled || !('type' in m)) return;
       if (m.type === 'ready') {
@@ -135,7 +144,9 @@ export async function launchServer(o: LaunchOptions): Promise<ServerHandle> {
       } else if (m.type === 'fatal') fail(m.code, `server for variant ${o.variant.name} failed to start: ${m.message}`);
     });
     child.once('error', (err) => fail('ERR_SERVER_SPAWN', `cannot start the server process: ${err.message}`));
-    void exited.then(({ code, signal }) => fail('ERR_SERVER_START', `the server process exited during start (code ${code}, signal ${signal})`));
+    void exited.then(({ code, signal }) =>
+      fail('ERR_SERVER_START', `the server process exited during start (code ${code}, signal ${signal})`),
+    );
     child.send({ type: 'start', options: o.options, variant: o.variant } satisfies ServerStart);
   });
 }

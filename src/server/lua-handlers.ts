@@ -34,7 +34,15 @@ export class LuaHandlers {
   }
 
   /** Runs one mail; writes status, VM handle and VM bytes (-1 = unknown) at out[o..o+2]; returns the error text or null. */
-  handle(op: number, vmIn: number, ordinal: number, n: number, packet: number, out: Float64Array, o: number): string | null {
+  handle(
+    op: number,
+    vmIn: number,
+    ordinal: number,
+    n: number,
+    packet: number,
+    out: Float64Array,
+    o: number,
+  ): string | null {
     try {
       return this.run(op, vmIn || this.turnVm, ordinal, n, out, o);
     } finally {
@@ -117,7 +125,15 @@ export class LuaHandlers {
   private newVm(ordinal: number): number {
     const s = this.script;
     const seed = playerSeed(this.seed, this.perPlayer ? ordinal : POOL_SEED_BASE + this.turnService);
-    return this.f.vmNew(this.src, this.src.length, s.path, s.maxInstructions, s.maxMemoryBytes, seed, s.serviceLib ?? '');
+    return this.f.vmNew(
+      this.src,
+      this.src.length,
+      s.path,
+      s.maxInstructions,
+      s.maxMemoryBytes,
+      seed,
+      s.serviceLib ?? '',
+    );
   }
 
   private fail(out: Float64Array, o: number, vm: number, err: string): string {

@@ -15,7 +15,15 @@ export const LuaFn = { login: 1, message: 2, logout: 3 } as const;
 export interface LuaFns {
   init(shimPath: string): number;
   lastError(): string;
-  vmNew(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, seed: number, libDir: string): number;
+  vmNew(
+    src: Buffer,
+    len: number,
+    chunk: string,
+    maxInstructions: number,
+    maxBytes: number,
+    seed: number,
+    libDir: string,
+  ): number;
   call(vm: number, fn: number, a: number, b: number): number;
   vmBytes(vm: number): number;
   vmClose(vm: number): number;
@@ -23,7 +31,15 @@ export interface LuaFns {
   packetNew(data: Buffer | Uint8Array, len: number): number;
   packetFree(addr: number): number;
   packets(out: Float64Array): number;
-  check(src: Buffer, len: number, chunk: string, maxInstructions: number, maxBytes: number, libDir: string, out: Float64Array): number;
+  check(
+    src: Buffer,
+    len: number,
+    chunk: string,
+    maxInstructions: number,
+    maxBytes: number,
+    libDir: string,
+    out: Float64Array,
+  ): number;
   codeHeapBytes(): number;
   /** The Lua the library was compiled with, e.g. "Lua 5.5.0". */
   luaRelease(): string;
@@ -47,14 +63,18 @@ export function loadLua(libPath: string = agentLib): LuaFns {
   const cached = loaded.get(libPath);
   if (cached) return cached;
   const rebuild = libPath === agentLib ? '`npm install` (or `simload build`)' : '`npm run build:peers`';
-  if (!existsSync(libPath)) throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${libPath} is missing; run ${rebuild}`);
+  if (!existsSync(libPath))
+    throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${libPath} is missing; run ${rebuild}`);
   const lib = koffi.load(libPath);
   let fns: LuaFns;
   try {
     fns = bind(lib);
   } catch (err) {
     // A library built from an older native/agent.c (a pull without a rebuild) lacks newer functions.
-    throw new SimloadError('ERR_NOT_BUILT', `the Lua agent library ${libPath} is older than this simload (${(err as Error).message}); run ${rebuild} to rebuild it`);
+    throw new SimloadError(
+      'ERR_NOT_BUILT',
+      `the Lua agent library ${libPath} is older than this simload (${(err as Error).message}); run ${rebuild} to rebuild it`,
+    );
   }
   loaded.set(libPath, fns);
   return fns;
@@ -64,7 +84,9 @@ function bind(lib: ReturnType<typeof koffi.load>): LuaFns {
   return {
     init: lib.func('int sla_init(const char *shim)'),
     lastError: lib.func('const char *sla_last_error(void)'),
-    vmNew: lib.func('double sla_vm_new(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double seed, const char *lib_dir)'),
+    vmNew: lib.func(
+      'double sla_vm_new(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, double seed, const char *lib_dir)',
+    ),
     call: lib.func('double sla_call(double vm, int fn, double a, double b)'),
     vmBytes: lib.func('double sla_vm_bytes(double vm)'),
     vmClose: lib.func('int sla_vm_close(double vm)'),
@@ -72,7 +94,9 @@ function bind(lib: ReturnType<typeof koffi.load>): LuaFns {
     packetNew: lib.func('double sla_packet_new(const uint8_t *data, uint32_t len)'),
     packetFree: lib.func('int sla_packet_free(double addr)'),
     packets: lib.func('int sla_packets(double *out)'),
-    check: lib.func('int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out)'),
+    check: lib.func(
+      'int sla_check(const uint8_t *src, uint32_t len, const char *chunk, double max_instructions, double max_bytes, const char *lib_dir, double *out)',
+    ),
     codeHeapBytes: lib.func('double sla_code_heap_bytes(void)'),
     luaRelease: lib.func('const char *sla_lua_release(void)'),
     serviceBytes: lib.func('double sla_service_bytes(void)'),

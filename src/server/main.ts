@@ -76,7 +76,8 @@ function control(req: ControlRequest): void {
       case 'purge':
         server.purge().then(
           (stats) => send({ id, ok: true, op: 'purge', stats }),
-          (err: { code?: string; message?: string }) => send({ id, ok: false, code: err.code ?? 'ERR_PURGE', message: err.message ?? String(err) }),
+          (err: { code?: string; message?: string }) =>
+            send({ id, ok: false, code: err.code ?? 'ERR_PURGE', message: err.message ?? String(err) }),
         );
         return;
       case 'services':
@@ -86,7 +87,12 @@ function control(req: ControlRequest): void {
         void send({ id, ok: true, op: 'stop' }).then(() => exit(0));
         return;
       default:
-        void send({ id, ok: false, code: 'ERR_BAD_CONTROL', message: `unknown control op ${JSON.stringify((req as { op?: unknown }).op)}` });
+        void send({
+          id,
+          ok: false,
+          code: 'ERR_BAD_CONTROL',
+          message: `unknown control op ${JSON.stringify((req as { op?: unknown }).op)}`,
+        });
     }
   } catch (err) {
     const e = err as { code?: string; message?: string };

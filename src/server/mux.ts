@@ -104,7 +104,12 @@ export class Mux {
       const reply: ServerMessage =
         !p.ok && p.ch === undefined
           ? { t: 'err', seq, code: p.code, message: p.message }
-          : { t: 'err', seq, code: 'BAD_CHANNEL', message: `${p.ch === undefined ? 'missing "ch"' : `"ch" must be an integer from 0 to ${MAX_CHANNEL}`}: every frame on a multiplexed connection names its channel` };
+          : {
+              t: 'err',
+              seq,
+              code: 'BAD_CHANNEL',
+              message: `${p.ch === undefined ? 'missing "ch"' : `"ch" must be an integer from 0 to ${MAX_CHANNEL}`}: every frame on a multiplexed connection names its channel`,
+            };
       this.host.sendText(withChannel(JSON.stringify(reply), null));
       return;
     }
@@ -146,7 +151,10 @@ export class Mux {
       if (m.t === 'login') {
         err =
           c.player === null && this.loggedIn >= this.maxChannels
-            ? { code: 'TOO_MANY_CHANNELS', message: `this connection already has ${this.loggedIn} players logged in, the most it may carry (maxChannelsPerConnection); open another connection` }
+            ? {
+                code: 'TOO_MANY_CHANNELS',
+                message: `this connection already has ${this.loggedIn} players logged in, the most it may carry (maxChannelsPerConnection); open another connection`,
+              }
             : this.agents.login(c, m.seq, m.player);
       } else err = m.t === 'msg' ? this.agents.msg(c, m.seq, data) : this.agents.logout(c, m.seq);
     }
@@ -179,7 +187,8 @@ export class Mux {
 
   /** A channel with no player, nothing in flight and nothing held is dropped (its number may come back). */
   forgetIfIdle(c: MuxChannel): void {
-    if (c.player === null && c.inflight === 0 && c.held.length === 0 && this.channels.get(c.ch) === c) this.channels.delete(c.ch);
+    if (c.player === null && c.inflight === 0 && c.held.length === 0 && this.channels.get(c.ch) === c)
+      this.channels.delete(c.ch);
   }
 
   /** The connection closed: every logged-in channel's player disconnects, as a plain connection's would. */

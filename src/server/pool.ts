@@ -28,7 +28,10 @@ export class WorkerPool {
     const pool = new WorkerPool(onDone, onCrash);
     const ready: Array<Promise<void>> = [];
     for (let index = 0; index < count; index++) {
-      const w = new Worker(WORKER_PATH, { workerData: { ...init, index } satisfies WorkerInit, name: `simload-worker-${index}` });
+      const w = new Worker(WORKER_PATH, {
+        workerData: { ...init, index } satisfies WorkerInit,
+        name: `simload-worker-${index}`,
+      });
       pool.workers.push(w);
       ready.push(
         new Promise<void>((resolve, reject) => {
@@ -46,7 +49,8 @@ export class WorkerPool {
             else if (!pool.stopping) pool.onCrash(index, err);
           });
           w.on('exit', (code) => {
-            if (!started) reject(new SimloadError('ERR_WORKER', `worker ${index} exited with code ${code} before it was ready`));
+            if (!started)
+              reject(new SimloadError('ERR_WORKER', `worker ${index} exited with code ${code} before it was ready`));
             else if (!pool.stopping) pool.onCrash(index, new Error(`worker ${index} exited with code ${code}`));
           });
         }),

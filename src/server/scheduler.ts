@@ -166,7 +166,10 @@ export class Scheduler {
       }
     }
     this.inflight[worker] = turns;
-    this.pool.post(worker, (fresh ? { type: 'run', length, buffers: bufs.shared } : { type: 'run', length }) satisfies ToWorker);
+    this.pool.post(
+      worker,
+      (fresh ? { type: 'run', length, buffers: bufs.shared } : { type: 'run', length }) satisfies ToWorker,
+    );
   }
 
   /** A worker finished its batch: `count` messages, their results in the worker's out buffer. */
@@ -176,7 +179,8 @@ export class Scheduler {
     if (!turns) return;
     let sent = 0;
     for (const t of turns) sent += t.mails.length;
-    if (count !== sent) throw new SimloadError('ERR_WORKER', `worker ${worker} answered ${count} messages of a batch of ${sent}`);
+    if (count !== sent)
+      throw new SimloadError('ERR_WORKER', `worker ${worker} answered ${count} messages of a batch of ${sent}`);
     const out = this.buffers[worker]!.out;
     let o = 0;
     let e = 0;
@@ -186,7 +190,12 @@ export class Scheduler {
       for (const mail of mails) {
         const ok = out[o] === 0;
         this.pending--;
-        this.onResult(mail, { ok, set: out[o + 1]!, bytes: out[o + 2]!, error: ok ? null : (errors?.[e++] ?? 'handler failed') });
+        this.onResult(mail, {
+          ok,
+          set: out[o + 1]!,
+          bytes: out[o + 2]!,
+          error: ok ? null : (errors?.[e++] ?? 'handler failed'),
+        });
         o += OUT_FIELDS;
       }
       if (service.mailbox.length > 0 && !service.queued) {

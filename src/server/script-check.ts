@@ -27,7 +27,10 @@ export function checkScript(s: AgentScript, agent: 'per-player' | 'pool'): Scrip
   if (rc !== 0) throw new UsageError('ERR_SCRIPT', f.lastError());
   const logoutBytes = out[1]! < 0 ? null : out[1]!;
   if (agent === 'pool' && logoutBytes === null) {
-    throw new UsageError('ERR_SCRIPT', `${s.path}: pool agents keep their VM across players, so the script must define logout(player_id) to drop a player's data`);
+    throw new UsageError(
+      'ERR_SCRIPT',
+      `${s.path}: pool agents keep their VM across players, so the script must define logout(player_id) to drop a player's data`,
+    );
   }
   return { loginBytes: out[0]!, logoutBytes, emptyBytes: out[2]!, libCodeBytes: out[3]!, sandboxBytes: out[4]! };
 }

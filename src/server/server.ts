@@ -33,7 +33,11 @@ export class SimServer {
    * Loads the allocator (the env from variantEnv must already be in process.env), starts the workers and the
    * gate. `onFatal` hears about failures after start (a worker died).
    */
-  static async start(options: ServerOptions, variant: VariantOptions, onFatal: (code: string, message: string) => void): Promise<SimServer> {
+  static async start(
+    options: ServerOptions,
+    variant: VariantOptions,
+    onFatal: (code: string, message: string) => void,
+  ): Promise<SimServer> {
     validateServerOptions(options);
     const lua = options.agentModel === 'lua' && options.script;
     // A bad script is an error before the gate listens, with the script's file:line.
@@ -54,7 +58,9 @@ export class SimServer {
         seed: options.seed,
         stride,
         ...(firstFrees.length > 0 ? { firstFrees } : {}),
-        ...(options.agentModel === 'lua' && options.script ? { script: options.script, perPlayer: options.agent === 'per-player' } : {}),
+        ...(options.agentModel === 'lua' && options.script
+          ? { script: options.script, perPlayer: options.agent === 'per-player' }
+          : {}),
       },
       // A batch's replies to one multiplexed connection leave in one write (Gate.batch).
       (worker, count, errors) => server?.gate.batch(() => server!.agents.scheduler.done(worker, count, errors)),
@@ -89,7 +95,13 @@ export class SimServer {
     const holders = this.agents.onlineCount + this.agents.leaving;
     return {
       alloc: this.alloc.stats(),
-      runtime: { rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers },
+      runtime: {
+        rss: mem.rss,
+        heapTotal: mem.heapTotal,
+        heapUsed: mem.heapUsed,
+        external: mem.external,
+        arrayBuffers: mem.arrayBuffers,
+      },
       online: this.agents.onlineCount,
       loaded: this.agents.loaded,
       services: this.agents.services.size,
@@ -99,8 +111,15 @@ export class SimServer {
       // the shared slot table, per player holding state.
       jsBytesPerPlayer: holders === 0 ? 0 : Math.max(0, mem.heapUsed - this.baseHeap + this.slots.bytes) / holders,
       leaving: this.agents.leaving,
-      gate: { connections: this.gate.connections, paused: this.gate.pausedCount, muxConnections: this.gate.muxConnections, channels: this.gate.channels },
-      ...(this.lua ? { luaVms: this.lua.live(), luaPackets: this.packetCounts(this.lua), luaCode: luaCode(this.lua) } : {}),
+      gate: {
+        connections: this.gate.connections,
+        paused: this.gate.pausedCount,
+        muxConnections: this.gate.muxConnections,
+        channels: this.gate.channels,
+      },
+      ...(this.lua
+        ? { luaVms: this.lua.live(), luaPackets: this.packetCounts(this.lua), luaCode: luaCode(this.lua) }
+        : {}),
     };
   }
 
@@ -113,7 +132,14 @@ export class SimServer {
   services(): ServiceMemory[] {
     const out: ServiceMemory[] = [];
     for (const s of this.agents.services.values()) {
-      out.push({ id: s.id, bytes: s.bytes, players: s.players, mailbox: s.mailbox.length, workersSeen: s.workersSeen, turns: s.turns });
+      out.push({
+        id: s.id,
+        bytes: s.bytes,
+        players: s.players,
+        mailbox: s.mailbox.length,
+        workersSeen: s.workersSeen,
+        turns: s.turns,
+      });
     }
     return out;
   }

@@ -12,7 +12,10 @@ function bind(): SetName | null {
   try {
     const libc = koffi.load('libc.so.6');
     const self = libc.func('unsigned long pthread_self(void)') as () => number | bigint;
-    const set = libc.func('int pthread_setname_np(unsigned long thread, const char *name)') as (t: number | bigint, n: string) => number;
+    const set = libc.func('int pthread_setname_np(unsigned long thread, const char *name)') as (
+      t: number | bigint,
+      n: string,
+    ) => number;
     return (name) => set(self(), name.slice(0, 15)) === 0;
   } catch {
     return null;

@@ -36,7 +36,10 @@ export function splitServerThreads(pid: number, threads: ThreadCpu[]): ServerThr
 }
 
 /** "gate 0.93, workers 0.41 (w0 0.12 ...), other 0.05" in cores over `seconds`, and the busiest thread. */
-export function formatSplit(s: ServerThreadSplit, seconds: number): { text: string; busiest: string; busiestCores: number } {
+export function formatSplit(
+  s: ServerThreadSplit,
+  seconds: number,
+): { text: string; busiest: string; busiestCores: number } {
   const c = (x: number): string => (seconds > 0 ? x / seconds : 0).toFixed(2);
   const total = s.workers.reduce((a, b) => a + b, 0);
   let busiest = 'gate';

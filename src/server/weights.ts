@@ -1,12 +1,7 @@
 // skynet's worker weights (skynet_start.c): how much of a service's mailbox one worker drains per turn.
 // Workers 0-3 take one message, 4-7 all, 8-15 half, 16-23 a quarter, 24-31 an eighth; later ones all.
 
-const WEIGHTS = [
-  -1, -1, -1, -1, 0, 0, 0, 0,
-  1, 1, 1, 1, 1, 1, 1, 1,
-  2, 2, 2, 2, 2, 2, 2, 2,
-  3, 3, 3, 3, 3, 3, 3, 3,
-];
+const WEIGHTS = [-1, -1, -1, -1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3];
 
 export function workerWeight(worker: number): number {
   return worker < WEIGHTS.length ? WEIGHTS[worker]! : 0;

@@ -90,7 +90,8 @@ function run(): void {
     count += n;
     j += 2 + n * IN_FIELDS;
   }
-  if (count * OUT_FIELDS > out.length) throw new Error(`a batch of ${count} messages does not fit the out buffer (${out.length / OUT_FIELDS})`);
+  if (count * OUT_FIELDS > out.length)
+    throw new Error(`a batch of ${count} messages does not fit the out buffer (${out.length / OUT_FIELDS})`);
   let errors: string[] | null = null;
   let o = 0;
   for (let t = 0; t < turns; t++) {
@@ -110,7 +111,9 @@ function run(): void {
         out[o] = Status.error;
         out[o + 1] = batch[i + 2]!;
         out[o + 2] = -1;
-        (errors ??= []).push(err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err));
+        (errors ??= []).push(
+          err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err),
+        );
       }
     }
   }
@@ -124,8 +127,7 @@ port.on('message', (m: ToWorker) => {
       out = new Float64Array(m.buffers.out);
     }
     run();
-  }
-  else if (m.type === 'chunk') view.addChunk(m.index, m.sab);
+  } else if (m.type === 'chunk') view.addChunk(m.index, m.sab);
   else if (m.type === 'purge') {
     let error: string | null = null;
     try {
@@ -134,7 +136,6 @@ port.on('message', (m: ToWorker) => {
       error = (err as Error).message;
     }
     post({ type: 'purged', id: m.id, error });
-  }
-  else if (m.type === 'stop') port.close();
+  } else if (m.type === 'stop') port.close();
 });
 post({ type: 'ready' });

@@ -20,7 +20,10 @@ export const STUCK_MIN_BYTES = 1024 * 1024;
 export const STUCK_MIN_SHARE = 0.5;
 
 /** The per-arena mallctls of one inject answer as ArenaDecay rows (bytes), and the other mallctls. */
-export function splitArenaMallctls(mc: Record<string, number>, page: number): { arenas: ArenaDecay[]; rest: Record<string, number> } {
+export function splitArenaMallctls(
+  mc: Record<string, number>,
+  page: number,
+): { arenas: ArenaDecay[]; rest: Record<string, number> } {
   const byArena = new Map<number, Record<string, number>>();
   const rest: Record<string, number> = {};
   for (const [k, v] of Object.entries(mc)) {
@@ -79,7 +82,15 @@ export interface StuckArenas {
 /** Judges the hold after the drop in one watch's samples. `down` marks the drop when the operator typed it. */
 export function stuckArenas(samples: Sample[]): StuckArenas {
   const xs = samples.filter((s) => s.alloc?.arenas && s.alloc.arenas.length > 0).sort((a, b) => a.t - b.t);
-  const none = (unknown: string, drop: StuckArenas['drop'] = 'mark'): StuckArenas => ({ fromMs: 0, toMs: 0, drop, arenas: [], stuck: [], freeFirstWorkers: 0, unknown });
+  const none = (unknown: string, drop: StuckArenas['drop'] = 'mark'): StuckArenas => ({
+    fromMs: 0,
+    toMs: 0,
+    drop,
+    arenas: [],
+    stuck: [],
+    freeFirstWorkers: 0,
+    unknown,
+  });
   if (xs.length < 3) return none('no per-arena figures (watch a skynet with --skynet-console and --skynet-inject)');
   const found = dropEnd(xs);
   if (!found) return none('no drop found: mark `down` when the players leave', 'allocated');
@@ -96,9 +107,21 @@ export function stuckArenas(samples: Sample[]): StuckArenas {
   const evenShare = holding.length ? holding.reduce((t, b) => t + b, 0) / holding.length : 0;
   const arenas: ArenaHold[] = ids.map((id) => {
     const series = hold.map((s) => pages(at(s, id)));
-    const h = { arena: id, fromBytes: series[0]!, toBytes: series.at(-1)!, minBytes: minOf(series), purges: purges(at(last, id)) - purges(at(first, id)) };
+    const h = {
+      arena: id,
+      fromBytes: series[0]!,
+      toBytes: series.at(-1)!,
+      minBytes: minOf(series),
+      purges: purges(at(last, id)) - purges(at(first, id)),
+    };
     const state: ArenaHold['state'] =
-      h.purges > 0 ? 'purged' : h.minBytes < STUCK_MIN_BYTES ? 'empty' : h.minBytes >= STUCK_MIN_SHARE * evenShare ? 'stuck' : 'small';
+      h.purges > 0
+        ? 'purged'
+        : h.minBytes < STUCK_MIN_BYTES
+          ? 'empty'
+          : h.minBytes >= STUCK_MIN_SHARE * evenShare
+            ? 'stuck'
+            : 'small';
     return { ...h, state };
   });
   const purged = arenas.some((a) => a.state === 'purged');
@@ -110,7 +133,10 @@ export function stuckArenas(samples: Sample[]): StuckArenas {
     arenas,
     stuck,
     freeFirstWorkers: stuck.length,
-    unknown: purged || arenas.every((a) => a.state === 'empty' || a.state === 'small') ? null : 'no arena purged during the hold (decay off, or nothing touched any arena): free_first_workers does not model that',
+    unknown:
+      purged || arenas.every((a) => a.state === 'empty' || a.state === 'small')
+        ? null
+        : 'no arena purged during the hold (decay off, or nothing touched any arena): free_first_workers does not model that',
   };
 }
 
@@ -138,13 +164,26 @@ export function formatStuckArenas(r: StuckArenas): string {
   if (r.unknown !== null && r.arenas.length === 0) return `stuck arenas: not judged: ${r.unknown}\n`;
   const MiB = 1024 * 1024;
   const secs = (ms: number) => (ms / 1000).toFixed(1);
-  const lines = [`arenas in the hold after the drop (${secs(r.fromMs)}-${secs(r.toMs)} s, drop found by ${r.drop === 'mark' ? 'the down mark' : 'allocated falling'}):`];
-  const words = { stuck: 'stuck', small: 'kept without a purge, but little (not counted)', purged: 'purged', empty: 'empty' } as const;
+  const lines = [
+    `arenas in the hold after the drop (${secs(r.fromMs)}-${secs(r.toMs)} s, drop found by ${r.drop === 'mark' ? 'the down mark' : 'allocated falling'}):`,
+  ];
+  const words = {
+    stuck: 'stuck',
+    small: 'kept without a purge, but little (not counted)',
+    purged: 'purged',
+    empty: 'empty',
+  } as const;
   for (const a of r.arenas) {
-    lines.push(`  arena ${a.arena}: dirty+muzzy ${(a.fromBytes / MiB).toFixed(1)} -> ${(a.toBytes / MiB).toFixed(1)} MiB, ${a.purges} purges: ${words[a.state]}`);
+    lines.push(
+      `  arena ${a.arena}: dirty+muzzy ${(a.fromBytes / MiB).toFixed(1)} -> ${(a.toBytes / MiB).toFixed(1)} MiB, ${a.purges} purges: ${words[a.state]}`,
+    );
   }
   if (r.unknown !== null) lines.push(`stuck arenas: not judged: ${r.unknown}`);
-  else if (r.stuck.length === 0) lines.push('stuck arenas: none; free_first_workers: 0 reproduces this server (the default)');
-  else lines.push(`stuck arenas: ${r.stuck.join(', ')} kept their pages through the hold while others purged; free_first_workers: ${r.freeFirstWorkers} reproduces that in a simulation`);
+  else if (r.stuck.length === 0)
+    lines.push('stuck arenas: none; free_first_workers: 0 reproduces this server (the default)');
+  else
+    lines.push(
+      `stuck arenas: ${r.stuck.join(', ')} kept their pages through the hold while others purged; free_first_workers: ${r.freeFirstWorkers} reproduces that in a simulation`,
+    );
   return lines.join('\n') + '\n';
 }

@@ -40,12 +40,24 @@ export class HandleNames {
       } else unlisted.push(entry);
     }
     for (const address of [...this.names.keys()]) if (!keep.has(address)) this.names.delete(address);
-    return { total: cmem.total, blocks: cmem.blocks, live: cmemGroup(live, top), exited: cmemGroup(exited, top), unlisted: cmemGroup(unlisted, top) };
+    return {
+      total: cmem.total,
+      blocks: cmem.blocks,
+      live: cmemGroup(live, top),
+      exited: cmemGroup(exited, top),
+      unlisted: cmemGroup(unlisted, top),
+    };
   }
 }
 
 /** The group's count and bytes, and its `top` largest handles (ties by address, so a reading is stable). */
 export function cmemGroup(handles: CmemHandle[], top: number): CmemGroup {
-  const sorted = [...handles].sort((a, b) => b.bytes - a.bytes || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-  return { count: handles.length, bytes: handles.reduce((acc, h) => acc + h.bytes, 0), top: sorted.slice(0, Math.max(0, top)) };
+  const sorted = [...handles].sort(
+    (a, b) => b.bytes - a.bytes || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0),
+  );
+  return {
+    count: handles.length,
+    bytes: handles.reduce((acc, h) => acc + h.bytes, 0),
+    top: sorted.slice(0, Math.max(0, top)),
+  };
 }

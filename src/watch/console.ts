@@ -23,7 +23,10 @@ export function parseConsoleAddress(text: string): ConsoleAddress {
   const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[2]) : NaN;
   if (!m || port < 1 || port > 65535 || (!isIP(m[1]!) && !/^[A-Za-z0-9.-]+$/.test(m[1]!))) {
-    throw new UsageError('ERR_USAGE', `--skynet-console ${text}: give HOST:PORT of the debug console, e.g. 127.0.0.1:8000`);
+    throw new UsageError(
+      'ERR_USAGE',
+      `--skynet-console ${text}: give HOST:PORT of the debug console, e.g. 127.0.0.1:8000`,
+    );
   }
   return { host: m[1]!, port };
 }
@@ -76,7 +79,12 @@ export class SkynetConsole {
       // After a timeout the rest of the answer may still come: start clean next time.
       this.drop();
       const where = `${this.address.host}:${this.address.port}`;
-      throw new SimloadError('ERR_CONSOLE', `skynet console ${where}: \`${cmd}\`: ${(err as Error).message}`, undefined, { cause: err });
+      throw new SimloadError(
+        'ERR_CONSOLE',
+        `skynet console ${where}: \`${cmd}\`: ${(err as Error).message}`,
+        undefined,
+        { cause: err },
+      );
     }
   }
 

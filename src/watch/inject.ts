@@ -25,7 +25,16 @@ export const INJECT_MALLCTLS = [
 export const INJECT_SERVICE = '.launcher';
 
 /** Read per arena (`stats.arenas.<i>.<field>`): the watch's stuck-arena report (arena-decay.ts) needs them. */
-export const INJECT_ARENA_FIELDS = ['pdirty', 'pmuzzy', 'dirty_npurge', 'dirty_nmadvise', 'dirty_purged', 'muzzy_npurge', 'muzzy_nmadvise', 'muzzy_purged'] as const;
+export const INJECT_ARENA_FIELDS = [
+  'pdirty',
+  'pmuzzy',
+  'dirty_npurge',
+  'dirty_nmadvise',
+  'dirty_purged',
+  'muzzy_npurge',
+  'muzzy_nmadvise',
+  'muzzy_purged',
+] as const;
 
 // opt.narenas is 4 bytes and skynet's mallctl reads 8: jemalloc copies the low 32 bits and returns EINVAL, which
 // skynet ignores. Indexes at or above it are not arenas (5.0 answers stats.arenas.<narenas> with the merged

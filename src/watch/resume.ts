@@ -53,19 +53,28 @@ export async function newestWatchFolder(outDir: string, name: string): Promise<s
 /** Opens `dir` to append to; a usage error (exit 2) saying why when it is no watch folder or `name` differs. */
 export async function resumeFolder(dir: string, name: string | null): Promise<Resumed> {
   const abs = resolve(dir);
-  if (!(await stat(abs).catch(() => null))?.isDirectory()) throw new UsageError('ERR_NO_RUN', `--resume ${dir}: not a folder`);
+  if (!(await stat(abs).catch(() => null))?.isDirectory())
+    throw new UsageError('ERR_NO_RUN', `--resume ${dir}: not a folder`);
   const meta = await readJson<unknown>(join(abs, RESULT_FILES.run));
   if (meta === null) throw new UsageError('ERR_NO_RUN', `--resume ${dir}: no ${RESULT_FILES.run}, not a run folder`);
   const problems = runMetaProblems(meta);
-  if (problems.length > 0) throw new UsageError('ERR_RUN_FILE', `--resume ${dir}: ${RESULT_FILES.run} cannot be read: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new UsageError('ERR_RUN_FILE', `--resume ${dir}: ${RESULT_FILES.run} cannot be read: ${problems.join('; ')}`);
   const previous = meta as RunMeta;
   if (!isWatchFolder(await readJson<Scenario>(join(abs, RESULT_FILES.scenario)))) {
-    throw new UsageError('ERR_NOT_WATCH', `--resume ${dir}: not a folder \`simload watch\` wrote (only a watch can be resumed)`);
+    throw new UsageError(
+      'ERR_NOT_WATCH',
+      `--resume ${dir}: not a folder \`simload watch\` wrote (only a watch can be resumed)`,
+    );
   }
   const folderName = previous.variants[0]!;
-  if (name !== null && name !== folderName) throw new UsageError('ERR_USAGE', `--resume ${dir}: the folder is of --name ${folderName}, not ${name}`);
+  if (name !== null && name !== folderName)
+    throw new UsageError('ERR_USAGE', `--resume ${dir}: the folder is of --name ${folderName}, not ${name}`);
   const { writer, tornBytes } = await RunWriter.reopen(abs, previous);
-  const events = parseNdjson<RunEvent>((await readFile(join(abs, RESULT_FILES.events), 'utf8').catch(() => '')), RESULT_FILES.events);
+  const events = parseNdjson<RunEvent>(
+    await readFile(join(abs, RESULT_FILES.events), 'utf8').catch(() => ''),
+    RESULT_FILES.events,
+  );
   const start = events.find((e) => e.type === 'variant-start');
   const startWall = start ? start.wall : Date.parse(previous.startedAt);
   const marks: MarkedPhase[] = [];

@@ -56,7 +56,10 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   let resumeDir: string | null = null;
   try {
     resumeDir = o.resume === '' ? await newestWatchFolder(o.outDir, name) : (o.resume ?? null);
-    if (o.resume === '' && resumeDir === null) process.stderr.write(`simload watch: --resume: no earlier watch folder ${name}-* in ${o.outDir}, starting a new one\n`);
+    if (o.resume === '' && resumeDir === null)
+      process.stderr.write(
+        `simload watch: --resume: no earlier watch folder ${name}-* in ${o.outDir}, starting a new one\n`,
+      );
     if (resumeDir !== null && o.name === null) name = (await watchFolderName(resumeDir)) ?? name;
   } catch (err) {
     target.child?.kill('SIGTERM');
@@ -91,7 +94,9 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   }
   if (resumeDir !== null) {
     const r = w.resumed!;
-    say(`simload watch: resumed ${dir}: nothing recorded for ${formatDuration(r.gapToMs - r.gapFromMs)} (from ${formatDuration(r.gapFromMs)} to ${formatDuration(r.gapToMs)} after the watch began)`);
+    say(
+      `simload watch: resumed ${dir}: nothing recorded for ${formatDuration(r.gapToMs - r.gapFromMs)} (from ${formatDuration(r.gapFromMs)} to ${formatDuration(r.gapToMs)} after the watch began)`,
+    );
   }
   say(
     `simload watch: pid ${target.pid} (${target.comm}) every ${formatDuration(o.intervalMs)}` +
@@ -102,7 +107,10 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   const input = o.marks === undefined ? process.stdin : o.marks;
   const rl = input ? createInterface({ input, terminal: false }) : null;
   rl?.on('line', (line) => {
-    if (line.trim() !== '' && !w.mark(line)) process.stderr.write(`simload watch: not a mark: ${JSON.stringify(line.trim())} (one word: up, peak, down, quiet, ...)\n`);
+    if (line.trim() !== '' && !w.mark(line))
+      process.stderr.write(
+        `simload watch: not a mark: ${JSON.stringify(line.trim())} (one word: up, peak, down, quiet, ...)\n`,
+      );
   });
 
   const timer = o.durationMs !== null ? setTimeout(() => void w.stop('complete', 'duration'), o.durationMs) : null;
@@ -134,7 +142,9 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   const attribution = summary.variants[0]?.attribution;
   if (attribution) o.out.write(formatAttribution(attribution));
   say(`report: ${html}`);
-  say(`simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`);
+  say(
+    `simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`,
+  );
   // A watch asks for no load: its validity is not judged (see report/verdict.ts).
   const v = verdict({ status: end.status, validity: null, expect: checkExpectations(summary, o.expect) });
   if (v.lines.length > 0) o.out.write(v.lines.join('\n') + '\n');

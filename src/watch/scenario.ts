@@ -9,7 +9,15 @@ export interface MarkedPhase extends Mark {
   fromMs: number;
 }
 
-export function watchScenario(o: { name: string; description: string; intervalMs: number; outDir: string; marks: MarkedPhase[]; nowMs: number; expect: ExpectRule[] }): Scenario {
+export function watchScenario(o: {
+  name: string;
+  description: string;
+  intervalMs: number;
+  outDir: string;
+  marks: MarkedPhase[];
+  nowMs: number;
+  expect: ExpectRule[];
+}): Scenario {
   const phases: Phase[] = o.marks.map((m, i) => {
     const durationMs = Math.max(0, (o.marks[i + 1]?.fromMs ?? o.nowMs) - m.fromMs);
     return m.kind === 'ramp' ? { kind: 'ramp', to: { count: m.target }, durationMs } : { kind: 'hold', durationMs };

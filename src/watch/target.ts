@@ -24,7 +24,8 @@ export async function checkPid(pid: number): Promise<WatchTarget> {
   }
   const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
   const state = /^State:\s+(\S)/m.exec(status)?.[1];
-  if (state === 'Z') throw new UsageError('ERR_NO_PROC', `--pid ${pid}: the process has exited (a zombie not reaped yet)`);
+  if (state === 'Z')
+    throw new UsageError('ERR_NO_PROC', `--pid ${pid}: the process has exited (a zombie not reaped yet)`);
   const me = process.getuid?.() ?? -1;
   try {
     await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
@@ -37,7 +38,11 @@ export async function checkPid(pid: number): Promise<WatchTarget> {
           'Run simload as that user (or root).',
       );
     }
-    if (code !== 'ENOENT') throw new SimloadError('ERR_PROC_READ', `--pid ${pid}: cannot read /proc/${pid}/smaps_rollup: ${(err as Error).message}`);
+    if (code !== 'ENOENT')
+      throw new SimloadError(
+        'ERR_PROC_READ',
+        `--pid ${pid}: cannot read /proc/${pid}/smaps_rollup: ${(err as Error).message}`,
+      );
   }
   const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
   return { pid, comm, child: null };
@@ -48,11 +53,14 @@ export async function checkPid(pid: number): Promise<WatchTarget> {
  * Its output goes to simload's stderr (simload's stdout is for its own messages).
  */
 export async function startCommand(command: string): Promise<WatchTarget> {
-  if (command.trim() === '') throw new UsageError('ERR_USAGE', '--cmd: give the command to start, e.g. --cmd "./skynet config"');
+  if (command.trim() === '')
+    throw new UsageError('ERR_USAGE', '--cmd: give the command to start, e.g. --cmd "./skynet config"');
   const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['ignore', 'inherit', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
-    child.once('error', (err) => reject(new SimloadError('ERR_CMD', `--cmd ${command}: cannot start: ${err.message}`, undefined, { cause: err })));
+    child.once('error', (err) =>
+      reject(new SimloadError('ERR_CMD', `--cmd ${command}: cannot start: ${err.message}`, undefined, { cause: err })),
+    );
   });
   // A command that fails at once (not found, bad arguments) is bad input, not something to watch.
   const early = await Promise.race([

@@ -98,9 +98,22 @@ export class Watcher extends EventEmitter {
       firstT = r.firstT;
       const wall = Date.now();
       const gap = { gapFromMs: r.gapFromMs, gapToMs: wall - r.startWall };
-      this.resumed = { at: new Date(wall).toISOString(), ...gap, previousStatus: r.previous.status, pid: this.o.pid, tornBytes: r.tornBytes };
+      this.resumed = {
+        at: new Date(wall).toISOString(),
+        ...gap,
+        previousStatus: r.previous.status,
+        pid: this.o.pid,
+        tornBytes: r.tornBytes,
+      };
       await this.writer.recordResume(this.resumed);
-      this.writer.appendEvent({ type: 'resumed', variant: this.o.name, wall, t: gap.gapToMs, gapFromMs: gap.gapFromMs, pid: this.o.pid });
+      this.writer.appendEvent({
+        type: 'resumed',
+        variant: this.o.name,
+        wall,
+        t: gap.gapToMs,
+        gapFromMs: gap.gapFromMs,
+        pid: this.o.pid,
+      });
     } else {
       this.writer = await RunWriter.create(this.o.outDir, this.o.name, {
         scenario: this.o.name,
@@ -115,7 +128,8 @@ export class Watcher extends EventEmitter {
     if (this.o.inject) this.injectFile = writeInjectFile();
     await this.writeScenario();
     this.o.live?.attach(this.writer, this.scenarioNow());
-    if (!this.o.resumeDir) this.writer.appendEvent({ type: 'variant-start', variant: this.o.name, wall: this.startWall, pid: this.o.pid });
+    if (!this.o.resumeDir)
+      this.writer.appendEvent({ type: 'variant-start', variant: this.o.name, wall: this.startWall, pid: this.o.pid });
     this.nextDue = Date.now();
     await this.enqueue();
     this.schedule();
@@ -130,7 +144,15 @@ export class Watcher extends EventEmitter {
     const marked: MarkedPhase = { ...m, fromMs: wall - this.startWall };
     this.marks.push(marked);
     const phaseIndex = this.marks.length - 1;
-    this.writer.appendEvent({ type: 'phase', variant: this.o.name, wall, t: marked.fromMs, phaseIndex, phase: m.word, target: m.target });
+    this.writer.appendEvent({
+      type: 'phase',
+      variant: this.o.name,
+      wall,
+      t: marked.fromMs,
+      phaseIndex,
+      phase: m.word,
+      target: m.target,
+    });
     void this.writeScenario();
     this.forceServices = true; // the mark's sample reads the services too: growth between marks is measured there
     void this.enqueue(); // a sample at the mark, so the phase starts sharp
@@ -150,7 +172,8 @@ export class Watcher extends EventEmitter {
     await this.chain;
     const wall = Date.now();
     if (status === 'interrupted') this.writer.appendEvent({ type: 'interrupted', wall, signal: reason });
-    if (error) this.writer.appendEvent({ type: 'error', variant: this.o.name, wall, code: error.code, message: error.message });
+    if (error)
+      this.writer.appendEvent({ type: 'error', variant: this.o.name, wall, code: error.code, message: error.message });
     this.writer.appendEvent({ type: 'variant-end', variant: this.o.name, wall, t: wall - this.startWall });
     await this.writeScenario();
     this.console?.close();
@@ -234,7 +257,10 @@ export class Watcher extends EventEmitter {
   }
 
   /** jmem (and mem, and the injected mallctls) in one go; a console that stops answering is noted once. */
-  private async readConsole(timeoutMs: number, forceServices: boolean): Promise<{ alloc: AllocStats | null; sample: SkynetSample }> {
+  private async readConsole(
+    timeoutMs: number,
+    forceServices: boolean,
+  ): Promise<{ alloc: AllocStats | null; sample: SkynetSample }> {
     const c = this.console!;
     const sample: SkynetSample = { consoleMs: null, luaTotal: null, luaServices: 0, top: [] };
     let alloc: AllocStats | null = null;
@@ -244,7 +270,8 @@ export class Watcher extends EventEmitter {
       if (!jm) throw new Error(`jmem gave no jemalloc stats: ${j.lines.slice(0, 3).join(' | ')}`);
       sample.consoleMs = Math.round(j.ms * 1000) / 1000;
       alloc = { ...jm, metadata: 0, pdirty: 0, pmuzzy: 0, source: 'skynet-jmem' };
-      const memDue = this.o.memIntervalMs !== null && (forceServices || Date.now() - this.lastMem >= this.o.memIntervalMs);
+      const memDue =
+        this.o.memIntervalMs !== null && (forceServices || Date.now() - this.lastMem >= this.o.memIntervalMs);
       if (memDue) this.lastMem = Date.now();
       const top = this.o.topServices ?? DEFAULT_TOP_SERVICES;
       // `list` just before `cmem`, so that the split into live and exited is as of one moment (one round trip).
@@ -257,7 +284,9 @@ export class Watcher extends EventEmitter {
       }
       // `mem` asks every Lua service; a busy one answers late. The console's own timeout (centiseconds) is
       // set under ours, so it lists the late ones as TIMEOUT instead of the whole answer being lost.
-      const m = memDue ? await c.command(`mem ${Math.max(1, Math.floor((timeoutMs * 0.7) / 10))}`, timeoutMs).catch(() => null) : null;
+      const m = memDue
+        ? await c.command(`mem ${Math.max(1, Math.floor((timeoutMs * 0.7) / 10))}`, timeoutMs).catch(() => null)
+        : null;
       if (m?.ok) {
         const mem = parseMem(m.lines);
         sample.luaTotal = mem.unanswered === 0 ? mem.total : null;
@@ -278,17 +307,25 @@ export class Watcher extends EventEmitter {
           const pm = mc['stats.arenas.4096.pmuzzy'];
           const md = mc['stats.metadata'];
           // With these three the full jemalloc breakdown applies (report/breakdown.ts), as for simload's server.
-          if (pd !== undefined && pm !== undefined && md !== undefined) alloc = { ...jm, metadata: md, pdirty: pd * page, pmuzzy: pm * page, ...(arenas.length ? { arenas } : {}) };
+          if (pd !== undefined && pm !== undefined && md !== undefined)
+            alloc = { ...jm, metadata: md, pdirty: pd * page, pmuzzy: pm * page, ...(arenas.length ? { arenas } : {}) };
         } else if (this.consoleUp !== false) {
           this.emit('notice', `skynet console: inject gave no mallctls: ${r.lines.slice(0, 3).join(' | ')}`);
         }
       }
-      if (this.consoleUp === false) this.emit('notice', `skynet console ${c.address.host}:${c.address.port} answers again`);
+      if (this.consoleUp === false)
+        this.emit('notice', `skynet console ${c.address.host}:${c.address.port} answers again`);
       this.consoleUp = true;
     } catch (err) {
       if (this.consoleUp !== false && !this.stopped) {
         const message = `${(err as Error).message}; /proc sampling goes on, console retried every sample`;
-        this.writer.appendEvent({ type: 'error', variant: this.o.name, wall: Date.now(), code: 'ERR_CONSOLE_LOST', message });
+        this.writer.appendEvent({
+          type: 'error',
+          variant: this.o.name,
+          wall: Date.now(),
+          code: 'ERR_CONSOLE_LOST',
+          message,
+        });
         this.emit('notice', message);
       }
       this.consoleUp = false;

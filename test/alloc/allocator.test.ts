@@ -13,7 +13,8 @@ delete process.env['JE_MALLOC_CONF'];
 const a = Allocator.load({ name: 'madv-free', build: 'madv-free' });
 const MiB = 1024 * 1024;
 
-const badHandle = (fn: () => unknown) => assert.throws(fn, (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_HANDLE');
+const badHandle = (fn: () => unknown) =>
+  assert.throws(fn, (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_HANDLE');
 
 test('info names the build: version from build.json, jemalloc 5.3 defaults', () => {
   const rec = JSON.parse(readFileSync(variantBuildJson('madv-free'), 'utf8')) as { fullVersion: string };
@@ -22,7 +23,12 @@ test('info names the build: version from build.json, jemalloc 5.3 defaults', () 
   assert.equal(a.info.version, rec.fullVersion);
   assert.match(a.info.version ?? '', /^5\.3\.0/);
   assert.equal(a.info.mallocConf, null);
-  assert.deepEqual(a.info.opts, { dirtyDecayMs: 10000, muzzyDecayMs: 0, backgroundThread: false, narenas: a.info.opts.narenas });
+  assert.deepEqual(a.info.opts, {
+    dirtyDecayMs: 10000,
+    muzzyDecayMs: 0,
+    backgroundThread: false,
+    narenas: a.info.opts.narenas,
+  });
   assert.ok((a.info.opts.narenas ?? 0) >= 1);
 });
 
@@ -33,14 +39,20 @@ test('stats follow allocations: allocated grows by at least the requested bytes 
   const requested = sizes.reduce((x, y) => x + y, 0) * 8;
   const sets = Array.from({ length: 8 }, () => a.allocSet(sizes));
   const during = a.stats();
-  assert.ok(during.allocated - before.allocated >= requested, `allocated grew ${during.allocated - before.allocated}, requested ${requested}`);
+  assert.ok(
+    during.allocated - before.allocated >= requested,
+    `allocated grew ${during.allocated - before.allocated}, requested ${requested}`,
+  );
   assert.ok(during.allocated - before.allocated < requested * 1.5 + MiB, 'allocated grew far more than requested');
   assert.ok(during.resident >= during.allocated, 'resident covers allocated');
   assert.equal(a.setBytes(sets[0]!), requested / 8);
   for (const s of sets) a.freeSet(s);
   a.purge(); // also flushes this thread's tcache, whose cached objects still count as allocated
   const after = a.stats();
-  assert.ok(Math.abs(after.allocated - before.allocated) < 256 * 1024, `allocated after free ${after.allocated}, before ${before.allocated}`);
+  assert.ok(
+    Math.abs(after.allocated - before.allocated) < 256 * 1024,
+    `allocated after free ${after.allocated}, before ${before.allocated}`,
+  );
 });
 
 test('purge empties pdirty: freed pages are dirty until arena.4096.purge', () => {
@@ -90,8 +102,14 @@ test('resizeInSet reallocs one object, writes it, and returns the new total', ()
   assert.equal(a.resizeInSet(s, 1, 5000), 5400);
   assert.equal(a.resizeInSet(s, 0, 10), 5310);
   assert.equal(a.setBytes(s), 5310);
-  assert.throws(() => a.resizeInSet(s, 3, 10), (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_INDEX');
-  assert.throws(() => a.resizeInSet(s, 0, 0), (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_SIZE');
+  assert.throws(
+    () => a.resizeInSet(s, 3, 10),
+    (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_INDEX',
+  );
+  assert.throws(
+    () => a.resizeInSet(s, 0, 0),
+    (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_SIZE',
+  );
   a.freeSet(s);
   badHandle(() => a.resizeInSet(s, 0, 10));
 });
@@ -103,8 +121,14 @@ test('churn allocates and frees in one call; bad sizes are refused before any al
   a.purge();
   assert.ok(Math.abs(a.stats().allocated - before) < 64 * 1024);
   for (const bad of [[0], [-5], [1.5], [2 ** 33]]) {
-    assert.throws(() => a.churn(bad), (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_SIZE');
-    assert.throws(() => a.allocSet(bad), (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_SIZE');
+    assert.throws(
+      () => a.churn(bad),
+      (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_SIZE',
+    );
+    assert.throws(
+      () => a.allocSet(bad),
+      (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_SIZE',
+    );
   }
   assert.deepEqual(a.live(), { objects: 0, sets: 0 });
 });

@@ -8,7 +8,10 @@ export const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.
 
 export function requireBuilds(...names: string[]): void {
   for (const n of names) {
-    assert.ok(existsSync(variantLib(n)), `jemalloc build ${n} is missing (${variantLib(n)}): run \`npm install\` (or \`simload build\`) first`);
+    assert.ok(
+      existsSync(variantLib(n)),
+      `jemalloc build ${n} is missing (${variantLib(n)}): run \`npm install\` (or \`simload build\`) first`,
+    );
   }
   assert.ok(existsSync(shimLib), `the allocator shim is missing (${shimLib}): run \`npm install\` first`);
 }

@@ -29,7 +29,11 @@ test('malformed confs are UsageErrors that quote the conf and say why', () => {
   for (const [conf, why] of cases) {
     assert.throws(
       () => parseMallocConf(conf),
-      (e: unknown) => e instanceof UsageError && e.code === 'ERR_MALLOC_CONF' && e.message.includes(`"${conf}"`) && why.test(e.message),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.code === 'ERR_MALLOC_CONF' &&
+        e.message.includes(`"${conf}"`) &&
+        why.test(e.message),
       conf,
     );
   }

@@ -18,7 +18,10 @@ function headerCodes(): Map<string, number> {
 
 /** SL_ERR_BAD_HANDLE -> badHandle, SL_OK -> ok. */
 function camel(name: string): string {
-  const words = name.replace(/^SL_(ERR_)?/, '').toLowerCase().split('_');
+  const words = name
+    .replace(/^SL_(ERR_)?/, '')
+    .toLowerCase()
+    .split('_');
   return words.map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1))).join('');
 }
 
@@ -26,7 +29,17 @@ function camel(name: string): string {
 function signature(decl: string): string {
   const m = /^\s*(.+?)\s*\b(sl_\w+)\s*\((.*)\)\s*;?\s*$/.exec(decl.replace(/\s+/g, ' '));
   assert.ok(m, `not a declaration: ${decl}`);
-  const params = m[3]!.trim() === 'void' ? [] : m[3]!.split(',').map((p) => p.replace(/\b_Out_\b/g, '').trim().replace(/\s*\b\w+$/, '').replace(/\s*\*\s*/g, ' *').trim());
+  const params =
+    m[3]!.trim() === 'void'
+      ? []
+      : m[3]!.split(',').map((p) =>
+          p
+            .replace(/\b_Out_\b/g, '')
+            .trim()
+            .replace(/\s*\b\w+$/, '')
+            .replace(/\s*\*\s*/g, ' *')
+            .trim(),
+        );
   return `${m[1]!.replace(/\s*\*\s*/g, ' *').trim()} ${m[2]}(${params.join(', ')})`;
 }
 
@@ -57,5 +70,8 @@ test('the koffi declarations of src/alloc/shim.ts are the prototypes of shim.h',
   }
   // Everything the header exports is bound, except what only the agent library calls.
   const bound = new Set(used.map((s) => /\b(sl_\w+)\(/.exec(s)![1]));
-  assert.deepEqual([...declared.keys()].filter((n) => !bound.has(n)), ['sl_target_fn']);
+  assert.deepEqual(
+    [...declared.keys()].filter((n) => !bound.has(n)),
+    ['sl_target_fn'],
+  );
 });

@@ -27,7 +27,10 @@ test('size classes: freeing every other object of one class leaves half its slab
   // those of all arenas merged.
   const objs = await allocateInWorker(SIZE, N);
   const full = a.stats();
-  assert.ok(full.threads!.some((t) => !t.main && t.arena !== full.threads!.find((m) => m.main)!.arena), `threads ${JSON.stringify(full.threads)}`);
+  assert.ok(
+    full.threads!.some((t) => !t.main && t.arena !== full.threads!.find((m) => m.main)!.arena),
+    `threads ${JSON.stringify(full.threads)}`,
+  );
   for (let i = 0; i < N; i += 2) a.free(objs[i]!);
   a.purge(); // flushes this thread's cache, so the freed regions are back in their slabs
   const half = a.stats();
@@ -36,12 +39,21 @@ test('size classes: freeing every other object of one class leaves half its slab
   // Filled: the class grew by N regions and about N x SIZE of slabs, so its gap hardly moved.
   const grewRegs = bin(full, SIZE)!.regs - (b0?.regs ?? 0);
   assert.ok(grewRegs >= N && grewRegs < N * 1.01, `class ${SIZE} grew by ${grewRegs} regions for ${N} objects`);
-  assert.ok(Math.abs(gapOf(bin(full, SIZE)) - gapOf(b0)) < 0.03 * slabBytes, `gap when full ${gapOf(bin(full, SIZE))}, before ${gapOf(b0)}`);
+  assert.ok(
+    Math.abs(gapOf(bin(full, SIZE)) - gapOf(b0)) < 0.03 * slabBytes,
+    `gap when full ${gapOf(bin(full, SIZE))}, before ${gapOf(b0)}`,
+  );
   // Half freed: every slab keeps a live object, so none is given back; the gap is half the slab bytes.
   const grew = gapOf(bin(half, SIZE)) - gapOf(b0);
-  assert.ok(Math.abs(grew - slabBytes / 2) <= 0.03 * (slabBytes / 2), `class ${SIZE}: active - allocated grew ${grew}, expected ${slabBytes / 2}`);
+  assert.ok(
+    Math.abs(grew - slabBytes / 2) <= 0.03 * (slabBytes / 2),
+    `class ${SIZE}: active - allocated grew ${grew}, expected ${slabBytes / 2}`,
+  );
   assert.equal(bin(half, SIZE)!.slabSize % SIZE, 0);
-  assert.ok(bin(half, SIZE)!.regs * SIZE <= 0.51 * bin(half, SIZE)!.slabs * bin(half, SIZE)!.slabSize, 'slab utilisation about 50%');
+  assert.ok(
+    bin(half, SIZE)!.regs * SIZE <= 0.51 * bin(half, SIZE)!.slabs * bin(half, SIZE)!.slabSize,
+    'slab utilisation about 50%',
+  );
   for (let i = 1; i < N; i += 2) a.free(objs[i]!);
   a.purge();
   const empty = a.stats();
@@ -55,7 +67,10 @@ async function allocateInWorker(size: number, n: number): Promise<number[]> {
       const a = m.Allocator.load({ name: 'madv-free', build: 'madv-free' });
       parentPort.postMessage(Array.from({ length: workerData.n }, () => a.malloc(workerData.size)));
     });`;
-  const w = new Worker(src, { eval: true, workerData: { url: new URL('../../src/alloc/allocator.js', import.meta.url).href, size, n } });
+  const w = new Worker(src, {
+    eval: true,
+    workerData: { url: new URL('../../src/alloc/allocator.js', import.meta.url).href, size, n },
+  });
   const [handles] = (await once(w, 'message')) as [number[]];
   await w.terminate(); // the thread's exit flushes its cache
   return handles;
@@ -68,7 +83,10 @@ test('size classes: the bins and large extents add up to allocated and active of
   const s = a.stats();
   const sc = s.sizeClasses!;
   assert.ok(sc.bins.length >= 20, `${sc.bins.length} bins in use`);
-  assert.deepEqual(sc.bins.map((b) => b.size), [...sc.bins.map((b) => b.size)].sort((x, y) => x - y));
+  assert.deepEqual(
+    sc.bins.map((b) => b.size),
+    [...sc.bins.map((b) => b.size)].sort((x, y) => x - y),
+  );
   const smallAllocated = sc.bins.reduce((t, b) => t + b.regs * b.size, 0);
   const smallActive = sc.bins.reduce((t, b) => t + b.slabs * b.slabSize, 0);
   assert.ok(sc.large.extents >= 40 && sc.large.allocated >= large.length * 20_000, JSON.stringify(sc.large));

@@ -3,7 +3,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Allocator } from '../../src/alloc/allocator.js';
 
-type Cmd = { op: 'alloc'; sizes: number[] } | { op: 'bytes' | 'free'; set: number } | { op: 'storm'; rounds: number } | { op: 'exit' };
+type Cmd =
+  | { op: 'alloc'; sizes: number[] }
+  | { op: 'bytes' | 'free'; set: number }
+  | { op: 'storm'; rounds: number }
+  | { op: 'exit' };
 
 if (parentPort) {
   const port = parentPort;

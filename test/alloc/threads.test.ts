@@ -32,7 +32,10 @@ test('a set allocated in worker A is read and freed in worker B; the main thread
     const bytes = await ask(b, { op: 'bytes', set: made.value });
     assert.deepEqual(bytes, { ok: true, value: 6000 });
     assert.deepEqual(await ask(b, { op: 'free', set: made.value }), { ok: true, value: null });
-    assert.throws(() => main.freeSet(made.value), (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_HANDLE');
+    assert.throws(
+      () => main.freeSet(made.value),
+      (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BAD_HANDLE',
+    );
     const again = await ask(a, { op: 'free', set: made.value });
     assert.equal(again.ok, false);
     assert.equal((again as { code: string }).code, 'ERR_BAD_HANDLE');
@@ -52,7 +55,10 @@ test('two workers allocating and freeing at once keep the table and the heap con
     for (const r of replies) assert.deepEqual(r, { ok: true, value: 300 });
     assert.deepEqual(main.live(), { objects: 0, sets: 0 });
     // Objects cached in the workers' tcaches still count as allocated; bounded by a few size classes' worth.
-    assert.ok(main.stats().allocated - before < 4 * 1024 * 1024, `allocated grew by ${main.stats().allocated - before}`);
+    assert.ok(
+      main.stats().allocated - before < 4 * 1024 * 1024,
+      `allocated grew by ${main.stats().allocated - before}`,
+    );
   } finally {
     await Promise.all(ws.map((w) => w.terminate()));
   }

@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CGROUP_ROOT_ENV, detectMemoryCgroup, MemoryCgroup, sweepStaleCgroups } from '../../src/cgroup/memory-cgroup.js';
+import {
+  CGROUP_ROOT_ENV,
+  detectMemoryCgroup,
+  MemoryCgroup,
+  sweepStaleCgroups,
+} from '../../src/cgroup/memory-cgroup.js';
 import { ServerCgroups } from '../../src/cgroup/server-cgroup.js';
 import { applyPressure, releasePressure } from '../../src/cgroup/pressure.js';
 import { SimloadError } from '../../src/errors.js';
@@ -93,7 +98,10 @@ test('create, move a process in, limit it, read usage, remove: the kernel enforc
     assert.equal((await g.usage()).limit, Math.floor((u1.usage + 64 * MiB) / 4096) * 4096);
     if (g.version === 1) {
       // Live memory cannot be reclaimed without swap: v1 refuses the limit, and the old one stays.
-      await assert.rejects(g.setLimit(32 * MiB), (err: unknown) => err instanceof SimloadError && err.code === 'ERR_CGROUP_BUSY');
+      await assert.rejects(
+        g.setLimit(32 * MiB),
+        (err: unknown) => err instanceof SimloadError && err.code === 'ERR_CGROUP_BUSY',
+      );
       assert.equal((await g.usage()).limit, Math.floor((u1.usage + 64 * MiB) / 4096) * 4096);
     }
     await g.setLimit(null);
@@ -112,73 +120,92 @@ test('create, move a process in, limit it, read usage, remove: the kernel enforc
   assert.deepEqual(ours(), []);
 });
 
-test('a server attached at start: pressure limit, OOM kill reported, group gone when the server dies', { skip }, async () => {
-  const hog = await spawnHog();
-  const sink = eventSink();
-  try {
-    const entry = await cg.attach({ variant: 'oom', pid: hog.pid, writer: sink, force: true });
-    assert.ok(entry?.group, entry?.unavailable ?? 'no group');
-    const group = entry!.group!;
-    assert.ok(memoryCgroupOf(hog.pid)!.endsWith(`/${group.name}`));
-    await hog.alloc(100);
-    const rss = (await hog.alloc(0))!;
-    const charged = group.readUsage().usage;
+test(
+  'a server attached at start: pressure limit, OOM kill reported, group gone when the server dies',
+  { skip },
+  async () => {
+    const hog = await spawnHog();
+    const sink = eventSink();
+    try {
+      const entry = await cg.attach({ variant: 'oom', pid: hog.pid, writer: sink, force: true });
+      assert.ok(entry?.group, entry?.unavailable ?? 'no group');
+      const group = entry!.group!;
+      assert.ok(memoryCgroupOf(hog.pid)!.endsWith(`/${group.name}`));
+      await hog.alloc(100);
+      const rss = (await hog.alloc(0))!;
+      const charged = group.readUsage().usage;
 
-    // A limit below live memory: v1 refuses, and the phase holds the server at what reclaim reached.
-    const applied = await applyPressure(rss - 60 * MiB, { variant: 'oom', serverPid: hog.pid, writer: sink, cgroups: cg });
-    assert.equal(applied, entry);
-    const apply = sink.events.find((e) => e.type === 'pressure' && e.action === 'apply');
-    assert.ok(apply && apply.type === 'pressure', JSON.stringify(sink.events));
-    const limit = cg.memoryLimitFor(hog.pid)!;
-    assert.equal(apply.limitBytes, limit);
-    if (group.version === 1) {
-      assert.match(apply.detail, /the kernel could reclaim the group only down to/);
-      assert.ok(limit > rss - 60 * MiB, `limit ${limit} should be above the refused ${rss - 60 * MiB}`);
+      // A limit below live memory: v1 refuses, and the phase holds the server at what reclaim reached.
+      const applied = await applyPressure(rss - 60 * MiB, {
+        variant: 'oom',
+        serverPid: hog.pid,
+        writer: sink,
+        cgroups: cg,
+      });
+      assert.equal(applied, entry);
+      const apply = sink.events.find((e) => e.type === 'pressure' && e.action === 'apply');
+      assert.ok(apply && apply.type === 'pressure', JSON.stringify(sink.events));
+      const limit = cg.memoryLimitFor(hog.pid)!;
+      assert.equal(apply.limitBytes, limit);
+      if (group.version === 1) {
+        assert.match(apply.detail, /the kernel could reclaim the group only down to/);
+        assert.ok(limit > rss - 60 * MiB, `limit ${limit} should be above the refused ${rss - 60 * MiB}`);
+      }
+      const groupLimit = group.readUsage().limit!;
+      assert.ok(
+        groupLimit >= charged - 8 * MiB && groupLimit < charged + 300 * MiB,
+        `group limit ${groupLimit}, charged ${charged}`,
+      );
+
+      // Growing past the limit: the kernel's OOM killer kills it, the watcher reports it and removes the group.
+      const after = await hog.alloc(400);
+      assert.equal(after, null, 'the process should have been killed');
+      const { signal } = await hog.exited;
+      assert.equal(signal, 'SIGKILL');
+      await waitFor('the group to be removed after the server died', () => !existsSync(group.path), 5000);
+      const oom = sink.events.filter((e) => e.type === 'pressure' && e.action === 'oom-kill');
+      assert.equal(oom.length, 1, JSON.stringify(sink.events));
+      assert.equal(cg.get(hog.pid), undefined);
+      await releasePressure({ variant: 'oom', serverPid: hog.pid, writer: sink, cgroups: cg }); // after the death: harmless
+    } finally {
+      hog.kill();
+      await cg.detach(hog.pid);
     }
-    const groupLimit = group.readUsage().limit!;
-    assert.ok(groupLimit >= charged - 8 * MiB && groupLimit < charged + 300 * MiB, `group limit ${groupLimit}, charged ${charged}`);
+    assert.deepEqual(ours(), []);
+  },
+);
 
-    // Growing past the limit: the kernel's OOM killer kills it, the watcher reports it and removes the group.
-    const after = await hog.alloc(400);
-    assert.equal(after, null, 'the process should have been killed');
-    const { signal } = await hog.exited;
-    assert.equal(signal, 'SIGKILL');
-    await waitFor('the group to be removed after the server died', () => !existsSync(group.path), 5000);
-    const oom = sink.events.filter((e) => e.type === 'pressure' && e.action === 'oom-kill');
-    assert.equal(oom.length, 1, JSON.stringify(sink.events));
-    assert.equal(cg.get(hog.pid), undefined);
-    await releasePressure({ variant: 'oom', serverPid: hog.pid, writer: sink, cgroups: cg }); // after the death: harmless
-  } finally {
-    hog.kill();
-    await cg.detach(hog.pid);
-  }
-  assert.deepEqual(ours(), []);
-});
-
-test('a server SIGKILLed mid-run leaves no group; detach at the normal end returns it to the parent', { skip }, async () => {
-  const a = await spawnHog();
-  const b = await spawnHog();
-  const sink = eventSink();
-  try {
-    const ea = await cg.attach({ variant: 'a', pid: a.pid, writer: sink, force: true });
-    const eb = await cg.attach({ variant: 'b', pid: b.pid, writer: sink, force: true });
-    const pa = ea!.group!.path;
-    const pb = eb!.group!.path;
-    assert.ok(existsSync(pa) && existsSync(pb));
-    a.kill();
-    await a.exited;
-    await waitFor("the watcher to remove the crashed server's group", () => !existsSync(pa), 3000);
-    assert.ok(existsSync(pb), 'the other server keeps its group');
-    await cg.detach(b.pid);
-    assert.equal(existsSync(pb), false);
-    assert.equal(memoryCgroupOf(b.pid), memoryCgroupOf(process.pid));
-    assert.deepEqual(sink.events.filter((e) => e.type === 'pressure' && e.action === 'oom-kill'), []);
-  } finally {
-    a.kill();
-    b.kill();
-  }
-  assert.deepEqual(ours(), []);
-});
+test(
+  'a server SIGKILLed mid-run leaves no group; detach at the normal end returns it to the parent',
+  { skip },
+  async () => {
+    const a = await spawnHog();
+    const b = await spawnHog();
+    const sink = eventSink();
+    try {
+      const ea = await cg.attach({ variant: 'a', pid: a.pid, writer: sink, force: true });
+      const eb = await cg.attach({ variant: 'b', pid: b.pid, writer: sink, force: true });
+      const pa = ea!.group!.path;
+      const pb = eb!.group!.path;
+      assert.ok(existsSync(pa) && existsSync(pb));
+      a.kill();
+      await a.exited;
+      await waitFor("the watcher to remove the crashed server's group", () => !existsSync(pa), 3000);
+      assert.ok(existsSync(pb), 'the other server keeps its group');
+      await cg.detach(b.pid);
+      assert.equal(existsSync(pb), false);
+      assert.equal(memoryCgroupOf(b.pid), memoryCgroupOf(process.pid));
+      assert.deepEqual(
+        sink.events.filter((e) => e.type === 'pressure' && e.action === 'oom-kill'),
+        [],
+      );
+    } finally {
+      a.kill();
+      b.kill();
+    }
+    assert.deepEqual(ours(), []);
+  },
+);
 
 test('stale groups of dead simload processes are swept, live ones kept', { skip }, async () => {
   const dead = spawn(process.execPath, ['-e', '0']);
@@ -234,33 +261,40 @@ test('Ctrl-C (SIGINT) of a simload process removes its groups before it ends', {
   }
 });
 
-test('a run limit (plan --verify) holds from the start; a pressure phase lowers it and its end restores it', { skip }, async () => {
-  const hog = await spawnHog();
-  const sink = eventSink();
-  const cg = new ServerCgroups({ runLimit: 900 * MiB });
-  try {
-    const entry = (await cg.attach({ variant: 'run', pid: hog.pid, writer: sink }))!;
-    assert.ok(entry.group, 'a run limit alone makes the server get a group');
-    const outside = entry.chargedOutside;
-    assert.ok(outside > 10 * MiB && outside < 300 * MiB, `charged outside: ${outside}`);
-    assert.equal(cg.memoryLimitFor(hog.pid), 900 * MiB);
-    assert.equal(entry.group.readUsage().limit, Math.floor((900 * MiB - outside) / 4096) * 4096);
-    await hog.alloc(50);
-    await applyPressure(600 * MiB, { variant: 'run', serverPid: hog.pid, writer: sink, cgroups: cg });
-    assert.equal(cg.memoryLimitFor(hog.pid), 600 * MiB);
-    assert.equal(entry.group.readUsage().limit, Math.floor((600 * MiB - outside) / 4096) * 4096);
-    await releasePressure({ variant: 'run', serverPid: hog.pid, writer: sink, cgroups: cg });
-    assert.equal(cg.memoryLimitFor(hog.pid), 900 * MiB);
-    assert.equal(entry.group.readUsage().limit, Math.floor((900 * MiB - outside) / 4096) * 4096);
-    const kinds = sink.events.map((e) => (e.type === 'pressure' ? `${e.action} ${e.limitBytes! / MiB}` : e.type));
-    assert.deepEqual(kinds, ['apply 900', 'apply 600', 'release 900']);
-    assert.match((sink.events[2] as { detail: string }).detail, /^run limit 900\.0 MiB restored; Rss \d+\.\d MiB, LazyFree 0 B at release; OOM kills in the group: 0$/);
-  } finally {
-    hog.kill();
-    await cg.detach(hog.pid);
-  }
-  assert.deepEqual(ours(), []);
-});
+test(
+  'a run limit (plan --verify) holds from the start; a pressure phase lowers it and its end restores it',
+  { skip },
+  async () => {
+    const hog = await spawnHog();
+    const sink = eventSink();
+    const cg = new ServerCgroups({ runLimit: 900 * MiB });
+    try {
+      const entry = (await cg.attach({ variant: 'run', pid: hog.pid, writer: sink }))!;
+      assert.ok(entry.group, 'a run limit alone makes the server get a group');
+      const outside = entry.chargedOutside;
+      assert.ok(outside > 10 * MiB && outside < 300 * MiB, `charged outside: ${outside}`);
+      assert.equal(cg.memoryLimitFor(hog.pid), 900 * MiB);
+      assert.equal(entry.group.readUsage().limit, Math.floor((900 * MiB - outside) / 4096) * 4096);
+      await hog.alloc(50);
+      await applyPressure(600 * MiB, { variant: 'run', serverPid: hog.pid, writer: sink, cgroups: cg });
+      assert.equal(cg.memoryLimitFor(hog.pid), 600 * MiB);
+      assert.equal(entry.group.readUsage().limit, Math.floor((600 * MiB - outside) / 4096) * 4096);
+      await releasePressure({ variant: 'run', serverPid: hog.pid, writer: sink, cgroups: cg });
+      assert.equal(cg.memoryLimitFor(hog.pid), 900 * MiB);
+      assert.equal(entry.group.readUsage().limit, Math.floor((900 * MiB - outside) / 4096) * 4096);
+      const kinds = sink.events.map((e) => (e.type === 'pressure' ? `${e.action} ${e.limitBytes! / MiB}` : e.type));
+      assert.deepEqual(kinds, ['apply 900', 'apply 600', 'release 900']);
+      assert.match(
+        (sink.events[2] as { detail: string }).detail,
+        /^run limit 900\.0 MiB restored; Rss \d+\.\d MiB, LazyFree 0 B at release; OOM kills in the group: 0$/,
+      );
+    } finally {
+      hog.kill();
+      await cg.detach(hog.pid);
+    }
+    assert.deepEqual(ours(), []);
+  },
+);
 
 test('without cgroups a run limit is reported as skipped, not pretended', async () => {
   const hog = await spawnHog();
@@ -272,9 +306,10 @@ test('without cgroups a run limit is reported as skipped, not pretended', async 
     const entry = (await cg.attach({ variant: 'none', pid: hog.pid, writer: sink }))!;
     assert.equal(entry.group, null);
     assert.equal(cg.memoryLimitFor(hog.pid), null);
-    assert.deepEqual(sink.events.map((e) => (e.type === 'pressure' ? [e.action, e.detail] : [])), [
-      ['skipped', `no hard memory limit for this run: ${CGROUP_ROOT_ENV}=/nonexistent/root: no such cgroup folder`],
-    ]);
+    assert.deepEqual(
+      sink.events.map((e) => (e.type === 'pressure' ? [e.action, e.detail] : [])),
+      [['skipped', `no hard memory limit for this run: ${CGROUP_ROOT_ENV}=/nonexistent/root: no such cgroup folder`]],
+    );
   } finally {
     if (before === undefined) delete process.env[CGROUP_ROOT_ENV];
     else process.env[CGROUP_ROOT_ENV] = before;

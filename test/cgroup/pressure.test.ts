@@ -18,14 +18,19 @@ const MiB = 1024 * 1024;
 const cg = new ServerCgroups();
 const allocatorUrl = new URL('../../src/alloc/allocator.js', import.meta.url);
 const variantsUrl = new URL('../../src/alloc/variants.js', import.meta.url);
-const variant: VariantOptions = { name: 'madv-free', build: 'madv-free', mallocConf: 'dirty_decay_ms:1,muzzy_decay_ms:-1' };
+const variant: VariantOptions = {
+  name: 'madv-free',
+  build: 'madv-free',
+  mallocConf: 'dirty_decay_ms:1,muzzy_decay_ms:-1',
+};
 
 async function why(): Promise<string | false> {
   const d = detectMemoryCgroup();
   if (!d.available) return `memory cgroups unavailable: ${d.reason}`;
   if (!existsSync(allocatorUrl)) return 'the allocator bridge (alloc/allocator.ts) is not built';
   const mod = (await import(variantsUrl.href)) as { listBuilds(): Array<{ name: string; built: boolean }> };
-  if (!mod.listBuilds().some((b) => b.name === 'madv-free' && b.built)) return 'the madv-free jemalloc build is missing (simload build)';
+  if (!mod.listBuilds().some((b) => b.name === 'madv-free' && b.built))
+    return 'the madv-free jemalloc build is missing (simload build)';
   return false;
 }
 
@@ -53,55 +58,73 @@ for await (const line of rl) {
 }
 `;
 
-test('a limit below Rss makes the kernel take back at least half of the LazyFree, without killing', { timeout: 60_000 }, async (t) => {
-  const skip = await why();
-  if (skip) return t.skip(skip);
-  const { variantEnv } = (await import(variantsUrl.href)) as { variantEnv(v: VariantOptions): Record<string, string> };
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, allocatorUrl.href, JSON.stringify(variant)], {
-    env: { ...process.env, ...variantEnv(variant) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const sink = eventSink();
-  try {
-    assert.equal((await lines.next()).value, 'ready');
-    const entry = await cg.attach({ variant: 'madv-free', pid: child.pid!, writer: sink, force: true });
-    assert.ok(entry?.group, entry?.unavailable ?? 'no group');
-    const groupPath = entry.group.path;
-    child.stdin!.write('go\n');
-    assert.match(String((await lines.next()).value), /^freed /);
+test(
+  'a limit below Rss makes the kernel take back at least half of the LazyFree, without killing',
+  { timeout: 60_000 },
+  async (t) => {
+    const skip = await why();
+    if (skip) return t.skip(skip);
+    const { variantEnv } = (await import(variantsUrl.href)) as {
+      variantEnv(v: VariantOptions): Record<string, string>;
+    };
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', CHILD, allocatorUrl.href, JSON.stringify(variant)],
+      {
+        env: { ...process.env, ...variantEnv(variant) },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const sink = eventSink();
+    try {
+      assert.equal((await lines.next()).value, 'ready');
+      const entry = await cg.attach({ variant: 'madv-free', pid: child.pid!, writer: sink, force: true });
+      assert.ok(entry?.group, entry?.unavailable ?? 'no group');
+      const groupPath = entry.group.path;
+      child.stdin!.write('go\n');
+      assert.match(String((await lines.next()).value), /^freed /);
 
-    const before = await readProcMemory(child.pid!);
-    assert.ok(before.lazyFree > 400 * MiB, `LazyFree after freeing ~600 MiB: ${before.lazyFree / MiB} MiB`);
-    const needed = before.rss - before.lazyFree;
-    // Below Rss: leaves room for what is live plus 40% of the LazyFree, so the kernel must reclaim at least 60%.
-    const limit = needed + Math.round(before.lazyFree * 0.4);
-    assert.ok(limit < before.rss);
-    await applyPressure(limit, { variant: 'madv-free', serverPid: child.pid!, writer: sink, cgroups: cg });
-    const apply = sink.events.find((e) => e.type === 'pressure' && e.action === 'apply');
-    assert.ok(apply, JSON.stringify(sink.events));
-    assert.equal(cg.memoryLimitFor(child.pid!), limit);
+      const before = await readProcMemory(child.pid!);
+      assert.ok(before.lazyFree > 400 * MiB, `LazyFree after freeing ~600 MiB: ${before.lazyFree / MiB} MiB`);
+      const needed = before.rss - before.lazyFree;
+      // Below Rss: leaves room for what is live plus 40% of the LazyFree, so the kernel must reclaim at least 60%.
+      const limit = needed + Math.round(before.lazyFree * 0.4);
+      assert.ok(limit < before.rss);
+      await applyPressure(limit, { variant: 'madv-free', serverPid: child.pid!, writer: sink, cgroups: cg });
+      const apply = sink.events.find((e) => e.type === 'pressure' && e.action === 'apply');
+      assert.ok(apply, JSON.stringify(sink.events));
+      assert.equal(cg.memoryLimitFor(child.pid!), limit);
 
-    // Within a short phase (5 s) LazyFree falls by at least half.
-    let after = await readProcMemory(child.pid!);
-    for (let i = 0; i < 50 && after.lazyFree > before.lazyFree / 2; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      after = await readProcMemory(child.pid!);
+      // Within a short phase (5 s) LazyFree falls by at least half.
+      let after = await readProcMemory(child.pid!);
+      for (let i = 0; i < 50 && after.lazyFree > before.lazyFree / 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        after = await readProcMemory(child.pid!);
+      }
+      t.diagnostic(
+        `Rss ${(before.rss / MiB).toFixed(0)} -> ${(after.rss / MiB).toFixed(0)} MiB, LazyFree ${(before.lazyFree / MiB).toFixed(0)} -> ${(after.lazyFree / MiB).toFixed(0)} MiB under a ${(limit / MiB).toFixed(0)} MiB limit`,
+      );
+      assert.ok(
+        after.lazyFree <= before.lazyFree / 2,
+        `LazyFree ${before.lazyFree / MiB} -> ${after.lazyFree / MiB} MiB`,
+      );
+      assert.ok(after.rss < before.rss - before.lazyFree / 2 + 16 * MiB, 'Rss fell with it');
+      assert.equal(child.exitCode, null, 'not killed');
+      assert.equal(child.signalCode, null);
+
+      await releasePressure({ variant: 'madv-free', serverPid: child.pid!, writer: sink, cgroups: cg });
+      assert.equal(cg.memoryLimitFor(child.pid!), null);
+      assert.deepEqual(
+        sink.events.map((e) => (e.type === 'pressure' ? e.action : e.type)),
+        ['apply', 'release'],
+      );
+      await cg.detach(child.pid!);
+      assert.equal(existsSync(groupPath), false, 'group removed');
+      assert.equal(memoryCgroupOf(child.pid!), memoryCgroupOf(process.pid));
+    } finally {
+      child.kill('SIGKILL');
+      await cg.detach(child.pid!);
     }
-    t.diagnostic(`Rss ${(before.rss / MiB).toFixed(0)} -> ${(after.rss / MiB).toFixed(0)} MiB, LazyFree ${(before.lazyFree / MiB).toFixed(0)} -> ${(after.lazyFree / MiB).toFixed(0)} MiB under a ${(limit / MiB).toFixed(0)} MiB limit`);
-    assert.ok(after.lazyFree <= before.lazyFree / 2, `LazyFree ${before.lazyFree / MiB} -> ${after.lazyFree / MiB} MiB`);
-    assert.ok(after.rss < before.rss - before.lazyFree / 2 + 16 * MiB, 'Rss fell with it');
-    assert.equal(child.exitCode, null, 'not killed');
-    assert.equal(child.signalCode, null);
-
-    await releasePressure({ variant: 'madv-free', serverPid: child.pid!, writer: sink, cgroups: cg });
-    assert.equal(cg.memoryLimitFor(child.pid!), null);
-    assert.deepEqual(sink.events.map((e) => (e.type === 'pressure' ? e.action : e.type)), ['apply', 'release']);
-    await cg.detach(child.pid!);
-    assert.equal(existsSync(groupPath), false, 'group removed');
-    assert.equal(memoryCgroupOf(child.pid!), memoryCgroupOf(process.pid));
-  } finally {
-    child.kill('SIGKILL');
-    await cg.detach(child.pid!);
-  }
-});
+  },
+);

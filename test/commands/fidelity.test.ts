@@ -25,7 +25,8 @@ test('fidelity --help: exit 0, every flag and examples', () => {
   const r = simload('fidelity', '--help');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Examples:\n\s+simload fidelity /);
-  for (const flag of ['script', 'variants', 'out', 'simload', 'skynet', 'transport', 'repeat']) assert.match(r.out, new RegExp(`\\n\\s+--${flag}\\s`), `--${flag}`);
+  for (const flag of ['script', 'variants', 'out', 'simload', 'skynet', 'transport', 'repeat'])
+    assert.match(r.out, new RegExp(`\\n\\s+--${flag}\\s`), `--${flag}`);
   assert.match(r.out, /Exit: 0 every target met, 1 a target missed, 2 /);
 });
 
@@ -57,16 +58,29 @@ test('fidelity: bad flags and inputs exit 2 with the exact message, and nothing 
   rmSync(out, { recursive: true, force: true });
 });
 
-test("fidelity: a phase skynet's side cannot run is refused before simload's side runs", { skip: needsVendor('skynet') }, () => {
-  const out = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
-  const file = join(out, 'pressure.yaml');
-  writeFileSync(file, readFileSync(TINY, 'utf8').replace('    - hold: 1s\n', '    - hold: 1s\n    - pressure: { limit: 64MiB, for: 1s }\n'));
-  const r = simload('fidelity', file, '--script', join(FIXTURES, 'bag.lua'), '--out', out);
-  assert.equal(r.code, 2, r.err);
-  assert.equal(r.err, `simload: ${file}: load.phases[4]: a pressure phase cannot run in the skynet driver (only ramp and hold)\n`);
-  assert.deepEqual(readdirSync(out), ['pressure.yaml'], 'no run folder: the simload side never started');
-  rmSync(out, { recursive: true, force: true });
-});
+test(
+  "fidelity: a phase skynet's side cannot run is refused before simload's side runs",
+  { skip: needsVendor('skynet') },
+  () => {
+    const out = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
+    const file = join(out, 'pressure.yaml');
+    writeFileSync(
+      file,
+      readFileSync(TINY, 'utf8').replace(
+        '    - hold: 1s\n',
+        '    - hold: 1s\n    - pressure: { limit: 64MiB, for: 1s }\n',
+      ),
+    );
+    const r = simload('fidelity', file, '--script', join(FIXTURES, 'bag.lua'), '--out', out);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(
+      r.err,
+      `simload: ${file}: load.phases[4]: a pressure phase cannot run in the skynet driver (only ramp and hold)\n`,
+    );
+    assert.deepEqual(readdirSync(out), ['pressure.yaml'], 'no run folder: the simload side never started');
+    rmSync(out, { recursive: true, force: true });
+  },
+);
 
 /** The exit code a series' record implies: 4 an INVALID table, 1 a target missed or none judged, else 0. */
 function expectedExit(record: FidelityRecord): number {
@@ -85,56 +99,101 @@ function readRecord(dir: string): FidelityRecord {
 /** The main table's rows of one variant, as printed: [metric, simload, skynet, ratio, target]. */
 function printedRows(out: string, variant: string): string[][] {
   const lines = out.split('\n');
-  const head = lines.findIndex((l) => new RegExp(`^${variant}\\s+simload\\s+skynet\\s+simload/skynet\\s+target$`).test(l));
+  const head = lines.findIndex((l) =>
+    new RegExp(`^${variant}\\s+simload\\s+skynet\\s+simload/skynet\\s+target$`).test(l),
+  );
   assert.ok(head >= 0, `no ${variant} table in:\n${out}`);
   const end = lines.indexOf('', head);
-  return lines.slice(head + 2, end).filter((l) => !l.startsWith('note: ')).map((l) => l.split(/\s{2,}/));
+  return lines
+    .slice(head + 2, end)
+    .filter((l) => !l.startsWith('note: '))
+    .map((l) => l.split(/\s{2,}/));
 }
 
-test('fidelity: a real pair, the same table again from its folders, ratio 1 against itself, --repeat across pairs', { skip: needsVendor('skynet'), timeout: 180_000 }, () => {
-  const base = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
-  const pair = simload('fidelity', TINY, '--script', join(FIXTURES, 'bag.lua'), '--transport', 'driver', '--out', base);
-  const record = readRecord(base);
-  assert.equal(pair.code, expectedExit(record), pair.out + pair.err);
-  assert.equal(record.pairs.length, 1);
-  const { simload: sim, skynet: sky } = record.pairs[0]!;
-  assert.deepEqual(record.pairs[0]!.tables.map((t) => t.variant), ['madv-free']);
-  assert.match(pair.err, /^fidelity: fidelity-tiny; skynet agents run .*bag\.lua; skynet's load comes through the driver\n/);
+test(
+  'fidelity: a real pair, the same table again from its folders, ratio 1 against itself, --repeat across pairs',
+  { skip: needsVendor('skynet'), timeout: 180_000 },
+  () => {
+    const base = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
+    const pair = simload(
+      'fidelity',
+      TINY,
+      '--script',
+      join(FIXTURES, 'bag.lua'),
+      '--transport',
+      'driver',
+      '--out',
+      base,
+    );
+    const record = readRecord(base);
+    assert.equal(pair.code, expectedExit(record), pair.out + pair.err);
+    assert.equal(record.pairs.length, 1);
+    const { simload: sim, skynet: sky } = record.pairs[0]!;
+    assert.deepEqual(
+      record.pairs[0]!.tables.map((t) => t.variant),
+      ['madv-free'],
+    );
+    assert.match(
+      pair.err,
+      /^fidelity: fidelity-tiny; skynet agents run .*bag\.lua; skynet's load comes through the driver\n/,
+    );
 
-  // The table is a function of the two folders: the same two folders give it again, and the same exit.
-  const again = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
-  const folders = simload('fidelity', TINY, '--simload', sim, '--skynet', sky, '--out', again);
-  assert.equal(folders.code, pair.code, folders.err);
-  assert.ok(folders.out.startsWith(`fidelity fidelity-tiny: simload ${sim} vs skynet ${sky}\n`), folders.out);
-  assert.ok(pair.out.endsWith(folders.out), `the pair printed:\n${pair.out}\nits folders give:\n${folders.out}`);
-  assert.deepEqual(readRecord(again).pairs, record.pairs);
+    // The table is a function of the two folders: the same two folders give it again, and the same exit.
+    const again = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
+    const folders = simload('fidelity', TINY, '--simload', sim, '--skynet', sky, '--out', again);
+    assert.equal(folders.code, pair.code, folders.err);
+    assert.ok(folders.out.startsWith(`fidelity fidelity-tiny: simload ${sim} vs skynet ${sky}\n`), folders.out);
+    assert.ok(pair.out.endsWith(folders.out), `the pair printed:\n${pair.out}\nits folders give:\n${folders.out}`);
+    assert.deepEqual(readRecord(again).pairs, record.pairs);
 
-  // Each folder against itself: every row but the jemalloc-side ones (each side takes what lies outside jemalloc
-  // its own way) has ratio 1, printed and recorded.
-  for (const dir of [sim, sky]) {
-    const self = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
-    const r = simload('fidelity', TINY, '--simload', dir, '--skynet', dir, '--out', self);
-    const tables = readRecord(self).pairs[0]!.tables;
-    assert.equal(r.code, expectedExit(readRecord(self)), r.err);
-    const rows = printedRows(r.out, 'madv-free').filter(([metric]) => !metric!.includes('jemalloc-side'));
-    const ratios = rows.map((row) => row[3]);
-    assert.ok(ratios.filter((x) => x === '1.00').length >= 8, `${dir}: ratios ${ratios.join(' ')}`);
-    assert.deepEqual(ratios.filter((x) => x !== '1.00' && x !== '-'), [], `${dir}: ${r.out}`);
-    for (const row of tables[0]!.rows) if (!row.metric.includes('jemalloc-side') && row.ratio !== null) assert.equal(row.ratio, 1, `${dir}: ${row.metric}`);
-    rmSync(self, { recursive: true, force: true });
-  }
+    // Each folder against itself: every row but the jemalloc-side ones (each side takes what lies outside jemalloc
+    // its own way) has ratio 1, printed and recorded.
+    for (const dir of [sim, sky]) {
+      const self = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
+      const r = simload('fidelity', TINY, '--simload', dir, '--skynet', dir, '--out', self);
+      const tables = readRecord(self).pairs[0]!.tables;
+      assert.equal(r.code, expectedExit(readRecord(self)), r.err);
+      const rows = printedRows(r.out, 'madv-free').filter(([metric]) => !metric!.includes('jemalloc-side'));
+      const ratios = rows.map((row) => row[3]);
+      assert.ok(ratios.filter((x) => x === '1.00').length >= 8, `${dir}: ratios ${ratios.join(' ')}`);
+      assert.deepEqual(
+        ratios.filter((x) => x !== '1.00' && x !== '-'),
+        [],
+        `${dir}: ${r.out}`,
+      );
+      for (const row of tables[0]!.rows)
+        if (!row.metric.includes('jemalloc-side') && row.ratio !== null)
+          assert.equal(row.ratio, 1, `${dir}: ${row.metric}`);
+      rmSync(self, { recursive: true, force: true });
+    }
 
-  // --repeat from recorded folders: each pair's table, then the rows across the pairs, in the record too.
-  const three = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
-  const rep = simload('fidelity', TINY, '--simload', [sim, sim, sim].join(','), '--skynet', [sky, sky, sky].join(','), '--repeat', '3', '--out', three);
-  const rec3 = readRecord(three);
-  assert.equal(rep.code, expectedExit(rec3), rep.err);
-  assert.equal(rec3.pairs.length, 3);
-  assert.equal(rec3.spread?.pairs, 3);
-  assert.match(rep.out, /^pair 1 of 3: fidelity fidelity-tiny: /);
-  assert.match(rep.out, /\npair 3 of 3: fidelity fidelity-tiny: /);
-  assert.match(rep.out, /\nacross 3 pairs( \(left out, INVALID: [^)]*\))?\n\nmadv-free\s+pair 1\s+pair 2\s+pair 3\s+median\s+pairs ok\s+target\n/);
-  // The same pair three times: every row met in all three pairs or in none.
-  for (const row of rec3.spread!.rows) assert.ok(row.passes === 0 || row.passes === row.judged, `${row.metric}: ${row.passes} of ${row.judged}`);
-  for (const d of [base, again, three]) rmSync(d, { recursive: true, force: true });
-});
+    // --repeat from recorded folders: each pair's table, then the rows across the pairs, in the record too.
+    const three = mkdtempSync(join(tmpdir(), 'simload-fidelity-cli-'));
+    const rep = simload(
+      'fidelity',
+      TINY,
+      '--simload',
+      [sim, sim, sim].join(','),
+      '--skynet',
+      [sky, sky, sky].join(','),
+      '--repeat',
+      '3',
+      '--out',
+      three,
+    );
+    const rec3 = readRecord(three);
+    assert.equal(rep.code, expectedExit(rec3), rep.err);
+    assert.equal(rec3.pairs.length, 3);
+    assert.equal(rec3.spread?.pairs, 3);
+    assert.match(rep.out, /^pair 1 of 3: fidelity fidelity-tiny: /);
+    assert.match(rep.out, /\npair 3 of 3: fidelity fidelity-tiny: /);
+    assert.match(
+      rep.out,
+      /\nacross 3 pairs( \(left out, INVALID: [^)]*\))?\n\nmadv-free\s+pair 1\s+pair 2\s+pair 3\s+median\s+pairs ok\s+target\n/,
+    );
+    // The same pair three times: every row met in all three pairs or in none.
+    for (const row of rec3.spread!.rows)
+      assert.ok(row.passes === 0 || row.passes === row.judged, `${row.metric}: ${row.passes} of ${row.judged}`);
+    for (const d of [base, again, three]) rmSync(d, { recursive: true, force: true });
+  },
+);

@@ -17,7 +17,14 @@ async function closedPort(): Promise<number> {
 
 test('connection failures are counted per phase and the players are asked for again', { timeout: 30_000 }, async () => {
   const port = await closedPort();
-  const pool = new BotPool({ url: `ws://127.0.0.1:${port}`, workers: 2, playerPrefix: 't', thinkTimeMs: 0, rate: 1, phase: '0:ramp' });
+  const pool = new BotPool({
+    url: `ws://127.0.0.1:${port}`,
+    workers: 2,
+    playerPrefix: 't',
+    thinkTimeMs: 0,
+    rate: 1,
+    phase: '0:ramp',
+  });
   try {
     pool.setTarget(20);
     assert.equal(pool.count as number, 20, 'the pool means to have 20 players at once');
@@ -37,39 +44,53 @@ test('connection failures are counted per phase and the players are asked for ag
   }
 });
 
-test('the bots send the rate asked for when a tick holds many messages (200 players at 10/s on 2 hosts)', { timeout: 60_000 }, async () => {
-  // A bare game server on loopback: answers logins and counts the messages. At 2 000 messages/s each host's
-  // 20 ms tick holds about 20 messages; a bound on draws re-read from the shrinking count once capped a tick at
-  // about 17 of them (88% of the rate).
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  let received = 0;
-  wss.on('connection', (ws) =>
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { t: string; seq: number };
-      if (m.t === 'msg') received++;
-      ws.send(JSON.stringify({ t: 'ok', seq: m.seq, op: m.t }));
-    }),
-  );
-  const port = (wss.address() as { port: number }).port;
-  const pool = new BotPool({ url: `ws://127.0.0.1:${port}`, workers: 2, playerPrefix: 'r', thinkTimeMs: 0, rate: 10, phase: '0:hold' });
-  try {
-    pool.setTarget(200);
-    for (let i = 0; i < 200 && pool.totals().online < 200; i++) await delay(50);
-    assert.equal(pool.totals().online, 200);
-    await delay(500);
-    const r0 = received;
-    const t0 = performance.now();
-    await delay(4000);
-    const got = received - r0;
-    const asked = (10 * 200 * (performance.now() - t0)) / 1000;
-    assert.ok(got >= 0.95 * asked, `the server got ${got} messages of ${Math.round(asked)} asked (${((got / asked) * 100).toFixed(1)}%)`);
-    assert.ok(got <= 1.05 * asked, `the server got ${got} messages, more than the ${Math.round(asked)} asked`);
-  } finally {
-    await pool.stop();
-    await new Promise<void>((r) => wss.close(() => r()));
-  }
-});
+test(
+  'the bots send the rate asked for when a tick holds many messages (200 players at 10/s on 2 hosts)',
+  { timeout: 60_000 },
+  async () => {
+    // A bare game server on loopback: answers logins and counts the messages. At 2 000 messages/s each host's
+    // 20 ms tick holds about 20 messages; a bound on draws re-read from the shrinking count once capped a tick at
+    // about 17 of them (88% of the rate).
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    let received = 0;
+    wss.on('connection', (ws) =>
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { t: string; seq: number };
+        if (m.t === 'msg') received++;
+        ws.send(JSON.stringify({ t: 'ok', seq: m.seq, op: m.t }));
+      }),
+    );
+    const port = (wss.address() as { port: number }).port;
+    const pool = new BotPool({
+      url: `ws://127.0.0.1:${port}`,
+      workers: 2,
+      playerPrefix: 'r',
+      thinkTimeMs: 0,
+      rate: 10,
+      phase: '0:hold',
+    });
+    try {
+      pool.setTarget(200);
+      for (let i = 0; i < 200 && pool.totals().online < 200; i++) await delay(50);
+      assert.equal(pool.totals().online, 200);
+      await delay(500);
+      const r0 = received;
+      const t0 = performance.now();
+      await delay(4000);
+      const got = received - r0;
+      const asked = (10 * 200 * (performance.now() - t0)) / 1000;
+      assert.ok(
+        got >= 0.95 * asked,
+        `the server got ${got} messages of ${Math.round(asked)} asked (${((got / asked) * 100).toFixed(1)}%)`,
+      );
+      assert.ok(got <= 1.05 * asked, `the server got ${got} messages, more than the ${Math.round(asked)} asked`);
+    } finally {
+      await pool.stop();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  },
+);
 
 test('mergePhases adds the hosts histograms and counters', () => {
   const a = hdr.build();
@@ -77,8 +98,24 @@ test('mergePhases adds the hosts histograms and counters', () => {
   for (let i = 1; i <= 100; i++) a.recordValue(i * 10);
   for (let i = 1; i <= 100; i++) b.recordValue(1000 + i * 10);
   const merged = mergePhases([
-    { '1:hold': { sent: 100, answered: 100, errors: 1, connectFailures: 0, histogram: hdr.encodeIntoCompressedBase64(a) } },
-    { '1:hold': { sent: 101, answered: 100, errors: 2, connectFailures: 3, histogram: hdr.encodeIntoCompressedBase64(b) } },
+    {
+      '1:hold': {
+        sent: 100,
+        answered: 100,
+        errors: 1,
+        connectFailures: 0,
+        histogram: hdr.encodeIntoCompressedBase64(a),
+      },
+    },
+    {
+      '1:hold': {
+        sent: 101,
+        answered: 100,
+        errors: 2,
+        connectFailures: 3,
+        histogram: hdr.encodeIntoCompressedBase64(b),
+      },
+    },
   ]);
   const m = merged['1:hold']!;
   assert.equal(m.sent, 201);

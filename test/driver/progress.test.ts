@@ -32,12 +32,25 @@ const sample = (t: number, online: number): Sample => ({
 test('plain mode (CI): a line per phase change and at most one per variant per period, no escapes', () => {
   const s = sink();
   const p = new Progress({ out: s.out, phaseCount: 4, live: false, plainEveryMs: 60_000 });
-  p.onPhase({ variant: 'madv-free', phaseIndex: 0, phase: 'ramp', label: '0:ramp', target: 0, toTarget: 8000, t: 0, wall: 0, durationMs: 30_000 });
+  p.onPhase({
+    variant: 'madv-free',
+    phaseIndex: 0,
+    phase: 'ramp',
+    label: '0:ramp',
+    target: 0,
+    toTarget: 8000,
+    t: 0,
+    wall: 0,
+    durationMs: 30_000,
+  });
   p.onSample(sample(1000, 10));
   p.onSample(sample(2000, 20)); // within the period: not printed
   p.close();
   const lines = s.text().trimEnd().split('\n');
-  assert.deepEqual(lines, ['madv-free: ramp (1/4) for 30s, target 0 -> 8000 players', 'madv-free: 1.0s ramp online 10/10 Rss 512.0 MiB LazyFree 64.0 MiB [no stats]']);
+  assert.deepEqual(lines, [
+    'madv-free: ramp (1/4) for 30s, target 0 -> 8000 players',
+    'madv-free: 1.0s ramp online 10/10 Rss 512.0 MiB LazyFree 64.0 MiB [no stats]',
+  ]);
   assert.ok(!s.text().includes('\x1b'));
 });
 

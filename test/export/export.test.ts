@@ -50,7 +50,11 @@ test("the timeline is the driver's: ramp.yaml's 33% of the peak, phase starts, t
   // Mid-ramp the target is what the ramp shape itself says at that moment.
   const p2 = scenario.load.phases[2]!;
   const ctx = { peak: 8000, startCount: 8000 } as Parameters<typeof rampShape.target>[2];
-  assert.deepEqual(phaseAt(scenario, tl, 47_500), { phaseIndex: 2, phase: 'ramp', target: rampShape.target(p2 as never, 2500, ctx) });
+  assert.deepEqual(phaseAt(scenario, tl, 47_500), {
+    phaseIndex: 2,
+    phase: 'ramp',
+    target: rampShape.target(p2 as never, 2500, ctx),
+  });
   assert.equal(phaseAt(scenario, tl, 47_500).target, 5320);
   assert.deepEqual(phaseAt(scenario, tl, -1), { phaseIndex: -1, phase: 'baseline', target: 0 });
   assert.deepEqual(phaseAt(scenario, tl, 100_000), { phaseIndex: 4, phase: 'done', target: 2640 });
@@ -59,18 +63,30 @@ test("the timeline is the driver's: ramp.yaml's 33% of the peak, phase starts, t
 test('a pressure phase is refused at its file:line:col, exit 2', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'simload-export-'));
   const file = join(dir, 'p.yaml');
-  await writeFile(file, scenarioText('p', '    - ramp: { to: 10, over: 1s }\n    - pressure: { limit: 1GiB, for: 5s }\n'));
+  await writeFile(
+    file,
+    scenarioText('p', '    - ramp: { to: 10, over: 1s }\n    - pressure: { limit: 1GiB, for: 5s }\n'),
+  );
   const r = spawnSync(process.execPath, [BIN, 'export', 'locust', file], { encoding: 'utf8' });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:10:7 load\\.phases\\[1\\]: a pressure phase cannot be exported`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:10:7 load\\.phases\\[1\\]: a pressure phase cannot be exported`,
+    ),
+  );
   assert.equal(r.stdout, '', 'nothing written');
 });
 
 test('--players-per-connection outside 1..4096 and an unknown format exit 2 with the reason', () => {
-  const zero = spawnSync(process.execPath, [BIN, 'export', 'locust', RAMP, '--players-per-connection', '0'], { encoding: 'utf8' });
+  const zero = spawnSync(process.execPath, [BIN, 'export', 'locust', RAMP, '--players-per-connection', '0'], {
+    encoding: 'utf8',
+  });
   assert.equal(zero.status, 2);
   assert.match(zero.stderr, /--players-per-connection 0: give a whole number from 1 .* to 4096/);
-  const big = spawnSync(process.execPath, [BIN, 'export', 'locust', RAMP, '--players-per-connection', '5000'], { encoding: 'utf8' });
+  const big = spawnSync(process.execPath, [BIN, 'export', 'locust', RAMP, '--players-per-connection', '5000'], {
+    encoding: 'utf8',
+  });
   assert.equal(big.status, 2);
   const fmt = spawnSync(process.execPath, [BIN, 'export', 'k6', RAMP], { encoding: 'utf8' });
   assert.equal(fmt.status, 2);
@@ -115,7 +131,11 @@ test('the CLI writes a locustfile Python compiles, plain and multiplexed', { ski
   const dir = await mkdtemp(join(tmpdir(), 'simload-export-'));
   for (const n of [1, 500]) {
     const file = join(dir, `ramp_${n}.py`);
-    const r = spawnSync(process.execPath, [BIN, 'export', 'locust', RAMP, '-o', file, '--players-per-connection', String(n)], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'export', 'locust', RAMP, '-o', file, '--players-per-connection', String(n)],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, n === 1 ? /one connection per player/ : /500 players per multiplexed connection/);
     const text = await readFile(file, 'utf8');
@@ -126,17 +146,32 @@ test('the CLI writes a locustfile Python compiles, plain and multiplexed', { ski
 });
 
 test('the shipped locustfile body is Python that compiles on its own', { skip: noPython }, () => {
-  const c = spawnSync(PYTHON, ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', LOCUST_BODY_PATH], { encoding: 'utf8' });
+  const c = spawnSync(
+    PYTHON,
+    ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', LOCUST_BODY_PATH],
+    { encoding: 'utf8' },
+  );
   assert.equal(c.status, 0, c.stderr);
 });
 
-test('a generated locustfile imports under Locust (its shape and user classes defined)', { skip: locustMissing() ?? false }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'simload-export-'));
-  await writeFile(join(dir, 'ramp_locust.py'), locustfile((await loadScenario(RAMP)).scenario, { playersPerConnection: 1 }));
-  const imp = spawnSync(PYTHON, ['-c', 'import ramp_locust as m; print(len(m.PHASES), m.SimloadShape.__name__, m.SimloadPlayer.__name__)'], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-  assert.equal(imp.status, 0, imp.stderr);
-  assert.match(imp.stdout, /^[1-9]\d* SimloadShape SimloadPlayer$/m);
-});
+test(
+  'a generated locustfile imports under Locust (its shape and user classes defined)',
+  { skip: locustMissing() ?? false },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'simload-export-'));
+    await writeFile(
+      join(dir, 'ramp_locust.py'),
+      locustfile((await loadScenario(RAMP)).scenario, { playersPerConnection: 1 }),
+    );
+    const imp = spawnSync(
+      PYTHON,
+      ['-c', 'import ramp_locust as m; print(len(m.PHASES), m.SimloadShape.__name__, m.SimloadPlayer.__name__)'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(imp.status, 0, imp.stderr);
+    assert.match(imp.stdout, /^[1-9]\d* SimloadShape SimloadPlayer$/m);
+  },
+);

@@ -13,9 +13,12 @@ const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 
 /** Why the swarm cannot run here (null when it can): Locust and websocket-client must be importable. */
 export function locustMissing(): string | null {
-  if (!existsSync(LOCUST) || !existsSync(PYTHON)) return `${LOCUST} not installed: apt-get install python3-locust python3-websocket`;
+  if (!existsSync(LOCUST) || !existsSync(PYTHON))
+    return `${LOCUST} not installed: apt-get install python3-locust python3-websocket`;
   const r = spawnSync(PYTHON, ['-c', 'import locust, websocket'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `python3-locust or python3-websocket missing (${r.stderr.trim().split('\n').at(-1)}): apt-get install python3-locust python3-websocket`;
+  return r.status === 0
+    ? null
+    : `python3-locust or python3-websocket missing (${r.stderr.trim().split('\n').at(-1)}): apt-get install python3-locust python3-websocket`;
 }
 
 export function freePort(): Promise<number> {
@@ -78,10 +81,19 @@ export async function startSwarm(o: SwarmOptions): Promise<Swarm> {
     await Promise.all(procs.map((p) => p.exited));
   };
   try {
-    const serve = start('serve', process.execPath, [BIN, 'serve', '--config', o.scenario, '--variant', o.variant, '--record', '--out', o.outDir], o.cwd);
+    const serve = start(
+      'serve',
+      process.execPath,
+      [BIN, 'serve', '--config', o.scenario, '--variant', o.variant, '--record', '--out', o.outDir],
+      o.cwd,
+    );
     procs.push(serve);
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve printed no URL in ${o.startTimeoutMs ?? 60_000} ms: ${serve.out()} ${serve.err()}`)), o.startTimeoutMs ?? 60_000);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`serve printed no URL in ${o.startTimeoutMs ?? 60_000} ms: ${serve.out()} ${serve.err()}`)),
+        o.startTimeoutMs ?? 60_000,
+      );
       const look = () => {
         const m = /simload serve: (ws:\/\/\S+)/.exec(serve.out());
         if (m && /recording into/.test(serve.out())) {
@@ -99,13 +111,33 @@ export async function startSwarm(o: SwarmOptions): Promise<Swarm> {
     const master = start(
       'master',
       LOCUST,
-      ['-f', o.locustfile, '--headless', '--master', '--expect-workers', String(o.workers), '--master-bind-host', '127.0.0.1', '--master-bind-port', String(port), '--host', url, '--only-summary', ...(o.masterArgs ?? [])],
+      [
+        '-f',
+        o.locustfile,
+        '--headless',
+        '--master',
+        '--expect-workers',
+        String(o.workers),
+        '--master-bind-host',
+        '127.0.0.1',
+        '--master-bind-port',
+        String(port),
+        '--host',
+        url,
+        '--only-summary',
+        ...(o.masterArgs ?? []),
+      ],
       o.cwd,
     );
     procs.push(master);
     const workers: Proc[] = [];
     for (let i = 0; i < o.workers; i++) {
-      const w = start(`worker${i + 1}`, LOCUST, ['-f', o.locustfile, '--worker', '--master-host', '127.0.0.1', '--master-port', String(port)], o.cwd);
+      const w = start(
+        `worker${i + 1}`,
+        LOCUST,
+        ['-f', o.locustfile, '--worker', '--master-host', '127.0.0.1', '--master-port', String(port)],
+        o.cwd,
+      );
       procs.push(w);
       workers.push(w);
     }
@@ -119,7 +151,15 @@ export async function startSwarm(o: SwarmOptions): Promise<Swarm> {
 /** Resolves with the exit code, or rejects after `ms` (the caller then stops the swarm). */
 export function within(p: Proc, ms: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${p.name} still running after ${ms} ms\n--- stdout\n${p.out().slice(-3000)}\n--- stderr\n${p.err().slice(-3000)}`)), ms);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `${p.name} still running after ${ms} ms\n--- stdout\n${p.out().slice(-3000)}\n--- stderr\n${p.err().slice(-3000)}`,
+          ),
+        ),
+      ms,
+    );
     void p.exited.then((code) => {
       clearTimeout(timer);
       resolve(code);

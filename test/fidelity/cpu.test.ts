@@ -10,10 +10,27 @@ import { addCpuToSamples, cpuAt } from '../../src/fidelity/cpu-poll.js';
 import type { Sample } from '../../src/results/sample.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
-const sample = (t: number, phaseIndex: number, phase: string, cpuMs: number | undefined, messages: number, logins: number, logouts = 0): Sample => ({
-  v: 1, variant: 'madv-free', t, wall: 1e12 + t, phaseIndex, phase, target: 0, online: logins - logouts,
+const sample = (
+  t: number,
+  phaseIndex: number,
+  phase: string,
+  cpuMs: number | undefined,
+  messages: number,
+  logins: number,
+  logouts = 0,
+): Sample => ({
+  v: 1,
+  variant: 'madv-free',
+  t,
+  wall: 1e12 + t,
+  phaseIndex,
+  phase,
+  target: 0,
+  online: logins - logouts,
   proc: { rss: 1, lazyFree: 0, anonymous: 1, anonHugePages: 0, vmHWM: 1, ...(cpuMs !== undefined ? { cpuMs } : {}) },
-  alloc: null, runtime: null, server: { messages, errors: 0, logins, logouts },
+  alloc: null,
+  runtime: null,
+  server: { messages, errors: 0, logins, logouts },
 });
 
 test('CPU figures: per message over the holds, per login over the ramps up net of their messages', () => {
@@ -44,8 +61,15 @@ test('CPU figures: per message over the holds, per login over the ramps up net o
 });
 
 test("skynet's CPU series: read at any wall time between its points, and added to that variant's samples only", () => {
-  const pts = [{ wall: 1000, cpuMs: 10 }, { wall: 1200, cpuMs: 50 }, { wall: 1400, cpuMs: 60 }];
-  assert.deepEqual([500, 1000, 1100, 1300, 1400, 9999].map((w) => cpuAt(pts, w)), [10, 10, 30, 55, 60, 60]);
+  const pts = [
+    { wall: 1000, cpuMs: 10 },
+    { wall: 1200, cpuMs: 50 },
+    { wall: 1400, cpuMs: 60 },
+  ];
+  assert.deepEqual(
+    [500, 1000, 1100, 1300, 1400, 9999].map((w) => cpuAt(pts, w)),
+    [10, 10, 30, 55, 60, 60],
+  );
   assert.equal(cpuAt([], 1000), null);
   const dir = mkdtempSync(join(tmpdir(), 'simload-cpu-'));
   const file = join(dir, 'samples.ndjson');
@@ -54,5 +78,12 @@ test("skynet's CPU series: read at any wall time between its points, and added t
   writeFileSync(file, [a, b, { ...a, wall: 1300 }].map((s) => JSON.stringify(s)).join('\n') + '\n');
   addCpuToSamples(file, 'madv-free', pts);
   const back = readNdjson<Sample>(file);
-  assert.deepEqual(back.map((s) => [s.variant, s.proc.cpuMs]), [['madv-free', 30], ['no-madv-free', undefined], ['madv-free', 55]]);
+  assert.deepEqual(
+    back.map((s) => [s.variant, s.proc.cpuMs]),
+    [
+      ['madv-free', 30],
+      ['no-madv-free', undefined],
+      ['madv-free', 55],
+    ],
+  );
 });

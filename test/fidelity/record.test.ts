@@ -15,18 +15,36 @@ test('fidelity record: named by scenario and start time, every row with both sid
     variant: 'madv-free',
     rows: [
       { metric: 'server CPU per 1 000 messages', unit: 'cpu-ms', simload: 61.5, skynet: 30, ratio: 2.05, spread: true },
-      { metric: 'process Rss growth at the peak', unit: 'bytes', simload: 110, skynet: 100, ratio: 1.1, target: 'within 10%', pass: false },
+      {
+        metric: 'process Rss growth at the peak',
+        unit: 'bytes',
+        simload: 110,
+        skynet: 100,
+        ratio: 1.1,
+        target: 'within 10%',
+        pass: false,
+      },
     ],
-    lazyFree: { simload: 'none', skynet: 'none' }, notes: [], invalid: [], sizeClasses: null,
+    lazyFree: { simload: 'none', skynet: 'none' },
+    notes: [],
+    invalid: [],
+    sizeClasses: null,
   };
-  const record: FidelityRecord = { scenario: 'ramp-3000', transport: 'gate', pairs: [{ simload: 'a', skynet: 'b', tables: [table] }] };
+  const record: FidelityRecord = {
+    scenario: 'ramp-3000',
+    transport: 'gate',
+    pairs: [{ simload: 'a', skynet: 'b', tables: [table] }],
+  };
   writeFidelityRecord(file, record);
   writeFidelityRecord(file, { ...record, pairs: [...record.pairs, ...record.pairs] });
   assert.deepEqual(readdirSync(dir), ['ramp-3000-x-fidelity-20261207-100509.json'], 'no temporary file left');
   const back = JSON.parse(readFileSync(file, 'utf8')) as FidelityRecord;
   assert.equal(back.pairs.length, 2);
-  assert.deepEqual(back.pairs[1]!.tables[0]!.rows.map((r) => [r.metric, r.simload, r.skynet, r.ratio, r.pass ?? null]), [
-    ['server CPU per 1 000 messages', 61.5, 30, 2.05, null],
-    ['process Rss growth at the peak', 110, 100, 1.1, false],
-  ]);
+  assert.deepEqual(
+    back.pairs[1]!.tables[0]!.rows.map((r) => [r.metric, r.simload, r.skynet, r.ratio, r.pass ?? null]),
+    [
+      ['server CPU per 1 000 messages', 61.5, 30, 2.05, null],
+      ['process Rss growth at the peak', 110, 100, 1.1, false],
+    ],
+  );
 });

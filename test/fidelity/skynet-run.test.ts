@@ -20,7 +20,10 @@ const skip = needsVendor('skynet');
 const out = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
 const MiB = 2 ** 20;
 
-async function run(scenarioFile: string, script: string): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario }> {
+async function run(
+  scenarioFile: string,
+  script: string,
+): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario }> {
   const { scenario, text } = await loadScenario(join(fixtures, scenarioFile));
   const r = await runSkynet(scenario, text, { script: join(fixtures, script), outDir: out, transport: 'driver' });
   const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
@@ -32,75 +35,123 @@ before(async () => {
   if (!skip) short = await run('short.yaml', 'bag.lua');
 });
 
-test('skynet driver: the online count follows the plan and every sample has jemalloc stats', { skip, timeout: 180_000 }, () => {
-  const { samples, scenario } = short;
-  for (const variant of ['madv-free', 'no-madv-free']) {
-    const mine = samples.filter((s) => s.variant === variant);
-    assert.ok(mine.length >= 25, `${variant}: ${mine.length} samples for a 17 s run at 500 ms`);
-    for (const s of mine) {
-      assert.ok(s.alloc && s.alloc.allocated > 0 && s.alloc.active >= s.alloc.allocated && s.alloc.resident > 0, `${variant} t=${s.t}: alloc ${JSON.stringify(s.alloc)}`);
-      assert.ok(s.proc.rss > 0 && s.proc.vmHWM >= s.proc.rss, `${variant} t=${s.t}: proc ${JSON.stringify(s.proc)}`);
-      // The per-arena figures are the real arenas only: they add up to the merged totals (counting jemalloc 5.0's
-      // merged stats.arenas.<narenas> as one more arena doubled them).
-      const arenas = s.alloc.arenas ?? [];
-      assert.ok(arenas.length >= 1 && arenas.every((a) => a.arena < 4096), `${variant} t=${s.t}: arenas ${arenas.map((a) => a.arena).join(',')}`);
-      const sum = (f: 'pdirty' | 'pmuzzy') => arenas.reduce((x, a) => x + a[f], 0);
-      assert.equal(sum('pdirty'), s.alloc.pdirty, `${variant} t=${s.t}: dirty pages per arena add up to the total`);
-      assert.equal(sum('pmuzzy'), s.alloc.pmuzzy, `${variant} t=${s.t}: muzzy pages per arena add up to the total`);
+test(
+  'skynet driver: the online count follows the plan and every sample has jemalloc stats',
+  { skip, timeout: 180_000 },
+  () => {
+    const { samples, scenario } = short;
+    for (const variant of ['madv-free', 'no-madv-free']) {
+      const mine = samples.filter((s) => s.variant === variant);
+      assert.ok(mine.length >= 25, `${variant}: ${mine.length} samples for a 17 s run at 500 ms`);
+      for (const s of mine) {
+        assert.ok(
+          s.alloc && s.alloc.allocated > 0 && s.alloc.active >= s.alloc.allocated && s.alloc.resident > 0,
+          `${variant} t=${s.t}: alloc ${JSON.stringify(s.alloc)}`,
+        );
+        assert.ok(s.proc.rss > 0 && s.proc.vmHWM >= s.proc.rss, `${variant} t=${s.t}: proc ${JSON.stringify(s.proc)}`);
+        // The per-arena figures are the real arenas only: they add up to the merged totals (counting jemalloc 5.0's
+        // merged stats.arenas.<narenas> as one more arena doubled them).
+        const arenas = s.alloc.arenas ?? [];
+        assert.ok(
+          arenas.length >= 1 && arenas.every((a) => a.arena < 4096),
+          `${variant} t=${s.t}: arenas ${arenas.map((a) => a.arena).join(',')}`,
+        );
+        const sum = (f: 'pdirty' | 'pmuzzy') => arenas.reduce((x, a) => x + a[f], 0);
+        assert.equal(sum('pdirty'), s.alloc.pdirty, `${variant} t=${s.t}: dirty pages per arena add up to the total`);
+        assert.equal(sum('pmuzzy'), s.alloc.pmuzzy, `${variant} t=${s.t}: muzzy pages per arena add up to the total`);
+      }
+      // After each ramp (in the holds) the online count is the target within 2%.
+      for (const s of mine.filter((x) => scenario.load.phases[x.phaseIndex]?.kind === 'hold')) {
+        assert.ok(
+          Math.abs(s.online - s.target) <= 0.02 * s.target,
+          `${variant} t=${s.t} ${s.phase}: online ${s.online}, target ${s.target}`,
+        );
+      }
+      assert.deepEqual([...new Set(mine.filter((s) => s.phase === 'hold').map((s) => s.target))], [200, 66]);
+      // The runner reads skynet's CPU time from /proc as simload's recorder reads its server's: never going back,
+      // and more of it while 200 agents log in than in the baseline before them.
+      const cpu = mine.map((s) => s.proc.cpuMs);
+      assert.ok(
+        cpu.every((c, i) => c !== undefined && (i === 0 || c >= cpu[i - 1]!)),
+        `${variant}: CPU times ${cpu.join(',')}`,
+      );
+      const last = mine.at(-1)!;
+      assert.ok(last.proc.cpuMs! > cpu[0]!, `${variant}: ${cpu[0]} -> ${last.proc.cpuMs} ms of CPU`);
+      assert.equal(last.server!.logins, 200);
+      assert.equal(last.server!.logouts, 134);
+      assert.equal(last.server!.errors, 0);
+      // 0.25 msg/player/s over the plan: 125 (ramp) + 150 (hold) + ~33 (ramp-down) + 99 (hold) = ~407.
+      assert.ok(
+        Math.abs(last.server!.messages - 407) < 0.15 * 407,
+        `${variant}: ${last.server!.messages} messages sent, ~407 planned`,
+      );
+      // The agents hold real state: bag.lua builds ~150 KB per player, plus the agent's Lua VM.
+      const base = mine.find((s) => s.phaseIndex === -1)!.alloc!.allocated;
+      const peak = Math.max(...mine.map((s) => s.alloc!.allocated));
+      const perPlayer = (peak - base) / 200;
+      assert.ok(
+        perPlayer > 120_000 && perPlayer < 400_000,
+        `${variant}: ${Math.round(perPlayer)} bytes of jemalloc per player`,
+      );
     }
-    // After each ramp (in the holds) the online count is the target within 2%.
-    for (const s of mine.filter((x) => scenario.load.phases[x.phaseIndex]?.kind === 'hold')) {
-      assert.ok(Math.abs(s.online - s.target) <= 0.02 * s.target, `${variant} t=${s.t} ${s.phase}: online ${s.online}, target ${s.target}`);
+  },
+);
+
+test(
+  'skynet driver: every sample has size classes that add up to its allocated and active',
+  { skip, timeout: 60_000 },
+  () => {
+    const PAGE = 4096; // each large extent carries one page of padding (jemalloc's cache-oblivious layout)
+    for (const s of short.samples) {
+      const sc = s.alloc!.sizeClasses;
+      assert.ok(sc && sc.bins.length >= 10, `${s.variant} t=${s.t}: sizeClasses ${JSON.stringify(sc)}`);
+      const small = sc.bins.reduce((t, b) => t + b.regs * b.size, 0);
+      const slabs = sc.bins.reduce((t, b) => t + b.slabs * b.slabSize, 0);
+      assert.equal(s.alloc!.allocated, small + sc.large.allocated, `${s.variant} t=${s.t}: allocated`);
+      assert.equal(
+        s.alloc!.active,
+        slabs + sc.large.allocated + sc.large.extents * PAGE,
+        `${s.variant} t=${s.t}: active`,
+      );
     }
-    assert.deepEqual([...new Set(mine.filter((s) => s.phase === 'hold').map((s) => s.target))], [200, 66]);
-    // The runner reads skynet's CPU time from /proc as simload's recorder reads its server's: never going back,
-    // and more of it while 200 agents log in than in the baseline before them.
-    const cpu = mine.map((s) => s.proc.cpuMs);
-    assert.ok(cpu.every((c, i) => c !== undefined && (i === 0 || c >= cpu[i - 1]!)), `${variant}: CPU times ${cpu.join(',')}`);
-    const last = mine.at(-1)!;
-    assert.ok(last.proc.cpuMs! > cpu[0]!, `${variant}: ${cpu[0]} -> ${last.proc.cpuMs} ms of CPU`);
-    assert.equal(last.server!.logins, 200);
-    assert.equal(last.server!.logouts, 134);
-    assert.equal(last.server!.errors, 0);
-    // 0.25 msg/player/s over the plan: 125 (ramp) + 150 (hold) + ~33 (ramp-down) + 99 (hold) = ~407.
-    assert.ok(Math.abs(last.server!.messages - 407) < 0.15 * 407, `${variant}: ${last.server!.messages} messages sent, ~407 planned`);
-    // The agents hold real state: bag.lua builds ~150 KB per player, plus the agent's Lua VM.
-    const base = mine.find((s) => s.phaseIndex === -1)!.alloc!.allocated;
-    const peak = Math.max(...mine.map((s) => s.alloc!.allocated));
-    const perPlayer = (peak - base) / 200;
-    assert.ok(perPlayer > 120_000 && perPlayer < 400_000, `${variant}: ${Math.round(perPlayer)} bytes of jemalloc per player`);
-  }
-});
+    // After two thirds of the players left, the bins hold most of active - allocated (partly empty slabs).
+    const last = short.samples.filter((s) => s.variant === 'madv-free').at(-1)!;
+    const gap = last.alloc!.active - last.alloc!.allocated;
+    const binsGap = last.alloc!.sizeClasses!.bins.reduce((t, b) => t + b.slabs * b.slabSize - b.regs * b.size, 0);
+    assert.ok(binsGap > 0.5 * gap, `bins ${binsGap} of active - allocated ${gap}`);
+  },
+);
 
-test('skynet driver: every sample has size classes that add up to its allocated and active', { skip, timeout: 60_000 }, () => {
-  const PAGE = 4096; // each large extent carries one page of padding (jemalloc's cache-oblivious layout)
-  for (const s of short.samples) {
-    const sc = s.alloc!.sizeClasses;
-    assert.ok(sc && sc.bins.length >= 10, `${s.variant} t=${s.t}: sizeClasses ${JSON.stringify(sc)}`);
-    const small = sc.bins.reduce((t, b) => t + b.regs * b.size, 0);
-    const slabs = sc.bins.reduce((t, b) => t + b.slabs * b.slabSize, 0);
-    assert.equal(s.alloc!.allocated, small + sc.large.allocated, `${s.variant} t=${s.t}: allocated`);
-    assert.equal(s.alloc!.active, slabs + sc.large.allocated + sc.large.extents * PAGE, `${s.variant} t=${s.t}: active`);
-  }
-  // After two thirds of the players left, the bins hold most of active - allocated (partly empty slabs).
-  const last = short.samples.filter((s) => s.variant === 'madv-free').at(-1)!;
-  const gap = last.alloc!.active - last.alloc!.allocated;
-  const binsGap = last.alloc!.sizeClasses!.bins.reduce((t, b) => t + b.slabs * b.slabSize - b.regs * b.size, 0);
-  assert.ok(binsGap > 0.5 * gap, `bins ${binsGap} of active - allocated ${gap}`);
-});
-
-test('skynet driver: MADV_FREE keeps freed pages as LazyFree with muzzy_decay_ms:-1; the build without it never does', { skip, timeout: 180_000 }, () => {
-  const lazy = (v: string) => Math.max(...short.samples.filter((s) => s.variant === v).map((s) => s.proc.lazyFree));
-  assert.ok(lazy('madv-free') > 2 * MiB, `madv-free: LazyFree peaked at ${lazy('madv-free')} bytes after 134 players left`);
-  assert.equal(lazy('no-madv-free'), 0);
-});
+test(
+  'skynet driver: MADV_FREE keeps freed pages as LazyFree with muzzy_decay_ms:-1; the build without it never does',
+  { skip, timeout: 180_000 },
+  () => {
+    const lazy = (v: string) => Math.max(...short.samples.filter((s) => s.variant === v).map((s) => s.proc.lazyFree));
+    assert.ok(
+      lazy('madv-free') > 2 * MiB,
+      `madv-free: LazyFree peaked at ${lazy('madv-free')} bytes after 134 players left`,
+    );
+    assert.equal(lazy('no-madv-free'), 0);
+  },
+);
 
 test('skynet driver: `simload report` renders the run folder unchanged', { skip, timeout: 60_000 }, () => {
-  const r = spawnSync(process.execPath, [join(packageRoot, 'bin', 'simload.js'), 'report', short.r.dir, '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(packageRoot, 'bin', 'simload.js'), 'report', short.r.dir, '--json'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(r.stdout) as { status: string; variants: { variant: string; peakOnline: number; allocKind: string; settledRss: number | null }[] };
+  const summary = JSON.parse(r.stdout) as {
+    status: string;
+    variants: { variant: string; peakOnline: number; allocKind: string; settledRss: number | null }[];
+  };
   assert.equal(summary.status, 'complete');
-  assert.deepEqual(summary.variants.map((v) => [v.variant, v.peakOnline, v.allocKind]), [['madv-free', 200, 'jemalloc'], ['no-madv-free', 200, 'jemalloc']]);
+  assert.deepEqual(
+    summary.variants.map((v) => [v.variant, v.peakOnline, v.allocKind]),
+    [
+      ['madv-free', 200, 'jemalloc'],
+      ['no-madv-free', 200, 'jemalloc'],
+    ],
+  );
   assert.ok(summary.variants.every((v) => v.settledRss !== null && v.settledRss > 0));
   assert.ok(existsSync(join(short.r.dir, 'report.html')) && existsSync(join(short.r.dir, 'chart.svg')));
 });
@@ -113,76 +164,111 @@ test("skynet driver: a user's own script runs unchanged", { skip, timeout: 60_00
   assert.ok(last.server!.messages > 60, `${last.server!.messages} messages`);
 });
 
-test('skynet driver: a handler that errors or runs away is counted and the others go on', { skip, timeout: 60_000 }, async () => {
-  const { r, samples } = await run('tiny.yaml', 'handler-error.lua');
-  const last = samples.at(-1)!;
-  const m = last.server!.messages;
-  // Every fifth message of each player fails, and player 1's third message is stopped by the instruction limit.
-  assert.equal(last.server!.logins, 20);
-  assert.ok(last.server!.errors >= 1 + Math.floor(m / 5) - 20 && last.server!.errors <= 1 + Math.ceil(m / 5) + 20, `${last.server!.errors} errors of ${m} messages`);
-  assert.equal(last.phase, 'done');
-  // The runaway is logged even when ordinary errors came first (it holds a worker for its whole budget).
-  const log = readFileSync(join(r.dir, 'skynet-madv-free.log'), 'utf8');
-  assert.match(log, /player 1: .*handler-error\.lua:\d+: handler stopped after 50000000 instructions/);
-  // A script that catches every stop is stopped where its pcall returns (it ran forever before the guard).
-  assert.match(log, /player 2: .*handler-error\.lua:8: handler stopped after 50000000 instructions \(the script caught the stop and ran on\)/);
-});
+test(
+  'skynet driver: a handler that errors or runs away is counted and the others go on',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { r, samples } = await run('tiny.yaml', 'handler-error.lua');
+    const last = samples.at(-1)!;
+    const m = last.server!.messages;
+    // Every fifth message of each player fails, and player 1's third message is stopped by the instruction limit.
+    assert.equal(last.server!.logins, 20);
+    assert.ok(
+      last.server!.errors >= 1 + Math.floor(m / 5) - 20 && last.server!.errors <= 1 + Math.ceil(m / 5) + 20,
+      `${last.server!.errors} errors of ${m} messages`,
+    );
+    assert.equal(last.phase, 'done');
+    // The runaway is logged even when ordinary errors came first (it holds a worker for its whole budget).
+    const log = readFileSync(join(r.dir, 'skynet-madv-free.log'), 'utf8');
+    assert.match(log, /player 1: .*handler-error\.lua:\d+: handler stopped after 50000000 instructions/);
+    // A script that catches every stop is stopped where its pcall returns (it ran forever before the guard).
+    assert.match(
+      log,
+      /player 2: .*handler-error\.lua:8: handler stopped after 50000000 instructions \(the script caught the stop and ran on\)/,
+    );
+  },
+);
 
 for (const [script, pattern] of [
   ['bad-syntax.lua', /bad-syntax\.lua:2: unexpected symbol near '='/],
   ['uses-io.lua', /uses-io\.lua:2: attempt to index a nil value \(global 'io'\)/],
 ] as const) {
-  test(`skynet driver: ${script} is a clear error before the ramp, with the script's file:line`, { skip, timeout: 60_000 }, async () => {
-    await assert.rejects(run('tiny.yaml', script), (e: Error & { code?: string; exitCode?: number }) => {
-      assert.equal(e.code, 'ERR_AGENT_SCRIPT');
-      assert.equal(e.exitCode, 2);
-      assert.match(e.message, pattern);
-      return true;
-    });
-  });
+  test(
+    `skynet driver: ${script} is a clear error before the ramp, with the script's file:line`,
+    { skip, timeout: 60_000 },
+    async () => {
+      await assert.rejects(run('tiny.yaml', script), (e: Error & { code?: string; exitCode?: number }) => {
+        assert.equal(e.code, 'ERR_AGENT_SCRIPT');
+        assert.equal(e.exitCode, 2);
+        assert.match(e.message, pattern);
+        return true;
+      });
+    },
+  );
 }
 
-test('fidelity table: a skynet run compared with itself gives ratio 1 and meets the targets', { skip, timeout: 60_000 }, async () => {
-  const { compareFidelity } = await import('../../src/fidelity/compare.js');
-  const { formatFidelity } = await import('../../src/report/fidelity-table.js');
-  const { loadRun } = await import('../../src/report/load.js');
-  const { summarize } = await import('../../src/report/summary.js');
-  const run = await loadRun(short.r.dir);
-  const tables = compareFidelity(run, run);
-  assert.deepEqual(tables.map((t) => t.variant), ['madv-free', 'no-madv-free']);
-  for (const t of tables) {
-    const jem = t.rows.find((r) => r.metric === 'peak jemalloc-side Rss')!;
-    // skynet's outside-jemalloc part is its baseline Rss - resident, about zero: nearly all its Rss is jemalloc's
-    // (measured -1.6 to -3.5 MiB: jemalloc's resident counts a few pages the process has not touched yet).
-    const peakRss = t.rows.find((r) => r.metric === 'peak Rss')!.skynet!;
-    assert.ok(jem.skynet! > 30 * MiB && Math.abs(jem.skynet! - peakRss) < Math.max(0.05 * peakRss, 8 * MiB), `${t.variant}: jemalloc-side peak ${jem.skynet}, peak Rss ${peakRss}`);
-    for (const r of t.rows) {
-      // The "simload" side takes outside-jemalloc from the breakdown's rest, the skynet side from its baseline,
-      // so only the jemalloc-side rows may differ when one skynet folder is on both sides.
-      if (r.metric.includes('jemalloc-side')) continue;
-      if (r.ratio !== null) assert.equal(r.ratio, 1, `${t.variant} ${r.metric}`);
-      if (r.target) assert.equal(r.pass, true, `${t.variant} ${r.metric}`);
+test(
+  'fidelity table: a skynet run compared with itself gives ratio 1 and meets the targets',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { compareFidelity } = await import('../../src/fidelity/compare.js');
+    const { formatFidelity } = await import('../../src/report/fidelity-table.js');
+    const { loadRun } = await import('../../src/report/load.js');
+    const { summarize } = await import('../../src/report/summary.js');
+    const run = await loadRun(short.r.dir);
+    const tables = compareFidelity(run, run);
+    assert.deepEqual(
+      tables.map((t) => t.variant),
+      ['madv-free', 'no-madv-free'],
+    );
+    for (const t of tables) {
+      const jem = t.rows.find((r) => r.metric === 'peak jemalloc-side Rss')!;
+      // skynet's outside-jemalloc part is its baseline Rss - resident, about zero: nearly all its Rss is jemalloc's
+      // (measured -1.6 to -3.5 MiB: jemalloc's resident counts a few pages the process has not touched yet).
+      const peakRss = t.rows.find((r) => r.metric === 'peak Rss')!.skynet!;
+      assert.ok(
+        jem.skynet! > 30 * MiB && Math.abs(jem.skynet! - peakRss) < Math.max(0.05 * peakRss, 8 * MiB),
+        `${t.variant}: jemalloc-side peak ${jem.skynet}, peak Rss ${peakRss}`,
+      );
+      for (const r of t.rows) {
+        // The "simload" side takes outside-jemalloc from the breakdown's rest, the skynet side from its baseline,
+        // so only the jemalloc-side rows may differ when one skynet folder is on both sides.
+        if (r.metric.includes('jemalloc-side')) continue;
+        if (r.ratio !== null) assert.equal(r.ratio, 1, `${t.variant} ${r.metric}`);
+        if (r.target) assert.equal(r.pass, true, `${t.variant} ${r.metric}`);
+      }
     }
-  }
-  for (const t of tables) {
-    assert.ok(t.sizeClasses && t.sizeClasses.rows.length >= 5, `${t.variant}: size classes ${JSON.stringify(t.sizeClasses)}`);
-    for (const r of t.sizeClasses.rows) if (r.skynet > 0) assert.equal(r.ratio, 1, `${t.variant} class ${r.size}`);
-  }
-  for (const t of tables) {
-    const row = (m: string) => t.rows.find((r) => r.metric === m)!;
-    // CPU from the folder's own samples: what the server used from the first sample to the last.
-    const mine = run.samples.filter((s) => s.variant === t.variant && s.alloc && s.proc.cpuMs !== undefined).sort((a, b) => a.t - b.t);
-    assert.equal(row('server CPU (whole run)').skynet, mine.at(-1)!.proc.cpuMs! - mine[0]!.proc.cpuMs!);
-    for (const m of ['server CPU per 1 000 messages', 'server CPU per login']) {
-      assert.ok(row(m).skynet! > 0 && row(m).ratio === 1, `${t.variant} ${m}: ${row(m).skynet}`);
+    for (const t of tables) {
+      assert.ok(
+        t.sizeClasses && t.sizeClasses.rows.length >= 5,
+        `${t.variant}: size classes ${JSON.stringify(t.sizeClasses)}`,
+      );
+      for (const r of t.sizeClasses.rows) if (r.skynet > 0) assert.equal(r.ratio, 1, `${t.variant} class ${r.size}`);
     }
-    // The growth rows read the summary's own baseline, peak and settled Rss.
-    const v = summarize(run).variants.find((x) => x.variant === t.variant)!;
-    const growth = row('process Rss growth at the peak');
-    assert.deepEqual([growth.skynet, row('process Rss growth at settle').skynet], [v.peakRss - v.baselineRss, v.settledRss! - v.baselineRss]);
-    assert.ok(growth.skynet! > 20 * MiB && growth.pass === true && row('process Rss growth at settle').pass === true, `${t.variant}: growth ${growth.skynet}`);
-  }
-  assert.equal(tables[0]!.lazyFree.skynet, 'held to the end');
-  assert.equal(tables[1]!.lazyFree.skynet, 'none');
-  assert.match(formatFidelity(tables, 'x'), /active - allocated at settle .* 1\.00 {2}ok \(within 25%\)/);
-});
+    for (const t of tables) {
+      const row = (m: string) => t.rows.find((r) => r.metric === m)!;
+      // CPU from the folder's own samples: what the server used from the first sample to the last.
+      const mine = run.samples
+        .filter((s) => s.variant === t.variant && s.alloc && s.proc.cpuMs !== undefined)
+        .sort((a, b) => a.t - b.t);
+      assert.equal(row('server CPU (whole run)').skynet, mine.at(-1)!.proc.cpuMs! - mine[0]!.proc.cpuMs!);
+      for (const m of ['server CPU per 1 000 messages', 'server CPU per login']) {
+        assert.ok(row(m).skynet! > 0 && row(m).ratio === 1, `${t.variant} ${m}: ${row(m).skynet}`);
+      }
+      // The growth rows read the summary's own baseline, peak and settled Rss.
+      const v = summarize(run).variants.find((x) => x.variant === t.variant)!;
+      const growth = row('process Rss growth at the peak');
+      assert.deepEqual(
+        [growth.skynet, row('process Rss growth at settle').skynet],
+        [v.peakRss - v.baselineRss, v.settledRss! - v.baselineRss],
+      );
+      assert.ok(
+        growth.skynet! > 20 * MiB && growth.pass === true && row('process Rss growth at settle').pass === true,
+        `${t.variant}: growth ${growth.skynet}`,
+      );
+    }
+    assert.equal(tables[0]!.lazyFree.skynet, 'held to the end');
+    assert.equal(tables[1]!.lazyFree.skynet, 'none');
+    assert.match(formatFidelity(tables, 'x'), /active - allocated at settle .* 1\.00 {2}ok \(within 25%\)/);
+  },
+);

@@ -6,13 +6,39 @@ import type { FidelityRow, FidelityTable } from '../../src/report/fidelity.js';
 import { formatSpread } from '../../src/fidelity/format.js';
 import { fidelitySpread, spreadHolds, type SpreadRow } from '../../src/fidelity/spread.js';
 
-const peak = (ratio: number): FidelityRow => ({ metric: 'peak jemalloc-side Rss', unit: 'bytes', simload: ratio * 100, skynet: 100, ratio, target: 'within 10%', pass: Math.abs(ratio - 1) <= 0.1 });
-const lazy = (pass: boolean): FidelityRow => ({ metric: 'LazyFree taken back after the ramp-down', unit: 'ms', simload: null, skynet: null, ratio: null, target: 'within 50% of skynet, or held in both', pass });
+const peak = (ratio: number): FidelityRow => ({
+  metric: 'peak jemalloc-side Rss',
+  unit: 'bytes',
+  simload: ratio * 100,
+  skynet: 100,
+  ratio,
+  target: 'within 10%',
+  pass: Math.abs(ratio - 1) <= 0.1,
+});
+const lazy = (pass: boolean): FidelityRow => ({
+  metric: 'LazyFree taken back after the ramp-down',
+  unit: 'ms',
+  simload: null,
+  skynet: null,
+  ratio: null,
+  target: 'within 50% of skynet, or held in both',
+  pass,
+});
 const untargeted: FidelityRow = { metric: 'peak Rss', unit: 'bytes', simload: 1, skynet: 2, ratio: 0.5 };
 /** A spread row's cells and its `passes of judged`, to compare in one assertion. */
 const seen = (r: SpreadRow | undefined) => ({ cells: r?.cells, ok: [r?.passes, r?.judged] });
-const table = (variant: string, rows: FidelityRow[], lazyWords: [string, string], invalid: string[] = []): FidelityTable => ({
-  variant, rows, lazyFree: { simload: lazyWords[0], skynet: lazyWords[1] }, notes: [], invalid, sizeClasses: null,
+const table = (
+  variant: string,
+  rows: FidelityRow[],
+  lazyWords: [string, string],
+  invalid: string[] = [],
+): FidelityTable => ({
+  variant,
+  rows,
+  lazyFree: { simload: lazyWords[0], skynet: lazyWords[1] },
+  notes: [],
+  invalid,
+  sizeClasses: null,
 });
 
 test('spread: each target row across pairs, with the median of the ratios and the pairs that met it', () => {
@@ -34,10 +60,14 @@ test('spread: each target row across pairs, with the median of the ratios and th
   assert.equal(spreadHolds(fidelitySpread([pairs[0]!, pairs[2]!])), true);
 });
 
-test('spread: an INVALID table is left out of its variant\'s counts and named; the other variant of that pair counts', () => {
+test("spread: an INVALID table is left out of its variant's counts and named; the other variant of that pair counts", () => {
   const good = (variant: string) => table(variant, [peak(0.97)], ['none', 'none']);
   const bad = table('no-madv-free', [peak(0.5)], ['none', 'none'], ['simload: phase 1:hold: 90% of the messages']);
-  const s = fidelitySpread([[good('madv-free'), good('no-madv-free')], [good('madv-free'), bad], [good('madv-free'), good('no-madv-free')]]);
+  const s = fidelitySpread([
+    [good('madv-free'), good('no-madv-free')],
+    [good('madv-free'), bad],
+    [good('madv-free'), good('no-madv-free')],
+  ]);
   assert.deepEqual(s.invalid, [{ pair: 2, variant: 'no-madv-free' }]);
   assert.deepEqual(s.rows.map(seen), [
     { cells: ['0.97', '0.97', '0.97'], ok: [3, 3] },
@@ -51,8 +81,18 @@ test('spread: an INVALID table is left out of its variant\'s counts and named; t
 });
 
 test('spread: CPU rows are shown across pairs without a target and judge nothing', () => {
-  const cpu = (ratio: number): FidelityRow => ({ metric: 'server CPU per 1 000 messages', unit: 'cpu-ms', simload: ratio * 40, skynet: 40, ratio, spread: true });
-  const s = fidelitySpread([[table('gate', [peak(1), cpu(1.8)], ['none', 'none'])], [table('gate', [peak(1), cpu(2.2)], ['none', 'none'])]]);
+  const cpu = (ratio: number): FidelityRow => ({
+    metric: 'server CPU per 1 000 messages',
+    unit: 'cpu-ms',
+    simload: ratio * 40,
+    skynet: 40,
+    ratio,
+    spread: true,
+  });
+  const s = fidelitySpread([
+    [table('gate', [peak(1), cpu(1.8)], ['none', 'none'])],
+    [table('gate', [peak(1), cpu(2.2)], ['none', 'none'])],
+  ]);
   const row = s.rows.find((r) => r.metric === 'server CPU per 1 000 messages');
   assert.deepEqual({ ...seen(row), target: row?.target }, { cells: ['1.80', '2.20'], ok: [0, 0], target: '-' });
   assert.equal(spreadHolds(s), true, 'a CPU ratio alone is no miss');

@@ -46,7 +46,12 @@ export async function startPrometheus(target: string): Promise<RunningPrometheus
   );
   const child: ChildProcess = spawn(
     PROMETHEUS,
-    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -69,7 +74,10 @@ export async function startPrometheus(target: string): Promise<RunningPrometheus
     const until = Date.now() + 90_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${log}`);
-      const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > until) throw new Error(`prometheus not ready in 90 s: ${log}`);
       await new Promise((r) => setTimeout(r, 250));

@@ -36,7 +36,9 @@ test('deb822 sources become one deb-src line per URI and suite; disabled entries
 });
 
 test('one-line sources.list entries, options and comments', () => {
-  const e = parseOneLine('# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://deb.debian.org/debian bookworm main contrib\ndeb-src http://x y z\ndeb http://a/debian trixie main # tail\n');
+  const e = parseOneLine(
+    '# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://deb.debian.org/debian bookworm main contrib\ndeb-src http://x y z\ndeb http://a/debian trixie main # tail\n',
+  );
   assert.deepEqual(e, [
     { uri: 'http://deb.debian.org/debian', suite: 'bookworm', components: ['main', 'contrib'], signedBy: '/k.gpg' },
     { uri: 'http://a/debian', suite: 'trixie', components: ['main'], signedBy: null },

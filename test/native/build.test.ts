@@ -28,7 +28,10 @@ test('build.json records version, configure flags and the source for each varian
   }
   assert.deepEqual(readBuildRecord('madv-free')!.configCache, []);
   assert.deepEqual(readBuildRecord('no-madv-free')!.configCache, ['je_cv_madv_free=no']);
-  assert.deepEqual(readBuildRecord('no-madv-free')!.removedDefines, ['JEMALLOC_PURGE_MADVISE_FREE', 'JEMALLOC_DEFINE_MADVISE_FREE']);
+  assert.deepEqual(readBuildRecord('no-madv-free')!.removedDefines, [
+    'JEMALLOC_PURGE_MADVISE_FREE',
+    'JEMALLOC_DEFINE_MADVISE_FREE',
+  ]);
 });
 
 test('the generated headers: lazy purge compiled into madv-free only', () => {
@@ -47,12 +50,18 @@ test('the header check fails loudly when lazy purge is still compiled in', () =>
     const recipe = recipeFor('no-madv-free')!;
     assert.throws(
       () => editDefines(file, { ...recipe, removeDefines: [] }),
-      (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BUILD_CHECK' && /JEMALLOC_PURGE_MADVISE_FREE is still defined/.test(e.message),
+      (e: unknown) =>
+        e instanceof SimloadError &&
+        e.code === 'ERR_BUILD_CHECK' &&
+        /JEMALLOC_PURGE_MADVISE_FREE is still defined/.test(e.message),
     );
     editDefines(file, recipe);
     assert.equal(defined(readFileSync(file, 'utf8'), 'JEMALLOC_PURGE_MADVISE_FREE'), false);
     // A source whose configure found no MADV_FREE cannot make a madv-free build that differs.
-    assert.throws(() => editDefines(file, recipeFor('madv-free')!), (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BUILD_CHECK');
+    assert.throws(
+      () => editDefines(file, recipeFor('madv-free')!),
+      (e: unknown) => e instanceof SimloadError && e.code === 'ERR_BUILD_CHECK',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -63,7 +72,10 @@ test('`simload build` with current builds rebuilds nothing; --list shows version
   const r = spawnSync(process.execPath, [BIN, 'build'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /built: \(none\); up to date: madv-free, no-madv-free/);
-  assert.deepEqual(['madv-free', 'no-madv-free'].map((n) => readBuildRecord(n)!.builtAt), before);
+  assert.deepEqual(
+    ['madv-free', 'no-madv-free'].map((n) => readBuildRecord(n)!.builtAt),
+    before,
+  );
   const l = spawnSync(process.execPath, [BIN, 'build', '--list'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(l.status, 0, l.stderr);
   assert.match(l.stdout, /^madv-free\s+built\s+5\.\d+\.\d+/m);
@@ -73,12 +85,20 @@ test('`simload build` with current builds rebuilds nothing; --list shows version
 });
 
 test('a JEMALLOC_SRC that is not a jemalloc source is a clear error', () => {
-  const r = spawnSync(process.execPath, [BIN, 'build'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, JEMALLOC_SRC: '/nonexistent/jemalloc' } });
+  const r = spawnSync(process.execPath, [BIN, 'build'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, JEMALLOC_SRC: '/nonexistent/jemalloc' },
+  });
   assert.equal(r.status, 3);
   assert.match(r.stderr, /JEMALLOC_SRC=\/nonexistent\/jemalloc does not exist/);
   const dir = mkdtempSync(join(tmpdir(), 'simload-notsrc-'));
   try {
-    const t = spawnSync(process.execPath, [BIN, 'build'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, JEMALLOC_SRC: dir } });
+    const t = spawnSync(process.execPath, [BIN, 'build'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, JEMALLOC_SRC: dir },
+    });
     assert.equal(t.status, 3);
     assert.match(t.stderr, /is not a jemalloc source tree/);
   } finally {

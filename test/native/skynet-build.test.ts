@@ -18,22 +18,37 @@ const fixtures = resolve(packageRoot, 'test', 'native', 'skynet');
 function runSmoke(root: string, conf: string): Record<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'simload-skynet-'));
   const config = writeSkynetConfig(join(dir, 'config'), { root, start: 'smoke', serviceDirs: [fixtures], thread: 2 });
-  const r = spawnSync(join(root, 'skynet'), [config], { cwd: root, env: { ...process.env, JE_MALLOC_CONF: conf }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(join(root, 'skynet'), [config], {
+    cwd: root,
+    env: { ...process.env, JE_MALLOC_CONF: conf },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const line = /SIMLOAD (.*)/.exec(r.stdout)?.[1];
   assert.ok(line, `no result from skynet (exit ${r.status}, signal ${r.signal}):\n${r.stdout}\n${r.stderr}`);
-  return Object.fromEntries(line.split(' ').map((kv) => kv.split('=')).map(([k, v]) => [k!, Number(v)]));
+  return Object.fromEntries(
+    line
+      .split(' ')
+      .map((kv) => kv.split('='))
+      .map(([k, v]) => [k!, Number(v)]),
+  );
 }
 
 for (const recipe of ['madv-free', 'no-madv-free'] as const) {
-  test(`skynet ${recipe}: a Lua service's freed memory ${recipe === 'madv-free' ? 'stays as LazyFree' : 'leaves Rss'}`, { skip: needsVendor('skynet'), timeout: 600_000 }, async () => {
-    const b = await buildSkynet({ skynetSrc: src!.skynet, jemallocSrc: src!.jemalloc, recipe });
-    assert.match(b.jemallocVersion, /^5\.0\.1/);
-    const m = runSmoke(b.root, 'dirty_decay_ms:100,muzzy_decay_ms:-1');
-    assert.equal(m['dirty_decay_ms'], 100, 'JE_MALLOC_CONF reached jemalloc');
-    assert.equal(m['muzzy_decay_ms'], -1);
-    const freed = m['peak']! - m['rss']! + m['lazyfree']!;
-    assert.ok(freed > 50e6, `about 100 MB of Lua strings were built and dropped; Rss-LazyFree fell by only ${freed}`);
-    if (recipe === 'madv-free') assert.ok(m['lazyfree']! >= 0.5 * freed, `LazyFree ${m['lazyfree']} is under half of the ${freed} bytes freed`);
-    else assert.ok(m['lazyfree']! < 0.02 * freed, `LazyFree ${m['lazyfree']} on a build without MADV_FREE`);
-  });
+  test(
+    `skynet ${recipe}: a Lua service's freed memory ${recipe === 'madv-free' ? 'stays as LazyFree' : 'leaves Rss'}`,
+    { skip: needsVendor('skynet'), timeout: 600_000 },
+    async () => {
+      const b = await buildSkynet({ skynetSrc: src!.skynet, jemallocSrc: src!.jemalloc, recipe });
+      assert.match(b.jemallocVersion, /^5\.0\.1/);
+      const m = runSmoke(b.root, 'dirty_decay_ms:100,muzzy_decay_ms:-1');
+      assert.equal(m['dirty_decay_ms'], 100, 'JE_MALLOC_CONF reached jemalloc');
+      assert.equal(m['muzzy_decay_ms'], -1);
+      const freed = m['peak']! - m['rss']! + m['lazyfree']!;
+      assert.ok(freed > 50e6, `about 100 MB of Lua strings were built and dropped; Rss-LazyFree fell by only ${freed}`);
+      if (recipe === 'madv-free')
+        assert.ok(m['lazyfree']! >= 0.5 * freed, `LazyFree ${m['lazyfree']} is under half of the ${freed} bytes freed`);
+      else assert.ok(m['lazyfree']! < 0.02 * freed, `LazyFree ${m['lazyfree']} on a build without MADV_FREE`);
+    },
+  );
 }

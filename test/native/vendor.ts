@@ -18,7 +18,10 @@ export const VENDOR_501 = join(packageRoot, '..', 'shared', 'vendor', 'jemalloc-
  * `jemalloc-5.0.1`: the 5.0.1 tarball; `skynet`: a skynet and its jemalloc (../shared/vendor or SKYNET_SRC).
  */
 export function needsVendor(what: 'jemalloc-5.0.1' | 'skynet'): string | false {
-  if (what === 'skynet') return peerSources() ? false : 'needs the vendored sources: no skynet/jemalloc source (../shared/vendor or SKYNET_SRC)';
+  if (what === 'skynet')
+    return peerSources()
+      ? false
+      : 'needs the vendored sources: no skynet/jemalloc source (../shared/vendor or SKYNET_SRC)';
   return existsSync(VENDOR_501) ? false : `needs the vendored sources: no jemalloc 5.0.1 source at ${VENDOR_501}`;
 }
 
@@ -28,7 +31,10 @@ export function require501(): { madvFree: BuildRecord; noMadvFree: BuildRecord }
   const hash = hashSource(VENDOR_501);
   const get = (name: string) => {
     const rec = findSourceBuild(recipeFor(name)!, hash);
-    assert.ok(rec, `jemalloc 5.0.1 build ${name} is missing: run \`simload build --source ${VENDOR_501}\` (.ci/run does) first`);
+    assert.ok(
+      rec,
+      `jemalloc 5.0.1 build ${name} is missing: run \`simload build --source ${VENDOR_501}\` (.ci/run does) first`,
+    );
     return rec;
   };
   return { madvFree: get('madv-free'), noMadvFree: get('no-madv-free') };

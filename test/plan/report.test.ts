@@ -22,7 +22,14 @@ const pts: PlanPoint[] = [
 ];
 
 function fixedPlan(): PlanFile {
-  const points = pts.map((p) => ({ ...p, targetPeak: p.players, baselineRss: 60e6, settledLazyFree: p.settledRss - p.settledUnreclaimable, run: `runs/x-${p.players}`, series: `madv-free@${p.players}` }));
+  const points = pts.map((p) => ({
+    ...p,
+    targetPeak: p.players,
+    baselineRss: 60e6,
+    settledLazyFree: p.settledRss - p.settledUnreclaimable,
+    run: `runs/x-${p.players}`,
+    series: `madv-free@${p.players}`,
+  }));
   return {
     schema: PLAN_SCHEMA,
     v: PLAN_SCHEMA_VERSION,
@@ -39,10 +46,26 @@ function fixedPlan(): PlanFile {
         variant: 'madv-free',
         points,
         fit: fitCapacity(pts, 1e9, 0.1),
-        verify: { players: 4969, limitBytes: 1e9, result: 'passed', oomKills: 0, peakRss: 880 * MiB, peakUnreclaimable: 870 * MiB, detail: 'survived', run: 'runs/v', series: 'madv-free@4969-verify' },
+        verify: {
+          players: 4969,
+          limitBytes: 1e9,
+          result: 'passed',
+          oomKills: 0,
+          peakRss: 880 * MiB,
+          peakUnreclaimable: 870 * MiB,
+          detail: 'survived',
+          run: 'runs/v',
+          series: 'madv-free@4969-verify',
+        },
         notes: [],
       },
-      { variant: 'glibc', points: points.slice(0, 1), fit: null, verify: null, notes: ['fewer than two runs were measured: no fit'] },
+      {
+        variant: 'glibc',
+        points: points.slice(0, 1),
+        fit: null,
+        verify: null,
+        notes: ['fewer than two runs were measured: no fit'],
+      },
     ],
     notes: [],
   };
@@ -55,7 +78,10 @@ test('console table: measured points and the recommendation with the hand-comput
   assert.match(t, /madv-free\s+2000\s+381\.5 MiB\s+362\.4 MiB\s+314\.7 MiB\s+152\.6 MiB\s+162\.1 MiB/);
   // 165000 B/player = 161.1 KiB; base 80e6 = 76.3 MiB; 4969 players, extrapolated; 5714 if reclaimed.
   const rec = lines.find((l) => l.startsWith('madv-free') && l.includes('4969'))!;
-  assert.match(rec, /161\.1 KiB\s+76\.3 MiB\s+0\.997\s+4969 \(extrapolated\)\s+5714\s+858\.2 MiB\s+379\.1 MiB \/ 303\.7 MiB\s+passed at 4969/);
+  assert.match(
+    rec,
+    /161\.1 KiB\s+76\.3 MiB\s+0\.997\s+4969 \(extrapolated\)\s+5714\s+858\.2 MiB\s+379\.1 MiB \/ 303\.7 MiB\s+passed at 4969/,
+  );
   assert.match(t, /glibc\s+-\s+-\s+-\s+no fit/);
   assert.match(t, /- glibc: fewer than two runs were measured: no fit/);
   assert.match(t, /- madv-free verify: survived/);
@@ -63,10 +89,17 @@ test('console table: measured points and the recommendation with the hand-comput
 
 test('chart option: measured points, fitted lines to beyond the recommendation, budget lines', () => {
   const plan = fixedPlan();
-  const opt = planChartOption(plan, plan.variants[0]!) as { xAxis: { max: number }; series: Array<{ name: string; type: string; data: number[][] }> };
+  const opt = planChartOption(plan, plan.variants[0]!) as {
+    xAxis: { max: number };
+    series: Array<{ name: string; type: string; data: number[][] }>;
+  };
   assert.equal(opt.xAxis.max, Math.ceil(5714 * 1.05));
   const peak = opt.series.find((s) => s.name === 'peak Rss (measured)')!;
-  assert.deepEqual(peak.data, [[1000, 238.4], [2000, 381.5], [3000, 553.1]]);
+  assert.deepEqual(peak.data, [
+    [1000, 238.4],
+    [2000, 381.5],
+    [3000, 553.1],
+  ]);
   const fit = opt.series.find((s) => s.name === 'peak Rss (fit)')!;
   assert.deepEqual(fit.data[0], [0, 76.3]); // intercept 80e6 B
   assert.deepEqual(opt.series.find((s) => s.name === 'budget')!.data[0], [0, 953.7]);
@@ -74,26 +107,33 @@ test('chart option: measured points, fitted lines to beyond the recommendation, 
   assert.equal(opt.series.filter((s) => s.type === 'line').length, 6); // 4 fits + budget + usable
 });
 
-test('report.html of a folder with plan.json has the plan section, drawn in headless Chromium', { timeout: 90_000 }, async () => {
-  const dir = join(await mkdtemp(join(tmpdir(), 'simload-plan-report-')), 'run');
-  await cp(FIXTURE, dir, { recursive: true });
-  await writeFile(join(dir, 'plan.json'), JSON.stringify(fixedPlan()));
-  try {
-    const { html } = await renderReport(dir);
-    await withReportInChromium(html, async ({ page, problems, charts }) => {
-      const plan = charts.filter((c) => c.id.startsWith('chart-plan-'));
-      assert.deepEqual(problems, []);
-      // glibc has one point (drawn without lines), madv-free the full set.
-      assert.deepEqual(plan.map((p) => p.id), ['chart-plan-0', 'chart-plan-1']);
-      assert.equal(plan[0]!.series.length, 4 * 2 + 2 + 2); // points+fits, budget lines, recommended, verify
-      for (const p of plan) assert.ok(p.inked > 3000, `${p.id}: only ${p.inked} drawn pixels`);
-      const text = await page.locator('table.plan').innerText();
-      assert.match(text, /madv-free\s+161\.1 KiB\s+76\.3 MiB\s+0\.997\s+4969 \(extrapolated\)\s+5714/);
-    });
-  } finally {
-    await rm(dirname(dir), { recursive: true, force: true });
-  }
-});
+test(
+  'report.html of a folder with plan.json has the plan section, drawn in headless Chromium',
+  { timeout: 90_000 },
+  async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'simload-plan-report-')), 'run');
+    await cp(FIXTURE, dir, { recursive: true });
+    await writeFile(join(dir, 'plan.json'), JSON.stringify(fixedPlan()));
+    try {
+      const { html } = await renderReport(dir);
+      await withReportInChromium(html, async ({ page, problems, charts }) => {
+        const plan = charts.filter((c) => c.id.startsWith('chart-plan-'));
+        assert.deepEqual(problems, []);
+        // glibc has one point (drawn without lines), madv-free the full set.
+        assert.deepEqual(
+          plan.map((p) => p.id),
+          ['chart-plan-0', 'chart-plan-1'],
+        );
+        assert.equal(plan[0]!.series.length, 4 * 2 + 2 + 2); // points+fits, budget lines, recommended, verify
+        for (const p of plan) assert.ok(p.inked > 3000, `${p.id}: only ${p.inked} drawn pixels`);
+        const text = await page.locator('table.plan').innerText();
+        assert.match(text, /madv-free\s+161\.1 KiB\s+76\.3 MiB\s+0\.997\s+4969 \(extrapolated\)\s+5714/);
+      });
+    } finally {
+      await rm(dirname(dir), { recursive: true, force: true });
+    }
+  },
+);
 
 test('the recommendation says which server model it assumes: agent kind, service library, Lua', async () => {
   // The model as the plan takes it from a shipped scenario, resolved with and without a skynet tree.
@@ -110,11 +150,24 @@ test('the recommendation says which server model it assumes: agent kind, service
     else process.env['SKYNET_SRC'] = before;
   }
   const t = formatPlanTable({ ...fixedPlan(), model: bare });
-  assert.match(t, /\nassumes: per-player Lua agents running \S*scenarios\/agents\/rpg\.lua, no service library \(a bare Lua VM\), on Debian's Lua 5\.4;/);
+  assert.match(
+    t,
+    /\nassumes: per-player Lua agents running \S*scenarios\/agents\/rpg\.lua, no service library \(a bare Lua VM\), on Debian's Lua 5\.4;/,
+  );
   assert.match(t, /\n {2}per-player figures are for a bare Lua VM \(about 14 KiB[^\n]*about 32-36 KiB more per player/);
-  const skynet = { ...bare, serviceLib: '/sk/lualib', lua: "skynet's Lua (/sk/3rd/lua)", bareNote: null, words: "per-player Lua agents running rpg.lua, skynet's service library (/sk/lualib), on skynet's Lua (/sk/3rd/lua)" };
+  const skynet = {
+    ...bare,
+    serviceLib: '/sk/lualib',
+    lua: "skynet's Lua (/sk/3rd/lua)",
+    bareNote: null,
+    words:
+      "per-player Lua agents running rpg.lua, skynet's service library (/sk/lualib), on skynet's Lua (/sk/3rd/lua)",
+  };
   const t2 = formatPlanTable({ ...fixedPlan(), model: skynet });
-  assert.match(t2, /\nassumes: per-player Lua agents running rpg\.lua, skynet's service library \(\/sk\/lualib\), on skynet's Lua/);
+  assert.match(
+    t2,
+    /\nassumes: per-player Lua agents running rpg\.lua, skynet's service library \(\/sk\/lualib\), on skynet's Lua/,
+  );
   assert.doesNotMatch(t2, /bare Lua VM/);
   assert.doesNotMatch(formatPlanTable(fixedPlan()), /assumes:/, 'a plan written before the model says nothing');
 });

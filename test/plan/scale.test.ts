@@ -44,7 +44,17 @@ test('a smaller peak: counts and ramp times scale, holds shorten, pressure and e
 
 test('a larger peak keeps the holds when asked and the pressure phase', () => {
   const s = scaleScenario(scenario, 16000, { shortenHolds: false, dropPressure: false });
-  assert.deepEqual(s.load.phases.map((p) => p.durationMs), [60_000, 15_000, 20_000, 30_000, 60_000]);
+  assert.deepEqual(
+    s.load.phases.map((p) => p.durationMs),
+    [60_000, 15_000, 20_000, 30_000, 60_000],
+  );
   assert.deepEqual(s.load.phases[0], { kind: 'ramp', to: { count: 16000 }, durationMs: 60_000 });
-  assert.throws(() => scaleScenario({ ...scenario, load: { ...scenario.load, phases: [{ kind: 'hold', durationMs: 1 }] } }, 10, { shortenHolds: true, dropPressure: true }), /no ramp to an absolute player count/);
+  assert.throws(
+    () =>
+      scaleScenario({ ...scenario, load: { ...scenario.load, phases: [{ kind: 'hold', durationMs: 1 }] } }, 10, {
+        shortenHolds: true,
+        dropPressure: true,
+      }),
+    /no ramp to an absolute player count/,
+  );
 });

@@ -31,7 +31,15 @@ test('a malformed malloc_conf is refused before anything runs', () => {
 });
 
 test('a conf jemalloc itself rejects (unknown option) is an error, not a silent default', () => {
-  const r = simload('probe', '--variant', 'madv-free', '--malloc-conf', 'dirty_decay_ms:100,no_such_option:1', '--size', '8MiB');
+  const r = simload(
+    'probe',
+    '--variant',
+    'madv-free',
+    '--malloc-conf',
+    'dirty_decay_ms:100,no_such_option:1',
+    '--size',
+    '8MiB',
+  );
   assert.equal(r.code, 2);
   assert.match(r.err, /jemalloc rejected .*Invalid conf pair: no_such_option:1/);
 });

@@ -22,7 +22,10 @@ test('madv-free is lazy: at least half of the freed bytes stay in Rss as LazyFre
   assert.equal(r.confSource, 'probe-default');
   assert.equal(r.mallocConf, 'dirty_decay_ms:100,muzzy_decay_ms:-1');
   assert.ok(m.freedBytes >= 250 * MiB, `freed ${m.freedBytes}`);
-  assert.ok(m.afterAlloc.rss - m.before.rss >= 0.9 * m.freedBytes, 'every byte written: Rss grew by what was allocated');
+  assert.ok(
+    m.afterAlloc.rss - m.before.rss >= 0.9 * m.freedBytes,
+    'every byte written: Rss grew by what was allocated',
+  );
   assert.ok(m.afterFree.lazyFree >= 0.5 * m.freedBytes, `LazyFree ${m.afterFree.lazyFree} of ${m.freedBytes} freed`);
   assert.ok(m.afterFree.pmuzzy >= 0.5 * m.freedBytes, 'jemalloc counts them as muzzy');
   assert.equal(r.verdict.purging, 'lazy');
@@ -46,19 +49,27 @@ test('the same madv-free build under a user conf without muzzy decay is eager, a
 });
 
 test('--expect exits 1 when the verdict differs; the text output names the conf and the verdict', () => {
-  const r = spawnSync(process.execPath, [BIN, 'probe', '--variant', 'no-madv-free', '--size', '32MiB', '--expect', 'lazy'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'probe', '--variant', 'no-madv-free', '--size', '32MiB', '--expect', 'lazy'],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   assert.equal(r.status, 1);
   assert.match(r.stdout, /malloc_conf: dirty_decay_ms:100,muzzy_decay_ms:-1 \(probe default/);
   assert.match(r.stdout, /verdict: EAGER/);
   assert.match(r.stderr, /expected lazy purging, measured eager/);
 });
 
-test("a user's own unprefixed library (Debian's libjemalloc.so.2, preloaded in the child) is probed too", { skip: !existsSync(DEBIAN) && 'apt-get install libjemalloc2 to run this' }, () => {
-  const r = probe('--lib', DEBIAN, '--prefix', 'none', '--size', '128MiB');
-  assert.equal(r.prefix, '');
-  assert.equal(r.libPath, DEBIAN);
-  assert.match(r.measurement.version ?? '', /^5\./);
-  assert.equal(r.measurement.opts.muzzyDecayMs, -1, 'MALLOC_CONF reached the preloaded library');
-  assert.ok(r.measurement.afterFree.lazyFree >= 0.5 * r.measurement.freedBytes);
-  assert.equal(r.verdict.purging, 'lazy');
-});
+test(
+  "a user's own unprefixed library (Debian's libjemalloc.so.2, preloaded in the child) is probed too",
+  { skip: !existsSync(DEBIAN) && 'apt-get install libjemalloc2 to run this' },
+  () => {
+    const r = probe('--lib', DEBIAN, '--prefix', 'none', '--size', '128MiB');
+    assert.equal(r.prefix, '');
+    assert.equal(r.libPath, DEBIAN);
+    assert.match(r.measurement.version ?? '', /^5\./);
+    assert.equal(r.measurement.opts.muzzyDecayMs, -1, 'MALLOC_CONF reached the preloaded library');
+    assert.ok(r.measurement.afterFree.lazyFree >= 0.5 * r.measurement.freedBytes);
+    assert.equal(r.verdict.purging, 'lazy');
+  },
+);

@@ -6,7 +6,14 @@ import type { MemoryPoint, ProbeMeasurement } from '../../src/probe/messages.js'
 import { probeVerdict, readPurging } from '../../src/probe/purging.js';
 
 const MiB = 1024 * 1024;
-const point = (rss: number, lazyFree: number): MemoryPoint => ({ rss, lazyFree, allocated: 0, resident: 0, pdirty: 0, pmuzzy: 0 });
+const point = (rss: number, lazyFree: number): MemoryPoint => ({
+  rss,
+  lazyFree,
+  allocated: 0,
+  resident: 0,
+  pdirty: 0,
+  pmuzzy: 0,
+});
 
 /** 100 MiB allocated on top of 20 MiB and freed; after the free Rss is `rssAfter` MiB holding `lazy` MiB LazyFree. */
 function measured(rssAfter: number, lazy: number): ProbeMeasurement {

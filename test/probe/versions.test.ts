@@ -18,20 +18,37 @@ const cases = [
 ];
 
 for (const c of cases) {
-  test(`probe: ${c.build} on jemalloc ${c.version} purges ${c.verdict}`, { skip: c.source ? skip501 : false, timeout: 60_000 }, () => {
-    const args = [BIN, 'probe', '--variant', c.build, ...(c.source ? ['--jemalloc', c.source] : []), '--size', '128MiB', '--json', '--expect', c.verdict];
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
-    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    const out = JSON.parse(r.stdout) as { verdict: { purging: string }; libPath: string };
-    assert.equal(out.verdict.purging, c.verdict);
-    // The library of the build asked for (the version's build folder).
-    const dir = c.source ? `${c.build}-${c.version}-` : `${c.build}/`;
-    assert.ok(out.libPath.includes(`/native/build/${dir}`), `${out.libPath} is not a ${c.build} ${c.version} build`);
-  });
+  test(
+    `probe: ${c.build} on jemalloc ${c.version} purges ${c.verdict}`,
+    { skip: c.source ? skip501 : false, timeout: 60_000 },
+    () => {
+      const args = [
+        BIN,
+        'probe',
+        '--variant',
+        c.build,
+        ...(c.source ? ['--jemalloc', c.source] : []),
+        '--size',
+        '128MiB',
+        '--json',
+        '--expect',
+        c.verdict,
+      ];
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+      const out = JSON.parse(r.stdout) as { verdict: { purging: string }; libPath: string };
+      assert.equal(out.verdict.purging, c.verdict);
+      // The library of the build asked for (the version's build folder).
+      const dir = c.source ? `${c.build}-${c.version}-` : `${c.build}/`;
+      assert.ok(out.libPath.includes(`/native/build/${dir}`), `${out.libPath} is not a ${c.build} ${c.version} build`);
+    },
+  );
 }
 
 test('probe: --jemalloc needs a jemalloc build', () => {
-  const r = spawnSync(process.execPath, [BIN, 'probe', '--variant', 'glibc', '--jemalloc', VENDOR_501], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, 'probe', '--variant', 'glibc', '--jemalloc', VENDOR_501], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--jemalloc goes with --variant madv-free or --variant no-madv-free/);
 });

@@ -10,7 +10,14 @@ const MiB = 1024 * 1024;
 
 test('Rss of a child grows by at least the Buffer it fills', { timeout: 30_000 }, async () => {
   // The child fills a 256 MiB Buffer when told to (Buffer.alloc writes every byte, so every page is touched).
-  const child = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { globalThis.keep = Buffer.alloc(256 * 1024 * 1024, 7); process.stdout.write('filled\\n'); }); process.stdout.write('ready\\n');`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `process.stdin.once('data', () => { globalThis.keep = Buffer.alloc(256 * 1024 * 1024, 7); process.stdout.write('filled\\n'); }); process.stdout.write('ready\\n');`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   try {
     await once(child.stdout, 'data');
     const before = await readProcMemory(child.pid!);
@@ -26,7 +33,10 @@ test('Rss of a child grows by at least the Buffer it fills', { timeout: 30_000 }
     assert.ok(after.lazyFree >= 0 && after.lazyFree < 16 * MiB, `no MADV_FREE in a plain node: ${after.lazyFree}`);
     const { cpuMs, ...bytes } = after;
     for (const v of Object.values(bytes)) assert.ok(Number.isInteger(v) && v % 1024 === 0, 'bytes from kB');
-    assert.ok(cpuMs !== undefined && cpuMs >= (before.cpuMs ?? Infinity), `CPU time read and not going back: ${before.cpuMs} -> ${cpuMs}`);
+    assert.ok(
+      cpuMs !== undefined && cpuMs >= (before.cpuMs ?? Infinity),
+      `CPU time read and not going back: ${before.cpuMs} -> ${cpuMs}`,
+    );
   } finally {
     child.kill('SIGKILL');
     await once(child, 'exit').catch(() => undefined);
@@ -36,8 +46,14 @@ test('Rss of a child grows by at least the Buffer it fills', { timeout: 30_000 }
 });
 
 test('parseSmaps sums kB fields into bytes', () => {
-  const text = 'Rss:                1024 kB\nPss:  900 kB\nLazyFree:            512 kB\nAnonymous:           768 kB\nAnonHugePages:         0 kB\nRss:  1 kB\n';
-  assert.deepEqual(parseSmaps(text), { rss: 1025 * 1024, lazyFree: 512 * 1024, anonymous: 768 * 1024, anonHugePages: 0 });
+  const text =
+    'Rss:                1024 kB\nPss:  900 kB\nLazyFree:            512 kB\nAnonymous:           768 kB\nAnonHugePages:         0 kB\nRss:  1 kB\n';
+  assert.deepEqual(parseSmaps(text), {
+    rss: 1025 * 1024,
+    lazyFree: 512 * 1024,
+    anonymous: 768 * 1024,
+    anonHugePages: 0,
+  });
 });
 
 test('CPU time of a process: utime + stime of /proc/PID/stat, as the process itself counts it', async () => {
@@ -55,9 +71,15 @@ test('CPU time of a process: utime + stime of /proc/PID/stat, as the process its
   const after = { proc: (await readProcMemory(process.pid)).cpuMs!, own: own(), sync: readCpuMs(process.pid)! };
   // /proc counts in 10 ms ticks and getrusage in microseconds: the two agree to a few ticks.
   const grew = after.proc - before.proc;
-  assert.ok(Math.abs(grew - (after.own - before.own)) <= 40, `/proc says ${grew} ms, cpuUsage ${after.own - before.own} ms`);
+  assert.ok(
+    Math.abs(grew - (after.own - before.own)) <= 40,
+    `/proc says ${grew} ms, cpuUsage ${after.own - before.own} ms`,
+  );
   assert.ok(grew >= 350, `400 ms of spinning (by cpuUsage) read as ${grew} ms of CPU`);
-  assert.ok(after.sync >= after.proc && after.sync - after.proc <= 40, `the sync reader agrees: ${after.sync} against ${after.proc}`);
+  assert.ok(
+    after.sync >= after.proc && after.sync - after.proc <= 40,
+    `the sync reader agrees: ${after.sync} against ${after.proc}`,
+  );
   assert.equal(readCpuMs(-1), null);
 });
 

@@ -11,7 +11,7 @@ test('statLineCpu reads utime + stime after a command name with spaces and paren
   assert.equal(statLineCpu(line), 3.25);
 });
 
-test('readThreads sees this process\'s threads, and a busy main thread\'s CPU grows with it', () => {
+test("readThreads sees this process's threads, and a busy main thread's CPU grows with it", () => {
   const before = readThreads('self');
   const main = before.find((t) => t.tid === process.pid);
   assert.ok(main, 'the main thread (tid = pid) is listed');

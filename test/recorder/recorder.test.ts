@@ -32,7 +32,9 @@ process.send({ ready: true });
 `;
 
 async function child(mute = false): Promise<{ proc: ChildProcess; source: SampleSource }> {
-  const proc = spawn(process.execPath, ['-e', CHILD, '--', ...(mute ? ['mute'] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = spawn(process.execPath, ['-e', CHILD, '--', ...(mute ? ['mute'] : [])], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await once(proc, 'message'); // ready: its IPC listener is set up
   let next = 1;
   const source: SampleSource = {
@@ -64,71 +66,88 @@ async function child(mute = false): Promise<{ proc: ChildProcess; source: Sample
   return { proc, source };
 }
 
-test('samples every interval, appends to the run folder, takes a last sample on untrack', { timeout: 30_000 }, async () => {
-  const base = await mkdtemp(join(tmpdir(), 'simload-rec-'));
-  const writer = await RunWriter.create(base, 'rec', { scenario: 'rec', variants: ['a', 'mute'], parallel: true, host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version } });
-  const a = await child();
-  const m = await child(true);
-  // A generous timeout for the child that answers (a loaded CI machine), a short one for the mute one.
-  const rec = new Recorder({ writer, intervalMs: 100, statsTimeoutMs: 2000 });
-  const recMute = new Recorder({ writer, intervalMs: 100, statsTimeoutMs: 50 });
-  const seen: Sample[] = [];
-  rec.on('sample', (s: Sample) => seen.push(s));
-  recMute.on('sample', (s: Sample) => seen.push(s));
-  try {
-    let phase = { phaseIndex: -1, phase: 'baseline', target: 0 };
-    const start = Date.now();
-    rec.track('a', a.source, () => phase, start);
-    recMute.track('mute', m.source, () => phase, start);
-    await sleep(350);
-    a.proc.send({ op: 'online', n: 5 });
-    phase = { phaseIndex: 0, phase: 'ramp', target: 5 };
-    await sleep(350);
-    const now = await rec.sampleNow('a');
-    assert.equal(now?.online, 5);
-    assert.equal(now?.phase, 'ramp');
-    await rec.untrack('a');
-    assert.equal(await rec.sampleNow('a'), null, 'untracked');
-    await rec.close();
-    await recMute.close();
-    await writer.finish('complete');
+test(
+  'samples every interval, appends to the run folder, takes a last sample on untrack',
+  { timeout: 30_000 },
+  async () => {
+    const base = await mkdtemp(join(tmpdir(), 'simload-rec-'));
+    const writer = await RunWriter.create(base, 'rec', {
+      scenario: 'rec',
+      variants: ['a', 'mute'],
+      parallel: true,
+      host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version },
+    });
+    const a = await child();
+    const m = await child(true);
+    // A generous timeout for the child that answers (a loaded CI machine), a short one for the mute one.
+    const rec = new Recorder({ writer, intervalMs: 100, statsTimeoutMs: 2000 });
+    const recMute = new Recorder({ writer, intervalMs: 100, statsTimeoutMs: 50 });
+    const seen: Sample[] = [];
+    rec.on('sample', (s: Sample) => seen.push(s));
+    recMute.on('sample', (s: Sample) => seen.push(s));
+    try {
+      let phase = { phaseIndex: -1, phase: 'baseline', target: 0 };
+      const start = Date.now();
+      rec.track('a', a.source, () => phase, start);
+      recMute.track('mute', m.source, () => phase, start);
+      await sleep(350);
+      a.proc.send({ op: 'online', n: 5 });
+      phase = { phaseIndex: 0, phase: 'ramp', target: 5 };
+      await sleep(350);
+      const now = await rec.sampleNow('a');
+      assert.equal(now?.online, 5);
+      assert.equal(now?.phase, 'ramp');
+      await rec.untrack('a');
+      assert.equal(await rec.sampleNow('a'), null, 'untracked');
+      await rec.close();
+      await recMute.close();
+      await writer.finish('complete');
 
-    const run = await loadRun(writer.dir);
-    assert.equal(run.samples.length, seen.length, 'every emitted sample is in samples.ndjson');
-    const as = run.samples.filter((s) => s.variant === 'a');
-    // ~700 ms at 100 ms + the first at once + sampleNow + the last on untrack.
-    assert.ok(as.length >= 4 && as.length <= 11, `${as.length} samples of a`);
-    for (let i = 1; i < as.length; i++) assert.ok(as[i]!.t >= as[i - 1]!.t, 't never goes back');
-    for (const s of as) {
-      assert.ok(s.proc.rss > 10 * 1024 * 1024, 'a real Rss of a node process');
-      assert.ok(s.alloc && s.alloc.allocated > 0 && s.runtime && s.runtime.rss > 0, 'stats arrived');
-      assert.equal(s.server?.messages, 7);
-    }
-    assert.equal(as[0]!.online, 0);
-    assert.equal(as.at(-1)!.online, 5);
-    assert.deepEqual([...new Set(as.map((s) => s.phase))], ['baseline', 'ramp']);
+      const run = await loadRun(writer.dir);
+      assert.equal(run.samples.length, seen.length, 'every emitted sample is in samples.ndjson');
+      const as = run.samples.filter((s) => s.variant === 'a');
+      // ~700 ms at 100 ms + the first at once + sampleNow + the last on untrack.
+      assert.ok(as.length >= 4 && as.length <= 11, `${as.length} samples of a`);
+      for (let i = 1; i < as.length; i++) assert.ok(as[i]!.t >= as[i - 1]!.t, 't never goes back');
+      for (const s of as) {
+        assert.ok(s.proc.rss > 10 * 1024 * 1024, 'a real Rss of a node process');
+        assert.ok(s.alloc && s.alloc.allocated > 0 && s.runtime && s.runtime.rss > 0, 'stats arrived');
+        assert.equal(s.server?.messages, 7);
+      }
+      assert.equal(as[0]!.online, 0);
+      assert.equal(as.at(-1)!.online, 5);
+      assert.deepEqual([...new Set(as.map((s) => s.phase))], ['baseline', 'ramp']);
 
-    const ms = run.samples.filter((s) => s.variant === 'mute');
-    assert.ok(ms.length >= 4, `${ms.length} samples of the mute child`);
-    // What the recorder wrote is enough for the report.
-    const { summary } = await renderReport(writer.dir);
-    assert.deepEqual(summary.variants.map((v) => v.variant), ['a', 'mute']);
-    assert.equal(summary.variants[0]!.peakOnline, 5);
-    assert.equal(summary.variants[1]!.samplesWithoutAlloc, ms.length);
-    for (const s of ms) {
-      assert.equal(s.alloc, null, 'no stats in time: alloc null');
-      assert.ok(s.proc.rss > 10 * 1024 * 1024, 'but /proc was still read');
+      const ms = run.samples.filter((s) => s.variant === 'mute');
+      assert.ok(ms.length >= 4, `${ms.length} samples of the mute child`);
+      // What the recorder wrote is enough for the report.
+      const { summary } = await renderReport(writer.dir);
+      assert.deepEqual(
+        summary.variants.map((v) => v.variant),
+        ['a', 'mute'],
+      );
+      assert.equal(summary.variants[0]!.peakOnline, 5);
+      assert.equal(summary.variants[1]!.samplesWithoutAlloc, ms.length);
+      for (const s of ms) {
+        assert.equal(s.alloc, null, 'no stats in time: alloc null');
+        assert.ok(s.proc.rss > 10 * 1024 * 1024, 'but /proc was still read');
+      }
+    } finally {
+      a.proc.kill('SIGKILL');
+      m.proc.kill('SIGKILL');
     }
-  } finally {
-    a.proc.kill('SIGKILL');
-    m.proc.kill('SIGKILL');
-  }
-  await rm(base, { recursive: true, force: true });
-});
+    await rm(base, { recursive: true, force: true });
+  },
+);
 
 test("a process that dies is reported 'gone' and no longer sampled", { timeout: 30_000 }, async () => {
   const base = await mkdtemp(join(tmpdir(), 'simload-rec-'));
-  const writer = await RunWriter.create(base, 'gone', { scenario: 'gone', variants: ['a'], parallel: false, host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version } });
+  const writer = await RunWriter.create(base, 'gone', {
+    scenario: 'gone',
+    variants: ['a'],
+    parallel: false,
+    host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version },
+  });
   const a = await child();
   const rec = new Recorder({ writer, intervalMs: 50 });
   const gone = once(rec, 'gone');

@@ -64,7 +64,10 @@ test('N runs per side: a comma-separated list or a folder of run folders, compar
   assert.match(folders.out, /madv-free: \(medians of 3 and 3 runs\)/);
   const list = simload('compare', `${join(base, 'a', 'run-1')},${join(base, 'a', 'run-2')}`, join(base, 'b'), '--json');
   assert.equal(list.code, ExitCode.ok);
-  assert.deepEqual((JSON.parse(list.out) as { variants: Array<{ runs: unknown }> }).variants[0]!.runs, { baseline: 2, candidate: 3 });
+  assert.deepEqual((JSON.parse(list.out) as { variants: Array<{ runs: unknown }> }).variants[0]!.runs, {
+    baseline: 2,
+    candidate: 3,
+  });
   // A folder with no run in it is no run.
   await mkdir(join(base, 'empty'));
   assert.equal(simload('compare', join(base, 'a'), join(base, 'empty')).code, ExitCode.usage);

@@ -28,7 +28,18 @@ test('cycles start where the target climbs again after a fall', () => {
   assert.deepEqual([...targets.values()], [1000, 1000, 300, 300, 1000, 1000, 300, 300, 1000, 1000, 300, 300]);
   assert.deepEqual(cycleStarts(targets), [0, 4, 8]);
   // Two climbs without a fall between them are one cycle.
-  assert.deepEqual(cycleStarts(new Map([[0, 0], [1, 500], [2, 1000], [3, 300], [4, 900]])), [1, 4]);
+  assert.deepEqual(
+    cycleStarts(
+      new Map([
+        [0, 0],
+        [1, 500],
+        [2, 1000],
+        [3, 300],
+        [4, 900],
+      ]),
+    ),
+    [1, 4],
+  );
 });
 
 // Baseline 100 MiB, first peak 1 100 MiB at 1 000 players: 1 MiB per player. The night keeps 700 MiB with 300
@@ -96,21 +107,53 @@ test('one peak has no cycles; the metrics are then unmeasured and their rules fa
   assert.equal(cycleSummary(samples, phaseSpans(samples), scenarioOf(CYCLE), 100 * MiB), null);
   const rules = ['reuse > 0.1', 'cycle_peak_ratio < 1.1'].map((r) => parseExpectRule(r, null) as ExpectRule);
   const v = summarizeVariant('v', samples, [], scenarioOf(CYCLE, rules), null);
-  const res = checkExpectations({ schema: 'simload.summary', v: 2, scenario: 's', status: 'complete', startedAt: null, endedAt: null, variants: [v], notes: [] }, rules);
-  assert.deepEqual(res.map((r) => [r.pass, r.actual, r.reason]), [
-    [false, null, 'not measured in this run'],
-    [false, null, 'not measured in this run'],
-  ]);
+  const res = checkExpectations(
+    {
+      schema: 'simload.summary',
+      v: 2,
+      scenario: 's',
+      status: 'complete',
+      startedAt: null,
+      endedAt: null,
+      variants: [v],
+      notes: [],
+    },
+    rules,
+  );
+  assert.deepEqual(
+    res.map((r) => [r.pass, r.actual, r.reason]),
+    [
+      [false, null, 'not measured in this run'],
+      [false, null, 'not measured in this run'],
+    ],
+  );
 });
 
 test('summarize carries the cycles; expect: thresholds them', () => {
   const samples = series(DAY_NIGHT, rssOf([1100, 1100, 1250], [700, 700, 700]), ONLINE);
-  const rules = ['reuse > 0.3', 'kept_reuse >= 50%', 'cycle_peak_ratio < 1.1', 'cycle_peak_ratio < 1.2'].map((r) => parseExpectRule(r, null) as ExpectRule);
+  const rules = ['reuse > 0.3', 'kept_reuse >= 50%', 'cycle_peak_ratio < 1.1', 'cycle_peak_ratio < 1.2'].map(
+    (r) => parseExpectRule(r, null) as ExpectRule,
+  );
   const v = summarizeVariant('v', samples, [], scenarioOf(DAY_NIGHT, rules), null);
   assert.equal(v.cycles?.cycles.length, 3);
-  const res = checkExpectations({ schema: 'simload.summary', v: 2, scenario: 's', status: 'complete', startedAt: null, endedAt: null, variants: [v], notes: [] }, rules);
+  const res = checkExpectations(
+    {
+      schema: 'simload.summary',
+      v: 2,
+      scenario: 's',
+      status: 'complete',
+      startedAt: null,
+      endedAt: null,
+      variants: [v],
+      notes: [],
+    },
+    rules,
+  );
   assert.equal(v.validity.valid, true, v.validity.reasons.join('; '));
-  assert.deepEqual(res.map((r) => r.pass), [false, true, false, true]);
+  assert.deepEqual(
+    res.map((r) => r.pass),
+    [false, true, false, true],
+  );
   const values = res.map((r) => r.actual);
   assert.ok(Math.abs(values[0]! - 150 / 700) < 1e-12);
   assert.equal(values[1], 0.5);
@@ -120,19 +163,73 @@ test('summarize carries the cycles; expect: thresholds them', () => {
 test('the report section lists every cycle with its figures, and the drift interval', async () => {
   const samples = series(DAY_NIGHT, rssOf([1100, 1100, 1250], [700, 700, 700]), ONLINE);
   const v = summarizeVariant('v', samples, [], scenarioOf(DAY_NIGHT), null);
-  const summary = { schema: 'simload.summary' as const, v: 2 as const, scenario: 's', status: 'complete' as const, startedAt: null, endedAt: null, variants: [v], notes: [] };
-  const out = await cyclesSection.render({ dir: '', meta: null, scenario: null, samples, events: [], latency: null, plan: null, skippedLines: 0 }, summary);
+  const summary = {
+    schema: 'simload.summary' as const,
+    v: 2 as const,
+    scenario: 's',
+    status: 'complete' as const,
+    startedAt: null,
+    endedAt: null,
+    variants: [v],
+    notes: [],
+  };
+  const out = await cyclesSection.render(
+    { dir: '', meta: null, scenario: null, samples, events: [], latency: null, plan: null, skippedLines: 0 },
+    summary,
+  );
   assert.ok(out);
-  const rows = [...out.html.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1).map((m) => [...m[1]!.matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]));
+  const rows = [...out.html.matchAll(/<tr>(.*?)<\/tr>/g)]
+    .slice(1)
+    .map((m) => [...m[1]!.matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]));
   assert.deepEqual(rows, [
     ['1', '0-3', '1.1 GiB at 15s', '1000', '1.00x', '700.0 MiB (300 online)', '-', '-', '-', '-', '-'],
-    ['2', '4-7', '1.1 GiB at 1m5s', '1000', '1.00x', '700.0 MiB (300 online)', '400.0 MiB', '700.0 MiB', '300.0 MiB', '43%', '100%'],
-    ['3', '8-11', '1.2 GiB at 1m55s', '1000', '1.14x', '700.0 MiB (300 online)', '550.0 MiB', '700.0 MiB', '300.0 MiB', '21%', '50%'],
+    [
+      '2',
+      '4-7',
+      '1.1 GiB at 1m5s',
+      '1000',
+      '1.00x',
+      '700.0 MiB (300 online)',
+      '400.0 MiB',
+      '700.0 MiB',
+      '300.0 MiB',
+      '43%',
+      '100%',
+    ],
+    [
+      '3',
+      '8-11',
+      '1.2 GiB at 1m55s',
+      '1000',
+      '1.14x',
+      '700.0 MiB (300 online)',
+      '550.0 MiB',
+      '700.0 MiB',
+      '300.0 MiB',
+      '21%',
+      '50%',
+    ],
   ]);
   // The final night is flat at 700 MiB: a slope of 0 with an interval around it.
   assert.equal(v.drift?.rss.perHour, 0);
   assert.match(out.html, /Rss 0 B\/h \(95%: 0 B\/h to 0 B\/h\)/);
   // Nothing to show: no section.
-  const flat = summarizeVariant('v', series(CYCLE.slice(0, 2), () => 100, () => 1000), [], scenarioOf(CYCLE.slice(0, 2)), null);
-  assert.equal(await cyclesSection.render({ dir: '', meta: null, scenario: null, samples: [], events: [], latency: null, plan: null, skippedLines: 0 }, { ...summary, variants: [{ ...flat, drift: null }] }), null);
+  const flat = summarizeVariant(
+    'v',
+    series(
+      CYCLE.slice(0, 2),
+      () => 100,
+      () => 1000,
+    ),
+    [],
+    scenarioOf(CYCLE.slice(0, 2)),
+    null,
+  );
+  assert.equal(
+    await cyclesSection.render(
+      { dir: '', meta: null, scenario: null, samples: [], events: [], latency: null, plan: null, skippedLines: 0 },
+      { ...summary, variants: [{ ...flat, drift: null }] },
+    ),
+    null,
+  );
 });

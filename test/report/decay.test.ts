@@ -14,18 +14,53 @@ import { renderReport } from '../../src/report/render.js';
 import { fixtureCopy, MiB } from './helpers.js';
 
 function arena(i: number, pdirty: number, dirtyNpurge: number, muzzyNpurge = 0, pmuzzy = 0): ArenaDecay {
-  return { arena: i, pdirty, pmuzzy, dirtyNpurge, dirtyNmadvise: dirtyNpurge, dirtyPurged: 0, muzzyNpurge, muzzyNmadvise: muzzyNpurge, muzzyPurged: 0 };
+  return {
+    arena: i,
+    pdirty,
+    pmuzzy,
+    dirtyNpurge,
+    dirtyNmadvise: dirtyNpurge,
+    dirtyPurged: 0,
+    muzzyNpurge,
+    muzzyNmadvise: muzzyNpurge,
+    muzzyPurged: 0,
+  };
 }
 function sample(t: number, arenas: ArenaDecay[]): Sample {
   const pdirty = arenas.reduce((n, a) => n + a.pdirty, 0);
   return {
-    v: 1, variant: 'x', t, wall: t, phaseIndex: 0, phase: 'hold', target: 0, online: 0,
+    v: 1,
+    variant: 'x',
+    t,
+    wall: t,
+    phaseIndex: 0,
+    phase: 'hold',
+    target: 0,
+    online: 0,
     proc: { rss: 100 * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: { allocated: 1, active: 1, metadata: 0, resident: 1, mapped: 1, retained: 0, pdirty, pmuzzy: 0, version: '5.0.1-0-gx', arenas, threads: [] },
+    alloc: {
+      allocated: 1,
+      active: 1,
+      metadata: 0,
+      resident: 1,
+      mapped: 1,
+      retained: 0,
+      pdirty,
+      pmuzzy: 0,
+      version: '5.0.1-0-gx',
+      arenas,
+      threads: [],
+    },
     runtime: null,
   };
 }
-const span = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({ phaseIndex: 3, phase: 'hold', fromMs, toMs, samples });
+const span = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({
+  phaseIndex: 3,
+  phase: 'hold',
+  fromMs,
+  toMs,
+  samples,
+});
 
 test('dirty decay time, purge gaps and purge events from per-arena counters', () => {
   // Peak 50 MiB dirty at t=1 s; ramp-down ends at 2 s; below 5 MiB (10% of peak) from t=6 s.
@@ -51,10 +86,20 @@ test('dirty decay time, purge gaps and purge events from per-arena counters', ()
   // Purges at 4 s and 6 s in a hold from 2 s to 12 s: the longest gap is 6 s..12 s.
   assert.equal(d.maxPurgeGapMs, 6000);
   assert.equal(d.purgesSinceRampDown, 5);
-  assert.deepEqual(d.arenas.map((a) => [a.arena, a.lastDirtyPurgeMs, a.lastMuzzyPurgeMs]), [[0, 6000, null], [1, null, 6000]]);
+  assert.deepEqual(
+    d.arenas.map((a) => [a.arena, a.lastDirtyPurgeMs, a.lastMuzzyPurgeMs]),
+    [
+      [0, 6000, null],
+      [1, null, 6000],
+    ],
+  );
 
   // Never below 10%: never, not 0; the whole hold without a purge is the gap.
-  const stuck = [sample(0, [arena(0, 40 * MiB, 2)]), sample(5000, [arena(0, 40 * MiB, 2)]), sample(15000, [arena(0, 39 * MiB, 2)])];
+  const stuck = [
+    sample(0, [arena(0, 40 * MiB, 2)]),
+    sample(5000, [arena(0, 40 * MiB, 2)]),
+    sample(15000, [arena(0, 39 * MiB, 2)]),
+  ];
   const n = decaySummary(stuck, 5000, span(stuck.slice(1), 5000, 15000))!;
   assert.equal(n.dirtyDecayNever, true);
   assert.equal(n.dirtyDecayTimeMs, null);
@@ -98,16 +143,35 @@ test('an arena that keeps its pages while others purge is named; on jemalloc 5.0
     ].map((x) => ({ ...x, alloc: { ...x.alloc!, version } }));
     return decaySummary(s, 2000, span(s.slice(1), 2000, 12000))!;
   };
-  const b = (dirty: number, lazyFree: number): Breakdown => ({ kind: 'jemalloc', rss: 200 * MiB, live: 10 * MiB, fragmentation: 1 * MiB, dirty, metadata: 1 * MiB, residentNotActive: dirty, lazyFree, rest: 5 * MiB });
+  const b = (dirty: number, lazyFree: number): Breakdown => ({
+    kind: 'jemalloc',
+    rss: 200 * MiB,
+    live: 10 * MiB,
+    fragmentation: 1 * MiB,
+    dirty,
+    metadata: 1 * MiB,
+    residentNotActive: dirty,
+    lazyFree,
+    rest: 5 * MiB,
+  });
   const old = at('5.0.1-0-g896ed3a8');
   assert.equal(old.version, '5.0.1-0-g896ed3a8');
   const dirty = decayEvidence(old, b(40 * MiB, 0), 2000)!;
-  assert.match(dirty, /^decay behind: 40\.0 MiB dirty, 5 purge sweeps since the ramp-down, longest gap without a purge in the final hold 10 s; 40\.0 MiB of it in arena 1, which did not purge since the ramp-down; jemalloc 5\.0\.1 never runs decay from a thread whose first allocator call was free\(\) \(jemalloc#2251\)/);
+  assert.match(
+    dirty,
+    /^decay behind: 40\.0 MiB dirty, 5 purge sweeps since the ramp-down, longest gap without a purge in the final hold 10 s; 40\.0 MiB of it in arena 1, which did not purge since the ramp-down; jemalloc 5\.0\.1 never runs decay from a thread whose first allocator call was free\(\) \(jemalloc#2251\)/,
+  );
   const lazy = decayEvidence(old, b(1 * MiB, 30 * MiB), 2000)!;
-  assert.match(lazy, /^MADV_FREE: 30\.0 MiB LazyFree, muzzy decay has never run in arena 1 \(12 s since the server started\); jemalloc 5\.0\.1 never runs decay/);
+  assert.match(
+    lazy,
+    /^MADV_FREE: 30\.0 MiB LazyFree, muzzy decay has never run in arena 1 \(12 s since the server started\); jemalloc 5\.0\.1 never runs decay/,
+  );
   // 5.3.0 ticks decay from per-thread state: the arena is named, the bug is not.
   const fixed = decayEvidence(at('5.3.0-0-g54eaed1d'), b(40 * MiB, 0), 2000)!;
   assert.match(fixed, /; 40\.0 MiB of it in arena 1, which did not purge since the ramp-down$/);
   assert.doesNotMatch(fixed, /jemalloc#2251/);
-  assert.deepEqual(['4.0.4', '4.5.0', '5.0.1', '5.1.0', '5.2.1', '5.3.0', ''].map((v) => decayTickerBypass(v)), [false, true, true, true, true, false, false]);
+  assert.deepEqual(
+    ['4.0.4', '4.5.0', '5.0.1', '5.1.0', '5.2.1', '5.3.0', ''].map((v) => decayTickerBypass(v)),
+    [false, true, true, true, true, false, false],
+  );
 });

@@ -10,7 +10,13 @@ import { summarize } from '../../src/report/summary.js';
 import type { ExpectRule } from '../../src/scenario/types.js';
 import { FIXTURE_DIR, MiB } from './helpers.js';
 
-const rule = (source: string, metric: string, op: ExpectRule['op'], value: number, variant: string | null = null): ExpectRule => ({ source, metric, op, value, variant });
+const rule = (
+  source: string,
+  metric: string,
+  op: ExpectRule['op'],
+  value: number,
+  variant: string | null = null,
+): ExpectRule => ({ source, metric, op, value, variant });
 
 test('thresholds compare fractions as fractions, latency in ms, sizes in bytes', async () => {
   const summary = summarize(await loadRun(FIXTURE_DIR));
@@ -42,5 +48,8 @@ test('thresholds compare fractions as fractions, latency in ms, sizes in bytes',
   const xml = await readFile(file, 'utf8');
   assert.match(xml, /<testsuite name="simload.expect" tests="7" failures="4"/);
   assert.equal(xml.match(/<failure /g)?.length, 4);
-  assert.match(xml, /<testcase classname="simload.madv-free" name="madv-free: retention &lt; 0.6" time="0">\n\s+<failure message="retention &lt; 0.6 failed for madv-free: actual 90.0% = 0.900"/);
+  assert.match(
+    xml,
+    /<testcase classname="simload.madv-free" name="madv-free: retention &lt; 0.6" time="0">\n\s+<failure message="retention &lt; 0.6 failed for madv-free: actual 90.0% = 0.900"/,
+  );
 });

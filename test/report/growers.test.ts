@@ -8,29 +8,67 @@ import type { CmemGroup, Sample } from '../../src/results/sample.js';
 type Svc = [address: string, name: string, bytes: number];
 
 function group(list: Svc[], count = list.length, bytes?: number): CmemGroup {
-  return { count, bytes: bytes ?? list.reduce((a, s) => a + s[2], 0), top: list.map(([address, name, b]) => ({ address, name, bytes: b })) };
+  return {
+    count,
+    bytes: bytes ?? list.reduce((a, s) => a + s[2], 0),
+    top: list.map(([address, name, b]) => ({ address, name, bytes: b })),
+  };
 }
 
-function reading(t: number, phaseIndex: number, phase: string, o: { mem: Svc[]; luaServices?: number; live?: CmemGroup; exited?: CmemGroup; unlisted?: CmemGroup }): Sample {
+function reading(
+  t: number,
+  phaseIndex: number,
+  phase: string,
+  o: { mem: Svc[]; luaServices?: number; live?: CmemGroup; exited?: CmemGroup; unlisted?: CmemGroup },
+): Sample {
   const luaTotal = o.mem.reduce((a, s) => a + s[2], 0);
   return {
-    v: 1, variant: 'w', t, wall: t, phaseIndex, phase, target: 1, online: 0,
+    v: 1,
+    variant: 'w',
+    t,
+    wall: t,
+    phaseIndex,
+    phase,
+    target: 1,
+    online: 0,
     proc: { rss: 1, lazyFree: 0, anonymous: 1, anonHugePages: 0, vmHWM: 1 },
-    alloc: null, runtime: null,
+    alloc: null,
+    runtime: null,
     skynet: {
-      consoleMs: 1, luaTotal, luaServices: o.luaServices ?? o.mem.length, top: o.mem.map(([address, name, bytes]) => ({ address, name, bytes })), luaRest: 0,
-      cmem: { total: 0, blocks: 0, live: o.live ?? group([]), exited: o.exited ?? group([]), unlisted: o.unlisted ?? group([]) },
+      consoleMs: 1,
+      luaTotal,
+      luaServices: o.luaServices ?? o.mem.length,
+      top: o.mem.map(([address, name, bytes]) => ({ address, name, bytes })),
+      luaRest: 0,
+      cmem: {
+        total: 0,
+        blocks: 0,
+        live: o.live ?? group([]),
+        exited: o.exited ?? group([]),
+        unlisted: o.unlisted ?? group([]),
+      },
     },
   };
 }
 
 test('complete lists: exact growth of Lua + C memory; an exited service keeps its C memory and is flagged', () => {
   const a = reading(0, -1, 'baseline', {
-    mem: [[':0a', 'snlua agent', 100], [':0b', 'snlua b', 50], [':0c', 'snlua leaker', 30]],
-    live: group([[':0a', 'snlua agent', 10], [':0b', 'snlua b', 5], [':0c', 'snlua leaker', 20]]),
+    mem: [
+      [':0a', 'snlua agent', 100],
+      [':0b', 'snlua b', 50],
+      [':0c', 'snlua leaker', 30],
+    ],
+    live: group([
+      [':0a', 'snlua agent', 10],
+      [':0b', 'snlua b', 5],
+      [':0c', 'snlua leaker', 20],
+    ]),
   });
   const b = reading(1000, -1, 'baseline', {
-    mem: [[':0a', 'snlua agent', 1100], [':0b', 'snlua b', 50]],
+    mem: [
+      [':0a', 'snlua agent', 1100],
+      [':0b', 'snlua b', 50],
+    ],
     live: group([[':0b', 'snlua b', 5]]),
     exited: group([[':0c', 'snlua leaker', 500]]),
   });
@@ -51,15 +89,29 @@ test('a service below a list: its start is the smallest listed, its growth a low
   const a = reading(0, 0, 'up', { mem: [[':01', 'snlua big', 1000]], luaServices: 3 });
   const b = reading(1000, 1, 'peak', { mem: [[':02', 'snlua grower', 5000]], luaServices: 3 });
   const g = attributionSummary([a, b])!.spans[0]!.services;
-  assert.deepEqual(g.map((x) => [x.address, x.from, x.growth, x.exact]), [[':02', 1000, 4000, false]]);
+  assert.deepEqual(
+    g.map((x) => [x.address, x.from, x.growth, x.exact]),
+    [[':02', 1000, 4000, false]],
+  );
   // Below the C list too (3 live handles, 1 named): the bound adds up.
-  const a2 = reading(0, 0, 'up', { mem: [[':01', 'snlua big', 1000]], luaServices: 3, live: group([[':01', 'snlua big', 300]], 3, 400) });
+  const a2 = reading(0, 0, 'up', {
+    mem: [[':01', 'snlua big', 1000]],
+    luaServices: 3,
+    live: group([[':01', 'snlua big', 300]], 3, 400),
+  });
   assert.equal(attributionSummary([a2, b])!.spans[0]!.services[0]!.growth, 5000 - 1000 - 300);
 });
 
 test('spans: between consecutive marks, from the peak to the end, the whole watch; no reading, no summary', () => {
   const r = (t: number, i: number, p: string, bytes: number) => reading(t, i, p, { mem: [[':0a', 'snlua a', bytes]] });
-  const s = attributionSummary([r(0, -1, 'baseline', 10), r(1, 0, 'up', 10), r(2, 0, 'up', 20), r(3, 1, 'peak', 30), r(4, 2, 'quiet', 35), r(5, 2, 'quiet', 45)])!;
+  const s = attributionSummary([
+    r(0, -1, 'baseline', 10),
+    r(1, 0, 'up', 10),
+    r(2, 0, 'up', 20),
+    r(3, 1, 'peak', 30),
+    r(4, 2, 'quiet', 35),
+    r(5, 2, 'quiet', 45),
+  ])!;
   assert.deepEqual(
     s.spans.map((x) => [x.from, x.to, x.fromMs, x.toMs, x.services[0]?.growth ?? 0]),
     [

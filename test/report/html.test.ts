@@ -15,7 +15,17 @@ test('report.html opens in headless Chromium with no errors and draws every char
     await withReportInChromium(html, async ({ page, problems, requests, charts }) => {
       assert.deepEqual(problems, []);
       assert.deepEqual(requests, [], 'the report must not fetch anything');
-      assert.deepEqual(charts.map((c) => c.id), ['chart-memory', 'chart-retention', 'chart-breakdown-0', 'chart-breakdown-1', 'chart-breakdown-2', 'chart-latency']);
+      assert.deepEqual(
+        charts.map((c) => c.id),
+        [
+          'chart-memory',
+          'chart-retention',
+          'chart-breakdown-0',
+          'chart-breakdown-1',
+          'chart-breakdown-2',
+          'chart-latency',
+        ],
+      );
       for (const c of charts) {
         assert.ok(c.canvasWidth > 500, `${c.id}: canvas ${c.canvasWidth} px wide`);
         assert.ok(c.inked > 5000, `${c.id}: only ${c.inked} drawn pixels`);
@@ -27,7 +37,10 @@ test('report.html opens in headless Chromium with no errors and draws every char
       assert.ok(memory.series.some((s) => s.name === 'madv-free LazyFree'));
       // madv-free breakdown: 6 stacked parts + the Rss line; glibc: live, LazyFree, rest + Rss.
       assert.equal(charts[2]!.series.length, 7);
-      assert.deepEqual(charts[4]!.series.map((s) => s.name), ['live (allocated)', 'LazyFree (MADV_FREE)', 'rest (runtime, outside jemalloc)', 'Rss']);
+      assert.deepEqual(
+        charts[4]!.series.map((s) => s.name),
+        ['live (allocated)', 'LazyFree (MADV_FREE)', 'rest (runtime, outside jemalloc)', 'Rss'],
+      );
       assert.match(await page.locator('ul.diagnosis').innerText(), /madv-free kept 90% of its growth.*MADV_FREE/);
     });
   } finally {

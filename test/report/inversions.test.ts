@@ -17,19 +17,54 @@ import { settleTime, summarize, type Summary } from '../../src/report/summary.js
 import { FIXTURE_DIR, MiB } from './helpers.js';
 
 function arena(pdirty: number, dirtyNpurge: number, pmuzzy = 0): ArenaDecay {
-  return { arena: 0, pdirty, pmuzzy, dirtyNpurge, dirtyNmadvise: dirtyNpurge, dirtyPurged: 0, muzzyNpurge: 0, muzzyNmadvise: 0, muzzyPurged: 0 };
+  return {
+    arena: 0,
+    pdirty,
+    pmuzzy,
+    dirtyNpurge,
+    dirtyNmadvise: dirtyNpurge,
+    dirtyPurged: 0,
+    muzzyNpurge: 0,
+    muzzyNmadvise: 0,
+    muzzyPurged: 0,
+  };
 }
 function sample(t: number, pdirty: number, npurge: number, rss = 100 * MiB, lazyFree = 0): Sample {
   return {
-    v: 1, variant: 'x', t, wall: t, phaseIndex: 3, phase: 'hold', target: 0, online: 0,
+    v: 1,
+    variant: 'x',
+    t,
+    wall: t,
+    phaseIndex: 3,
+    phase: 'hold',
+    target: 0,
+    online: 0,
     proc: { rss, lazyFree, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: { allocated: 1, active: 1, metadata: 0, resident: 1, mapped: 1, retained: 0, pdirty, pmuzzy: 0, version: '5.3.0-0-gx', arenas: [arena(pdirty, npurge)], threads: [] },
+    alloc: {
+      allocated: 1,
+      active: 1,
+      metadata: 0,
+      resident: 1,
+      mapped: 1,
+      retained: 0,
+      pdirty,
+      pmuzzy: 0,
+      version: '5.3.0-0-gx',
+      arenas: [arena(pdirty, npurge)],
+      threads: [],
+    },
     runtime: null,
   };
 }
 /** The fixture's settling variant, to carry hand-made decay summaries. */
 const FIXTURE_VARIANT = summarize(await loadRun(FIXTURE_DIR)).variants.find((v) => v.variant === 'no-madv-free')!;
-const span = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({ phaseIndex: 3, phase: 'hold', fromMs, toMs, samples });
+const span = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({
+  phaseIndex: 3,
+  phase: 'hold',
+  fromMs,
+  toMs,
+  samples,
+});
 
 test('dirty_decay_ms:0 (no dirty pages ever) reads 0 and beats decay switched off; a hold with nothing to purge has no gap', () => {
   // Purged at once: a few pages at most, no purge needed in the hold.
@@ -50,15 +85,24 @@ test('dirty_decay_ms:0 (no dirty pages ever) reads 0 and beats decay switched of
   const def = metricDef('dirty_decay_time')!;
   const cmp = compareSummaries(withDecay(o), withDecay(z), 0.1);
   assert.equal(cmp.variants[0]!.metrics.find((m) => m.metric === 'dirty_decay_time')!.verdict, 'better');
-  assert.equal(compareSummaries(withDecay(z), withDecay(o), 0.1).variants[0]!.metrics.find((m) => m.metric === 'dirty_decay_time')!.verdict, 'worse');
-  const [pass] = checkExpectations(withDecay(z), [{ variant: null, metric: 'dirty_decay_time', op: '<', value: 5000, source: 'dirty_decay_time < 5s' }]);
+  assert.equal(
+    compareSummaries(withDecay(z), withDecay(o), 0.1).variants[0]!.metrics.find((m) => m.metric === 'dirty_decay_time')!
+      .verdict,
+    'worse',
+  );
+  const [pass] = checkExpectations(withDecay(z), [
+    { variant: null, metric: 'dirty_decay_time', op: '<', value: 5000, source: 'dirty_decay_time < 5s' },
+  ]);
   assert.deepEqual([pass!.actual, pass!.pass], [0, true]);
   assert.equal(def.get(withDecay(z).variants[0]!), 0);
 });
 
 test('Rss that never grew: time to settle is not applicable, passes its threshold and decides nothing in compare', async () => {
   const flat = [0, 1000, 2000, 3000].map((t) => sample(t, 0, 0, 100 * MiB + t * 100));
-  assert.deepEqual(settleTime(flat, 100 * MiB + 300_000, 1500, 3000, 100 * MiB + 200_000, 100 * MiB), { ms: null, notApplicable: true });
+  assert.deepEqual(settleTime(flat, 100 * MiB + 300_000, 1500, 3000, 100 * MiB + 200_000, 100 * MiB), {
+    ms: null,
+    notApplicable: true,
+  });
   // A real fall is still timed, and no fall after real growth is still "never".
   const fall = [0, 1000, 2000, 3000].map((t) => sample(t, 0, 0, t < 2000 ? 300 * MiB : 120 * MiB));
   assert.deepEqual(settleTime(fall, 300 * MiB, 1500, 3000, 120 * MiB, 100 * MiB), { ms: 500 });
@@ -69,10 +113,14 @@ test('Rss that never grew: time to settle is not applicable, passes its threshol
   for (const v of idle.variants) Object.assign(v, { settleState: 'not-applicable', timeToSettleMs: null });
   const def = metricDef('time_to_settle')!;
   assert.equal(showMetric(def, idle.variants[0]!), 'n/a');
-  const [r] = checkExpectations(idle, [{ variant: 'madv-free', metric: 'time_to_settle', op: '<', value: 30_000, source: 'time_to_settle < 30s' }]);
+  const [r] = checkExpectations(idle, [
+    { variant: 'madv-free', metric: 'time_to_settle', op: '<', value: 30_000, source: 'time_to_settle < 30s' },
+  ]);
   assert.equal(r!.pass, true);
   assert.match(r!.reason!, /^not applicable: /);
-  const d = compareSummaries(base, idle, 0.1).variants.find((v) => v.variant === 'no-madv-free')!.metrics.find((m) => m.metric === 'time_to_settle')!;
+  const d = compareSummaries(base, idle, 0.1)
+    .variants.find((v) => v.variant === 'no-madv-free')!
+    .metrics.find((m) => m.metric === 'time_to_settle')!;
   assert.equal(d.verdict, 'n/a');
 });
 
@@ -84,13 +132,24 @@ test('LazyFree under 1 MiB left at the end is taken back, not "still held"', asy
   for (const s of mine) s.proc.lazyFree = s.t < peakAt ? 0 : s.t === peakAt ? 600 * 1024 : 300 * 1024;
   const v = summarize(run).variants.find((x) => x.variant === 'no-madv-free')!;
   assert.equal(v.lazyFree.peak, 600 * 1024);
-  assert.ok(v.lazyFree.reclaimedAtMs !== null && v.lazyFree.reclaimedAtMs > peakAt, `taken back at ${v.lazyFree.reclaimedAtMs}`);
+  assert.ok(
+    v.lazyFree.reclaimedAtMs !== null && v.lazyFree.reclaimedAtMs > peakAt,
+    `taken back at ${v.lazyFree.reclaimedAtMs}`,
+  );
 });
 
 /** A one-variant summary of the fixture carrying this decay summary. */
 function withDecay(d: NonNullable<ReturnType<typeof decaySummary>>): Summary {
   return {
-    schema: 'simload.summary', v: 2, scenario: 'x', status: 'complete', startedAt: null, endedAt: null, notes: [], valid: true, invalid: [],
+    schema: 'simload.summary',
+    v: 2,
+    scenario: 'x',
+    status: 'complete',
+    startedAt: null,
+    endedAt: null,
+    notes: [],
+    valid: true,
+    invalid: [],
     // The ramp-down of the hand-made timelines ends at 2 s.
     variants: [{ ...FIXTURE_VARIANT, rampDownEndMs: 2000, decay: d }],
   };

@@ -31,7 +31,10 @@ test('a sample naming a variant the run did not have is skipped: no phantom colu
   assert.deepEqual([...new Set(got.samples.map((s) => s.variant))].sort(), ['glibc', 'madv-free', 'no-madv-free']);
   const r = spawnSync(process.execPath, [BIN, 'report', dir, '--json'], { encoding: 'utf8', timeout: 60_000 });
   const summary = JSON.parse(r.stdout) as { variants: Array<{ variant: string }> };
-  assert.deepEqual(summary.variants.map((v) => v.variant), ['madv-free', 'no-madv-free', 'glibc']);
+  assert.deepEqual(
+    summary.variants.map((v) => v.variant),
+    ['madv-free', 'no-madv-free', 'glibc'],
+  );
 });
 
 test('run.json with wrong types: exit 2 naming each field, no TypeError', async () => {
@@ -58,6 +61,9 @@ test("samples per variant: run.json's order first, then as first seen; each sort
   const samples = [at(second!, 9), at('extra', 5), at(second!, 3), at('late', 1), at(second!, 6)];
   const by = samplesByVariant({ meta: run.meta, samples });
   assert.deepEqual([...by.keys()], [second, 'extra', 'late']);
-  assert.deepEqual(by.get(second!)!.map((s) => s.t), [3, 6, 9]);
+  assert.deepEqual(
+    by.get(second!)!.map((s) => s.t),
+    [3, 6, 9],
+  );
   assert.equal(by.has(first!), false);
 });

@@ -11,7 +11,19 @@ const MiB = 2 ** 20;
 const HOUR = 3_600_000;
 
 function sample(t: number, rssMiB: number): Sample {
-  return { v: 1, variant: 'w', t, wall: 1e12 + t, phaseIndex: -1, phase: 'baseline', target: 1, online: 0, proc: { rss: rssMiB * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 }, alloc: null, runtime: null };
+  return {
+    v: 1,
+    variant: 'w',
+    t,
+    wall: 1e12 + t,
+    phaseIndex: -1,
+    phase: 'baseline',
+    target: 1,
+    online: 0,
+    proc: { rss: rssMiB * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
+    alloc: null,
+    runtime: null,
+  };
 }
 
 test('drift with downsampled samples: six flat hours kept one a minute and a last hour at 1 s rising 60 MiB/h', () => {
@@ -19,15 +31,44 @@ test('drift with downsampled samples: six flat hours kept one a minute and a las
   for (let t = 0; t < 6 * HOUR; t += 60_000) older.push(sample(t + 59_000, 100));
   const full: Sample[] = [];
   for (let t = 6 * HOUR; t <= 7 * HOUR; t += 1000) full.push(sample(t, 100 + ((t - 6 * HOUR) / HOUR) * 60));
-  const meta: RunMeta = { tool: 'simload', version: '0', scenario: 'w', startedAt: '', endedAt: '', status: 'complete', variants: ['w'], parallel: false, host: { cpus: 1, memBytes: 1, kernel: '', node: '' }, retention: { fullMs: HOUR, periodMs: 60_000 } };
-  const run = (o: Pick<RunData, 'older' | 'meta'>): RunData => ({ dir: '/x', scenario: null, samples: [...older, ...full], events: [], latency: null, plan: null, skippedLines: 0, ...o });
+  const meta: RunMeta = {
+    tool: 'simload',
+    version: '0',
+    scenario: 'w',
+    startedAt: '',
+    endedAt: '',
+    status: 'complete',
+    variants: ['w'],
+    parallel: false,
+    host: { cpus: 1, memBytes: 1, kernel: '', node: '' },
+    retention: { fullMs: HOUR, periodMs: 60_000 },
+  };
+  const run = (o: Pick<RunData, 'older' | 'meta'>): RunData => ({
+    dir: '/x',
+    scenario: null,
+    samples: [...older, ...full],
+    events: [],
+    latency: null,
+    plan: null,
+    skippedLines: 0,
+    ...o,
+  });
   const even = summarize(run({ meta, older: { samples: older.length, untilMs: older.at(-1)!.t } })).variants[0]!.drift!;
   const uneven = summarize(run({ meta: { ...meta, retention: undefined }, older: null })).variants[0]!.drift!;
   // What the same watch kept at full resolution all along gives: every second of the six flat hours too.
   const flat: Sample[] = [];
   for (let t = 0; t < 6 * HOUR; t += 1000) flat.push(sample(t, 100));
-  const truth = summarize({ ...run({ meta: { ...meta, retention: undefined }, older: null }), samples: [...flat, ...full] }).variants[0]!.drift!;
+  const truth = summarize({
+    ...run({ meta: { ...meta, retention: undefined }, older: null }),
+    samples: [...flat, ...full],
+  }).variants[0]!.drift!;
   assert.equal(even.samples, 255 + 61, 'after the warm-up: 255 flat minutes and 61 rising ones');
-  assert.ok(Math.abs(even.rss.perHour - truth.rss.perHour) < 0.1 * truth.rss.perHour, `evened ${(even.rss.perHour / MiB).toFixed(2)} MiB/h, full resolution ${(truth.rss.perHour / MiB).toFixed(2)}`);
-  assert.ok(uneven.rss.perHour > 2 * truth.rss.perHour, `unevened ${(uneven.rss.perHour / MiB).toFixed(2)} MiB/h: the last hour outweighs the six before`);
+  assert.ok(
+    Math.abs(even.rss.perHour - truth.rss.perHour) < 0.1 * truth.rss.perHour,
+    `evened ${(even.rss.perHour / MiB).toFixed(2)} MiB/h, full resolution ${(truth.rss.perHour / MiB).toFixed(2)}`,
+  );
+  assert.ok(
+    uneven.rss.perHour > 2 * truth.rss.perHour,
+    `unevened ${(uneven.rss.perHour / MiB).toFixed(2)} MiB/h: the last hour outweighs the six before`,
+  );
 });

@@ -7,23 +7,40 @@ import { MiB } from './helpers.js';
 
 function sample(t: number, vms: number | null, code: LuaCodeStats): Sample {
   return {
-    v: 1, variant: 'x', t, wall: t, phaseIndex: 0, phase: 'hold', target: 0, online: 0,
+    v: 1,
+    variant: 'x',
+    t,
+    wall: t,
+    phaseIndex: 0,
+    phase: 'hold',
+    target: 0,
+    online: 0,
     proc: { rss: 100 * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: null, runtime: null,
+    alloc: null,
+    runtime: null,
     ...(vms === null ? {} : { lua: { vms, code } }),
   };
 }
 
 test('shared prototypes: the cache once, spread over the VMs at the peak', () => {
   const code = (cacheBytes: number): LuaCodeStats => ({ model: 'shared', cacheBytes, heapBytes: 0 });
-  const c = luaCodeSummary([sample(0, 0, code(0)), sample(1, 1000, code(200_000)), sample(2, 300, code(200_000)), sample(3, null, code(0))]);
+  const c = luaCodeSummary([
+    sample(0, 0, code(0)),
+    sample(1, 1000, code(200_000)),
+    sample(2, 300, code(200_000)),
+    sample(3, null, code(0)),
+  ]);
   assert.deepEqual(c, { model: 'shared', vms: 1000, cacheBytes: 200_000, heapBytes: 0, perVm: 200 });
   assert.equal(formatLuaCode(c), 'shared, 195.3 KiB once');
 });
 
-test('a copy per VM: the code heap\'s share of each VM at the peak', () => {
+test("a copy per VM: the code heap's share of each VM at the peak", () => {
   const code = (heapBytes: number): LuaCodeStats => ({ model: 'per-vm', cacheBytes: 0, heapBytes });
-  const c = luaCodeSummary([sample(0, 10, code(700_000)), sample(1, 100, code(7_000_000)), sample(2, 50, code(3_500_000))]);
+  const c = luaCodeSummary([
+    sample(0, 10, code(700_000)),
+    sample(1, 100, code(7_000_000)),
+    sample(2, 50, code(3_500_000)),
+  ]);
   assert.equal(c?.perVm, 70_000);
   assert.equal(c?.vms, 100);
   assert.match(formatLuaCode(c), /^per VM, 68\.4 KiB each$/);

@@ -9,11 +9,25 @@ import { allowedShortfall, messageShortfalls, phaseMessages } from '../../src/re
 import { checkValidity } from '../../src/report/validity.js';
 
 const scenario = (rate: number, thinkTimeMs: number, phaseRates: (number | undefined)[] = [undefined, undefined]) =>
-  ({ load: { messageRate: rate, thinkTimeMs, phases: phaseRates.map((r) => ({ kind: 'hold', durationMs: 10_000, rate: r })) } }) as unknown as Scenario;
+  ({
+    load: {
+      messageRate: rate,
+      thinkTimeMs,
+      phases: phaseRates.map((r) => ({ kind: 'hold', durationMs: 10_000, rate: r })),
+    },
+  }) as unknown as Scenario;
 
 const mk = (t: number, phaseIndex: number, players: number, messages: number | null): Sample =>
   ({
-    v: 1, variant: 'x', t: t * 1000, wall: t, phaseIndex, phase: phaseIndex < 0 ? 'baseline' : 'hold', target: players, online: players, loaded: players,
+    v: 1,
+    variant: 'x',
+    t: t * 1000,
+    wall: t,
+    phaseIndex,
+    phase: phaseIndex < 0 ? 'baseline' : 'hold',
+    target: players,
+    online: players,
+    loaded: players,
     proc: { rss: 1, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
     alloc: { allocated: 1, active: 1, metadata: 0, resident: 1, mapped: 1, retained: 0, pdirty: 0, pmuzzy: 0 },
     runtime: null,
@@ -21,18 +35,24 @@ const mk = (t: number, phaseIndex: number, players: number, messages: number | n
   }) as Sample;
 
 /** 1 000 players held from t=0 for 10 s at `perSecond` handled messages. */
-const hold = (perSecond: number) => [mk(-1, -1, 1000, 0), ...Array.from({ length: 11 }, (_, i) => mk(i, 0, 1000, 250 + perSecond * i))];
+const hold = (perSecond: number) => [
+  mk(-1, -1, 1000, 0),
+  ...Array.from({ length: 11 }, (_, i) => mk(i, 0, 1000, 250 + perSecond * i)),
+];
 
 test('a hold that got its rate passes; 10% short fails with the counts', () => {
   const s = scenario(0.25, 0);
   const ok = phaseMessages(hold(250), s);
   assert.equal(ok.length, 1);
-  assert.equal(ok[0]!.handled, 2750, 'the baseline-to-hold interval is the phase\'s too');
+  assert.equal(ok[0]!.handled, 2750, "the baseline-to-hold interval is the phase's too");
   assert.ok(Math.abs(ok[0]!.asked - 2750) < 1e-6);
   assert.deepEqual(messageShortfalls(ok), []);
   const short = messageShortfalls(phaseMessages(hold(225), s));
   assert.equal(short.length, 1);
-  assert.match(short[0]!, /^phase 0:hold: the server handled 2500 messages of the 2750 asked \(90\.9%; 0\.25\/s per player, at least 94\.3% needed\)$/);
+  assert.match(
+    short[0]!,
+    /^phase 0:hold: the server handled 2500 messages of the 2750 asked \(90\.9%; 0\.25\/s per player, at least 94\.3% needed\)$/,
+  );
   // 96% is within the 5% (and 2 750 asked allow 3 sd, 157, the larger margin).
   assert.deepEqual(messageShortfalls(phaseMessages(hold(240), s)), []);
 });
@@ -42,7 +62,9 @@ test('a small phase gets the room of a random (Poisson) count: 3 standard deviat
   const small = (handled: number) => ({ phaseIndex: 1, phase: 'hold', rate: 0.25, asked: 150, handled });
   assert.equal(allowedShortfall(150), 3 * Math.sqrt(150));
   assert.deepEqual(messageShortfalls([small(125)]), [], '25 short (17%) is within 3 sd (36.7)');
-  assert.deepEqual(messageShortfalls([small(110)]), ['phase 1:hold: the server handled 110 messages of the 150 asked (73.3%; 0.25/s per player, at least 75.5% needed)']);
+  assert.deepEqual(messageShortfalls([small(110)]), [
+    'phase 1:hold: the server handled 110 messages of the 150 asked (73.3%; 0.25/s per player, at least 75.5% needed)',
+  ]);
   // Large phases keep the 5%: 3 sd of 30 000 is 520 (1.7%).
   assert.equal(allowedShortfall(30_000), 1500);
   assert.equal(allowedShortfall(10), 20, 'and a tiny one the 20 messages');
@@ -68,7 +90,9 @@ test('messages handled just after a phase count for it: one sample interval at m
   // 200/s then 300/s: 500 behind at the phase's end, two intervals' worth: only 250 count, 250 short remain.
   const behind = run(200, 300);
   assert.equal(behind[0]!.late, 250);
-  assert.deepEqual(messageShortfalls(behind), ['phase 0:hold: the server handled 2250 messages of the 2750 asked and 250 just after the phase (90.9%; 0.25/s per player, at least 94.3% needed)']);
+  assert.deepEqual(messageShortfalls(behind), [
+    'phase 0:hold: the server handled 2250 messages of the 2750 asked and 250 just after the phase (90.9%; 0.25/s per player, at least 94.3% needed)',
+  ]);
 });
 
 test('players still in their think time are not counted as senders', () => {
@@ -94,7 +118,14 @@ test('a few messages are within the slack; a phase with rate 0 or without counte
   assert.equal(m!.handled, 10);
   assert.deepEqual(messageShortfalls([m!]), [], '20 messages short is within the slack');
   assert.deepEqual(phaseMessages(hold(0), scenario(0.25, 0, [0, 0])), [], 'rate 0');
-  assert.deepEqual(phaseMessages(hold(0).map((x) => ({ ...x, server: undefined })), scenario(0.25, 0)), [], 'no counters (a watch)');
+  assert.deepEqual(
+    phaseMessages(
+      hold(0).map((x) => ({ ...x, server: undefined })),
+      scenario(0.25, 0),
+    ),
+    [],
+    'no counters (a watch)',
+  );
 });
 
 test('checkValidity makes a run short of messages INVALID and keeps the per-phase counts', () => {

@@ -5,7 +5,11 @@ import type { Phase, Scenario, ExpectRule } from '../../src/scenario/types.js';
 const MiB = 2 ** 20;
 
 /** One sample per second per phase; `rss(phaseIndex, i, n)` in MiB; online follows the phase's end target. */
-export function series(phases: Phase[], rss: (phase: number, i: number, n: number) => number, online: (phase: number) => number): Sample[] {
+export function series(
+  phases: Phase[],
+  rss: (phase: number, i: number, n: number) => number,
+  online: (phase: number) => number,
+): Sample[] {
   const out: Sample[] = [];
   let t = 0;
   const push = (phaseIndex: number, phase: string, on: number, r: number) =>
@@ -43,4 +47,3 @@ export function scenarioOf(phases: Phase[], rules: ExpectRule[] = []): Scenario 
     output: { dir: 'results' },
   };
 }
-

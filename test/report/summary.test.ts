@@ -15,7 +15,10 @@ async function variants(): Promise<Record<string, VariantSummary>> {
   assert.equal(s.schema, 'simload.summary');
   assert.equal(s.v, 2);
   assert.equal(s.scenario, 'fixture-ramp');
-  assert.deepEqual(s.variants.map((v) => v.variant), ['madv-free', 'no-madv-free', 'glibc']);
+  assert.deepEqual(
+    s.variants.map((v) => v.variant),
+    ['madv-free', 'no-madv-free', 'glibc'],
+  );
   return Object.fromEntries(s.variants.map((v) => [v.variant, v]));
 }
 
@@ -100,7 +103,17 @@ test('glibc: only allocated is known; no latency falls back to server counters',
   assert.equal(v.worstLatency, null);
   // Server message counter: 100 at 3 s, 3600 at 50 s.
   near(v.messagesPerSecond, (3500 * 1000) / 47_000, 'messages/s from counters');
-  assert.deepEqual(v.settledBreakdown, { kind: 'allocated-only', rss: 200 * MiB, live: 50 * MiB, fragmentation: null, dirty: null, metadata: null, residentNotActive: null, lazyFree: 0, rest: 150 * MiB });
+  assert.deepEqual(v.settledBreakdown, {
+    kind: 'allocated-only',
+    rss: 200 * MiB,
+    live: 50 * MiB,
+    fragmentation: null,
+    dirty: null,
+    metadata: null,
+    residentNotActive: null,
+    lazyFree: 0,
+    rest: 150 * MiB,
+  });
 });
 
 test('settleTime: 90% of the fall from the peak; "never" when Rss did not fall, never 0', () => {
@@ -141,7 +154,10 @@ test('a sample with missing fields is skipped and noted, not a TypeError', async
   const { appendFile, rm } = await import('node:fs/promises');
   const { dirname, join } = await import('node:path');
   const dir = await fixtureCopy();
-  await appendFile(join(dir, 'samples.ndjson'), '{"v":1,"variant":"madv-free","t":52000,"wall":1,"phaseIndex":4,"phase":"pressure","target":33,"online":33}\n{"v":1,"variant":"glibc","t":52000,"proc":{"rss":"x"}}\n');
+  await appendFile(
+    join(dir, 'samples.ndjson'),
+    '{"v":1,"variant":"madv-free","t":52000,"wall":1,"phaseIndex":4,"phase":"pressure","target":33,"online":33}\n{"v":1,"variant":"glibc","t":52000,"proc":{"rss":"x"}}\n',
+  );
   const run = await loadRun(dir);
   assert.equal(run.samples.length, 153);
   assert.equal(run.skippedLines, 2);
@@ -153,7 +169,10 @@ test('a sample with missing fields is skipped and noted, not a TypeError', async
 test('a variant of run.json without samples is left out, noted once, and makes a complete run invalid', async () => {
   const run = await loadRun(FIXTURE_DIR);
   const s = summarize({ ...run, meta: { ...run.meta!, variants: [...run.meta!.variants, 'gone', 'gone'] } });
-  assert.deepEqual(s.variants.map((v) => v.variant), ['madv-free', 'no-madv-free', 'glibc']);
+  assert.deepEqual(
+    s.variants.map((v) => v.variant),
+    ['madv-free', 'no-madv-free', 'glibc'],
+  );
   assert.equal(s.notes.filter((n) => n === 'variant gone: no samples').length, 1);
   assert.ok(s.invalid?.includes('gone: no samples'));
 });

@@ -8,13 +8,23 @@ import { checkValidity } from '../../src/report/validity.js';
 
 const mk = (t: number, phaseIndex: number, target: number, loaded: number | null, stats = true): Sample =>
   ({
-    v: 1, variant: 'x', t: t * 1000, wall: t, phaseIndex, phase: 'p', target, online: loaded ?? 0,
+    v: 1,
+    variant: 'x',
+    t: t * 1000,
+    wall: t,
+    phaseIndex,
+    phase: 'p',
+    target,
+    online: loaded ?? 0,
     ...(loaded === null ? {} : { loaded }),
     proc: { rss: 1, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: stats ? { allocated: 1, active: 1, metadata: 0, resident: 1, mapped: 1, retained: 0, pdirty: 0, pmuzzy: 0 } : null,
+    alloc: stats
+      ? { allocated: 1, active: 1, metadata: 0, resident: 1, mapped: 1, retained: 0, pdirty: 0, pmuzzy: 0 }
+      : null,
     runtime: null,
   }) as Sample;
-const check = (s: Sample[], latency: Record<string, LatencySummary> | null = null) => checkValidity(s, latency, [], 'x', null);
+const check = (s: Sample[], latency: Record<string, LatencySummary> | null = null) =>
+  checkValidity(s, latency, [], 'x', null);
 
 test('a ramp followed one sample late is valid; a lag of two samples in 2 of 10 is not', () => {
   // After a baseline sample (target 0), each sample one behind the target.
@@ -50,9 +60,19 @@ test('late logins: the server still climbing while the target falls; a second pe
   assert.equal(check(late).valid, true, 'logouts lagging is not late logins');
   const climbing = [mk(0, 0, 100, 95), mk(1, 1, 100, 96), mk(2, 2, 66, 99), mk(3, 2, 33, 104), mk(4, 3, 33, 33)];
   const v = check(climbing);
-  assert.match(v.reasons.join('\n'), /late logins: the server reached 104 players at 3\.0 s, after the target had started to fall at 2\.0 s \(it held 96 then/);
+  assert.match(
+    v.reasons.join('\n'),
+    /late logins: the server reached 104 players at 3\.0 s, after the target had started to fall at 2\.0 s \(it held 96 then/,
+  );
   assert.equal(v.lateLoginsAtMs, 3000);
-  const twoPeaks = [mk(0, 0, 100, 99), mk(1, 1, 66, 70), mk(2, 1, 33, 35), mk(3, 2, 100, 96), mk(4, 2, 200, 196), mk(5, 3, 200, 200)];
+  const twoPeaks = [
+    mk(0, 0, 100, 99),
+    mk(1, 1, 66, 70),
+    mk(2, 1, 33, 35),
+    mk(3, 2, 100, 96),
+    mk(4, 2, 200, 196),
+    mk(5, 3, 200, 200),
+  ];
   assert.deepEqual(check(twoPeaks).reasons, []);
 });
 

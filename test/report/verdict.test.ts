@@ -20,7 +20,11 @@ const VALIDITY: Record<'judged' | 'valid' | 'invalid', VerdictInput['validity']>
   valid: { valid: true, reasons: [] },
   invalid: { valid: false, reasons: ['v: phase 1:hold: short', 'v: 3 errors'] },
 };
-const EXPECT: Record<'none' | 'pass' | 'fail', ExpectResult[]> = { none: [], pass: [result(true)], fail: [result(true), result(false)] };
+const EXPECT: Record<'none' | 'pass' | 'fail', ExpectResult[]> = {
+  none: [],
+  pass: [result(true)],
+  fail: [result(true), result(false)],
+};
 
 // status, validity, thresholds -> outcome, exit code, what is printed: 'none', 'not checked', 'expect'
 // (the thresholds' lines), 'INVALID' (the INVALID lines), 'expect+INVALID'.
@@ -58,13 +62,23 @@ const TABLE: Array<[RunEnd, keyof typeof VALIDITY, keyof typeof EXPECT, Outcome,
   ['complete', 'invalid', 'fail', 'invalid', 4, 'expect+INVALID'],
 ];
 
-const INVALID_LINES = ['INVALID RUN: the load asked for was not delivered, so these numbers do not measure it (2 reason(s))', '  v: phase 1:hold: short', '  v: 3 errors'];
+const INVALID_LINES = [
+  'INVALID RUN: the load asked for was not delivered, so these numbers do not measure it (2 reason(s))',
+  '  v: phase 1:hold: short',
+  '  v: 3 errors',
+];
 
 function printed(kind: Printed, status: RunEnd, expect: ExpectResult[]): string[] {
   const failed = expect.filter((r) => !r.pass).length;
-  const head = failed ? `expect: ${failed} of ${expect.length} threshold(s) failed` : `expect: all ${expect.length} threshold(s) passed`;
+  const head = failed
+    ? `expect: ${failed} of ${expect.length} threshold(s) failed`
+    : `expect: all ${expect.length} threshold(s) passed`;
   // Failed thresholds first, each with its actual value.
-  const rows = [...expect.filter((r) => !r.pass), ...expect.filter((r) => r.pass)].map((r) => (r.pass ? 'pass  v: retention < 0.5  (actual 25.0% = 0.250)' : 'FAIL  v: peak_rss < 1MiB  (actual 1.0 GiB = 1073741824)'));
+  const rows = [...expect.filter((r) => !r.pass), ...expect.filter((r) => r.pass)].map((r) =>
+    r.pass
+      ? 'pass  v: retention < 0.5  (actual 25.0% = 0.250)'
+      : 'FAIL  v: peak_rss < 1MiB  (actual 1.0 GiB = 1073741824)',
+  );
   switch (kind) {
     case 'none':
       return [];
@@ -82,7 +96,13 @@ function printed(kind: Printed, status: RunEnd, expect: ExpectResult[]): string[
 test('every combination of end, validity and thresholds: outcome, exit code and lines, in precedence order', () => {
   assert.equal(TABLE.length, 3 * 3 * 3, 'the table covers every combination');
   assert.equal(new Set(TABLE.map((r) => r.slice(0, 3).join())).size, TABLE.length, 'each combination once');
-  const codes: Record<Outcome, number> = { failed: ExitCode.runtime, interrupted: ExitCode.interrupted, invalid: ExitCode.invalid, 'expect-failed': ExitCode.checkFailed, ok: ExitCode.ok };
+  const codes: Record<Outcome, number> = {
+    failed: ExitCode.runtime,
+    interrupted: ExitCode.interrupted,
+    invalid: ExitCode.invalid,
+    'expect-failed': ExitCode.checkFailed,
+    ok: ExitCode.ok,
+  };
   for (const [status, validity, expect, outcome, exitCode, kind] of TABLE) {
     const input: VerdictInput = { status, validity: VALIDITY[validity], expect: [...EXPECT[expect]] };
     const v = verdict(input);
@@ -96,11 +116,14 @@ test('every combination of end, validity and thresholds: outcome, exit code and 
   }
 });
 
-test('the INVALID lines are the table\'s head; a summary without `valid` (v1) counts as valid', () => {
+test("the INVALID lines are the table's head; a summary without `valid` (v1) counts as valid", () => {
   const summary = { valid: false, invalid: VALIDITY['invalid']!.reasons } as unknown as Summary;
   assert.deepEqual(invalidLines(summary), INVALID_LINES);
   assert.deepEqual(summaryValidity(summary), { valid: false, reasons: VALIDITY['invalid']!.reasons });
   assert.deepEqual(summaryValidity({} as Summary), { valid: true, reasons: [] });
   assert.deepEqual(invalidLines({} as Summary), []);
-  assert.equal(verdict({ status: 'complete', validity: summaryValidity({} as Summary), expect: [] }).exitCode, ExitCode.ok);
+  assert.equal(
+    verdict({ status: 'complete', validity: summaryValidity({} as Summary), expect: [] }).exitCode,
+    ExitCode.ok,
+  );
 });

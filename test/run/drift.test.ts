@@ -76,21 +76,32 @@ async function soak(leak: boolean) {
   return { r, v, drift: v.drift, results: checkExpectations(r.summary, s.expect) };
 }
 
-test('a server that keeps a little per message fails its slope threshold; the same without the leak passes', { timeout: 400_000 }, async () => {
-  const [leak, clean] = await Promise.all([soak(true), soak(false)]);
-  // 200 players x 1 message/s x 16 KiB = 11 GiB/h asked; the bots deliver within a few percent of it.
-  assert.equal(leak.r.exitCode, 1, 'a threshold failed');
-  assert.ok(leak.drift.allocated!.perHour > 8 * GiB, `allocated grows ${leak.drift.allocated!.perHour / GiB} GiB/h`);
-  assert.ok(leak.drift.rss.perHour > 8 * GiB, `Rss grows ${leak.drift.rss.perHour / GiB} GiB/h`);
-  assert.ok(leak.drift.rss.low! > 1 * GiB, 'the whole interval is above the threshold');
-  assert.deepEqual(leak.results.map((e) => [e.rule.metric, e.pass]), [
-    ['rss_slope', false],
-    ['allocated_slope', false],
-    ['rss_slope_low', false],
-  ]);
+test(
+  'a server that keeps a little per message fails its slope threshold; the same without the leak passes',
+  { timeout: 400_000 },
+  async () => {
+    const [leak, clean] = await Promise.all([soak(true), soak(false)]);
+    // 200 players x 1 message/s x 16 KiB = 11 GiB/h asked; the bots deliver within a few percent of it.
+    assert.equal(leak.r.exitCode, 1, 'a threshold failed');
+    assert.ok(leak.drift.allocated!.perHour > 8 * GiB, `allocated grows ${leak.drift.allocated!.perHour / GiB} GiB/h`);
+    assert.ok(leak.drift.rss.perHour > 8 * GiB, `Rss grows ${leak.drift.rss.perHour / GiB} GiB/h`);
+    assert.ok(leak.drift.rss.low! > 1 * GiB, 'the whole interval is above the threshold');
+    assert.deepEqual(
+      leak.results.map((e) => [e.rule.metric, e.pass]),
+      [
+        ['rss_slope', false],
+        ['allocated_slope', false],
+        ['rss_slope_low', false],
+      ],
+    );
 
-  assert.equal(clean.r.exitCode, 0, `clean run: Rss ${clean.drift.rss.perHour / GiB} GiB/h, allocated ${clean.drift.allocated!.perHour / GiB} GiB/h`);
-  assert.ok(Math.abs(clean.drift.allocated!.perHour) < 1 * GiB);
-  // The leak is far above what the clean run moves, whichever way it moves.
-  assert.ok(leak.drift.allocated!.perHour > 8 * Math.abs(clean.drift.allocated!.perHour) + GiB);
-});
+    assert.equal(
+      clean.r.exitCode,
+      0,
+      `clean run: Rss ${clean.drift.rss.perHour / GiB} GiB/h, allocated ${clean.drift.allocated!.perHour / GiB} GiB/h`,
+    );
+    assert.ok(Math.abs(clean.drift.allocated!.perHour) < 1 * GiB);
+    // The leak is far above what the clean run moves, whichever way it moves.
+    assert.ok(leak.drift.allocated!.perHour > 8 * Math.abs(clean.drift.allocated!.perHour) + GiB);
+  },
+);

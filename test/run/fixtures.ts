@@ -55,7 +55,9 @@ export interface SpawnedRun {
 
 /** `simload run FILE --out BASE` as a child process, its output collected. */
 export function spawnRun(file: string, base: string): SpawnedRun {
-  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'run', file, '--out', base], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'run', file, '--out', base], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += String(d)));
@@ -68,7 +70,10 @@ export function spawnRun(file: string, base: string): SpawnedRun {
  * (report/verdict.ts, docs/report.md "Exit codes and the verdict"); about a second per call.
  */
 export function reportFolder(dir: string, ...flags: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'report', dir, ...flags], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'report', dir, ...flags], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -12,7 +12,10 @@ const CLI = join(process.cwd(), 'bin', 'simload.js');
 
 function withLimit(n: number, ...args: string[]): { status: number | null; stderr: string } {
   const quoted = args.map((a) => `'${a}'`).join(' ');
-  const r = spawnSync('sh', ['-c', `ulimit -n ${n} && exec '${process.execPath}' '${CLI}' ${quoted}`], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('sh', ['-c', `ulimit -n ${n} && exec '${process.execPath}' '${CLI}' ${quoted}`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: r.status, stderr: r.stderr };
 }
 

@@ -31,21 +31,39 @@ function problems(text: string): string[] {
 const tail = 'load: { phases: [ { ramp: { to: 10, over: 1s } } ] }\n';
 
 test('limits past what the server accepts are scenario problems, at their place', () => {
-  assert.deepEqual(problems(`name: s\nserver:\n  script: ok.lua\n  script_limits: { instructions: 10000000000000 }\nvariants: [{ name: g, build: glibc }]\n${tail}`), [
-    '4:34 server.script_limits.instructions',
+  assert.deepEqual(
+    problems(
+      `name: s\nserver:\n  script: ok.lua\n  script_limits: { instructions: 10000000000000 }\nvariants: [{ name: g, build: glibc }]\n${tail}`,
+    ),
+    ['4:34 server.script_limits.instructions'],
+  );
+  assert.deepEqual(problems(`name: s\nserver:\n  max_frame: 2GiB\nvariants: [{ name: g, build: glibc }]\n${tail}`), [
+    '3:14 server.max_frame',
   ]);
-  assert.deepEqual(problems(`name: s\nserver:\n  max_frame: 2GiB\nvariants: [{ name: g, build: glibc }]\n${tail}`), ['3:14 server.max_frame']);
   // within the bounds, both pass
-  assert.deepEqual(problems(`name: s\nserver:\n  script: ok.lua\n  script_limits: { instructions: 1000000000000 }\n  max_frame: 1GiB\nvariants: [{ name: g, build: glibc }]\n${tail}`), []);
+  assert.deepEqual(
+    problems(
+      `name: s\nserver:\n  script: ok.lua\n  script_limits: { instructions: 1000000000000 }\n  max_frame: 1GiB\nvariants: [{ name: g, build: glibc }]\n${tail}`,
+    ),
+    [],
+  );
 });
 
-test('malloc_conf values out of jemalloc\'s range: refused in the scenario and on the command line', () => {
+test("malloc_conf values out of jemalloc's range: refused in the scenario and on the command line", () => {
   const got = problems(
     `name: s\nvariants:\n  - { name: a, build: madv-free, malloc_conf: "dirty_decay_ms:18446744072001" }\n  - { name: b, build: madv-free, malloc_conf: "narenas:5000" }\n  - { name: c, build: madv-free, malloc_conf: "narenas:0" }\n  - { name: d, build: madv-free, malloc_conf: "muzzy_decay_ms:18446744072000,narenas:4094" }\n${tail}`,
   );
-  assert.deepEqual(got, ['3:47 variants[0].malloc_conf', '4:47 variants[1].malloc_conf', '5:47 variants[2].malloc_conf']);
+  assert.deepEqual(got, [
+    '3:47 variants[0].malloc_conf',
+    '4:47 variants[1].malloc_conf',
+    '5:47 variants[2].malloc_conf',
+  ]);
   for (const conf of ['dirty_decay_ms:99999999999999999', 'narenas:4095']) {
-    assert.throws(() => parseMallocConf(conf), (e: unknown) => e instanceof UsageError && e.code === 'ERR_MALLOC_CONF', conf);
+    assert.throws(
+      () => parseMallocConf(conf),
+      (e: unknown) => e instanceof UsageError && e.code === 'ERR_MALLOC_CONF',
+      conf,
+    );
   }
   assert.deepEqual(parseMallocConf('narenas:4094'), [{ key: 'narenas', value: '4094' }]);
 });
@@ -55,16 +73,25 @@ test('--junit to a place that cannot be written: exit 2 before the run (run) and
   writeFileSync(scenario, tinyScenario());
   const out = join(dir, 'results');
   for (const junit of [join(dir, 'no-such-folder', 'junit.xml'), dir]) {
-    const r = spawnSync(process.execPath, [BIN, 'run', scenario, '--out', out, '--quiet', '--junit', junit], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [BIN, 'run', scenario, '--out', out, '--quiet', '--junit', junit], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--junit/);
     assert.equal(existsSync(out), false, 'no run started');
-    const rep = spawnSync(process.execPath, [BIN, 'report', FIXTURE_DIR, '--junit', junit], { encoding: 'utf8', timeout: 60_000 });
+    const rep = spawnSync(process.execPath, [BIN, 'report', FIXTURE_DIR, '--junit', junit], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(rep.status, 2, rep.stderr);
   }
   // a writable place is left as it was: the check creates nothing
   const fine = join(dir, 'fine.xml');
-  const rep = spawnSync(process.execPath, [BIN, 'report', join(dir, 'nope'), '--junit', fine], { encoding: 'utf8', timeout: 60_000 });
+  const rep = spawnSync(process.execPath, [BIN, 'report', join(dir, 'nope'), '--junit', fine], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(rep.status, 2);
   assert.equal(existsSync(fine), false);
 });

@@ -38,9 +38,15 @@ test('players_per_connection: default 1, a given count is kept', () => {
 
 test('players_per_connection: bad values are located and explained', () => {
   assert.deepEqual(problems(withPerConn('0')), ['7:27 load.players_per_connection: must be >= 1, got 0']);
-  assert.deepEqual(problems(withPerConn('2.5')), ['7:27 load.players_per_connection: expected a whole number of players per connection, 1 or more']);
-  assert.deepEqual(problems(withPerConn('many')), ['7:27 load.players_per_connection: expected a whole number of players per connection, 1 or more']);
-  assert.deepEqual(problems(withPerConn('5000')), ["7:27 load.players_per_connection: must be at most 4096 (the server's maxChannelsPerConnection), got 5000"]);
+  assert.deepEqual(problems(withPerConn('2.5')), [
+    '7:27 load.players_per_connection: expected a whole number of players per connection, 1 or more',
+  ]);
+  assert.deepEqual(problems(withPerConn('many')), [
+    '7:27 load.players_per_connection: expected a whole number of players per connection, 1 or more',
+  ]);
+  assert.deepEqual(problems(withPerConn('5000')), [
+    "7:27 load.players_per_connection: must be at most 4096 (the server's maxChannelsPerConnection), got 5000",
+  ]);
   assert.deepEqual(problems(BASE.replace('  bot_workers: 2\n', '  bot_workers: 2\n  players_per_conection: 10\n')), [
     '7:3 load.players_per_conection: unknown key "players_per_conection" (did you mean "players_per_connection"?)',
   ]);

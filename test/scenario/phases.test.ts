@@ -45,7 +45,13 @@ record:
     { kind: 'ramp', to: { fractionOfPeak: 0.33 }, durationMs: 5000, rate: 0.1 },
     { kind: 'hold', durationMs: 20_000 },
   ];
-  assert.deepEqual(s.load.phases, [{ kind: 'hold', durationMs: 2000 }, ...cycle, ...cycle, ...cycle, { kind: 'hold', durationMs: 1000 }]);
+  assert.deepEqual(s.load.phases, [
+    { kind: 'hold', durationMs: 2000 },
+    ...cycle,
+    ...cycle,
+    ...cycle,
+    { kind: 'hold', durationMs: 1000 },
+  ]);
   // Copies, not the same object three times (the driver may annotate a phase).
   assert.notEqual(s.load.phases[1], s.load.phases[4]);
   assert.equal(s.record.warmupMs, 90_000);
@@ -75,7 +81,9 @@ test('a repeat that expands past MAX_PHASES is refused at its times', () => {
         phases: [ { ramp: { to: 10, over: 1s } }, { hold: 1s } ]
 `;
   const got = problems(HEAD + item.repeat(6));
-  assert.deepEqual(got, [`23:16 load.phases[5].repeat.times: expands to 12000 phases, more than ${MAX_PHASES}: lengthen the phases instead`]);
+  assert.deepEqual(got, [
+    `23:16 load.phases[5].repeat.times: expands to 12000 phases, more than ${MAX_PHASES}: lengthen the phases instead`,
+  ]);
 });
 
 test('slopes: sizes per hour, minute, second or day; the unit is required', () => {
@@ -87,7 +95,13 @@ test('slopes: sizes per hour, minute, second or day; the unit is required', () =
   assert.equal(parseSizePerHour('5MiB'), null);
   assert.equal(parseSizePerHour('5MiB/fortnight'), null);
   const rule = parseExpectRule('rss_slope < 5MiB/h', null);
-  assert.deepEqual(rule, { variant: null, metric: 'rss_slope', op: '<', value: 5 * 2 ** 20, source: 'rss_slope < 5MiB/h' });
+  assert.deepEqual(rule, {
+    variant: null,
+    metric: 'rss_slope',
+    op: '<',
+    value: 5 * 2 ** 20,
+    source: 'rss_slope < 5MiB/h',
+  });
   const bad = parseExpectRule('allocated_slope < 5MiB', 'a');
   assert.ok('error' in bad && bad.error.startsWith('allocated_slope needs a size per time'));
   const reuse = parseExpectRule('reuse > 50%', null);

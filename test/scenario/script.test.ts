@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { parseScenario } from '../../src/scenario/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simload-script-'));
-writeFileSync(join(dir, 'ok.lua'), 'local s\nfunction login(id) s = { id = id } end\nfunction message(n) s.n = n end\n');
+writeFileSync(
+  join(dir, 'ok.lua'),
+  'local s\nfunction login(id) s = { id = id } end\nfunction message(n) s.n = n end\n',
+);
 const tail = 'variants: [{ name: g, build: glibc }]\nload: { phases: [ { ramp: { to: 10, over: 1s } } ] }\n';
 
 function parse(server: string): ReturnType<typeof parseScenario> {
@@ -27,13 +30,28 @@ test('script: relative to the scenario file; Lua model with the default limits',
 });
 
 test('a missing script, limits without a script, synthetic keys beside a script: located problems', () => {
-  assert.throws(() => parse('  script: nope.lua\n'), /s\.yaml:3:11 server\.script: cannot read the agent script .*nope\.lua: no such file/);
-  assert.throws(() => parse('  script_limits: { memory: 8MiB }\n'), /server\.script_limits: only applies with `script:`/);
-  assert.throws(() => parse('  script: ok.lua\n  state: { objects: 10 }\n'), /s\.yaml:4:3 server\.state: only applies to the synthetic model/);
-  assert.throws(() => parse('  script: ok.lua\n  script_limits: { memory: 100KiB }\n'), /server\.script_limits\.memory: must be at least 1MiB/);
+  assert.throws(
+    () => parse('  script: nope.lua\n'),
+    /s\.yaml:3:11 server\.script: cannot read the agent script .*nope\.lua: no such file/,
+  );
+  assert.throws(
+    () => parse('  script_limits: { memory: 8MiB }\n'),
+    /server\.script_limits: only applies with `script:`/,
+  );
+  assert.throws(
+    () => parse('  script: ok.lua\n  state: { objects: 10 }\n'),
+    /s\.yaml:4:3 server\.state: only applies to the synthetic model/,
+  );
+  assert.throws(
+    () => parse('  script: ok.lua\n  script_limits: { memory: 100KiB }\n'),
+    /server\.script_limits\.memory: must be at least 1MiB/,
+  );
 });
 
 test('the check runs the handlers: an error in message(2) is reported with the script line', () => {
-  writeFileSync(join(dir, 'm2.lua'), 'function login(id) end\nfunction message(n)\n  if n == 2 then error("second") end\nend\n');
+  writeFileSync(
+    join(dir, 'm2.lua'),
+    'function login(id) end\nfunction message(n)\n  if n == 2 then error("second") end\nend\n',
+  );
   assert.throws(() => parse('  script: m2.lua\n'), /server\.script: .*m2\.lua:3: second/);
 });

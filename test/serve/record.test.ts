@@ -100,7 +100,10 @@ test('serve --record: phases from the first login, a run folder judged like a ru
   assert.match(s.out(), /first login at [\d.]+m?s: phase 0 starts/);
   const out = join(dir, 'out');
   const run = join(out, readdirSync(out)[0]!);
-  const meta = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as { status: string; validity: { valid: boolean } };
+  const meta = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as {
+    status: string;
+    validity: { valid: boolean };
+  };
   assert.equal(meta.status, 'complete');
   assert.equal(meta.validity.valid, true);
   const samples = readNdjson<Sample>(join(run, 'samples.ndjson'));
@@ -113,8 +116,14 @@ test('serve --record: phases from the first login, a run folder judged like a ru
   // The phases last as the scenario says, from the first login.
   const events = readNdjson<{ type: string; phaseIndex?: number; t: number }>(join(run, 'events.ndjson'));
   const phases = events.filter((e) => e.type === 'phase');
-  assert.deepEqual(phases.map((e) => e.phaseIndex), [-1, 0, 1, 2]);
-  assert.ok(Math.abs(phases[2]!.t - phases[1]!.t - 1000) < 150 && Math.abs(phases[3]!.t - phases[2]!.t - 2000) < 150, JSON.stringify(phases));
+  assert.deepEqual(
+    phases.map((e) => e.phaseIndex),
+    [-1, 0, 1, 2],
+  );
+  assert.ok(
+    Math.abs(phases[2]!.t - phases[1]!.t - 1000) < 150 && Math.abs(phases[3]!.t - phases[2]!.t - 2000) < 150,
+    JSON.stringify(phases),
+  );
   const r = spawnSync(process.execPath, [BIN, 'report', run], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
@@ -136,75 +145,101 @@ test('serve --record: Ctrl-C before any login exits 130 and keeps the baseline',
   assert.ok(readNdjson(join(run, 'samples.ndjson')).length >= 2);
 });
 
-test('serve --record needs a scenario; --out needs --record; a scenario cannot leave loopback; --host can', { timeout: 60_000 }, async () => {
-  const noCfg = spawnSync(process.execPath, [BIN, 'serve', '--variant', 'glibc', '--record'], { encoding: 'utf8' });
-  assert.equal(noCfg.status, 2);
-  assert.match(noCfg.stderr, /--record needs --config SCENARIO\.yaml/);
-  const out = spawnSync(process.execPath, [BIN, 'serve', '--variant', 'glibc', '--out', '/tmp/x'], { encoding: 'utf8' });
-  assert.equal(out.status, 2);
-  assert.match(out.stderr, /--out is for --record/);
-  const { file } = await scenarioFile(SCENARIO.replace('server:\n', 'server:\n  host: 0.0.0.0\n'));
-  const scen = spawnSync(process.execPath, [BIN, 'serve', '--config', file, '--variant', 'glibc'], { encoding: 'utf8' });
-  assert.equal(scen.status, 2);
-  assert.match(scen.stderr, /server\.host: simload only serves on loopback/);
+test(
+  'serve --record needs a scenario; --out needs --record; a scenario cannot leave loopback; --host can',
+  { timeout: 60_000 },
+  async () => {
+    const noCfg = spawnSync(process.execPath, [BIN, 'serve', '--variant', 'glibc', '--record'], { encoding: 'utf8' });
+    assert.equal(noCfg.status, 2);
+    assert.match(noCfg.stderr, /--record needs --config SCENARIO\.yaml/);
+    const out = spawnSync(process.execPath, [BIN, 'serve', '--variant', 'glibc', '--out', '/tmp/x'], {
+      encoding: 'utf8',
+    });
+    assert.equal(out.status, 2);
+    assert.match(out.stderr, /--out is for --record/);
+    const { file } = await scenarioFile(SCENARIO.replace('server:\n', 'server:\n  host: 0.0.0.0\n'));
+    const scen = spawnSync(process.execPath, [BIN, 'serve', '--config', file, '--variant', 'glibc'], {
+      encoding: 'utf8',
+    });
+    assert.equal(scen.status, 2);
+    assert.match(scen.stderr, /server\.host: simload only serves on loopback/);
 
-  const s = serve(['--variant', 'glibc', '--threads', '1', '--host', '0.0.0.0']);
-  try {
-    const port = Number((await s.printed(/simload serve: ws:\/\/0\.0\.0\.0:(\d+)/))[1]);
-    assert.match(s.err(), /listening on 0\.0\.0\.0: the gate is reachable from other hosts/);
-    const c = await Client.open(`ws://127.0.0.1:${port}`);
-    assert.equal((await c.login('wide'))?.t, 'ok');
-    c.ws.close();
-  } finally {
-    s.p.kill('SIGINT');
-    await s.exited;
-  }
-});
+    const s = serve(['--variant', 'glibc', '--threads', '1', '--host', '0.0.0.0']);
+    try {
+      const port = Number((await s.printed(/simload serve: ws:\/\/0\.0\.0\.0:(\d+)/))[1]);
+      assert.match(s.err(), /listening on 0\.0\.0\.0: the gate is reachable from other hosts/);
+      const c = await Client.open(`ws://127.0.0.1:${port}`);
+      assert.equal((await c.login('wide'))?.t, 'ok');
+      c.ws.close();
+    } finally {
+      s.p.kill('SIGINT');
+      await s.exited;
+    }
+  },
+);
 
-test('serve --record: a sample whose answer shows a login the poll has not seen yet is phase 0, never baseline', { timeout: 60_000 }, async () => {
-  // The race seen once under Locust: a sample is labelled when it starts, the login lands before the server
-  // answers it, and the first-login poll has not returned yet. Forced here on a real server and a real client:
-  // the server's stats answers (to the recorder and to the poll alike) wait until the client has logged in.
-  const { dir, file } = await scenarioFile(SCENARIO.replace('interval: 250ms', 'interval: 1s').replace('hold: 2s', 'hold: 1s'));
-  const { scenario, text } = await loadScenario(file);
-  const server = await launchServer({ options: scenario.server, variant: scenario.variants[0]! });
-  let loggedIn!: () => void;
-  const login = new Promise<void>((r) => (loggedIn = r));
-  let asked = 0;
-  let askedTwice!: () => void;
-  const bothAsked = new Promise<void>((r) => (askedTwice = r));
-  const gated = new Proxy(server, {
-    get(target, key) {
-      if (key === 'stats') {
-        return async (ms?: number) => {
-          if (++asked === 2) askedTwice();
-          await login;
-          return target.stats(ms);
-        };
-      }
-      const v = Reflect.get(target, key, target) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-  const out = new Writable({ write: (_c, _e, cb) => cb() });
-  let c: Client | null = null;
-  try {
-    const rec = recordServe({ scenario, text, variant: scenario.variants[0]!, server: gated, outDir: join(dir, 'out'), signal: new AbortController().signal, out });
-    // The recorder's first sample (labelled at its start) and the poll are both waiting for an answer.
-    await bothAsked;
-    c = await Client.open(server.url);
-    assert.equal((await c.login('racer'))?.t, 'ok');
-    loggedIn();
-    const r = await rec;
-    assert.equal(r.status, 'complete');
-    const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
-    const first = samples[0]!;
-    assert.equal(first.online, 1, 'the first sample was answered after the login');
-    assert.equal(first.phaseIndex, 0, `the first sample is labelled ${first.phase} with ${first.online} online`);
-    assert.equal(first.phase, 'ramp');
-    assert.deepEqual(samples.filter((x) => x.phaseIndex === -1 && x.online > 0).map((x) => x.t), [], 'no baseline sample with players online');
-  } finally {
-    c?.ws.close();
-    await server.stop();
-  }
-});
+test(
+  'serve --record: a sample whose answer shows a login the poll has not seen yet is phase 0, never baseline',
+  { timeout: 60_000 },
+  async () => {
+    // The race seen once under Locust: a sample is labelled when it starts, the login lands before the server
+    // answers it, and the first-login poll has not returned yet. Forced here on a real server and a real client:
+    // the server's stats answers (to the recorder and to the poll alike) wait until the client has logged in.
+    const { dir, file } = await scenarioFile(
+      SCENARIO.replace('interval: 250ms', 'interval: 1s').replace('hold: 2s', 'hold: 1s'),
+    );
+    const { scenario, text } = await loadScenario(file);
+    const server = await launchServer({ options: scenario.server, variant: scenario.variants[0]! });
+    let loggedIn!: () => void;
+    const login = new Promise<void>((r) => (loggedIn = r));
+    let asked = 0;
+    let askedTwice!: () => void;
+    const bothAsked = new Promise<void>((r) => (askedTwice = r));
+    const gated = new Proxy(server, {
+      get(target, key) {
+        if (key === 'stats') {
+          return async (ms?: number) => {
+            if (++asked === 2) askedTwice();
+            await login;
+            return target.stats(ms);
+          };
+        }
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const out = new Writable({ write: (_c, _e, cb) => cb() });
+    let c: Client | null = null;
+    try {
+      const rec = recordServe({
+        scenario,
+        text,
+        variant: scenario.variants[0]!,
+        server: gated,
+        outDir: join(dir, 'out'),
+        signal: new AbortController().signal,
+        out,
+      });
+      // The recorder's first sample (labelled at its start) and the poll are both waiting for an answer.
+      await bothAsked;
+      c = await Client.open(server.url);
+      assert.equal((await c.login('racer'))?.t, 'ok');
+      loggedIn();
+      const r = await rec;
+      assert.equal(r.status, 'complete');
+      const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
+      const first = samples[0]!;
+      assert.equal(first.online, 1, 'the first sample was answered after the login');
+      assert.equal(first.phaseIndex, 0, `the first sample is labelled ${first.phase} with ${first.online} online`);
+      assert.equal(first.phase, 'ramp');
+      assert.deepEqual(
+        samples.filter((x) => x.phaseIndex === -1 && x.online > 0).map((x) => x.t),
+        [],
+        'no baseline sample with players online',
+      );
+    } finally {
+      c?.ws.close();
+      await server.stop();
+    }
+  },
+);

@@ -102,7 +102,10 @@ export function serverOptions(over: Partial<ServerOptions> = {}): ServerOptions 
   return { ...defaultServerOptions(), ...over };
 }
 
-export function startServer(over: Partial<ServerOptions> = {}, variant: VariantOptions = VARIANTS['madv-free']!): Promise<ServerHandle> {
+export function startServer(
+  over: Partial<ServerOptions> = {},
+  variant: VariantOptions = VARIANTS['madv-free']!,
+): Promise<ServerHandle> {
   return launchServer({ options: serverOptions(over), variant });
 }
 
@@ -143,7 +146,13 @@ export async function measureLuaAgents(script: AgentScript, n: number, prefix: s
     await waitFor('agents to exit', async () => (await h.stats()).services === 0);
     const end = await h.purge();
     assert.equal(end.luaVms, 0);
-    return { perPlayer: (peak.alloc.allocated - base) / n, vmBytes, base, peak: peak.alloc.allocated, end: end.alloc.allocated };
+    return {
+      perPlayer: (peak.alloc.allocated - base) / n,
+      vmBytes,
+      base,
+      peak: peak.alloc.allocated,
+      end: end.alloc.allocated,
+    };
   } finally {
     await h.stop();
   }

@@ -17,7 +17,8 @@ const SKY = skynetLua(() => undefined);
 const LUALIB = serviceLib('skynet', tmp, () => undefined);
 
 // about 3 KiB of garbage per message, nothing kept
-const GARBAGE = 'function login() end\nfunction message(n) local t = {} for i = 1, 40 do t[i] = string.rep("x", 60) .. i .. ":" .. n end end\n';
+const GARBAGE =
+  'function login() end\nfunction message(n) local t = {} for i = 1, 40 do t[i] = string.rep("x", 60) .. i .. ":" .. n end end\n';
 const MESSAGES = 5000; // about 15 MiB of garbage in all
 
 function garbageHeld(luaLib: string | undefined, lib: string): { start: number; end: number } {
@@ -38,7 +39,12 @@ Allocator.load(VARIANTS['madv-free']!);
 const cases: [string, string | undefined, string, string | false][] = [
   ["Debian's Lua, bare", undefined, '', false],
   ["Debian's Lua, skynet's lualib", undefined, LUALIB ?? '', LUALIB ? false : 'no skynet peer build'],
-  ["skynet's Lua, skynet's lualib", SKY?.lib, LUALIB ?? '', SKY && LUALIB ? false : 'no skynet peer build with its agent library'],
+  [
+    "skynet's Lua, skynet's lualib",
+    SKY?.lib,
+    LUALIB ?? '',
+    SKY && LUALIB ? false : 'no skynet peer build with its agent library',
+  ],
 ];
 for (const [name, luaLib, lib, skip] of cases) {
   test(`${name}: the collector runs once the VM has started (15 MiB of garbage, the VM stays small)`, { skip }, () => {

@@ -61,7 +61,9 @@ test('the server exits when its parent dies', async () => {
     const h = await launchServer({ options: defaultServerOptions(), variant: { name: 'madv-free', build: 'madv-free' } });
     process.stdout.write(h.pid + '\\n');
     setInterval(() => {}, 1000);`;
-  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const pid = await new Promise<number>((resolve, reject) => {
     parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
     parent.once('exit', (code) => reject(new Error(`parent exited ${code} before the server started`)));
@@ -72,13 +74,21 @@ test('the server exits when its parent dies', async () => {
 });
 
 test('start failures reject with a stable code and leave no process', async () => {
-  await assert.rejects(launchServer({ options: serverOptions(), variant: { name: 'x', build: 'no-such-build' } }), { code: 'ERR_UNKNOWN_BUILD' });
-  await assert.rejects(launchServer({ options: serverOptions({ threads: 0, host: '0.0.0.0' }), variant: { name: 'glibc', build: 'glibc' } }), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'ERR_SERVER_OPTIONS');
-    assert.match(err.message, /threads: must be an integer from 1 to 64, got 0/);
-    assert.match(err.message, /host: simload only serves on loopback/);
-    return true;
+  await assert.rejects(launchServer({ options: serverOptions(), variant: { name: 'x', build: 'no-such-build' } }), {
+    code: 'ERR_UNKNOWN_BUILD',
   });
+  await assert.rejects(
+    launchServer({
+      options: serverOptions({ threads: 0, host: '0.0.0.0' }),
+      variant: { name: 'glibc', build: 'glibc' },
+    }),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_SERVER_OPTIONS');
+      assert.match(err.message, /threads: must be an integer from 1 to 64, got 0/);
+      assert.match(err.message, /host: simload only serves on loopback/);
+      return true;
+    },
+  );
   const first = await startServer();
   try {
     await assert.rejects(startServer({ port: first.port }), (err: Error & { code?: string }) => {

@@ -34,31 +34,59 @@ function checkAll(scripts: Array<{ path: string; source: string }>): Outcome[] {
       }
     }
     process.stdout.write(JSON.stringify(out));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: HANG_MS, killSignal: 'SIGKILL' });
-  assert.equal(r.signal, null, `the script check did not return within ${HANG_MS / 1000} s (killed): a VM entry is unbounded`);
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    timeout: HANG_MS,
+    killSignal: 'SIGKILL',
+  });
+  assert.equal(
+    r.signal,
+    null,
+    `the script check did not return within ${HANG_MS / 1000} s (killed): a VM entry is unbounded`,
+  );
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as Outcome[];
 }
 
 const HANDLERS = 'function login(id) end\nfunction message(n) end\n';
 
-test('patterns that backtrack stop at the instruction budget in find, match, gmatch and gsub, at the caller\'s line', () => {
+test("patterns that backtrack stop at the instruction budget in find, match, gmatch and gsub, at the caller's line", () => {
   // 3 000 characters against five lazy items: about 3000^5/120 steps of Lua's matcher, with one instruction to count.
   const subject = 'local s = string.rep("a", 3000)\nlocal p = ".-.-.-.-.-b"\n';
   const scripts = [
     { path: 'find.lua', source: `${subject}function login(id) return s:find(p) end\nfunction message(n) end\n` },
-    { path: 'match.lua', source: `${subject}function login(id) end\nfunction message(n) return string.match(s, p) end\n` },
-    { path: 'gmatch.lua', source: `${subject}function login(id) for x in s:gmatch(p) do end end\nfunction message(n) end\n` },
+    {
+      path: 'match.lua',
+      source: `${subject}function login(id) end\nfunction message(n) return string.match(s, p) end\n`,
+    },
+    {
+      path: 'gmatch.lua',
+      source: `${subject}function login(id) for x in s:gmatch(p) do end end\nfunction message(n) end\n`,
+    },
     { path: 'gsub.lua', source: `${subject}function login(id) return (s:gsub(p, "x")) end\nfunction message(n) end\n` },
     // a plain find whose every candidate compares a long needle: n * m bytes
-    { path: 'plain.lua', source: `local s = string.rep("a", 400000)\nlocal p = string.rep("a", 200000) .. "b"\nfunction login(id) return s:find(p, 1, true) end\nfunction message(n) end\n` },
+    {
+      path: 'plain.lua',
+      source: `local s = string.rep("a", 400000)\nlocal p = string.rep("a", 200000) .. "b"\nfunction login(id) return s:find(p, 1, true) end\nfunction message(n) end\n`,
+    },
     // the main chunk is an entry too
     { path: 'chunk.lua', source: `${subject}local x = s:find(p)\n${HANDLERS}` },
     // a pcall around it cannot catch the stop and go on
-    { path: 'caught.lua', source: `${subject}function login(id) for i = 1, 100 do pcall(string.find, s, p) end end\nfunction message(n) end\n` },
+    {
+      path: 'caught.lua',
+      source: `${subject}function login(id) for i = 1, 100 do pcall(string.find, s, p) end end\nfunction message(n) end\n`,
+    },
   ];
   const got = checkAll(scripts);
-  const line = { 'find.lua': 3, 'match.lua': 4, 'gmatch.lua': 3, 'gsub.lua': 3, 'plain.lua': 3, 'chunk.lua': 3, 'caught.lua': 3 } as Record<string, number>;
+  const line = {
+    'find.lua': 3,
+    'match.lua': 4,
+    'gmatch.lua': 3,
+    'gsub.lua': 3,
+    'plain.lua': 3,
+    'chunk.lua': 3,
+    'caught.lua': 3,
+  } as Record<string, number>;
   for (const o of got) {
     assert.equal(o.ok, false, `${o.path} passed the check`);
     assert.equal(o.code, 'ERR_SCRIPT', o.path);
@@ -102,13 +130,25 @@ test('a finalizer is refused when it is set: Lua runs __gc with the hooks off, a
   const loop = 'function() while true do end end';
   const got = checkAll([
     { path: 'gc-chunk.lua', source: `local keep = setmetatable({}, { __gc = ${loop} })\n${HANDLERS}` },
-    { path: 'gc-login.lua', source: `local players = {}\nfunction login(id)\n  players[id] = setmetatable({}, { __gc = ${loop} })\nend\nfunction message(n) end\n` },
+    {
+      path: 'gc-login.lua',
+      source: `local players = {}\nfunction login(id)\n  players[id] = setmetatable({}, { __gc = ${loop} })\nend\nfunction message(n) end\n`,
+    },
     // a placeholder set first and the function put in later would still be a finalizer
-    { path: 'gc-later.lua', source: `local mt = { __gc = true }\nlocal t = setmetatable({}, mt)\nmt.__gc = ${loop}\n${HANDLERS}` },
-    { path: 'gc-pcall.lua', source: `local ok = pcall(setmetatable, {}, { __gc = ${loop} })\nassert(not ok)\n${HANDLERS}` },
+    {
+      path: 'gc-later.lua',
+      source: `local mt = { __gc = true }\nlocal t = setmetatable({}, mt)\nmt.__gc = ${loop}\n${HANDLERS}`,
+    },
+    {
+      path: 'gc-pcall.lua',
+      source: `local ok = pcall(setmetatable, {}, { __gc = ${loop} })\nassert(not ok)\n${HANDLERS}`,
+    },
     // added after setmetatable, __gc never runs: Lua marks objects for finalization at setmetatable only
     { path: 'gc-after.lua', source: `local mt = {}\nlocal t = setmetatable({}, mt)\nmt.__gc = ${loop}\n${HANDLERS}` },
-    { path: 'plain-mt.lua', source: `local t = setmetatable({}, { __index = function() return 1 end })\nassert(t.x == 1)\n${HANDLERS}` },
+    {
+      path: 'plain-mt.lua',
+      source: `local t = setmetatable({}, { __index = function() return 1 end })\nassert(t.x == 1)\n${HANDLERS}`,
+    },
   ]);
   const by = Object.fromEntries(got.map((o) => [o.path, o]));
   assert.match(by['gc-chunk.lua']!.message ?? '', /^gc-chunk\.lua:1: /);

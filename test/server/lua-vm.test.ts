@@ -10,7 +10,10 @@ import { VARIANTS } from './client.js';
 
 Allocator.load(VARIANTS['madv-free']!);
 const f = attachLua();
-const SRC = Buffer.from("function login(id) keep = string.rep('x', 16384 * (id % 8)) end\nfunction message(n) end\n", 'utf8');
+const SRC = Buffer.from(
+  "function login(id) keep = string.rep('x', 16384 * (id % 8)) end\nfunction message(n) end\n",
+  'utf8',
+);
 
 function vmNew(): number {
   const h = f.vmNew(SRC, SRC.length, 'handles.lua', 1_000_000, 2 ** 20, 1, '');
@@ -54,7 +57,10 @@ test('the table grows past its first 1024 slots and every handle stays its own V
   const bytes = hs.map((h, i) => f.call(h, LuaFn.login, i, 0));
   bytes.forEach((b, i) => {
     const extra = b - bytes[0]!;
-    assert.ok(Math.abs(extra - 16384 * (i % 8)) < 6144, `VM ${i}: ${extra} B beyond VM 0's, for a ${16384 * (i % 8)} B string`);
+    assert.ok(
+      Math.abs(extra - 16384 * (i % 8)) < 6144,
+      `VM ${i}: ${extra} B beyond VM 0's, for a ${16384 * (i % 8)} B string`,
+    );
     assert.equal(f.vmBytes(hs[i]!), b);
   });
   // close every other VM: the rest still answer, the closed ones are dead

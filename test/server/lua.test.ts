@@ -55,10 +55,19 @@ test(`madv-free: ${N} Lua agents cost what their VMs hold; closing the VMs retur
     const perPlayer = (peak.alloc.allocated - base) / N;
     // Every Lua object is in jemalloc: what the VMs say they hold (skynet's `mem`) is in stats.allocated.
     const vmBytes = (await h.services()).reduce((a, x) => a + x.bytes, 0);
-    assert.ok(perPlayer >= 100 * 1024 && perPlayer <= 300 * 1024, `allocated per player ${Math.round(perPlayer)} B; expected 100..300 KiB`);
-    assert.ok(vmBytes / N >= check.loginBytes * 0.8, `VMs hold ${Math.round(vmBytes / N)} B each; the check saw ${check.loginBytes} B after login`);
+    assert.ok(
+      perPlayer >= 100 * 1024 && perPlayer <= 300 * 1024,
+      `allocated per player ${Math.round(perPlayer)} B; expected 100..300 KiB`,
+    );
+    assert.ok(
+      vmBytes / N >= check.loginBytes * 0.8,
+      `VMs hold ${Math.round(vmBytes / N)} B each; the check saw ${check.loginBytes} B after login`,
+    );
     // jemalloc rounds to size classes, so allocated is a little above what Lua asked for, never below.
-    assert.ok(perPlayer >= (vmBytes / N) * 0.98 && perPlayer <= (vmBytes / N) * 1.3, `allocated per player ${Math.round(perPlayer)} B vs VM bytes ${Math.round(vmBytes / N)} B`);
+    assert.ok(
+      perPlayer >= (vmBytes / N) * 0.98 && perPlayer <= (vmBytes / N) * 1.3,
+      `allocated per player ${Math.round(perPlayer)} B vs VM bytes ${Math.round(vmBytes / N)} B`,
+    );
 
     await inBatches(N, 50, async (i) => {
       assert.equal((await clients[i]!.logout())?.t, 'ok');
@@ -71,7 +80,10 @@ test(`madv-free: ${N} Lua agents cost what their VMs hold; closing the VMs retur
     // Every game message was copied into the variant's heap by the gate and freed by a worker.
     assert.deepEqual(end.luaPackets, { live: 0, made: 3 * N });
     const added = peak.alloc.allocated - base;
-    assert.ok(Math.abs(end.alloc.allocated - base) < 0.02 * added, `after lua_close of every VM allocated is ${end.alloc.allocated - base} B from baseline (login added ${added} B)`);
+    assert.ok(
+      Math.abs(end.alloc.allocated - base) < 0.02 * added,
+      `after lua_close of every VM allocated is ${end.alloc.allocated - base} B from baseline (login added ${added} B)`,
+    );
   } finally {
     await h.stop();
   }
@@ -83,16 +95,23 @@ test("a per-player agent starts in a turn of its own and logs in in a later one 
   try {
     const c = await Client.open(h.url);
     assert.deepEqual(await c.login('turns-1'), { t: 'ok', seq: 1, op: 'login' });
-    assert.deepEqual((await h.services()).map((x) => x.turns), [2], 'start, then login');
+    assert.deepEqual(
+      (await h.services()).map((x) => x.turns),
+      [2],
+      'start, then login',
+    );
     assert.equal((await c.msg())?.t, 'ok');
-    assert.deepEqual((await h.services()).map((x) => x.turns), [3]);
+    assert.deepEqual(
+      (await h.services()).map((x) => x.turns),
+      [3],
+    );
     // Clients that leave before their login is answered: their VMs are closed and no error is counted.
     for (let i = 0; i < 20; i++) {
       const d = await Client.open(h.url);
       d.send({ t: 'login', seq: 1, player: `gone-${i}` });
       await d.close();
     }
-    await waitFor('the leavers\' agents to exit', async () => (await h.stats()).services === 1);
+    await waitFor("the leavers' agents to exit", async () => (await h.stats()).services === 1);
     const st = await h.stats();
     assert.equal(st.luaVms, 1);
     assert.equal(st.counters.errors, 0);
@@ -102,11 +121,17 @@ test("a per-player agent starts in a turn of its own and logs in in a later one 
 });
 
 test('pool agents log in in one turn: their VM is started at the first login', async () => {
-  const h = await launchServer({ options: luaOptions(script(RPG), { agent: 'pool', poolSize: 1 }), variant: VARIANTS['madv-free']! });
+  const h = await launchServer({
+    options: luaOptions(script(RPG), { agent: 'pool', poolSize: 1 }),
+    variant: VARIANTS['madv-free']!,
+  });
   try {
     const c = await Client.open(h.url);
     assert.equal((await c.login('pool-1'))?.t, 'ok');
-    assert.deepEqual((await h.services()).map((x) => x.turns), [1]);
+    assert.deepEqual(
+      (await h.services()).map((x) => x.turns),
+      [1],
+    );
   } finally {
     await h.stop();
   }
@@ -114,11 +139,20 @@ test('pool agents log in in one turn: their VM is started at the first login', a
 
 test('a script with a syntax error: the scenario check and the server start both name file:line', async () => {
   const bad = write('syntax.lua', 'function login(id)\n  local x = = 1\nend\nfunction message(n) end\n');
-  assert.throws(() => checkScript(script(bad), 'per-player'), (e: Error & { code?: string }) => e.code === 'ERR_SCRIPT' && e.message.includes(`${bad}:2:`));
-  const yaml = write('s.yaml', `name: s\nserver:\n  script: syntax.lua\nvariants: [{ name: g, build: glibc }]\nload: { phases: [ { ramp: { to: 10, over: 1s } } ] }\n`);
+  assert.throws(
+    () => checkScript(script(bad), 'per-player'),
+    (e: Error & { code?: string }) => e.code === 'ERR_SCRIPT' && e.message.includes(`${bad}:2:`),
+  );
+  const yaml = write(
+    's.yaml',
+    `name: s\nserver:\n  script: syntax.lua\nvariants: [{ name: g, build: glibc }]\nload: { phases: [ { ramp: { to: 10, over: 1s } } ] }\n`,
+  );
   assert.throws(
     () => parseScenario(readFileSync(yaml, 'utf8'), yaml),
-    (e: Error) => e.message.includes(`${yaml}:3:11 server.script:`) && e.message.includes('syntax.lua:2:') && /unexpected symbol/.test(e.message),
+    (e: Error) =>
+      e.message.includes(`${yaml}:3:11 server.script:`) &&
+      e.message.includes('syntax.lua:2:') &&
+      /unexpected symbol/.test(e.message),
   );
   await assert.rejects(
     launchServer({ options: luaOptions(script(bad)), variant: VARIANTS['glibc']! }),
@@ -127,7 +161,10 @@ test('a script with a syntax error: the scenario check and the server start both
 });
 
 test('an error at login, a missing handler and a forbidden library are caught before the run', () => {
-  const atLogin = write('login.lua', 'function login(id)\n  local t = nil\n  return t.x\nend\nfunction message(n) end\n');
+  const atLogin = write(
+    'login.lua',
+    'function login(id)\n  local t = nil\n  return t.x\nend\nfunction message(n) end\n',
+  );
   assert.throws(() => checkScript(script(atLogin), 'per-player'), /login\.lua:3: attempt to index a nil value/);
   const noMessage = write('nomsg.lua', 'function login(id) end\n');
   assert.throws(() => checkScript(script(noMessage), 'per-player'), /defines no message function/);
@@ -177,7 +214,10 @@ test('runaway loop, error, 1 GiB allocation in handlers: each answered with a co
     assert.equal(big.t, 'err');
     assert.match(big.message!, /message\(5\) ran out of memory: the VM's limit is 67108864 bytes/);
     const after = await h.stats();
-    assert.ok(after.runtime.rss - before < 80 * 2 ** 20, `Rss grew ${after.runtime.rss - before} B for a refused 1 GiB string`);
+    assert.ok(
+      after.runtime.rss - before < 80 * 2 ** 20,
+      `Rss grew ${after.runtime.rss - before} B for a refused 1 GiB string`,
+    );
     // The same VM still works after each error, and so does everyone else.
     assert.equal((await bad.msg())?.t, 'ok');
     assert.equal((await good.msg())?.t, 'ok');
@@ -195,7 +235,10 @@ test('runaway loop, error, 1 GiB allocation in handlers: each answered with a co
 
 test('pool agents keep their VMs; logout(player_id) drops a player so Lua collects it', async () => {
   const s = script(RPG);
-  const h = await launchServer({ options: luaOptions(s, { agent: 'pool', poolSize: 3 }), variant: VARIANTS['madv-free']! });
+  const h = await launchServer({
+    options: luaOptions(s, { agent: 'pool', poolSize: 3 }),
+    variant: VARIANTS['madv-free']!,
+  });
   try {
     const wave = async (prefix: string, n: number): Promise<number> => {
       const clients = await inBatches(n, 20, async (i) => {
@@ -214,12 +257,18 @@ test('pool agents keep their VMs; logout(player_id) drops a player so Lua collec
     const first = await wave('a', 30);
     const services = await h.services();
     assert.equal(services.length, 3, 'pool agents outlive their players');
-    assert.ok(services.every((x) => x.players === 0 && x.bytes > 0), 'each pool VM is still alive after its players left');
+    assert.ok(
+      services.every((x) => x.players === 0 && x.bytes > 0),
+      'each pool VM is still alive after its players left',
+    );
     assert.equal((await h.stats()).luaVms, 3);
     // The second wave allocates past the VMs' collection thresholds; what the first wave left is garbage
     // only if logout dropped it. Kept, it would add up to first + second.
     const second = await wave('b', 60);
-    assert.ok(second < 0.85 * (first + 2 * first), `VMs hold ${second} B after a 60-player wave that followed a 30-player wave of ${first} B: the first wave was not collected`);
+    assert.ok(
+      second < 0.85 * (first + 2 * first),
+      `VMs hold ${second} B after a 60-player wave that followed a 30-player wave of ${first} B: the first wave was not collected`,
+    );
     const st = await h.stats();
     assert.equal(st.counters.errors, 0);
     assert.equal(st.counters.logins, 90);

@@ -47,10 +47,16 @@ for (const variant of ['madv-free', 'glibc'] as const) {
       const expected = N * profileMeanBytes(serverOptions().profile);
       assert.equal(peak.online, N);
       assert.equal(peak.services, N, 'one agent service per player');
-      assert.ok(Math.abs(delta / expected - 1) < 0.1, `allocated grew ${delta} B for ${N} players; expected ${Math.round(expected)} +-10%`);
+      assert.ok(
+        Math.abs(delta / expected - 1) < 0.1,
+        `allocated grew ${delta} B for ${N} players; expected ${Math.round(expected)} +-10%`,
+      );
       // The services account exactly for what the players drew.
       const services = await h.services();
-      assert.equal(services.reduce((a, s) => a + s.bytes, 0), drawnBytes(N, N));
+      assert.equal(
+        services.reduce((a, s) => a + s.bytes, 0),
+        drawnBytes(N, N),
+      );
 
       await logoutAll(clients);
       await waitFor('agents to exit', async () => (await h.stats()).services === 0);
@@ -63,7 +69,10 @@ for (const variant of ['madv-free', 'glibc'] as const) {
       const above = variant === 'glibc' ? 0.03 : 0.01;
       const below = variant === 'glibc' ? 0.1 : 0.01;
       const residue = end.alloc.allocated - base;
-      assert.ok(residue <= above * delta && residue >= -below * delta, `allocated ${end.alloc.allocated} after logout, baseline ${base} (login added ${delta})`);
+      assert.ok(
+        residue <= above * delta && residue >= -below * delta,
+        `allocated ${end.alloc.allocated} after logout, baseline ${base} (login added ${delta})`,
+      );
     } finally {
       await h.stop();
     }
@@ -81,11 +90,17 @@ test('delayed free: state is counted until the collector delay passes, then free
     assert.equal(after.online, 0);
     assert.equal(after.leaving, 100, 'players wait for the collector');
     assert.equal(after.services, 100, 'per-player agents live until their state is freed');
-    assert.ok(after.alloc.allocated >= base + 0.99 * (peak - base), `state freed before the delay: ${after.alloc.allocated} vs peak ${peak}`);
+    assert.ok(
+      after.alloc.allocated >= base + 0.99 * (peak - base),
+      `state freed before the delay: ${after.alloc.allocated} vs peak ${peak}`,
+    );
     await waitFor('delayed frees', async () => (await h.stats()).services === 0, 10_000);
     const end = await h.purge();
     assert.equal(end.leaving, 0);
-    assert.ok(Math.abs(end.alloc.allocated - base) <= 0.01 * (peak - base), `allocated ${end.alloc.allocated}, baseline ${base}`);
+    assert.ok(
+      Math.abs(end.alloc.allocated - base) <= 0.01 * (peak - base),
+      `allocated ${end.alloc.allocated}, baseline ${base}`,
+    );
   } finally {
     await h.stop();
   }
@@ -100,16 +115,28 @@ test('pool agents: players hashed onto poolSize services, state freed at logout'
     await Promise.all(clients.map(async (c) => assert.equal((await c.msg())?.t, 'ok')));
     const services = await h.services();
     assert.equal(services.length, 16);
-    assert.equal(services.reduce((a, s) => a + s.players, 0), 200);
-    assert.ok(services.filter((s) => s.players > 0).length >= 12, `players spread over only ${services.filter((s) => s.players > 0).length} agents`);
+    assert.equal(
+      services.reduce((a, s) => a + s.players, 0),
+      200,
+    );
+    assert.ok(
+      services.filter((s) => s.players > 0).length >= 12,
+      `players spread over only ${services.filter((s) => s.players > 0).length} agents`,
+    );
     const peak = (await h.purge()).alloc.allocated;
     const heldBytes = services.reduce((a, s) => a + s.bytes, 0);
-    assert.ok(Math.abs(peak - base - heldBytes) < 0.05 * heldBytes, `allocated grew ${peak - base}, services hold ${heldBytes}`);
+    assert.ok(
+      Math.abs(peak - base - heldBytes) < 0.05 * heldBytes,
+      `allocated grew ${peak - base}, services hold ${heldBytes}`,
+    );
     await logoutAll(clients);
     await waitFor('state freed', async () => (await h.services()).every((s) => s.players === 0 && s.bytes === 0));
     const end = await h.purge();
     assert.equal(end.services, 16, 'pool agents stay');
-    assert.ok(Math.abs(end.alloc.allocated - base) <= 0.01 * (peak - base), `allocated ${end.alloc.allocated}, baseline ${base}`);
+    assert.ok(
+      Math.abs(end.alloc.allocated - base) <= 0.01 * (peak - base),
+      `allocated ${end.alloc.allocated}, baseline ${base}`,
+    );
   } finally {
     await h.stop();
   }

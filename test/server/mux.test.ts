@@ -50,7 +50,10 @@ class MuxClient {
   }
 }
 
-async function withServer(over: Parameters<typeof startServer>[0], fn: (h: ServerHandle) => Promise<void>): Promise<void> {
+async function withServer(
+  over: Parameters<typeof startServer>[0],
+  fn: (h: ServerHandle) => Promise<void>,
+): Promise<void> {
   const h = await startServer({ threads: 2, logoutFreeDelayMs: 0, ...over });
   try {
     await fn(h);
@@ -109,9 +112,12 @@ test('one mux connection: 50 players log in, message and log out, each with its 
     assert.equal(half.counters.logins, N + N / 2);
     assert.equal(half.counters.logouts, N);
     assert.equal(half.gate?.channels, N / 2);
-    await waitFor('the leavers\' agents to exit', async () => (await h.stats()).services === N / 2);
+    await waitFor("the leavers' agents to exit", async () => (await h.stats()).services === N / 2);
     const left = (await h.purge()).alloc.allocated - base;
-    assert.ok(Math.abs(left / (N / 2) - perPlayer) < perPlayer * 0.35, `after half left: ${Math.round(left / (N / 2))} B per remaining player vs ${Math.round(perPlayer)} B`);
+    assert.ok(
+      Math.abs(left / (N / 2) - perPlayer) < perPlayer * 0.35,
+      `after half left: ${Math.round(left / (N / 2))} B per remaining player vs ${Math.round(perPlayer)} B`,
+    );
 
     // Closing the connection disconnects every player on it.
     c.ws.close(1000);
@@ -124,7 +130,10 @@ test('one mux connection: 50 players log in, message and log out, each with its 
     assert.equal(after.counters.logouts, N + N / 2);
     assert.equal(after.gate?.connections, 0);
     assert.equal(after.gate?.channels, 0);
-    assert.ok(after.alloc.allocated - base < perPlayer * 2, `allocated after close: ${after.alloc.allocated - base} B above baseline`);
+    assert.ok(
+      after.alloc.allocated - base < perPlayer * 2,
+      `allocated after close: ${after.alloc.allocated - base} B above baseline`,
+    );
   });
 });
 
@@ -226,7 +235,8 @@ test('per-channel order holds across a logout and a new login, and behind errors
       { t: 'login', seq: 7, player: 'ord-b' },
       { t: 'msg', seq: 8 },
     ];
-    for (let ch = 0; ch < 20; ch++) for (const f of frames) c.send({ ...f, ch, ...(f.player ? { player: `${f.player}-${ch}` } : {}) });
+    for (let ch = 0; ch < 20; ch++)
+      for (const f of frames) c.send({ ...f, ch, ...(f.player ? { player: `${f.player}-${ch}` } : {}) });
     for (let ch = 0; ch < 20; ch++) {
       const r = await c.replies(ch, frames.length);
       assert.deepEqual(
@@ -270,7 +280,10 @@ test('a mux connection that does not read its replies is paused as a whole; othe
     for (let ch = 0; ch < 100; ch++) {
       const seqs = slow.byChannel.get(ch)!.map((r) => r.seq);
       assert.equal(seqs.length, total / 100);
-      assert.ok(seqs.every((q, k) => q === ch + 100 * k), `channel ${ch} out of order`);
+      assert.ok(
+        seqs.every((q, k) => q === ch + 100 * k),
+        `channel ${ch} out of order`,
+      );
     }
     assert.equal((await h.stats()).gate?.paused, 0);
     slow.ws.close();

@@ -21,23 +21,30 @@ function opens(url: string, origin: string | undefined): Promise<number | 'open'
   });
 }
 
-test('Origin: foreign pages get 403; bots, configured origins and origin-less clients connect', { timeout: 60_000 }, async () => {
-  const h = await startServer({ threads: 1, allowedOrigins: [BOT_ORIGIN, 'https://ops.example:8443'] }, VARIANTS.glibc);
-  try {
-    assert.equal(await opens(h.url, 'http://evil.example'), 403);
-    assert.equal(await opens(h.url, 'http://localhost:3000'), 403);
-    assert.equal(await opens(h.url, BOT_ORIGIN), 'open');
-    assert.equal(await opens(h.url, 'https://ops.example:8443'), 'open');
-    assert.equal(await opens(h.url, undefined), 'open');
-  } finally {
-    await h.stop();
-  }
-  // The default list holds only the bots' origin.
-  const d = await startServer({ threads: 1 }, VARIANTS.glibc);
-  try {
-    assert.equal(await opens(d.url, 'https://ops.example:8443'), 403);
-    assert.equal(await opens(d.url, BOT_ORIGIN), 'open');
-  } finally {
-    await d.stop();
-  }
-});
+test(
+  'Origin: foreign pages get 403; bots, configured origins and origin-less clients connect',
+  { timeout: 60_000 },
+  async () => {
+    const h = await startServer(
+      { threads: 1, allowedOrigins: [BOT_ORIGIN, 'https://ops.example:8443'] },
+      VARIANTS.glibc,
+    );
+    try {
+      assert.equal(await opens(h.url, 'http://evil.example'), 403);
+      assert.equal(await opens(h.url, 'http://localhost:3000'), 403);
+      assert.equal(await opens(h.url, BOT_ORIGIN), 'open');
+      assert.equal(await opens(h.url, 'https://ops.example:8443'), 'open');
+      assert.equal(await opens(h.url, undefined), 'open');
+    } finally {
+      await h.stop();
+    }
+    // The default list holds only the bots' origin.
+    const d = await startServer({ threads: 1 }, VARIANTS.glibc);
+    try {
+      assert.equal(await opens(d.url, 'https://ops.example:8443'), 403);
+      assert.equal(await opens(d.url, BOT_ORIGIN), 'open');
+    } finally {
+      await d.stop();
+    }
+  },
+);

@@ -32,9 +32,21 @@ test('empirical means match distributionMean (classes exact, clipped log-normal 
     let sum = 0;
     const n = 400_000;
     for (let i = 0; i < n; i++) sum += s.draw(rng);
-    assert.ok(Math.abs(sum / n / distributionMean(d) - 1) < 0.02, `${d.kind}: drew mean ${sum / n}, expected ${distributionMean(d)}`);
+    assert.ok(
+      Math.abs(sum / n / distributionMean(d) - 1) < 0.02,
+      `${d.kind}: drew mean ${sum / n}, expected ${distributionMean(d)}`,
+    );
   }
-  assert.equal(distributionMean({ kind: 'classes', classes: [{ size: 100, weight: 1 }, { size: 300, weight: 3 }] }), 250);
+  assert.equal(
+    distributionMean({
+      kind: 'classes',
+      classes: [
+        { size: 100, weight: 1 },
+        { size: 300, weight: 3 },
+      ],
+    }),
+    250,
+  );
 });
 
 test('server options: every problem listed with its path', () => {
@@ -48,7 +60,7 @@ test('server options: every problem listed with its path', () => {
   bad.churn.reallocRate = 2;
   assert.deepEqual(serverOptionsProblems(bad), [
     'threads: must be an integer from 1 to 64, got 100',
-    'poolSize: must be an integer >= 1 with agent \'pool\', got 0',
+    "poolSize: must be an integer >= 1 with agent 'pool', got 0",
     'port: must be an integer from 0 to 65535 (0 = any free port), got 70000',
     'profile.sizes: min (50) is above max (40)',
     'churn.reallocRate: must be a probability from 0 to 1, got 2',

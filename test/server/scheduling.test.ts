@@ -7,7 +7,10 @@ import { turnSize, workerWeight } from '../../src/server/weights.js';
 import { Client, inBatches, startServer } from './client.js';
 
 test('worker weights and turn sizes follow skynet_start.c / skynet_server.c', () => {
-  assert.deepEqual([0, 3, 4, 7, 8, 15, 16, 23, 24, 31, 32, 40].map(workerWeight), [-1, -1, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0]);
+  assert.deepEqual(
+    [0, 3, 4, 7, 8, 15, 16, 23, 24, 31, 32, 40].map(workerWeight),
+    [-1, -1, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0],
+  );
   // skynet_server.c 309-319: n = (length - 1) >> weight counted from the first message (i = 0), at least 1.
   // weight -1: one message; 0: all but one; 1: half of the rest; 2: a quarter; 3: an eighth.
   assert.equal(turnSize(100, -1), 1);
@@ -42,7 +45,10 @@ test('128 services on 8 workers: most run on more than one worker', async () => 
     assert.equal(services.length, 128);
     const multi = services.filter((s) => s.workersSeen > 1).length;
     const seen = services.map((s) => s.workersSeen);
-    assert.ok(multi > services.length / 2, `only ${multi} of ${services.length} services ran on more than one worker (workersSeen ${seen.join(',')})`);
+    assert.ok(
+      multi > services.length / 2,
+      `only ${multi} of ${services.length} services ran on more than one worker (workersSeen ${seen.join(',')})`,
+    );
     assert.ok(Math.max(...seen) <= 8);
     const stats = await h.stats();
     assert.equal(stats.counters.messages, 128 * 12);

@@ -9,7 +9,9 @@ import { Client } from './client.js';
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 
 test('serve: prints the URL, serves a player, stops on SIGINT with exit 0', async () => {
-  const p = spawn(process.execPath, [BIN, 'serve', '--variant', 'glibc', '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, [BIN, 'serve', '--variant', 'glibc', '--threads', '2'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   p.stdout.setEncoding('utf8');
   const url = await new Promise<string>((resolve, reject) => {

@@ -52,7 +52,10 @@ test('5 000 connects and disconnects: no crash, allocated back at baseline withi
     assert.equal(end.counters.logouts, (total * 4) / 5);
     assert.equal(end.counters.errors, 0);
     assert.ok(peakOnline > 0, 'players were online during the storm');
-    assert.ok(Math.abs(end.alloc.allocated - base) <= 0.01 * base, `allocated ${end.alloc.allocated} after the storm, baseline ${base}`);
+    assert.ok(
+      Math.abs(end.alloc.allocated - base) <= 0.01 * base,
+      `allocated ${end.alloc.allocated} after the storm, baseline ${base}`,
+    );
   } finally {
     await h.stop();
   }

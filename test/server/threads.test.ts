@@ -6,7 +6,7 @@ import { readThreads } from '../../src/proc/threads.js';
 import { splitServerThreads, workerThreadName } from '../../src/server/threads.js';
 import { Client, startServer } from './client.js';
 
-test('a server\'s workers name their threads, and the split by role adds up to the process', async () => {
+test("a server's workers name their threads, and the split by role adds up to the process", async () => {
   const h = await startServer({ threads: 3, logoutFreeDelayMs: 0 });
   try {
     const c = await Client.open(h.url);
@@ -14,7 +14,12 @@ test('a server\'s workers name their threads, and the split by role adds up to t
     for (let k = 0; k < 20; k++) assert.equal((await c.msg())?.t, 'ok');
     const threads = readThreads(h.pid);
     const names = threads.map((t) => t.name);
-    for (let i = 0; i < 3; i++) assert.equal(names.filter((n) => n === workerThreadName(i)).length, 1, `${workerThreadName(i)} in ${names.join(',')}`);
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        names.filter((n) => n === workerThreadName(i)).length,
+        1,
+        `${workerThreadName(i)} in ${names.join(',')}`,
+      );
     assert.equal(names.filter((n) => n.startsWith('simload-w')).length, 3);
     const split = splitServerThreads(h.pid, threads);
     assert.equal(split.workers.length, 3);

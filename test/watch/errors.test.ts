@@ -23,7 +23,10 @@ interface Ran {
 
 function simload(args: string[], o: { stdin?: string; interruptAfterMs?: number; uid?: number } = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}) });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -76,60 +79,105 @@ test('a pid of another user: exit 2, says whose it is', async (t) => {
   if (!root && owner === process.getuid?.()) return t.skip('pid 1 is ours here: no process of another user to watch');
   if (root) {
     // The checkout must be readable by nobody (a clone under a private home is not): else nothing to check.
-    const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)})`], { uid: 65534, gid: 65534 });
+    const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)})`], {
+      uid: 65534,
+      gid: 65534,
+    });
     if (probe.status !== 0) return t.skip(`the checkout is not readable by nobody (${BIN})`);
   }
   const r = await simload(['watch', '--pid', String(pid)], root ? { uid: 65534 } : {});
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`--pid ${pid}: belongs to another user \\(uid ${owner}, simload runs as uid ${root ? 65534 : process.getuid?.()}\\)`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `--pid ${pid}: belongs to another user \\(uid ${owner}, simload runs as uid ${root ? 65534 : process.getuid?.()}\\)`,
+    ),
+  );
 });
 
-test('a process that exits mid-watch: exit 3, the folder is complete with what was recorded', { timeout: 60_000 }, async () => {
-  const out = await mkdtemp(join(tmpdir(), 'simload-watch-'));
-  const r = await simload(['watch', '--cmd', 'sleep 2', '--interval', '200ms', '--out', out, '--name', 'sleeper']);
-  assert.equal(r.code, 3, r.stderr);
-  assert.match(r.stderr, /process \d+ (is gone|exited)|exited/);
-  const f = await readFolder(r.stdout);
-  assert.equal(f.meta.status, 'failed');
-  assert.equal(f.meta.error?.code, 'ERR_PROC_EXITED');
-  assert.ok(f.samples.length >= 5, `${f.samples.length} samples of a 2 s process at 200 ms`);
-  assert.ok(f.samples.every((s) => s.proc.rss > 0 && s.alloc === null));
-  assert.ok(existsSync(join(f.dir, 'report.html')) && existsSync(join(f.dir, 'summary.json')));
-});
-
-test('Ctrl-C: exit 130, the folder complete, marks recorded, the started command stopped', { timeout: 60_000 }, async () => {
-  const out = await mkdtemp(join(tmpdir(), 'simload-watch-'));
-  const r = await simload(['watch', '--cmd', 'sleep 60', '--interval', '200ms', '--out', out, '--online-cmd', 'echo 42'], { stdin: 'peak\nnot a mark\n', interruptAfterMs: 1500 });
-  assert.equal(r.code, 130, r.stderr);
-  assert.match(r.stderr, /not a mark: "not a mark"/);
-  const f = await readFolder(r.stdout);
-  assert.equal(f.meta.status, 'interrupted');
-  assert.ok(f.events.some((e) => e.type === 'interrupted'));
-  assert.ok(f.events.some((e) => e.type === 'phase' && e.phase === 'peak'));
-  assert.ok(f.samples.length >= 5);
-  assert.ok(f.samples.slice(1).every((s) => s.online === 42), 'the online count from --online-cmd');
-  const start = f.events.find((e) => e.type === 'variant-start');
-  assert.ok(start && start.type === 'variant-start');
-  assert.equal(existsSync(`/proc/${start.pid}`), false, 'the started command is stopped');
-});
-
-test('a console nobody answers on: an event, /proc sampling goes on, exit 0 at --duration', { timeout: 60_000 }, async () => {
-  // A port that was free a moment ago: nothing listens there now.
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  const sleeper = spawn('sleep', ['30']);
-  const out = await mkdtemp(join(tmpdir(), 'simload-watch-'));
-  try {
-    const r = await simload(['watch', '--pid', String(sleeper.pid), '--interval', '200ms', '--duration', '1500ms', '--out', out, '--skynet-console', `127.0.0.1:${port}`]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`skynet console 127.0.0.1:${port}: \`jmem\`: connect ECONNREFUSED`));
+test(
+  'a process that exits mid-watch: exit 3, the folder is complete with what was recorded',
+  { timeout: 60_000 },
+  async () => {
+    const out = await mkdtemp(join(tmpdir(), 'simload-watch-'));
+    const r = await simload(['watch', '--cmd', 'sleep 2', '--interval', '200ms', '--out', out, '--name', 'sleeper']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /process \d+ (is gone|exited)|exited/);
     const f = await readFolder(r.stdout);
-    assert.equal(f.meta.status, 'complete');
-    assert.equal(f.events.filter((e) => e.type === 'error' && e.code === 'ERR_CONSOLE_LOST').length, 1, 'one event, not one per sample');
-    assert.ok(f.samples.length >= 6 && f.samples.every((s) => s.alloc === null && s.proc.rss > 0 && s.skynet?.consoleMs === null));
-  } finally {
-    sleeper.kill();
-  }
-});
+    assert.equal(f.meta.status, 'failed');
+    assert.equal(f.meta.error?.code, 'ERR_PROC_EXITED');
+    assert.ok(f.samples.length >= 5, `${f.samples.length} samples of a 2 s process at 200 ms`);
+    assert.ok(f.samples.every((s) => s.proc.rss > 0 && s.alloc === null));
+    assert.ok(existsSync(join(f.dir, 'report.html')) && existsSync(join(f.dir, 'summary.json')));
+  },
+);
+
+test(
+  'Ctrl-C: exit 130, the folder complete, marks recorded, the started command stopped',
+  { timeout: 60_000 },
+  async () => {
+    const out = await mkdtemp(join(tmpdir(), 'simload-watch-'));
+    const r = await simload(
+      ['watch', '--cmd', 'sleep 60', '--interval', '200ms', '--out', out, '--online-cmd', 'echo 42'],
+      { stdin: 'peak\nnot a mark\n', interruptAfterMs: 1500 },
+    );
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /not a mark: "not a mark"/);
+    const f = await readFolder(r.stdout);
+    assert.equal(f.meta.status, 'interrupted');
+    assert.ok(f.events.some((e) => e.type === 'interrupted'));
+    assert.ok(f.events.some((e) => e.type === 'phase' && e.phase === 'peak'));
+    assert.ok(f.samples.length >= 5);
+    assert.ok(
+      f.samples.slice(1).every((s) => s.online === 42),
+      'the online count from --online-cmd',
+    );
+    const start = f.events.find((e) => e.type === 'variant-start');
+    assert.ok(start && start.type === 'variant-start');
+    assert.equal(existsSync(`/proc/${start.pid}`), false, 'the started command is stopped');
+  },
+);
+
+test(
+  'a console nobody answers on: an event, /proc sampling goes on, exit 0 at --duration',
+  { timeout: 60_000 },
+  async () => {
+    // A port that was free a moment ago: nothing listens there now.
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const sleeper = spawn('sleep', ['30']);
+    const out = await mkdtemp(join(tmpdir(), 'simload-watch-'));
+    try {
+      const r = await simload([
+        'watch',
+        '--pid',
+        String(sleeper.pid),
+        '--interval',
+        '200ms',
+        '--duration',
+        '1500ms',
+        '--out',
+        out,
+        '--skynet-console',
+        `127.0.0.1:${port}`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`skynet console 127.0.0.1:${port}: \`jmem\`: connect ECONNREFUSED`));
+      const f = await readFolder(r.stdout);
+      assert.equal(f.meta.status, 'complete');
+      assert.equal(
+        f.events.filter((e) => e.type === 'error' && e.code === 'ERR_CONSOLE_LOST').length,
+        1,
+        'one event, not one per sample',
+      );
+      assert.ok(
+        f.samples.length >= 6 &&
+          f.samples.every((s) => s.alloc === null && s.proc.rss > 0 && s.skynet?.consoleMs === null),
+      );
+    } finally {
+      sleeper.kill();
+    }
+  },
+);

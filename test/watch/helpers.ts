@@ -23,8 +23,17 @@ export interface RunningSkynet {
   stop(): Promise<void>;
 }
 
-export async function startWatchedSkynet(o: { recipe: 'madv-free' | 'no-madv-free'; conf: string; env?: Record<string, number>; start?: string }): Promise<RunningSkynet> {
-  const b = await buildSkynet({ skynetSrc: skynetSources!.skynet, jemallocSrc: skynetSources!.jemalloc, recipe: o.recipe });
+export async function startWatchedSkynet(o: {
+  recipe: 'madv-free' | 'no-madv-free';
+  conf: string;
+  env?: Record<string, number>;
+  start?: string;
+}): Promise<RunningSkynet> {
+  const b = await buildSkynet({
+    skynetSrc: skynetSources!.skynet,
+    jemallocSrc: skynetSources!.jemalloc,
+    recipe: o.recipe,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'simload-watch-skynet-'));
   const config = writeSkynetConfig(join(dir, 'config'), {
     root: b.root,
@@ -33,7 +42,11 @@ export async function startWatchedSkynet(o: { recipe: 'madv-free' | 'no-madv-fre
     thread: 2,
     env: { console_port: 0, ...o.env },
   });
-  const child = spawn(join(b.root, 'skynet'), [config], { cwd: b.root, env: { ...process.env, JE_MALLOC_CONF: o.conf }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(b.root, 'skynet'), [config], {
+    cwd: b.root,
+    env: { ...process.env, JE_MALLOC_CONF: o.conf },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters: Array<() => void> = [];
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -43,7 +56,10 @@ export async function startWatchedSkynet(o: { recipe: 'madv-free' | 'no-madv-fre
   child.stderr!.resume();
   const printed = (text: string, timeoutMs = 30_000) =>
     new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`skynet did not print ${JSON.stringify(text)} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+      const timer = setTimeout(
+        () => rej(new Error(`skynet did not print ${JSON.stringify(text)} within ${timeoutMs} ms:\n${out}`)),
+        timeoutMs,
+      );
       const check = () => {
         if (out.includes(text)) {
           clearTimeout(timer);

@@ -81,60 +81,111 @@ const within = (v: number, r: { lo: number; hi: number }) => {
 /** A threshold no run meets: checked, it would fail. */
 const NEVER_MET: ExpectRule = { variant: null, metric: 'peak_rss', op: '<', value: 1, source: 'peak_rss < 1B' };
 
-test("watching simload's own server by pid gives the run recorder's Rss and LazyFree within 5%", { timeout: 180_000 }, async () => {
-  const { dir, file } = await tinyScenarioFile(SCENARIO);
-  const { scenario, text } = await loadScenario(file);
-  const results = join(dir, 'results');
-  const running = runScenario(scenario, text, { outDir: results, quiet: true });
-  const { runDir, pid } = await serverPid(results, Date.now() + 60_000);
-  const out = sink();
-  const code = await runWatch({
-    pid, cmd: null, name: 'watched', outDir: join(dir, 'watch'), intervalMs: 250, durationMs: null,
-    console: null, inject: false, memIntervalMs: 0, onlineCmd: null, expect: [NEVER_MET], marks: null, out, signal: new AbortController().signal,
-  });
-  const r = await running;
-  assert.equal(r.exitCode, 0);
-  assert.equal(code, 3, 'the server exiting ends the watch with 3 (the process is gone)');
-  // The verdict (report/verdict.ts): a watch that did not complete judges no threshold, not even one that fails.
-  assert.match(out.text(), /^expect: not checked, the run failed$/m);
-  assert.doesNotMatch(out.text(), /FAIL {2}|threshold\(s\)/);
-  const watchDir = /folder (\S+)/.exec(out.text())![1]!;
-  const meta = JSON.parse(await readFile(join(watchDir, 'run.json'), 'utf8')) as RunMeta;
-  assert.equal(meta.status, 'failed');
-  assert.equal(meta.error?.code, 'ERR_PROC_EXITED');
+test(
+  "watching simload's own server by pid gives the run recorder's Rss and LazyFree within 5%",
+  { timeout: 180_000 },
+  async () => {
+    const { dir, file } = await tinyScenarioFile(SCENARIO);
+    const { scenario, text } = await loadScenario(file);
+    const results = join(dir, 'results');
+    const running = runScenario(scenario, text, { outDir: results, quiet: true });
+    const { runDir, pid } = await serverPid(results, Date.now() + 60_000);
+    const out = sink();
+    const code = await runWatch({
+      pid,
+      cmd: null,
+      name: 'watched',
+      outDir: join(dir, 'watch'),
+      intervalMs: 250,
+      durationMs: null,
+      console: null,
+      inject: false,
+      memIntervalMs: 0,
+      onlineCmd: null,
+      expect: [NEVER_MET],
+      marks: null,
+      out,
+      signal: new AbortController().signal,
+    });
+    const r = await running;
+    assert.equal(r.exitCode, 0);
+    assert.equal(code, 3, 'the server exiting ends the watch with 3 (the process is gone)');
+    // The verdict (report/verdict.ts): a watch that did not complete judges no threshold, not even one that fails.
+    assert.match(out.text(), /^expect: not checked, the run failed$/m);
+    assert.doesNotMatch(out.text(), /FAIL {2}|threshold\(s\)/);
+    const watchDir = /folder (\S+)/.exec(out.text())![1]!;
+    const meta = JSON.parse(await readFile(join(watchDir, 'run.json'), 'utf8')) as RunMeta;
+    assert.equal(meta.status, 'failed');
+    assert.equal(meta.error?.code, 'ERR_PROC_EXITED');
 
-  const runSamples = ndjson<Sample>(await readFile(join(runDir, 'samples.ndjson'), 'utf8'));
-  const watched = ndjson<Sample>(await readFile(join(watchDir, 'samples.ndjson'), 'utf8'));
-  const pairs = watched
-    .map((w) => ({ w, rss: around(runSamples, w.wall, (s) => s.proc.rss), lazy: around(runSamples, w.wall, (s) => s.proc.lazyFree) }))
-    .filter((p): p is { w: Sample; rss: { lo: number; hi: number }; lazy: { lo: number; hi: number } } => p.rss !== null && p.lazy !== null);
-  assert.ok(pairs.length >= 30, `${pairs.length} watch samples inside the run's span`);
-  const peakRss = Math.max(...runSamples.map((s) => s.proc.rss));
-  const peakLazy = Math.max(...runSamples.map((s) => s.proc.lazyFree));
-  assert.ok(peakRss - runSamples[0]!.proc.rss > 60 * MB, `the run's Rss rose by ${(peakRss - runSamples[0]!.proc.rss) / MB} MB`);
-  assert.ok(peakLazy > 10 * MB, `the ramp-down left ${peakLazy / MB} MB LazyFree to compare`);
-  const mb = (x: number) => (x / MB).toFixed(1);
-  const off = pairs.filter((p) => !within(p.w.proc.rss, p.rss) || !within(p.w.proc.lazyFree, p.lazy));
-  assert.deepEqual(
-    off.map((p) => `t=${p.w.t} rss ${mb(p.w.proc.rss)} vs ${mb(p.rss.lo)}..${mb(p.rss.hi)}, LazyFree ${mb(p.w.proc.lazyFree)} vs ${mb(p.lazy.lo)}..${mb(p.lazy.hi)} MB`),
-    [],
-  );
-  const watchPeak = Math.max(...watched.map((s) => s.proc.rss));
-  assert.ok(Math.abs(watchPeak - peakRss) <= 0.05 * peakRss, `peak Rss ${watchPeak} vs the run's ${peakRss}`);
-});
+    const runSamples = ndjson<Sample>(await readFile(join(runDir, 'samples.ndjson'), 'utf8'));
+    const watched = ndjson<Sample>(await readFile(join(watchDir, 'samples.ndjson'), 'utf8'));
+    const pairs = watched
+      .map((w) => ({
+        w,
+        rss: around(runSamples, w.wall, (s) => s.proc.rss),
+        lazy: around(runSamples, w.wall, (s) => s.proc.lazyFree),
+      }))
+      .filter(
+        (p): p is { w: Sample; rss: { lo: number; hi: number }; lazy: { lo: number; hi: number } } =>
+          p.rss !== null && p.lazy !== null,
+      );
+    assert.ok(pairs.length >= 30, `${pairs.length} watch samples inside the run's span`);
+    const peakRss = Math.max(...runSamples.map((s) => s.proc.rss));
+    const peakLazy = Math.max(...runSamples.map((s) => s.proc.lazyFree));
+    assert.ok(
+      peakRss - runSamples[0]!.proc.rss > 60 * MB,
+      `the run's Rss rose by ${(peakRss - runSamples[0]!.proc.rss) / MB} MB`,
+    );
+    assert.ok(peakLazy > 10 * MB, `the ramp-down left ${peakLazy / MB} MB LazyFree to compare`);
+    const mb = (x: number) => (x / MB).toFixed(1);
+    const off = pairs.filter((p) => !within(p.w.proc.rss, p.rss) || !within(p.w.proc.lazyFree, p.lazy));
+    assert.deepEqual(
+      off.map(
+        (p) =>
+          `t=${p.w.t} rss ${mb(p.w.proc.rss)} vs ${mb(p.rss.lo)}..${mb(p.rss.hi)}, LazyFree ${mb(p.w.proc.lazyFree)} vs ${mb(p.lazy.lo)}..${mb(p.lazy.hi)} MB`,
+      ),
+      [],
+    );
+    const watchPeak = Math.max(...watched.map((s) => s.proc.rss));
+    assert.ok(Math.abs(watchPeak - peakRss) <= 0.05 * peakRss, `peak Rss ${watchPeak} vs the run's ${peakRss}`);
+  },
+);
 
-test('a watch of a process without allocator stats judges its thresholds on what it measured, not as an undelivered run', { timeout: 60_000 }, async () => {
-  // A plain process: no skynet console, so no allocator stats and no player counts. It was asked for no load,
-  // so "samples without allocator stats" must not make it INVALID and fail every threshold (docs/watch.md).
-  const { dir } = await tinyScenarioFile(SCENARIO);
-  const out = sink();
-  const rule = (metric: string, op: '<' | '>', value: number): ExpectRule => ({ variant: null, metric, op, value, source: `${metric} ${op} ${value}` });
-  const code = await runWatch({
-    pid: null, cmd: 'sleep 30', name: 'plain', outDir: join(dir, 'watch-plain'), intervalMs: 200, durationMs: 2000,
-    console: null, inject: false, memIntervalMs: 0, onlineCmd: null, expect: [rule('peak_rss', '>', 1), rule('peak_rss', '<', 1)], marks: null, out, signal: new AbortController().signal,
-  });
-  assert.equal(code, 1, out.text());
-  assert.doesNotMatch(out.text(), /INVALID|invalid run/);
-  assert.match(out.text(), /pass +plain: peak_rss > 1 /);
-  assert.match(out.text(), /FAIL +plain: peak_rss < 1 /);
-});
+test(
+  'a watch of a process without allocator stats judges its thresholds on what it measured, not as an undelivered run',
+  { timeout: 60_000 },
+  async () => {
+    // A plain process: no skynet console, so no allocator stats and no player counts. It was asked for no load,
+    // so "samples without allocator stats" must not make it INVALID and fail every threshold (docs/watch.md).
+    const { dir } = await tinyScenarioFile(SCENARIO);
+    const out = sink();
+    const rule = (metric: string, op: '<' | '>', value: number): ExpectRule => ({
+      variant: null,
+      metric,
+      op,
+      value,
+      source: `${metric} ${op} ${value}`,
+    });
+    const code = await runWatch({
+      pid: null,
+      cmd: 'sleep 30',
+      name: 'plain',
+      outDir: join(dir, 'watch-plain'),
+      intervalMs: 200,
+      durationMs: 2000,
+      console: null,
+      inject: false,
+      memIntervalMs: 0,
+      onlineCmd: null,
+      expect: [rule('peak_rss', '>', 1), rule('peak_rss', '<', 1)],
+      marks: null,
+      out,
+      signal: new AbortController().signal,
+    });
+    assert.equal(code, 1, out.text());
+    assert.doesNotMatch(out.text(), /INVALID|invalid run/);
+    assert.match(out.text(), /pass +plain: peak_rss > 1 /);
+    assert.match(out.text(), /FAIL +plain: peak_rss < 1 /);
+  },
+);

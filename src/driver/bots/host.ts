@@ -54,7 +54,11 @@ class PhaseStats {
   answered = 0;
   errors = 0;
   connectFailures = 0;
-  readonly hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_LATENCY_US, numberOfSignificantValueDigits: 3 });
+  readonly hist = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_LATENCY_US,
+    numberOfSignificantValueDigits: 3,
+  });
 
   snapshot(): PhaseCounters {
     return {
@@ -140,7 +144,11 @@ class BotHost {
   private connect(): void {
     if (this.init.playersPerConnection > 1) return this.connectMux();
     const id = this.nextId++;
-    const ws = new WebSocket(this.init.url, { perMessageDeflate: false, handshakeTimeout: this.init.connectTimeoutMs, origin: BOT_ORIGIN });
+    const ws = new WebSocket(this.init.url, {
+      perMessageDeflate: false,
+      handshakeTimeout: this.init.connectTimeoutMs,
+      origin: BOT_ORIGIN,
+    });
     const bot = this.newBot(id, ws, null);
     const phaseAtConnect = this.phase;
     ws.on('open', () => this.login(bot));
@@ -158,10 +166,25 @@ class BotHost {
   }
 
   private newBot(id: number, ws: WebSocket, link: MuxLink | null): Bot {
-    const bot: Bot = { id, ws, link, ch: -1, loginSent: false, state: 'connecting', seq: 0, pending: new Map(), activeAt: 0, slot: -1, timer: null };
+    const bot: Bot = {
+      id,
+      ws,
+      link,
+      ch: -1,
+      loginSent: false,
+      state: 'connecting',
+      seq: 0,
+      pending: new Map(),
+      activeAt: 0,
+      slot: -1,
+      timer: null,
+    };
     this.bots.add(bot);
     const phaseAtConnect = this.phase;
-    bot.timer = setTimeout(() => this.fail(bot, phaseAtConnect, `login took longer than ${this.init.connectTimeoutMs} ms`), this.init.connectTimeoutMs);
+    bot.timer = setTimeout(
+      () => this.fail(bot, phaseAtConnect, `login took longer than ${this.init.connectTimeoutMs} ms`),
+      this.init.connectTimeoutMs,
+    );
     return bot;
   }
 
@@ -184,7 +207,11 @@ class BotHost {
 
   private openLink(): MuxLink {
     const url = `${this.init.url.replace(/\/+$/, '')}/?${MUX_QUERY}`;
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: this.init.connectTimeoutMs, origin: BOT_ORIGIN });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      handshakeTimeout: this.init.connectTimeoutMs,
+      origin: BOT_ORIGIN,
+    });
     const link: MuxLink = { ws, bots: new Map(), nextCh: 0 };
     this.links.add(link);
     this.roomy.add(link);
@@ -207,7 +234,8 @@ class BotHost {
     });
     ws.on('error', (err) => {
       if (this.stopped) return;
-      for (const bot of [...link.bots.values()]) if (bot.state === 'connecting') this.fail(bot, phaseAtOpen, err.message);
+      for (const bot of [...link.bots.values()])
+        if (bot.state === 'connecting') this.fail(bot, phaseAtOpen, err.message);
       this.noteError(err.message);
     });
     ws.on('close', (code) => {
@@ -225,7 +253,8 @@ class BotHost {
     if (!link || !link.bots.has(bot.ch)) return;
     // A login that may still succeed is undone: the channel's frames are answered in order, so this logout
     // lands after it (and earns NOT_LOGGED_IN if the login failed).
-    if (logout && bot.loginSent && link.ws.readyState === WebSocket.OPEN) this.send(bot, { t: 'logout', seq: ++bot.seq });
+    if (logout && bot.loginSent && link.ws.readyState === WebSocket.OPEN)
+      this.send(bot, { t: 'logout', seq: ++bot.seq });
     link.bots.delete(bot.ch);
     if (link.bots.size === 0) {
       this.links.delete(link);

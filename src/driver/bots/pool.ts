@@ -9,7 +9,15 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
 import { Piscina } from 'piscina';
 import { SimloadError } from '../../errors.js';
-import type { BotCommand, BotHostInit, BotHostMessage, BotHostResult, BotReport, BotStatus, PhaseCounters } from './messages.js';
+import type {
+  BotCommand,
+  BotHostInit,
+  BotHostMessage,
+  BotHostResult,
+  BotReport,
+  BotStatus,
+  PhaseCounters,
+} from './messages.js';
 
 export const BOT_HOST_FILE = fileURLToPath(new URL('./host.js', import.meta.url));
 
@@ -58,7 +66,8 @@ export class BotPool extends EventEmitter {
 
   constructor(private readonly o: BotPoolOptions) {
     super();
-    if (!Number.isInteger(o.workers) || o.workers < 1) throw new RangeError(`workers must be a whole number >= 1, got ${o.workers}`);
+    if (!Number.isInteger(o.workers) || o.workers < 1)
+      throw new RangeError(`workers must be a whole number >= 1, got ${o.workers}`);
     this.pool = new Piscina({
       filename: BOT_HOST_FILE,
       minThreads: o.workers,
@@ -85,13 +94,27 @@ export class BotPool extends EventEmitter {
       connectTimeoutMs: this.o.connectTimeoutMs ?? 10_000,
       playersPerConnection: this.o.playersPerConnection ?? 1,
     };
-    const host: Host = { index, port: port1, task: this.pool.run(init, { transferList: [port2] }) as Promise<BotHostResult>, status: null, unacked: [], result: null, dead: false };
+    const host: Host = {
+      index,
+      port: port1,
+      task: this.pool.run(init, { transferList: [port2] }) as Promise<BotHostResult>,
+      status: null,
+      unacked: [],
+      result: null,
+      dead: false,
+    };
     host.task.then(
       (r) => (host.result = r),
       (err: unknown) => {
         host.dead = true;
         port1.close();
-        if (!this.stopping) this.emit('error', new SimloadError('ERR_BOT_HOST', `bot worker ${index} died: ${(err as Error).message}`, undefined, { cause: err }));
+        if (!this.stopping)
+          this.emit(
+            'error',
+            new SimloadError('ERR_BOT_HOST', `bot worker ${index} died: ${(err as Error).message}`, undefined, {
+              cause: err,
+            }),
+          );
       },
     );
     port1.on('message', (m: BotHostMessage) => this.onMessage(host, m));
@@ -209,7 +232,17 @@ export class BotPool extends EventEmitter {
   }
 
   totals(): BotTotals {
-    const t: BotTotals = { count: this.count, online: 0, connecting: 0, leaving: 0, connectFailures: 0, errors: 0, dropped: 0, sent: 0, answered: 0 };
+    const t: BotTotals = {
+      count: this.count,
+      online: 0,
+      connecting: 0,
+      leaving: 0,
+      connectFailures: 0,
+      errors: 0,
+      dropped: 0,
+      sent: 0,
+      answered: 0,
+    };
     for (const h of this.hosts) {
       const s = h.result?.status ?? h.status;
       if (!s) continue;
@@ -255,7 +288,10 @@ export class BotPool extends EventEmitter {
       for (const h of this.hosts) this.post(h, { type: 'stop' });
       const results = await Promise.all(
         this.hosts.map((h) =>
-          Promise.race([h.task.catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), timeoutMs).unref())]),
+          Promise.race([
+            h.task.catch(() => null),
+            new Promise<null>((r) => setTimeout(() => r(null), timeoutMs).unref()),
+          ]),
         ),
       );
       for (const h of this.hosts) h.port.close();
@@ -286,7 +322,11 @@ export function mergePhases(parts: Array<Record<string, PhaseCounters>>): Record
           answered: 0,
           errors: 0,
           connectFailures: 0,
-          histogram: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 }),
+          histogram: hdr.build({
+            lowestDiscernibleValue: 1,
+            highestTrackableValue: 60_000_000,
+            numberOfSignificantValueDigits: 3,
+          }),
         };
       }
       m.sent += c.sent;
