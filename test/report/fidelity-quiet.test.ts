@@ -8,10 +8,14 @@ import { isQuiet, madvExtraRow, quietRows } from '../../src/report/fidelity-quie
 import { packageRoot } from '../../src/native/paths.js';
 import type { VariantSummary } from '../../src/report/summary.js';
 import { loadScenario } from '../../src/scenario/load.js';
+import { needsVendor } from '../native/vendor.js';
 
 const MiB = 2 ** 20;
 
-test('quiet: the quiet fidelity scenario is judged as one, the ramps are not', async () => {
+// The fidelity scenarios run skynet's lualib on jemalloc 5.0.1: without the vendored sources they do not load.
+const vendor = needsVendor('jemalloc-5.0.1') || needsVendor('skynet');
+
+test('quiet: the quiet fidelity scenario is judged as one, the ramps are not', { skip: vendor }, async () => {
   process.env['SIMLOAD_JEMALLOC_5_0_1'] ??= join(packageRoot, '..', 'shared', 'vendor', 'jemalloc-5.0.1.tar.bz2');
   const quiet = async (f: string) => isQuiet((await loadScenario(join(packageRoot, 'bench', f))).scenario);
   assert.deepEqual(
