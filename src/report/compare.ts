@@ -7,7 +7,7 @@ import type { MetricUnit, MetricName } from '../results/metrics.js';
 import { verdictOf, type Verdict } from '../verdict.js';
 import { formatMetric } from './format.js';
 import { METRICS, metricDef, type MetricDef } from './metrics.js';
-import { judge, observableMs, type Role } from './noise.js';
+import { judge, shortestWindowMs, type Role } from './noise.js';
 import type { Summary, VariantSummary } from './summary.js';
 
 /** How one metric changed from the baseline to the candidate (a metric's `verdict` in the JSON). */
@@ -105,16 +105,11 @@ function metricDelta(m: MetricDef, b: VariantSummary[], c: VariantSummary[], tol
   const cand = middle(c.map((v) => m.get(v)));
   const judged = judge(m.name as MetricName, base ?? 0, tolerance, [...b, ...c]);
   const d = deltaOf(m, base, cand, judged.floor, judged.role, {
-    baseline: shortestWindow(m, b),
-    candidate: shortestWindow(m, c),
+    baseline: shortestWindowMs(m.name as MetricName, b),
+    candidate: shortestWindowMs(m.name as MetricName, c),
   });
   if (na !== undefined) return { ...d, verdict: 'n/a', why: `not applicable: ${na}` };
   return judged.why ? { ...d, why: judged.why } : d;
-}
-
-function shortestWindow(m: MetricDef, runs: VariantSummary[]): number | null {
-  const windows = runs.map((v) => observableMs(m.name as MetricName, v)).filter((w): w is number => w !== null);
-  return windows.length > 0 ? Math.min(...windows) : null;
 }
 
 /** The median of the measured values (the lower middle of an even count: Infinity stays exact); null if none. */

@@ -82,8 +82,7 @@ export function judge(metric: MetricName, base: number, tolerance: number, runs:
     const interval = Math.max(0, ...runs.map((v) => (v.samples > 1 ? v.durationMs / (v.samples - 1) : 0)));
     floor = Math.max(floor, n.intervals * interval);
     // A time whose noise is as long as what the run could see after the ramp-down tells nothing about a change.
-    const windows = runs.map((v) => observableMs(metric, v)).filter((w): w is number => w !== null);
-    const window = windows.length > 0 ? Math.min(...windows) : null;
+    const window = shortestWindowMs(metric, runs);
     if (window !== null && floor >= window)
       return {
         floor,
@@ -131,4 +130,10 @@ export function observableMs(metric: MetricName, v: VariantSummary): number | nu
   if (metric === 'dirty_decay_time' || metric === 'max_purge_gap')
     return v.decay ? v.decay.endMs - v.rampDownEndMs : null;
   return null;
+}
+
+/** The shortest window of these runs (observableMs), or null when none has one. */
+export function shortestWindowMs(metric: MetricName, runs: VariantSummary[]): number | null {
+  const windows = runs.map((v) => observableMs(metric, v)).filter((w): w is number => w !== null);
+  return windows.length > 0 ? Math.min(...windows) : null;
 }
