@@ -62,7 +62,7 @@ test('the koffi declarations of src/alloc/shim.ts are the prototypes of shim.h',
   const declared = new Map<string, string>();
   for (const m of header.matchAll(/^[a-z].*\b(sl_\w+)\(.*\);$/gm)) declared.set(m[1]!, signature(m[0]));
   const bridge = readFileSync(root('src/alloc/shim.ts'), 'utf8');
-  const used = [...bridge.matchAll(/lib\.func\('([^']+)'\)/g)].map((m) => signature(m[1]!));
+  const used = [...bridge.matchAll(/lib\.func\(\s*'([^']+)'\s*,?\s*\)/g)].map((m) => signature(m[1]!));
   assert.ok(used.length >= 15, `only ${used.length} koffi declarations read`);
   for (const sig of used) {
     const name = /\b(sl_\w+)\(/.exec(sig)![1]!;

@@ -108,10 +108,14 @@ test(
       const small = sc.bins.reduce((t, b) => t + b.regs * b.size, 0);
       const slabs = sc.bins.reduce((t, b) => t + b.slabs * b.slabSize, 0);
       assert.equal(s.alloc!.allocated, small + sc.large.allocated, `${s.variant} t=${s.t}: allocated`);
-      assert.equal(
-        s.alloc!.active,
-        slabs + sc.large.allocated + sc.large.extents * PAGE,
-        `${s.variant} t=${s.t}: active`,
+      // jemalloc refreshes its stats arena by arena while skynet's threads allocate: a slab made between the read
+      // of the pages and that of the bins is in one and not the other (seen: one 28 KiB slab of the 112-byte
+      // class at a baseline sample, while services started). At most one slab apart.
+      const oneSlab = Math.max(...sc.bins.map((b) => b.slabSize));
+      const active = slabs + sc.large.allocated + sc.large.extents * PAGE;
+      assert.ok(
+        Math.abs(s.alloc!.active - active) <= oneSlab,
+        `${s.variant} t=${s.t}: active ${s.alloc!.active}, size classes ${active}`,
       );
     }
     // After two thirds of the players left, the bins hold most of active - allocated (partly empty slabs).
