@@ -6,25 +6,10 @@ import type { RunData } from '../../src/report/load.js';
 import { summarize } from '../../src/report/summary.js';
 import type { RunMeta } from '../../src/results/layout.js';
 import type { Sample } from '../../src/results/sample.js';
+import { watchSample as sample } from '../helpers/sample.js';
 
 const MiB = 2 ** 20;
 const HOUR = 3_600_000;
-
-function sample(t: number, rssMiB: number): Sample {
-  return {
-    v: 1,
-    variant: 'w',
-    t,
-    wall: 1e12 + t,
-    phaseIndex: -1,
-    phase: 'baseline',
-    target: 1,
-    online: 0,
-    proc: { rss: rssMiB * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: null,
-    runtime: null,
-  };
-}
 
 test('drift with downsampled samples: six flat hours kept one a minute and a last hour at 1 s rising 60 MiB/h', () => {
   const older: Sample[] = [];

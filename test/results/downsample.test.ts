@@ -12,25 +12,9 @@ import { rotateSamples } from '../../src/results/rotate.js';
 import { RunWriter } from '../../src/results/writer.js';
 import type { Sample } from '../../src/results/sample.js';
 import { ndjson } from '../helpers/ndjson.js';
+import { watchSample as sample } from '../helpers/sample.js';
 
 const MiB = 2 ** 20;
-
-function sample(t: number, rssMiB: number, o: Partial<Sample> = {}): Sample {
-  return {
-    v: 1,
-    variant: 'w',
-    t,
-    wall: 1e12 + t,
-    phaseIndex: -1,
-    phase: 'baseline',
-    target: 1,
-    online: 0,
-    proc: { rss: rssMiB * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: null,
-    runtime: null,
-    ...o,
-  };
-}
 
 /** 10 minutes at 1 s: Rss 100 MiB with a one-sample spike to 900 at 123 s and a dip to 10 at 400 s, a mark at 300 s. */
 function tenMinutes(): Sample[] {
