@@ -13,6 +13,8 @@
 //   ...       server, scenario, recorder, driver, report (report reads only results/ and leaves)
 //   live/     live outputs of a recording (/metrics for Prometheus, the live page): reads results/ and report/,
 //             is fed by run/, serve/ and watch/, drives none of them
+//   session/  a run folder from open to close (the recorder, the stop signal, the report and the verdict at the
+//             end): imports results/, recorder/, report/, live/ and leaves; used by run/, serve/ and watch/
 //   run/, probe/, then plan/, watch/, fidelity/ (which drive run/)
 //   commands/ the CLI's commands: imported by cli.ts alone
 //
@@ -115,6 +117,19 @@ module.exports = {
         path: '^src/',
         pathNot:
           '^src/(live|report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
+      },
+    },
+    {
+      name: 'session-below-the-commands-it-ends',
+      comment:
+        'session/ opens and closes a run folder for run/, serve/ and watch/, and knows none of them: it imports the ' +
+        'folder formats, the recorder, the report, the live outputs, the leaves, verdict.ts and the Scenario type.',
+      severity: 'error',
+      from: { path: '^src/session/' },
+      to: {
+        path: '^src/',
+        pathNot:
+          '^src/(session|results|recorder|report|live)/|^src/(errors|units|verdict)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
       },
     },
     {

@@ -2,7 +2,7 @@
 // scenario (or run folders already recorded for a side), each pair's tables printed as it ends, then every target
 // row across the pairs (spread.ts). The record file (record.ts) is rewritten after each pair, so an interrupted
 // series keeps the pairs it finished.
-import { ExitCode } from '../errors.js';
+import type { ExitCode } from '../errors.js';
 import { loadRun } from '../report/load.js';
 import { runScenario } from '../run/run.js';
 import type { FidelityTable } from '../report/fidelity.js';
@@ -14,6 +14,7 @@ import type { FidelityOptions } from './options.js';
 import { fidelityRecordPath, writeFidelityRecord, type FidelityRecord } from './record.js';
 import { runSkynet } from './skynet-run.js';
 import { fidelitySpread, spreadHolds } from './spread.js';
+import { verdictOf } from '../verdict.js';
 
 export interface SeriesOptions extends FidelityOptions {
   /** The agent script skynet's agents run (script.ts); undefined when every pair's skynet folder is given. */
@@ -65,13 +66,12 @@ export async function runFidelitySeries(scenario: Scenario, text: string, o: Ser
     record.pairs.push({ simload: simDir, skynet: skyDir, tables });
     writeFidelityRecord(recordFile, record);
   }
-  if (pairs.length < repeat) return ExitCode.interrupted;
+  if (pairs.length < repeat) return verdictOf('interrupted').exitCode;
   const spread = fidelitySpread(pairs);
   if (repeat > 1) {
     o.out('\n' + formatSpread(spread));
     writeFidelityRecord(recordFile, { ...record, spread });
   }
   o.log(`fidelity: tables written to ${recordFile}`);
-  if (spread.invalid.length > 0) return ExitCode.invalid;
-  return spreadHolds(spread) ? ExitCode.ok : ExitCode.checkFailed;
+  return verdictOf(spread.invalid.length > 0 ? 'invalid' : spreadHolds(spread) ? 'ok' : 'expect-failed').exitCode;
 }

@@ -4,21 +4,22 @@
 // --verify then runs the recommended count under the budget as a hard cgroup limit. This file composes the
 // steps: sweep (sweep.ts), fit (fit.ts), verify (verify.ts), then plan.json, the report and the table.
 
-import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { detectMemoryCgroup, sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { ServerCgroups } from '../cgroup/server-cgroup.js';
-import { ExitCode, SimloadError, UsageError } from '../errors.js';
+import { SimloadError, UsageError } from '../errors.js';
 import { renderReport } from '../report/index.js';
 import type { LatencyFile } from '../results/layout.js';
 import { PLAN_SCHEMA, PLAN_SCHEMA_VERSION, type PlanFile, type PlanVariant } from '../results/plan.js';
 import { serverModel } from '../results/server-model.js';
+import { thisHost } from '../results/host.js';
 import { RunWriter } from '../results/writer.js';
-import { RunFailedError } from '../run/run.js';
+import { RunFailedError } from '../session/session.js';
 import { preflight, selectVariants } from '../run/preflight.js';
 import { peakPlayers } from '../scenario/peak.js';
 import type { Scenario } from '../scenario/types.js';
+import { verdictOf } from '../verdict.js';
 import { fitCapacity } from './fit.js';
 import { seriesName } from './runs.js';
 import { scaleScenario, sweepPeaks } from './scale.js';
@@ -107,7 +108,7 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
       scenario: `${s.name} (plan)`,
       variants: variants.flatMap((v) => peaks.map((p) => seriesName(v, p))),
       parallel: false,
-      host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+      host: thisHost(),
     },
     o.outDir === undefined ? { within: process.cwd() } : {},
   );
@@ -188,7 +189,7 @@ export async function runPlan(s: Scenario, text: string | null, o: PlanOptions):
   out.write(formatPlanTable(file));
   out.write(`plan:    ${join(writer.dir, 'plan.json')}\nreport:  ${join(writer.dir, 'report.html')}\n`);
   if (failure) throw failure instanceof UsageError ? failure : new RunFailedError(writer.dir, failure);
-  const exitCode = status === 'interrupted' ? ExitCode.interrupted : verifyFailed ? ExitCode.checkFailed : ExitCode.ok;
+  const exitCode = verdictOf(status === 'interrupted' ? 'interrupted' : verifyFailed ? 'expect-failed' : 'ok').exitCode;
   return { dir: writer.dir, plan: file, exitCode };
 }
 

@@ -6,7 +6,8 @@ import { ExitCode, SimloadError, UsageError } from '../errors.js';
 import type { RunData, VariantSummary } from '../report/index.js';
 import type { LatencyFile, RunEvent } from '../results/layout.js';
 import type { RunWriter } from '../results/writer.js';
-import { RunFailedError, runScenario } from '../run/run.js';
+import { runScenario } from '../run/run.js';
+import { RunFailedError } from '../session/session.js';
 import type { Scenario } from '../scenario/types.js';
 
 export interface OneRun {

@@ -7,24 +7,21 @@
 // carries the target the driver's shapes give for that moment (export/schedule.ts). A sample is labelled when
 // it starts, and its answer can show a login the poll has not reported yet: such a sample is phase 0, never
 // baseline (firstPhase below), so the baseline holds no player. The recording ends when the phases end (a last
-// sample, a `done` phase, then the report); the server keeps serving until its players have left, so a swarm
-// that outlives the phases by a few seconds does not see the server vanish.
+// sample, a `done` phase, then the session's end: report and verdict); the server keeps serving until its
+// players have left, so a swarm that outlives the phases by a few seconds does not see the server vanish.
 
-import { cpus, release, totalmem } from 'node:os';
 import type { Writable } from 'node:stream';
 import { sleep } from '../driver/engine.js';
-import { ExitCode, SimloadError } from '../errors.js';
+import { SimloadError } from '../errors.js';
 import { timeline, phaseAt } from '../export/schedule.js';
-import { Recorder, type PhaseState, type Relabel } from '../recorder/recorder.js';
-import { checkExpectations, formatSummaryTable, renderReport, summaryValidity, verdict } from '../report/index.js';
-import { RunWriter } from '../results/writer.js';
+import type { PhaseState, Relabel } from '../recorder/recorder.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ServerHandle } from '../server/launch.js';
 import type { VariantOptions } from '../alloc/options.js';
+import { RunSession } from '../session/session.js';
 import { formatDuration } from '../units.js';
+import { verdictOf } from '../verdict.js';
 import type { LiveOutputs } from '../live/outputs.js';
-import { RESULT_FILES } from '../results/layout.js';
-import { join } from 'node:path';
 
 /** How often the server is asked whether the first player has logged in, ms. */
 export const LOGIN_POLL_MS = 50;
@@ -54,19 +51,17 @@ export interface RecordServeResult {
 export async function recordServe(o: RecordServeOptions): Promise<RecordServeResult> {
   const { scenario: s, variant: v, server } = o;
   const tl = timeline(s, s.file && o.text !== null ? { file: s.file, text: o.text } : null);
-  const writer = await RunWriter.create(
-    o.outDir,
-    s.name,
-    {
-      scenario: s.name,
-      variants: [v.name],
-      parallel: false,
-      host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
-    },
-    o.within === undefined ? {} : { within: o.within },
-  );
-  await writer.writeScenario(o.text, s);
-  o.live?.attach(writer, s);
+  const session = await RunSession.open({
+    scenario: s,
+    text: o.text,
+    variants: [v.name],
+    parallel: false,
+    outDir: o.outDir,
+    ...(o.within === undefined ? {} : { within: o.within }),
+    signal: o.signal,
+    live: o.live ?? null,
+  });
+  const { writer, recorder } = session;
   const say = (line: string) => o.out.write(`${line}\n`);
   const startWall = Date.now();
   let t0: number | null = null;
@@ -74,7 +69,6 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
     const p = t0 === null ? phaseAt(s, tl, -1) : phaseAt(s, tl, Date.now() - t0);
     return { phaseIndex: p.phaseIndex, phase: p.phase, target: p.target };
   };
-  const recorder = new Recorder({ writer, intervalMs: s.record.intervalMs });
   writer.appendEvent({ type: 'variant-start', variant: v.name, wall: startWall, pid: server.pid });
   writer.appendEvent({
     type: 'phase',
@@ -97,28 +91,22 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
     `simload serve: recording into ${writer.dir}; the phases start at the first login (${tl.segments.length} phases, ${formatDuration(tl.endMs)})`,
   );
 
-  let failure: SimloadError | null = null;
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(o.signal.reason);
-  if (o.signal.aborted) onAbort();
-  else o.signal.addEventListener('abort', onAbort, { once: true });
+  // The server's end is the recording's: a failure (a user's interrupt first is an interrupt).
   void server.exited.then(async () => {
-    if (stop.signal.aborted) return;
-    failure = new SimloadError(
-      'ERR_SERVER_EXIT',
-      `variant ${v.name}: the server exited during the recording (${await server.crashReason()})`,
+    if (session.signal.aborted) return;
+    const why = await server.crashReason();
+    session.fail(
+      new SimloadError('ERR_SERVER_EXIT', `variant ${v.name}: the server exited during the recording (${why})`),
     );
-    stop.abort(failure);
   });
   recorder.on('gone', (g: { message: string }) => {
-    if (stop.signal.aborted) return;
-    failure = new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${g.message})`);
-    stop.abort(failure);
+    if (session.signal.aborted) return;
+    session.fail(new SimloadError('ERR_SERVER_GONE', `variant ${v.name}: the server process is gone (${g.message})`));
   });
 
   const timers: NodeJS.Timeout[] = [];
   try {
-    t0 = await firstLogin(server, stop.signal);
+    t0 = await firstLogin(server, session.signal);
     if (t0 !== null) {
       say(`simload serve: first login at ${formatDuration(t0 - startWall)}: phase 0 starts`);
       const phaseEvent = (index: number, phase: string, target: number) => {
@@ -137,42 +125,32 @@ export async function recordServe(o: RecordServeOptions): Promise<RecordServeRes
         timers.push(
           setTimeout(() => phaseEvent(seg.index, seg.kind, seg.from), Math.max(0, t0 + seg.startMs - Date.now())),
         );
-      await sleep(t0 + tl.endMs - Date.now(), stop.signal);
-      if (!stop.signal.aborted) phaseEvent(tl.segments.length, 'done', tl.segments.at(-1)?.to ?? 0);
+      await sleep(t0 + tl.endMs - Date.now(), session.signal);
+      if (!session.signal.aborted) phaseEvent(tl.segments.length, 'done', tl.segments.at(-1)?.to ?? 0);
     }
   } finally {
     for (const t of timers) clearTimeout(t);
-    o.signal.removeEventListener('abort', onAbort);
     await recorder.untrack(v.name).catch(() => undefined);
-    await recorder.close();
+    await session.stopRecording();
   }
-  const interrupted = failure === null && stop.signal.aborted;
-  const status = failure ? 'failed' : interrupted ? 'interrupted' : 'complete';
+  const { status, failure: err } = session;
   const wall = Date.now();
-  if (interrupted) writer.appendEvent({ type: 'interrupted', wall, signal: String(o.signal.reason ?? 'SIGINT') });
-  const err = failure as SimloadError | null;
   if (err) writer.appendEvent({ type: 'error', variant: v.name, wall, code: err.code, message: err.message });
   writer.appendEvent({ type: 'variant-end', variant: v.name, wall, t: wall - startWall });
-  await writer.finish(status, err ? { code: err.code, message: err.message } : undefined);
   if (t0 === null) {
+    await session.finish(status, err);
     say(`simload serve: no player logged in; the folder holds the baseline only: ${writer.dir}`);
-    return { dir: writer.dir, exitCode: err ? ExitCode.runtime : ExitCode.interrupted, status };
+    return { dir: writer.dir, exitCode: verdictOf(err ? 'failed' : 'interrupted').exitCode, status };
   }
-
-  const { summary, html } = await renderReport(writer.dir);
-  const validity = summaryValidity(summary);
-  if (status === 'complete') await writer.recordValidity(validity);
-  o.out.write(formatSummaryTable(summary));
-  say(`report: ${html}`);
-  const end = verdict({ status, validity, expect: checkExpectations(summary, s.expect) });
-  if (end.lines.length > 0) o.out.write(end.lines.join('\n') + '\n');
-  await o.live?.finish({
-    outcome: end.outcome,
-    exitCode: end.exitCode,
-    lines: end.lines,
-    report: join(writer.dir, RESULT_FILES.report),
+  const end = await session.close({
+    status,
+    error: err,
+    expect: s.expect,
+    judgeValidity: true,
+    out: o.out,
+    paths: 'report',
   });
-  return { dir: writer.dir, exitCode: end.exitCode, status };
+  return { dir: end.dir, exitCode: end.exitCode, status };
 }
 
 /** Wall time of the first login the server counts; null when stopped first. */

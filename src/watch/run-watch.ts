@@ -1,17 +1,14 @@
 // One `simload watch` from start to report: resolves the target (pid or command), runs the Watcher until the
-// signal, --duration or the process's exit, reads phase marks from stdin, then renders the report from the
-// folder. Returns the exit code. The engine is watch.ts; this file only wires it to the terminal.
+// signal, --duration or the process's exit, reads phase marks from stdin, then ends the folder's session
+// (session/close.ts: the report, the table, the verdict). Returns the exit code. The engine is watch.ts; this
+// file only wires it to the terminal.
 
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { formatAttribution } from '../report/attribution-text.js';
-import { checkExpectations } from '../report/expect.js';
-import { loadRun } from '../report/load.js';
-import { renderReport } from '../report/render.js';
-import { formatSummaryTable } from '../report/table.js';
-import { verdict } from '../report/verdict.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { adopt } from '../run/children.js';
+import { RunSession } from '../session/session.js';
 import { formatDuration } from '../units.js';
 import { formatStuckArenas, stuckArenas } from './arena-decay.js';
 import type { ConsoleAddress } from './console.js';
@@ -136,20 +133,22 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     if (target.child && target.child.exitCode === null && target.child.signalCode === null) await stopChild(target);
   }
 
-  const { summary, html } = await renderReport(end.dir);
-  o.out.write(formatSummaryTable(summary));
-  if (o.inject) o.out.write(formatStuckArenas(stuckArenas((await loadRun(end.dir)).samples)));
-  const attribution = summary.variants[0]?.attribution;
-  if (attribution) o.out.write(formatAttribution(attribution));
-  say(`report: ${html}`);
-  say(
-    `simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`,
-  );
   // A watch asks for no load: its validity is not judged (see report/verdict.ts).
-  const v = verdict({ status: end.status, validity: null, expect: checkExpectations(summary, o.expect) });
-  if (v.lines.length > 0) o.out.write(v.lines.join('\n') + '\n');
-  await o.live?.finish({ outcome: v.outcome, exitCode: v.exitCode, lines: v.lines, report: html });
-  return v.exitCode;
+  const r = await RunSession.over(w.folder, { live: o.live ?? null }).close({
+    status: end.status,
+    expect: o.expect,
+    judgeValidity: false,
+    out: o.out,
+    details: ({ summary, samples }) => {
+      const attribution = summary.variants[0]?.attribution;
+      return (
+        (o.inject ? formatStuckArenas(stuckArenas(samples)) : '') + (attribution ? formatAttribution(attribution) : '')
+      );
+    },
+    paths: 'report',
+    footer: `simload watch: ${end.samples} samples, ${end.status}${end.status === 'failed' ? ' (the watched process exited)' : ''}; folder ${end.dir}`,
+  });
+  return r.exitCode;
 }
 
 /** SIGTERM the command simload started, SIGKILL after 5 s. */

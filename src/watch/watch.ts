@@ -3,11 +3,11 @@
 // 'mark' (MarkedPhase), 'notice' (string: console lost/back) and 'gone' (string).
 
 import { EventEmitter } from 'node:events';
-import { cpus, release, totalmem } from 'node:os';
 import type { AllocStats } from '../alloc/stats.js';
 import { readProcMemory } from '../proc/memory.js';
 import { SAMPLE_SCHEMA_VERSION, type Sample, type SkynetSample } from '../results/sample.js';
 import { RESULT_FILES, type ResumeRecord } from '../results/layout.js';
+import { thisHost } from '../results/host.js';
 import { RunWriter } from '../results/writer.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { parseCmem, parseJmem, parseList, parseMallctlLines, parseMem } from './console-parse.js';
@@ -88,6 +88,11 @@ export class Watcher extends EventEmitter {
     return this.writer.dir;
   }
 
+  /** The folder's writer, once started: what the session ends (session/close.ts). */
+  get folder(): RunWriter {
+    return this.writer;
+  }
+
   async start(): Promise<string> {
     let firstT: number | null = null;
     if (this.o.resumeDir) {
@@ -119,7 +124,7 @@ export class Watcher extends EventEmitter {
         scenario: this.o.name,
         variants: [this.o.name],
         parallel: false,
-        host: { cpus: cpus().length, memBytes: totalmem(), kernel: release(), node: process.version },
+        host: thisHost(),
       });
       this.startWall = Date.now();
     }
