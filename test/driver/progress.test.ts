@@ -65,3 +65,16 @@ test('live mode (TTY): one line rewritten in place, cleared at the end', () => {
   assert.ok(t.includes('\r\x1b[2Kmadv-free 2.0s ramp online 20/20'));
   assert.ok(t.endsWith('\r\x1b[2K'));
 });
+
+test('without a forced mode, the stream decides: live on a TTY, plain lines otherwise', () => {
+  const tty = sink();
+  tty.out.isTTY = true;
+  const plain = sink();
+  for (const s of [tty, plain]) {
+    const p = new Progress({ out: s.out, phaseCount: 4 });
+    p.onSample(sample(1000, 10));
+    p.close();
+  }
+  assert.ok(tty.text().includes('\r\x1b[2Kmadv-free 1.0s ramp online 10/10'), JSON.stringify(tty.text()));
+  assert.equal(plain.text(), 'madv-free: 1.0s ramp online 10/10 Rss 512.0 MiB LazyFree 64.0 MiB [no stats]\n');
+});

@@ -168,6 +168,12 @@ test('YAML syntax errors and tags are reported with their position; nothing is c
   assert.deepEqual(problems(withLine(5, '    malloc_conf: !env MALLOC_CONF')), [
     '5:18 variants[0].malloc_conf: YAML tag !env is not allowed: a scenario is plain data and nothing in it runs code',
   ]);
+  // They come first and alone (README, docs/scenario.md): an unknown build beside a tag is not read yet.
+  assert.deepEqual(
+    problems(VALID.replace('build: madv-free', 'build: jemalloc') + 'description: !!js/function "f"\n'),
+    ['12:14 description: YAML tag !!js/function is not allowed: a scenario is plain data and nothing in it runs code'],
+  );
+  assert.notDeepEqual(problems(VALID.replace('build: madv-free', 'build: jemalloc')), [], 'the unknown build alone');
 });
 
 test('every problem at once, in file order, as a usage error (exit 2) with file:line:col', () => {
