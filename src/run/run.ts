@@ -9,21 +9,19 @@ import type { Writable } from 'node:stream';
 import { ExitCode, SimloadError } from '../errors.js';
 import { Progress } from '../driver/progress.js';
 import { Recorder } from '../recorder/recorder.js';
-import { loadRun } from '../report/load.js';
+import { loadRun } from '../analysis/load.js';
 import { sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { ServerCgroups } from '../cgroup/server-cgroup.js';
-import { summarize } from '../report/summary.js';
+import { summarize } from '../analysis/summary.js';
 import {
   checkExpectations,
-  formatSummaryTable,
-  renderReport,
   SUMMARY_SCHEMA,
   SUMMARY_SCHEMA_VERSION,
   summaryValidity,
   verdict,
-  writeJUnit,
   type Summary,
-} from '../report/index.js';
+} from '../analysis/index.js';
+import { formatSummaryTable, renderReport, writeJUnit } from '../report/index.js';
 import { RESULT_FILES, type LatencyFile, type RunMeta } from '../results/layout.js';
 import { RunWriter } from '../results/writer.js';
 import type { LiveOutputs } from '../live/outputs.js';

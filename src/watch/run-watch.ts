@@ -5,11 +5,11 @@
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { formatAttribution } from '../report/attribution-text.js';
-import { checkExpectations } from '../report/expect.js';
-import { loadRun } from '../report/load.js';
+import { checkExpectations } from '../analysis/expect.js';
+import { loadRun } from '../analysis/load.js';
 import { renderReport } from '../report/render.js';
 import { formatSummaryTable } from '../report/table.js';
-import { verdict } from '../report/verdict.js';
+import { verdict } from '../analysis/verdict.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { adopt } from '../run/children.js';
 import { formatDuration } from '../units.js';
