@@ -3,18 +3,21 @@
 //
 // Bottom to top:
 //   leaves    errors.ts, units.ts, input-file.ts, terminal-text.ts, alloc/stats.ts (the allocator's stats format): import nothing of src/
-//             verdict.ts (outcomes and their exit codes, for report/ and probe/ alike): imports errors.ts alone
+//             verdict.ts (outcomes and their exit codes, for analysis/ and probe/ alike): imports errors.ts alone
 //   native/   builds jemalloc variants, skynet, the shim: imports only leaves
 //   proc/     the one /proc reader: imports only leaves
 //   alloc/    the allocator bridge: imports native/ (to find a build) and leaves, nothing else. native/ does
 //             not import alloc/ (read from the code: building needs no loaded allocator), so the two never loop.
 //   results/  the run folder's formats (samples, events, summary metrics, plan.json) and its writer
 //   cgroup/   memory cgroups of servers: imports proc/, results/ (the events it writes) and leaves
-//   ...       server, scenario, recorder, driver, report (report reads only results/ and leaves)
-//   live/     live outputs of a recording (/metrics for Prometheus, the live page): reads results/ and report/,
-//             is fed by run/, serve/ and watch/, drives none of them
+//   ...       server, scenario, recorder, driver
+//   analysis/ reads a run folder and computes its metrics and verdicts: imports only results/ and leaves
+//   report/   draws them (report.html, charts, the console's tables): imports analysis/, results/ and leaves;
+//             analysis/ never imports report/
+//   live/     live outputs of a recording (/metrics for Prometheus, the live page): reads results/, analysis/
+//             and report/, is fed by run/, serve/ and watch/, drives none of them
 //   session/  a run folder from open to close (the recorder, the stop signal, the report and the verdict at the
-//             end): imports results/, recorder/, report/, live/ and leaves; used by run/, serve/ and watch/
+//             end): imports results/, recorder/, analysis/, report/, live/ and leaves; used by run/, serve/, watch/
 //   run/, probe/, then plan/, watch/, fidelity/ (which drive run/)
 //   commands/ the CLI's commands: imported by cli.ts alone
 //
@@ -87,49 +90,70 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(alloc|native)/|^src/(errors|units|input-file|terminal-text)\\.ts$' },
     },
     {
-      name: 'report-reads-only-results',
+      name: 'analysis-reads-only-results',
       comment:
-        'The report is rendered from the run folder alone: it imports results/ (the formats), the leaves, verdict.ts and the ' +
-        "validated Scenario's type (scenario.json holds it; type-only, see report-scenario-type-only).",
+        'The analysis is computed from the run folder alone: it imports results/ (the formats), the leaves, verdict.ts ' +
+        "and the validated Scenario's type (scenario.json holds it; type-only, see analysis-scenario-type-only).",
+      severity: 'error',
+      from: { path: '^src/analysis/' },
+      to: {
+        path: '^src/',
+        pathNot:
+          '^src/(analysis|results)/|^src/(errors|units|input-file|terminal-text|verdict)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
+      },
+    },
+    {
+      name: 'analysis-never-imports-report',
+      comment:
+        'Rendering depends on the analysis, never the reverse: metrics and verdicts do not know how they are drawn.',
+      severity: 'error',
+      from: { path: '^src/analysis/' },
+      to: { path: '^src/report/' },
+    },
+    {
+      name: 'analysis-scenario-type-only',
+      comment: 'The analysis may name the Scenario type (scenario.json), never run scenario code.',
+      severity: 'error',
+      from: { path: '^src/analysis/' },
+      to: { path: '^src/scenario/types\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'report-draws-the-analysis',
+      comment:
+        'The report only draws: report.html, charts and the console text of what analysis/ computed from the run ' +
+        'folder. It imports analysis/, results/ (the formats) and the leaves.',
       severity: 'error',
       from: { path: '^src/report/' },
       to: {
         path: '^src/',
-        pathNot:
-          '^src/(report|results)/|^src/(errors|units|input-file|terminal-text|verdict)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
+        pathNot: '^src/(report|analysis|results)/|^src/(errors|units|input-file|terminal-text)\\.ts$',
       },
-    },
-    {
-      name: 'report-scenario-type-only',
-      comment: 'The report may name the Scenario type (scenario.json), never run scenario code.',
-      severity: 'error',
-      from: { path: '^src/report/' },
-      to: { path: '^src/scenario/types\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'live-reads-the-folder-formats',
       comment:
-        'live/ follows what a run folder takes (results/) and draws it with the report (report/): it imports those, the ' +
-        'leaves and the Scenario type, never what records (run/, serve/, watch/, recorder/, driver/, server/).',
+        'live/ follows what a run folder takes (results/), reads it as the report does (analysis/) and draws it with ' +
+        'the report (report/): it imports those, the leaves and the Scenario type, never what records (run/, serve/, ' +
+        'watch/, recorder/, driver/, server/).',
       severity: 'error',
       from: { path: '^src/live/' },
       to: {
         path: '^src/',
         pathNot:
-          '^src/(live|report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
+          '^src/(live|analysis|report|results)/|^src/(errors|units)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
       },
     },
     {
       name: 'session-below-the-commands-it-ends',
       comment:
         'session/ opens and closes a run folder for run/, serve/ and watch/, and knows none of them: it imports the ' +
-        'folder formats, the recorder, the report, the live outputs, the leaves, verdict.ts and the Scenario type.',
+        'folder formats, the recorder, the analysis, the report, the live outputs, the leaves, verdict.ts and the Scenario type.',
       severity: 'error',
       from: { path: '^src/session/' },
       to: {
         path: '^src/',
         pathNot:
-          '^src/(session|results|recorder|report|live)/|^src/(errors|units|verdict)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
+          '^src/(session|results|recorder|analysis|report|live)/|^src/(errors|units|verdict)\\.ts$|^src/alloc/stats\\.ts$|^src/scenario/types\\.ts$',
       },
     },
     {

@@ -10,7 +10,7 @@ export const ExitCode = {
   /** The run could not complete: a build, a server or the machine failed. */
   runtime: 3,
   /**
-   * The run ended but did not deliver the load it asked for (report/validity.ts): its numbers measure something
+   * The run ended but did not deliver the load it asked for (analysis/validity.ts): its numbers measure something
    * else, so no threshold passed. Also `report` and `compare` on such a run.
    */
   invalid: 4,

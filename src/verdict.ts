@@ -1,6 +1,6 @@
 // How a command that judges something ends, in one vocabulary: an outcome, its exit code and the lines that say
-// why. A run is judged by report/verdict.ts (run, serve --record, watch, report), a candidate against its
-// baseline by report/compare.ts (compare), an allocator's purging by probe/purging.ts (probe --expect). Bad
+// why. A run is judged by analysis/verdict.ts (run, serve --record, watch, report), a candidate against its
+// baseline by analysis/compare.ts (compare), an allocator's purging by probe/purging.ts (probe --expect). Bad
 // input and errors do not come here: they are thrown with their own code (errors.ts). Pure.
 
 import { ExitCode } from './errors.js';

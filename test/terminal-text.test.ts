@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { terminalText } from '../src/terminal-text.js';
-import { fixtureCopy } from './report/helpers.js';
+import { fixtureCopy } from './helpers/run-fixture.js';
 
 const BIN = join(process.cwd(), 'bin', 'simload.js');
 // eslint-disable-next-line no-control-regex -- finding control characters is what this pattern is for

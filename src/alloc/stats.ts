@@ -23,12 +23,12 @@ export interface AllocStats {
   threads?: ThreadArena[];
   /**
    * Where active - allocated lies: per small size class of all arenas merged, and large extents in bulk.
-   * Absent in samples written before it and for glibc (report/sizeclass.ts).
+   * Absent in samples written before it and for glibc (analysis/sizeclass.ts).
    */
   sizeClasses?: SizeClasses;
   /**
    * `skynet-jmem`: read from a skynet console's `jmem`, which gives allocated, active, resident, mapped and
-   * retained only; metadata, pdirty and pmuzzy are then 0 because they are unknown (report/breakdown.ts).
+   * retained only; metadata, pdirty and pmuzzy are then 0 because they are unknown (analysis/breakdown.ts).
    */
   source?: 'skynet-jmem';
 }

@@ -3,8 +3,9 @@
 // runs (medians per metric). Runs that did not complete, INVALID runs and runs of different scenarios are
 // refused with their own exit codes.
 import { UsageError } from '../errors.js';
-import { compareRuns, compareVerdict, formatComparison } from '../report/compare.js';
-import { readSide, requireComplete, requireSameScenario } from '../report/compare-inputs.js';
+import { compareRuns, compareVerdict } from '../analysis/compare.js';
+import { formatComparison } from '../report/compare-text.js';
+import { readSide, requireComplete, requireSameScenario } from '../analysis/compare-inputs.js';
 import { parseFraction } from '../units.js';
 import type { SimloadCommand } from './command.js';
 

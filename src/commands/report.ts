@@ -1,13 +1,13 @@
 // `simload report DIR`: renders summary.json, report.html and chart.svg again from a run folder alone, prints
 // the summary table (or the summary as JSON), and ends with the verdict the recording command gave
-// (report/verdict.ts): the same exit code and lines as the run, serve --record or watch that wrote the folder.
+// (analysis/verdict.ts): the same exit code and lines as the run, serve --record or watch that wrote the folder.
 import { UsageError } from '../errors.js';
-import { checkExpectations } from '../report/expect.js';
+import { checkExpectations } from '../analysis/expect.js';
 import { writeJUnit } from '../report/junit.js';
 import { renderReport } from '../report/render.js';
 import { formatSummaryTable } from '../report/table.js';
-import { folderVerdictInput, verdict } from '../report/verdict.js';
-import { resolveWindow } from '../report/window.js';
+import { folderVerdictInput, verdict } from '../analysis/verdict.js';
+import { resolveWindow } from '../analysis/window.js';
 import type { SimloadCommand } from './command.js';
 import { checkWritable } from './writable.js';
 

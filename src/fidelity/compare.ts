@@ -1,7 +1,7 @@
 // `simload fidelity`'s comparison of two run folders, a simload run and a skynet run of one scenario: each variant
-// beside the other folder's variant of the same name (report/fidelity.ts makes the rows). Pure.
-import { fidelityTables, type FidelityPair, type FidelityTable } from '../report/fidelity.js';
-import { summarize, type RunData } from '../report/index.js';
+// beside the other folder's variant of the same name (analysis/fidelity.ts makes the rows). Pure.
+import { fidelityTables, type FidelityPair, type FidelityTable } from '../analysis/fidelity.js';
+import { summarize, type RunData } from '../analysis/index.js';
 
 export function compareFidelity(simRun: RunData, skyRun: RunData): FidelityTable[] {
   const sim = summarize(simRun);

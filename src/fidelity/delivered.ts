@@ -1,11 +1,11 @@
 // Did the skynet side deliver the load the plan asked for? A run whose online count missed its target is not
 // a measurement, so the runner fails it. Checked on the samples of each hold (after each ramp):
-// within ONLINE_TOLERANCE of the target, where, as in simload's own check (report/validity.ts), one sample
+// within ONLINE_TOLERANCE of the target, where, as in simload's own check (analysis/validity.ts), one sample
 // interval of lag is allowed: the first sample of a hold may still be anywhere between the target at the sample
 // before and the target now (through a gate, the last leavers' closes reach skynet a moment after the ramp
-// ends). The messages are checked as in simload's runs (report/message-load.ts): per phase, what the gate
+// ends). The messages are checked as in simload's runs (analysis/message-load.ts): per phase, what the gate
 // forwarded (or the driver sent) against the rate times the players past their think time. Pure.
-import { messageShortfalls, phaseMessages } from '../report/message-load.js';
+import { messageShortfalls, phaseMessages } from '../analysis/message-load.js';
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/types.js';
 

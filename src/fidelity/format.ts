@@ -1,5 +1,5 @@
 // Several simload/skynet pairs as text, row by row (spread.ts). Pure.
-import { median } from '../report/phases.js';
+import { median } from '../analysis/phases.js';
 import { columns } from '../report/fidelity-table.js';
 import type { Spread } from './spread.js';
 

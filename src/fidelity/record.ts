@@ -5,7 +5,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { safeName, timestamp } from '../results/writer.js';
-import type { FidelityTable } from '../report/fidelity.js';
+import type { FidelityTable } from '../analysis/fidelity.js';
 import type { Spread } from './spread.js';
 
 export interface FidelityRecord {

@@ -3,9 +3,9 @@
 // row across the pairs (spread.ts). The record file (record.ts) is rewritten after each pair, so an interrupted
 // series keeps the pairs it finished.
 import type { ExitCode } from '../errors.js';
-import { loadRun } from '../report/load.js';
+import { loadRun } from '../analysis/load.js';
 import { runScenario } from '../run/run.js';
-import type { FidelityTable } from '../report/fidelity.js';
+import type { FidelityTable } from '../analysis/fidelity.js';
 import { formatFidelity } from '../report/fidelity-table.js';
 import type { Scenario } from '../scenario/types.js';
 import { compareFidelity } from './compare.js';

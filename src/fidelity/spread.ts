@@ -3,7 +3,7 @@
 // and which arenas keep their pages changes from start to start on both sides (docs/fidelity.md), so a single
 // table can pass or miss by chance.
 // A variant's table that is INVALID (a side did not deliver its load) is left out of that variant's counts. Pure.
-import type { FidelityTable } from '../report/fidelity.js';
+import type { FidelityTable } from '../analysis/fidelity.js';
 
 export interface SpreadRow {
   variant: string;

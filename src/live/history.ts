@@ -5,7 +5,7 @@
 // kept, so an hours-long watch stays small (at 1 s intervals nothing is dropped in the first hour). The run
 // folder keeps every sample; the final report reads those.
 
-import type { RunData } from '../report/load.js';
+import type { RunData } from '../analysis/load.js';
 import type { LatencyFile, LatencySummary, RunEvent, RunMeta } from '../results/layout.js';
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/types.js';

@@ -5,7 +5,7 @@
 
 import type { LatencySummary, RunEvent } from '../results/layout.js';
 import type { Sample } from '../results/sample.js';
-import { BREAKDOWN_PARTS, breakdown, type BreakdownPart } from '../report/breakdown.js';
+import { BREAKDOWN_PARTS, breakdown, type BreakdownPart } from '../analysis/breakdown.js';
 import { CounterSeries, GaugeSeries, openMetricsRegistry } from './series.js';
 
 /** The breakdown's parts as label values (snake case, as Prometheus label values usually are). */

@@ -6,10 +6,10 @@
 
 import type { ChartOption } from '../report/chart-kit.js';
 import { breakdownChartOption, latencyChartOption, memoryChartOption } from '../report/charts.js';
-import { samplesByVariant } from '../report/load.js';
-import { summarize } from '../report/summary.js';
-import { checkValidity } from '../report/validity.js';
-import { isWatchFolder } from '../report/watch-folder.js';
+import { samplesByVariant } from '../analysis/load.js';
+import { summarize } from '../analysis/summary.js';
+import { checkValidity } from '../analysis/validity.js';
+import { isWatchFolder } from '../analysis/watch-folder.js';
 import type { LiveHistory } from './history.js';
 
 export interface LiveVariant {

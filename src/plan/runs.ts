@@ -3,7 +3,7 @@
 
 import type { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { ExitCode, SimloadError, UsageError } from '../errors.js';
-import type { RunData, VariantSummary } from '../report/index.js';
+import type { RunData, VariantSummary } from '../analysis/index.js';
 import type { LatencyFile, RunEvent } from '../results/layout.js';
 import type { RunWriter } from '../results/writer.js';
 import { runScenario } from '../run/run.js';

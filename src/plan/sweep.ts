@@ -4,7 +4,7 @@
 
 import { relative } from 'node:path';
 import { ExitCode, type SimloadError } from '../errors.js';
-import { loadRun, type RunData, type VariantSummary } from '../report/index.js';
+import { loadRun, type RunData, type VariantSummary } from '../analysis/index.js';
 import type { LatencyFile } from '../results/layout.js';
 import type { PlanMeasuredPoint, PlanVariant } from '../results/plan.js';
 import type { RunWriter } from '../results/writer.js';

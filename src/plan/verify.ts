@@ -5,7 +5,7 @@
 import { relative } from 'node:path';
 import type { ServerCgroups } from '../cgroup/server-cgroup.js';
 import { ExitCode } from '../errors.js';
-import { loadRun } from '../report/index.js';
+import { loadRun } from '../analysis/index.js';
 import type { LatencyFile } from '../results/layout.js';
 import type { PlanVariant, PlanVerify } from '../results/plan.js';
 import type { RunWriter } from '../results/writer.js';

@@ -1,14 +1,14 @@
 // "Which service holds it" in report.html, for a watched skynet read with `cmem`, `list` and `mem`: C memory
 // still charged to services that exited, and the services whose Lua + C memory grew most between marks (the
-// summary's attribution, growers.ts).
+// summary's attribution, analysis/growers.ts).
 
 import type { CmemGroup } from '../results/sample.js';
 import { formatBytes } from '../units.js';
 import { sec } from './chart-kit.js';
-import type { GrowthSpan } from './growers.js';
-import type { RunData } from './load.js';
+import type { GrowthSpan } from '../analysis/growers.js';
+import type { RunData } from '../analysis/load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
-import type { Summary } from './summary.js';
+import type { Summary } from '../analysis/summary.js';
 
 const bytes = (b: number | null) => (b === null ? 'unknown' : formatBytes(b));
 

@@ -2,7 +2,7 @@
 // from the peak mark (or over the whole watch) to the end, from the summary's attribution. Pure.
 
 import { formatBytes } from '../units.js';
-import type { AttributionSummary, GrowthSpan } from './growers.js';
+import type { AttributionSummary, GrowthSpan } from '../analysis/growers.js';
 
 /** Growers shown on the terminal; report.html lists TOP_GROWERS per span. */
 const SHOWN = 5;

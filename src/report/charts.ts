@@ -3,7 +3,7 @@
 
 import type { Sample } from '../results/sample.js';
 import type { RunEvent } from '../results/layout.js';
-import { BREAKDOWN_LABELS, BREAKDOWN_PARTS, breakdown } from './breakdown.js';
+import { BREAKDOWN_LABELS, BREAKDOWN_PARTS, breakdown } from '../analysis/breakdown.js';
 import {
   chartFrame,
   lineSeries,
@@ -15,10 +15,11 @@ import {
   valueAxis,
   type ChartOption,
 } from './chart-kit.js';
-import { breakAtGaps, gapArea, runGaps, type Gap } from './gaps.js';
-import { samplesByVariant, type RunData } from './load.js';
+import { runGaps, type Gap } from '../analysis/gaps.js';
+import { breakAtGaps, gapArea } from './gap-marks.js';
+import { samplesByVariant, type RunData } from '../analysis/load.js';
 import { chartSamples } from './thin.js';
-import type { Summary } from './summary.js';
+import type { Summary } from '../analysis/summary.js';
 
 const PART_COLORS: Record<string, string> = {
   live: '#5470c6',
@@ -90,7 +91,7 @@ export function memoryChartOption(run: RunData, title = 'Memory over time'): Cha
   };
 }
 
-/** Rss split into its parts (breakdown.ts) as stacked areas, for one variant, with phase boundaries and gaps. */
+/** Rss split into its parts (analysis/breakdown.ts) as stacked areas, for one variant, with phases and gaps. */
 export function breakdownChartOption(
   variant: string,
   all: Sample[],

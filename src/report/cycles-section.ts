@@ -1,11 +1,11 @@
-// The report's "Cycles and drift" section: per variant, each cycle's peak, night and reuse (cycles.ts), and the
-// memory slope over the drift window with its interval (drift.ts). Null when no variant has either.
+// The report's "Cycles and drift" section: per variant, each cycle's peak, night and reuse (analysis/cycles.ts),
+// and the memory slope over the drift window with its interval (analysis/drift.ts). Null when no variant has either.
 
 import { formatBytes, formatDuration } from '../units.js';
-import type { Cycle } from './cycles.js';
-import type { Slope } from './drift.js';
+import type { Cycle } from '../analysis/cycles.js';
+import type { Slope } from '../analysis/drift.js';
 import { escapeHtml as esc, type ReportSection } from './sections.js';
-import type { VariantSummary } from './summary.js';
+import type { VariantSummary } from '../analysis/summary.js';
 
 const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(0)}%`);
 const bytes = (x: number | null) => (x === null ? '-' : formatBytes(x));

@@ -5,10 +5,10 @@
 import type { Sample } from '../results/sample.js';
 import { formatBytes, formatDuration } from '../units.js';
 import { chartFrame, lineSeries, mib, PALETTE, sec, timeAxis, type ChartOption } from './chart-kit.js';
-import { purgeEvents } from './decay.js';
-import { samplesByVariant, type RunData } from './load.js';
+import { purgeEvents } from '../analysis/decay.js';
+import { samplesByVariant, type RunData } from '../analysis/load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
-import type { Summary } from './summary.js';
+import type { Summary } from '../analysis/summary.js';
 import { chartSamples } from './thin.js';
 
 /** Dirty (solid) and muzzy (dashed) MiB per arena; purge sweeps per sample as bars on the right axis. */

@@ -1,8 +1,9 @@
 // The report's "Beside a real skynet" section, for a run with `skynet:` variants: each skynet variant beside the
-// simload variants of its build (summary.fidelity, fidelity.ts), the ratio and the targets, as `simload fidelity`
-// prints them (fidelity-table.ts), then active - allocated at settle by size class. Null without skynet variants.
+// simload variants of its build (summary.fidelity, analysis/fidelity.ts), the ratio and the targets, as `simload
+// fidelity` prints them (fidelity-table.ts), then active - allocated at settle by size class. Null without skynet
+// variants.
 
-import type { FidelityTable } from './fidelity.js';
+import type { FidelityTable } from '../analysis/fidelity.js';
 import { rowCells, sizeClassCells } from './fidelity-table.js';
 import { escapeHtml as esc, type ReportSection } from './sections.js';
 

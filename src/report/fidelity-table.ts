@@ -1,7 +1,13 @@
 // The fidelity table as text: per variant, simload beside real skynet, the ratio and the targets, then
 // active - allocated at settle by size class. Pure.
 import { formatBytes, formatDuration } from '../units.js';
-import type { FidelityRow, FidelityTable, SizeClassComparison, SizeClassCompareRow, Unit } from './fidelity.js';
+import type {
+  FidelityRow,
+  FidelityTable,
+  SizeClassComparison,
+  SizeClassCompareRow,
+  Unit,
+} from '../analysis/fidelity.js';
 
 /** A row's value in its unit. */
 function fidelityCell(v: number | null, unit: Unit): string {

@@ -5,15 +5,15 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ChartOption } from './chart-kit.js';
 import { breakdownChartOption, latencyChartOption, memoryChartOption, retentionChartOption } from './charts.js';
-import { diagnose } from './diagnose.js';
-import { runGaps } from './gaps.js';
-import { showMetric } from './format.js';
-import { METRICS } from './metrics.js';
-import { samplesByVariant, type RunData } from './load.js';
+import { diagnose } from '../analysis/diagnose.js';
+import { runGaps } from '../analysis/gaps.js';
+import { showMetric } from '../analysis/metric-format.js';
+import { METRICS } from '../analysis/metrics.js';
+import { samplesByVariant, type RunData } from '../analysis/load.js';
 import { escapeHtml as esc, type ReportSectionOutput } from './sections.js';
-import type { Summary } from './summary.js';
+import type { Summary } from '../analysis/summary.js';
 import { invalidLines } from './table.js';
-import { VALIDITY } from './validity.js';
+import { VALIDITY } from '../analysis/validity.js';
 import { formatBytes, formatDuration } from '../units.js';
 
 let echartsSource: string | null = null;
@@ -177,7 +177,7 @@ function eventsHtml(run: RunData): string {
   return `<table>${rows.join('')}</table>`;
 }
 
-/** Per variant and phase: target, the server's loaded players, the bots' count, short samples (validity.ts). */
+/** Per variant and phase: target, the server's loaded players, the bots, short samples (analysis/validity.ts). */
 function loadTableHtml(summary: Summary): string {
   const rows: string[] = [];
   for (const v of summary.variants) {

@@ -2,7 +2,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { SimloadError } from '../errors.js';
-import { describeActual, type ExpectResult } from './expect.js';
+import { describeActual, type ExpectResult } from '../analysis/expect.js';
 
 /** The XML text; pure. */
 export function formatJUnit(results: ExpectResult[], suiteName = 'simload.expect'): string {

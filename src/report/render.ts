@@ -8,7 +8,7 @@ import { RESULT_FILES } from '../results/layout.js';
 import type { ChartOption } from './chart-kit.js';
 import { memoryChartOption } from './charts.js';
 import { renderHtml } from './html.js';
-import { loadRun, type RunData } from './load.js';
+import { loadRun, type RunData } from '../analysis/load.js';
 import { attributionSection } from './attribution-section.js';
 import { cyclesSection } from './cycles-section.js';
 import { decaySection } from './decay-section.js';
@@ -17,8 +17,8 @@ import { planSection } from './plan-section.js';
 import { escapeHtml, type ReportSection, type ReportSectionOutput } from './sections.js';
 import { sizeClassSection } from './sizeclass-section.js';
 import { skynetSection } from './skynet-section.js';
-import { summarize, type Summary } from './summary.js';
-import { inWindow, windowEvents, windowFolderName, type ReportWindow } from './window.js';
+import { summarize, type Summary } from '../analysis/summary.js';
+import { inWindow, windowEvents, windowFolderName, type ReportWindow } from '../analysis/window.js';
 
 export const CHART_SIZE = { width: 1200, height: 600 };
 

@@ -2,8 +2,8 @@
 // skynet's console); render.ts lists them. Each returns null when the run has nothing for it.
 
 import type { ChartOption } from './chart-kit.js';
-import type { RunData } from './load.js';
-import type { Summary } from './summary.js';
+import type { RunData } from '../analysis/load.js';
+import type { Summary } from '../analysis/summary.js';
 
 export interface ReportSectionOutput {
   title: string;

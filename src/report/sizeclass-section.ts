@@ -1,12 +1,12 @@
 // The report's "active - allocated by size class" section: per variant, at the peak and at settle, the small size
 // classes holding the most free room in their slabs, then the other classes, the small total, large extents and
-// jemalloc's active - allocated, which the rows add up to. From summary.json's sizeClasses (sizeclass.ts).
+// jemalloc's active - allocated, which the rows add up to. From summary.json's sizeClasses (analysis/sizeclass.ts).
 
 import { formatBytes, formatDuration } from '../units.js';
-import type { RunData } from './load.js';
+import type { RunData } from '../analysis/load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
-import type { SizeClassPoint } from './sizeclass.js';
-import type { Summary } from './summary.js';
+import type { SizeClassPoint } from '../analysis/sizeclass.js';
+import type { Summary } from '../analysis/summary.js';
 
 /** Classes shown one by one; the others are summed in one row. */
 export const TOP_CLASSES = 12;

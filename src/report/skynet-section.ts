@@ -1,18 +1,15 @@
 // The skynet section of report.html, for folders `simload watch --skynet-console` wrote: Lua memory per
 // service (`mem`: the largest services at the Lua peak and at the end, the total over time beside C memory's
 // (`cmem`) and jemalloc's allocated and active), what the console cost per sample, and the decay settings
-// read with --skynet-inject.
+// read with --skynet-inject (analysis/skynet-console.ts reads them from the samples).
 
-import type { Sample, SkynetSample } from '../results/sample.js';
 import { formatBytes } from '../units.js';
 import { chartFrame, lineSeries, mib, mibAxis, sec, timeAxis, type ChartOption } from './chart-kit.js';
-import { median } from './phases.js';
-import { samplesByVariant, type RunData } from './load.js';
+import { skynetConsole, type WithSkynet } from '../analysis/skynet-console.js';
+import { samplesByVariant, type RunData } from '../analysis/load.js';
 import { escapeHtml as esc, type ReportSection, type ReportSectionOutput } from './sections.js';
 import { isServiceReading } from '../results/downsample.js';
 import { chartSamples } from './thin.js';
-
-type WithSkynet = Sample & { skynet: SkynetSample };
 
 export function skynetChartOption(variant: string, all: WithSkynet[]): ChartOption {
   const samples = chartSamples(all);
@@ -73,30 +70,22 @@ function render(run: RunData): ReportSectionOutput | null {
   const charts: NonNullable<ReportSectionOutput['charts']> = [];
   let n = 0;
   for (const [variant, all] of samplesByVariant(run)) {
-    const samples = all.filter((s): s is WithSkynet => s.skynet !== undefined);
-    if (samples.length === 0) continue;
-    const withMem = samples.filter((s) => s.skynet.luaTotal !== null);
-    const rtt = samples
-      .map((s) => s.skynet.consoleMs)
-      .filter((x): x is number => x !== null)
-      .sort((a, b) => a - b);
-    const lost = samples.length - rtt.length;
+    const c = skynetConsole(all);
+    if (!c) continue;
+    const rtt = c.roundTrip;
     html.push(`<h3>${esc(variant)}</h3><p>`);
     html.push(
-      rtt.length
-        ? `Console round trip of <code>jmem</code>: median ${median(rtt)!.toFixed(1)} ms, max ${rtt.at(-1)!.toFixed(1)} ms over ${rtt.length} samples` +
-            `${lost ? `; ${lost} sample(s) without an answer (see events)` : ''}.`
+      rtt
+        ? `Console round trip of <code>jmem</code>: median ${rtt.median.toFixed(1)} ms, max ${rtt.max.toFixed(1)} ms over ${rtt.count} samples` +
+            `${c.unanswered ? `; ${c.unanswered} sample(s) without an answer (see events)` : ''}.`
         : 'The console never answered: no jemalloc or Lua figures (see events).',
     );
-    const svc = samples
-      .map((s) => s.skynet.servicesMs)
-      .filter((x): x is number => x !== undefined)
-      .sort((a, b) => a - b);
-    if (svc.length)
+    const svc = c.serviceReads;
+    if (svc)
       html.push(
-        ` The per-service reads (<code>list</code>, <code>cmem</code>, <code>mem</code>): median ${median(svc)!.toFixed(1)} ms, max ${svc.at(-1)!.toFixed(1)} ms over ${svc.length} readings.`,
+        ` The per-service reads (<code>list</code>, <code>cmem</code>, <code>mem</code>): median ${svc.median.toFixed(1)} ms, max ${svc.max.toFixed(1)} ms over ${svc.count} readings.`,
       );
-    const mc = samples.find((s) => s.skynet.mallctl)?.skynet.mallctl;
+    const mc = c.mallctl;
     if (mc) {
       const keys = [
         'opt.dirty_decay_ms',
@@ -106,20 +95,18 @@ function render(run: RunData): ReportSectionOutput | null {
         'opt.narenas',
       ].filter((k) => k in mc);
       html.push(` Read through <code>inject</code>: ${keys.map((k) => `${esc(k)} = ${mc[k]}`).join(', ')}.`);
-    } else if (samples.some((s) => s.alloc?.source === 'skynet-jmem')) {
+    } else if (c.jmemOnly) {
       html.push(
         ' Without <code>--skynet-inject</code> jemalloc tells allocated, active, resident, mapped and retained only: the breakdown shows live,' +
           ' fragmentation (active - allocated), resident not active (dirty pages and metadata together), LazyFree and the rest outside jemalloc.',
       );
     }
     html.push('</p>');
-    if (withMem.length) {
-      let peak = withMem[0]!;
-      for (const s of withMem) if (s.skynet.luaTotal! > peak.skynet.luaTotal!) peak = s;
-      html.push(topTable('Largest Lua services at the Lua peak', peak));
-      if (withMem.at(-1) !== peak) html.push(topTable('Largest Lua services at the end', withMem.at(-1)!));
+    if (c.luaPeak && c.luaEnd) {
+      html.push(topTable('Largest Lua services at the Lua peak', c.luaPeak));
+      if (c.luaEnd !== c.luaPeak) html.push(topTable('Largest Lua services at the end', c.luaEnd));
     }
-    charts.push({ id: `chart-skynet-${n++}`, option: skynetChartOption(variant, samples), height: 360 });
+    charts.push({ id: `chart-skynet-${n++}`, option: skynetChartOption(variant, c.samples), height: 360 });
   }
   return charts.length ? { title: 'skynet (debug console)', html: html.join(''), charts } : null;
 }

@@ -2,11 +2,11 @@
 
 import { formatBytes, formatDuration } from '../units.js';
 import { formatFidelity } from './fidelity-table.js';
-import { showMetric } from './format.js';
-import { METRICS } from './metrics.js';
-import { formatLuaCode } from './lua-code.js';
-import type { Summary, VariantSummary } from './summary.js';
-import { invalidRunLines } from './verdict.js';
+import { showMetric } from '../analysis/metric-format.js';
+import { METRICS } from '../analysis/metrics.js';
+import type { LuaCodeSummary } from '../analysis/lua-code.js';
+import type { Summary, VariantSummary } from '../analysis/summary.js';
+import { invalidRunLines } from '../analysis/verdict.js';
 
 export function formatSummaryTable(summary: Summary): string {
   if (summary.variants.length === 0)
@@ -62,4 +62,11 @@ function settledParts(v: VariantSummary): string {
   if (!b) return '-';
   const mib = (n: number | null) => (n === null ? '?' : (n / 2 ** 20).toFixed(0));
   return `${mib(b.live)}/${mib(b.fragmentation)}/${mib(b.dirty)}/${mib(b.metadata)}/${mib(b.lazyFree)}/${mib(b.rest)} MiB`;
+}
+
+/** The table's cell: e.g. `shared, 189 KiB once` or `per VM, 70.1 KiB each`. */
+export function formatLuaCode(c: LuaCodeSummary | null | undefined): string {
+  if (!c) return '-';
+  if (c.model === 'shared') return `shared, ${formatBytes(c.cacheBytes)} once`;
+  return c.heapBytes > 0 ? `per VM, ${formatBytes(c.perVm)} each` : 'per VM, none loaded';
 }

@@ -38,7 +38,7 @@ export interface RunMeta {
   parallel: boolean;
   host: { cpus: number; memBytes: number; kernel: string; node: string };
   error?: { code: string; message: string };
-  /** Set once the report is computed: did every variant deliver its load (report/validity.ts)? */
+  /** Set once the report is computed: did every variant deliver its load (analysis/validity.ts)? */
   validity?: { valid: boolean; reasons: string[] };
   /**
    * A watch that keeps full resolution for its last `fullMs` only: older samples are moved to samplesOlder,

@@ -1,6 +1,6 @@
 // The metric catalogue: every metric of summary.json a user can name (`expect:` rules, `simload compare`),
 // with its unit and which way is worse. One list, read by scenario validation (parsing `expect:` values) and
-// by the report (which adds how each is read from a summary: report/metrics.ts). Pure data.
+// by the report (which adds how each is read from a summary: analysis/metrics.ts). Pure data.
 
 export type MetricUnit = 'bytes' | 'fraction' | 'ratio' | 'ms' | 'count' | 'rate' | 'bytes_per_hour';
 /** Which way is worse, for compare: `higher` means a higher value is a regression. */

@@ -2,7 +2,7 @@
 // (downsample.ts), for samples-older.ndjson.gz; samples.ndjson keeps the rest at full resolution. Crash-safe
 // in this order: the rest goes to a temporary file first, the downsampled part is appended to the older file
 // as one gzip member, then the temporary replaces samples.ndjson. A crash between the last two leaves the
-// older part in both files, and the reader (report/load.ts) keeps the full-resolution copy. The writer holds
+// older part in both files, and the reader (analysis/load.ts) keeps the full-resolution copy. The writer holds
 // its samples meanwhile (writer.ts).
 
 import { createReadStream, createWriteStream } from 'node:fs';

@@ -9,7 +9,7 @@ import type { SimloadError } from '../errors.js';
 import { Progress } from '../driver/progress.js';
 import { sweepStaleCgroups } from '../cgroup/memory-cgroup.js';
 import { ServerCgroups } from '../cgroup/server-cgroup.js';
-import type { Summary } from '../report/index.js';
+import type { Summary } from '../analysis/index.js';
 import type { LatencyFile } from '../results/layout.js';
 import type { LiveOutputs } from '../live/outputs.js';
 import type { Scenario } from '../scenario/types.js';

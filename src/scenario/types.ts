@@ -46,7 +46,7 @@ export interface Scenario {
   variants: VariantOptions[];
   load: LoadOptions;
   /** `baselineMs`: how long the server runs without players before the first phase (default max(2 s, 3 intervals)). */
-  /** `warmupMs`: how much of the final hold drift leaves out (report/drift.ts; default a quarter of it). */
+  /** `warmupMs`: how much of the final hold drift leaves out (analysis/drift.ts; default a quarter of it). */
   record: { intervalMs: number; baselineMs?: number; warmupMs?: number };
   expect: ExpectRule[];
   output: { dir: string };

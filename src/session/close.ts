@@ -1,6 +1,6 @@
 // The end of a recording, one way for `simload run`, `serve --record` and `watch`: run.json's status, the
 // report, whether the load was delivered (recorded in run.json), the summary table, the verdict
-// (report/verdict.ts), JUnit, the live page, the folder's paths and the exit code. What differs between the
+// (analysis/verdict.ts), JUnit, the live page, the folder's paths and the exit code. What differs between the
 // commands is an option here: a watch asks for no load (not judged), prints more after its table and names its
 // report before the verdict; a failed `simload run` throws RunFailedError (its caller, plan, reads the folder).
 
@@ -10,19 +10,17 @@ import { ExitCode, SimloadError } from '../errors.js';
 import type { LiveOutputs } from '../live/outputs.js';
 import {
   checkExpectations,
-  formatSummaryTable,
   loadRun,
-  renderReport,
   summarize,
   SUMMARY_SCHEMA,
   SUMMARY_SCHEMA_VERSION,
   summaryValidity,
   verdict,
-  writeJUnit,
   type RunEnd,
   type RunVerdict,
   type Summary,
-} from '../report/index.js';
+} from '../analysis/index.js';
+import { formatSummaryTable, renderReport, writeJUnit } from '../report/index.js';
 import { RESULT_FILES, type RunMeta } from '../results/layout.js';
 import type { Sample } from '../results/sample.js';
 import type { RunWriter } from '../results/writer.js';

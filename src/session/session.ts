@@ -7,7 +7,7 @@
 import { SimloadError } from '../errors.js';
 import type { LiveOutputs } from '../live/outputs.js';
 import { Recorder } from '../recorder/recorder.js';
-import type { RunEnd } from '../report/index.js';
+import type { RunEnd } from '../analysis/index.js';
 import { thisHost } from '../results/host.js';
 import { RunWriter } from '../results/writer.js';
 import type { Scenario } from '../scenario/types.js';

@@ -7,7 +7,7 @@
 import type { ArenaDecay } from '../alloc/stats.js';
 import type { Sample } from '../results/sample.js';
 import { INJECT_ARENA_FIELDS } from './inject.js';
-import { minOf } from '../report/extremes.js';
+import { minOf } from '../analysis/extremes.js';
 
 /** Pages an arena must hold through the hold to count as stuck (less is noise: a few slabs). */
 export const STUCK_MIN_BYTES = 1024 * 1024;

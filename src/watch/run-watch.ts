@@ -133,7 +133,7 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
     if (target.child && target.child.exitCode === null && target.child.signalCode === null) await stopChild(target);
   }
 
-  // A watch asks for no load: its validity is not judged (see report/verdict.ts).
+  // A watch asks for no load: its validity is not judged (see analysis/verdict.ts).
   const r = await RunSession.over(w.folder, { live: o.live ?? null }).close({
     status: end.status,
     expect: o.expect,

@@ -311,7 +311,7 @@ export class Watcher extends EventEmitter {
           const pd = mc['stats.arenas.4096.pdirty'];
           const pm = mc['stats.arenas.4096.pmuzzy'];
           const md = mc['stats.metadata'];
-          // With these three the full jemalloc breakdown applies (report/breakdown.ts), as for simload's server.
+          // With these three the full jemalloc breakdown applies (analysis/breakdown.ts), as for simload's server.
           if (pd !== undefined && pm !== undefined && md !== undefined)
             alloc = { ...jm, metadata: md, pdirty: pd * page, pmuzzy: pm * page, ...(arenas.length ? { arenas } : {}) };
         } else if (this.consoleUp !== false) {

@@ -1,4 +1,4 @@
-// `simload report DIR` ends with the verdict of the command that wrote the folder (report/verdict.ts): the
+// `simload report DIR` ends with the verdict of the command that wrote the folder (analysis/verdict.ts): the
 // same exit code and lines, for every way a run can end. Copies of the hand-made fixture with run.json's status
 // or the scenario's thresholds changed, and one real `simload watch` folder (2 s). Real runs rendered again
 // are in test/run/run.test.ts (0, 1), test/run/interrupt.test.ts (130, 3) and test/run/validity.test.ts (4).
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
-import { fixtureCopy } from '../report/helpers.js';
+import { fixtureCopy } from '../helpers/run-fixture.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));

@@ -2,9 +2,9 @@
 // with the most active - allocated on either side first, the rest summed, and the totals; then as text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareSizeClasses, TOP_SIZE_CLASSES, type FidelityTable } from '../../src/report/fidelity.js';
+import { compareSizeClasses, TOP_SIZE_CLASSES, type FidelityTable } from '../../src/analysis/fidelity.js';
 import { formatFidelity } from '../../src/report/fidelity-table.js';
-import type { SizeClassPoint, SizeClassRow } from '../../src/report/sizeclass.js';
+import type { SizeClassPoint, SizeClassRow } from '../../src/analysis/sizeclass.js';
 
 const MiB = 2 ** 20;
 const cls = (size: number, gapMiB: number, allocatedMiB = 1): SizeClassRow => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuFigures } from '../../src/report/server-cpu.js';
+import { cpuFigures } from '../../src/analysis/server-cpu.js';
 import { addCpuToSamples, cpuAt } from '../../src/fidelity/cpu-poll.js';
 import type { Sample } from '../../src/results/sample.js';
 import { readNdjson } from '../helpers/ndjson.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FidelityTable } from '../../src/report/fidelity.js';
+import type { FidelityTable } from '../../src/analysis/fidelity.js';
 import { fidelityRecordPath, writeFidelityRecord, type FidelityRecord } from '../../src/fidelity/record.js';
 
 test('fidelity record: named by scenario and start time, every row with both sides, the ratio and the target', () => {

@@ -217,8 +217,8 @@ test(
   async () => {
     const { compareFidelity } = await import('../../src/fidelity/compare.js');
     const { formatFidelity } = await import('../../src/report/fidelity-table.js');
-    const { loadRun } = await import('../../src/report/load.js');
-    const { summarize } = await import('../../src/report/summary.js');
+    const { loadRun } = await import('../../src/analysis/load.js');
+    const { summarize } = await import('../../src/analysis/summary.js');
     const run = await loadRun(short.r.dir);
     const tables = compareFidelity(run, run);
     assert.deepEqual(

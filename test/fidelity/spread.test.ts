@@ -2,7 +2,7 @@
 // pair is left out of the counts; then as text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FidelityRow, FidelityTable } from '../../src/report/fidelity.js';
+import type { FidelityRow, FidelityTable } from '../../src/analysis/fidelity.js';
 import { formatSpread } from '../../src/fidelity/format.js';
 import { fidelitySpread, spreadHolds, type SpreadRow } from '../../src/fidelity/spread.js';
 

@@ -1,8 +1,8 @@
 // Test helper (not a test): a run folder's NDJSON files (samples, events) read with the report's own reader
-// (report/load.ts), but strictly: a line that is not JSON fails the test, unless the caller reads a file that a
+// (analysis/load.ts), but strictly: a line that is not JSON fails the test, unless the caller reads a file that a
 // killed or failing writer may have cut off mid-line (`torn`), as the report itself allows.
 import { readFileSync } from 'node:fs';
-import { parseNdjson } from '../../src/report/load.js';
+import { parseNdjson } from '../../src/analysis/load.js';
 
 /** Every record of NDJSON text; blank lines are skipped. */
 export function ndjson<T>(text: string, opts: { torn?: boolean; file?: string } = {}): T[] {

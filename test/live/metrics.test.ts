@@ -11,7 +11,7 @@ import type { Sample } from '../../src/results/sample.js';
 import { RunWriter } from '../../src/results/writer.js';
 import { LiveOutputs } from '../../src/live/outputs.js';
 import { PART_LABELS, SampleMetrics } from '../../src/live/metrics.js';
-import { BREAKDOWN_PARTS, breakdown } from '../../src/report/breakdown.js';
+import { BREAKDOWN_PARTS, breakdown } from '../../src/analysis/breakdown.js';
 import { defaultServerOptions } from '../../src/server/defaults.js';
 import { launchServer } from '../../src/server/launch.js';
 

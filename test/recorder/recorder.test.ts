@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Recorder, type SampleSource } from '../../src/recorder/recorder.js';
 import type { Sample } from '../../src/results/sample.js';
 import { RunWriter } from '../../src/results/writer.js';
-import { loadRun } from '../../src/report/load.js';
+import { loadRun } from '../../src/analysis/load.js';
 import { renderReport } from '../../src/report/render.js';
 import type { ServerStats } from '../../src/server/control.js';
 

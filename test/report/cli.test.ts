@@ -6,7 +6,7 @@ import { readFile, writeFile, stat, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
-import { FIXTURE_DIR, MiB, fixtureCopy } from './helpers.js';
+import { FIXTURE_DIR, MiB, fixtureCopy } from '../helpers/run-fixture.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { renderReport } from '../../src/report/render.js';
 import { withReportInChromium } from './chromium.js';
-import { fixtureCopy } from './helpers.js';
+import { fixtureCopy } from '../helpers/run-fixture.js';
 
 test('report.html opens in headless Chromium with no errors and draws every chart', { timeout: 90_000 }, async () => {
   const dir = await fixtureCopy();

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderReport } from '../../src/report/render.js';
-import type { SizeClassPoint } from '../../src/report/sizeclass.js';
-import type { Summary } from '../../src/report/summary.js';
-import { fixtureCopy, MiB } from './helpers.js';
+import type { SizeClassPoint } from '../../src/analysis/sizeclass.js';
+import type { Summary } from '../../src/analysis/summary.js';
+import { fixtureCopy, MiB } from '../helpers/run-fixture.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/run-sizeclass', import.meta.url));
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { loadRun } from '../../src/report/load.js';
+import { loadRun } from '../../src/analysis/load.js';
 import { downsample } from '../../src/results/downsample.js';
 import { rotateSamples } from '../../src/results/rotate.js';
 import { RunWriter } from '../../src/results/writer.js';

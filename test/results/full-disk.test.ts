@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readdirSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunWriter } from '../../src/results/writer.js';
-import { FIXTURE_DIR } from '../report/helpers.js';
+import { FIXTURE_DIR } from '../helpers/run-fixture.js';
 
 const BIN = join(process.cwd(), 'bin', 'simload.js');
 const meta = { scenario: 'unit', variants: ['a'], parallel: false, host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version } };

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunWriter } from '../../src/results/writer.js';
 import type { RunMeta } from '../../src/results/layout.js';
-import { loadRun } from '../../src/report/load.js';
+import { loadRun } from '../../src/analysis/load.js';
 import type { Sample } from '../../src/results/sample.js';
 import { readNdjson } from '../helpers/ndjson.js';
 

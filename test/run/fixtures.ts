@@ -67,7 +67,7 @@ export function spawnRun(file: string, base: string): SpawnedRun {
 
 /**
  * `simload report DIR` on a folder a run wrote: its exit code and output. It must end as the run did
- * (report/verdict.ts, docs/report.md "Exit codes and the verdict"); about a second per call.
+ * (analysis/verdict.ts, docs/report.md "Exit codes and the verdict"); about a second per call.
  */
 export function reportFolder(dir: string, ...flags: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'report', dir, ...flags], {

@@ -50,7 +50,7 @@ test(
     const inPhases = samples.filter((s) => s.phaseIndex >= 0 && s.phaseIndex < scenario.load.phases.length);
     assert.ok(inPhases.length >= 25, `only ${inPhases.length} samples during the phases`);
     // Each sample within 2% (or 5 players) of its target, allowing one sample interval of lag as load validity
-    // does (report/validity.ts): the target is the lower of this sample's and the previous one's on the way up,
+    // does (analysis/validity.ts): the target is the lower of this sample's and the previous one's on the way up,
     // the higher on the way down. A gate that lost or refused players falls outside it.
     const off = inPhases.filter((s) => {
       const prev = samples[samples.indexOf(s) - 1];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tinyScenarioFile } from './fixtures.js';
-import { FIXTURE_DIR } from '../report/helpers.js';
+import { FIXTURE_DIR } from '../helpers/run-fixture.js';
 
 const CLI = join(process.cwd(), 'bin', 'simload.js');
 

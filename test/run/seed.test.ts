@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../../src/native/paths.js';
 import type { Sample } from '../../src/results/sample.js';
-import { breakdownCheck, worstGapShare } from '../../src/report/breakdown-check.js';
+import { breakdownCheck, worstGapShare } from '../../src/analysis/breakdown-check.js';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { parseDuration } from '../../src/units.js';

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode } from '../../src/errors.js';
-import type { Summary } from '../../src/report/summary.js';
+import type { Summary } from '../../src/analysis/summary.js';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import { spawnRun, tinyScenario, tinyScenarioFile } from './fixtures.js';
 import { readNdjson } from '../helpers/ndjson.js';
@@ -89,7 +89,7 @@ function assertInvalid(r: { code: number | null; stdout: string; folder: string 
   assert.match(r.stdout, /^INVALID RUN/);
   assert.match(r.stdout, /expect: 2 of 2 threshold\(s\) failed/);
   assert.match(r.stdout, /FAIL {2}glibc: peak_rss < 100GiB {2}\(actual invalid run: /);
-  // ... and the verdict repeats the INVALID lines after the thresholds (report/verdict.ts).
+  // ... and the verdict repeats the INVALID lines after the thresholds (analysis/verdict.ts).
   assert.match(r.stdout, /threshold\(s\) failed\n[\s\S]*\nINVALID RUN: [^\n]*\n( {2}[^\n]*\n)+results: /);
   const html = readFileSync(join(r.folder, 'report.html'), 'utf8');
   assert.ok(

@@ -12,7 +12,7 @@ import { ScenarioError } from '../../src/scenario/problems.js';
 import { parseMallocConf } from '../../src/alloc/conf.js';
 import { UsageError } from '../../src/errors.js';
 import { tinyScenario } from '../run/fixtures.js';
-import { FIXTURE_DIR } from '../report/helpers.js';
+import { FIXTURE_DIR } from '../helpers/run-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simload-late-'));
 writeFileSync(join(dir, 'ok.lua'), 'function login(id) end\nfunction message(n) end\n');

@@ -12,7 +12,7 @@ import { resolveVariant } from '../../src/alloc/variants.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import { checkSkynetRun } from '../../src/fidelity/skynet-run.js';
 import { skynetSources } from '../../src/fidelity/skynet-variant.js';
-import { skynetPairs } from '../../src/report/fidelity.js';
+import { skynetPairs } from '../../src/analysis/fidelity.js';
 import { requireRunner } from '../../src/run/external-variants.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { ScenarioError } from '../../src/scenario/problems.js';

@@ -15,7 +15,7 @@ import type { Sample } from '../../src/results/sample.js';
 import type { ExpectRule, Scenario } from '../../src/scenario/types.js';
 import { RunFailedError, RunSession, type CloseOptions } from '../../src/session/session.js';
 import { readNdjson } from '../helpers/ndjson.js';
-import { FIXTURE_DIR } from '../report/helpers.js';
+import { FIXTURE_DIR } from '../helpers/run-fixture.js';
 
 const SCENARIO = JSON.parse(readFileSync(join(FIXTURE_DIR, 'scenario.json'), 'utf8')) as Scenario;
 const SAMPLES = readNdjson<Sample>(join(FIXTURE_DIR, 'samples.ndjson'));

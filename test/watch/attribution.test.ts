@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Sample } from '../../src/results/sample.js';
-import type { Summary } from '../../src/report/summary.js';
+import type { Summary } from '../../src/analysis/summary.js';
 import { HandleNames } from '../../src/watch/attribution.js';
 import { runWatch } from '../../src/watch/run-watch.js';
 import { needsVendor } from '../native/vendor.js';

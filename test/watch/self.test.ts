@@ -110,7 +110,7 @@ test(
     const r = await running;
     assert.equal(r.exitCode, 0);
     assert.equal(code, 3, 'the server exiting ends the watch with 3 (the process is gone)');
-    // The verdict (report/verdict.ts): a watch that did not complete judges no threshold, not even one that fails.
+    // The verdict (analysis/verdict.ts): a watch that did not complete judges no threshold, not even one that fails.
     assert.match(out.text(), /^expect: not checked, the run failed$/m);
     assert.doesNotMatch(out.text(), /FAIL {2}|threshold\(s\)/);
     const watchDir = /folder (\S+)/.exec(out.text())![1]!;

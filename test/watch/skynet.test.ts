@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Sample } from '../../src/results/sample.js';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
-import type { Summary } from '../../src/report/summary.js';
+import type { Summary } from '../../src/analysis/summary.js';
 import { runWatch } from '../../src/watch/run-watch.js';
 import { withReportInChromium } from '../report/chromium.js';
 import { needsVendor } from '../native/vendor.js';

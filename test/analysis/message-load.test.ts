@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Sample } from '../../src/results/sample.js';
 import type { Scenario } from '../../src/scenario/types.js';
-import { allowedShortfall, messageShortfalls, phaseMessages } from '../../src/report/message-load.js';
-import { checkValidity } from '../../src/report/validity.js';
+import { allowedShortfall, messageShortfalls, phaseMessages } from '../../src/analysis/message-load.js';
+import { checkValidity } from '../../src/analysis/validity.js';
 
 const scenario = (rate: number, thinkTimeMs: number, phaseRates: (number | undefined)[] = [undefined, undefined]) =>
   ({

@@ -2,7 +2,7 @@
 // services, a lower bound when a service was below a list, exited services' C memory at the end, the spans.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributionSummary } from '../../src/report/growers.js';
+import { attributionSummary } from '../../src/analysis/growers.js';
 import type { CmemGroup, Sample } from '../../src/results/sample.js';
 
 type Svc = [address: string, name: string, bytes: number];

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { breakdown, breakdownOf, breakdownSum } from '../../src/report/breakdown.js';
-import { loadRun } from '../../src/report/load.js';
-import { FIXTURE_DIR, MiB } from './helpers.js';
+import { breakdown, breakdownOf, breakdownSum } from '../../src/analysis/breakdown.js';
+import { loadRun } from '../../src/analysis/load.js';
+import { FIXTURE_DIR, MiB } from '../helpers/run-fixture.js';
 
 const je = (o: Partial<Record<'allocated' | 'active' | 'metadata' | 'resident' | 'pdirty' | 'pmuzzy', number>>) => ({
   allocated: 0,

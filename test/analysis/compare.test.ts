@@ -1,11 +1,11 @@
-// compare's verdict (report/compare.ts): ok against itself, expect-failed (exit 1) when a deciding metric is
+// compare's verdict (analysis/compare.ts): ok against itself, expect-failed (exit 1) when a deciding metric is
 // worse beyond its floor, invalid (exit 4) when either side did not deliver its load, whatever else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareSummaries, compareVerdict } from '../../src/report/compare.js';
-import { loadRun } from '../../src/report/load.js';
-import { summarize, type Summary } from '../../src/report/summary.js';
-import { FIXTURE_DIR } from './helpers.js';
+import { compareSummaries, compareVerdict } from '../../src/analysis/compare.js';
+import { loadRun } from '../../src/analysis/load.js';
+import { summarize, type Summary } from '../../src/analysis/summary.js';
+import { FIXTURE_DIR } from '../helpers/run-fixture.js';
 
 const fixture = summarize(await loadRun(FIXTURE_DIR));
 const worse = (s: Summary): Summary => ({ ...s, variants: s.variants.map((v) => ({ ...v, peakRss: v.peakRss * 3 })) });

@@ -2,8 +2,8 @@
 // resolution does not outweigh the older ones.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RunData } from '../../src/report/load.js';
-import { summarize } from '../../src/report/summary.js';
+import type { RunData } from '../../src/analysis/load.js';
+import { summarize } from '../../src/analysis/summary.js';
 import type { RunMeta } from '../../src/results/layout.js';
 import type { Sample } from '../../src/results/sample.js';
 import { watchSample as sample } from '../helpers/sample.js';

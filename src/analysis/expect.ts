@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { METRIC_NAMES } from '../results/metrics.js';
-import { formatMetric } from './format.js';
+import { formatMetric } from './metric-format.js';
 import { metricDef } from './metrics.js';
 import type { Summary } from './summary.js';
 

@@ -4,6 +4,14 @@
 import { residentWithoutMuzzy } from '../alloc/stats.js';
 import type { Sample } from '../results/sample.js';
 import type { LatencySummary, RunEvent, RunMeta } from '../results/layout.js';
+import {
+  errorCount,
+  latencyMs,
+  messagesPerSecond,
+  worstLatency,
+  type LatencyMs,
+  type PhaseLatency,
+} from './latency.js';
 import type { Scenario } from '../scenario/types.js';
 import { baselineNote, serverModel, type ServerModel } from '../results/server-model.js';
 import { formatBytes } from '../units.js';
@@ -41,23 +49,6 @@ export const SETTLE_MIN_FALL = 0.1;
 const MIN_FALL_BYTES = 1024 * 1024;
 /** LazyFree counts as taken back once below this fraction of its peak (or 1 MiB). */
 export const LAZYFREE_RECLAIMED = 0.1;
-
-export interface LatencyMs {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
-
-export interface PhaseLatency extends LatencyMs {
-  count: number;
-  mean: number;
-  /** Messages answered per second during the phase. */
-  rate: number;
-  errors: number;
-  connectFailures: number;
-}
 
 export interface VariantSummary {
   variant: string;
@@ -103,7 +94,7 @@ export interface VariantSummary {
    * `not-applicable`: Rss never grew (by under 1 MiB), so there was nothing to give back.
    */
   settleState: 'settled' | 'never' | 'unknown' | 'not-applicable';
-  /** Did the run deliver its load (report/validity.ts)? An invalid variant passes no threshold. */
+  /** Did the run deliver its load (analysis/validity.ts)? An invalid variant passes no threshold. */
   validity: Validity;
   lazyFree: {
     peak: number;
@@ -398,62 +389,6 @@ function restShare(withAlloc: Sample[]): VariantSummary['restShare'] {
   if (withAlloc.length === 0) return null;
   const shares = withAlloc.map((s) => share(breakdown(s).rest, s.proc.rss));
   return { min: minOf(shares), max: maxOf(shares) };
-}
-
-const US_PER_MS = 1000;
-
-function latencyMs(l: Record<string, LatencySummary> | null): Record<string, PhaseLatency> {
-  const out: Record<string, PhaseLatency> = {};
-  for (const [label, p] of Object.entries(l ?? {})) {
-    out[label] = {
-      count: p.count,
-      p50: p.p50 / US_PER_MS,
-      p90: p.p90 / US_PER_MS,
-      p99: p.p99 / US_PER_MS,
-      p999: p.p999 / US_PER_MS,
-      max: p.max / US_PER_MS,
-      mean: p.mean / US_PER_MS,
-      rate: p.rate,
-      errors: p.errors,
-      connectFailures: p.connectFailures,
-    };
-  }
-  return out;
-}
-
-function worstLatency(l: Record<string, LatencySummary> | null): LatencyMs | null {
-  const phases = Object.values(l ?? {}).filter((p) => p.count > 0);
-  if (phases.length === 0) return null;
-  const worst = (k: keyof LatencyMs) => Math.max(...phases.map((p) => p[k])) / US_PER_MS;
-  return { p50: worst('p50'), p90: worst('p90'), p99: worst('p99'), p999: worst('p999'), max: worst('max') };
-}
-
-/** Messages answered per second over all phases: sum of counts over the sum of phase durations (count / rate). */
-function messagesPerSecond(l: Record<string, LatencySummary> | null, samples: Sample[]): number | null {
-  const phases = Object.values(l ?? {}).filter((p) => p.count > 0 && p.rate > 0);
-  if (phases.length > 0) {
-    const count = phases.reduce((a, p) => a + p.count, 0);
-    const seconds = phases.reduce((a, p) => a + p.count / p.rate, 0);
-    return count / seconds;
-  }
-  // Without latency.json: the server's own message counter over the phases.
-  const counted = samples.filter((s) => s.server && s.phaseIndex >= 0);
-  if (counted.length < 2) return null;
-  const a = counted[0]!;
-  const b = counted.at(-1)!;
-  return b.t > a.t ? ((b.server!.messages - a.server!.messages) * 1000) / (b.t - a.t) : null;
-}
-
-function errorCount(
-  variant: string,
-  l: Record<string, LatencySummary> | null,
-  events: RunEvent[],
-  samples: Sample[],
-): number {
-  const evErrors = events.filter((e) => e.type === 'error' && e.variant === variant).length;
-  if (l) return Object.values(l).reduce((a, p) => a + p.errors + p.connectFailures, 0) + evErrors;
-  const last = [...samples].reverse().find((s) => s.server);
-  return (last?.server?.errors ?? 0) + evErrors;
 }
 
 function luaCodeField(samples: readonly Sample[]): { luaCode?: LuaCodeSummary } {

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/native/paths.js';
-import { loadRun } from '../../src/report/load.js';
-import { summarize } from '../../src/report/summary.js';
+import { loadRun } from '../../src/analysis/load.js';
+import { summarize } from '../../src/analysis/summary.js';
 import { formatSummaryTable } from '../../src/report/table.js';
 import { BARE_VM_KIB, SKYNET_AGENT_KIB } from '../../src/results/server-model.js';
 

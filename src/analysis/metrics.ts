@@ -1,6 +1,6 @@
 // The metric catalogue as the report reads it: each metric of results/metrics.ts with how it is read from a
 // variant's summary and when it does not apply. Shared by the console table, the HTML report, compare and
-// `expect:` checks (format.ts shows the values). Pure.
+// `expect:` checks (metric-format.ts shows the values). Pure.
 
 import { METRIC_CATALOGUE, metricInfo, type MetricInfo, type MetricName } from '../results/metrics.js';
 import { dirtyDecayMetric } from './decay.js';

@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Phase } from '../../src/scenario/types.js';
-import { scenarioOf, series } from './series.js';
-import { cycleStarts, cycleSummary, phaseEndTargets } from '../../src/report/cycles.js';
+import { scenarioOf, series } from '../helpers/series.js';
+import { cycleStarts, cycleSummary, phaseEndTargets } from '../../src/analysis/cycles.js';
 import { cyclesSection } from '../../src/report/cycles-section.js';
-import { phaseSpans } from '../../src/report/phases.js';
-import { summarizeVariant } from '../../src/report/summary.js';
-import { checkExpectations } from '../../src/report/expect.js';
+import { phaseSpans } from '../../src/analysis/phases.js';
+import { summarizeVariant } from '../../src/analysis/summary.js';
+import { checkExpectations } from '../../src/analysis/expect.js';
 import { parseExpectRule } from '../../src/scenario/expect.js';
 import type { ExpectRule } from '../../src/scenario/types.js';
 

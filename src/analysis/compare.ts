@@ -1,11 +1,12 @@
 // Runs side by side: every metric's delta per variant, and whether the candidate is worse. With several runs per
 // side each metric is the median of its runs. A change counts only when it is beyond the metric's noise floor
 // and the relative tolerance (noise.ts), and only metrics that decide the verdict can make it a regression; the
-// others are shown for information. "Worse" follows each metric's direction (results/metrics.ts). Pure.
+// others are shown for information. "Worse" follows each metric's direction (results/metrics.ts). Pure;
+// report/compare-text.ts draws the console table from it.
 
 import type { MetricUnit, MetricName } from '../results/metrics.js';
 import { verdictOf, type Verdict } from '../verdict.js';
-import { formatMetric } from './format.js';
+import { formatMetric } from './metric-format.js';
 import { METRICS, metricDef, type MetricDef } from './metrics.js';
 import { judge, shortestWindowMs, type Role } from './noise.js';
 import type { Summary, VariantSummary } from './summary.js';
@@ -89,10 +90,10 @@ export function compareRuns(baselines: Summary[], candidates: Summary[], toleran
     for (const d of metrics) {
       if (d.verdict === 'worse')
         regressions.push(
-          `${name}: ${d.label} ${fmt(d.baseline, d)} -> ${fmt(d.candidate, d)}${d.relative === null ? '' : ` (${pct(d.relative)})`}, beyond its noise floor ${fmtFloor(d)}`,
+          `${name}: ${d.label} ${showValue(d.baseline, d)} -> ${showValue(d.candidate, d)}${d.relative === null ? '' : ` (${showRelative(d.relative)})`}, beyond its noise floor ${showFloor(d)}`,
         );
       if (d.verdict === 'missing')
-        regressions.push(`${name}: ${d.label} was ${fmt(d.baseline, d)}, not measured in the candidate`);
+        regressions.push(`${name}: ${d.label} was ${showValue(d.baseline, d)}, not measured in the candidate`);
     }
     variants.push({ variant: name, presence: 'both', runs, metrics });
   }
@@ -172,94 +173,19 @@ export function compareVerdict(c: Comparison): Verdict {
   return verdictOf(c.invalid.length > 0 ? 'invalid' : c.regressions.length > 0 ? 'expect-failed' : 'ok');
 }
 
-/** The console text: a table per variant, which metrics decide, then the verdict. Pure. */
-export function formatComparison(c: Comparison, labels: { baseline: string; candidate: string }): string {
-  const out: string[] = [
-    `simload compare (tolerance ${(c.tolerance * 100).toFixed(0)}%, and each metric's noise floor)`,
-    `  baseline:  ${labels.baseline}`,
-    `  candidate: ${labels.candidate}`,
-  ];
-  for (const v of c.variants) {
-    out.push('');
-    if (v.presence !== 'both') {
-      out.push(`${v.variant}: only in the ${v.presence === 'baseline-only' ? 'baseline' : 'candidate'}`);
-      continue;
-    }
-    const head = ['metric', 'baseline', 'candidate', 'delta', '', 'noise floor', 'role', ''];
-    const rows = [
-      head,
-      ...v.metrics.map((d) => [
-        d.label,
-        fmt(d.baseline, d),
-        fmt(d.candidate, d),
-        fmtDelta(d),
-        pct(d.relative),
-        fmtFloor(d),
-        d.role === 'decides' && d.verdict !== 'n/a' ? 'decides' : 'info',
-        mark(d),
-      ]),
-    ];
-    const w = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    const many =
-      v.runs.baseline > 1 || v.runs.candidate > 1
-        ? ` (medians of ${v.runs.baseline} and ${v.runs.candidate} runs)`
-        : '';
-    out.push(`${v.variant}:${many}`);
-    for (const r of rows)
-      out.push(
-        '  ' +
-          r
-            .map((cell, i) => (i === 0 ? cell.padEnd(w[i]!) : cell.padStart(w[i]!)))
-            .join('  ')
-            .trimEnd(),
-      );
-    const info = v.metrics.filter((d) => d.why);
-    if (info.length > 0) out.push(...info.map((d) => `  ${d.label}: information only, ${d.why}`));
-  }
-  out.push('');
-  const deciding = METRICS.filter((m) =>
-    c.variants.some((v) => v.metrics.some((d) => d.metric === m.name && d.role === 'decides' && d.verdict !== 'n/a')),
-  );
-  out.push(`decide the verdict: ${deciding.map((m) => m.name).join(', ')}; the others are shown for information`);
-  out.push(
-    c.regressions.length
-      ? `WORSE: ${c.regressions.length} regression(s)\n${c.regressions.map((r) => `  ${r}`).join('\n')}`
-      : 'ok: no deciding metric worse beyond its noise floor',
-  );
-  return out.join('\n') + '\n';
-}
-
-function fmt(v: number | null, d: MetricDelta): string {
+/** A metric's value as compare shows it (`never` where it applies). */
+export function showValue(v: number | null, d: MetricDelta): string {
   return formatMetric(v, d.unit, metricDef(d.metric)?.never);
 }
 
-function fmtDelta(d: MetricDelta): string {
-  if (d.delta === null) return '-';
-  const s = d.unit === 'fraction' ? `${(d.delta * 100).toFixed(1)}pt` : formatMetric(Math.abs(d.delta), d.unit);
-  return d.delta > 0 && !s.startsWith('-') ? `+${s}` : d.delta < 0 && d.unit !== 'fraction' ? `-${s}` : s;
-}
-
-function pct(r: number | null): string {
+/** A relative change, signed, in percent; empty when there is none. */
+export function showRelative(r: number | null): string {
   if (r === null) return '';
   return `${r > 0 ? '+' : ''}${(r * 100).toFixed(1)}%`;
 }
 
-function mark(d: MetricDelta): string {
-  switch (d.verdict) {
-    case 'worse':
-      return 'WORSE';
-    case 'worse-within-tolerance':
-      return d.role === 'decides' ? 'worse (within noise)' : 'worse (information)';
-    case 'better':
-      return 'better';
-    case 'missing':
-      return 'MISSING';
-    default:
-      return '';
-  }
-}
-
-function fmtFloor(d: MetricDelta): string {
+/** The noise floor in the metric's unit (points for fractions). */
+export function showFloor(d: MetricDelta): string {
   if (d.floor === null) return '-';
   return d.unit === 'fraction' ? `${(d.floor * 100).toFixed(1)}pt` : formatMetric(d.floor, d.unit);
 }

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareSummaries } from '../../src/report/compare.js';
-import { checkExpectations } from '../../src/report/expect.js';
-import { loadRun } from '../../src/report/load.js';
-import { readSummary } from '../../src/report/read-summary.js';
-import { summarize, type Summary } from '../../src/report/summary.js';
-import { FIXTURE_DIR } from './helpers.js';
+import { compareSummaries } from '../../src/analysis/compare.js';
+import { checkExpectations } from '../../src/analysis/expect.js';
+import { loadRun } from '../../src/analysis/load.js';
+import { readSummary } from '../../src/analysis/read-summary.js';
+import { summarize, type Summary } from '../../src/analysis/summary.js';
+import { FIXTURE_DIR } from '../helpers/run-fixture.js';
 
 async function fixture(): Promise<Summary> {
   return summarize(await loadRun(FIXTURE_DIR));

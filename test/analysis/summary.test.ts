@@ -1,9 +1,9 @@
 // Metrics from the hand-made run folder against values worked out by hand from its README's numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadRun } from '../../src/report/load.js';
-import { summarize, settleTime, type VariantSummary } from '../../src/report/summary.js';
-import { FIXTURE_DIR, MiB } from './helpers.js';
+import { loadRun } from '../../src/analysis/load.js';
+import { summarize, settleTime, type VariantSummary } from '../../src/analysis/summary.js';
+import { FIXTURE_DIR, MiB } from '../helpers/run-fixture.js';
 
 const near = (actual: number | null, expected: number, what: string) => {
   assert.ok(actual !== null, `${what} is null`);
@@ -133,7 +133,7 @@ test('settleTime: 90% of the fall from the peak; "never" when Rss did not fall, 
 });
 
 test('a folder cut by a crash still loads: torn lines are skipped and noted', async () => {
-  const { fixtureCopy } = await import('./helpers.js');
+  const { fixtureCopy } = await import('../helpers/run-fixture.js');
   const { appendFile, rm } = await import('node:fs/promises');
   const { dirname, join } = await import('node:path');
   const dir = await fixtureCopy();
@@ -150,7 +150,7 @@ test('a folder cut by a crash still loads: torn lines are skipped and noted', as
 });
 
 test('a sample with missing fields is skipped and noted, not a TypeError', async () => {
-  const { fixtureCopy } = await import('./helpers.js');
+  const { fixtureCopy } = await import('../helpers/run-fixture.js');
   const { appendFile, rm } = await import('node:fs/promises');
   const { dirname, join } = await import('node:path');
   const dir = await fixtureCopy();

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExitCode } from '../../src/errors.js';
-import type { ExpectResult } from '../../src/report/expect.js';
-import type { Summary } from '../../src/report/summary.js';
+import type { ExpectResult } from '../../src/analysis/expect.js';
+import type { Summary } from '../../src/analysis/summary.js';
 import { invalidLines } from '../../src/report/table.js';
-import { summaryValidity, verdict, type RunEnd, type VerdictInput } from '../../src/report/verdict.js';
+import { summaryValidity, verdict, type RunEnd, type VerdictInput } from '../../src/analysis/verdict.js';
 import type { Outcome } from '../../src/verdict.js';
 
 const result = (pass: boolean, source = pass ? 'retention < 0.5' : 'peak_rss < 1MiB'): ExpectResult => ({

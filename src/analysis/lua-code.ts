@@ -3,7 +3,6 @@
 // heap, in Rss but outside the allocator). Pure: from the samples the recorder took.
 
 import type { Sample } from '../results/sample.js';
-import { formatBytes } from '../units.js';
 
 export interface LuaCodeSummary {
   model: 'shared' | 'per-vm';
@@ -30,11 +29,4 @@ export function luaCodeSummary(samples: readonly Sample[]): LuaCodeSummary | nul
     heapBytes: code.heapBytes,
     perVm: vms > 0 ? held / vms : 0,
   };
-}
-
-/** The table's cell: e.g. `shared, 189 KiB once` or `per VM, 70.1 KiB each`. */
-export function formatLuaCode(c: LuaCodeSummary | null | undefined): string {
-  if (!c) return '-';
-  if (c.model === 'shared') return `shared, ${formatBytes(c.cacheBytes)} once`;
-  return c.heapBytes > 0 ? `per VM, ${formatBytes(c.perVm)} each` : 'per VM, none loaded';
 }

@@ -1,6 +1,6 @@
 // Times a watch did not record: from the last record before a restart into its folder (`simload watch
 // --resume`) to the restart, as run.json's `resumes` says. The summary lists them and the charts break their
-// lines there and shade them, so a gap never reads as a flat line. Pure.
+// lines there and shade them (report/gap-marks.ts), so a gap never reads as a flat line. Pure.
 
 import type { RunMeta } from '../results/layout.js';
 import type { Sample } from '../results/sample.js';
@@ -19,26 +19,4 @@ export function runGaps(meta: Pick<RunMeta, 'resumes'> | null, samples: readonly
   return meta.resumes
     .map((r) => ({ fromMs: r.gapFromMs, toMs: r.gapToMs }))
     .filter((g) => g.toMs >= first && g.fromMs <= last);
-}
-
-/** A line's points with a null inside each gap, so the line stops there (points in time order, x in seconds). */
-export function breakAtGaps<T extends [number, number | null]>(
-  data: T[],
-  gaps: readonly Gap[],
-  sec: (ms: number) => number,
-): Array<[number, number | null]> {
-  if (gaps.length === 0) return data;
-  const holes: Array<[number, null]> = gaps.map((g) => [sec((g.fromMs + g.toMs) / 2), null]);
-  return [...data, ...holes].sort((a, b) => a[0] - b[0]);
-}
-
-/** An echarts markArea shading each gap, labelled. */
-export function gapArea(gaps: readonly Gap[], sec: (ms: number) => number): Record<string, unknown> | undefined {
-  if (gaps.length === 0) return undefined;
-  return {
-    silent: true,
-    itemStyle: { color: 'rgba(120,120,120,0.15)' },
-    label: { fontSize: 10, position: 'insideTop' },
-    data: gaps.map((g) => [{ name: 'not recording', xAxis: sec(g.fromMs) }, { xAxis: sec(g.toMs) }]),
-  };
 }

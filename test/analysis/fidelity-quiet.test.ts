@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { isQuiet, madvExtraRow, quietRows } from '../../src/report/fidelity-quiet.js';
+import { isQuiet, madvExtraRow, quietRows } from '../../src/analysis/fidelity-quiet.js';
 import { packageRoot } from '../../src/native/paths.js';
-import type { VariantSummary } from '../../src/report/summary.js';
+import type { VariantSummary } from '../../src/analysis/summary.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { needsVendor } from '../native/vendor.js';
 

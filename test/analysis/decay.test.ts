@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { decayTickerBypass, type ArenaDecay } from '../../src/alloc/stats.js';
 import type { Sample } from '../../src/results/sample.js';
-import type { Breakdown } from '../../src/report/breakdown.js';
-import { decaySummary, dirtyDecayMetric, purgeEvents } from '../../src/report/decay.js';
-import { decayEvidence } from '../../src/report/decay-diagnose.js';
-import { formatMetric } from '../../src/report/format.js';
-import type { PhaseSpan } from '../../src/report/phases.js';
+import type { Breakdown } from '../../src/analysis/breakdown.js';
+import { decaySummary, dirtyDecayMetric, purgeEvents } from '../../src/analysis/decay.js';
+import { decayEvidence } from '../../src/analysis/decay-diagnose.js';
+import { formatMetric } from '../../src/analysis/metric-format.js';
+import type { PhaseSpan } from '../../src/analysis/phases.js';
 import { renderReport } from '../../src/report/render.js';
-import { fixtureCopy, MiB } from './helpers.js';
+import { fixtureCopy, MiB } from '../helpers/run-fixture.js';
 
 function arena(i: number, pdirty: number, dirtyNpurge: number, muzzyNpurge = 0, pmuzzy = 0): ArenaDecay {
   return {

@@ -6,15 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ArenaDecay } from '../../src/alloc/stats.js';
 import type { Sample } from '../../src/results/sample.js';
-import { compareSummaries } from '../../src/report/compare.js';
-import { decaySummary } from '../../src/report/decay.js';
-import { checkExpectations } from '../../src/report/expect.js';
-import { showMetric } from '../../src/report/format.js';
-import { metricDef } from '../../src/report/metrics.js';
-import { loadRun } from '../../src/report/load.js';
-import type { PhaseSpan } from '../../src/report/phases.js';
-import { settleTime, summarize, type Summary } from '../../src/report/summary.js';
-import { FIXTURE_DIR, MiB } from './helpers.js';
+import { compareSummaries } from '../../src/analysis/compare.js';
+import { decaySummary } from '../../src/analysis/decay.js';
+import { checkExpectations } from '../../src/analysis/expect.js';
+import { showMetric } from '../../src/analysis/metric-format.js';
+import { metricDef } from '../../src/analysis/metrics.js';
+import { loadRun } from '../../src/analysis/load.js';
+import type { PhaseSpan } from '../../src/analysis/phases.js';
+import { settleTime, summarize, type Summary } from '../../src/analysis/summary.js';
+import { FIXTURE_DIR, MiB } from '../helpers/run-fixture.js';
 
 function arena(pdirty: number, dirtyNpurge: number, pmuzzy = 0): ArenaDecay {
   return {

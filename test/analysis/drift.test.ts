@@ -2,13 +2,13 @@
 // `rss_slope` rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MS_PER_HOUR, driftSummary, fitSlope, tQuantile975 } from '../../src/report/drift.js';
-import { phaseSpans } from '../../src/report/phases.js';
-import { summarizeVariant } from '../../src/report/summary.js';
-import { checkExpectations } from '../../src/report/expect.js';
+import { MS_PER_HOUR, driftSummary, fitSlope, tQuantile975 } from '../../src/analysis/drift.js';
+import { phaseSpans } from '../../src/analysis/phases.js';
+import { summarizeVariant } from '../../src/analysis/summary.js';
+import { checkExpectations } from '../../src/analysis/expect.js';
 import { parseExpectRule } from '../../src/scenario/expect.js';
 import type { ExpectRule, Phase } from '../../src/scenario/types.js';
-import { scenarioOf, series } from './series.js';
+import { scenarioOf, series } from '../helpers/series.js';
 
 const MiB = 2 ** 20;
 

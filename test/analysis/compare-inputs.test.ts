@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../src/errors.js';
-import { FIXTURE_DIR, fixtureCopy } from './helpers.js';
+import { FIXTURE_DIR, fixtureCopy } from '../helpers/run-fixture.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkExpectations, formatExpectations } from '../../src/report/expect.js';
+import { checkExpectations, formatExpectations } from '../../src/analysis/expect.js';
 import { writeJUnit } from '../../src/report/junit.js';
-import { loadRun } from '../../src/report/load.js';
-import { summarize } from '../../src/report/summary.js';
+import { loadRun } from '../../src/analysis/load.js';
+import { summarize } from '../../src/analysis/summary.js';
 import type { ExpectRule } from '../../src/scenario/types.js';
-import { FIXTURE_DIR, MiB } from './helpers.js';
+import { FIXTURE_DIR, MiB } from '../helpers/run-fixture.js';
 
 const rule = (
   source: string,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Sample } from '../../src/results/sample.js';
 import type { LatencySummary } from '../../src/results/layout.js';
-import { checkValidity } from '../../src/report/validity.js';
+import { checkValidity } from '../../src/analysis/validity.js';
 
 const mk = (t: number, phaseIndex: number, target: number, loaded: number | null, stats = true): Sample =>
   ({

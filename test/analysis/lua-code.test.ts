@@ -2,8 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LuaCodeStats, Sample } from '../../src/results/sample.js';
-import { formatLuaCode, luaCodeSummary } from '../../src/report/lua-code.js';
-import { MiB } from './helpers.js';
+import { luaCodeSummary } from '../../src/analysis/lua-code.js';
+import { formatLuaCode } from '../../src/report/table.js';
+import { MiB } from '../helpers/run-fixture.js';
 
 function sample(t: number, vms: number | null, code: LuaCodeStats): Sample {
   return {

@@ -1,14 +1,14 @@
-// compare's noise floors (report/noise.ts) on the fixture's summary, edited. What it assumes: identical runs of
+// compare's noise floors (analysis/noise.ts) on the fixture's summary, edited. What it assumes: identical runs of
 // a scenario differ by less than each metric's floor (measured on nightly.yaml, docs/measurements.md), so the
 // swings seen between two identical nightly runs are not regressions, while a planted regression of ~30 KB per
 // player is; with N runs per side each metric is the median of its runs, so one outlier run decides nothing,
 // and a shift of every run does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareRuns, compareSummaries } from '../../src/report/compare.js';
-import { loadRun } from '../../src/report/load.js';
-import { summarize, type Summary, type VariantSummary } from '../../src/report/summary.js';
-import { FIXTURE_DIR } from './helpers.js';
+import { compareRuns, compareSummaries } from '../../src/analysis/compare.js';
+import { loadRun } from '../../src/analysis/load.js';
+import { summarize, type Summary, type VariantSummary } from '../../src/analysis/summary.js';
+import { FIXTURE_DIR } from '../helpers/run-fixture.js';
 
 const fixture = summarize(await loadRun(FIXTURE_DIR));
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadRun, samplesByVariant } from '../../src/report/load.js';
+import { loadRun, samplesByVariant } from '../../src/analysis/load.js';
 import { UsageError } from '../../src/errors.js';
-import { FIXTURE_DIR, fixtureCopy } from './helpers.js';
+import { FIXTURE_DIR, fixtureCopy } from '../helpers/run-fixture.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = join(process.cwd(), 'bin', 'simload.js');
