@@ -3,19 +3,17 @@
 // and N runs per side, as a comma-separated list or a folder of run folders.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../../src/errors.js';
+import { simloadCli } from '../helpers/cli.js';
 import { FIXTURE_DIR, fixtureCopy } from '../helpers/run-fixture.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
-
-function simload(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+// compare only reads the folders: the calls of a test run side by side.
+async function simload(...args: string[]) {
+  const r = await simloadCli(args, { timeoutMs: 60_000 });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 async function withRunJson(edit: (meta: Record<string, unknown>) => void): Promise<string> {
@@ -28,24 +26,30 @@ async function withRunJson(edit: (meta: Record<string, unknown>) => void): Promi
 }
 
 test('a run that failed or was interrupted is refused, even against itself: exit 3 naming it', async () => {
-  for (const status of ['failed', 'interrupted', 'running']) {
-    const dir = await withRunJson((m) => (m['status'] = status));
-    const self = simload('compare', dir, dir);
-    assert.equal(self.code, ExitCode.runtime, `${status}: ${self.out}${self.err}`);
-    assert.ok(self.err.includes(`${dir}: ${status}`), self.err);
-    assert.match(self.err, /the baseline holds a run that did not complete/);
-    const asCandidate = simload('compare', FIXTURE_DIR, dir);
-    assert.equal(asCandidate.code, ExitCode.runtime);
-    assert.match(asCandidate.err, /the candidate holds a run that did not complete/);
-  }
+  await Promise.all(
+    ['failed', 'interrupted', 'running'].map(async (status) => {
+      const dir = await withRunJson((m) => (m['status'] = status));
+      const [self, asCandidate] = await Promise.all([
+        simload('compare', dir, dir),
+        simload('compare', FIXTURE_DIR, dir),
+      ]);
+      assert.equal(self.code, ExitCode.runtime, `${status}: ${self.out}${self.err}`);
+      assert.ok(self.err.includes(`${dir}: ${status}`), self.err);
+      assert.match(self.err, /the baseline holds a run that did not complete/);
+      assert.equal(asCandidate.code, ExitCode.runtime);
+      assert.match(asCandidate.err, /the candidate holds a run that did not complete/);
+    }),
+  );
 });
 
 test('runs of different scenarios are refused (exit 2) unless --any-scenario, which says so', async () => {
   const other = await withRunJson((m) => (m['scenario'] = 'ramp'));
-  const r = simload('compare', FIXTURE_DIR, other);
+  const [r, anyway] = await Promise.all([
+    simload('compare', FIXTURE_DIR, other),
+    simload('compare', FIXTURE_DIR, other, '--any-scenario'),
+  ]);
   assert.equal(r.code, ExitCode.usage);
   assert.match(r.err, /different scenarios \("fixture-ramp", "ramp"\)/);
-  const anyway = simload('compare', FIXTURE_DIR, other, '--any-scenario');
   assert.equal(anyway.code, ExitCode.ok, anyway.out + anyway.err);
   assert.match(anyway.out, /^note: runs of different scenarios compared/);
 });
@@ -58,17 +62,20 @@ test('N runs per side: a comma-separated list or a folder of run folders, compar
       await cp(FIXTURE_DIR, join(base, side, `run-${i}`), { recursive: true });
     }
   }
-  const folders = simload('compare', join(base, 'a'), join(base, 'b'));
+  // A folder with no run in it is no run.
+  await mkdir(join(base, 'empty'));
+  const [folders, list, empty] = await Promise.all([
+    simload('compare', join(base, 'a'), join(base, 'b')),
+    simload('compare', `${join(base, 'a', 'run-1')},${join(base, 'a', 'run-2')}`, join(base, 'b'), '--json'),
+    simload('compare', join(base, 'a'), join(base, 'empty')),
+  ]);
   assert.equal(folders.code, ExitCode.ok, folders.out + folders.err);
   assert.match(folders.out, /baseline: {2}.*\/a \(3 runs\)/);
   assert.match(folders.out, /madv-free: \(medians of 3 and 3 runs\)/);
-  const list = simload('compare', `${join(base, 'a', 'run-1')},${join(base, 'a', 'run-2')}`, join(base, 'b'), '--json');
   assert.equal(list.code, ExitCode.ok);
   assert.deepEqual((JSON.parse(list.out) as { variants: Array<{ runs: unknown }> }).variants[0]!.runs, {
     baseline: 2,
     candidate: 3,
   });
-  // A folder with no run in it is no run.
-  await mkdir(join(base, 'empty'));
-  assert.equal(simload('compare', join(base, 'a'), join(base, 'empty')).code, ExitCode.usage);
+  assert.equal(empty.code, ExitCode.usage);
 });

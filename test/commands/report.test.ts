@@ -4,21 +4,18 @@
 // are in test/run/run.test.ts (0, 1), test/run/interrupt.test.ts (130, 3) and test/run/validity.test.ts (4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
 import { fixtureCopy } from '../helpers/run-fixture.js';
+import { simloadCli } from '../helpers/cli.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
-
-function simload(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+async function simload(...args: string[]) {
+  const r = await simloadCli(args, { timeoutMs: 60_000 });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 async function editJson(file: string, edit: (x: Record<string, unknown>) => void): Promise<void> {
@@ -41,51 +38,51 @@ test(
   'report ends as the run did: 0 passed, 1 a threshold failed, 130 interrupted, 3 failed or never said',
   { timeout: 60_000 },
   async () => {
-    const dirs: string[] = [];
-    // complete, madv-free's `retention < 0.6` fails (retention 0.9): 1, the thresholds last.
+    // Each call renders its own copy of the fixture: they run side by side.
     const failing = await withStatus('complete');
-    dirs.push(failing);
-    const f = simload('report', failing, '--junit', join(failing, 'junit.xml'));
-    assert.equal(f.code, 1, f.out + f.err);
+    const passing = await withStatus('complete');
+    await editJson(
+      join(passing, 'scenario.json'),
+      (s) => (s.expect = (s.expect as Array<{ metric: string }>).filter((r) => r.metric !== 'retention')),
+    );
+    const interrupted = await withStatus('interrupted');
+    const failed = await withStatus('failed');
+    const unsaid = [await withStatus('running'), await withStatus(undefined)];
+    const dirs = [failing, passing, interrupted, failed, ...unsaid];
+    const [f, p, i, x, ...u] = await Promise.all([
+      simload('report', failing, '--junit', join(failing, 'junit.xml')),
+      simload('report', passing),
+      simload('report', interrupted, '--junit', join(interrupted, 'junit.xml')),
+      simload('report', failed, '--json'),
+      ...unsaid.map((dir) => simload('report', dir)),
+    ]);
+
+    // complete, madv-free's `retention < 0.6` fails (retention 0.9): 1, the thresholds last.
+    assert.equal(f!.code, 1, f!.out + f!.err);
     assert.match(
-      f.out,
+      f!.out,
       /expect: 1 of 4 threshold\(s\) failed\nFAIL {2}madv-free: retention < 0\.6 {2}\(actual 90\.0% = 0\.900\)\n/,
     );
     assert.match(await readFile(join(failing, 'junit.xml'), 'utf8'), /failures="1"/);
 
     // The same folder without that threshold: 0.
-    const passing = await withStatus('complete');
-    dirs.push(passing);
-    await editJson(
-      join(passing, 'scenario.json'),
-      (s) => (s.expect = (s.expect as Array<{ metric: string }>).filter((r) => r.metric !== 'retention')),
-    );
-    const p = simload('report', passing);
-    assert.equal(p.code, 0, p.out + p.err);
-    assert.match(p.out, /expect: all 1 threshold\(s\) passed\npass {2}madv-free: p99 < 50ms/);
+    assert.equal(p!.code, 0, p!.out + p!.err);
+    assert.match(p!.out, /expect: all 1 threshold\(s\) passed\npass {2}madv-free: p99 < 50ms/);
 
     // Interrupted: the failing threshold is not checked (the numbers are cut short), 130; no JUnit file.
-    const interrupted = await withStatus('interrupted');
-    dirs.push(interrupted);
-    const i = simload('report', interrupted, '--junit', join(interrupted, 'junit.xml'));
-    assert.equal(i.code, 130, i.out + i.err);
-    assert.match(i.out, NOT_CHECKED('the run was interrupted'));
-    assert.doesNotMatch(i.out, /FAIL/);
+    assert.equal(i!.code, 130, i!.out + i!.err);
+    assert.match(i!.out, NOT_CHECKED('the run was interrupted'));
+    assert.doesNotMatch(i!.out, /FAIL/);
     assert.equal(existsSync(join(interrupted, 'junit.xml')), false, 'JUnit only for a complete run, as run writes it');
 
     // Failed: 3; with --json the verdict goes to stderr, the summary to stdout.
-    const failed = await withStatus('failed');
-    dirs.push(failed);
-    const x = simload('report', failed, '--json');
-    assert.equal(x.code, 3, x.out + x.err);
-    assert.equal(JSON.parse(x.out).variants.length, 3);
-    assert.equal(x.err, 'expect: not checked, the run failed\n');
+    assert.equal(x!.code, 3, x!.out + x!.err);
+    assert.equal(JSON.parse(x!.out).variants.length, 3);
+    assert.equal(x!.err, 'expect: not checked, the run failed\n');
 
     // run.json still `running` (the run was killed -9) or missing: it never said how it ended, read as failed.
-    for (const status of ['running', undefined]) {
-      const dir = await withStatus(status);
-      dirs.push(dir);
-      const r = simload('report', dir);
+    for (const [k, status] of ['running', undefined].entries()) {
+      const r = u[k]!;
       assert.equal(r.code, 3, `${status}: ${r.out}${r.err}`);
       assert.match(
         r.out,
@@ -107,7 +104,7 @@ test(
     const samples = readNdjson<Sample>(file);
     for (const s of samples) if (s.variant === 'no-madv-free' && s.phaseIndex === 1) s.online = 0;
     await writeFile(file, samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
-    const r = simload('report', dir);
+    const r = await simload('report', dir);
     assert.equal(r.code, 4, r.out + r.err);
     assert.match(
       r.out,
@@ -119,7 +116,7 @@ test(
     );
     // Interrupted beats invalid, as in run.
     await editJson(join(dir, 'run.json'), (m) => (m.status = 'interrupted'));
-    assert.equal(simload('report', dir).code, 130);
+    assert.equal((await simload('report', dir)).code, 130);
     await rm(dirname(dir), { recursive: true, force: true });
   },
 );
@@ -131,7 +128,7 @@ test(
     // A --cmd watch without the skynet console has no allocator stats: judged for load, every sample would
     // count as "the server did not answer" and the folder would read INVALID (exit 4) where the watch exited 0.
     const base = await mkdtemp(join(tmpdir(), 'simload-report-watch-'));
-    const w = simload(
+    const w = await simload(
       'watch',
       '--cmd',
       'sleep 30',
@@ -148,7 +145,7 @@ test(
     const dir = join(base, readdirSync(base)[0]!);
     const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { valid: boolean };
     assert.equal(summary.valid, true, 'the watch wrote its summary without judging the load either');
-    const r = simload('report', dir);
+    const r = await simload('report', dir);
     assert.equal(r.code, w.code, r.out + r.err);
     assert.doesNotMatch(
       r.out,

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCUST_BODY_PATH, locustfile } from '../../src/export/locust.js';
+import { simloadEach } from '../helpers/cli.js';
 import { pyString } from '../../src/export/python.js';
 import { phaseAt, timeline } from '../../src/export/schedule.js';
 import { rampShape } from '../../src/driver/shapes/ramp.js';
@@ -78,19 +79,17 @@ test('a pressure phase is refused at its file:line:col, exit 2', async () => {
   assert.equal(r.stdout, '', 'nothing written');
 });
 
-test('--players-per-connection outside 1..4096 and an unknown format exit 2 with the reason', () => {
-  const zero = spawnSync(process.execPath, [BIN, 'export', 'locust', RAMP, '--players-per-connection', '0'], {
-    encoding: 'utf8',
-  });
-  assert.equal(zero.status, 2);
-  assert.match(zero.stderr, /--players-per-connection 0: give a whole number from 1 .* to 4096/);
-  const big = spawnSync(process.execPath, [BIN, 'export', 'locust', RAMP, '--players-per-connection', '5000'], {
-    encoding: 'utf8',
-  });
-  assert.equal(big.status, 2);
-  const fmt = spawnSync(process.execPath, [BIN, 'export', 'k6', RAMP], { encoding: 'utf8' });
-  assert.equal(fmt.status, 2);
-  assert.match(fmt.stderr, /Choices: "locust"/);
+test('--players-per-connection outside 1..4096 and an unknown format exit 2 with the reason', async () => {
+  const [zero, big, fmt] = await simloadEach([
+    ['export', 'locust', RAMP, '--players-per-connection', '0'],
+    ['export', 'locust', RAMP, '--players-per-connection', '5000'],
+    ['export', 'k6', RAMP],
+  ]);
+  assert.equal(zero!.code, 2);
+  assert.match(zero!.stderr, /--players-per-connection 0: give a whole number from 1 .* to 4096/);
+  assert.equal(big!.code, 2);
+  assert.equal(fmt!.code, 2);
+  assert.match(fmt!.stderr, /Choices: "locust"/);
 });
 
 test('scenario strings reach Python as literals equal to them, never as code', { skip: noPython }, async () => {

@@ -1,18 +1,22 @@
 // The skynet side of the fidelity comparison, on the cached real skynet builds (npm run build:peers): the driver
 // follows the plan, lands samples with jemalloc stats in a run folder `simload report` renders, the two recipes
-// differ in LazyFree, and agent scripts (a user's own, bad ones) behave as the contract says.
+// differ in LazyFree, and agent scripts (a user's own, bad ones) behave as the contract says. The two recipes run
+// side by side, each into a folder of its own (one folder takes its skynets one after another: each driver appends
+// to its files), and so do the script runs: each skynet is a process of its own with its own arenas, the loads are
+// light (200 agents at 0.25 messages a second; 20 agents), and what is asserted is counts and allocator state, not
+// speed.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { before, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { runSkynet, type SkynetRunResult } from '../../src/fidelity/skynet-run.js';
 import { packageRoot } from '../../src/native/paths.js';
 import type { Sample } from '../../src/results/sample.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { needsVendor } from '../native/vendor.js';
+import { simloadEach } from '../helpers/cli.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
 const fixtures = resolve(packageRoot, 'test', 'fidelity', 'fixtures');
@@ -23,16 +27,26 @@ const MiB = 2 ** 20;
 async function run(
   scenarioFile: string,
   script: string,
+  variants?: string[],
 ): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario }> {
   const { scenario, text } = await loadScenario(join(fixtures, scenarioFile));
-  const r = await runSkynet(scenario, text, { script: join(fixtures, script), outDir: out, transport: 'driver' });
+  const r = await runSkynet(scenario, text, {
+    script: join(fixtures, script),
+    outDir: out,
+    transport: 'driver',
+    ...(variants ? { variants } : {}),
+  });
   const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
   return { r, samples, scenario };
 }
 
-let short: { r: SkynetRunResult; samples: Sample[]; scenario: Scenario };
+const RECIPES = ['madv-free', 'no-madv-free'];
+/** short.yaml on each recipe: a run folder per recipe, and the samples of both. */
+let short: { runs: SkynetRunResult[]; samples: Sample[]; scenario: Scenario };
 before(async () => {
-  if (!skip) short = await run('short.yaml', 'bag.lua');
+  if (skip) return;
+  const runs = await Promise.all(RECIPES.map((v) => run('short.yaml', 'bag.lua', [v])));
+  short = { runs: runs.map((x) => x.r), samples: runs.flatMap((x) => x.samples), scenario: runs[0]!.scenario };
 });
 
 test(
@@ -40,7 +54,7 @@ test(
   { skip, timeout: 180_000 },
   () => {
     const { samples, scenario } = short;
-    for (const variant of ['madv-free', 'no-madv-free']) {
+    for (const variant of RECIPES) {
       const mine = samples.filter((s) => s.variant === variant);
       assert.ok(mine.length >= 25, `${variant}: ${mine.length} samples for a 17 s run at 500 ms`);
       for (const s of mine) {
@@ -139,77 +153,82 @@ test(
   },
 );
 
-test('skynet driver: `simload report` renders the run folder unchanged', { skip, timeout: 60_000 }, () => {
-  const r = spawnSync(process.execPath, [join(packageRoot, 'bin', 'simload.js'), 'report', short.r.dir, '--json'], {
-    encoding: 'utf8',
+test('skynet driver: `simload report` renders the run folders unchanged', { skip, timeout: 60_000 }, async () => {
+  const reports = await simloadEach(short.runs.map(({ dir }) => ['report', dir, '--json']));
+  const variants = short.runs.flatMap(({ dir }, i) => {
+    const r = reports[i]!;
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as {
+      status: string;
+      variants: { variant: string; peakOnline: number; allocKind: string; settledRss: number | null }[];
+    };
+    assert.equal(summary.status, 'complete');
+    assert.ok(existsSync(join(dir, 'report.html')) && existsSync(join(dir, 'chart.svg')), dir);
+    return summary.variants;
   });
-  assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(r.stdout) as {
-    status: string;
-    variants: { variant: string; peakOnline: number; allocKind: string; settledRss: number | null }[];
-  };
-  assert.equal(summary.status, 'complete');
   assert.deepEqual(
-    summary.variants.map((v) => [v.variant, v.peakOnline, v.allocKind]),
+    variants.map((v) => [v.variant, v.peakOnline, v.allocKind]),
     [
       ['madv-free', 200, 'jemalloc'],
       ['no-madv-free', 200, 'jemalloc'],
     ],
   );
-  assert.ok(summary.variants.every((v) => v.settledRss !== null && v.settledRss > 0));
-  assert.ok(existsSync(join(short.r.dir, 'report.html')) && existsSync(join(short.r.dir, 'chart.svg')));
+  assert.ok(variants.every((v) => v.settledRss !== null && v.settledRss > 0));
 });
 
-test("skynet driver: a user's own script runs unchanged", { skip, timeout: 60_000 }, async () => {
-  const { samples } = await run('tiny.yaml', 'user-agent.lua');
-  const last = samples.at(-1)!;
-  assert.equal(last.phase, 'done');
-  assert.deepEqual([last.server!.logins, last.server!.logouts, last.server!.errors], [20, 10, 0]);
-  assert.ok(last.server!.messages > 60, `${last.server!.messages} messages`);
-});
-
-test(
-  'skynet driver: a handler that errors or runs away is counted and the others go on',
-  { skip, timeout: 60_000 },
-  async () => {
-    const { r, samples } = await run('tiny.yaml', 'handler-error.lua');
+// Four small skynets side by side (20 agents each; the bad scripts stop before the ramp).
+describe('skynet driver: agent scripts', { concurrency: true }, () => {
+  test("skynet driver: a user's own script runs unchanged", { skip, timeout: 60_000 }, async () => {
+    const { samples } = await run('tiny.yaml', 'user-agent.lua');
     const last = samples.at(-1)!;
-    const m = last.server!.messages;
-    // Every fifth message of each player fails, and player 1's third message is stopped by the instruction limit.
-    assert.equal(last.server!.logins, 20);
-    assert.ok(
-      last.server!.errors >= 1 + Math.floor(m / 5) - 20 && last.server!.errors <= 1 + Math.ceil(m / 5) + 20,
-      `${last.server!.errors} errors of ${m} messages`,
-    );
     assert.equal(last.phase, 'done');
-    // The runaway is logged even when ordinary errors came first (it holds a worker for its whole budget).
-    const log = readFileSync(join(r.dir, 'skynet-madv-free.log'), 'utf8');
-    assert.match(log, /player 1: .*handler-error\.lua:\d+: handler stopped after 50000000 instructions/);
-    // A script that catches every stop is stopped where its pcall returns (it ran forever before the guard).
-    assert.match(
-      log,
-      /player 2: .*handler-error\.lua:8: handler stopped after 50000000 instructions \(the script caught the stop and ran on\)/,
-    );
-  },
-);
+    assert.deepEqual([last.server!.logins, last.server!.logouts, last.server!.errors], [20, 10, 0]);
+    assert.ok(last.server!.messages > 60, `${last.server!.messages} messages`);
+  });
 
-for (const [script, pattern] of [
-  ['bad-syntax.lua', /bad-syntax\.lua:2: unexpected symbol near '='/],
-  ['uses-io.lua', /uses-io\.lua:2: attempt to index a nil value \(global 'io'\)/],
-] as const) {
   test(
-    `skynet driver: ${script} is a clear error before the ramp, with the script's file:line`,
+    'skynet driver: a handler that errors or runs away is counted and the others go on',
     { skip, timeout: 60_000 },
     async () => {
-      await assert.rejects(run('tiny.yaml', script), (e: Error & { code?: string; exitCode?: number }) => {
-        assert.equal(e.code, 'ERR_AGENT_SCRIPT');
-        assert.equal(e.exitCode, 2);
-        assert.match(e.message, pattern);
-        return true;
-      });
+      const { r, samples } = await run('tiny.yaml', 'handler-error.lua');
+      const last = samples.at(-1)!;
+      const m = last.server!.messages;
+      // Every fifth message of each player fails, and player 1's third message is stopped by the instruction limit.
+      assert.equal(last.server!.logins, 20);
+      assert.ok(
+        last.server!.errors >= 1 + Math.floor(m / 5) - 20 && last.server!.errors <= 1 + Math.ceil(m / 5) + 20,
+        `${last.server!.errors} errors of ${m} messages`,
+      );
+      assert.equal(last.phase, 'done');
+      // The runaway is logged even when ordinary errors came first (it holds a worker for its whole budget).
+      const log = readFileSync(join(r.dir, 'skynet-madv-free.log'), 'utf8');
+      assert.match(log, /player 1: .*handler-error\.lua:\d+: handler stopped after 50000000 instructions/);
+      // A script that catches every stop is stopped where its pcall returns (it ran forever before the guard).
+      assert.match(
+        log,
+        /player 2: .*handler-error\.lua:8: handler stopped after 50000000 instructions \(the script caught the stop and ran on\)/,
+      );
     },
   );
-}
+
+  for (const [script, pattern] of [
+    ['bad-syntax.lua', /bad-syntax\.lua:2: unexpected symbol near '='/],
+    ['uses-io.lua', /uses-io\.lua:2: attempt to index a nil value \(global 'io'\)/],
+  ] as const) {
+    test(
+      `skynet driver: ${script} is a clear error before the ramp, with the script's file:line`,
+      { skip, timeout: 60_000 },
+      async () => {
+        await assert.rejects(run('tiny.yaml', script), (e: Error & { code?: string; exitCode?: number }) => {
+          assert.equal(e.code, 'ERR_AGENT_SCRIPT');
+          assert.equal(e.exitCode, 2);
+          assert.match(e.message, pattern);
+          return true;
+        });
+      },
+    );
+  }
+});
 
 test(
   'fidelity table: a skynet run compared with itself gives ratio 1 and meets the targets',
@@ -219,8 +238,9 @@ test(
     const { formatFidelity } = await import('../../src/report/fidelity-table.js');
     const { loadRun } = await import('../../src/analysis/load.js');
     const { summarize } = await import('../../src/analysis/summary.js');
-    const run = await loadRun(short.r.dir);
-    const tables = compareFidelity(run, run);
+    const runs = await Promise.all(short.runs.map((r) => loadRun(r.dir)));
+    const pairs = runs.flatMap((run) => compareFidelity(run, run).map((t) => ({ t, run })));
+    const tables = pairs.map((p) => p.t);
     assert.deepEqual(
       tables.map((t) => t.variant),
       ['madv-free', 'no-madv-free'],
@@ -249,7 +269,7 @@ test(
       );
       for (const r of t.sizeClasses.rows) if (r.skynet > 0) assert.equal(r.ratio, 1, `${t.variant} class ${r.size}`);
     }
-    for (const t of tables) {
+    for (const { t, run } of pairs) {
       const row = (m: string) => t.rows.find((r) => r.metric === m)!;
       // CPU from the folder's own samples: what the server used from the first sample to the last.
       const mine = run.samples

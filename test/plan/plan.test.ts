@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectMemoryCgroup, pidAlive } from '../../src/cgroup/memory-cgroup.js';
 import { predict, type PlanFile } from '../../src/results/plan.js';
+import { simloadCli, simloadEach } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
@@ -26,7 +27,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-test('bad flags are refused before anything runs, with the flag and the reason', () => {
+test('bad flags are refused before anything runs, with the flag and the reason', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['--budget', 'lots'], /^simload: --budget: expected a size such as 4GiB or 1500MB, got "lots"$/m],
     [
@@ -38,13 +39,17 @@ test('bad flags are refused before anything runs, with the flag and the reason',
       /^simload: --points: expected a whole number of at least 2 \(a line needs two points\), got 1$/m,
     ],
   ];
-  for (const [flags, message] of cases) {
-    const r = cli(['plan', TINY, ...flags]);
-    assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, message);
+  const [runs, r] = await Promise.all([
+    simloadEach(cases.map(([flags]) => ['plan', TINY, ...flags])),
+    simloadCli(['plan', TINY, '--budget', '1GiB', '--verify'], {
+      env: { ...process.env, SIMLOAD_CGROUP_ROOT: '/nonexistent/cg' },
+    }),
+  ]);
+  for (const [i, [, message]] of cases.entries()) {
+    assert.equal(runs[i]!.code, 2, runs[i]!.stderr);
+    assert.match(runs[i]!.stderr, message);
   }
-  const r = cli(['plan', TINY, '--budget', '1GiB', '--verify'], { SIMLOAD_CGROUP_ROOT: '/nonexistent/cg' });
-  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(
     r.stderr,
     /^simload: --verify needs a memory cgroup to hold the server to the budget, and SIMLOAD_CGROUP_ROOT=\/nonexistent\/cg: no such cgroup folder$/m,

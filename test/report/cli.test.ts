@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
 import { FIXTURE_DIR, MiB, fixtureCopy } from '../helpers/run-fixture.js';
+import { simloadEach } from '../helpers/cli.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
@@ -31,42 +32,51 @@ test('compare: within tolerance exits 0, a regression exits 1 and names the metr
   const small = await candidate((s) => {
     if (s.variant === 'madv-free' && s.phaseIndex === 3) s.proc.rss = Math.round(s.proc.rss * 1.02);
   });
-  const ok = simload('compare', FIXTURE_DIR, small, '--tolerance', '10%');
-  assert.equal(ok.code, 0, ok.out + ok.err);
-  assert.match(ok.out, /ok: no deciding metric worse beyond its noise floor/);
-  assert.match(ok.out, /retention\s+90\.0%\s+92\.8%\s+\+2\.8pt\s+\+3\.1%\s+12\.0pt\s+decides\s+worse \(within noise\)/);
-
   // no-madv-free keeps 30 MiB more after the ramp-down: retention 0.15 -> 0.30.
   const worse = await candidate((s) => {
     if (s.variant === 'no-madv-free' && s.phaseIndex >= 3) s.proc.rss += 30 * MiB;
   });
-  const bad = simload('compare', FIXTURE_DIR, worse);
-  assert.equal(bad.code, 1, bad.out + bad.err);
-  assert.match(bad.out, /WORSE: \d+ regression\(s\)/);
-  assert.match(bad.out, /no-madv-free: retention 15\.0% -> 30\.0% \(\+100\.0%\), beyond its noise floor 12\.0pt/);
-  assert.match(bad.out, /no-madv-free: settled Rss 130\.0 MiB -> 160\.0 MiB/);
-  assert.doesNotMatch(bad.out, / {2}madv-free: /); // the untouched variant did not regress
+  // compare only reads the folders: the four calls run side by side.
+  const [ok, bad, loose, reversed] = await simloadEach([
+    ['compare', FIXTURE_DIR, small, '--tolerance', '10%'],
+    ['compare', FIXTURE_DIR, worse],
+    ['compare', FIXTURE_DIR, worse, '--tolerance', '150%', '--json'],
+    ['compare', worse, FIXTURE_DIR],
+  ]);
+  assert.equal(ok!.code, 0, ok!.stdout + ok!.stderr);
+  assert.match(ok!.stdout, /ok: no deciding metric worse beyond its noise floor/);
+  assert.match(
+    ok!.stdout,
+    /retention\s+90\.0%\s+92\.8%\s+\+2\.8pt\s+\+3\.1%\s+12\.0pt\s+decides\s+worse \(within noise\)/,
+  );
+
+  assert.equal(bad!.code, 1, bad!.stdout + bad!.stderr);
+  assert.match(bad!.stdout, /WORSE: \d+ regression\(s\)/);
+  assert.match(bad!.stdout, /no-madv-free: retention 15\.0% -> 30\.0% \(\+100\.0%\), beyond its noise floor 12\.0pt/);
+  assert.match(bad!.stdout, /no-madv-free: settled Rss 130\.0 MiB -> 160\.0 MiB/);
+  assert.doesNotMatch(bad!.stdout, / {2}madv-free: /); // the untouched variant did not regress
 
   // The same change passes with a tolerance above +100%.
-  const loose = simload('compare', FIXTURE_DIR, worse, '--tolerance', '150%', '--json');
-  assert.equal(loose.code, 0, loose.out + loose.err);
-  assert.equal(JSON.parse(loose.out).regressions.length, 0);
+  assert.equal(loose!.code, 0, loose!.stdout + loose!.stderr);
+  assert.equal(JSON.parse(loose!.stdout).regressions.length, 0);
 
   // Comparing the other way round, the change is an improvement.
-  assert.equal(simload('compare', worse, FIXTURE_DIR).code, 0);
+  assert.equal(reversed!.code, 0);
   await Promise.all([small, worse].map((d) => rm(dirname(d), { recursive: true, force: true })));
 });
 
 test('compare: bad input exits 2 with a reason', async () => {
-  const missing = simload('compare', FIXTURE_DIR, '/nonexistent/run');
-  assert.equal(missing.code, 2);
-  assert.match(missing.err, /\/nonexistent\/run: no such file or folder/);
-  const tol = simload('compare', FIXTURE_DIR, FIXTURE_DIR, '--tolerance', 'lots');
-  assert.equal(tol.code, 2);
-  assert.match(tol.err, /--tolerance: expected a fraction such as 10% or 0\.1, got "lots"/);
-  const notSummary = simload('compare', FIXTURE_DIR, join(FIXTURE_DIR, 'latency.json'));
-  assert.equal(notSummary.code, 2);
-  assert.match(notSummary.err, /not a simload summary/);
+  const [missing, tol, notSummary] = await simloadEach([
+    ['compare', FIXTURE_DIR, '/nonexistent/run'],
+    ['compare', FIXTURE_DIR, FIXTURE_DIR, '--tolerance', 'lots'],
+    ['compare', FIXTURE_DIR, join(FIXTURE_DIR, 'latency.json')],
+  ]);
+  assert.equal(missing!.code, 2);
+  assert.match(missing!.stderr, /\/nonexistent\/run: no such file or folder/);
+  assert.equal(tol!.code, 2);
+  assert.match(tol!.stderr, /--tolerance: expected a fraction such as 10% or 0\.1, got "lots"/);
+  assert.equal(notSummary!.code, 2);
+  assert.match(notSummary!.stderr, /not a simload summary/);
 });
 
 test('report DIR re-renders from the folder alone, prints the table, and a failed threshold exits 1 naming it', async () => {

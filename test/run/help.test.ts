@@ -1,15 +1,16 @@
 // Every command's --help has examples (the README says so).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { simloadEach } from '../helpers/cli.js';
 
-const CLI = join(process.cwd(), 'bin', 'simload.js');
-
-test("every command's --help shows examples", () => {
-  for (const cmd of ['run', 'plan', 'report', 'compare', 'serve', 'build', 'probe', 'schema', 'fidelity']) {
-    const r = spawnSync(process.execPath, [CLI, cmd, '--help'], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 0, `${cmd} --help: ${r.stderr}`);
-    assert.match(r.stdout, /Examples:\n\s+simload /, `${cmd} --help has no examples`);
+test("every command's --help shows examples", async () => {
+  const cmds = ['run', 'plan', 'report', 'compare', 'serve', 'build', 'probe', 'schema', 'fidelity'];
+  const runs = await simloadEach(
+    cmds.map((cmd) => [cmd, '--help']),
+    { timeoutMs: 30_000 },
+  );
+  for (const [i, r] of runs.entries()) {
+    assert.equal(r.code, 0, `${cmds[i]} --help: ${r.stderr}`);
+    assert.match(r.stdout, /Examples:\n\s+simload /, `${cmds[i]} --help has no examples`);
   }
 });

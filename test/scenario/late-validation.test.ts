@@ -3,7 +3,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +12,10 @@ import { parseMallocConf } from '../../src/alloc/conf.js';
 import { UsageError } from '../../src/errors.js';
 import { tinyScenario } from '../run/fixtures.js';
 import { FIXTURE_DIR } from '../helpers/run-fixture.js';
+import { simloadEach } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simload-late-'));
 writeFileSync(join(dir, 'ok.lua'), 'function login(id) end\nfunction message(n) end\n');
-const BIN = join(process.cwd(), 'bin', 'simload.js');
 
 function problems(text: string): string[] {
   try {
@@ -68,30 +67,28 @@ test("malloc_conf values out of jemalloc's range: refused in the scenario and on
   assert.deepEqual(parseMallocConf('narenas:4094'), [{ key: 'narenas', value: '4094' }]);
 });
 
-test('--junit to a place that cannot be written: exit 2 before the run (run) and before the report (report)', () => {
+test('--junit to a place that cannot be written: exit 2 before the run (run) and before the report (report)', async () => {
   const scenario = join(dir, 'tiny.yaml');
   writeFileSync(scenario, tinyScenario());
   const out = join(dir, 'results');
-  for (const junit of [join(dir, 'no-such-folder', 'junit.xml'), dir]) {
-    const r = spawnSync(process.execPath, [BIN, 'run', scenario, '--out', out, '--quiet', '--junit', junit], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /--junit/);
-    assert.equal(existsSync(out), false, 'no run started');
-    const rep = spawnSync(process.execPath, [BIN, 'report', FIXTURE_DIR, '--junit', junit], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    assert.equal(rep.status, 2, rep.stderr);
-  }
+  const places = [join(dir, 'no-such-folder', 'junit.xml'), dir];
   // a writable place is left as it was: the check creates nothing
   const fine = join(dir, 'fine.xml');
-  const rep = spawnSync(process.execPath, [BIN, 'report', join(dir, 'nope'), '--junit', fine], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(rep.status, 2);
+  // Side by side: each call is refused before it runs or reports anything.
+  const runs = await simloadEach([
+    ...places.flatMap((junit) => [
+      ['run', scenario, '--out', out, '--quiet', '--junit', junit],
+      ['report', FIXTURE_DIR, '--junit', junit],
+    ]),
+    ['report', join(dir, 'nope'), '--junit', fine],
+  ]);
+  for (const [i, junit] of places.entries()) {
+    const [r, rep] = [runs[2 * i]!, runs[2 * i + 1]!];
+    assert.equal(r.code, 2, `${junit}: ${r.stderr}`);
+    assert.match(r.stderr, /--junit/);
+    assert.equal(rep.code, 2, `${junit}: ${rep.stderr}`);
+  }
+  assert.equal(existsSync(out), false, 'no run started');
+  assert.equal(runs[4]!.code, 2);
   assert.equal(existsSync(fine), false);
 });

@@ -16,6 +16,7 @@ import { loadScenario } from '../../src/scenario/load.js';
 import { recordServe } from '../../src/serve/record.js';
 import { launchServer } from '../../src/server/launch.js';
 import { Client } from '../server/client.js';
+import { simloadEach } from '../helpers/cli.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
@@ -149,20 +150,18 @@ test(
   'serve --record needs a scenario; --out needs --record; a scenario cannot leave loopback; --host can',
   { timeout: 60_000 },
   async () => {
-    const noCfg = spawnSync(process.execPath, [BIN, 'serve', '--variant', 'glibc', '--record'], { encoding: 'utf8' });
-    assert.equal(noCfg.status, 2);
-    assert.match(noCfg.stderr, /--record needs --config SCENARIO\.yaml/);
-    const out = spawnSync(process.execPath, [BIN, 'serve', '--variant', 'glibc', '--out', '/tmp/x'], {
-      encoding: 'utf8',
-    });
-    assert.equal(out.status, 2);
-    assert.match(out.stderr, /--out is for --record/);
     const { file } = await scenarioFile(SCENARIO.replace('server:\n', 'server:\n  host: 0.0.0.0\n'));
-    const scen = spawnSync(process.execPath, [BIN, 'serve', '--config', file, '--variant', 'glibc'], {
-      encoding: 'utf8',
-    });
-    assert.equal(scen.status, 2);
-    assert.match(scen.stderr, /server\.host: simload only serves on loopback/);
+    const [noCfg, out, scen] = await simloadEach([
+      ['serve', '--variant', 'glibc', '--record'],
+      ['serve', '--variant', 'glibc', '--out', '/tmp/x'],
+      ['serve', '--config', file, '--variant', 'glibc'],
+    ]);
+    assert.equal(noCfg!.code, 2);
+    assert.match(noCfg!.stderr, /--record needs --config SCENARIO\.yaml/);
+    assert.equal(out!.code, 2);
+    assert.match(out!.stderr, /--out is for --record/);
+    assert.equal(scen!.code, 2);
+    assert.match(scen!.stderr, /server\.host: simload only serves on loopback/);
 
     const s = serve(['--variant', 'glibc', '--threads', '1', '--host', '0.0.0.0']);
     try {

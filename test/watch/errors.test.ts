@@ -53,19 +53,22 @@ async function readFolder(stdout: string) {
 
 test('a pid that does not exist, and bad flags: exit 2 with a message that says why', async () => {
   const gone = spawnSync('true').pid; // reaped: its pid names no process now
-  const r = await simload(['watch', '--pid', String(gone)]);
+  // Side by side: each is refused before it watches anything.
+  const [r, both, inj, addr, top] = await Promise.all([
+    simload(['watch', '--pid', String(gone)]),
+    simload(['watch', '--pid', '1', '--cmd', 'sleep 1']),
+    simload(['watch', '--pid', String(process.pid), '--skynet-inject']),
+    simload(['watch', '--pid', String(process.pid), '--skynet-console', 'localhost']),
+    simload(['watch', '--pid', String(process.pid), '--skynet-top', '0']),
+  ]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, new RegExp(`--pid ${gone}: no such process`));
-  const both = await simload(['watch', '--pid', '1', '--cmd', 'sleep 1']);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /exactly one of --pid PID and --cmd/);
-  const inj = await simload(['watch', '--pid', String(process.pid), '--skynet-inject']);
   assert.equal(inj.code, 2);
   assert.match(inj.stderr, /--skynet-inject needs --skynet-console/);
-  const addr = await simload(['watch', '--pid', String(process.pid), '--skynet-console', 'localhost']);
   assert.equal(addr.code, 2);
   assert.match(addr.stderr, /--skynet-console localhost: give HOST:PORT/);
-  const top = await simload(['watch', '--pid', String(process.pid), '--skynet-top', '0']);
   assert.equal(top.code, 2);
   assert.match(top.stderr, /--skynet-top 0: give a whole number from 1 to 1000/);
 });
