@@ -1,9 +1,8 @@
 // `simload build [NAME...] [--force] [--list]`: builds the jemalloc variants (what `npm install` does), or lists them.
-import { listBuilds } from '../alloc/variants.js';
 import { ExitCode } from '../errors.js';
-import { buildAll } from '../native/build-all.js';
-import { listBuildRecords, readBuildRecord } from '../native/jemalloc-build.js';
 import type { SimloadCommand } from './command.js';
+import type { listBuilds } from '../alloc/variants.js';
+import type { readBuildRecord } from '../native/jemalloc-build.js';
 
 export const buildCommand: SimloadCommand = {
   command: 'build [names..]',
@@ -32,6 +31,9 @@ export const buildCommand: SimloadCommand = {
           'With --source PATH: builds go to native/build/<name>-<version>-<key8>/ (one per source and recipe); a variant with `jemalloc: PATH` uses them.',
       ),
   handler: async (argv) => {
+    const { listBuilds } = await import('../alloc/variants.js');
+    const { buildAll } = await import('../native/build-all.js');
+    const { listBuildRecords, readBuildRecord } = await import('../native/jemalloc-build.js');
     if (argv.list) {
       const builds: Listed[] = listBuilds().map((b) => ({
         ...b,

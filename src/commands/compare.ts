@@ -3,9 +3,6 @@
 // runs (medians per metric). Runs that did not complete, INVALID runs and runs of different scenarios are
 // refused with their own exit codes.
 import { UsageError } from '../errors.js';
-import { compareRuns, compareVerdict } from '../analysis/compare.js';
-import { formatComparison } from '../report/compare-text.js';
-import { readSide, requireComplete, requireSameScenario } from '../analysis/compare-inputs.js';
 import { parseFraction } from '../units.js';
 import type { SimloadCommand } from './command.js';
 
@@ -58,6 +55,9 @@ export const compareCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
+    const { compareRuns, compareVerdict } = await import('../analysis/compare.js');
+    const { formatComparison } = await import('../report/compare-text.js');
+    const { readSide, requireComplete, requireSameScenario } = await import('../analysis/compare-inputs.js');
     const tolerance = parseFraction(String(argv.tolerance));
     if (tolerance === null || tolerance < 0) {
       throw new UsageError(

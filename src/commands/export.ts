@@ -3,9 +3,6 @@
 
 import { writeFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../errors.js';
-import { locustfile } from '../export/locust.js';
-import { timeline } from '../export/schedule.js';
-import { loadScenario } from '../scenario/load.js';
 import { formatDuration } from '../units.js';
 import type { SimloadCommand } from './command.js';
 
@@ -42,6 +39,9 @@ export const exportCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
+    const { locustfile } = await import('../export/locust.js');
+    const { timeline } = await import('../export/schedule.js');
+    const { loadScenario } = await import('../scenario/load.js');
     const given = argv['players-per-connection'];
     if (given !== undefined) checkPlayersPerConnection(Number(given), `--players-per-connection ${String(given)}`);
     if (argv.output === '') throw new UsageError('ERR_OUT', '-o needs a file name, e.g. -o locustfile.py');

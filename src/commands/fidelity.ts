@@ -1,12 +1,6 @@
 // `simload fidelity SCENARIO`: the scenario on simload and on a real skynet (jemalloc 5.0.1, both recipes), side by
 // side with the fidelity targets (docs/fidelity.md). Flags are checked, and the scenario and agent script read,
 // before anything runs; Ctrl-C keeps the pairs finished and exits 130.
-import { agentScript } from '../fidelity/script.js';
-import { fidelityOptions } from '../fidelity/options.js';
-import { runFidelitySeries } from '../fidelity/series.js';
-import { checkSkynetRun } from '../fidelity/skynet-run.js';
-import { withInterrupt } from '../run/interrupt.js';
-import { loadScenario } from '../scenario/load.js';
 import type { SimloadCommand } from './command.js';
 import { parseVariantsFlag } from './variants-flag.js';
 
@@ -71,6 +65,12 @@ export const fidelityCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
+    const { agentScript } = await import('../fidelity/script.js');
+    const { fidelityOptions } = await import('../fidelity/options.js');
+    const { runFidelitySeries } = await import('../fidelity/series.js');
+    const { checkSkynetRun } = await import('../fidelity/skynet-run.js');
+    const { withInterrupt } = await import('../run/interrupt.js');
+    const { loadScenario } = await import('../scenario/load.js');
     const variants = parseVariantsFlag(Array.isArray(argv.variants) ? argv.variants.join(',') : argv.variants);
     const o = fidelityOptions(String(argv.scenario), argv, variants);
     const { scenario, text } = await loadScenario(o.scenario);

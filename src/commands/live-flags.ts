@@ -3,7 +3,7 @@
 
 import type { Argv } from 'yargs';
 import { parseListenAddress, type ListenAddress } from '../live/address.js';
-import { LiveOutputs } from '../live/outputs.js';
+import type { LiveOutputs } from '../live/outputs.js';
 
 export function metricsOption(y: Argv): Argv {
   return y.option('metrics', {
@@ -33,6 +33,8 @@ export async function startLiveOutputs(
 ): Promise<LiveOutputs | null> {
   const metrics = address('metrics', argv.metrics);
   const page = address('live', argv.live);
+  if (!metrics && !page) return null;
+  const { LiveOutputs } = await import('../live/outputs.js');
   const live = LiveOutputs.fromFlags({ metrics, page });
   if (!live) return null;
   for (const line of await live.start()) say(line);

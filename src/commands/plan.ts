@@ -1,9 +1,6 @@
 // `simload plan <scenario> --budget 4GiB`: how many players fit in a memory budget, per allocator variant.
 // Ctrl-C or SIGTERM stop the current run, keep everything measured so far (plan.json included) and exit 130.
 import { UsageError } from '../errors.js';
-import { runPlan } from '../plan/plan.js';
-import { withInterrupt } from '../run/interrupt.js';
-import { loadScenario } from '../scenario/load.js';
 import { parseFraction, parseSize } from '../units.js';
 import type { SimloadCommand } from './command.js';
 import { parseVariantsFlag } from './variants-flag.js';
@@ -52,6 +49,9 @@ export const planCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
+    const { runPlan } = await import('../plan/plan.js');
+    const { withInterrupt } = await import('../run/interrupt.js');
+    const { loadScenario } = await import('../scenario/load.js');
     const budget = parseSize(String(argv.budget));
     if (budget === null || budget <= 0)
       throw new UsageError(

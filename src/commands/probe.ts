@@ -1,9 +1,7 @@
 // `simload probe`: does this allocator purge lazily (MADV_FREE) or eagerly? Measured in a child process.
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { formatProbe } from '../probe/format.js';
-import { runProbe } from '../probe/probe.js';
-import { probeVerdict, type Purging } from '../probe/purging.js';
+import type { Purging } from '../probe/purging.js';
 import type { VariantOptions } from '../alloc/options.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { SimloadCommand } from './command.js';
@@ -44,6 +42,9 @@ export const probeCommand: SimloadCommand = {
       .example('simload probe --variant no-madv-free --jemalloc ~/skynet/3rd/jemalloc', '')
       .example('simload probe --lib /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 --prefix none', ''),
   handler: async (argv) => {
+    const { formatProbe } = await import('../probe/format.js');
+    const { runProbe } = await import('../probe/probe.js');
+    const { probeVerdict } = await import('../probe/purging.js');
     const variant = variantFromFlags(argv);
     const size = parseSize(String(argv.size));
     if (size === null || size < 1024 * 1024)

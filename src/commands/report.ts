@@ -2,12 +2,6 @@
 // the summary table (or the summary as JSON), and ends with the verdict the recording command gave
 // (analysis/verdict.ts): the same exit code and lines as the run, serve --record or watch that wrote the folder.
 import { UsageError } from '../errors.js';
-import { checkExpectations } from '../analysis/expect.js';
-import { writeJUnit } from '../report/junit.js';
-import { renderReport } from '../report/render.js';
-import { formatSummaryTable } from '../report/table.js';
-import { folderVerdictInput, verdict } from '../analysis/verdict.js';
-import { resolveWindow } from '../analysis/window.js';
 import type { SimloadCommand } from './command.js';
 import { checkWritable } from './writable.js';
 
@@ -59,6 +53,12 @@ export const reportCommand: SimloadCommand = {
           '(or run.json never said how it ended), 4 the run is INVALID (did not deliver its load), 130 the run was interrupted.',
       ),
   handler: async (argv) => {
+    const { checkExpectations } = await import('../analysis/expect.js');
+    const { writeJUnit } = await import('../report/junit.js');
+    const { renderReport } = await import('../report/render.js');
+    const { formatSummaryTable } = await import('../report/table.js');
+    const { folderVerdictInput, verdict } = await import('../analysis/verdict.js');
+    const { resolveWindow } = await import('../analysis/window.js');
     const dir = String(argv.dir);
     if (typeof argv.junit === 'string') checkWritable(argv.junit, '--junit');
     const from = typeof argv.from === 'string' ? argv.from : null;

@@ -1,10 +1,6 @@
 // `simload run <scenario>`: runs a scenario file and reports where the memory went. Ctrl-C or SIGTERM stop
 // the bots and servers, keep everything recorded so far and exit 130; a second Ctrl-C kills at once.
 import { UsageError } from '../errors.js';
-import { skynetVariants } from '../fidelity/skynet-variant.js';
-import { runScenario } from '../run/run.js';
-import { withInterrupt } from '../run/interrupt.js';
-import { loadScenario } from '../scenario/load.js';
 import type { SimloadCommand } from './command.js';
 import { liveOption, metricsOption, startLiveOutputs } from './live-flags.js';
 import { parseVariantsFlag } from './variants-flag.js';
@@ -72,6 +68,10 @@ export const runCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
+    const { skynetVariants } = await import('../fidelity/skynet-variant.js');
+    const { runScenario } = await import('../run/run.js');
+    const { withInterrupt } = await import('../run/interrupt.js');
+    const { loadScenario } = await import('../scenario/load.js');
     // `--out` with no value and `--variants ''` are mistakes, not "the current folder" and "every variant".
     if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
     const variants = parseVariantsFlag(argv.variants);

@@ -1,7 +1,6 @@
 // `simload schema`: the JSON Schema of scenario files, for editors (completion, checks as you type).
 import { writeFile } from 'node:fs/promises';
 import { SimloadError } from '../errors.js';
-import { scenarioSchema } from '../scenario/schema.js';
 import type { SimloadCommand } from './command.js';
 
 export const schemaCommand: SimloadCommand = {
@@ -18,6 +17,7 @@ export const schemaCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
+    const { scenarioSchema } = await import('../scenario/schema.js');
     const text = JSON.stringify(scenarioSchema(), null, 2) + '\n';
     if (typeof argv.out === 'string') {
       try {

@@ -1,12 +1,8 @@
 // `simload watch --pid PID | --cmd "..."`: records a real running process (a production skynet, say) into a
 // run folder of the same format as a run's, so report, compare and expect: work on it. docs/watch.md.
 import { ExitCode, UsageError } from '../errors.js';
-import { withInterrupt } from '../run/interrupt.js';
-import { parseExpectRule } from '../scenario/expect.js';
 import type { ExpectRule } from '../scenario/types.js';
 import { parseDuration } from '../units.js';
-import { parseConsoleAddress } from '../watch/console.js';
-import { runWatch } from '../watch/run-watch.js';
 import type { SimloadCommand } from './command.js';
 import { liveOption, metricsOption, startLiveOutputs } from './live-flags.js';
 
@@ -111,6 +107,10 @@ export const watchCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
+    const { withInterrupt } = await import('../run/interrupt.js');
+    const { parseExpectRule } = await import('../scenario/expect.js');
+    const { parseConsoleAddress } = await import('../watch/console.js');
+    const { runWatch } = await import('../watch/run-watch.js');
     const intervalMs = duration('interval', argv.interval, 100)!;
     const durationMs = duration('duration', argv.duration, 100);
     const expect: ExpectRule[] = [];
