@@ -11,6 +11,7 @@ import { summarizeVariant } from '../../src/analysis/summary.js';
 import { checkExpectations } from '../../src/analysis/expect.js';
 import { parseExpectRule } from '../../src/scenario/expect.js';
 import type { ExpectRule } from '../../src/scenario/types.js';
+import { summaryOf } from '../helpers/summary.js';
 
 const MiB = 2 ** 20;
 
@@ -107,19 +108,7 @@ test('one peak has no cycles; the metrics are then unmeasured and their rules fa
   assert.equal(cycleSummary(samples, phaseSpans(samples), scenarioOf(CYCLE), 100 * MiB), null);
   const rules = ['reuse > 0.1', 'cycle_peak_ratio < 1.1'].map((r) => parseExpectRule(r, null) as ExpectRule);
   const v = summarizeVariant('v', samples, [], scenarioOf(CYCLE, rules), null);
-  const res = checkExpectations(
-    {
-      schema: 'simload.summary',
-      v: 2,
-      scenario: 's',
-      status: 'complete',
-      startedAt: null,
-      endedAt: null,
-      variants: [v],
-      notes: [],
-    },
-    rules,
-  );
+  const res = checkExpectations(summaryOf(v), rules);
   assert.deepEqual(
     res.map((r) => [r.pass, r.actual, r.reason]),
     [
@@ -136,19 +125,7 @@ test('summarize carries the cycles; expect: thresholds them', () => {
   );
   const v = summarizeVariant('v', samples, [], scenarioOf(DAY_NIGHT, rules), null);
   assert.equal(v.cycles?.cycles.length, 3);
-  const res = checkExpectations(
-    {
-      schema: 'simload.summary',
-      v: 2,
-      scenario: 's',
-      status: 'complete',
-      startedAt: null,
-      endedAt: null,
-      variants: [v],
-      notes: [],
-    },
-    rules,
-  );
+  const res = checkExpectations(summaryOf(v), rules);
   assert.equal(v.validity.valid, true, v.validity.reasons.join('; '));
   assert.deepEqual(
     res.map((r) => r.pass),
@@ -163,16 +140,7 @@ test('summarize carries the cycles; expect: thresholds them', () => {
 test('the report section lists every cycle with its figures, and the drift interval', async () => {
   const samples = series(DAY_NIGHT, rssOf([1100, 1100, 1250], [700, 700, 700]), ONLINE);
   const v = summarizeVariant('v', samples, [], scenarioOf(DAY_NIGHT), null);
-  const summary = {
-    schema: 'simload.summary' as const,
-    v: 2 as const,
-    scenario: 's',
-    status: 'complete' as const,
-    startedAt: null,
-    endedAt: null,
-    variants: [v],
-    notes: [],
-  };
+  const summary = summaryOf(v);
   const out = await cyclesSection.render(
     { dir: '', meta: null, scenario: null, samples, events: [], latency: null, plan: null, skippedLines: 0 },
     summary,

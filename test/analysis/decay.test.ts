@@ -9,9 +9,9 @@ import type { Breakdown } from '../../src/analysis/breakdown.js';
 import { decaySummary, dirtyDecayMetric, purgeEvents } from '../../src/analysis/decay.js';
 import { decayEvidence } from '../../src/analysis/decay-diagnose.js';
 import { formatMetric } from '../../src/analysis/metric-format.js';
-import type { PhaseSpan } from '../../src/analysis/phases.js';
 import { renderReport } from '../../src/report/render.js';
 import { fixtureCopy, MiB } from '../helpers/run-fixture.js';
+import { dirtyStats, finalHold, holdSample } from '../helpers/sample.js';
 
 function arena(i: number, pdirty: number, dirtyNpurge: number, muzzyNpurge = 0, pmuzzy = 0): ArenaDecay {
   return {
@@ -28,39 +28,9 @@ function arena(i: number, pdirty: number, dirtyNpurge: number, muzzyNpurge = 0, 
 }
 function sample(t: number, arenas: ArenaDecay[]): Sample {
   const pdirty = arenas.reduce((n, a) => n + a.pdirty, 0);
-  return {
-    v: 1,
-    variant: 'x',
-    t,
-    wall: t,
-    phaseIndex: 0,
-    phase: 'hold',
-    target: 0,
-    online: 0,
-    proc: { rss: 100 * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: {
-      allocated: 1,
-      active: 1,
-      metadata: 0,
-      resident: 1,
-      mapped: 1,
-      retained: 0,
-      pdirty,
-      pmuzzy: 0,
-      version: '5.0.1-0-gx',
-      arenas,
-      threads: [],
-    },
-    runtime: null,
-  };
+  return holdSample(t, { alloc: dirtyStats(pdirty, arenas, '5.0.1-0-gx') });
 }
-const span = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({
-  phaseIndex: 3,
-  phase: 'hold',
-  fromMs,
-  toMs,
-  samples,
-});
+const span = finalHold;
 
 test('dirty decay time, purge gaps and purge events from per-arena counters', () => {
   // Peak 50 MiB dirty at t=1 s; ramp-down ends at 2 s; below 5 MiB (10% of peak) from t=6 s.

@@ -9,6 +9,7 @@ import { checkExpectations } from '../../src/analysis/expect.js';
 import { parseExpectRule } from '../../src/scenario/expect.js';
 import type { ExpectRule, Phase } from '../../src/scenario/types.js';
 import { scenarioOf, series } from '../helpers/series.js';
+import { summaryOf } from '../helpers/summary.js';
 
 const MiB = 2 ** 20;
 
@@ -108,19 +109,7 @@ test('the window is the final hold after its warm-up; a leak is far outside a fl
       { ...scenarioOf(SOAK, rules), record: { intervalMs: 1000, warmupMs: 30_000 } },
       null,
     );
-    const [point, low] = checkExpectations(
-      {
-        schema: 'simload.summary',
-        v: 2,
-        scenario: 's',
-        status: 'complete',
-        startedAt: null,
-        endedAt: null,
-        variants: [v],
-        notes: [],
-      },
-      rules,
-    );
+    const [point, low] = checkExpectations(summaryOf(v), rules);
     assert.equal(low!.actual, v.drift!.rss.low);
     assert.ok(low!.actual! < point!.actual!);
     assert.equal(low!.pass, point!.pass);
@@ -183,19 +172,7 @@ test("a watched skynet's services: each one's slope, fastest first; one seen too
   assert.ok(Math.abs(d.services![1]!.perHour) < MiB, `the watchdog is flat: ${d.services![1]!.perHour / MiB} MiB/h`);
   const rule = parseExpectRule('service_slope < 5MiB/h', null) as ExpectRule;
   const v = summarizeVariant('v', watch, [], null, null);
-  const res = checkExpectations(
-    {
-      schema: 'simload.summary',
-      v: 2,
-      scenario: 's',
-      status: 'complete',
-      startedAt: null,
-      endedAt: null,
-      variants: [v],
-      notes: [],
-    },
-    [rule],
-  )[0]!;
+  const res = checkExpectations(summaryOf(v), [rule])[0]!;
   assert.equal(res.pass, false);
   assert.ok(Math.abs(res.actual! / (10 * MiB) - 1) < 1e-9);
 });

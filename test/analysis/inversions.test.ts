@@ -12,9 +12,9 @@ import { checkExpectations } from '../../src/analysis/expect.js';
 import { showMetric } from '../../src/analysis/metric-format.js';
 import { metricDef } from '../../src/analysis/metrics.js';
 import { loadRun } from '../../src/analysis/load.js';
-import type { PhaseSpan } from '../../src/analysis/phases.js';
 import { settleTime, summarize, type Summary } from '../../src/analysis/summary.js';
 import { FIXTURE_DIR, MiB } from '../helpers/run-fixture.js';
+import { dirtyStats, finalHold, holdSample } from '../helpers/sample.js';
 
 function arena(pdirty: number, dirtyNpurge: number, pmuzzy = 0): ArenaDecay {
   return {
@@ -30,41 +30,15 @@ function arena(pdirty: number, dirtyNpurge: number, pmuzzy = 0): ArenaDecay {
   };
 }
 function sample(t: number, pdirty: number, npurge: number, rss = 100 * MiB, lazyFree = 0): Sample {
-  return {
-    v: 1,
-    variant: 'x',
-    t,
-    wall: t,
+  return holdSample(t, {
     phaseIndex: 3,
-    phase: 'hold',
-    target: 0,
-    online: 0,
     proc: { rss, lazyFree, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: {
-      allocated: 1,
-      active: 1,
-      metadata: 0,
-      resident: 1,
-      mapped: 1,
-      retained: 0,
-      pdirty,
-      pmuzzy: 0,
-      version: '5.3.0-0-gx',
-      arenas: [arena(pdirty, npurge)],
-      threads: [],
-    },
-    runtime: null,
-  };
+    alloc: dirtyStats(pdirty, [arena(pdirty, npurge)], '5.3.0-0-gx'),
+  });
 }
 /** The fixture's settling variant, to carry hand-made decay summaries. */
 const FIXTURE_VARIANT = summarize(await loadRun(FIXTURE_DIR)).variants.find((v) => v.variant === 'no-madv-free')!;
-const span = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({
-  phaseIndex: 3,
-  phase: 'hold',
-  fromMs,
-  toMs,
-  samples,
-});
+const span = finalHold;
 
 test('dirty_decay_ms:0 (no dirty pages ever) reads 0 and beats decay switched off; a hold with nothing to purge has no gap', () => {
   // Purged at once: a few pages at most, no purge needed in the hold.

@@ -4,23 +4,10 @@ import assert from 'node:assert/strict';
 import type { LuaCodeStats, Sample } from '../../src/results/sample.js';
 import { luaCodeSummary } from '../../src/analysis/lua-code.js';
 import { formatLuaCode } from '../../src/report/table.js';
-import { MiB } from '../helpers/run-fixture.js';
+import { holdSample } from '../helpers/sample.js';
 
 function sample(t: number, vms: number | null, code: LuaCodeStats): Sample {
-  return {
-    v: 1,
-    variant: 'x',
-    t,
-    wall: t,
-    phaseIndex: 0,
-    phase: 'hold',
-    target: 0,
-    online: 0,
-    proc: { rss: 100 * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
-    alloc: null,
-    runtime: null,
-    ...(vms === null ? {} : { lua: { vms, code } }),
-  };
+  return holdSample(t, vms === null ? {} : { lua: { vms, code } });
 }
 
 test('shared prototypes: the cache once, spread over the VMs at the peak', () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadRun } from '../../src/analysis/load.js';
 import { summarize, settleTime, type VariantSummary } from '../../src/analysis/summary.js';
-import { FIXTURE_DIR, MiB } from '../helpers/run-fixture.js';
+import { FIXTURE_DIR, MiB, SETTLED_BREAKDOWN } from '../helpers/run-fixture.js';
 
 const near = (actual: number | null, expected: number, what: string) => {
   assert.ok(actual !== null, `${what} is null`);
@@ -55,17 +55,7 @@ test('madv-free: Rss kept as LazyFree, taken back under pressure', async () => {
     reclaimedAtMs: 48_000,
     reclaimedPhase: '4:pressure',
   });
-  assert.deepEqual(v.settledBreakdown, {
-    kind: 'jemalloc',
-    rss: 280 * MiB,
-    live: 50 * MiB,
-    fragmentation: 25 * MiB,
-    dirty: 14 * MiB,
-    metadata: 11 * MiB,
-    residentNotActive: null,
-    lazyFree: 140 * MiB,
-    rest: 40 * MiB,
-  });
+  assert.deepEqual(v.settledBreakdown, SETTLED_BREAKDOWN);
   // Latency: worst phase per percentile, us -> ms; messages/s = 4000 messages / (10 + 10 + 20) s.
   assert.deepEqual(v.worstLatency, { p50: 1.5, p90: 3, p99: 8, p999: 10, max: 20 });
   assert.equal(v.latency['1:hold']!.p99, 8);

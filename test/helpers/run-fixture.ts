@@ -13,3 +13,16 @@ export async function fixtureCopy(): Promise<string> {
   await cp(FIXTURE_DIR, dir, { recursive: true });
   return dir;
 }
+
+/** 280 MiB of Rss over 50 MiB allocated, 75 active, 11 metadata, 14 dirty and 140 LazyFree: the fixture's settled sample. */
+export const SETTLED_BREAKDOWN = {
+  kind: 'jemalloc',
+  rss: 280 * MiB,
+  live: 50 * MiB,
+  fragmentation: 25 * MiB,
+  dirty: 14 * MiB,
+  metadata: 11 * MiB,
+  residentNotActive: null,
+  lazyFree: 140 * MiB,
+  rest: 40 * MiB,
+} as const;

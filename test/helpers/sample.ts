@@ -1,4 +1,6 @@
 // Test helper (not a test): a watch sample with a given time and Rss, nothing else measured.
+import type { ArenaDecay } from '../../src/alloc/stats.js';
+import type { PhaseSpan } from '../../src/analysis/phases.js';
 import type { Sample } from '../../src/results/sample.js';
 
 const MiB = 2 ** 20;
@@ -20,3 +22,47 @@ export function watchSample(t: number, rssMiB: number, o: Partial<Sample> = {}):
     ...o,
   };
 }
+
+/** A sample of variant `x` in a hold at `t` ms (wall = t), 100 MiB of Rss, no allocator stats; `o` overrides. */
+export function holdSample(t: number, o: Partial<Sample> = {}): Sample {
+  return {
+    v: 1,
+    variant: 'x',
+    t,
+    wall: t,
+    phaseIndex: 0,
+    phase: 'hold',
+    target: 0,
+    online: 0,
+    proc: { rss: 100 * MiB, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 0 },
+    alloc: null,
+    runtime: null,
+    ...o,
+  };
+}
+
+/** jemalloc stats with `pdirty` dirty bytes over `arenas` and nothing else of note. */
+export function dirtyStats(pdirty: number, arenas: ArenaDecay[], version: string): NonNullable<Sample['alloc']> {
+  return {
+    allocated: 1,
+    active: 1,
+    metadata: 0,
+    resident: 1,
+    mapped: 1,
+    retained: 0,
+    pdirty,
+    pmuzzy: 0,
+    version,
+    arenas,
+    threads: [],
+  };
+}
+
+/** Phase 3 (the final hold) from `fromMs` to `toMs` over `samples`. */
+export const finalHold = (samples: Sample[], fromMs: number, toMs: number): PhaseSpan => ({
+  phaseIndex: 3,
+  phase: 'hold',
+  fromMs,
+  toMs,
+  samples,
+});
