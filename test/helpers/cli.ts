@@ -55,3 +55,8 @@ export async function simloadEach(
   await Promise.all(Array.from({ length: Math.max(2, availableParallelism()) }, lane));
   return out;
 }
+
+/** The arguments of `simload watch` of `pid`, sampled every `interval` for `duration`, into `out`. */
+export function watchArgs(pid: number, interval: string, duration: string, out: string): string[] {
+  return ['watch', '--pid', String(pid), '--interval', interval, '--duration', duration, '--out', out];
+}

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Sample } from '../../src/results/sample.js';
 import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import { ndjson } from '../helpers/ndjson.js';
+import { watchArgs } from '../helpers/cli.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 
@@ -154,15 +155,7 @@ test(
     const out = await mkdtemp(join(tmpdir(), 'simload-watch-'));
     try {
       const r = await simload([
-        'watch',
-        '--pid',
-        String(sleeper.pid),
-        '--interval',
-        '200ms',
-        '--duration',
-        '1500ms',
-        '--out',
-        out,
+        ...watchArgs(sleeper.pid!, '200ms', '1500ms', out),
         '--skynet-console',
         `127.0.0.1:${port}`,
       ]);

@@ -17,6 +17,7 @@ import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import type { Sample } from '../../src/results/sample.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { ndjson } from '../helpers/ndjson.js';
+import { watchArgs } from '../helpers/cli.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/simload.js', import.meta.url));
 const MiB = 1024 * 1024;
@@ -93,20 +94,7 @@ describe('long watches', { concurrency: true }, () => {
         await sleep(1000);
 
         // No folder named: the newest lw-* in --out.
-        const second = await simload([
-          'watch',
-          '--pid',
-          String(sleeper.pid),
-          '--interval',
-          '200ms',
-          '--duration',
-          '2s',
-          '--out',
-          out,
-          '--name',
-          'lw',
-          '--resume',
-        ]);
+        const second = await simload([...watchArgs(sleeper.pid!, '200ms', '2s', out), '--name', 'lw', '--resume']);
         assert.equal(second.code, 0, second.stderr);
         assert.match(second.stdout, new RegExp(`resumed ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 
