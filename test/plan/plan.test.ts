@@ -107,7 +107,7 @@ test(
       assert.match(html, /<h2>Capacity plan<\/h2>/);
       assert.match(html, new RegExp(`madv-free@${f.recommended}-verify`));
       assert.deepEqual(
-        readdirSync(cg.available ? cg.root : '/').filter((n) => n.startsWith('simload-')),
+        readdirSync(cg.available ? cg.root : '/').filter((n) => n.startsWith(`simload-${r.pid}-`)),
         [],
         'no cgroup left',
       );

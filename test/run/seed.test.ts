@@ -10,6 +10,8 @@ import { join, relative } from 'node:path';
 import { packageRoot } from '../../src/native/paths.js';
 import type { Sample } from '../../src/results/sample.js';
 import { breakdownCheck, worstGapShare } from '../../src/analysis/breakdown-check.js';
+import { checkExpectations } from '../../src/analysis/expect.js';
+import { ExitCode } from '../../src/errors.js';
 import { runScenario } from '../../src/run/run.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { parseDuration } from '../../src/units.js';
@@ -23,11 +25,13 @@ require501();
 const skip = needsVendor('jemalloc-5.0.1');
 
 const PEAK = 400;
+/** The validity reasons a busy machine gives: players or messages short of what the scenario asked. */
+const LOAD_SHORTFALL = /held less than 95% of the target|messages of the \d+ asked|^[^:]+: late logins: /;
 
 test(
   'seed.yaml, short: four variants on two jemalloc versions, breakdown adds up at every sample',
   { skip, timeout: 300_000 },
-  async () => {
+  async (t) => {
     // The documented mechanism, with the relative path CI uses when run from the project root.
     process.env['SIMLOAD_JEMALLOC_5_0_1'] =
       process.cwd() === packageRoot ? relative(packageRoot, VENDOR_501) : VENDOR_501;
@@ -55,19 +59,39 @@ test(
     const dir = await mkdtemp(join(tmpdir(), 'simload-seed-'));
     // Side by side: four light servers (synthetic state); this test reads what each sample carries, not timing.
     const r = await runScenario(scenario, text, { outDir: dir, quiet: true, parallel: true });
-    assert.equal(r.exitCode, 0, "complete, and seed.yaml's thresholds (no LazyFree without MADV_FREE) pass");
+    // On a busy machine four servers may not take 100 logins/s each: the run is then INVALID (exit 4) for the load
+    // alone, and says so. What every sample carries and seed.yaml's thresholds are checked either way; the counts
+    // the load delivered only when it was delivered.
+    const reasons = r.summary.variants.flatMap((v) => v.validity.reasons.map((x) => `${v.variant}: ${x}`));
+    const delivered = r.exitCode !== ExitCode.invalid;
+    if (delivered)
+      assert.equal(r.exitCode, 0, "complete, and seed.yaml's thresholds (no LazyFree without MADV_FREE) pass");
+    else {
+      t.diagnostic(`the load was not delivered on this machine: ${reasons.join('; ')}`);
+      for (const x of reasons) assert.match(x, LOAD_SHORTFALL, 'INVALID for the load alone');
+    }
+    const thresholds = checkExpectations(r.summary, scenario.expect);
+    assert.equal(thresholds.length, 2);
+    for (const x of thresholds) {
+      const what = `${x.variant} ${x.rule.source}: ${x.actual}`;
+      // An INVALID run passes no threshold; the value each would be judged on is still measured.
+      if (delivered) assert.ok(x.pass, what);
+      else assert.ok(x.rule.op === '<' && x.actual !== null && x.actual < x.rule.value, what);
+    }
 
     const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
     for (const v of r.summary.variants) {
-      assert.ok(
-        Math.abs(v.peakOnline - PEAK) <= tolerance(PEAK),
-        `${v.variant}: peak online ${v.peakOnline}, asked ${PEAK}`,
-      );
       const peakHold = samples.filter((s) => s.variant === v.variant && s.phaseIndex === 1);
-      assert.ok(
-        peakHold.length > 0 && Math.abs(peakHold.at(-1)!.online - PEAK) <= tolerance(PEAK),
-        `${v.variant}: online during the peak hold ${peakHold.map((s) => s.online).join(',')}`,
-      );
+      if (delivered) {
+        assert.ok(
+          Math.abs(v.peakOnline - PEAK) <= tolerance(PEAK),
+          `${v.variant}: peak online ${v.peakOnline}, asked ${PEAK}`,
+        );
+        assert.ok(
+          peakHold.length > 0 && Math.abs(peakHold.at(-1)!.online - PEAK) <= tolerance(PEAK),
+          `${v.variant}: online during the peak hold ${peakHold.map((s) => s.online).join(',')}`,
+        );
+      }
       const own = samples.filter((s) => s.variant === v.variant && s.alloc);
       assert.ok(own.length >= 20, `${v.variant}: ${own.length} samples with allocator stats`);
       const version = v.variant.startsWith('je501') ? /^5\.0\.1-/ : /^5\.3\.0-/;
