@@ -1,9 +1,8 @@
 // Did the server handle the messages the scenario asked for? Per phase: the messages the server counted
 // (`server.messages + server.errors` between samples) against the phase's rate times the players that were
 // sending. A player sends once its think time is over, so the senders at a sample are the fewer of the players
-// the server holds now and those it held `think_time` earlier (interpolated between samples). The bots send a
-// little more than that while players are still thinking (they keep the rate of every logged-in player), so a
-// shortfall is never the think time. The server's counter is read once per sample, so messages sent just before
+// the server holds now and those it held `think_time` earlier (interpolated between samples), as the bots count
+// them (src/driver/bots/host.ts). The server's counter is read once per sample, so messages sent just before
 // a phase's last sample and handled just after it land in the next phase: up to one sample interval's worth of
 // them, taken from what the next phase handled beyond its own asked, count for the phase that asked them
 // (`late`). A server further behind than one interval at a phase's end, or one whose next phase does not catch

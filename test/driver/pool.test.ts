@@ -92,6 +92,58 @@ test(
   },
 );
 
+test(
+  'players still in their think time neither send nor count toward the rate (100 sending, 100 thinking)',
+  { timeout: 60_000 },
+  async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    let received = 0;
+    wss.on('connection', (ws) =>
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { t: string; seq: number };
+        if (m.t === 'msg') received++;
+        ws.send(JSON.stringify({ t: 'ok', seq: m.seq, op: m.t }));
+      }),
+    );
+    const port = (wss.address() as { port: number }).port;
+    const thinkMs = 6000;
+    const pool = new BotPool({
+      url: `ws://127.0.0.1:${port}`,
+      workers: 2,
+      playerPrefix: 'k',
+      thinkTimeMs: thinkMs,
+      rate: 10,
+      phase: '0:ramp',
+    });
+    try {
+      pool.setTarget(100);
+      for (let i = 0; i < 200 && pool.totals().online < 100; i++) await delay(50);
+      assert.equal(pool.totals().online, 100);
+      await delay(thinkMs + 500);
+      // The second hundred log in now: until their think time is over (not before thinkMs from here), only the
+      // first hundred send, at 10 messages each per second.
+      const second = performance.now();
+      pool.setTarget(200);
+      for (let i = 0; i < 200 && pool.totals().online < 200; i++) await delay(50);
+      assert.equal(pool.totals().online, 200);
+      await delay(200);
+      const r0 = received;
+      const t0 = performance.now();
+      await delay(2000);
+      const got = received - r0;
+      const t1 = performance.now();
+      assert.ok(t1 < second + thinkMs, `the window ended ${Math.round(t1 - second)} ms after the second logins began`);
+      const asked = (10 * 100 * (t1 - t0)) / 1000;
+      assert.ok(got >= 0.9 * asked, `the server got ${got} messages of ${Math.round(asked)} asked`);
+      assert.ok(got <= 1.1 * asked, `the server got ${got} messages, more than the ${Math.round(asked)} asked`);
+    } finally {
+      await pool.stop();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  },
+);
+
 test('mergePhases adds the hosts histograms and counters', () => {
   const a = hdr.build();
   const b = hdr.build();

@@ -44,7 +44,7 @@ interface Bot {
   pending: Map<number, { t: number; phase: PhaseStats }>;
   /** When it may send its first message (think time after login), performance.now() ms. */
   activeAt: number;
-  /** Index in `active`, or -1. */
+  /** Index in `active`, or -1 (not sending yet, or no longer). */
   slot: number;
   timer: NodeJS.Timeout | null;
 }
@@ -75,6 +75,12 @@ class BotHost {
   private readonly bots = new Set<Bot>();
   /** Logged-in bots past their think time: the ones that send. */
   private readonly active: Bot[] = [];
+  /**
+   * Logged-in bots still thinking, in login order (so in activeAt order, the think time being one for all); from
+   * `thinkingHead` on. The rate is per sending player: a thinking player neither sends nor counts toward it.
+   */
+  private thinking: Bot[] = [];
+  private thinkingHead = 0;
   private readonly phases = new Map<string, PhaseStats>();
   private phase: PhaseStats;
   private rate: number;
@@ -282,8 +288,7 @@ class BotHost {
         bot.timer = null;
         bot.state = 'online';
         bot.activeAt = performance.now() + this.init.thinkTimeMs;
-        bot.slot = this.active.length;
-        this.active.push(bot);
+        this.thinking.push(bot);
         return;
       }
       if (m.op === 'logout') {
@@ -405,21 +410,32 @@ class BotHost {
     bot.slot = -1;
   }
 
+  /** Moves the players whose think time is over into `active`; one that left meanwhile is dropped. */
+  private promoteThinkers(now: number): void {
+    const q = this.thinking;
+    while (this.thinkingHead < q.length && q[this.thinkingHead]!.activeAt <= now) {
+      const bot = q[this.thinkingHead++]!;
+      if (bot.state !== 'online' || bot.slot >= 0) continue;
+      bot.slot = this.active.length;
+      this.active.push(bot);
+    }
+    if (this.thinkingHead > 1024 && this.thinkingHead * 2 > q.length) {
+      this.thinking = q.slice(this.thinkingHead);
+      this.thinkingHead = 0;
+    }
+  }
+
   private sendTick(): void {
     const now = performance.now();
     const dt = (now - this.lastTick) / 1000;
     this.lastTick = now;
+    this.promoteThinkers(now);
     if (this.rate <= 0 || this.active.length === 0) return;
     // Poisson-free but fair: the expected count per tick, with the fraction carried by a coin flip.
     const expected = this.rate * this.active.length * dt;
-    let n = Math.floor(expected) + (Math.random() < expected % 1 ? 1 : 0);
-    // The bound on draws is fixed before the loop: re-reading it from the shrinking n capped a tick at about
-    // (4n + 8) / 5 sends, 10% short of the rate at 8 000 players (docs/report.md, "Load validity").
-    const maxDraws = n * 4 + 8;
-    for (let tries = 0; n > 0 && tries < maxDraws; tries++) {
+    const n = Math.floor(expected) + (Math.random() < expected % 1 ? 1 : 0);
+    for (let i = 0; i < n; i++) {
       const bot = this.active[Math.floor(Math.random() * this.active.length)]!;
-      if (bot.activeAt > now) continue;
-      n--;
       const seq = ++bot.seq;
       bot.pending.set(seq, { t: now, phase: this.phase });
       this.phase.sent++;
@@ -490,6 +506,7 @@ class BotHost {
     this.roomy.clear();
     this.bots.clear();
     this.active.length = 0;
+    this.thinking = [];
     this.init.port.close();
     this.resolveStop({ worker: this.init.worker, phases, status });
   }
