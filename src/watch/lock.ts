@@ -29,14 +29,17 @@ export function lockWatchFolder(dir: string, said: string): FolderLock {
   const text = JSON.stringify({ pid: process.pid, identity: readProcessIdentity(process.pid) } satisfies Owner);
   // `<file>.<pid>.tmp`: what a resume removes when a crash left it (results/reopen.ts).
   const mine = `${file}.${process.pid}.tmp`;
-  writeFileSync(mine, `${text}\n`);
   try {
     for (let attempt = 1; ; attempt++) {
       try {
+        // Written again each time: the watch holding the folder may have removed it as a crash's leftover.
+        writeFileSync(mine, `${text}\n`);
         linkSync(mine, file);
         return { release: () => releaseIfMine(file, text) };
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && attempt < ATTEMPTS) continue; // the temporary went under us: write it again
+        if (code !== 'EEXIST') throw err;
       }
       const seen = readText(file);
       const owner = seen === null ? null : parseOwner(seen);
@@ -54,7 +57,8 @@ export function lockWatchFolder(dir: string, said: string): FolderLock {
  * took it over meanwhile) is put back, and the next attempt finds it.
  */
 function takeStale(file: string, seen: string): void {
-  const aside = `${file}.${process.pid}.stale`;
+  // A temporary's name, so that a resume removes it if a crash left it here (results/reopen.ts).
+  const aside = `${file}.stale.${process.pid}.tmp`;
   try {
     renameSync(file, aside);
   } catch {
