@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { requirePeerSources } from '../src/native/peers.js';
 import { findSkynetBuild } from '../src/native/skynet-build.js';
 import { writeSkynetConfig } from '../src/native/skynet-config.js';
-import { DRIVER_DIR } from '../src/fidelity/skynet-run.js';
+import { DRIVER_DIR } from '../src/fidelity/skynet-driver.js';
 import { skynetAgentLib } from '../src/native/agent-build.js';
 import { attachLua, LuaFn } from '../src/server/lua-vm.js';
 import { Allocator } from '../src/alloc/allocator.js';

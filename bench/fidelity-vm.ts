@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { requirePeerSources } from '../src/native/peers.js';
 import { findSkynetBuild } from '../src/native/skynet-build.js';
 import { writeSkynetConfig } from '../src/native/skynet-config.js';
-import { DRIVER_DIR } from '../src/fidelity/skynet-run.js';
+import { DRIVER_DIR } from '../src/fidelity/skynet-driver.js';
 import { skynetAgentLib } from '../src/native/agent-build.js';
 import { attachLua, loadLua, type LuaFns } from '../src/server/lua-vm.js';
 import { checkScript } from '../src/server/script-check.js';

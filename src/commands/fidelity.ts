@@ -65,27 +65,29 @@ export const fidelityCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
-    const { agentScript } = await import('../fidelity/script.js');
-    const { fidelityOptions } = await import('../fidelity/options.js');
-    const { runFidelitySeries } = await import('../fidelity/series.js');
-    const { checkSkynetRun } = await import('../fidelity/skynet-run.js');
-    const { withInterrupt } = await import('../run/interrupt.js');
-    const { loadScenario } = await import('../scenario/load.js');
-    const variants = parseVariantsFlag(Array.isArray(argv.variants) ? argv.variants.join(',') : argv.variants);
-    const o = fidelityOptions(String(argv.scenario), argv, variants);
-    const { scenario, text } = await loadScenario(o.scenario);
-    // No skynet run, no script needed: the folders given are compared as they are.
-    const script = o.skyDirs ? undefined : agentScript(scenario, o.script);
-    if (script)
-      checkSkynetRun(scenario, { script, transport: o.transport, ...(o.variants ? { variants: o.variants } : {}) });
-    return withInterrupt((signal) =>
-      runFidelitySeries(scenario, text, {
+    // The signals first: a Ctrl-C while the code loads or the scenario and script are read ends with exit 130 too.
+    const { interruptedError, withInterrupt } = await import('../run/interrupt.js');
+    return withInterrupt(async (signal) => {
+      const { agentScript } = await import('../fidelity/script.js');
+      const { fidelityOptions } = await import('../fidelity/options.js');
+      const { runFidelitySeries } = await import('../fidelity/series.js');
+      const { checkSkynetRun } = await import('../fidelity/skynet-run.js');
+      const { loadScenario } = await import('../scenario/load.js');
+      const variants = parseVariantsFlag(Array.isArray(argv.variants) ? argv.variants.join(',') : argv.variants);
+      const o = fidelityOptions(String(argv.scenario), argv, variants);
+      const { scenario, text } = await loadScenario(o.scenario);
+      if (signal.aborted) throw interruptedError(signal, 'before the first pair started, nothing was recorded');
+      // No skynet run, no script needed: the folders given are compared as they are.
+      const script = o.skyDirs ? undefined : agentScript(scenario, o.script);
+      if (script)
+        checkSkynetRun(scenario, { script, transport: o.transport, ...(o.variants ? { variants: o.variants } : {}) });
+      return runFidelitySeries(scenario, text, {
         ...o,
         ...(script ? { agentScript: script } : {}),
         signal,
         out: (t) => process.stdout.write(t),
         log: (line) => process.stderr.write(line + '\n'),
-      }),
-    );
+      });
+    });
   },
 };

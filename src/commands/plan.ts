@@ -49,29 +49,30 @@ export const planCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
-    const { runPlan } = await import('../plan/plan.js');
-    const { withInterrupt } = await import('../run/interrupt.js');
-    const { loadScenario } = await import('../scenario/load.js');
-    const budget = parseSize(String(argv.budget));
-    if (budget === null || budget <= 0)
-      throw new UsageError(
-        'ERR_PLAN_BUDGET',
-        `--budget: expected a size such as 4GiB or 1500MB, got "${String(argv.budget)}"`,
-      );
-    const headroom = parseFraction(String(argv.headroom));
-    if (headroom === null || headroom < 0 || headroom >= 1) {
-      throw new UsageError(
-        'ERR_PLAN_HEADROOM',
-        `--headroom: expected a share from 0% to below 100% such as 10%, got "${String(argv.headroom)}"`,
-      );
-    }
-    const points = Number(argv.points);
-    const maxPlayers = argv['max-players'] === undefined ? undefined : Number(argv['max-players']);
-    if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/plans');
-    const variants = parseVariantsFlag(argv.variants);
-    const { scenario, text } = await loadScenario(String(argv.scenario));
-
+    // The signals first: a Ctrl-C while the code loads or the scenario is read ends with exit 130 too.
+    const { interruptedError, withInterrupt } = await import('../run/interrupt.js');
     return withInterrupt(async (signal) => {
+      const { runPlan } = await import('../plan/plan.js');
+      const { loadScenario } = await import('../scenario/load.js');
+      const budget = parseSize(String(argv.budget));
+      if (budget === null || budget <= 0)
+        throw new UsageError(
+          'ERR_PLAN_BUDGET',
+          `--budget: expected a size such as 4GiB or 1500MB, got "${String(argv.budget)}"`,
+        );
+      const headroom = parseFraction(String(argv.headroom));
+      if (headroom === null || headroom < 0 || headroom >= 1) {
+        throw new UsageError(
+          'ERR_PLAN_HEADROOM',
+          `--headroom: expected a share from 0% to below 100% such as 10%, got "${String(argv.headroom)}"`,
+        );
+      }
+      const points = Number(argv.points);
+      const maxPlayers = argv['max-players'] === undefined ? undefined : Number(argv['max-players']);
+      if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/plans');
+      const variants = parseVariantsFlag(argv.variants);
+      const { scenario, text } = await loadScenario(String(argv.scenario));
+      if (signal.aborted) throw interruptedError(signal, 'before the plan started, nothing was recorded');
       const r = await runPlan(scenario, text, {
         budgetBytes: budget,
         headroom,

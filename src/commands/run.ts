@@ -68,31 +68,41 @@ export const runCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
-    const { skynetVariants } = await import('../fidelity/skynet-variant.js');
-    const { runScenario } = await import('../run/run.js');
-    const { withInterrupt } = await import('../run/interrupt.js');
-    const { loadScenario } = await import('../scenario/load.js');
-    // `--out` with no value and `--variants ''` are mistakes, not "the current folder" and "every variant".
-    if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
-    const variants = parseVariantsFlag(argv.variants);
-    if (typeof argv.junit === 'string') checkWritable(argv.junit, '--junit');
-    const { scenario, text } = await loadScenario(String(argv.scenario));
-    const live = await startLiveOutputs(argv, (line) => process.stderr.write(`simload: ${line}\n`));
+    // The signals first: a Ctrl-C or SIGTERM while the code loads, the scenario is read or --live starts ends as
+    // one during the run does (exit 130, no server, no listening socket), not with Node's default death.
+    const { interruptedError, withInterrupt } = await import('../run/interrupt.js');
     return withInterrupt(async (signal) => {
-      const json = Boolean(argv.json);
-      const r = await runScenario(scenario, text, {
-        live,
-        parallel: Boolean(argv.parallel),
-        ...(variants ? { variants } : {}),
-        ...(typeof argv.out === 'string' ? { outDir: argv.out } : {}),
-        ...(typeof argv.junit === 'string' ? { junit: argv.junit } : {}),
-        quiet: Boolean(argv.quiet),
-        skynet: skynetVariants(),
-        signal,
-        out: json ? process.stderr : process.stdout,
-      });
-      if (json) process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
-      return r.exitCode;
-    }).finally(() => live?.close());
+      // `--out` with no value and `--variants ''` are mistakes, not "the current folder" and "every variant".
+      if (argv.out === '') throw new UsageError('ERR_OUT', '--out needs a folder, e.g. --out /tmp/results');
+      const variants = parseVariantsFlag(argv.variants);
+      if (typeof argv.junit === 'string') checkWritable(argv.junit, '--junit');
+      const [{ skynetVariants }, { runScenario }, { loadScenario }] = await Promise.all([
+        import('../fidelity/skynet-variant.js'),
+        import('../run/run.js'),
+        import('../scenario/load.js'),
+      ]);
+      const { scenario, text } = await loadScenario(String(argv.scenario));
+      const live = await startLiveOutputs(argv, (line) => process.stderr.write(`simload: ${line}\n`));
+      try {
+        // Interrupted before anything ran: no run folder to keep.
+        if (signal.aborted) throw interruptedError(signal, 'before the run started, nothing was recorded');
+        const json = Boolean(argv.json);
+        const r = await runScenario(scenario, text, {
+          live,
+          parallel: Boolean(argv.parallel),
+          ...(variants ? { variants } : {}),
+          ...(typeof argv.out === 'string' ? { outDir: argv.out } : {}),
+          ...(typeof argv.junit === 'string' ? { junit: argv.junit } : {}),
+          quiet: Boolean(argv.quiet),
+          skynet: skynetVariants(),
+          signal,
+          out: json ? process.stderr : process.stdout,
+        });
+        if (json) process.stdout.write(JSON.stringify(r.summary, null, 2) + '\n');
+        return r.exitCode;
+      } finally {
+        await live?.close();
+      }
+    });
   },
 };

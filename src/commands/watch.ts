@@ -107,62 +107,72 @@ export const watchCommand: SimloadCommand = {
         ].join('\n'),
       ),
   handler: async (argv) => {
+    // The signals first: a Ctrl-C while the code loads or --live starts ends as one during the watch does.
     const { withInterrupt } = await import('../run/interrupt.js');
-    const { parseExpectRule } = await import('../scenario/expect.js');
-    const { parseConsoleAddress } = await import('../watch/console.js');
-    const { runWatch } = await import('../watch/run-watch.js');
-    const intervalMs = duration('interval', argv.interval, 100)!;
-    const durationMs = duration('duration', argv.duration, 100);
-    const expect: ExpectRule[] = [];
-    for (const text of (argv.expect as string[] | undefined) ?? []) {
-      const r = parseExpectRule(text, null);
-      if ('error' in r) throw new UsageError('ERR_USAGE', `--expect ${JSON.stringify(text)}: ${r.error}`);
-      expect.push(r);
-    }
-    const pid = argv.pid === undefined ? null : Number(argv.pid);
-    if (pid !== null && (!Number.isInteger(pid) || pid <= 0))
-      throw new UsageError('ERR_NO_PROC', `--pid ${String(argv.pid)}: not a process id`);
-    const keepFull = argv['keep-full'] === 'off' ? null : duration('keep-full', argv['keep-full'], 1000)!;
-    const periodMs = duration('downsample', argv.downsample, 100)!;
-    if (keepFull !== null && periodMs < intervalMs)
-      throw new UsageError(
-        'ERR_USAGE',
-        `--downsample ${String(argv.downsample)}: give at least the --interval (${String(argv.interval)})`,
-      );
-    if (keepFull !== null && periodMs > keepFull)
-      throw new UsageError(
-        'ERR_USAGE',
-        `--downsample ${String(argv.downsample)}: give at most --keep-full (${String(argv['keep-full'])})`,
-      );
-    const consoleAddr = typeof argv['skynet-console'] === 'string' ? parseConsoleAddress(argv['skynet-console']) : null;
-    const live = await startLiveOutputs(argv, (line) => process.stderr.write(`simload watch: ${line}\n`));
-    return withInterrupt((signal) =>
-      runWatch({
-        live,
-        pid,
-        cmd: typeof argv.cmd === 'string' ? argv.cmd : null,
-        name: typeof argv.name === 'string' ? argv.name : null,
-        outDir: String(argv.out),
-        intervalMs,
-        durationMs,
-        console: consoleAddr,
-        inject: Boolean(argv['skynet-inject']),
-        topServices: Number(argv['skynet-top']),
-        memIntervalMs:
-          argv['skynet-mem'] === 'off'
-            ? null
-            : argv['skynet-mem'] === '0'
-              ? 0
-              : duration('skynet-mem', argv['skynet-mem'], 0),
-        onlineCmd: typeof argv['online-cmd'] === 'string' ? argv['online-cmd'] : null,
-        expect,
-        retention: keepFull === null ? null : { fullMs: keepFull, periodMs },
-        resume: typeof argv.resume === 'string' ? argv.resume : null,
-        out: process.stdout,
-        signal,
-      }),
-    )
-      .then((code) => code ?? ExitCode.ok)
-      .finally(() => live?.close());
+    return withInterrupt((signal) => watch(argv, signal));
   },
 };
+
+/** The watch the flags ask for, once the signals are handled. */
+async function watch(argv: Record<string, unknown>, signal: AbortSignal): Promise<number> {
+  const { interruptedError } = await import('../run/interrupt.js');
+  const { parseExpectRule } = await import('../scenario/expect.js');
+  const { parseConsoleAddress } = await import('../watch/console.js');
+  const { runWatch } = await import('../watch/run-watch.js');
+  const intervalMs = duration('interval', argv.interval, 100)!;
+  const durationMs = duration('duration', argv.duration, 100);
+  const expect: ExpectRule[] = [];
+  for (const text of (argv.expect as string[] | undefined) ?? []) {
+    const r = parseExpectRule(text, null);
+    if ('error' in r) throw new UsageError('ERR_USAGE', `--expect ${JSON.stringify(text)}: ${r.error}`);
+    expect.push(r);
+  }
+  const pid = argv.pid === undefined ? null : Number(argv.pid);
+  if (pid !== null && (!Number.isInteger(pid) || pid <= 0))
+    throw new UsageError('ERR_NO_PROC', `--pid ${String(argv.pid)}: not a process id`);
+  const keepFull = argv['keep-full'] === 'off' ? null : duration('keep-full', argv['keep-full'], 1000)!;
+  const periodMs = duration('downsample', argv.downsample, 100)!;
+  if (keepFull !== null && periodMs < intervalMs)
+    throw new UsageError(
+      'ERR_USAGE',
+      `--downsample ${String(argv.downsample)}: give at least the --interval (${String(argv.interval)})`,
+    );
+  if (keepFull !== null && periodMs > keepFull)
+    throw new UsageError(
+      'ERR_USAGE',
+      `--downsample ${String(argv.downsample)}: give at most --keep-full (${String(argv['keep-full'])})`,
+    );
+  const consoleAddr = typeof argv['skynet-console'] === 'string' ? parseConsoleAddress(argv['skynet-console']) : null;
+  const live = await startLiveOutputs(argv, (line) => process.stderr.write(`simload watch: ${line}\n`));
+  try {
+    // Interrupted before the watch began: no folder, no command started.
+    if (signal.aborted) throw interruptedError(signal, 'before the watch began, nothing was recorded');
+    const code = await runWatch({
+      live,
+      pid,
+      cmd: typeof argv.cmd === 'string' ? argv.cmd : null,
+      name: typeof argv.name === 'string' ? argv.name : null,
+      outDir: String(argv.out),
+      intervalMs,
+      durationMs,
+      console: consoleAddr,
+      inject: Boolean(argv['skynet-inject']),
+      topServices: Number(argv['skynet-top']),
+      memIntervalMs:
+        argv['skynet-mem'] === 'off'
+          ? null
+          : argv['skynet-mem'] === '0'
+            ? 0
+            : duration('skynet-mem', argv['skynet-mem'], 0),
+      onlineCmd: typeof argv['online-cmd'] === 'string' ? argv['online-cmd'] : null,
+      expect,
+      retention: keepFull === null ? null : { fullMs: keepFull, periodMs },
+      resume: typeof argv.resume === 'string' ? argv.resume : null,
+      out: process.stdout,
+      signal,
+    });
+    return code ?? ExitCode.ok;
+  } finally {
+    await live?.close();
+  }
+}

@@ -2,9 +2,10 @@
 // pair's run folders and tables (each row with both sides' value, the ratio, the target and whether it held;
 // CPU rows included) and, over several pairs, the spread. Rewritten after each pair, so an interrupted series
 // keeps the pairs it finished; written to a temporary name and renamed, so a reader never sees half a file.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { safeName, timestamp } from '../results/writer.js';
+import { writeFileAtomic } from '../results/atomic.js';
+import { safeName, timestamp } from '../results/run-folder.js';
 import type { FidelityTable } from '../analysis/fidelity.js';
 import type { Spread } from './spread.js';
 
@@ -21,9 +22,7 @@ export function fidelityRecordPath(outDir: string, scenario: string, started: Da
   return join(resolve(outDir), `${safeName(scenario)}-fidelity-${timestamp(started)}.json`);
 }
 
-export function writeFidelityRecord(file: string, record: FidelityRecord): void {
-  mkdirSync(resolve(file, '..'), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
-  renameSync(tmp, file);
+export async function writeFidelityRecord(file: string, record: FidelityRecord): Promise<void> {
+  await mkdir(resolve(file, '..'), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(record, null, 2) + '\n');
 }

@@ -64,13 +64,13 @@ export async function runFidelitySeries(scenario: Scenario, text: string, o: Ser
     );
     pairs.push(tables);
     record.pairs.push({ simload: simDir, skynet: skyDir, tables });
-    writeFidelityRecord(recordFile, record);
+    await writeFidelityRecord(recordFile, record);
   }
   if (pairs.length < repeat) return verdictOf('interrupted').exitCode;
   const spread = fidelitySpread(pairs);
   if (repeat > 1) {
     o.out('\n' + formatSpread(spread));
-    writeFidelityRecord(recordFile, { ...record, spread });
+    await writeFidelityRecord(recordFile, { ...record, spread });
   }
   o.log(`fidelity: tables written to ${recordFile}`);
   return verdictOf(spread.invalid.length > 0 ? 'invalid' : spreadHolds(spread) ? 'ok' : 'expect-failed').exitCode;

@@ -14,7 +14,7 @@ import type { VariantOutcome, VariantRunContext } from '../run/variant.js';
 import type { Scenario } from '../scenario/types.js';
 import { skynetPlan, type SkynetTransport } from './plan.js';
 import { agentScript } from './script.js';
-import { runSkynetVariant } from './skynet-run.js';
+import { runSkynetVariant } from './skynet-driver.js';
 
 /** The sources a skynet variant builds from: the user's tree, else the peer sources; what is missing, else. */
 export function skynetSources(v: VariantOptions, env: NodeJS.ProcessEnv = process.env): PeerSources | string {

@@ -1,9 +1,10 @@
 // Renders a run folder: summary.json, report.html and chart.svg, from the folder alone.
 
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SimloadError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../results/atomic.js';
 import { RESULT_FILES } from '../results/layout.js';
 import type { ChartOption } from './chart-kit.js';
 import { memoryChartOption } from './charts.js';
@@ -107,13 +108,9 @@ async function renderSections(run: RunData, summary: Summary): Promise<ReportSec
 }
 
 async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
+    await writeFileAtomic(file, text);
   } catch (err) {
-    // A half-written temporary would keep the space a full disk needs back (and sit in the folder).
-    await rm(tmp, { force: true }).catch(() => undefined);
     throw new SimloadError('ERR_REPORT_WRITE', `cannot write ${file}: ${(err as Error).message}`, undefined, {
       cause: err,
     });

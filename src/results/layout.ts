@@ -25,6 +25,8 @@ export const RESULT_FILES = {
   chart: 'chart.svg',
   /** Capacity planning results (plan/), when the folder is a plan. */
   plan: 'plan.json',
+  /** While a watch writes the folder: its pid and what tells that process from a later one (watch/lock.ts). */
+  watchLock: 'watch.lock',
 } as const;
 
 export interface RunMeta {

@@ -3,14 +3,14 @@
 // Whole-file outputs (run.json, latency.json, ...) are written to a temporary name and renamed, so a reader
 // never sees half a file.
 
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
-import { SimloadError, UsageError } from '../errors.js';
-import { assertInside, containedDir } from './contain.js';
+import { SimloadError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
 import { dropTornLine, removeTemporaries } from './reopen.js';
 import { rotateSamples } from './rotate.js';
+import { makeRunFolder, toolVersion } from './run-folder.js';
 import type { Sample } from './sample.js';
 import { RESULT_FILES, type LatencyFile, type ResumeRecord, type RunEvent, type RunMeta } from './layout.js';
 
@@ -60,27 +60,7 @@ export class RunWriter {
    * without it (a --out given on the command line) baseDir may be anywhere.
    */
   static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta, opts: { within?: string } = {}): Promise<RunWriter> {
-    const base = opts.within === undefined ? resolve(baseDir) : containedDir(baseDir, opts.within);
-    try {
-      await mkdir(base, { recursive: true });
-    } catch (err) {
-      throw new UsageError('ERR_RESULTS_DIR', `cannot create the results folder ${base}: ${(err as Error).message}`, { cause: err });
-    }
-    if (opts.within !== undefined) assertInside(base, opts.within);
-    const now = new Date();
-    const stem = `${safeName(scenarioName)}-${timestamp(now)}`;
-    let dir = '';
-    for (let n = 1; ; n++) {
-      dir = join(base, n === 1 ? stem : `${stem}-${n}`);
-      try {
-        await mkdir(dir); // not recursive: fails when it exists, so two runs never share a folder
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n > 1000) {
-          throw new SimloadError('ERR_RESULTS_DIR', `cannot create the run folder ${dir}: ${(err as Error).message}`, undefined, { cause: err });
-        }
-      }
-    }
+    const { dir, now } = await makeRunFolder(baseDir, scenarioName, opts);
     const full: RunMeta = {
       tool: 'simload',
       version: toolVersion(),
@@ -337,41 +317,10 @@ export class RunWriter {
   }
 
   private async writeFileAtomic(name: string, text: string): Promise<void> {
-    const file = join(this.dir, name);
-    const tmp = `${file}.${process.pid}.tmp`;
     try {
-      await writeFile(tmp, text);
-      await rename(tmp, file);
+      await writeFileAtomic(join(this.dir, name), text);
     } catch (err) {
-      // A half-written temporary would keep the space a full disk needs back (and sit in the folder).
-      await rm(tmp, { force: true }).catch(() => undefined);
       throw this.failed(err, name);
     }
   }
-}
-
-export function safeName(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
-  return s === '' ? 'run' : s.slice(0, 80);
-}
-
-/** 20240501-123005: sorts by time, safe in every file system. Local time, which is what an operator reads. */
-export function timestamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-let cachedVersion: string | null = null;
-function toolVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  // dist/src/results/writer.js -> package.json three levels up (src/ is never run uncompiled).
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'simload' && pkg.version) return (cachedVersion = pkg.version);
-    } catch {
-      // try the next candidate
-    }
-  }
-  return (cachedVersion = '0.0.0');
 }

@@ -2,7 +2,7 @@
 // the first signal aborts, so bots and servers stop and what was recorded is written and reported; a second one
 // kills the servers at once and exits 130.
 
-import { ExitCode } from '../errors.js';
+import { ExitCode, SimloadError } from '../errors.js';
 import { killAllChildren } from './children.js';
 
 /** The signals that interrupt a command as Ctrl-C does. */
@@ -24,4 +24,9 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
   } finally {
     for (const sig of SIGNALS) process.off(sig, onSignal);
   }
+}
+
+/** What a command stopped by the signal before it recorded anything ends with: exit 130, `why` said. */
+export function interruptedError(signal: AbortSignal, why: string): SimloadError {
+  return new SimloadError('ERR_INTERRUPTED', `interrupted (${String(signal.reason)}) ${why}`, ExitCode.interrupted);
 }

@@ -1,8 +1,9 @@
-// The end of a recording, one way for `simload run`, `serve --record` and `watch`: run.json's status, the
-// report, whether the load was delivered (recorded in run.json), the summary table, the verdict
-// (analysis/verdict.ts), JUnit, the live page, the folder's paths and the exit code. What differs between the
-// commands is an option here: a watch asks for no load (not judged), prints more after its table and names its
-// report before the verdict; a failed `simload run` throws RunFailedError (its caller, plan, reads the folder).
+// The end of a recording, one way for `simload run`, `serve --record`, `watch` and the skynet side of `simload
+// fidelity`: run.json's status, the report, whether the load was delivered (recorded in run.json), the summary
+// table, the verdict (analysis/verdict.ts), JUnit, the live page, the folder's paths and the exit code. What
+// differs between the commands is an option here: a watch asks for no load (not judged), prints more after its
+// table and names its report before the verdict; fidelity's skynet side is judged by the pair's table, not here,
+// and prints nothing; a failed `simload run` throws RunFailedError (its caller, plan, reads the folder).
 
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -48,8 +49,11 @@ export interface CloseOptions {
   judgeValidity: boolean;
   /** --junit: the thresholds as JUnit XML, when they were checked. */
   junit?: string;
-  /** Where the table, the verdict and the paths go. */
-  out: Writable;
+  /**
+   * Where the table, the verdict and the paths go; none: nothing is printed (a side of `simload fidelity`, which
+   * the pair's table judges).
+   */
+  out?: Writable;
   /** No table and no paths: only a verdict that something asked for did not hold. */
   quiet?: boolean;
   /** A failed run throws RunFailedError after its table (run) instead of ending with the `failed` verdict. */
@@ -73,7 +77,8 @@ export interface SessionEnd {
 }
 
 export async function closeRun(writer: RunWriter, live: LiveOutputs | null, c: CloseOptions): Promise<SessionEnd> {
-  const { out, status } = c;
+  const { status } = c;
+  const print = (text: string) => c.out?.write(text);
   const dir = writer.dir;
   const error = c.error ?? null;
   // A refused run.json shows as the writer's write error, handled next.
@@ -83,25 +88,25 @@ export async function closeRun(writer: RunWriter, live: LiveOutputs | null, c: C
     const kept = await loadRun(dir)
       .then(summarize)
       .catch(() => null);
-    if (kept && !c.quiet) out.write(formatSummaryTable(kept));
+    if (kept && !c.quiet) print(formatSummaryTable(kept));
     throw new RunFailedError(dir, writer.writeError);
   }
 
   const { summary, samples } = await report(writer, status, error);
   const validity = c.judgeValidity ? summaryValidity(summary) : null;
   if (validity && status === 'complete') await writer.recordValidity(validity);
-  if (!c.quiet) out.write(formatSummaryTable(summary));
-  if (c.details) out.write(c.details({ summary, samples }));
+  if (!c.quiet) print(formatSummaryTable(summary));
+  if (c.details) print(c.details({ summary, samples }));
   const html = join(dir, RESULT_FILES.report);
-  if (c.paths === 'report') out.write(`report: ${html}\n${c.footer !== undefined ? `${c.footer}\n` : ''}`);
+  if (c.paths === 'report') print(`report: ${html}\n${c.footer !== undefined ? `${c.footer}\n` : ''}`);
   if (error && c.throwOnFailure) throw new RunFailedError(dir, error);
 
   const v = verdict({ status, validity, expect: checkExpectations(summary, c.expect) });
   if (v.checked && c.junit) await writeJUnit(c.junit, v.checked);
   // Quiet: only what went wrong (the table, which also heads with the INVALID lines, is not printed).
   if (v.lines.length > 0 && (!c.quiet || v.outcome === 'invalid' || v.outcome === 'expect-failed'))
-    out.write(v.lines.join('\n') + '\n');
-  if (c.paths === 'results' && !c.quiet) out.write(`results: ${dir}\nreport:  ${html}\n`);
+    print(v.lines.join('\n') + '\n');
+  if (c.paths === 'results' && !c.quiet) print(`results: ${dir}\nreport:  ${html}\n`);
   await live?.finish({ outcome: v.outcome, exitCode: v.exitCode, lines: v.lines, report: html });
   return { dir, summary, verdict: v, exitCode: v.exitCode };
 }

@@ -1,8 +1,8 @@
-// One run folder from open to close, as k6's outputs have a start, samples and a stop: `simload run` and
-// `serve --record` open it (the folder, scenario.yaml, the live outputs, a recorder, and a stop signal that
-// fires on the user's interrupt, on a failure and when the folder stops taking writes); `watch` takes one over
-// the folder its Watcher writes. All three end it with close() (close.ts), so a run ends the same way whichever
-// command recorded it.
+// One run folder from open to close, as k6's outputs have a start, samples and a stop: `simload run`,
+// `serve --record` and fidelity's skynet side open it (the folder, scenario.yaml, the live outputs, a recorder,
+// and a stop signal that fires on the user's interrupt, on a failure and when the folder stops taking writes);
+// `watch` takes one over the folder its Watcher writes. All of them end it with close() (close.ts), so a run
+// ends the same way whichever command recorded it.
 
 import { SimloadError } from '../errors.js';
 import type { LiveOutputs } from '../live/outputs.js';
@@ -22,6 +22,8 @@ export interface OpenOptions {
   parallel: boolean;
   /** The folder the run folder is made in. */
   outDir: string;
+  /** The run folder's name before its timestamp (default: the scenario's name). */
+  name?: string;
   /** The folder outDir must stay inside by its real path (a scenario's output.dir: the working folder). */
   within?: string;
   /** The user's Ctrl-C / SIGTERM: the session stops, and the folder records `interrupted`. */
@@ -53,7 +55,7 @@ export class RunSession {
     const s = o.scenario;
     const writer = await RunWriter.create(
       o.outDir,
-      s.name,
+      o.name ?? s.name,
       { scenario: s.name, variants: o.variants, parallel: o.parallel, host: thisHost() },
       o.within === undefined ? {} : { within: o.within },
     );

@@ -1,7 +1,8 @@
 // `simload watch --resume [DIR]`: a watch that was killed, crashed or stopped starts again into its folder.
-// What it needs from the folder: that it is a watch's (run.json readable, scenario.json a watch's), its variant
-// name, when the watch first began (sample `t` goes on from there), the marks so far (phases go on), and
-// where the gap began (the last record before it). RunWriter.reopen drops a line the crash cut off.
+// What it needs from the folder: that it is a watch's (run.json readable, scenario.json a watch's) and that no
+// live watch writes it (lock.ts), its variant name, when the watch first began (sample `t` goes on from there),
+// the marks so far (phases go on), and where the gap began (the last record before it). RunWriter.reopen drops
+// a line the crash cut off.
 
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -13,8 +14,10 @@ import { runMetaProblems } from '../analysis/run-meta.js';
 import { isWatchFolder } from '../analysis/watch-folder.js';
 import { RESULT_FILES, type RunEvent, type RunMeta } from '../results/layout.js';
 import { lastLine } from '../results/reopen.js';
-import { RunWriter, safeName } from '../results/writer.js';
+import { safeName } from '../results/run-folder.js';
+import { RunWriter } from '../results/writer.js';
 import type { Scenario } from '../scenario/types.js';
+import { lockWatchFolder, type FolderLock } from './lock.js';
 import { parseMark } from './marks.js';
 import type { MarkedPhase } from './scenario.js';
 
@@ -31,6 +34,8 @@ export interface Resumed {
   /** `t` of the first sample in samples.ndjson (the full-resolution window's start), null when it has none. */
   firstT: number | null;
   tornBytes: number;
+  /** Held until the watch has ended the folder. */
+  lock: FolderLock;
 }
 
 /** The newest folder `<out>/<name>-<timestamp>` a watch wrote, or null. */
@@ -70,6 +75,17 @@ export async function resumeFolder(dir: string, name: string | null): Promise<Re
   const folderName = previous.variants[0]!;
   if (name !== null && name !== folderName)
     throw new UsageError('ERR_USAGE', `--resume ${dir}: the folder is of --name ${folderName}, not ${name}`);
+  // Before anything in the folder changes: a watch still writing it keeps it.
+  const lock = lockWatchFolder(abs, `--resume ${dir}`);
+  try {
+    return { ...(await reopen(abs, previous, folderName)), lock };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function reopen(abs: string, previous: RunMeta, folderName: string): Promise<Omit<Resumed, 'lock'>> {
   const { writer, tornBytes } = await RunWriter.reopen(abs, previous);
   const events = parseNdjson<RunEvent>(
     await readFile(join(abs, RESULT_FILES.events), 'utf8').catch(() => ''),

@@ -86,9 +86,26 @@ export async function runWatch(o: RunWatchOptions): Promise<number> {
   try {
     dir = await w.start();
   } catch (err) {
+    w.releaseFolder();
     target.child?.kill('SIGTERM');
     throw err;
   }
+  try {
+    return await watchUntilEnd(w, target, dir, resumeDir, o);
+  } finally {
+    w.releaseFolder();
+  }
+}
+
+/** From a started watch to its session's end: marks, the end (signal, --duration, the process), the report. */
+async function watchUntilEnd(
+  w: Watcher,
+  target: WatchTarget,
+  dir: string,
+  resumeDir: string | null,
+  o: RunWatchOptions,
+): Promise<number> {
+  const say = (line: string) => o.out.write(`${line}\n`);
   if (resumeDir !== null) {
     const r = w.resumed!;
     say(

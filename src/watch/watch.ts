@@ -17,6 +17,7 @@ import { splitArenaMallctls } from './arena-decay.js';
 import { injectCommand, removeInjectFile, writeInjectFile } from './inject.js';
 import { parseMark } from './marks.js';
 import { readOnline } from './online.js';
+import { lockWatchFolder, type FolderLock } from './lock.js';
 import { resumeFolder } from './resume.js';
 import { watchScenario, type MarkedPhase } from './scenario.js';
 import type { LiveOutputs } from '../live/outputs.js';
@@ -56,6 +57,8 @@ export const DEFAULT_TOP_SERVICES = 10;
 export class Watcher extends EventEmitter {
   readonly o: WatchOptions;
   private writer!: RunWriter;
+  /** The folder's lock (lock.ts), from start() until releaseFolder(). */
+  private lock: FolderLock | null = null;
   private console: SkynetConsole | null = null;
   private injectFile: string | null = null;
   private startWall = 0;
@@ -88,6 +91,12 @@ export class Watcher extends EventEmitter {
     return this.writer.dir;
   }
 
+  /** Lets another watch into the folder: after the session has ended it (or start() failed). */
+  releaseFolder(): void {
+    this.lock?.release();
+    this.lock = null;
+  }
+
   /** The folder's writer, once started: what the session ends (session/close.ts). */
   get folder(): RunWriter {
     return this.writer;
@@ -98,6 +107,7 @@ export class Watcher extends EventEmitter {
     if (this.o.resumeDir) {
       const r = await resumeFolder(this.o.resumeDir, this.o.name);
       this.writer = r.writer;
+      this.lock = r.lock;
       this.startWall = r.startWall;
       this.marks = r.marks;
       firstT = r.firstT;
@@ -126,6 +136,8 @@ export class Watcher extends EventEmitter {
         parallel: false,
         host: thisHost(),
       });
+      // A new folder: held so that a --resume of it while this watch writes is refused.
+      this.lock = lockWatchFolder(this.writer.dir, this.writer.dir);
       this.startWall = Date.now();
     }
     if (this.o.retention) await this.writer.keepFull({ ...this.o.retention, firstT });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { FidelityTable } from '../../src/analysis/fidelity.js';
 import { fidelityRecordPath, writeFidelityRecord, type FidelityRecord } from '../../src/fidelity/record.js';
 
-test('fidelity record: named by scenario and start time, every row with both sides, the ratio and the target', () => {
+test('fidelity record: named by scenario and start time, every row with both sides, the ratio and the target', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'simload-fidelity-')), 'out');
   const file = fidelityRecordPath(dir, 'ramp 3000/x', new Date(2026, 11, 7, 10, 5, 9));
   assert.equal(file, join(dir, 'ramp-3000-x-fidelity-20261207-100509.json'));
@@ -35,8 +35,8 @@ test('fidelity record: named by scenario and start time, every row with both sid
     transport: 'gate',
     pairs: [{ simload: 'a', skynet: 'b', tables: [table] }],
   };
-  writeFidelityRecord(file, record);
-  writeFidelityRecord(file, { ...record, pairs: [...record.pairs, ...record.pairs] });
+  await writeFidelityRecord(file, record);
+  await writeFidelityRecord(file, { ...record, pairs: [...record.pairs, ...record.pairs] });
   assert.deepEqual(readdirSync(dir), ['ramp-3000-x-fidelity-20261207-100509.json'], 'no temporary file left');
   const back = JSON.parse(readFileSync(file, 'utf8')) as FidelityRecord;
   assert.equal(back.pairs.length, 2);

@@ -6,20 +6,29 @@
 // light (200 agents at 0.25 messages a second; 20 agents), and what is asserted is counts and allocator state, not
 // speed.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runSkynet, type SkynetRunResult } from '../../src/fidelity/skynet-run.js';
 import { packageRoot } from '../../src/native/paths.js';
+import type { RunEvent, RunMeta } from '../../src/results/layout.js';
 import type { Sample } from '../../src/results/sample.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { needsVendor } from '../native/vendor.js';
 import { simloadEach } from '../helpers/cli.js';
 import { readNdjson } from '../helpers/ndjson.js';
+import { liveProcesses } from '../helpers/proc.js';
+import { waitFor } from '../helpers/wait.js';
 
 const fixtures = resolve(packageRoot, 'test', 'fidelity', 'fixtures');
+
+/** This process's children that are a skynet and have not exited. */
+const skynetChildren = () =>
+  liveProcesses()
+    .filter((p) => p.comm === 'skynet' && p.ppid === process.pid)
+    .map((p) => p.pid);
 const skip = needsVendor('skynet');
 const out = mkdtempSync(join(tmpdir(), 'simload-fidelity-'));
 const MiB = 2 ** 20;
@@ -164,6 +173,11 @@ test('skynet driver: `simload report` renders the run folders unchanged', { skip
     };
     assert.equal(summary.status, 'complete');
     assert.ok(existsSync(join(dir, 'report.html')) && existsSync(join(dir, 'chart.svg')), dir);
+    // Ended by its session without a verdict: the pair's table judges it, so run.json records no validity.
+    const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunMeta;
+    assert.equal(meta.status, 'complete');
+    assert.ok(meta.endedAt);
+    assert.equal(meta.validity, undefined);
     return summary.variants;
   });
   assert.deepEqual(
@@ -175,6 +189,54 @@ test('skynet driver: `simload report` renders the run folders unchanged', { skip
   );
   assert.ok(variants.every((v) => v.settledRss !== null && v.settledRss > 0));
 });
+
+test(
+  'skynet side: an interrupt ends its folder as a run does: exit 130, run.json interrupted, the report of what was recorded',
+  { skip, timeout: 120_000 },
+  async () => {
+    const { scenario, text } = await loadScenario(join(fixtures, 'short.yaml'));
+    const base = mkdtempSync(join(out, 'interrupted-'));
+    const ctl = new AbortController();
+    const running = runSkynet(scenario, text, {
+      script: join(fixtures, 'bag.lua'),
+      outDir: base,
+      transport: 'driver',
+      variants: ['madv-free'],
+      signal: ctl.signal,
+    });
+    let dir = '';
+    await waitFor(
+      'three samples from the skynet',
+      () => {
+        const name = readdirSync(base)[0];
+        dir = name ? join(base, name) : '';
+        return (
+          dir !== '' &&
+          existsSync(join(dir, 'samples.ndjson')) &&
+          readNdjson(join(dir, 'samples.ndjson'), { torn: true }).length >= 3
+        );
+      },
+      90_000,
+      100,
+    );
+    ctl.abort('SIGINT');
+    await assert.rejects(running, (e: Error & { code?: string; exitCode?: number }) => {
+      assert.equal(e.code, 'ERR_INTERRUPTED');
+      assert.equal(e.exitCode, 130);
+      assert.ok(e.message.endsWith(`results so far: ${dir}`), e.message);
+      return true;
+    });
+    const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunMeta;
+    assert.equal(meta.status, 'interrupted');
+    assert.ok(meta.endedAt);
+    const events = readNdjson<RunEvent>(join(dir, 'events.ndjson'));
+    assert.ok(events.some((e) => e.type === 'interrupted' && e.signal === 'SIGINT'));
+    assert.ok(events.some((e) => e.type === 'variant-end' && e.variant === 'madv-free'));
+    assert.ok(readNdjson<Sample>(join(dir, 'samples.ndjson'), { torn: true }).length >= 3);
+    assert.ok(existsSync(join(dir, 'summary.json')) && existsSync(join(dir, 'report.html')), 'the report is drawn');
+    assert.deepEqual(skynetChildren(), [], 'no skynet left running');
+  },
+);
 
 // Four small skynets side by side (20 agents each; the bad scripts stop before the ramp).
 describe('skynet driver: agent scripts', { concurrency: true }, () => {

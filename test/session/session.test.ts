@@ -1,13 +1,13 @@
-// The run session's end, shared by run, serve --record and watch: a real run folder (opened by the session, the
-// hand-made fixture's samples and events appended through its writer, the report really drawn) closed after
-// each way a recording can end, with the exit code, the outcome and what run.json says.
+// The run session's end, shared by run, serve --record, watch and fidelity's skynet side: a real run folder
+// (opened by the session, the hand-made fixture's samples and events appended through its writer, the report
+// really drawn) closed after each way a recording can end, with the exit code, the outcome and what run.json says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SimloadError } from '../../src/errors.js';
 import type { LatencyFile, RunEvent, RunMeta } from '../../src/results/layout.js';
@@ -40,13 +40,20 @@ class Text extends Writable {
 }
 
 /** A session over a new folder holding the fixture's samples (each through `edit`) and events. */
-async function recorded(o: { edit?: (s: Sample) => Sample; samples?: boolean; signal?: AbortSignal; base?: string }) {
+async function recorded(o: {
+  edit?: (s: Sample) => Sample;
+  samples?: boolean;
+  signal?: AbortSignal;
+  base?: string;
+  name?: string;
+}) {
   const session = await RunSession.open({
     scenario: SCENARIO,
     text: null,
     variants: VARIANTS,
     parallel: true,
     outDir: o.base ?? (await mkdtemp(join(tmpdir(), 'simload-session-'))),
+    ...(o.name ? { name: o.name } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });
   if (o.samples !== false) for (const s of SAMPLES) session.writer.appendSample(o.edit ? o.edit(s) : s);
@@ -97,6 +104,33 @@ test('invalid: players short of the target make exit 4 and run.json says why; a 
   assert.equal(watched.exitCode, 0);
   assert.equal(watched.meta.validity, undefined);
   assert.ok(watched.out.includes(`report: ${join(watched.dir, 'report.html')}\nend of watch\n`));
+});
+
+test("not judged here (fidelity's skynet side): its own folder name, nothing to print, the report drawn, no validity", async () => {
+  const half = (s: Sample) => ({ ...s, online: Math.floor(s.online / 2) });
+  const session = await recorded({ edit: half, name: 'side skynet' });
+  assert.match(basename(session.dir), /^side-skynet-\d{8}-\d{6}(-\d+)?$/);
+  const end = await session.close({ status: 'complete', expect: [], judgeValidity: false, paths: 'results' });
+  const meta = JSON.parse(readFileSync(join(end.dir, 'run.json'), 'utf8')) as RunMeta;
+  // Players short of the target would make a judged run INVALID (exit 4): here the pair's table judges.
+  assert.deepEqual([end.exitCode, end.verdict.outcome, meta.status], [0, 'ok', 'complete']);
+  assert.equal(meta.validity, undefined);
+  assert.equal(end.summary.variants.length, 3);
+  assert.ok(existsSync(join(end.dir, 'summary.json')) && existsSync(join(end.dir, 'report.html')));
+
+  const failed = await recorded({ name: 'side skynet' });
+  const e = new SimloadError('ERR_SKYNET_RUN', 'skynet stopped');
+  failed.fail(e);
+  const f = await failed.close({
+    status: failed.status,
+    error: failed.failure,
+    expect: [],
+    judgeValidity: false,
+    paths: 'results',
+  });
+  assert.deepEqual([f.exitCode, f.verdict.outcome], [3, 'failed']);
+  const fmeta = JSON.parse(readFileSync(join(f.dir, 'run.json'), 'utf8')) as RunMeta;
+  assert.deepEqual([fmeta.status, fmeta.error], ['failed', { code: 'ERR_SKYNET_RUN', message: 'skynet stopped' }]);
 });
 
 test('interrupted: exit 130, run.json interrupted with an `interrupted` event, thresholds not checked', async () => {
