@@ -20,8 +20,14 @@ function inside(path: string, root: string): boolean {
 export function containedDir(dir: string, root: string): string {
   const realRoot = realpathSync(root);
   const abs = resolve(root, dir);
-  const parts = relative(resolve(root), abs).split(sep).filter((p) => p !== '');
-  if (!inside(abs, resolve(root))) throw new UsageError('ERR_RESULTS_DIR', `output.dir ${dir} is outside the working folder ${root}; to write elsewhere pass --out`);
+  const parts = relative(resolve(root), abs)
+    .split(sep)
+    .filter((p) => p !== '');
+  if (!inside(abs, resolve(root)))
+    throw new UsageError(
+      'ERR_RESULTS_DIR',
+      `output.dir ${dir} is outside the working folder ${root}; to write elsewhere pass --out`,
+    );
   let cur = realRoot;
   for (const [i, part] of parts.entries()) {
     const next = join(cur, part);
@@ -36,10 +42,16 @@ export function containedDir(dir: string, root: string): string {
       try {
         target = realpathSync(next);
       } catch (err) {
-        throw new UsageError('ERR_RESULTS_DIR', `output.dir ${dir}: ${next} is a link that leads nowhere (${(err as NodeJS.ErrnoException).code})`);
+        throw new UsageError(
+          'ERR_RESULTS_DIR',
+          `output.dir ${dir}: ${next} is a link that leads nowhere (${(err as NodeJS.ErrnoException).code})`,
+        );
       }
       if (!inside(target, realRoot)) {
-        throw new UsageError('ERR_RESULTS_DIR', `output.dir ${dir} leads outside the working folder ${realRoot}: ${next} is a link to ${target}; to write there pass --out`);
+        throw new UsageError(
+          'ERR_RESULTS_DIR',
+          `output.dir ${dir} leads outside the working folder ${realRoot}: ${next} is a link to ${target}; to write there pass --out`,
+        );
       }
       cur = target;
     } else {
@@ -53,5 +65,9 @@ export function containedDir(dir: string, root: string): string {
 export function assertInside(dir: string, root: string): void {
   const real = realpathSync(dir);
   const realRoot = realpathSync(root);
-  if (!inside(real, realRoot)) throw new UsageError('ERR_RESULTS_DIR', `the results folder ${dir} is at ${real}, outside the working folder ${realRoot}`);
+  if (!inside(real, realRoot))
+    throw new UsageError(
+      'ERR_RESULTS_DIR',
+      `the results folder ${dir} is at ${real}, outside the working folder ${realRoot}`,
+    );
 }

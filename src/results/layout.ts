@@ -70,7 +70,15 @@ export type RunEvent =
   | { type: 'phase'; variant: string; wall: number; t: number; phaseIndex: number; phase: string; target: number }
   | { type: 'variant-start'; variant: string; wall: number; pid: number }
   | { type: 'variant-end'; variant: string; wall: number; t: number }
-  | { type: 'pressure'; variant: string; wall: number; t: number; action: 'apply' | 'release' | 'skipped' | 'oom-kill'; limitBytes: number | null; detail: string }
+  | {
+      type: 'pressure';
+      variant: string;
+      wall: number;
+      t: number;
+      action: 'apply' | 'release' | 'skipped' | 'oom-kill';
+      limitBytes: number | null;
+      detail: string;
+    }
   | { type: 'error'; variant: string | null; wall: number; code: string; message: string }
   | { type: 'interrupted'; wall: number; signal: string }
   /** A watch started again into this folder after a gap (run.json's `resumes` has the details). */

@@ -70,7 +70,7 @@ async function lastNewline(file: string, size: number): Promise<number | null> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(CHUNK);
-    for (let end = size; end > 0; ) {
+    for (let end = size; end > 0;) {
       const from = Math.max(0, end - CHUNK);
       const { bytesRead } = await fh.read(buf, 0, end - from, from);
       const at = buf.subarray(0, bytesRead).lastIndexOf(0x0a);

@@ -63,7 +63,11 @@ export async function rotateSamples(dir: string, cutoffMs: number, periodMs: num
     out.end();
     await finished(out);
     r.older = older.length;
-    if (older.length > 0) await appendFile(join(dir, RESULT_FILES.samplesOlder), gzipSync(older.map((s) => `${JSON.stringify(s)}\n`).join('')));
+    if (older.length > 0)
+      await appendFile(
+        join(dir, RESULT_FILES.samplesOlder),
+        gzipSync(older.map((s) => `${JSON.stringify(s)}\n`).join('')),
+      );
     await rename(tmp, file);
     return r;
   } catch (err) {

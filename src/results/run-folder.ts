@@ -66,7 +66,10 @@ export function toolVersion(): string {
   // dist/src/results/run-folder.js -> package.json three levels up (src/ is never run uncompiled).
   for (const rel of ['../../../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'simload' && pkg.version) return (cachedVersion = pkg.version);
     } catch {
       // try the next candidate

@@ -36,7 +36,15 @@ export function serverModel(server: ServerModelInput | null | undefined): Server
   const agent = server.agent ?? 'per-player';
   const script = server.agentModel === 'lua' && server.script ? server.script : null;
   if (!script) {
-    return { agent, agents: 'synthetic', script: null, serviceLib: null, lua: '-', words: `${agent} agents, synthetic state (no Lua VM)`, bareNote: null };
+    return {
+      agent,
+      agents: 'synthetic',
+      script: null,
+      serviceLib: null,
+      lua: '-',
+      words: `${agent} agents, synthetic state (no Lua VM)`,
+      bareNote: null,
+    };
   }
   const serviceLib = script.serviceLib ?? null;
   const lua = script.luaName ?? DEBIAN_LUA;

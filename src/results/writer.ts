@@ -59,7 +59,12 @@ export class RunWriter {
    * `within`: the folder baseDir must stay inside, by its real path (a scenario's output.dir: the working folder);
    * without it (a --out given on the command line) baseDir may be anywhere.
    */
-  static async create(baseDir: string, scenarioName: string, meta: RunWriterMeta, opts: { within?: string } = {}): Promise<RunWriter> {
+  static async create(
+    baseDir: string,
+    scenarioName: string,
+    meta: RunWriterMeta,
+    opts: { within?: string } = {},
+  ): Promise<RunWriter> {
     const { dir, now } = await makeRunFolder(baseDir, scenarioName, opts);
     const full: RunMeta = {
       tool: 'simload',
@@ -200,7 +205,12 @@ export class RunWriter {
   }
 
   private failed(err: unknown, what: string): SimloadError {
-    const e = new SimloadError('ERR_RESULTS_WRITE', `cannot write ${what} in ${this.dir}: ${(err as Error).message}`, undefined, { cause: err });
+    const e = new SimloadError(
+      'ERR_RESULTS_WRITE',
+      `cannot write ${what} in ${this.dir}: ${(err as Error).message}`,
+      undefined,
+      { cause: err },
+    );
     if (!this.failure) {
       this.failure = e;
       for (const f of this.failureListeners) f(e);
@@ -230,7 +240,7 @@ export class RunWriter {
       }
       const buf = Buffer.from(lines.join(''));
       // Cleared only once written: after a failed write (disk full) the lines are tried again next flush.
-      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+      for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
       lines.length = 0;
     }
   }
@@ -246,7 +256,12 @@ export class RunWriter {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
     const why = error ?? (this.failure ? { code: this.failure.code, message: this.failure.message } : undefined);
-    this.meta = { ...this.meta, status: this.failure && status === 'complete' ? 'failed' : status, endedAt: new Date().toISOString(), ...(why ? { error: why } : {}) };
+    this.meta = {
+      ...this.meta,
+      status: this.failure && status === 'complete' ? 'failed' : status,
+      endedAt: new Date().toISOString(),
+      ...(why ? { error: why } : {}),
+    };
     await this.writeRunJson();
     open.delete(this);
   }

@@ -11,7 +11,12 @@ import { SimloadError } from '../../src/errors.js';
 import { RunWriter } from '../../src/results/writer.js';
 import { tinyScenario } from '../run/fixtures.js';
 
-const meta = { scenario: 'unit', variants: ['a'], parallel: false, host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version } };
+const meta = {
+  scenario: 'unit',
+  variants: ['a'],
+  parallel: false,
+  host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version },
+};
 
 function place(): { root: string; outside: string } {
   const top = mkdtempSync(join(tmpdir(), 'simload-contain-'));
@@ -64,7 +69,11 @@ test('`simload run` with output.dir through a link out of the working folder exi
   const { root, outside } = place();
   symlinkSync(outside, join(root, 'results'));
   writeFileSync(join(root, 'tiny.yaml'), tinyScenario() + 'output:\n  dir: results\n');
-  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'run', 'tiny.yaml', '--quiet'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'simload.js'), 'run', 'tiny.yaml', '--quiet'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, new RegExp(realpathSync(outside).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   assert.deepEqual(readdirSync(outside), []);

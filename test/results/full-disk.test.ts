@@ -12,14 +12,22 @@ import { RunWriter } from '../../src/results/writer.js';
 import { FIXTURE_DIR } from '../helpers/run-fixture.js';
 
 const BIN = join(process.cwd(), 'bin', 'simload.js');
-const meta = { scenario: 'unit', variants: ['a'], parallel: false, host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version } };
+const meta = {
+  scenario: 'unit',
+  variants: ['a'],
+  parallel: false,
+  host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version },
+};
 
 function mountSmall(kib: number): { dir: string; problem: string | null; remount(kib: number): void; unmount(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'simload-full-'));
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k`, 'tmpfs', dir], { encoding: 'utf8' });
   return {
     dir,
-    problem: r.status === 0 ? null : `cannot mount a small tmpfs to fill (${(r.stderr || String(r.error)).trim()}): needs root with CAP_SYS_ADMIN`,
+    problem:
+      r.status === 0
+        ? null
+        : `cannot mount a small tmpfs to fill (${(r.stderr || String(r.error)).trim()}): needs root with CAP_SYS_ADMIN`,
     remount: (k) => assert.equal(spawnSync('mount', ['-o', `remount,size=${k}k`, dir]).status, 0),
     unmount: () => void spawnSync('umount', [dir]),
   };
@@ -34,7 +42,10 @@ test('a write that fills the disk leaves no temporary: the writer and `simload r
   try {
     const w = await RunWriter.create(m.dir, 'full', meta);
     const before = freeBytes(m.dir);
-    await assert.rejects(w.writeJson('big.json', 'x'.repeat(400 * 1024)), (e: Error & { code?: string }) => e.code === 'ERR_RESULTS_WRITE');
+    await assert.rejects(
+      w.writeJson('big.json', 'x'.repeat(400 * 1024)),
+      (e: Error & { code?: string }) => e.code === 'ERR_RESULTS_WRITE',
+    );
     assert.deepEqual(temporaries(w.dir), []);
     assert.equal(freeBytes(m.dir), before, 'the half-written temporary was removed');
 

@@ -11,10 +11,24 @@ import { loadRun } from '../../src/analysis/load.js';
 import type { Sample } from '../../src/results/sample.js';
 import { readNdjson } from '../helpers/ndjson.js';
 
-const meta = { scenario: 'unit', variants: ['a'], parallel: false, host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version } };
+const meta = {
+  scenario: 'unit',
+  variants: ['a'],
+  parallel: false,
+  host: { cpus: 2, memBytes: 1, kernel: 'k', node: process.version },
+};
 const sample = (i: number): Sample => ({
-  v: 1, variant: 'a', t: i * 100, wall: Date.now(), phaseIndex: -1, phase: 'baseline', target: 0, online: 0,
-  proc: { rss: 1000 + i, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 1000 + i }, alloc: null, runtime: null,
+  v: 1,
+  variant: 'a',
+  t: i * 100,
+  wall: Date.now(),
+  phaseIndex: -1,
+  phase: 'baseline',
+  target: 0,
+  online: 0,
+  proc: { rss: 1000 + i, lazyFree: 0, anonymous: 0, anonHugePages: 0, vmHWM: 1000 + i },
+  alloc: null,
+  runtime: null,
 });
 
 test('creates a run folder, appends samples within a second, finishes with a status', async () => {
@@ -54,7 +68,10 @@ test('creates a run folder, appends samples within a second, finishes with a sta
   assert.equal(run.samples.length, 6);
   assert.equal(run.events.length, 1);
   assert.deepEqual(run.plan, { steps: [] });
-  assert.deepEqual((await readdir(w.dir)).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    (await readdir(w.dir)).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
   await rm(base, { recursive: true, force: true });
 });
 
@@ -87,6 +104,9 @@ test('a process killed with SIGKILL loses at most about one second of samples', 
   assert.ok(run.samples.length > 0, 'samples reached the disk before the kill');
   // Flushed every second: at most ~20 samples (1 s at 50 ms) plus scheduling slack may be lost.
   assert.ok(appended - run.samples.length <= 26, `lost ${appended - run.samples.length} of ${appended}`);
-  assert.deepEqual(run.samples.map((s) => s.proc.rss), run.samples.map((_, i) => i)); // whole lines, in order
+  assert.deepEqual(
+    run.samples.map((s) => s.proc.rss),
+    run.samples.map((_, i) => i),
+  ); // whole lines, in order
   await rm(base, { recursive: true, force: true });
 });
