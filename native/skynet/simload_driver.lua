@@ -77,6 +77,41 @@ local function init()
   math.randomseed(plan.seed)
 end
 
+-- The bins' sizes never change, so they are read once, with the names a sample reads per bin: a sample reads a
+-- few hundred mallctls, and fresh name strings each second would be garbage freed on this service's worker,
+-- decay ticks on its arena that a server without the driver has not. arenas.nbins is a 4-byte unsigned:
+-- memory.mallctl gets EINVAL but has copied it into the low 32 bits.
+local bins -- { {size, slab_size, curregs name, curslabs name}, ... } per bin index j + 1
+local function bin_table()
+  if not bins then
+    bins = {}
+    for j = 0, (memory.mallctl("arenas.nbins") & 0xffffffff) - 1 do
+      local p = "stats.arenas.4096.bins." .. j .. "."
+      bins[j + 1] = { memory.mallctl("arenas.bin." .. j .. ".size"), memory.mallctl("arenas.bin." .. j .. ".slab_size"),
+        p .. "curregs", p .. "curslabs" }
+    end
+  end
+  return bins
+end
+
+-- Each arena's mallctl names, built once (as the bins' above).
+local ARENA_FIELDS = { "pdirty", "pmuzzy", "dirty_npurge", "dirty_nmadvise", "dirty_purged", "muzzy_npurge",
+  "muzzy_nmadvise", "muzzy_purged" }
+local TICK_FIELDS = { "small.ndalloc", "large.nmalloc", "large.ndalloc" }
+local arena_names = {} -- arena index -> { mapped = name, fields = { name per ARENA_FIELDS }, ticks = { names } }
+local function names_of(i)
+  local n = arena_names[i]
+  if not n then
+    local p = "stats.arenas." .. i .. "."
+    n = { mapped = p .. "mapped", fields = {}, ticks = {} }
+    for k, f in ipairs(ARENA_FIELDS) do n.fields[k] = p .. f end
+    for j = 0, #bin_table() - 1 do n.ticks[#n.ticks + 1] = p .. "bins." .. j .. ".nfills" end
+    for _, f in ipairs(TICK_FIELDS) do n.ticks[#n.ticks + 1] = p .. f end
+    arena_names[i] = n
+  end
+  return n
+end
+
 -- Per-arena decay, the fields of simload's own samples (src/alloc/stats.ts ArenaDecay), so the report's decay
 -- panel shows skynet's arenas too. Only indexes below the arena count are arenas: jemalloc 5.0 still answers
 -- stats.arenas.<narenas>.* with the merged totals of all arenas (its old spelling of stats.arenas.4096), which an
@@ -84,39 +119,35 @@ end
 -- arenas.narenas refuses any other length, but opt.narenas (the automatic arenas, all skynet has: it creates
 -- none) comes back in the low 32 bits (jemalloc copies them and returns EINVAL, which skynet ignores). An index
 -- that maps nothing is not initialised (yet).
+-- decayTicks: the operations that advance an arena's decay in jemalloc 5.0.x (thread-cache fills, small objects
+-- freed to it, large extents allocated and freed), as simload's shim counts them (native/shim_stats.c).
 local function arenas_json()
   local out = {}
   local narenas = memory.mallctl("opt.narenas") & 0xffffffff
   for i = 0, narenas - 1 do
-    local p = "stats.arenas." .. i .. "."
-    if memory.mallctl(p .. "mapped") > 0 then
+    local n = names_of(i)
+    if memory.mallctl(n.mapped) > 0 then
+      local f = n.fields
+      local ticks = 0
+      for _, name in ipairs(n.ticks) do ticks = ticks + memory.mallctl(name) end
       out[#out + 1] = string.format('{"arena":%d,"pdirty":%d,"pmuzzy":%d,"dirtyNpurge":%d,"dirtyNmadvise":%d,"dirtyPurged":%d,' ..
-        '"muzzyNpurge":%d,"muzzyNmadvise":%d,"muzzyPurged":%d}', i, memory.mallctl(p .. "pdirty") * page,
-        memory.mallctl(p .. "pmuzzy") * page, memory.mallctl(p .. "dirty_npurge"), memory.mallctl(p .. "dirty_nmadvise"),
-        memory.mallctl(p .. "dirty_purged"), memory.mallctl(p .. "muzzy_npurge"), memory.mallctl(p .. "muzzy_nmadvise"),
-        memory.mallctl(p .. "muzzy_purged"))
+        '"muzzyNpurge":%d,"muzzyNmadvise":%d,"muzzyPurged":%d,"decayTicks":%d}', i, memory.mallctl(f[1]) * page,
+        memory.mallctl(f[2]) * page, memory.mallctl(f[3]), memory.mallctl(f[4]), memory.mallctl(f[5]),
+        memory.mallctl(f[6]), memory.mallctl(f[7]), memory.mallctl(f[8]), ticks)
     end
   end
   return "[" .. table.concat(out, ",") .. "]"
 end
 
 -- Where active - allocated lies (src/alloc/stats.ts SizeClasses): per small size class of all arenas merged
--- (4096 = MALLCTL_ARENAS_ALL), and large extents in bulk. The bins' sizes never change, so they are read once.
--- arenas.nbins is a 4-byte unsigned: memory.mallctl gets EINVAL but has copied it into the low 32 bits.
-local bins -- { {size, slab_size}, ... } per bin index j + 1
+-- (4096 = MALLCTL_ARENAS_ALL), and large extents in bulk.
 local function size_classes_json()
-  if not bins then
-    bins = {}
-    for j = 0, (memory.mallctl("arenas.nbins") & 0xffffffff) - 1 do
-      bins[j + 1] = { memory.mallctl("arenas.bin." .. j .. ".size"), memory.mallctl("arenas.bin." .. j .. ".slab_size") }
-    end
-  end
+  local bins = bin_table()
   local out = {}
-  for j = 0, #bins - 1 do
-    local p = "stats.arenas.4096.bins." .. j .. "."
-    local regs, slabs = memory.mallctl(p .. "curregs"), memory.mallctl(p .. "curslabs")
+  for _, b in ipairs(bins) do
+    local regs, slabs = memory.mallctl(b[3]), memory.mallctl(b[4])
     if regs > 0 or slabs > 0 then
-      out[#out + 1] = string.format('{"size":%d,"slabSize":%d,"regs":%d,"slabs":%d}', bins[j + 1][1], bins[j + 1][2], regs, slabs)
+      out[#out + 1] = string.format('{"size":%d,"slabSize":%d,"regs":%d,"slabs":%d}', b[1], b[2], regs, slabs)
     end
   end
   return string.format('{"bins":[%s],"large":{"allocated":%d,"extents":%d}}', table.concat(out, ","),

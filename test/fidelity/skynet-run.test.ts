@@ -211,6 +211,32 @@ describe('skynet driver: agent scripts', { concurrency: true }, () => {
     },
   );
 
+  test(
+    "skynet driver: every arena's decay ticks are counted, never go back, and a large string per message moves them by at least one per message",
+    { skip, timeout: 60_000 },
+    async () => {
+      const { samples } = await run('tiny.yaml', 'large-strings.lua');
+      const xs = samples.filter((s) => s.alloc?.arenas?.length).sort((a, b) => a.t - b.t);
+      assert.ok(xs.length >= 5, `${xs.length} samples with arenas`);
+      const prev = new Map<number, number>();
+      for (const s of xs) {
+        for (const a of s.alloc!.arenas!) {
+          assert.ok(
+            Number.isInteger(a.decayTicks) && a.decayTicks! >= (prev.get(a.arena) ?? 0),
+            `t=${s.t} arena ${a.arena}: ${a.decayTicks}`,
+          );
+          prev.set(a.arena, a.decayTicks!);
+        }
+      }
+      const total = (s: Sample) => s.alloc!.arenas!.reduce((n, a) => n + a.decayTicks!, 0);
+      const messages = xs.at(-1)!.server!.messages - xs[0]!.server!.messages;
+      assert.ok(messages > 40, `${messages} messages`);
+      // One large allocation per message at least (large.nmalloc); the frees come when the collector runs.
+      const ticks = total(xs.at(-1)!) - total(xs[0]!);
+      assert.ok(ticks >= messages, `${ticks} decay ticks over ${messages} messages`);
+    },
+  );
+
   for (const [script, pattern] of [
     ['bad-syntax.lua', /bad-syntax\.lua:2: unexpected symbol near '='/],
     ['uses-io.lua', /uses-io\.lua:2: attempt to index a nil value \(global 'io'\)/],
