@@ -12,24 +12,12 @@ import { arenaTickLines } from '../../src/report/fidelity-table.js';
 import { renderDecaySection } from '../../src/report/decay-section.js';
 import type { RunData } from '../../src/analysis/load.js';
 import type { Summary, VariantSummary } from '../../src/analysis/summary.js';
-import { dirtyStats, finalHold, holdSample } from '../helpers/sample.js';
+import { arenaStats, dirtyStats, finalHold, holdSample } from '../helpers/sample.js';
 
 const MiB = 2 ** 20;
 
-function arena(i: number, pdirty: number, dirtyNpurge: number, decayTicks?: number): ArenaDecay {
-  return {
-    arena: i,
-    pdirty,
-    pmuzzy: 0,
-    dirtyNpurge,
-    dirtyNmadvise: dirtyNpurge,
-    dirtyPurged: 0,
-    muzzyNpurge: 0,
-    muzzyNmadvise: 0,
-    muzzyPurged: 0,
-    ...(decayTicks === undefined ? {} : { decayTicks }),
-  };
-}
+const arena = (i: number, pdirty: number, dirtyNpurge: number, decayTicks?: number): ArenaDecay =>
+  arenaStats(i, pdirty, dirtyNpurge, decayTicks === undefined ? {} : { decayTicks });
 function sample(t: number, messages: number, arenas: ArenaDecay[]): Sample {
   const pdirty = arenas.reduce((n, a) => n + a.pdirty, 0);
   return holdSample(t, {
