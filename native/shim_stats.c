@@ -155,63 +155,7 @@ static int ctl_u64(const char *name, double *out) {
   return SL_OK;
 }
 
-#define SL_ARENA_FIELDS 9
-/*
- * Per initialised arena, SL_ARENA_FIELDS doubles: index, pdirty bytes, pmuzzy bytes, dirty_npurge,
- * dirty_nmadvise, dirty_purged (pages), muzzy_npurge, muzzy_nmadvise, muzzy_purged (pages). The names are the
- * same in jemalloc 5.0.x and 5.3.0. Call after sl_stats (which refreshes the epoch). threads: per registered
- * thread (tid, arena), at most max_threads; *nthreads gets the count. Returns the number of arenas written.
- */
-int sl_arena_stats(double *out, int max_arenas, double *threads, int max_threads, int *nthreads) {
-  if (!loaded) return SL_ERR_NOT_LOADED;
-  *nthreads = 0;
-  if (!t_mallctl) return 0;
-  unsigned narenas = 0;
-  size_t len = sizeof narenas;
-  if (t_mallctl("arenas.narenas", &narenas, &len, NULL, 0) != 0) {
-    set_error("mallctl(\"%s\") failed%s", "arenas.narenas", "");
-    return SL_ERR_MALLCTL;
-  }
-  double page;
-  int rc = ctl_size("arenas.page", &page);
-  if (rc) return rc;
-  int n = 0;
-  char name[96];
-  for (unsigned i = 0; i < narenas && n < max_arenas; i++) {
-    bool init = false;
-    len = sizeof init;
-    snprintf(name, sizeof name, "arena.%u.initialized", i);
-    if (t_mallctl(name, &init, &len, NULL, 0) != 0 || !init) continue;
-    double *o = out + (size_t)n * SL_ARENA_FIELDS;
-    o[0] = (double)i;
-    static const char *sizes[2] = {"pdirty", "pmuzzy"};
-    static const char *counts[6] = {"dirty_npurge", "dirty_nmadvise", "dirty_purged", "muzzy_npurge", "muzzy_nmadvise", "muzzy_purged"};
-    for (int k = 0; k < 2; k++) {
-      snprintf(name, sizeof name, "stats.arenas.%u.%s", i, sizes[k]);
-      if ((rc = ctl_size(name, &o[1 + k]))) return rc;
-      o[1 + k] *= page;
-    }
-    for (int k = 0; k < 6; k++) {
-      snprintf(name, sizeof name, "stats.arenas.%u.%s", i, counts[k]);
-      if (ctl_u64(name, &o[3 + k])) {
-        set_error("mallctl(\"%s\") failed%s", name, " (a build without --enable-stats?)");
-        return SL_ERR_MALLCTL;
-      }
-    }
-    n++;
-  }
-  pthread_mutex_lock(&lock);
-  int t = reg_count < max_threads ? reg_count : max_threads;
-  for (int k = 0; k < t; k++) {
-    threads[2 * k] = (double)reg_threads[k].tid;
-    threads[2 * k + 1] = (double)reg_threads[k].arena;
-  }
-  pthread_mutex_unlock(&lock);
-  *nthreads = t;
-  return n;
-}
-
-/* ---- fragmentation per size class ---- */
+/* ---- the bins' tables: read for the decay ticks and the size classes ---- */
 
 /*
  * The bins' static tables (region size, slab size), read once per process: they never change after
@@ -243,6 +187,104 @@ static int read_bin_tables(void) {
   return SL_OK;
 }
 
+/* The bins' tables, read once under the lock. */
+static int ensure_bins(void) {
+  int rc = SL_OK;
+  pthread_mutex_lock(&lock);
+  if (!bins_read) rc = read_bin_tables();
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+/*
+ * Operations that advance jemalloc 5.0.x's decay of arena i (its ticker counts them per thread and runs decay on
+ * every 1 000th): a thread-cache fill (one per fill, arena.c arena_tcache_fill_small), each small object freed to
+ * the arena (flushed from a thread cache or freed without one, arena.c arena_dalloc_small and tcache.c), each
+ * large extent allocated or freed (large.c). Their counters: the bins' nfills, small.ndalloc, large.nmalloc and
+ * large.ndalloc. Not counted: small allocations that bypass the thread cache and in-place reallocs, rare with a
+ * thread cache on. Cumulative, summed over threads.
+ */
+static int arena_decay_ticks(unsigned i, double *out) {
+  char name[96];
+  double v = 0, sum = 0;
+  for (unsigned j = 0; j < bin_n; j++) {
+    snprintf(name, sizeof name, "stats.arenas.%u.bins.%u.nfills", i, j);
+    if (ctl_u64(name, &v)) goto fail;
+    sum += v;
+  }
+  static const char *more[3] = {"small.ndalloc", "large.nmalloc", "large.ndalloc"};
+  for (int k = 0; k < 3; k++) {
+    snprintf(name, sizeof name, "stats.arenas.%u.%s", i, more[k]);
+    if (ctl_u64(name, &v)) goto fail;
+    sum += v;
+  }
+  *out = sum;
+  return SL_OK;
+fail:
+  set_error("mallctl(\"%s\") failed%s", name, " (a build without --enable-stats?)");
+  return SL_ERR_MALLCTL;
+}
+
+#define SL_ARENA_FIELDS 10
+/*
+ * Per initialised arena, SL_ARENA_FIELDS doubles: index, pdirty bytes, pmuzzy bytes, dirty_npurge,
+ * dirty_nmadvise, dirty_purged (pages), muzzy_npurge, muzzy_nmadvise, muzzy_purged (pages), decay ticks
+ * (arena_decay_ticks). The names are the same in jemalloc 5.0.x and 5.3.0. Call after sl_stats (which refreshes
+ * the epoch). threads: per registered thread (tid, arena), at most max_threads; *nthreads gets the count.
+ * Returns the number of arenas written.
+ */
+int sl_arena_stats(double *out, int max_arenas, double *threads, int max_threads, int *nthreads) {
+  if (!loaded) return SL_ERR_NOT_LOADED;
+  *nthreads = 0;
+  if (!t_mallctl) return 0;
+  unsigned narenas = 0;
+  size_t len = sizeof narenas;
+  if (t_mallctl("arenas.narenas", &narenas, &len, NULL, 0) != 0) {
+    set_error("mallctl(\"%s\") failed%s", "arenas.narenas", "");
+    return SL_ERR_MALLCTL;
+  }
+  double page;
+  int rc = ctl_size("arenas.page", &page);
+  if (rc || (rc = ensure_bins())) return rc;
+  int n = 0;
+  char name[96];
+  for (unsigned i = 0; i < narenas && n < max_arenas; i++) {
+    bool init = false;
+    len = sizeof init;
+    snprintf(name, sizeof name, "arena.%u.initialized", i);
+    if (t_mallctl(name, &init, &len, NULL, 0) != 0 || !init) continue;
+    double *o = out + (size_t)n * SL_ARENA_FIELDS;
+    o[0] = (double)i;
+    static const char *sizes[2] = {"pdirty", "pmuzzy"};
+    static const char *counts[6] = {"dirty_npurge", "dirty_nmadvise", "dirty_purged", "muzzy_npurge", "muzzy_nmadvise", "muzzy_purged"};
+    for (int k = 0; k < 2; k++) {
+      snprintf(name, sizeof name, "stats.arenas.%u.%s", i, sizes[k]);
+      if ((rc = ctl_size(name, &o[1 + k]))) return rc;
+      o[1 + k] *= page;
+    }
+    for (int k = 0; k < 6; k++) {
+      snprintf(name, sizeof name, "stats.arenas.%u.%s", i, counts[k]);
+      if (ctl_u64(name, &o[3 + k])) {
+        set_error("mallctl(\"%s\") failed%s", name, " (a build without --enable-stats?)");
+        return SL_ERR_MALLCTL;
+      }
+    }
+    if ((rc = arena_decay_ticks(i, &o[9]))) return rc;
+    n++;
+  }
+  pthread_mutex_lock(&lock);
+  int t = reg_count < max_threads ? reg_count : max_threads;
+  for (int k = 0; k < t; k++) {
+    threads[2 * k] = (double)reg_threads[k].tid;
+    threads[2 * k + 1] = (double)reg_threads[k].arena;
+  }
+  pthread_mutex_unlock(&lock);
+  *nthreads = t;
+  return n;
+}
+
+/* ---- fragmentation per size class ---- */
+
 #define SL_BIN_FIELDS 4
 /*
  * Small size classes of all arenas merged (MALLCTL_ARENAS_ALL = 4096), SL_BIN_FIELDS doubles per bin that holds
@@ -255,10 +297,7 @@ int sl_size_classes(double *out, int max_bins, double *large) {
   if (!loaded) return SL_ERR_NOT_LOADED;
   large[0] = large[1] = 0;
   if (!t_mallctl) return 0;
-  int rc = SL_OK;
-  pthread_mutex_lock(&lock);
-  if (!bins_read) rc = read_bin_tables();
-  pthread_mutex_unlock(&lock);
+  int rc = ensure_bins();
   if (rc) return rc;
   char name[96];
   int n = 0;

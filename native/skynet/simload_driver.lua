@@ -18,6 +18,11 @@ require "skynet.manager" -- skynet.abort
 local plan, samples_f, events_f, page -- set by init(), inside the error handler, so a failure stops skynet
 
 local TICK_CS = 1 -- driver tick, centiseconds
+-- transport "gate": the clients keep the plan themselves, so the driver only keeps the phase clock, and ticks
+-- once a second. Each tick is a timer (allocated on this service's worker, freed by skynet's timer thread) and a
+-- coroutine switch: at 100 a second they were jemalloc work on every worker's arena, ~150 decay ticks a second
+-- in a quiet hold, that the server being compared has not.
+local GATE_TICK_CS = 100
 local MAX_PENDING_LOGINS = 512 -- logins in flight; each waits on the launcher and the new service
 
 local online = {} -- agent handles, in no particular order
@@ -31,6 +36,7 @@ local next_id = 1
 local rr = 0 -- round-robin cursor over `online`
 local counters = { messages = 0, errors = 0, logins = 0, logouts = 0, login_errors = 0 }
 local state = { phase_index = -1, phase = "baseline", target = 0 }
+local phase_clock -- { begin = cs, p = plan phase } of the phase running: the target at any moment
 local first_error
 
 local start_cs = skynet.now()
@@ -77,6 +83,41 @@ local function init()
   math.randomseed(plan.seed)
 end
 
+-- The bins' sizes never change, so they are read once, with the names a sample reads per bin: a sample reads a
+-- few hundred mallctls, and fresh name strings each second would be garbage freed on this service's worker,
+-- decay ticks on its arena that a server without the driver has not. arenas.nbins is a 4-byte unsigned:
+-- memory.mallctl gets EINVAL but has copied it into the low 32 bits.
+local bins -- { {size, slab_size, curregs name, curslabs name}, ... } per bin index j + 1
+local function bin_table()
+  if not bins then
+    bins = {}
+    for j = 0, (memory.mallctl("arenas.nbins") & 0xffffffff) - 1 do
+      local p = "stats.arenas.4096.bins." .. j .. "."
+      bins[j + 1] = { memory.mallctl("arenas.bin." .. j .. ".size"), memory.mallctl("arenas.bin." .. j .. ".slab_size"),
+        p .. "curregs", p .. "curslabs" }
+    end
+  end
+  return bins
+end
+
+-- Each arena's mallctl names, built once (as the bins' above).
+local ARENA_FIELDS = { "pdirty", "pmuzzy", "dirty_npurge", "dirty_nmadvise", "dirty_purged", "muzzy_npurge",
+  "muzzy_nmadvise", "muzzy_purged" }
+local TICK_FIELDS = { "small.ndalloc", "large.nmalloc", "large.ndalloc" }
+local arena_names = {} -- arena index -> { mapped = name, fields = { name per ARENA_FIELDS }, ticks = { names } }
+local function names_of(i)
+  local n = arena_names[i]
+  if not n then
+    local p = "stats.arenas." .. i .. "."
+    n = { mapped = p .. "mapped", fields = {}, ticks = {} }
+    for k, f in ipairs(ARENA_FIELDS) do n.fields[k] = p .. f end
+    for j = 0, #bin_table() - 1 do n.ticks[#n.ticks + 1] = p .. "bins." .. j .. ".nfills" end
+    for _, f in ipairs(TICK_FIELDS) do n.ticks[#n.ticks + 1] = p .. f end
+    arena_names[i] = n
+  end
+  return n
+end
+
 -- Per-arena decay, the fields of simload's own samples (src/alloc/stats.ts ArenaDecay), so the report's decay
 -- panel shows skynet's arenas too. Only indexes below the arena count are arenas: jemalloc 5.0 still answers
 -- stats.arenas.<narenas>.* with the merged totals of all arenas (its old spelling of stats.arenas.4096), which an
@@ -84,39 +125,35 @@ end
 -- arenas.narenas refuses any other length, but opt.narenas (the automatic arenas, all skynet has: it creates
 -- none) comes back in the low 32 bits (jemalloc copies them and returns EINVAL, which skynet ignores). An index
 -- that maps nothing is not initialised (yet).
+-- decayTicks: the operations that advance an arena's decay in jemalloc 5.0.x (thread-cache fills, small objects
+-- freed to it, large extents allocated and freed), as simload's shim counts them (native/shim_stats.c).
 local function arenas_json()
   local out = {}
   local narenas = memory.mallctl("opt.narenas") & 0xffffffff
   for i = 0, narenas - 1 do
-    local p = "stats.arenas." .. i .. "."
-    if memory.mallctl(p .. "mapped") > 0 then
+    local n = names_of(i)
+    if memory.mallctl(n.mapped) > 0 then
+      local f = n.fields
+      local ticks = 0
+      for _, name in ipairs(n.ticks) do ticks = ticks + memory.mallctl(name) end
       out[#out + 1] = string.format('{"arena":%d,"pdirty":%d,"pmuzzy":%d,"dirtyNpurge":%d,"dirtyNmadvise":%d,"dirtyPurged":%d,' ..
-        '"muzzyNpurge":%d,"muzzyNmadvise":%d,"muzzyPurged":%d}', i, memory.mallctl(p .. "pdirty") * page,
-        memory.mallctl(p .. "pmuzzy") * page, memory.mallctl(p .. "dirty_npurge"), memory.mallctl(p .. "dirty_nmadvise"),
-        memory.mallctl(p .. "dirty_purged"), memory.mallctl(p .. "muzzy_npurge"), memory.mallctl(p .. "muzzy_nmadvise"),
-        memory.mallctl(p .. "muzzy_purged"))
+        '"muzzyNpurge":%d,"muzzyNmadvise":%d,"muzzyPurged":%d,"decayTicks":%d}', i, memory.mallctl(f[1]) * page,
+        memory.mallctl(f[2]) * page, memory.mallctl(f[3]), memory.mallctl(f[4]), memory.mallctl(f[5]),
+        memory.mallctl(f[6]), memory.mallctl(f[7]), memory.mallctl(f[8]), ticks)
     end
   end
   return "[" .. table.concat(out, ",") .. "]"
 end
 
 -- Where active - allocated lies (src/alloc/stats.ts SizeClasses): per small size class of all arenas merged
--- (4096 = MALLCTL_ARENAS_ALL), and large extents in bulk. The bins' sizes never change, so they are read once.
--- arenas.nbins is a 4-byte unsigned: memory.mallctl gets EINVAL but has copied it into the low 32 bits.
-local bins -- { {size, slab_size}, ... } per bin index j + 1
+-- (4096 = MALLCTL_ARENAS_ALL), and large extents in bulk.
 local function size_classes_json()
-  if not bins then
-    bins = {}
-    for j = 0, (memory.mallctl("arenas.nbins") & 0xffffffff) - 1 do
-      bins[j + 1] = { memory.mallctl("arenas.bin." .. j .. ".size"), memory.mallctl("arenas.bin." .. j .. ".slab_size") }
-    end
-  end
+  local bins = bin_table()
   local out = {}
-  for j = 0, #bins - 1 do
-    local p = "stats.arenas.4096.bins." .. j .. "."
-    local regs, slabs = memory.mallctl(p .. "curregs"), memory.mallctl(p .. "curslabs")
+  for _, b in ipairs(bins) do
+    local regs, slabs = memory.mallctl(b[3]), memory.mallctl(b[4])
     if regs > 0 or slabs > 0 then
-      out[#out + 1] = string.format('{"size":%d,"slabSize":%d,"regs":%d,"slabs":%d}', bins[j + 1][1], bins[j + 1][2], regs, slabs)
+      out[#out + 1] = string.format('{"size":%d,"slabSize":%d,"regs":%d,"slabs":%d}', b[1], b[2], regs, slabs)
     end
   end
   return string.format('{"bins":[%s],"large":{"allocated":%d,"extents":%d}}', table.concat(out, ","),
@@ -129,8 +166,17 @@ local function online_count()
   return #online
 end
 
+-- The plan's online target at `now` (cs) in the phase running, and whether the phase is over.
+local function target_at(now)
+  local p = phase_clock.p
+  local elapsed = (now - phase_clock.begin) * 10
+  local f = p.duration_ms <= 0 and 1 or math.min(1, elapsed / p.duration_ms)
+  return math.floor(p.from + (p.to - p.from) * f + 0.5), elapsed >= p.duration_ms
+end
+
 local function sample()
   if gate then counters.messages = skynet.call(gate, "lua", "stats") end
+  if phase_clock and not state.finished then state.target = target_at(skynet.now()) end
   local rollup = read_file("/proc/self/smaps_rollup")
   local status = read_file("/proc/self/status")
   local je = memory.jestat() -- writes `epoch` first, so every figure below is fresh
@@ -328,20 +374,21 @@ local function run()
   for i, p in ipairs(plan.phases) do
     enter(i - 1, p.kind, p.from)
     local begin = skynet.now()
+    phase_clock = { begin = begin, p = p }
     local last = begin
     while true do
       local now = skynet.now()
-      local elapsed = (now - begin) * 10
-      local f = p.duration_ms <= 0 and 1 or math.min(1, elapsed / p.duration_ms)
-      state.target = math.floor(p.from + (p.to - p.from) * f + 0.5)
+      local target, over = target_at(now)
+      state.target = target
       if not gate then
         steer(state.target)
         send_messages(p.rate, (now - last) / 100)
       end
       last = now
       if first_error then return fail("ERR_AGENT_SCRIPT", first_error) end
-      if elapsed >= p.duration_ms then break end
-      skynet.sleep(TICK_CS)
+      if over then break end
+      local left_cs = p.duration_ms // 10 - (now - begin) -- the phase's end, which a gate tick must not pass
+      skynet.sleep(gate and math.max(1, math.min(GATE_TICK_CS, left_cs)) or TICK_CS)
     end
   end
   enter(#plan.phases, "done", state.target)

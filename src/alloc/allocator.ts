@@ -178,6 +178,7 @@ export class Allocator {
         muzzyNpurge: a[6]!,
         muzzyNmadvise: a[7]!,
         muzzyPurged: a[8]!,
+        decayTicks: a[9]!,
       });
     }
     const threads: ThreadArena[] = [];

@@ -37,7 +37,7 @@ export interface ShimFns {
 export const BIN_FIELDS = 4;
 
 /** Doubles per arena in sl_arena_stats. */
-export const ARENA_FIELDS = 9;
+export const ARENA_FIELDS = 10;
 
 /** Return codes of the shim, as native/shim.h defines them (test/alloc/shim-header.test.ts checks). */
 export const SL = {

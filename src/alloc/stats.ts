@@ -46,6 +46,13 @@ export interface ArenaDecay {
   muzzyNpurge: number;
   muzzyNmadvise: number;
   muzzyPurged: number;
+  /**
+   * Operations that advance this arena's decay in jemalloc 5.0.x, cumulative, all threads: thread-cache fills
+   * (the bins' `nfills`), small objects freed to it (`small.ndalloc`), large extents allocated and freed
+   * (`large.nmalloc`, `large.ndalloc`). 5.0.x counts them per thread and runs the arena's decay on each thread's
+   * 1 000th, so an arena whose figure moves little over a hold keeps its dirty pages. Absent in older samples.
+   */
+  decayTicks?: number;
 }
 
 /** Small size classes (bins) and large extents, all arenas merged (`stats.arenas.4096.*`). */

@@ -13,6 +13,7 @@
 import type { ArenaDecay } from '../alloc/stats.js';
 import type { Sample } from '../results/sample.js';
 import type { PhaseSpan } from './phases.js';
+import { holdTicks, type HoldTicks } from './decay-ticks.js';
 
 /** Dirty pages count as decayed once below this fraction of their peak. */
 export const DIRTY_DECAYED = 0.1;
@@ -49,6 +50,8 @@ export interface DecaySummary {
   endMs: number;
   /** jemalloc's version string at the last sample (null when not reported). */
   version: string | null;
+  /** Decay ticks per arena over the final hold (decay-ticks.ts); null without the counter or a final hold. */
+  holdTicks?: HoldTicks | null;
 }
 
 /** One purge observation: at sample time t, arena `arena` purged (dirty and/or muzzy sweeps since the previous sample). */
@@ -163,6 +166,7 @@ export function decaySummary(
     threads: (last.alloc!.threads ?? []).map((t) => ({ ...t })),
     endMs: last.t,
     version: last.alloc!.version ?? null,
+    holdTicks: hold ? holdTicks(hold.samples) : null,
   };
 }
 

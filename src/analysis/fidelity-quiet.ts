@@ -6,6 +6,7 @@
 import type { VariantSummary } from './summary.js';
 import type { Scenario } from '../scenario/types.js';
 import type { FidelityRow } from './fidelity.js';
+import { purgedArenas, ticksPerMessage, type HoldTicks } from './decay-ticks.js';
 
 /** Final hold at most this share of the load's message rate: a quiet night. */
 export const QUIET_RATE_SHARE = 0.1;
@@ -58,4 +59,36 @@ export function madvExtraRow(sim: ByBuild, sky: ByBuild): FidelityRow | null {
     ...held("MADV_FREE build's extra Rss at the end (over no-madv-free)", a, b, 0.3),
     target: 'within 30% of skynet',
   };
+}
+
+/** Each side's decay ticks per arena over the quiet hold; null when neither side counted them. */
+export function quietArenaTicks(
+  sim: VariantSummary,
+  sky: VariantSummary,
+): { simload: HoldTicks | null; skynet: HoldTicks | null } | null {
+  const a = sim.decay?.holdTicks ?? null;
+  const b = sky.decay?.holdTicks ?? null;
+  return a || b ? { simload: a, skynet: b } : null;
+}
+
+/**
+ * What drove decay in the quiet hold, each side: decay ticks per message handled (all arenas) and the arenas
+ * that purged. No target: they say why the held pages differ. Shown across pairs.
+ */
+export function quietTickRows(sim: VariantSummary, sky: VariantSummary): FidelityRow[] {
+  const a = sim.decay?.holdTicks ?? null;
+  const b = sky.decay?.holdTicks ?? null;
+  if (!a && !b) return [];
+  const row = (metric: string, unit: FidelityRow['unit'], x: number | null, y: number | null): FidelityRow => ({
+    metric,
+    unit,
+    simload: x,
+    skynet: y,
+    ratio: ratio(x, y),
+    spread: true,
+  });
+  return [
+    row('decay ticks per message in the quiet hold', 'fraction', ticksPerMessage(a), ticksPerMessage(b)),
+    row('arenas that purged in the quiet hold', 'count', purgedArenas(a), purgedArenas(b)),
+  ];
 }

@@ -12,7 +12,8 @@
 import type { Sample } from '../results/sample.js';
 import type { Scenario } from '../scenario/types.js';
 import { breakdown } from './breakdown.js';
-import { isQuiet, madvExtraRow, quietRows, type ByBuild } from './fidelity-quiet.js';
+import { isQuiet, madvExtraRow, quietArenaTicks, quietRows, quietTickRows, type ByBuild } from './fidelity-quiet.js';
+import type { HoldTicks } from './decay-ticks.js';
 import { baselineSamples, median } from './phases.js';
 import { cpuFigures, type CpuFigures } from './server-cpu.js';
 import type { SizeClassPoint } from './sizeclass.js';
@@ -51,6 +52,8 @@ export interface FidelityTable {
   invalid: string[];
   /** active - allocated at settle by size class, both sides; null when either has no size classes. */
   sizeClasses: SizeClassComparison | null;
+  /** A quiet night: each side's decay ticks per arena over the quiet hold (decay-ticks.ts). Absent otherwise. */
+  arenaTicks?: { simload: HoldTicks | null; skynet: HoldTicks | null };
 }
 
 /** Size classes shown one by one in the comparison; the rest are summed. */
@@ -116,7 +119,11 @@ export function fidelityTables(sim: FidelitySide, sky: FidelitySide, pairs: Fide
       { v: kv, samples: skySamples, outside: () => skyOutside, cpu: cpuFigures(skySamples) },
     );
     if (kv.variant !== sv.variant) t.skynet = kv.variant;
-    if (quiet) t.rows.push(...quietRows(sv, kv));
+    if (quiet) {
+      t.rows.push(...quietRows(sv, kv), ...quietTickRows(sv, kv));
+      const ticks = quietArenaTicks(sv, kv);
+      if (ticks) t.arenaTicks = ticks;
+    }
     out.push(t);
   }
   const extra = quiet ? madvExtraRow(simBy, skyBy) : null;

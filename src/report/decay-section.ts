@@ -1,5 +1,5 @@
 // The report's decay panel: per variant, dirty and muzzy pages of each arena over time and the purges seen
-// between samples, plus which arena each thread is bound to. Registers itself as a report section; a run
+// between samples, which arena each thread is bound to, and each arena's decay ticks over the final hold. Registers itself as a report section; a run
 // without per-arena stats (older runs, glibc) gets no panel. Chart options are plain JSON.
 
 import type { Sample } from '../results/sample.js';
@@ -79,14 +79,27 @@ export function renderDecaySection(run: RunData, summary: Summary): ReportSectio
     );
     const threads = d.threads.map((t) => `${t.main ? 'main' : `tid ${t.tid}`} &rarr; arena ${t.arena}`).join(', ');
     if (threads) html.push(`<p>threads (thread.arena): ${threads}</p>`);
+    const ticks = d.holdTicks ?? null;
+    if (ticks)
+      html.push(
+        `<p>decay ticks in the final hold (${esc(formatDuration(ticks.toMs - ticks.fromMs))}, ${ticks.messages ?? '?'} messages): ` +
+          `operations that advance an arena's decay in jemalloc 5.0.x, which runs it on each 1 000th tick of one thread on the arena; ` +
+          `an arena that sees few keeps its dirty pages whatever their age.</p>`,
+      );
+    const tickCells = (arena: number) => {
+      if (!ticks) return '';
+      const a = ticks.arenas.find((x) => x.arena === arena);
+      return a ? `<td>${a.ticks}</td><td>${a.purges}</td>` : '<td>-</td><td>-</td>';
+    };
     const rows = d.arenas
       .map(
         (a) =>
-          `<tr><td>${a.arena}</td><td>${esc(formatBytes(a.pdirty))}</td><td>${esc(formatBytes(a.pmuzzy))}</td><td>${a.lastDirtyPurgeMs !== null ? esc(formatDuration(a.lastDirtyPurgeMs)) : 'never'}</td><td>${a.lastMuzzyPurgeMs !== null ? esc(formatDuration(a.lastMuzzyPurgeMs)) : 'never'}</td></tr>`,
+          `<tr><td>${a.arena}</td><td>${esc(formatBytes(a.pdirty))}</td><td>${esc(formatBytes(a.pmuzzy))}</td><td>${a.lastDirtyPurgeMs !== null ? esc(formatDuration(a.lastDirtyPurgeMs)) : 'never'}</td><td>${a.lastMuzzyPurgeMs !== null ? esc(formatDuration(a.lastMuzzyPurgeMs)) : 'never'}</td>${tickCells(a.arena)}</tr>`,
       )
       .join('');
+    const tickHeads = ticks ? '<th>decay ticks (final hold)</th><th>purges (final hold)</th>' : '';
     html.push(
-      `<table><tr><th>arena</th><th>dirty (end)</th><th>muzzy (end)</th><th>last dirty purge</th><th>last muzzy purge</th></tr>${rows}</table>`,
+      `<table><tr><th>arena</th><th>dirty (end)</th><th>muzzy (end)</th><th>last dirty purge</th><th>last muzzy purge</th>${tickHeads}</tr>${rows}</table>`,
     );
     charts.push({ id: `chart-decay-${n++}`, option, height: 380 });
   }

@@ -8,6 +8,7 @@ import type {
   SizeClassCompareRow,
   Unit,
 } from '../analysis/fidelity.js';
+import type { HoldTicks } from '../analysis/decay-ticks.js';
 
 /** A row's value in its unit. */
 function fidelityCell(v: number | null, unit: Unit): string {
@@ -51,6 +52,7 @@ export function formatFidelity(tables: FidelityTable[], title: string): string {
         ]
       : [];
     out.push('', ...invalid, ...columns(rows, [0, 4]), ...t.notes.map((n) => `note: ${n}`));
+    if (t.arenaTicks) out.push('', ...arenaTickLines(t.variant, t.arenaTicks));
     if (t.sizeClasses) out.push('', ...sizeClassLines(t.variant, t.sizeClasses));
   }
   return out.join('\n') + '\n';
@@ -102,4 +104,41 @@ function sizeClassLines(variant: string, sc: SizeClassComparison): string[] {
   ];
   for (const r of sc.rows) rows.push(sizeClassCells(r));
   return columns(rows, [0]);
+}
+
+/** Each side's arenas over the quiet hold, side by side: decay ticks, ticks per message, purges, dirty at the end. */
+export function arenaTickLines(variant: string, t: { simload: HoldTicks | null; skynet: HoldTicks | null }): string[] {
+  const span = (h: HoldTicks | null) =>
+    h ? `${((h.toMs - h.fromMs) / 1000).toFixed(0)} s, ${h.messages ?? '?'} messages` : 'not counted';
+  const cells = (h: HoldTicks | null, i: number): string[] => {
+    const a = h?.arenas[i];
+    if (!h || !a) return ['', '', '', '', ''];
+    return [
+      String(a.arena),
+      String(a.ticks),
+      h.messages ? (a.ticks / h.messages).toFixed(2) : '-',
+      String(a.purges),
+      formatBytes(a.dirtyEnd),
+    ];
+  };
+  const n = Math.max(t.simload?.arenas.length ?? 0, t.skynet?.arenas.length ?? 0);
+  const rows: string[][] = [
+    [
+      'simload arena',
+      'decay ticks',
+      'per message',
+      'purges',
+      'dirty at the end',
+      'skynet arena',
+      'decay ticks',
+      'per message',
+      'purges',
+      'dirty at the end',
+    ],
+  ];
+  for (let i = 0; i < n; i++) rows.push([...cells(t.simload, i), ...cells(t.skynet, i)]);
+  return [
+    `${variant}: decay ticks per arena over the quiet hold (simload ${span(t.simload)}; skynet ${span(t.skynet)}); jemalloc 5.0.x runs an arena's decay on each 1 000th tick of one thread on it`,
+    ...columns(rows, []),
+  ];
 }

@@ -6,7 +6,7 @@
 // per arena that never decays. Pure.
 import type { ArenaDecay } from '../alloc/stats.js';
 import type { Sample } from '../results/sample.js';
-import { INJECT_ARENA_FIELDS } from './inject.js';
+import { INJECT_ARENA_FIELDS, INJECT_TICKS_FIELD } from './inject.js';
 import { minOf } from '../analysis/extremes.js';
 
 /** Pages an arena must hold through the hold to count as stuck (less is noise: a few slabs). */
@@ -28,7 +28,12 @@ export function splitArenaMallctls(
   const rest: Record<string, number> = {};
   for (const [k, v] of Object.entries(mc)) {
     const m = /^stats\.arenas\.(\d+)\.(\w+)$/.exec(k);
-    if (m && m[1] !== '4096' && (INJECT_ARENA_FIELDS as readonly string[]).includes(m[2]!)) {
+    const field = m?.[2];
+    if (
+      m &&
+      m[1] !== '4096' &&
+      (field === INJECT_TICKS_FIELD || (INJECT_ARENA_FIELDS as readonly string[]).includes(field!))
+    ) {
       const i = Number(m[1]);
       byArena.set(i, { ...byArena.get(i), [m[2]!]: v });
     } else rest[k] = v;
@@ -45,6 +50,7 @@ export function splitArenaMallctls(
       muzzyNpurge: f.muzzy_npurge ?? 0,
       muzzyNmadvise: f.muzzy_nmadvise ?? 0,
       muzzyPurged: f.muzzy_purged ?? 0,
+      ...(f[INJECT_TICKS_FIELD] !== undefined ? { decayTicks: f[INJECT_TICKS_FIELD] } : {}),
     }));
   return { arenas, rest };
 }

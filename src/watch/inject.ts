@@ -36,15 +36,25 @@ export const INJECT_ARENA_FIELDS = [
   'muzzy_purged',
 ] as const;
 
+/**
+ * Printed per arena as `stats.arenas.<i>.decay_ticks`, not a mallctl: the sum of the counters of the operations
+ * that advance the arena's decay in jemalloc 5.0.x (ArenaDecay.decayTicks).
+ */
+export const INJECT_TICKS_FIELD = 'decay_ticks';
+
 // opt.narenas is 4 bytes and skynet's mallctl reads 8: jemalloc copies the low 32 bits and returns EINVAL, which
-// skynet ignores. Indexes at or above it are not arenas (5.0 answers stats.arenas.<narenas> with the merged
-// totals); an arena that maps nothing is not initialised.
+// skynet ignores (arenas.nbins likewise). Indexes at or above it are not arenas (5.0 answers
+// stats.arenas.<narenas> with the merged totals); an arena that maps nothing is not initialised.
 const ARENA_LOOP = [
   'local narenas = memory.mallctl("opt.narenas") & 0xffffffff',
+  'local nbins = memory.mallctl("arenas.nbins") & 0xffffffff',
   'for i = 0, narenas - 1 do',
   '  local p = "stats.arenas." .. i .. "."',
   '  if memory.mallctl(p .. "mapped") > 0 then',
   `    for _, f in ipairs { ${INJECT_ARENA_FIELDS.map((f) => JSON.stringify(f)).join(', ')} } do print(p .. f, memory.mallctl(p .. f)) end`,
+  '    local ticks = memory.mallctl(p .. "small.ndalloc") + memory.mallctl(p .. "large.nmalloc") + memory.mallctl(p .. "large.ndalloc")',
+  '    for j = 0, nbins - 1 do ticks = ticks + memory.mallctl(p .. "bins." .. j .. ".nfills") end',
+  `    print(p .. "${INJECT_TICKS_FIELD}", ticks)`,
   '  end',
   'end',
 ];

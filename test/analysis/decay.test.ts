@@ -11,21 +11,10 @@ import { decayEvidence } from '../../src/analysis/decay-diagnose.js';
 import { formatMetric } from '../../src/analysis/metric-format.js';
 import { renderReport } from '../../src/report/render.js';
 import { fixtureCopy, MiB } from '../helpers/run-fixture.js';
-import { dirtyStats, finalHold, holdSample } from '../helpers/sample.js';
+import { arenaStats, dirtyStats, finalHold, holdSample } from '../helpers/sample.js';
 
-function arena(i: number, pdirty: number, dirtyNpurge: number, muzzyNpurge = 0, pmuzzy = 0): ArenaDecay {
-  return {
-    arena: i,
-    pdirty,
-    pmuzzy,
-    dirtyNpurge,
-    dirtyNmadvise: dirtyNpurge,
-    dirtyPurged: 0,
-    muzzyNpurge,
-    muzzyNmadvise: muzzyNpurge,
-    muzzyPurged: 0,
-  };
-}
+const arena = (i: number, pdirty: number, dirtyNpurge: number, muzzyNpurge = 0, pmuzzy = 0): ArenaDecay =>
+  arenaStats(i, pdirty, dirtyNpurge, { pmuzzy, muzzyNpurge, muzzyNmadvise: muzzyNpurge });
 function sample(t: number, arenas: ArenaDecay[]): Sample {
   const pdirty = arenas.reduce((n, a) => n + a.pdirty, 0);
   return holdSample(t, { alloc: dirtyStats(pdirty, arenas, '5.0.1-0-gx') });

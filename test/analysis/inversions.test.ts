@@ -14,21 +14,10 @@ import { metricDef } from '../../src/analysis/metrics.js';
 import { loadRun } from '../../src/analysis/load.js';
 import { settleTime, summarize, type Summary } from '../../src/analysis/summary.js';
 import { FIXTURE_DIR, MiB } from '../helpers/run-fixture.js';
-import { dirtyStats, finalHold, holdSample } from '../helpers/sample.js';
+import { arenaStats, dirtyStats, finalHold, holdSample } from '../helpers/sample.js';
 
-function arena(pdirty: number, dirtyNpurge: number, pmuzzy = 0): ArenaDecay {
-  return {
-    arena: 0,
-    pdirty,
-    pmuzzy,
-    dirtyNpurge,
-    dirtyNmadvise: dirtyNpurge,
-    dirtyPurged: 0,
-    muzzyNpurge: 0,
-    muzzyNmadvise: 0,
-    muzzyPurged: 0,
-  };
-}
+const arena = (pdirty: number, dirtyNpurge: number, pmuzzy = 0): ArenaDecay =>
+  arenaStats(0, pdirty, dirtyNpurge, { pmuzzy });
 function sample(t: number, pdirty: number, npurge: number, rss = 100 * MiB, lazyFree = 0): Sample {
   return holdSample(t, {
     phaseIndex: 3,

@@ -37,12 +37,13 @@ async function run(
   scenarioFile: string,
   script: string,
   variants?: string[],
+  transport: 'driver' | 'gate' = 'driver',
 ): Promise<{ r: SkynetRunResult; samples: Sample[]; scenario: Scenario }> {
   const { scenario, text } = await loadScenario(join(fixtures, scenarioFile));
   const r = await runSkynet(scenario, text, {
     script: join(fixtures, script),
     outDir: out,
-    transport: 'driver',
+    transport,
     ...(variants ? { variants } : {}),
   });
   const samples = readNdjson<Sample>(join(r.dir, 'samples.ndjson'));
@@ -270,6 +271,53 @@ describe('skynet driver: agent scripts', { concurrency: true }, () => {
         log,
         /player 2: .*handler-error\.lua:8: handler stopped after 50000000 instructions \(the script caught the stop and ran on\)/,
       );
+    },
+  );
+
+  test(
+    "skynet driver: every arena's decay ticks are counted, never go back, and a large string per message moves them by at least one per message",
+    { skip, timeout: 60_000 },
+    async () => {
+      const { samples } = await run('tiny.yaml', 'large-strings.lua');
+      const xs = samples.filter((s) => s.alloc?.arenas?.length).sort((a, b) => a.t - b.t);
+      assert.ok(xs.length >= 5, `${xs.length} samples with arenas`);
+      const prev = new Map<number, number>();
+      for (const s of xs) {
+        for (const a of s.alloc!.arenas!) {
+          assert.ok(
+            Number.isInteger(a.decayTicks) && a.decayTicks! >= (prev.get(a.arena) ?? 0),
+            `t=${s.t} arena ${a.arena}: ${a.decayTicks}`,
+          );
+          prev.set(a.arena, a.decayTicks!);
+        }
+      }
+      const total = (s: Sample) => s.alloc!.arenas!.reduce((n, a) => n + a.decayTicks!, 0);
+      const messages = xs.at(-1)!.server!.messages - xs[0]!.server!.messages;
+      assert.ok(messages > 40, `${messages} messages`);
+      // One large allocation per message at least (large.nmalloc); the frees come when the collector runs.
+      const ticks = total(xs.at(-1)!) - total(xs[0]!);
+      assert.ok(ticks >= messages, `${ticks} decay ticks over ${messages} messages`);
+    },
+  );
+
+  test(
+    "skynet driver, gate transport: in a hold where no player sends, the driver's clock and sampling tick the arenas little",
+    { skip, timeout: 60_000 },
+    async () => {
+      const { samples } = await run('quiet-gate.yaml', 'bag.lua', undefined, 'gate');
+      // From the hold's second second to its end: the logins' tail is over, nothing is sent.
+      const hold = samples.filter((s) => s.phaseIndex === 1 && s.alloc?.arenas?.length).sort((a, b) => a.t - b.t);
+      const xs = hold.filter((s) => s.t >= hold[0]!.t + 1000);
+      assert.ok(xs.length >= 10, `${xs.length} samples in the silent hold`);
+      const first = xs[0]!;
+      const last = xs.at(-1)!;
+      assert.equal(last.server!.messages, first.server!.messages, 'no packet was forwarded in the hold');
+      const total = (s: Sample) => s.alloc!.arenas!.reduce((n, a) => n + a.decayTicks!, 0);
+      const perSecond = ((total(last) - total(first)) * 1000) / (last.t - first.t);
+      // Measured 36-52 a second (two samples a second: the files read, the lines written, the gate asked for its
+      // count); with the phase clock ticking every 10 ms (a timer allocated on the driver's worker and freed by
+      // skynet's timer thread per tick, and the coroutine switch), 133.
+      assert.ok(perSecond < 90, `${perSecond.toFixed(0)} decay ticks a second with nothing sent`);
     },
   );
 

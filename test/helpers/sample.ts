@@ -66,3 +66,24 @@ export const finalHold = (samples: Sample[], fromMs: number, toMs: number): Phas
   toMs,
   samples,
 });
+
+/** One arena's decay stats: `pdirty` dirty bytes and `dirtyNpurge` purges (as many madvise calls), the rest 0; `o` overrides. */
+export function arenaStats(
+  arena: number,
+  pdirty: number,
+  dirtyNpurge: number,
+  o: Partial<ArenaDecay> = {},
+): ArenaDecay {
+  return {
+    arena,
+    pdirty,
+    pmuzzy: 0,
+    dirtyNpurge,
+    dirtyNmadvise: dirtyNpurge,
+    dirtyPurged: 0,
+    muzzyNpurge: 0,
+    muzzyNmadvise: 0,
+    muzzyPurged: 0,
+    ...o,
+  };
+}
