@@ -9,8 +9,10 @@
 //   latency    p99 of the hold's round trips under 1 s (a server that queues without end is not holding)
 // The capacity is the largest step that passes all three. What stops it is printed from measurements: memory
 // (Rss, MemAvailable), server CPU (from /proc/PID/stat) by thread (the gate, each worker: which one saturates),
-// or delivery, with the load average seen. The bots' CPU is the CPU time of
-// simload's threads other than the main one (piscina's bot workers; /proc/self/task/*/stat) per 1 000 online
+// or delivery, with the load average seen. What stops it (analysis/cpu-limit.ts) compares the machine's busy cores
+// (/proc/stat) with simload's own threads: the server's (gate, workers, helpers) and this process's (the run
+// engine's main thread, the named bot threads, libuv's pool doing the recorder's /proc reads, V8's helpers); the
+// difference is other processes'. The bots' CPU is the bot threads' (/proc/self/task/*/stat) per 1 000 online
 // players per second; a first step run with one socket per player gives the plain figure side by side.
 //
 // Flags: --steps 5000,10000,... (default 5k..30k by 5k, then 40k) --hold 20s --ramp-rate 100 (players/s)
@@ -25,8 +27,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { readThreads, statLineCpu } from '../src/proc/threads.js';
+import { busyCores, readMachineCpu, type MachineCpu } from '../src/proc/machine-cpu.js';
+import { cpuLimit, type CpuLimit, type StepCpu } from '../src/analysis/cpu-limit.js';
 import { runScenario } from '../src/run/run.js';
-import { splitServerThreads, type ServerThreadSplit } from '../src/server/threads.js';
+import {
+  splitClientThreads,
+  splitServerThreads,
+  type ClientThreadSplit,
+  type ServerThreadSplit,
+} from '../src/server/threads.js';
 import { parseScenario } from '../src/scenario/load.js';
 import type { Sample } from '../src/results/sample.js';
 import type { LatencyFile, RunEvent } from '../src/results/layout.js';
@@ -75,13 +84,9 @@ record:
 `;
 }
 
-/** CPU seconds of this process's threads other than the main one (the bot workers and helpers). */
-function botThreadsCpu(): number {
-  return readThreads('self').reduce((t, x) => (x.tid === process.pid ? t : t + x.cpu), 0);
-}
-
-function mainThreadCpu(): number {
-  return readThreads('self').find((x) => x.tid === process.pid)?.cpu ?? 0;
+/** CPU seconds of this process's threads by role (run engine, bots, the recorder's pool reads, helpers). */
+function benchThreads(): ClientThreadSplit {
+  return splitClientThreads(process.pid, readThreads('self'));
 }
 
 function memAvailable(): number {
@@ -105,8 +110,10 @@ function childPids(): number[] {
 
 interface Tick {
   wall: number;
-  bots: number;
-  main: number;
+  /** This process's CPU seconds by thread role. */
+  bench: ClientThreadSplit;
+  /** The machine's CPU times (/proc/stat), null where unreadable. */
+  machine: MachineCpu | null;
   server: number;
   /** The server's CPU seconds by thread (gate, each worker, Node's helpers). */
   threads: ServerThreadSplit;
@@ -200,8 +207,8 @@ async function measuredRun(
     }
     ticks.push({
       wall: Date.now(),
-      bots: botThreadsCpu(),
-      main: mainThreadCpu(),
+      bench: benchThreads(),
+      machine: readMachineCpu(),
       server: serverCpu(),
       threads: serverThreads(),
       available,
@@ -251,6 +258,8 @@ interface StepResult {
   workersCores: number;
   /** Mean 1-minute load average over the hold. */
   load: number;
+  /** What the CPU readings over the hold say limits it. */
+  limit: CpuLimit;
   pass: boolean;
   why: string[];
 }
@@ -298,8 +307,16 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
       expected += (RATE * (xs[k - 1]!.loaded ?? xs[k - 1]!.online) * (xs[k]!.wall - xs[k - 1]!.wall)) / 1000;
     const ts = between(ticks, from, end);
     const dt = ts.length >= 2 ? (ts.at(-1)!.wall - ts[0]!.wall) / 1000 : 0;
-    const botCores = dt > 0 ? (ts.at(-1)!.bots - ts[0]!.bots) / dt : 0;
-    const mainCores = dt > 0 ? (ts.at(-1)!.main - ts[0]!.main) / dt : 0;
+    const b0 = ts[0]?.bench;
+    const b1 = ts.at(-1)?.bench;
+    const rate = (a: number | undefined, b: number | undefined): number =>
+      dt > 0 && a !== undefined && b !== undefined ? (b - a) / dt : 0;
+    const botThreads = b1 ? b1.bots.map((x, k) => rate(b0?.bots[k] ?? 0, x)) : [];
+    const botCores = botThreads.reduce((a, x) => a + x, 0);
+    const mainCores = rate(b0?.main, b1?.main);
+    const m0 = ts[0]?.machine;
+    const m1 = ts.at(-1)?.machine;
+    const machine = m0 && m1 ? busyCores(m0, m1, dt) : { tasks: 0, interrupts: 0 };
     const serverCores = dt > 0 ? (ts.at(-1)!.server - ts[0]!.server) / dt : 0;
     const t0 = ts[0]?.threads;
     const t1 = ts.at(-1)?.threads;
@@ -310,6 +327,24 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     const target = p.target;
     const loadedMin = Math.min(...xs.map((x) => x.loaded ?? x.online));
     const p99ms = lat ? lat.p99 / 1000 : null;
+    const load = ts.length ? ts.reduce((a, t) => a + t.load, 0) / ts.length : loadAverage();
+    const stepCpu: StepCpu = {
+      cores: availableParallelism(),
+      busy: machine.tasks,
+      interrupts: machine.interrupts,
+      server: {
+        gate: gateCores,
+        workers: workerCores,
+        other: Math.max(0, serverCores - gateCores - workerCores.reduce((a, x) => a + x, 0)),
+      },
+      bench: {
+        main: mainCores,
+        bots: botThreads,
+        recorder: rate(b0?.pool, b1?.pool),
+        other: rate(b0?.other, b1?.other),
+      },
+      load,
+    };
     const why: string[] = [];
     if (loadedMin < 0.95 * target) why.push(`held ${loadedMin} of ${target} players (logins not run)`);
     if (expected > 0 && delivered < 0.95 * expected)
@@ -336,7 +371,8 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
       gateCores,
       busiestWorkerCores: workerCores.length ? Math.max(...workerCores) : 0,
       workersCores: workerCores.reduce((a, b) => a + b, 0),
-      load: ts.length ? ts.reduce((a, t) => a + t.load, 0) / ts.length : loadAverage(),
+      load,
+      limit: cpuLimit(stepCpu),
       pass: why.length === 0,
       why,
     });
@@ -347,7 +383,7 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
 function table(rows: StepResult[]): string {
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   const lines = [
-    'target   loaded(min)  delivered/expected   p99      Rss(max)   server CPU  gate   workers (busiest)  bot CPU (ms/s per 1000)  main thread  MemAvailable(min)  load avg  result',
+    'target   loaded(min)  delivered/expected   p99      Rss(max)   server CPU  gate   workers (busiest)  bot CPU (ms/s per 1000)  run engine (ms/s per 1000)  recorder  others  MemAvailable(min)  load avg  result',
   ];
   for (const r of rows) {
     lines.push(
@@ -363,7 +399,9 @@ function table(rows: StepResult[]): string {
         r.gateCores.toFixed(2).padEnd(6),
         `${r.workersCores.toFixed(2)} (${r.busiestWorkerCores.toFixed(2)})`.padEnd(18),
         `${r.botCores.toFixed(2)} cores (${r.botMsPer1000.toFixed(1)})`.padEnd(24),
-        `${r.mainMsPer1000.toFixed(1)}`.padEnd(12),
+        `${r.mainMsPer1000.toFixed(1)}`.padEnd(27),
+        r.limit.recorder.toFixed(2).padEnd(9),
+        r.limit.others.toFixed(2).padEnd(7),
         gib(r.availableMin).padEnd(18),
         r.load.toFixed(1).padEnd(9),
         r.pass ? 'holds' : `FAILS: ${r.why.join('; ')}`,
@@ -371,36 +409,6 @@ function table(rows: StepResult[]): string {
     );
   }
   return lines.join('\n') + '\n';
-}
-
-/** A thread at this share of a core or more is saturated: it cannot take more work however the rest is spread. */
-const SATURATED = 0.9;
-
-/**
- * Which resource ran out at a failed step, from its measured CPU: the gate thread (one core at most, whatever
- * the machine has), one worker, or the machine's cores (server, bots and this process together, beside whatever
- * else runs: the load average says how much that is).
- */
-function saturation(r: StepResult): string {
-  const cores = availableParallelism();
-  const ours = r.serverCores + r.botCores + r.mainCores;
-  const parts: string[] = [];
-  if (r.gateCores >= SATURATED) parts.push(`the gate thread is saturated (${r.gateCores.toFixed(2)} of a core)`);
-  if (r.busiestWorkerCores >= SATURATED)
-    parts.push(`a worker thread is saturated (${r.busiestWorkerCores.toFixed(2)} of a core)`);
-  if (ours >= SATURATED * cores)
-    parts.push(
-      `the machine's ${cores} cores are full with simload alone (${ours.toFixed(2)} cores: server ${r.serverCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`,
-    );
-  else if (r.load > cores)
-    parts.push(
-      `the machine is shared: load average ${r.load.toFixed(1)} on ${cores} cores while simload used ${ours.toFixed(2)} (server ${r.serverCores.toFixed(2)}, gate ${r.gateCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`,
-    );
-  if (parts.length === 0)
-    parts.push(
-      `no thread and no core was saturated (server ${r.serverCores.toFixed(2)} cores, gate ${r.gateCores.toFixed(2)}, busiest worker ${r.busiestWorkerCores.toFixed(2)}, bots ${r.botCores.toFixed(2)}; load average ${r.load.toFixed(1)})`,
-    );
-  return parts.join('; ');
 }
 
 const started = Date.now();
@@ -434,7 +442,9 @@ const firstFail = steps.find((r) => !r.pass);
 process.stdout.write(
   `\nmost players held: ${best}${firstFail ? `; at ${firstFail.target}: ${firstFail.why.join('; ')}` : ' (every step held)'}\n`,
 );
-if (firstFail) process.stdout.write(`what stops it at ${firstFail.target}: ${saturation(firstFail)}\n`);
+if (firstFail) process.stdout.write(`what stops it at ${firstFail.target}: ${firstFail.limit.text}\n`);
+const lastHeld = steps.filter((r) => r.pass).at(-1);
+if (lastHeld) process.stdout.write(`CPU at ${lastHeld.target} (held): ${lastHeld.limit.text}\n`);
 if (run.stoppedBehind) process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
 if (run.stoppedForMemory)
   process.stdout.write(`stopped early: MemAvailable fell under ${MIN_AVAILABLE / 2 ** 30} GiB\n`);
