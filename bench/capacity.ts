@@ -268,6 +268,39 @@ function between<T extends { wall: number }>(xs: T[], a: number, b: number): T[]
   return xs.filter((x) => x.wall >= a && x.wall <= b);
 }
 
+/** The CPU figures (cores) over a run of ticks: the machine's, the server's threads', this process's threads'. */
+function cpuOver(ts: Tick[]): { dt: number; cpu: StepCpu } {
+  const dt = ts.length >= 2 ? (ts.at(-1)!.wall - ts[0]!.wall) / 1000 : 0;
+  const rate = (a: number | undefined, b: number | undefined): number =>
+    dt > 0 && a !== undefined && b !== undefined ? (b - a) / dt : 0;
+  const b0 = ts[0]?.bench;
+  const b1 = ts.at(-1)?.bench;
+  const m0 = ts[0]?.machine;
+  const m1 = ts.at(-1)?.machine;
+  const machine = m0 && m1 ? busyCores(m0, m1, dt) : { tasks: 0, interrupts: 0 };
+  const t0 = ts[0]?.threads;
+  const t1 = ts.at(-1)?.threads;
+  const gate = rate(t0?.gate, t1?.gate);
+  const workers = t1 ? t1.workers.map((w, k) => rate(t0?.workers[k] ?? 0, w)) : [];
+  const server = rate(ts[0]?.server, ts.at(-1)?.server);
+  return {
+    dt,
+    cpu: {
+      cores: availableParallelism(),
+      busy: machine.tasks,
+      interrupts: machine.interrupts,
+      server: { gate, workers, other: Math.max(0, server - gate - workers.reduce((a, x) => a + x, 0)) },
+      bench: {
+        main: rate(b0?.main, b1?.main),
+        bots: b1 ? b1.bots.map((x, k) => rate(b0?.bots[k] ?? 0, x)) : [],
+        recorder: rate(b0?.pool, b1?.pool),
+        other: rate(b0?.other, b1?.other),
+      },
+      load: ts.length ? ts.reduce((a, t) => a + t.load, 0) / ts.length : loadAverage(),
+    },
+  };
+}
+
 async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepResult[]> {
   const samples = (await readFile(join(dir, 'samples.ndjson'), 'utf8'))
     .split('\n')
@@ -306,45 +339,17 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     for (let k = 1; k < xs.length; k++)
       expected += (RATE * (xs[k - 1]!.loaded ?? xs[k - 1]!.online) * (xs[k]!.wall - xs[k - 1]!.wall)) / 1000;
     const ts = between(ticks, from, end);
-    const dt = ts.length >= 2 ? (ts.at(-1)!.wall - ts[0]!.wall) / 1000 : 0;
-    const b0 = ts[0]?.bench;
-    const b1 = ts.at(-1)?.bench;
-    const rate = (a: number | undefined, b: number | undefined): number =>
-      dt > 0 && a !== undefined && b !== undefined ? (b - a) / dt : 0;
-    const botThreads = b1 ? b1.bots.map((x, k) => rate(b0?.bots[k] ?? 0, x)) : [];
-    const botCores = botThreads.reduce((a, x) => a + x, 0);
-    const mainCores = rate(b0?.main, b1?.main);
-    const m0 = ts[0]?.machine;
-    const m1 = ts.at(-1)?.machine;
-    const machine = m0 && m1 ? busyCores(m0, m1, dt) : { tasks: 0, interrupts: 0 };
+    const { dt, cpu: stepCpu } = cpuOver(ts);
     const serverCores = dt > 0 ? (ts.at(-1)!.server - ts[0]!.server) / dt : 0;
-    const t0 = ts[0]?.threads;
-    const t1 = ts.at(-1)?.threads;
-    const gateCores = dt > 0 && t0 && t1 ? (t1.gate - t0.gate) / dt : 0;
-    const workerCores = dt > 0 && t0 && t1 ? t1.workers.map((w, k) => (w - (t0.workers[k] ?? 0)) / dt) : [];
+    const gateCores = stepCpu.server.gate;
+    const workerCores = stepCpu.server.workers;
+    const botCores = stepCpu.bench.bots.reduce((a, x) => a + x, 0);
+    const mainCores = stepCpu.bench.main;
     const onlineMean = xs.reduce((a, x) => a + x.online, 0) / xs.length;
     const lat = latency?.variants[variant]?.[`${p.phaseIndex}:hold`];
     const target = p.target;
     const loadedMin = Math.min(...xs.map((x) => x.loaded ?? x.online));
     const p99ms = lat ? lat.p99 / 1000 : null;
-    const load = ts.length ? ts.reduce((a, t) => a + t.load, 0) / ts.length : loadAverage();
-    const stepCpu: StepCpu = {
-      cores: availableParallelism(),
-      busy: machine.tasks,
-      interrupts: machine.interrupts,
-      server: {
-        gate: gateCores,
-        workers: workerCores,
-        other: Math.max(0, serverCores - gateCores - workerCores.reduce((a, x) => a + x, 0)),
-      },
-      bench: {
-        main: mainCores,
-        bots: botThreads,
-        recorder: rate(b0?.pool, b1?.pool),
-        other: rate(b0?.other, b1?.other),
-      },
-      load,
-    };
     const why: string[] = [];
     if (loadedMin < 0.95 * target) why.push(`held ${loadedMin} of ${target} players (logins not run)`);
     if (expected > 0 && delivered < 0.95 * expected)
@@ -371,7 +376,7 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
       gateCores,
       busiestWorkerCores: workerCores.length ? Math.max(...workerCores) : 0,
       workersCores: workerCores.reduce((a, b) => a + b, 0),
-      load,
+      load: stepCpu.load,
       limit: cpuLimit(stepCpu),
       pass: why.length === 0,
       why,
@@ -445,7 +450,14 @@ process.stdout.write(
 if (firstFail) process.stdout.write(`what stops it at ${firstFail.target}: ${firstFail.limit.text}\n`);
 const lastHeld = steps.filter((r) => r.pass).at(-1);
 if (lastHeld) process.stdout.write(`CPU at ${lastHeld.target} (held): ${lastHeld.limit.text}\n`);
-if (run.stoppedBehind) process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
+if (run.stoppedBehind) {
+  process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
+  // The last 20 s before the stop: what the CPU said while the server fell behind (a ramp has no hold to judge).
+  const end = run.ticks.at(-1)?.wall ?? 0;
+  const last = between(run.ticks, end - 20_000, end);
+  if (last.length >= 2)
+    process.stdout.write(`CPU over the last 20 s before the stop: ${cpuLimit(cpuOver(last).cpu).text}\n`);
+}
 if (run.stoppedForMemory)
   process.stdout.write(`stopped early: MemAvailable fell under ${MIN_AVAILABLE / 2 ** 30} GiB\n`);
 process.stdout.write(
