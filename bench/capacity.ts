@@ -159,13 +159,21 @@ function recentSamples(out: string, ms: number): Sample[] {
 async function measuredRun(
   text: string,
   label: string,
-): Promise<{ dir: string; ticks: Tick[]; stoppedForMemory: boolean; stoppedBehind: string | null }> {
+): Promise<{
+  dir: string;
+  ticks: Tick[];
+  stoppedForMemory: boolean;
+  stoppedBehind: string | null;
+  /** When the bench stopped the run (ms since epoch), null when it ran to its end. */
+  stoppedAt: number | null;
+}> {
   const s = parseScenario(text, `${label}.yaml`);
   const out = await mkdtemp(join(tmpdir(), 'simload-capacity-'));
   const stop = new AbortController();
   const ticks: Tick[] = [];
   let stoppedForMemory = false;
   let stoppedBehind: string | null = null;
+  let stoppedAt: number | null = null;
   const serverCpu = (): number => {
     let t = 0;
     for (const pid of childPids()) {
@@ -202,6 +210,7 @@ async function measuredRun(
     else behindSince = null;
     if (behindSince !== null && Date.now() - behindSince > 20_000 && !stop.signal.aborted) {
       stoppedBehind = `${why} (over 10 s), for 20 s in a row`;
+      stoppedAt = Date.now();
       process.stderr.write(`capacity: ${stoppedBehind}: stopping the run\n`);
       stop.abort();
     }
@@ -222,14 +231,14 @@ async function measuredRun(
   }, 1000);
   try {
     const r = await runScenario(s, text, { outDir: out, quiet: true, signal: stop.signal, out: process.stderr });
-    return { dir: r.dir, ticks, stoppedForMemory, stoppedBehind };
+    return { dir: r.dir, ticks, stoppedForMemory, stoppedBehind, stoppedAt };
   } catch (err) {
     const dir = (err as { dir?: string }).dir;
     if (!dir) throw err;
     process.stderr.write(
       `capacity: the run failed (${(err as Error).message.split('\n')[0]}); judging what was recorded\n`,
     );
-    return { dir, ticks, stoppedForMemory, stoppedBehind };
+    return { dir, ticks, stoppedForMemory, stoppedBehind, stoppedAt };
   } finally {
     clearInterval(timer);
   }
@@ -453,7 +462,8 @@ if (lastHeld) process.stdout.write(`CPU at ${lastHeld.target} (held): ${lastHeld
 if (run.stoppedBehind) {
   process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
   // The last 20 s before the stop: what the CPU said while the server fell behind (a ramp has no hold to judge).
-  const end = run.ticks.at(-1)?.wall ?? 0;
+  // Up to the stop, not after it: the server and the bots shut down after it.
+  const end = run.stoppedAt ?? run.ticks.at(-1)?.wall ?? 0;
   const last = between(run.ticks, end - 20_000, end);
   if (last.length >= 2)
     process.stdout.write(`CPU over the last 20 s before the stop: ${cpuLimit(cpuOver(last).cpu).text}\n`);
