@@ -269,6 +269,8 @@ interface StepResult {
   load: number;
   /** What the CPU readings over the hold say limits it. */
   limit: CpuLimit;
+  /** The same over the ramp before the hold (where a backlog the hold catches up was built), when there was one. */
+  rampLimit: CpuLimit | null;
   pass: boolean;
   why: string[];
 }
@@ -338,6 +340,8 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     const from = p.wall + 2000;
     const xs = between(samples, from, end);
     if (xs.length < 3) continue;
+    const before = phases[i - 1];
+    const rampTicks = before?.phase === 'ramp' ? between(ticks, before.wall, p.wall) : [];
     const first = xs[0]!;
     const last = xs.at(-1)!;
     const seconds = (last.wall - first.wall) / 1000;
@@ -387,6 +391,7 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
       workersCores: workerCores.reduce((a, b) => a + b, 0),
       load: stepCpu.load,
       limit: cpuLimit(stepCpu),
+      rampLimit: rampTicks.length >= 2 ? cpuLimit(cpuOver(rampTicks).cpu) : null,
       pass: why.length === 0,
       why,
     });
@@ -456,7 +461,11 @@ const firstFail = steps.find((r) => !r.pass);
 process.stdout.write(
   `\nmost players held: ${best}${firstFail ? `; at ${firstFail.target}: ${firstFail.why.join('; ')}` : ' (every step held)'}\n`,
 );
-if (firstFail) process.stdout.write(`what stops it at ${firstFail.target}: ${firstFail.limit.text}\n`);
+if (firstFail) {
+  process.stdout.write(`what stops it at ${firstFail.target}: ${firstFail.limit.text}\n`);
+  if (firstFail.rampLimit)
+    process.stdout.write(`CPU over the ramp to ${firstFail.target} before that hold: ${firstFail.rampLimit.text}\n`);
+}
 const lastHeld = steps.filter((r) => r.pass).at(-1);
 if (lastHeld) process.stdout.write(`CPU at ${lastHeld.target} (held): ${lastHeld.limit.text}\n`);
 if (run.stoppedBehind) {
