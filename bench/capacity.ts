@@ -9,8 +9,10 @@
 //   latency    p99 of the hold's round trips under 1 s (a server that queues without end is not holding)
 // The capacity is the largest step that passes all three. What stops it is printed from measurements: memory
 // (Rss, MemAvailable), server CPU (from /proc/PID/stat) by thread (the gate, each worker: which one saturates),
-// or delivery, with the load average seen. The bots' CPU is the CPU time of
-// simload's threads other than the main one (piscina's bot workers; /proc/self/task/*/stat) per 1 000 online
+// or delivery, with the load average seen. What stops it (analysis/cpu-limit.ts) compares the machine's busy cores
+// (/proc/stat) with simload's own threads: the server's (gate, workers, helpers) and this process's (the run
+// engine's main thread, the named bot threads, libuv's pool doing the recorder's /proc reads, V8's helpers); the
+// difference is other processes'. The bots' CPU is the bot threads' (/proc/self/task/*/stat) per 1 000 online
 // players per second; a first step run with one socket per player gives the plain figure side by side.
 //
 // Flags: --steps 5000,10000,... (default 5k..30k by 5k, then 40k) --hold 20s --ramp-rate 100 (players/s)
@@ -25,8 +27,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { readThreads, statLineCpu } from '../src/proc/threads.js';
+import { busyCores, readMachineCpu, type MachineCpu } from '../src/proc/machine-cpu.js';
+import { cpuLimit, type CpuLimit, type StepCpu } from '../src/analysis/cpu-limit.js';
 import { runScenario } from '../src/run/run.js';
-import { splitServerThreads, type ServerThreadSplit } from '../src/server/threads.js';
+import {
+  splitClientThreads,
+  splitServerThreads,
+  type ClientThreadSplit,
+  type ServerThreadSplit,
+} from '../src/server/threads.js';
 import { parseScenario } from '../src/scenario/load.js';
 import type { Sample } from '../src/results/sample.js';
 import type { LatencyFile, RunEvent } from '../src/results/layout.js';
@@ -75,13 +84,9 @@ record:
 `;
 }
 
-/** CPU seconds of this process's threads other than the main one (the bot workers and helpers). */
-function botThreadsCpu(): number {
-  return readThreads('self').reduce((t, x) => (x.tid === process.pid ? t : t + x.cpu), 0);
-}
-
-function mainThreadCpu(): number {
-  return readThreads('self').find((x) => x.tid === process.pid)?.cpu ?? 0;
+/** CPU seconds of this process's threads by role (run engine, bots, the recorder's pool reads, helpers). */
+function benchThreads(): ClientThreadSplit {
+  return splitClientThreads(process.pid, readThreads('self'));
 }
 
 function memAvailable(): number {
@@ -105,8 +110,10 @@ function childPids(): number[] {
 
 interface Tick {
   wall: number;
-  bots: number;
-  main: number;
+  /** This process's CPU seconds by thread role. */
+  bench: ClientThreadSplit;
+  /** The machine's CPU times (/proc/stat), null where unreadable. */
+  machine: MachineCpu | null;
   server: number;
   /** The server's CPU seconds by thread (gate, each worker, Node's helpers). */
   threads: ServerThreadSplit;
@@ -152,13 +159,21 @@ function recentSamples(out: string, ms: number): Sample[] {
 async function measuredRun(
   text: string,
   label: string,
-): Promise<{ dir: string; ticks: Tick[]; stoppedForMemory: boolean; stoppedBehind: string | null }> {
+): Promise<{
+  dir: string;
+  ticks: Tick[];
+  stoppedForMemory: boolean;
+  stoppedBehind: string | null;
+  /** When the bench stopped the run (ms since epoch), null when it ran to its end. */
+  stoppedAt: number | null;
+}> {
   const s = parseScenario(text, `${label}.yaml`);
   const out = await mkdtemp(join(tmpdir(), 'simload-capacity-'));
   const stop = new AbortController();
   const ticks: Tick[] = [];
   let stoppedForMemory = false;
   let stoppedBehind: string | null = null;
+  let stoppedAt: number | null = null;
   const serverCpu = (): number => {
     let t = 0;
     for (const pid of childPids()) {
@@ -195,13 +210,14 @@ async function measuredRun(
     else behindSince = null;
     if (behindSince !== null && Date.now() - behindSince > 20_000 && !stop.signal.aborted) {
       stoppedBehind = `${why} (over 10 s), for 20 s in a row`;
+      stoppedAt = Date.now();
       process.stderr.write(`capacity: ${stoppedBehind}: stopping the run\n`);
       stop.abort();
     }
     ticks.push({
       wall: Date.now(),
-      bots: botThreadsCpu(),
-      main: mainThreadCpu(),
+      bench: benchThreads(),
+      machine: readMachineCpu(),
       server: serverCpu(),
       threads: serverThreads(),
       available,
@@ -215,14 +231,14 @@ async function measuredRun(
   }, 1000);
   try {
     const r = await runScenario(s, text, { outDir: out, quiet: true, signal: stop.signal, out: process.stderr });
-    return { dir: r.dir, ticks, stoppedForMemory, stoppedBehind };
+    return { dir: r.dir, ticks, stoppedForMemory, stoppedBehind, stoppedAt };
   } catch (err) {
     const dir = (err as { dir?: string }).dir;
     if (!dir) throw err;
     process.stderr.write(
       `capacity: the run failed (${(err as Error).message.split('\n')[0]}); judging what was recorded\n`,
     );
-    return { dir, ticks, stoppedForMemory, stoppedBehind };
+    return { dir, ticks, stoppedForMemory, stoppedBehind, stoppedAt };
   } finally {
     clearInterval(timer);
   }
@@ -251,12 +267,49 @@ interface StepResult {
   workersCores: number;
   /** Mean 1-minute load average over the hold. */
   load: number;
+  /** What the CPU readings over the hold say limits it. */
+  limit: CpuLimit;
+  /** The same over the ramp before the hold (where a backlog the hold catches up was built), when there was one. */
+  rampLimit: CpuLimit | null;
   pass: boolean;
   why: string[];
 }
 
 function between<T extends { wall: number }>(xs: T[], a: number, b: number): T[] {
   return xs.filter((x) => x.wall >= a && x.wall <= b);
+}
+
+/** The CPU figures (cores) over a run of ticks: the machine's, the server's threads', this process's threads'. */
+function cpuOver(ts: Tick[]): { dt: number; cpu: StepCpu } {
+  const dt = ts.length >= 2 ? (ts.at(-1)!.wall - ts[0]!.wall) / 1000 : 0;
+  const rate = (a: number | undefined, b: number | undefined): number =>
+    dt > 0 && a !== undefined && b !== undefined ? (b - a) / dt : 0;
+  const b0 = ts[0]?.bench;
+  const b1 = ts.at(-1)?.bench;
+  const m0 = ts[0]?.machine;
+  const m1 = ts.at(-1)?.machine;
+  const machine = m0 && m1 ? busyCores(m0, m1, dt) : { tasks: 0, interrupts: 0 };
+  const t0 = ts[0]?.threads;
+  const t1 = ts.at(-1)?.threads;
+  const gate = rate(t0?.gate, t1?.gate);
+  const workers = t1 ? t1.workers.map((w, k) => rate(t0?.workers[k] ?? 0, w)) : [];
+  const server = rate(ts[0]?.server, ts.at(-1)?.server);
+  return {
+    dt,
+    cpu: {
+      cores: availableParallelism(),
+      busy: machine.tasks,
+      interrupts: machine.interrupts,
+      server: { gate, workers, other: Math.max(0, server - gate - workers.reduce((a, x) => a + x, 0)) },
+      bench: {
+        main: rate(b0?.main, b1?.main),
+        bots: b1 ? b1.bots.map((x, k) => rate(b0?.bots[k] ?? 0, x)) : [],
+        recorder: rate(b0?.pool, b1?.pool),
+        other: rate(b0?.other, b1?.other),
+      },
+      load: ts.length ? ts.reduce((a, t) => a + t.load, 0) / ts.length : loadAverage(),
+    },
+  };
 }
 
 async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepResult[]> {
@@ -287,6 +340,8 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     const from = p.wall + 2000;
     const xs = between(samples, from, end);
     if (xs.length < 3) continue;
+    const before = phases[i - 1];
+    const rampTicks = before?.phase === 'ramp' ? between(ticks, before.wall, p.wall) : [];
     const first = xs[0]!;
     const last = xs.at(-1)!;
     const seconds = (last.wall - first.wall) / 1000;
@@ -297,14 +352,12 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
     for (let k = 1; k < xs.length; k++)
       expected += (RATE * (xs[k - 1]!.loaded ?? xs[k - 1]!.online) * (xs[k]!.wall - xs[k - 1]!.wall)) / 1000;
     const ts = between(ticks, from, end);
-    const dt = ts.length >= 2 ? (ts.at(-1)!.wall - ts[0]!.wall) / 1000 : 0;
-    const botCores = dt > 0 ? (ts.at(-1)!.bots - ts[0]!.bots) / dt : 0;
-    const mainCores = dt > 0 ? (ts.at(-1)!.main - ts[0]!.main) / dt : 0;
+    const { dt, cpu: stepCpu } = cpuOver(ts);
     const serverCores = dt > 0 ? (ts.at(-1)!.server - ts[0]!.server) / dt : 0;
-    const t0 = ts[0]?.threads;
-    const t1 = ts.at(-1)?.threads;
-    const gateCores = dt > 0 && t0 && t1 ? (t1.gate - t0.gate) / dt : 0;
-    const workerCores = dt > 0 && t0 && t1 ? t1.workers.map((w, k) => (w - (t0.workers[k] ?? 0)) / dt) : [];
+    const gateCores = stepCpu.server.gate;
+    const workerCores = stepCpu.server.workers;
+    const botCores = stepCpu.bench.bots.reduce((a, x) => a + x, 0);
+    const mainCores = stepCpu.bench.main;
     const onlineMean = xs.reduce((a, x) => a + x.online, 0) / xs.length;
     const lat = latency?.variants[variant]?.[`${p.phaseIndex}:hold`];
     const target = p.target;
@@ -336,7 +389,9 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
       gateCores,
       busiestWorkerCores: workerCores.length ? Math.max(...workerCores) : 0,
       workersCores: workerCores.reduce((a, b) => a + b, 0),
-      load: ts.length ? ts.reduce((a, t) => a + t.load, 0) / ts.length : loadAverage(),
+      load: stepCpu.load,
+      limit: cpuLimit(stepCpu),
+      rampLimit: rampTicks.length >= 2 ? cpuLimit(cpuOver(rampTicks).cpu) : null,
       pass: why.length === 0,
       why,
     });
@@ -347,7 +402,7 @@ async function judge(dir: string, ticks: Tick[], variant: string): Promise<StepR
 function table(rows: StepResult[]): string {
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   const lines = [
-    'target   loaded(min)  delivered/expected   p99      Rss(max)   server CPU  gate   workers (busiest)  bot CPU (ms/s per 1000)  main thread  MemAvailable(min)  load avg  result',
+    'target   loaded(min)  delivered/expected   p99      Rss(max)   server CPU  gate   workers (busiest)  bot CPU (ms/s per 1000)  run engine (ms/s per 1000)  recorder  others  MemAvailable(min)  load avg  result',
   ];
   for (const r of rows) {
     lines.push(
@@ -363,7 +418,9 @@ function table(rows: StepResult[]): string {
         r.gateCores.toFixed(2).padEnd(6),
         `${r.workersCores.toFixed(2)} (${r.busiestWorkerCores.toFixed(2)})`.padEnd(18),
         `${r.botCores.toFixed(2)} cores (${r.botMsPer1000.toFixed(1)})`.padEnd(24),
-        `${r.mainMsPer1000.toFixed(1)}`.padEnd(12),
+        `${r.mainMsPer1000.toFixed(1)}`.padEnd(27),
+        r.limit.recorder.toFixed(2).padEnd(9),
+        r.limit.others.toFixed(2).padEnd(7),
         gib(r.availableMin).padEnd(18),
         r.load.toFixed(1).padEnd(9),
         r.pass ? 'holds' : `FAILS: ${r.why.join('; ')}`,
@@ -371,36 +428,6 @@ function table(rows: StepResult[]): string {
     );
   }
   return lines.join('\n') + '\n';
-}
-
-/** A thread at this share of a core or more is saturated: it cannot take more work however the rest is spread. */
-const SATURATED = 0.9;
-
-/**
- * Which resource ran out at a failed step, from its measured CPU: the gate thread (one core at most, whatever
- * the machine has), one worker, or the machine's cores (server, bots and this process together, beside whatever
- * else runs: the load average says how much that is).
- */
-function saturation(r: StepResult): string {
-  const cores = availableParallelism();
-  const ours = r.serverCores + r.botCores + r.mainCores;
-  const parts: string[] = [];
-  if (r.gateCores >= SATURATED) parts.push(`the gate thread is saturated (${r.gateCores.toFixed(2)} of a core)`);
-  if (r.busiestWorkerCores >= SATURATED)
-    parts.push(`a worker thread is saturated (${r.busiestWorkerCores.toFixed(2)} of a core)`);
-  if (ours >= SATURATED * cores)
-    parts.push(
-      `the machine's ${cores} cores are full with simload alone (${ours.toFixed(2)} cores: server ${r.serverCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`,
-    );
-  else if (r.load > cores)
-    parts.push(
-      `the machine is shared: load average ${r.load.toFixed(1)} on ${cores} cores while simload used ${ours.toFixed(2)} (server ${r.serverCores.toFixed(2)}, gate ${r.gateCores.toFixed(2)}, bots ${r.botCores.toFixed(2)})`,
-    );
-  if (parts.length === 0)
-    parts.push(
-      `no thread and no core was saturated (server ${r.serverCores.toFixed(2)} cores, gate ${r.gateCores.toFixed(2)}, busiest worker ${r.busiestWorkerCores.toFixed(2)}, bots ${r.botCores.toFixed(2)}; load average ${r.load.toFixed(1)})`,
-    );
-  return parts.join('; ');
 }
 
 const started = Date.now();
@@ -434,8 +461,22 @@ const firstFail = steps.find((r) => !r.pass);
 process.stdout.write(
   `\nmost players held: ${best}${firstFail ? `; at ${firstFail.target}: ${firstFail.why.join('; ')}` : ' (every step held)'}\n`,
 );
-if (firstFail) process.stdout.write(`what stops it at ${firstFail.target}: ${saturation(firstFail)}\n`);
-if (run.stoppedBehind) process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
+if (firstFail) {
+  process.stdout.write(`what stops it at ${firstFail.target}: ${firstFail.limit.text}\n`);
+  if (firstFail.rampLimit)
+    process.stdout.write(`CPU over the ramp to ${firstFail.target} before that hold: ${firstFail.rampLimit.text}\n`);
+}
+const lastHeld = steps.filter((r) => r.pass).at(-1);
+if (lastHeld) process.stdout.write(`CPU at ${lastHeld.target} (held): ${lastHeld.limit.text}\n`);
+if (run.stoppedBehind) {
+  process.stdout.write(`stopped early: ${run.stoppedBehind}\n`);
+  // The last 20 s before the stop: what the CPU said while the server fell behind (a ramp has no hold to judge).
+  // Up to the stop, not after it: the server and the bots shut down after it.
+  const end = run.stoppedAt ?? run.ticks.at(-1)?.wall ?? 0;
+  const last = between(run.ticks, end - 20_000, end);
+  if (last.length >= 2)
+    process.stdout.write(`CPU over the last 20 s before the stop: ${cpuLimit(cpuOver(last).cpu).text}\n`);
+}
 if (run.stoppedForMemory)
   process.stdout.write(`stopped early: MemAvailable fell under ${MIN_AVAILABLE / 2 ** 30} GiB\n`);
 process.stdout.write(

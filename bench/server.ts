@@ -18,6 +18,7 @@ import { packageRoot } from '../src/native/paths.js';
 import type { ServerOptions } from '../src/server/options.js';
 import { SCRIPT_DEFAULTS, serviceLib, skynetLua } from '../src/scenario/script.js';
 import { readThreads, threadDelta, type ThreadCpu } from '../src/proc/threads.js';
+import { busyCores, readMachineCpu, type MachineCpu } from '../src/proc/machine-cpu.js';
 import { BOT_THREAD_NAME, formatSplit, splitServerThreads } from '../src/server/threads.js';
 import type { ClientsEvent, ClientsInit, ClientsResult } from './server-clients.js';
 
@@ -58,21 +59,32 @@ function benchOptions(): ServerOptions {
 interface WindowCpu {
   server: ThreadCpu[];
   self: ThreadCpu[];
+  /** Cores other processes kept busy over the window: the machine's busy cores (/proc/stat) less both processes'. */
+  others: number;
 }
 
 function runClients(init: ClientsInit, serverPid: number): Promise<ClientsResult & { cpu: WindowCpu }> {
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./server-clients.js', import.meta.url), { workerData: init });
-    let opened: WindowCpu | null = null;
-    let cpu: WindowCpu = { server: [], self: [] };
+    let opened: { server: ThreadCpu[]; self: ThreadCpu[]; machine: MachineCpu | null; at: number } | null = null;
+    let cpu: WindowCpu = { server: [], self: [], others: 0 };
     w.on('message', (m: ClientsEvent) => {
-      if (m.type === 'window' && m.open) opened = { server: readThreads(serverPid), self: readThreads('self') };
-      else if (m.type === 'window' && opened)
-        cpu = {
-          server: threadDelta(opened.server, readThreads(serverPid)),
-          self: threadDelta(opened.self, readThreads('self')),
+      if (m.type === 'window' && m.open)
+        opened = {
+          server: readThreads(serverPid),
+          self: readThreads('self'),
+          machine: readMachineCpu(),
+          at: performance.now(),
         };
-      else if (m.type === 'result') resolve({ ...m, cpu });
+      else if (m.type === 'window' && opened) {
+        const server = threadDelta(opened.server, readThreads(serverPid));
+        const self = threadDelta(opened.self, readThreads('self'));
+        const machine = readMachineCpu();
+        const secs = (performance.now() - opened.at) / 1000;
+        const busy = opened.machine && machine ? busyCores(opened.machine, machine, secs).tasks : 0;
+        const ours = (sum(server) + sum(self)) / secs;
+        cpu = { server, self, others: Math.max(0, busy - ours) };
+      } else if (m.type === 'result') resolve({ ...m, cpu });
     });
     w.once('error', reject);
   });
@@ -88,6 +100,8 @@ interface Round {
   usPerRt: number;
   /** Clients' thread CPU per round trip, us. */
   botUsPerRt: number;
+  /** Cores other processes used over the window. */
+  others: number;
   line: string;
   gateUs?: number;
   workersUs?: number;
@@ -100,8 +114,9 @@ function cpuLine(
   usPerRt: number,
   botCores: number,
   botUs: number,
+  others: number,
 ): string {
-  return `      ${what.padEnd(8)} ${cores.toFixed(2)} cores (${threads}), ${usPerRt.toFixed(1)} us per round trip; clients ${botCores.toFixed(2)} cores, ${botUs.toFixed(1)} us\n`;
+  return `      ${what.padEnd(8)} ${cores.toFixed(2)} cores (${threads}), ${usPerRt.toFixed(1)} us per round trip; clients ${botCores.toFixed(2)} cores, ${botUs.toFixed(1)} us; other processes ${others.toFixed(2)} cores\n`;
 }
 
 async function echoRound(round: number): Promise<Round> {
@@ -132,6 +147,7 @@ async function echoRound(round: number): Promise<Round> {
       errors: r.errors,
       usPerRt,
       botUsPerRt,
+      others: r.cpu.others,
       line: cpuLine(
         'echo',
         `main ${(main / s).toFixed(2)}, other ${((total - main) / s).toFixed(2)}`,
@@ -139,6 +155,7 @@ async function echoRound(round: number): Promise<Round> {
         usPerRt,
         bots / s,
         botUsPerRt,
+        r.cpu.others,
       ),
     };
   } finally {
@@ -165,6 +182,7 @@ async function serverRound(round: number): Promise<Round> {
       errors: r.errors + st.counters.errors,
       usPerRt: per(total),
       botUsPerRt: per(bots),
+      others: r.cpu.others,
       gateUs: per(split.gate),
       workersUs: per(split.workers.reduce((a, b) => a + b, 0)),
       line: cpuLine(
@@ -174,6 +192,7 @@ async function serverRound(round: number): Promise<Round> {
         per(total),
         bots / s,
         per(bots),
+        r.cpu.others,
       ),
     };
   } finally {
@@ -228,5 +247,7 @@ process.stdout.write(
     `(gate ${us(simRounds, (r) => r.gateUs)}, workers ${us(simRounds, (r) => r.workersUs)}); clients ${us(echoRounds, (r) => r.botUsPerRt)} against echo, ${us(simRounds, (r) => r.botUsPerRt)} against simload\n` +
     `CPU ratio (clients + echo server) / (clients + simload server) per round trip: ${cpuRatio.toFixed(2)} ` +
     `(what the rate ratio comes to when the 2 cores are the limit; on a shared machine the rates follow each process's share instead)\n` +
+    `other processes (median of all windows): ${median([...echoRounds, ...simRounds].map((r) => r.others)).toFixed(2)} cores ` +
+    `(the machine's busy cores from /proc/stat less the bench's and the server's; near 0 on a quiet round)\n` +
     `load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
 );

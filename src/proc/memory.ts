@@ -1,5 +1,8 @@
 // The kernel's view of a process's memory: /proc/PID/smaps_rollup (Rss, LazyFree = pages freed with
 // MADV_FREE that the kernel has not taken back yet) and VmHWM from /proc/PID/status. Values in bytes.
+// smaps_rollup walks the page tables (tens of ms of kernel time per read at several GiB); /proc/PID/status
+// reads the kernel's counters (Rss, RssAnon) at a fixed cost, so readProcStatusMemory can fill the samples
+// between two walks.
 // The one /proc reader: recorder, probe, watch and the pressure shape all read through here.
 
 import { readFile } from 'node:fs/promises';
@@ -18,6 +21,11 @@ export interface ProcMemory {
    * this field and in samples a reader without /proc/PID/stat wrote.
    */
   cpuMs?: number;
+  /**
+   * How old lazyFree and anonHugePages are, ms: set when they were carried from an earlier smaps_rollup read and
+   * rss, anonymous and vmHWM come from /proc/PID/status. Absent when all were read together.
+   */
+  smapsAgeMs?: number;
 }
 
 const ROLLUP_FIELDS = {
@@ -45,6 +53,33 @@ export async function readProcMemory(pid: number): Promise<ProcMemory> {
   const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
   const cpuMs = parseStatCpuMs(stat);
   return { ...mem, vmHWM: hwm ? Number(hwm[1]) * 1024 : mem.rss, ...(cpuMs !== null ? { cpuMs } : {}) };
+}
+
+/**
+ * Rss, anonymous and VmHWM from /proc/PID/status (RssAnon + RssFile + RssShmem is VmRSS), the CPU time from
+ * /proc/PID/stat, and lazyFree and anonHugePages carried from `walked`, an earlier full read `ageMs` old.
+ */
+export async function readProcStatusMemory(pid: number, walked: ProcMemory, ageMs: number): Promise<ProcMemory> {
+  if (!Number.isInteger(pid) || pid <= 0) throw new SimloadError('ERR_NO_PROC', `not a process id: ${pid}`);
+  const status = await readProcFile(pid, 'status');
+  const stat = await readProcFile(pid, 'stat').catch(() => '');
+  const kb = (name: string): number | null => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+    return m ? Number(m[1]) * 1024 : null;
+  };
+  const rss = kb('VmRSS');
+  // A zombie's status has no Vm lines: its memory is gone.
+  if (rss === null) throw new SimloadError('ERR_NO_PROC', `process ${pid} has exited`);
+  const cpuMs = parseStatCpuMs(stat);
+  return {
+    rss,
+    lazyFree: walked.lazyFree,
+    anonymous: kb('RssAnon') ?? walked.anonymous,
+    anonHugePages: walked.anonHugePages,
+    vmHWM: kb('VmHWM') ?? rss,
+    ...(cpuMs !== null ? { cpuMs } : {}),
+    smapsAgeMs: Math.max(0, Math.round(ageMs)),
+  };
 }
 
 /** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux x86-64 and arm64). */

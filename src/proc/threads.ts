@@ -12,12 +12,20 @@ export interface ThreadCpu {
   name: string;
   /** utime + stime, seconds. */
   cpu: number;
+  /** stime alone, seconds: time in the kernel on this thread's behalf (a thread that only reads files has little else). */
+  system: number;
 }
 
 /** utime + stime of a /proc stat line, seconds (fields after the command name, which may hold spaces). */
 export function statLineCpu(text: string): number {
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / TICK_HZ;
+}
+
+/** stime of a /proc stat line, seconds. */
+export function statLineSystem(text: string): number {
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(f[12]) / TICK_HZ;
 }
 
 /** Every thread of `pid` now; empty when the process is gone. */
@@ -33,7 +41,7 @@ export function readThreads(pid: number | 'self'): ThreadCpu[] {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
       const name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
-      out.push({ tid: Number(t), name, cpu: statLineCpu(stat) });
+      out.push({ tid: Number(t), name, cpu: statLineCpu(stat), system: statLineSystem(stat) });
     } catch {
       // the thread ended between the listing and the read
     }
@@ -43,6 +51,10 @@ export function readThreads(pid: number | 'self'): ThreadCpu[] {
 
 /** CPU seconds each thread used between two readings (threads that started in between count from 0). */
 export function threadDelta(before: ThreadCpu[], after: ThreadCpu[]): ThreadCpu[] {
-  const was = new Map(before.map((t) => [t.tid, t.cpu]));
-  return after.map((t) => ({ ...t, cpu: t.cpu - (was.get(t.tid) ?? 0) }));
+  const was = new Map(before.map((t) => [t.tid, t]));
+  return after.map((t) => ({
+    ...t,
+    cpu: t.cpu - (was.get(t.tid)?.cpu ?? 0),
+    system: t.system - (was.get(t.tid)?.system ?? 0),
+  }));
 }

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerStats } from '../server/control.js';
 import type { RunWriter } from '../results/writer.js';
-import { readProcMemory } from '../proc/memory.js';
+import { ProcSampler } from './proc-sampler.js';
 import { SAMPLE_SCHEMA_VERSION, type Sample } from '../results/sample.js';
 
 export interface SampleSource {
@@ -47,6 +47,8 @@ interface Tracked {
   /** Samples of one variant are taken one after another, so `t` never goes back. */
   chain: Promise<Sample | null>;
   lastOnline: number;
+  /** The server's /proc reads (smaps_rollup at a budget, status between). */
+  proc: ProcSampler;
   stopped: boolean;
   gone: boolean;
   nextDue: number;
@@ -88,6 +90,7 @@ export class Recorder extends EventEmitter {
       timer: null,
       chain: Promise.resolve(null),
       lastOnline: 0,
+      proc: new ProcSampler(source.pid),
       stopped: false,
       gone: false,
       nextDue: Date.now(),
@@ -152,15 +155,15 @@ export class Recorder extends EventEmitter {
   }
 
   private enqueue(tr: Tracked, final = false): Promise<Sample | null> {
-    tr.chain = tr.chain.then(() => (tr.gone || (tr.stopped && !final) ? null : this.take(tr)));
+    tr.chain = tr.chain.then(() => (tr.gone || (tr.stopped && !final) ? null : this.take(tr, final)));
     return tr.chain;
   }
 
-  private async take(tr: Tracked): Promise<Sample | null> {
+  private async take(tr: Tracked, final: boolean): Promise<Sample | null> {
     const wall = Date.now();
     const taken = tr.state();
     const [proc, stats] = await Promise.all([
-      readProcMemory(tr.source.pid).catch((err: unknown) => err as Error),
+      tr.proc.read(final).catch((err: unknown) => err as Error),
       withTimeout(tr.source.stats(this.statsTimeoutMs), this.statsTimeoutMs + 250).catch(() => null),
     ]);
     if (proc instanceof Error) {

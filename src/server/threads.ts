@@ -56,3 +56,32 @@ export function formatSplit(
     busiestCores: seconds > 0 ? most / seconds : 0,
   };
 }
+
+export interface ClientThreadSplit {
+  /** CPU seconds of the main thread (the run engine: phases, the recorder's sampling, the bot pool's parent). */
+  main: number;
+  /** Per bot thread (named BOT_THREAD_NAME), in thread id order. */
+  bots: number[];
+  /**
+   * Unnamed threads that spent nearly all their time in the kernel: libuv's pool doing file reads and writes
+   * (the recorder's /proc reads and its files). V8's helpers spend theirs in user space.
+   */
+  pool: number;
+  /** The rest (V8's compiler and GC threads, other workers). */
+  other: number;
+}
+
+/** A thread with this share of its CPU in the kernel, or more, is a file-reading pool thread. */
+const POOL_SYSTEM_SHARE = 0.9;
+
+/** Splits per-thread CPU seconds of a load-generating process `pid` (a bench, the run engine) by role. */
+export function splitClientThreads(pid: number, threads: ThreadCpu[]): ClientThreadSplit {
+  const split: ClientThreadSplit = { main: 0, bots: [], pool: 0, other: 0 };
+  for (const t of [...threads].sort((a, b) => a.tid - b.tid)) {
+    if (t.tid === pid) split.main += t.cpu;
+    else if (t.name === BOT_THREAD_NAME) split.bots.push(t.cpu);
+    else if (t.system >= POOL_SYSTEM_SHARE * t.cpu) split.pool += t.cpu;
+    else split.other += t.cpu;
+  }
+  return split;
+}

@@ -5,6 +5,8 @@ import { WebSocketServer } from 'ws';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
 import { BotPool, mergePhases } from '../../src/driver/bots/pool.js';
+import { readThreads } from '../../src/proc/threads.js';
+import { BOT_THREAD_NAME } from '../../src/server/threads.js';
 
 /** A loopback port with nobody listening. */
 async function closedPort(): Promise<number> {
@@ -32,6 +34,8 @@ test('connection failures are counted per phase and the players are asked for ag
     const t = pool.totals();
     assert.equal(t.connectFailures, 20, 'every refused connect is counted');
     assert.equal(t.online, 0);
+    // Each bot host names its thread, so per-thread CPU tells the bots from the run engine and Node's helpers.
+    assert.equal(readThreads('self').filter((x) => x.name === BOT_THREAD_NAME).length, 2);
     // The failed players no longer count: the next tick asks for them again.
     for (let i = 0; i < 20 && pool.count !== 0; i++) await delay(50);
     assert.equal(pool.count, 0);

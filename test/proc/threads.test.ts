@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readThreads, statLineCpu, threadDelta } from '../../src/proc/threads.js';
 
 test('statLineCpu reads utime + stime after a command name with spaces and parentheses', () => {
@@ -31,4 +32,18 @@ test("readThreads sees this process's threads, and a busy main thread's CPU grow
   // A thread cannot use more CPU than wall time (plus one 10 ms tick of rounding at each end).
   assert.ok(d <= wall + 0.02, `main thread used ${d} s in ${wall} s`);
   assert.deepEqual(readThreads(2 ** 30), []);
+});
+
+test("a thread's system time is part of its CPU time and grows with /proc reads", () => {
+  const before = readThreads('self');
+  const main = before.find((t) => t.tid === process.pid)!;
+  assert.ok(main.system >= 0 && main.system <= main.cpu);
+  // Reading /proc files is kernel work: spin on it until the kernel has counted 20 ms of system time.
+  const t0 = Date.now();
+  let d = 0;
+  while (d < 0.02 && Date.now() - t0 < 60_000) {
+    for (let i = 0; i < 200; i++) readFileSync('/proc/self/smaps_rollup', 'utf8');
+    d = threadDelta(before, readThreads('self')).find((t) => t.tid === process.pid)!.system;
+  }
+  assert.ok(d >= 0.02, `main thread spent ${d} s in the kernel`);
 });

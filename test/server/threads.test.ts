@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readThreads } from '../../src/proc/threads.js';
-import { splitServerThreads, workerThreadName } from '../../src/server/threads.js';
+import { BOT_THREAD_NAME, splitClientThreads, splitServerThreads, workerThreadName } from '../../src/server/threads.js';
 import { Client, startServer } from './client.js';
 
 test("a server's workers name their threads, and the split by role adds up to the process", async () => {
@@ -31,4 +31,18 @@ test("a server's workers name their threads, and the split by role adds up to th
   } finally {
     await h.stop();
   }
+});
+
+test('a load process splits into its main thread, its named bot threads, the kernel-bound pool and the rest', () => {
+  const t = (tid: number, name: string, cpu: number, system: number) => ({ tid, name, cpu, system });
+  const split = splitClientThreads(100, [
+    t(107, BOT_THREAD_NAME, 2.5, 0.9),
+    t(100, 'node', 4, 1),
+    t(103, BOT_THREAD_NAME, 3, 1.2),
+    t(110, 'node', 0.7, 0.7),
+    t(111, 'node', 0.5, 0.46),
+    t(101, 'node', 1.2, 0.1),
+    t(112, 'node', 0, 0),
+  ]);
+  assert.deepEqual(split, { main: 4, bots: [3, 2.5], pool: 1.2, other: 1.2 });
 });

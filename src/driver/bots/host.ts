@@ -10,6 +10,8 @@ import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { CloseCode, MUX_QUERY, type ClientMessage, type ServerMessage } from '../../server/protocol.js';
 import { BOT_ORIGIN } from '../../server/defaults.js';
+import { nameThisThread } from '../../server/thread-name.js';
+import { BOT_THREAD_NAME } from '../../server/threads.js';
 import type { BotCommand, BotHostInit, BotHostResult, BotReport, BotStatus, PhaseCounters } from './messages.js';
 
 /** Latencies above this (µs) are clamped: a minute is already a failure. */
@@ -514,5 +516,7 @@ class BotHost {
 
 /** The piscina task: hosts bots until `stop`. */
 export default function botHost(init: BotHostInit): Promise<BotHostResult> {
+  // Named so per-thread CPU (benches, top -H, perf) tells the bots from the run engine and Node's helpers.
+  nameThisThread(BOT_THREAD_NAME);
   return new BotHost(init).done;
 }
