@@ -1,8 +1,8 @@
 // The recorder's /proc reads of one server: smaps_rollup (LazyFree, AnonHugePages) walks the server's page
 // tables, tens of ms of kernel time per read at several GiB of Rss, so at 1 s samples it would cost a large
-// share of a core on big servers. Under 1 GiB of Rss it is read every sample (a walk there costs about 20 ms of
-// CPU, and short runs and tests see every change of LazyFree); above, as often as keeps its measured cost under a
-// budget, and the samples between take Rss from /proc/PID/status with the walk's LazyFree
+// share of a core on big servers. Under 2 GiB of Rss it is read every sample (a walk there costs 25-40 ms of CPU,
+// and LazyFree's rise and fall after a drop is what the shipped and fidelity scenarios, all under 2 GiB, are
+// about); above, as often as keeps its measured cost under a budget, and the samples between take Rss from /proc/PID/status with the walk's LazyFree
 // and its age (proc.smapsAgeMs). The last sample of a server is always a full read.
 
 import { performance } from 'node:perf_hooks';
@@ -13,7 +13,7 @@ export const SMAPS_BUDGET = 0.02;
 /** LazyFree is never older than this, whatever a walk costs. */
 export const MAX_WALK_GAP_MS = 15_000;
 /** Servers with less Rss than this at their last walk are walked every sample. */
-export const ALWAYS_WALK_BELOW = 2 ** 30;
+export const ALWAYS_WALK_BELOW = 2 * 2 ** 30;
 
 /** Whether the next sample walks smaps_rollup: its last walk's cost in ms over the budget gives the gap. Pure. */
 export function walkDue(o: {

@@ -51,7 +51,7 @@ test('between walks Rss comes from /proc/PID/status, LazyFree from the walk with
   const every = new ProcSampler(process.pid, 1e9, 0);
   await every.read();
   assert.equal((await every.read()).smapsAgeMs, undefined);
-  // Under the Rss floor (this process is far under a GiB), every read walks, whatever the budget.
+  // Under the Rss floor (this process is far under 2 GiB), every read walks, whatever the budget.
   const small = new ProcSampler(process.pid, 1e-9);
   await small.read();
   assert.equal((await small.read()).smapsAgeMs, undefined);
