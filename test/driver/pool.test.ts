@@ -17,6 +17,25 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** A bare game server on loopback: answers every frame with `ok` and counts the game messages. */
+async function countingServer(): Promise<{ port: number; received: () => number; close: () => Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  let received = 0;
+  wss.on('connection', (ws) =>
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { t: string; seq: number };
+      if (m.t === 'msg') received++;
+      ws.send(JSON.stringify({ t: 'ok', seq: m.seq, op: m.t }));
+    }),
+  );
+  return {
+    port: (wss.address() as { port: number }).port,
+    received: () => received,
+    close: () => new Promise<void>((r) => wss.close(() => r())),
+  };
+}
+
 test('connection failures are counted per phase and the players are asked for again', { timeout: 30_000 }, async () => {
   const port = await closedPort();
   const pool = new BotPool({
@@ -52,20 +71,9 @@ test(
   'the bots send the rate asked for when a tick holds many messages (200 players at 10/s on 2 hosts)',
   { timeout: 60_000 },
   async () => {
-    // A bare game server on loopback: answers logins and counts the messages. At 2 000 messages/s each host's
-    // 20 ms tick holds about 20 messages; a bound on draws re-read from the shrinking count once capped a tick at
-    // about 17 of them (88% of the rate).
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    let received = 0;
-    wss.on('connection', (ws) =>
-      ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { t: string; seq: number };
-        if (m.t === 'msg') received++;
-        ws.send(JSON.stringify({ t: 'ok', seq: m.seq, op: m.t }));
-      }),
-    );
-    const port = (wss.address() as { port: number }).port;
+    // At 2 000 messages/s each host's 20 ms tick holds about 20 messages; a bound on draws re-read from the
+    // shrinking count once capped a tick at about 17 of them (88% of the rate).
+    const { port, received, close } = await countingServer();
     const pool = new BotPool({
       url: `ws://127.0.0.1:${port}`,
       workers: 2,
@@ -79,10 +87,10 @@ test(
       for (let i = 0; i < 200 && pool.totals().online < 200; i++) await delay(50);
       assert.equal(pool.totals().online, 200);
       await delay(500);
-      const r0 = received;
+      const r0 = received();
       const t0 = performance.now();
       await delay(4000);
-      const got = received - r0;
+      const got = received() - r0;
       const asked = (10 * 200 * (performance.now() - t0)) / 1000;
       assert.ok(
         got >= 0.95 * asked,
@@ -91,7 +99,7 @@ test(
       assert.ok(got <= 1.05 * asked, `the server got ${got} messages, more than the ${Math.round(asked)} asked`);
     } finally {
       await pool.stop();
-      await new Promise<void>((r) => wss.close(() => r()));
+      await close();
     }
   },
 );
@@ -100,17 +108,7 @@ test(
   'players still in their think time neither send nor count toward the rate (100 sending, 100 thinking)',
   { timeout: 60_000 },
   async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    let received = 0;
-    wss.on('connection', (ws) =>
-      ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { t: string; seq: number };
-        if (m.t === 'msg') received++;
-        ws.send(JSON.stringify({ t: 'ok', seq: m.seq, op: m.t }));
-      }),
-    );
-    const port = (wss.address() as { port: number }).port;
+    const { port, received, close } = await countingServer();
     const thinkMs = 6000;
     const pool = new BotPool({
       url: `ws://127.0.0.1:${port}`,
@@ -132,10 +130,10 @@ test(
       for (let i = 0; i < 200 && pool.totals().online < 200; i++) await delay(50);
       assert.equal(pool.totals().online, 200);
       await delay(200);
-      const r0 = received;
+      const r0 = received();
       const t0 = performance.now();
       await delay(2000);
-      const got = received - r0;
+      const got = received() - r0;
       const t1 = performance.now();
       assert.ok(t1 < second + thinkMs, `the window ended ${Math.round(t1 - second)} ms after the second logins began`);
       const asked = (10 * 100 * (t1 - t0)) / 1000;
@@ -143,7 +141,7 @@ test(
       assert.ok(got <= 1.1 * asked, `the server got ${got} messages, more than the ${Math.round(asked)} asked`);
     } finally {
       await pool.stop();
-      await new Promise<void>((r) => wss.close(() => r()));
+      await close();
     }
   },
 );
