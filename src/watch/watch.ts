@@ -4,7 +4,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { AllocStats } from '../alloc/stats.js';
-import { readProcMemory } from '../proc/memory.js';
+import { ProcSampler } from '../recorder/proc-sampler.js';
 import { SAMPLE_SCHEMA_VERSION, type Sample, type SkynetSample } from '../results/sample.js';
 import { RESULT_FILES, type ResumeRecord } from '../results/layout.js';
 import { thisHost } from '../results/host.js';
@@ -74,6 +74,8 @@ export class Watcher extends EventEmitter {
   /** The next sample to start reads the services whatever --skynet-mem says (set by a mark and by stop). */
   private forceServices = false;
   private readonly handleNames = new HandleNames();
+  /** The watched process's /proc reads: smaps_rollup's page-table walk, which holds its mmap lock, kept to a budget. */
+  private readonly proc: ProcSampler;
   private count = 0;
   /** Set by start() when it resumed a folder: the gap, as run.json's `resumes` has it. */
   resumed: ResumeRecord | null = null;
@@ -84,6 +86,7 @@ export class Watcher extends EventEmitter {
   constructor(o: WatchOptions) {
     super();
     this.o = o;
+    this.proc = new ProcSampler(o.pid);
     this.ended = new Promise((r) => (this.endResolve = r));
   }
 
@@ -230,17 +233,17 @@ export class Watcher extends EventEmitter {
   }
 
   private enqueue(final = false): Promise<unknown> {
-    this.chain = this.chain.then(() => (this.stopped && !final ? null : this.take()));
+    this.chain = this.chain.then(() => (this.stopped && !final ? null : this.take(final)));
     return this.chain;
   }
 
-  private async take(): Promise<void> {
+  private async take(final: boolean): Promise<void> {
     const wall = Date.now();
     const timeout = Math.min(this.o.intervalMs, 2000);
     const forced = this.forceServices;
     this.forceServices = false;
     const [proc, skynet, online] = await Promise.all([
-      readProcMemory(this.o.pid).catch((err: unknown) => err as Error),
+      this.proc.read(final).catch((err: unknown) => err as Error),
       this.console ? this.readConsole(timeout, forced) : Promise.resolve(null),
       this.o.onlineCmd ? readOnline(this.o.onlineCmd, timeout) : Promise.resolve(null),
     ]);
