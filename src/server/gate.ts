@@ -22,6 +22,9 @@ import { Mux } from './mux.js';
 import type { ServerOptions } from './options.js';
 import { CloseCode, MUX_QUERY, serverText, type ErrorCode, type ServerMessage } from './protocol.js';
 
+/** Written under ws's frames as a marker: no bytes reach the client. */
+const NOTHING = Buffer.alloc(0);
+
 function frameBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
@@ -78,6 +81,9 @@ class GateConn implements Conn {
     this.paused = true;
     this.gate.pausedCount++;
     this.ws.pause();
+    // The sends before the pause carry no callback, and a connection paused on its last frame sends nothing more:
+    // an empty write after them reports when they have all reached the kernel, so that connection resumes too.
+    this.socket.write(NOTHING, () => this.settled());
   }
 
   settled(): void {
